@@ -1,0 +1,42 @@
+# Services Publics+ — the two commands: `make up` and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+STAMP := .venv/.installed
+
+.PHONY: up test unit integration e2e install bench lint deadletter clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+up: $(STAMP)
+	$(PY) -m services.chassis.up
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+integration: $(STAMP)
+	$(PY) -m pytest tests/integration
+
+e2e: $(STAMP)
+	$(PY) -m pytest tests/e2e
+
+# One pytest run for everything: one summary line for CI.
+test: $(STAMP)
+	$(PY) -m pytest tests
+
+bench: $(STAMP)
+	$(PY) bench/relay.py --write-docs
+
+lint: $(STAMP)
+	$(PY) -m ruff check services tests bench
+
+deadletter: $(STAMP)
+	$(PY) -m services.chassis.deadletter list $(SERVICE)
+
+clean:
+	rm -rf var .venv

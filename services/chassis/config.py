@@ -1,0 +1,76 @@
+"""Configuration from the environment, with defaults that run on a developer's machine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = Path(os.environ.get("SPP_VAR_DIR", ROOT / "var"))
+
+_PORT_BASE = int(os.environ.get("SPP_PORT_BASE", "8000"))  # tests run a second platform aside
+SERVICE_PORTS = {
+    name: _PORT_BASE + i
+    for i, name in enumerate(["gateway", "identity", "experiences", "moderation", "diagnostic",
+                              "notifier"])
+}
+MAIL_PORT = _PORT_BASE + 25
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def service_url(service: str) -> str:
+    """Base URL of another service's HTTP API (`<SERVICE>_URL`, else localhost and its port)."""
+    return _env(f"{service.upper()}_URL", f"http://127.0.0.1:{SERVICE_PORTS[service]}").rstrip("/")
+
+
+def database_url(service: str) -> str:
+    """`<SERVICE>_DATABASE_URL`, else an embedded SQLite file under var/."""
+    default = f"sqlite:///{VAR / (service + '.db')}"
+    return _env(f"{service.upper()}_DATABASE_URL", default)
+
+
+@dataclass
+class Settings:
+    service: str
+    database_url: str
+    amqp_url: str
+    exchange: str
+    queue_prefix: str
+    smtp_url: str
+    gateway_url: str
+    identity_url: str
+    jwt_issuer: str
+    log_level: str
+    public_rate_limit: str
+    max_attempts: int
+    retry_delays_ms: tuple[int, ...]
+    prefetch: int
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, service: str, **overrides) -> "Settings":
+        delays = _env("SPP_RETRY_DELAYS_MS", "500,2000,10000,30000")
+        settings = cls(
+            service=service,
+            database_url=database_url(service),
+            amqp_url=_env("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+            exchange=_env("SPP_EXCHANGE", "spp.events"),
+            queue_prefix=_env("SPP_QUEUE_PREFIX", "spp"),
+            smtp_url=_env("SMTP_URL", f"smtp://127.0.0.1:{MAIL_PORT}"),
+            gateway_url=_env("GATEWAY_URL", f"http://127.0.0.1:{SERVICE_PORTS['gateway']}"),
+            identity_url=service_url("identity"),
+            jwt_issuer=_env("SPP_JWT_ISSUER", "spp-identity"),
+            log_level=_env("SPP_LOG_LEVEL", "INFO"),
+            public_rate_limit=_env("SPP_PUBLIC_RATE_LIMIT", "10/minute"),
+            max_attempts=int(_env("SPP_MAX_ATTEMPTS", "5")),
+            retry_delays_ms=tuple(int(d) for d in delays.split(",") if d.strip()),
+            prefetch=int(_env("SPP_PREFETCH", "100")),
+        )
+        for key, value in overrides.items():
+            setattr(settings, key, value)
+        return settings

@@ -1,0 +1,196 @@
+"""The idempotent event consumer (kombu): topology, inbox, retries with back-off, dead letters.
+
+Topology per service `<prefix>.<service>`:
+- a durable quorum queue bound to `spp.events` for each handled type, with an explicit delivery
+  limit and a dead-letter exchange (what crashes a worker repeatedly ends in the DLQ too);
+- retry queues `<queue>.retry.<ms>` whose TTL sends a message back to the main queue;
+- the DLQ `<queue>.dlq`, where a message lands with `x-spp-reason` after the last attempt, or at
+  once when its envelope is invalid.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+import sqlalchemy as sa
+from kombu import Connection, Exchange, Producer, Queue, binding
+from kombu.mixins import ConsumerMixin
+from sqlalchemy.orm import Session
+
+from services.chassis.context import reset_correlation_id, set_correlation_id
+from services.chassis.db import Database
+from services.chassis.events import Event, InvalidEvent, parse_event
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, Event, dict], None]
+
+_inbox = sa.table("inbox", sa.column("event_id"), sa.column("event_type"), sa.column("handled_at"))
+
+ATTEMPTS_HEADER = "x-spp-attempts"
+REASON_HEADER = "x-spp-reason"
+ROUTING_KEY_HEADER = "x-spp-routing-key"
+
+
+@dataclass(frozen=True)
+class Topology:
+    exchange: Exchange
+    dlx: Exchange
+    queue: Queue
+    dlq: Queue
+    retry_queues: dict[int, Queue]
+
+    @classmethod
+    def build(cls, exchange_name: str, queue_name: str, event_types: list[str],
+              retry_delays_ms: tuple[int, ...], delivery_limit: int = 10) -> "Topology":
+        exchange = Exchange(exchange_name, type="topic", durable=True)
+        dlx = Exchange(f"{exchange_name}.dlx", type="direct", durable=True)
+        dlq = Queue(f"{queue_name}.dlq", exchange=dlx, routing_key=queue_name, durable=True,
+                    queue_arguments={"x-queue-type": "quorum"})
+        queue = Queue(
+            queue_name,
+            bindings=[binding(exchange, routing_key=t) for t in sorted(event_types)],
+            durable=True,
+            queue_arguments={
+                "x-queue-type": "quorum",
+                "x-delivery-limit": delivery_limit,
+                "x-dead-letter-exchange": dlx.name,
+                "x-dead-letter-routing-key": queue_name,
+            },
+        )
+        retry_queues = {
+            ms: Queue(f"{queue_name}.retry.{ms}", durable=True, queue_arguments={
+                "x-message-ttl": ms,
+                "x-dead-letter-exchange": "",  # back to the main queue through the default exchange
+                "x-dead-letter-routing-key": queue_name,
+            })
+            for ms in sorted(set(retry_delays_ms))
+        }
+        return cls(exchange, dlx, queue, dlq, retry_queues)
+
+    def declare(self, channel) -> None:
+        self.exchange.bind(channel).declare()
+        self.dlx.bind(channel).declare()
+        self.dlq.bind(channel).declare()
+        self.queue.bind(channel).declare()
+        for q in self.retry_queues.values():
+            q.bind(channel).declare()
+
+
+def already_handled(session: Session, event_id: str) -> bool:
+    return session.execute(
+        sa.select(_inbox.c.event_id).where(_inbox.c.event_id == event_id)
+    ).first() is not None
+
+
+class EventConsumer(ConsumerMixin):
+    def __init__(self, connection: Connection, db: Database, handlers: dict[str, Handler],
+                 topology: Topology, max_attempts: int = 5, prefetch: int = 100,
+                 retry_delays_ms: tuple[int, ...] = (500, 2000, 10000, 30000)):
+        self.connection = connection
+        self.db = db
+        self.handlers = {str(k): v for k, v in handlers.items()}
+        self.topology = topology
+        self.max_attempts = max_attempts
+        self.prefetch = prefetch
+        self.retry_delays_ms = tuple(retry_delays_ms) or (1000,)
+        self.handled = 0  # for tests and metrics
+
+    def get_consumers(self, Consumer, channel):
+        self.topology.declare(channel)
+        self._producer = Producer(channel)
+        consumer = Consumer(queues=[self.topology.queue], on_message=self.on_message,
+                            auto_declare=False, prefetch_count=self.prefetch)
+        return [consumer]
+
+    def on_connection_error(self, exc, interval):
+        log.warning("broker connection lost (%s), retrying in %ss", exc, interval)
+
+    # one message ------------------------------------------------------------------------
+    def on_message(self, message) -> None:
+        headers = message.headers or {}
+        try:
+            event, payload = parse_event(message.body)
+        except InvalidEvent as exc:
+            self._send(message, self.topology.dlq.name, {REASON_HEADER: f"invalid: {exc}"[:1000]})
+            message.ack()
+            return
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            message.ack()
+            return
+        token = set_correlation_id(event.correlation_id)
+        try:
+            self.handle(handler, event, payload)
+        except Exception as exc:
+            attempts = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
+            reason = f"{type(exc).__name__}: {exc}"[:1000]
+            if attempts >= self.max_attempts:
+                log.error("event %s (%s) dead-lettered after %d attempts: %s",
+                          event.id, event.type, attempts, reason)
+                self._send(message, self.topology.dlq.name,
+                           {ATTEMPTS_HEADER: attempts, REASON_HEADER: reason})
+            else:
+                delay = self.retry_delays_ms[min(attempts - 1, len(self.retry_delays_ms) - 1)]
+                log.warning("event %s (%s) failed, retry %d in %d ms: %s\n%s", event.id,
+                            event.type, attempts, delay, reason, traceback.format_exc(limit=3))
+                self._send(message, self.topology.retry_queues[delay].name,
+                           {ATTEMPTS_HEADER: attempts, REASON_HEADER: reason})
+            message.ack()
+        else:
+            self.handled += 1
+            message.ack()
+        finally:
+            reset_correlation_id(token)
+
+    def handle(self, handler: Handler, event: Event, payload: dict) -> None:
+        """Run the handler and record the event id in one transaction; a repeat changes nothing."""
+        try:
+            with self.db.transaction() as session:
+                if already_handled(session, event.id):
+                    return
+                handler(session, event, payload)
+                session.execute(sa.insert(_inbox).values(
+                    event_id=event.id, event_type=event.type,
+                    handled_at=datetime.now(timezone.utc)))
+        except sa.exc.IntegrityError:
+            # A competing consumer handled the same event at the same moment.
+            with self.db.transaction() as session:
+                if already_handled(session, event.id):
+                    return
+            raise
+
+    def _send(self, message, queue_name: str, extra_headers: dict) -> None:
+        headers = dict(message.headers or {})
+        headers.update(extra_headers)
+        headers.setdefault(ROUTING_KEY_HEADER, message.delivery_info.get("routing_key"))
+        props = message.properties or {}
+        self._producer.publish(
+            message.body, exchange="", routing_key=queue_name, headers=headers,
+            content_type=message.content_type or "application/json",
+            content_encoding=message.content_encoding or "utf-8",
+            delivery_mode=2, message_id=props.get("message_id"),
+            correlation_id=props.get("correlation_id"), type=props.get("type"),
+            retry=True,
+        )
+
+
+def open_connection(amqp_url: str, heartbeat: int = 60, timeout: float = 10.0) -> Connection:
+    return Connection(amqp_url, heartbeat=heartbeat, connect_timeout=timeout,
+                      transport_options={"confirm_publish": True})
+
+
+def broker_reachable(amqp_url: str, timeout: float = 1.0) -> bool:
+    """A TCP check: web workers never open AMQP connections."""
+    conn = Connection(amqp_url)
+    host, port = conn.hostname or "127.0.0.1", conn.port or 5672
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False

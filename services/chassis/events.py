@@ -1,0 +1,125 @@
+"""The event envelope, its validation against the catalogue, and `publish` into the outbox."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from sqlalchemy.orm import Session
+
+from services.chassis.catalogue import CATALOGUE
+from services.chassis.context import get_correlation_id
+
+OUTBOX_CHANNEL = "spp_outbox"  # PostgreSQL NOTIFY channel that wakes the relay
+
+_outbox = sa.table(
+    "outbox",
+    sa.column("event_id"),
+    sa.column("event_type"),
+    sa.column("body"),
+    sa.column("created_at"),
+)
+
+
+class InvalidEvent(ValueError):
+    """An envelope or payload that does not match the catalogue."""
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.UUID(required=True)
+    type = fields.String(required=True)
+    version = fields.Integer(required=True)
+    occurred_at = fields.DateTime(required=True)
+    producer = fields.String(required=True)
+    correlation_id = fields.String(allow_none=True, load_default=None)
+    payload = fields.Dict(required=True)
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    payload: dict[str, Any]
+    producer: str
+    version: int = 1
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    correlation_id: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "id": self.id,
+                "type": self.type,
+                "version": self.version,
+                "occurred_at": self.occurred_at.isoformat(),
+                "producer": self.producer,
+                "correlation_id": self.correlation_id,
+                "payload": self.payload,
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+            default=str,
+        )
+
+
+def payload_schema(event_type: str, version: int) -> Schema:
+    try:
+        return CATALOGUE[(event_type, version)]()
+    except KeyError:
+        raise InvalidEvent(f"unknown event type {event_type!r} version {version}") from None
+
+
+def make_event(event_type: str, payload: dict, producer: str, version: int = 1) -> Event:
+    """Validate `payload` against the catalogue and wrap it in an envelope."""
+    schema = payload_schema(str(event_type), version)
+    wire = schema.dump(payload)
+    errors = schema.validate(wire)
+    if errors:
+        raise InvalidEvent(f"{event_type} v{version}: {errors}")
+    return Event(type=str(event_type), payload=wire, producer=producer, version=version,
+                 correlation_id=get_correlation_id())
+
+
+def parse_event(raw: bytes | str) -> tuple[Event, dict]:
+    """Decode and validate a message body; returns the envelope and the loaded payload."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidEvent(f"body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidEvent("body is not a JSON object")
+    try:
+        env = EnvelopeSchema().load(data)
+    except ValidationError as exc:
+        raise InvalidEvent(f"envelope: {exc.messages}") from None
+    schema = payload_schema(env["type"], env["version"])
+    try:
+        payload = schema.load(env["payload"])
+    except ValidationError as exc:
+        raise InvalidEvent(f"payload of {env['type']} v{env['version']}: {exc.messages}") from None
+    event = Event(type=env["type"], payload=env["payload"], producer=env["producer"],
+                  version=env["version"], id=str(env["id"]), occurred_at=env["occurred_at"],
+                  correlation_id=env["correlation_id"])
+    return event, payload
+
+
+def publish(session: Session, event_type: str, payload: dict, producer: str,
+            version: int = 1) -> Event:
+    """Write the event to the outbox in the caller's transaction: it leaves only if that commits."""
+    event = make_event(event_type, payload, producer, version)
+    session.execute(sa.insert(_outbox).values(
+        event_id=event.id, event_type=event.type, body=event.to_json(),
+        created_at=event.occurred_at,
+    ))
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered at commit only, so the relay wakes exactly when the row is visible.
+        session.execute(sa.text(f"NOTIFY {OUTBOX_CHANNEL}"))
+    return event

@@ -1,0 +1,60 @@
+"""A fixed-window rate limit kept in the service's database, so every worker and replica shares it."""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.chassis.errors import ApiError
+
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def add_rate_limit_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "rate_limits",
+        metadata,
+        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("window_start", sa.BigInteger, primary_key=True),
+        sa.Column("count", sa.Integer, nullable=False),
+    )
+
+
+_table = sa.table("rate_limits", sa.column("key"), sa.column("window_start"), sa.column("count"))
+
+
+def parse_limit(spec: str) -> tuple[int, int]:
+    """'10/minute' -> (10, 60)."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*", spec or "")
+    if not match:
+        raise ValueError(f"rate limit {spec!r} is not like '10/minute'")
+    count, mult, unit = match.groups()
+    return int(count), int(mult or 1) * _PERIODS[unit]
+
+
+def hit(session: Session, key: str, spec: str) -> None:
+    """Count one request for `key`; raises a 429 ApiError past the limit. Commits on its own."""
+    limit, period = parse_limit(spec)
+    now = time.time()
+    window = int(now // period) * period
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(_table).values(key=key, window_start=window, count=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key", "window_start"], set_={"count": _table.c.count + 1}
+    ).returning(_table.c.count)
+    count = session.execute(stmt).scalar_one()
+    if random.random() < 0.01:
+        session.execute(sa.delete(_table).where(_table.c.window_start < window - period))
+    session.commit()
+    if count > limit:
+        retry_after = int(window + period - now) + 1
+        error = ApiError(429, "rate_limited",
+                         f"Trop de requêtes : réessayez dans {retry_after} secondes.")
+        error.retry_after = retry_after
+        raise error

@@ -1,0 +1,3 @@
+"""Diagnostic's HTTP API (flask-smorest blueprints)."""
+
+BLUEPRINTS: list = []

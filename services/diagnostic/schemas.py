@@ -1,0 +1,1 @@
+"""Marshmallow schemas of diagnostic's requests and responses."""

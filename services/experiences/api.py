@@ -1,0 +1,3 @@
+"""Experiences's HTTP API (flask-smorest blueprints)."""
+
+BLUEPRINTS: list = []

@@ -1,0 +1,1 @@
+"""Experiences's pure rules: no Flask, no SQLAlchemy."""

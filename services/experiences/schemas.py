@@ -1,0 +1,1 @@
+"""Marshmallow schemas of experiences's requests and responses."""

@@ -1,0 +1,3 @@
+"""Identity's HTTP API (flask-smorest blueprints)."""
+
+BLUEPRINTS: list = []

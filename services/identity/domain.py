@@ -1,0 +1,1 @@
+"""Identity's pure rules: no Flask, no SQLAlchemy."""

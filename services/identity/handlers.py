@@ -1,0 +1,3 @@
+"""Identity's event handlers: one function per consumed event type."""
+
+HANDLERS: dict = {}

@@ -1,0 +1,1 @@
+"""Marshmallow schemas of identity's requests and responses."""

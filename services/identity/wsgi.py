@@ -1,0 +1,3 @@
+from services.identity.app import create_app
+
+app = create_app()

@@ -1,0 +1,3 @@
+"""Moderation's HTTP API (flask-smorest blueprints)."""
+
+BLUEPRINTS: list = []

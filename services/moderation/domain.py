@@ -1,0 +1,1 @@
+"""Moderation's pure rules: no Flask, no SQLAlchemy."""

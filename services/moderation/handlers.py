@@ -1,0 +1,3 @@
+"""Moderation's event handlers: one function per consumed event type."""
+
+HANDLERS: dict = {}

@@ -1,0 +1,1 @@
+"""Marshmallow schemas of moderation's requests and responses."""

@@ -1,0 +1,3 @@
+"""Notifier's HTTP API (flask-smorest blueprints)."""
+
+BLUEPRINTS: list = []

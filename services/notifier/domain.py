@@ -1,0 +1,1 @@
+"""Notifier's pure rules: no Flask, no SQLAlchemy."""

@@ -1,0 +1,3 @@
+"""Notifier's event handlers: one function per consumed event type."""
+
+HANDLERS: dict = {}

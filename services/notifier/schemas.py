@@ -1,0 +1,1 @@
+"""Marshmallow schemas of notifier's requests and responses."""

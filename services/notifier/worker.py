@@ -1,0 +1,9 @@
+"""python -m services.notifier.worker: consumer and outbox relay."""
+
+from services.chassis.config import Settings
+from services.chassis.worker import run_worker
+from services.notifier.app import SERVICE
+from services.notifier.handlers import HANDLERS
+
+if __name__ == "__main__":
+    run_worker(Settings.from_env(SERVICE), HANDLERS)

@@ -1,0 +1,108 @@
+"""Test servers: this machine's PostgreSQL and RabbitMQ (or URLs from the environment).
+
+testcontainers starts them only when no URL is set, the default servers do not answer and a
+Docker engine does. Every run creates its own databases and broker names, and drops them after.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from urllib.parse import urlparse
+
+import pika
+
+from services.chassis.amqp import connection_parameters
+import pytest
+import sqlalchemy as sa
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+def _answers(url: str, default_port: int) -> bool:
+    parsed = urlparse(url.replace("+psycopg", ""))
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port),
+                                      timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_server_url():
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url or _answers(DEFAULT_PG, 5432) or not _docker_answers():
+        yield (url or DEFAULT_PG).replace("postgresql://", "postgresql+psycopg://", 1)
+        return
+    from testcontainers.postgres import PostgresContainer
+
+    with PostgresContainer("postgres:16-alpine", driver="psycopg") as pg:
+        yield pg.get_connection_url()
+
+
+@pytest.fixture(scope="session")
+def amqp_url():
+    url = os.environ.get("AMQP_URL")
+    if url or _answers(DEFAULT_AMQP, 5672) or not _docker_answers():
+        yield url or DEFAULT_AMQP
+        return
+    from testcontainers.rabbitmq import RabbitMqContainer
+
+    with RabbitMqContainer("rabbitmq:3.13-alpine") as rabbit:
+        params = rabbit.get_connection_params()
+        yield f"amqp://guest:guest@{params.host}:{params.port}//"
+
+
+@pytest.fixture(scope="session")
+def create_database(pg_server_url):
+    """Factory: a fresh PostgreSQL database for this run, dropped at the end of the session."""
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    made: list[str] = []
+
+    def _create(label: str) -> str:
+        name = f"spp_test_{label}_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return sa.engine.make_url(pg_server_url).set(database=name).render_as_string(
+            hide_password=False)
+
+    yield _create
+    with admin.connect() as conn:
+        for name in made:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def broker_names(amqp_url):
+    """A unique exchange and queue prefix for one test; every queue and exchange made is deleted."""
+    suffix = uuid.uuid4().hex[:10]
+    names = {"exchange": f"spp.test.{suffix}", "prefix": f"spptest{suffix}"}
+    yield names
+    conn = pika.BlockingConnection(connection_parameters(amqp_url))
+    try:
+        ch = conn.channel()
+        for service in ("chassis", "identity", "experiences", "moderation", "diagnostic",
+                        "notifier", "bench"):
+            base = f"{names['prefix']}.{service}"
+            for q in [base, f"{base}.dlq"] + [f"{base}.retry.{ms}" for ms in
+                                               (50, 100, 200, 500, 2000, 10000, 30000)]:
+                ch.queue_delete(q)
+        ch.exchange_delete(names["exchange"])
+        ch.exchange_delete(f"{names['exchange']}.dlx")
+    finally:
+        conn.close()

@@ -1,0 +1,278 @@
+"""The chassis against the real PostgreSQL and RabbitMQ: outbox, relay, consumer, dead letters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+import uuid
+
+import pika
+import pytest
+import sqlalchemy as sa
+
+from services.chassis import amqp as amqp_mod
+from services.chassis.amqp import Message, PipelinedPublisher, connection_parameters
+from services.chassis.catalogue import TEST_EVENT
+from services.chassis.consumer import (ATTEMPTS_HEADER, REASON_HEADER, EventConsumer, Topology,
+                                       open_connection)
+from services.chassis.db import Database, add_messaging_tables
+from services.chassis.events import make_event, publish
+from services.chassis.relay import OutboxRelay
+
+pytestmark = pytest.mark.integration
+
+metadata = sa.MetaData()
+outbox, inbox = add_messaging_tables(metadata)
+effects = sa.Table("effects", metadata, sa.Column("id", sa.Integer, primary_key=True),
+                   sa.Column("event_id", sa.String(36)), sa.Column("n", sa.Integer))
+
+
+@pytest.fixture
+def db(create_database):
+    database = Database(create_database("chassis"))
+    metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+def _declare_sink(amqp_url, exchange, queue):
+    conn = pika.BlockingConnection(connection_parameters(amqp_url))
+    ch = conn.channel()
+    ch.exchange_declare(exchange, "topic", durable=True)
+    ch.queue_declare(queue, durable=True)
+    ch.queue_bind(queue, exchange, routing_key="#")
+    conn.close()
+
+
+def _drain(amqp_url, queue, expect, timeout=10.0):
+    conn = pika.BlockingConnection(connection_parameters(amqp_url))
+    ch = conn.channel()
+    got = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        method, props, body = ch.basic_get(queue, auto_ack=True)
+        if method is None:
+            if len(got) >= expect:
+                break
+            time.sleep(0.05)
+            continue
+        got.append((props, body))
+    conn.close()
+    return got
+
+
+def _write_events(db, n, start=0):
+    with db.transaction() as session:
+        for i in range(start, start + n):
+            publish(session, TEST_EVENT, {"n": i}, producer="chassis")
+
+
+def _count_unpublished(db):
+    with db.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(outbox)
+                            .where(outbox.c.published_at.is_(None))).scalar_one()
+
+
+def test_only_committed_events_leave_and_each_carries_its_id(db, amqp_url, broker_names):
+    sink = f"{broker_names['prefix']}.chassis"
+    _declare_sink(amqp_url, broker_names["exchange"], sink)
+    _write_events(db, 5)
+    with pytest.raises(RuntimeError):
+        with db.transaction() as session:
+            publish(session, TEST_EVENT, {"n": 99}, producer="chassis")
+            raise RuntimeError("the state change failed")
+    relay = OutboxRelay(db, amqp_url, broker_names["exchange"])
+    assert relay.run_once() == 5
+    assert relay.run_once() == 0
+    relay.close()
+    got = _drain(amqp_url, sink, 5)
+    assert sorted(json.loads(b)["payload"]["n"] for _, b in got) == [0, 1, 2, 3, 4]
+    for props, body in got:
+        assert props.message_id == json.loads(body)["id"]
+        assert props.delivery_mode == 2
+
+
+def test_a_relay_dying_before_the_confirm_loses_nothing(db, amqp_url, broker_names, monkeypatch):
+    sink = f"{broker_names['prefix']}.chassis"
+    _declare_sink(amqp_url, broker_names["exchange"], sink)
+    _write_events(db, 20)
+    dying = OutboxRelay(db, amqp_url, broker_names["exchange"])
+
+    def crash(self, messages, mandatory=True):
+        raise amqp_mod.PublishError("process killed before the confirms came back")
+
+    monkeypatch.setattr(PipelinedPublisher, "publish_batch", crash)
+    with pytest.raises(amqp_mod.PublishError):
+        dying.run_once()
+    dying.close()
+    monkeypatch.undo()
+    assert _count_unpublished(db) == 20
+    relay = OutboxRelay(db, amqp_url, broker_names["exchange"])
+    assert relay.run_once() == 20
+    relay.close()
+    assert len(_drain(amqp_url, sink, 20)) == 20
+
+
+def test_a_killed_writer_process_loses_no_committed_event(db, amqp_url, broker_names):
+    sink = f"{broker_names['prefix']}.chassis"
+    _declare_sink(amqp_url, broker_names["exchange"], sink)
+    script = (
+        "import os, sys\n"
+        "from services.chassis.db import Database\n"
+        "from services.chassis.events import publish\n"
+        "db = Database(sys.argv[1])\n"
+        "with db.transaction() as s:\n"
+        "    [publish(s, 'test.happened', {'n': i}, producer='chassis') for i in range(7)]\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    proc = subprocess.run([".venv/bin/python", "-c", script, db.url], capture_output=True)
+    assert proc.returncode == -9
+    relay = OutboxRelay(db, amqp_url, broker_names["exchange"])
+    assert relay.run_once() == 7
+    relay.close()
+    assert len(_drain(amqp_url, sink, 7)) == 7
+
+
+def test_two_relays_on_one_outbox_publish_each_event_once(db, amqp_url, broker_names):
+    sink = f"{broker_names['prefix']}.chassis"
+    _declare_sink(amqp_url, broker_names["exchange"], sink)
+    _write_events(db, 3000)
+    relays = [OutboxRelay(db, amqp_url, broker_names["exchange"], batch_size=100)
+              for _ in range(2)]
+    counts = [0, 0]
+
+    def run(i):
+        while (n := relays[i].run_once()) > 0:
+            counts[i] += n
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    [r.close() for r in relays]
+    assert sum(counts) == 3000 and all(counts), counts
+    got = _drain(amqp_url, sink, 3000)
+    ids = [p.message_id for p, _ in got]
+    assert len(ids) == 3000 and len(set(ids)) == 3000
+
+
+# --- consumer ---------------------------------------------------------------------------
+
+class Recorder:
+    def __init__(self, fail_for=()):
+        self.fail_for = set(fail_for)
+
+    def __call__(self, session, event, payload):
+        if payload["n"] in self.fail_for:
+            raise ValueError(f"cannot handle n={payload['n']}")
+        session.execute(sa.insert(effects).values(event_id=event.id, n=payload["n"]))
+
+
+@pytest.fixture
+def consumer_factory(db, amqp_url, broker_names):
+    running = []
+
+    def start(handler, max_attempts=3):
+        topology = Topology.build(broker_names["exchange"], f"{broker_names['prefix']}.chassis",
+                                  [TEST_EVENT], (50, 100))
+        consumer = EventConsumer(open_connection(amqp_url), db, {TEST_EVENT: handler}, topology,
+                                 max_attempts=max_attempts, retry_delays_ms=(50, 100))
+        thread = threading.Thread(target=consumer.run, daemon=True)
+        thread.start()
+        running.append((consumer, thread))
+        deadline = time.time() + 10
+        while time.time() < deadline:  # wait until the queue is declared and bound
+            if consumer.connection.connected and getattr(consumer, "_producer", None):
+                break
+            time.sleep(0.05)
+        return consumer
+
+    yield start
+    for consumer, thread in running:
+        consumer.should_stop = True
+        thread.join(timeout=10)
+        consumer.connection.release()
+
+
+def _raw_publish(amqp_url, exchange, body: bytes | str, routing_key=TEST_EVENT, message_id=None):
+    with PipelinedPublisher(amqp_url) as publisher:
+        publisher.publish_batch([Message(exchange=exchange, routing_key=routing_key, body=body,
+                                         message_id=message_id or str(uuid.uuid4()))])
+
+
+def _effects(db):
+    with db.engine.connect() as conn:
+        return conn.execute(sa.select(effects.c.event_id, effects.c.n).order_by(effects.c.n)).all()
+
+
+def _wait_for(predicate, timeout=15.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _dlq(amqp_url, broker_names, expect=1):
+    return _drain(amqp_url, f"{broker_names['prefix']}.chassis.dlq", expect, timeout=10)
+
+
+def test_a_redelivered_event_is_handled_once(db, amqp_url, broker_names, consumer_factory):
+    consumer_factory(Recorder())
+    event = make_event(TEST_EVENT, {"n": 1}, producer="test")
+    for _ in range(3):
+        _raw_publish(amqp_url, broker_names["exchange"], event.to_json(), message_id=event.id)
+    _raw_publish(amqp_url, broker_names["exchange"],
+                 make_event(TEST_EVENT, {"n": 2}, producer="test").to_json())
+    assert _wait_for(lambda: len(_effects(db)) == 2)
+    time.sleep(0.3)
+    assert [r.n for r in _effects(db)] == [1, 2]
+
+
+def test_a_failing_handler_ends_in_the_dlq_and_the_worker_goes_on(db, amqp_url, broker_names,
+                                                                   consumer_factory):
+    consumer_factory(Recorder(fail_for={13}), max_attempts=3)
+    bad = make_event(TEST_EVENT, {"n": 13}, producer="test")
+    _raw_publish(amqp_url, broker_names["exchange"], bad.to_json(), message_id=bad.id)
+    _raw_publish(amqp_url, broker_names["exchange"],
+                 make_event(TEST_EVENT, {"n": 14}, producer="test").to_json())
+    assert _wait_for(lambda: [r.n for r in _effects(db)] == [14])
+    letters = _dlq(amqp_url, broker_names)
+    assert len(letters) == 1
+    props, body = letters[0]
+    assert json.loads(body)["id"] == bad.id
+    assert props.headers[ATTEMPTS_HEADER] == 3
+    assert "cannot handle n=13" in props.headers[REASON_HEADER]
+
+
+def test_a_malformed_message_goes_to_the_dlq_without_retries(db, amqp_url, broker_names,
+                                                             consumer_factory):
+    consumer_factory(Recorder())
+    _raw_publish(amqp_url, broker_names["exchange"], b"{not json")
+    _raw_publish(amqp_url, broker_names["exchange"], json.dumps({"id": "x", "type": TEST_EVENT}))
+    _raw_publish(amqp_url, broker_names["exchange"],
+                 make_event(TEST_EVENT, {"n": 5}, producer="test").to_json())
+    assert _wait_for(lambda: len(_effects(db)) == 1)
+    letters = _dlq(amqp_url, broker_names, expect=2)
+    assert len(letters) == 2
+    for props, _ in letters:
+        assert props.headers[REASON_HEADER].startswith("invalid:")
+        assert ATTEMPTS_HEADER not in props.headers
+
+
+def test_the_consumer_recovers_after_the_broker_closes_its_connections(db, amqp_url, broker_names,
+                                                                       consumer_factory):
+    consumer_factory(Recorder())
+    _raw_publish(amqp_url, broker_names["exchange"],
+                 make_event(TEST_EVENT, {"n": 1}, producer="test").to_json())
+    assert _wait_for(lambda: len(_effects(db)) == 1)
+    closed = subprocess.run(["rabbitmqctl", "close_all_connections", "test: broker restart"],
+                            capture_output=True, text=True)
+    if closed.returncode != 0:
+        pytest.skip(f"rabbitmqctl unavailable here: {closed.stderr.strip()[:200]}")
+    time.sleep(1.0)
+    _raw_publish(amqp_url, broker_names["exchange"],
+                 make_event(TEST_EVENT, {"n": 2}, producer="test").to_json())
+    assert _wait_for(lambda: len(_effects(db)) == 2, timeout=30)
