@@ -106,3 +106,49 @@ def broker_names(amqp_url):
         ch.exchange_delete(f"{names['exchange']}.dlx")
     finally:
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def tokens():
+    """Mint RS256 tokens as identity would, and a verifier that trusts them (for service tests)."""
+    import json as _json
+    import time as _time
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from services.chassis.auth import TokenVerifier
+    from services.chassis.permissions import permissions_for
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = _json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+    jwk.update(kid="test-key", alg="RS256", use="sig")
+    jwks = {"keys": [jwk]}
+
+    class Tokens:
+        keys = jwks
+
+        @staticmethod
+        def verifier(audience: str) -> TokenVerifier:
+            return TokenVerifier(audience, "spp-identity", keys=jwks)
+
+        @staticmethod
+        def issue(profile: str, *, sub: str | None = None, missions=("answer", "diagnostic"),
+                  network_id: str | None = None, structure_ids=(), perms=None,
+                  audience=("identity", "experiences", "moderation", "diagnostic", "notifier"),
+                  ttl: int = 900) -> str:
+            now = int(_time.time())
+            claims = {
+                "iss": "spp-identity", "aud": list(audience), "sub": sub or uuid.uuid4().hex,
+                "jti": uuid.uuid4().hex, "iat": now, "exp": now + ttl, "profile": profile,
+                "perms": sorted(perms if perms is not None else permissions_for(profile, missions)),
+                "missions": list(missions), "network_id": network_id,
+                "structure_ids": [str(s) for s in structure_ids], "name": f"Test {profile}",
+            }
+            return jwt.encode(claims, private, algorithm="RS256", headers={"kid": "test-key"})
+
+        @classmethod
+        def headers(cls, profile: str, **kwargs) -> dict:
+            return {"Authorization": f"Bearer {cls.issue(profile, **kwargs)}"}
+
+    return Tokens
