@@ -1,0 +1,51 @@
+"""The compose file's structure (no Docker engine runs here, so it is read, not started)."""
+
+from pathlib import Path
+
+import yaml
+
+DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
+BACKENDS = ["identity", "experiences", "moderation", "diagnostic", "notifier"]
+
+
+def _compose():
+    return yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())["services"]
+
+
+def test_every_service_and_worker_runs_with_health_checks_and_restarts():
+    services = _compose()
+    for name in ["postgres", "rabbitmq", "mailpit", "gateway", *BACKENDS,
+                 *[f"{b}-worker" for b in BACKENDS]]:
+        assert name in services, name
+        assert services[name].get("healthcheck", {}).get("test"), name
+        assert services[name].get("restart") == "unless-stopped", name
+
+
+def test_each_backend_has_its_own_database_and_waits_for_migrations():
+    services = _compose()
+    init = (DEPLOY / "initdb.sql").read_text()
+    for name in BACKENDS:
+        env = services[name]["environment"]
+        assert env[f"{name.upper()}_DATABASE_URL"].endswith(f"/spp_{name}")
+        assert f"CREATE DATABASE spp_{name};" in init
+        assert "AMQP_URL" in env and "SMTP_URL" in env
+        for proc in (name, f"{name}-worker"):
+            assert services[proc]["depends_on"]["migrate"]["condition"] == \
+                "service_completed_successfully"
+        assert f"services.{name}.worker" in services[f"{name}-worker"]["command"]
+    assert all(f"migrate('{b}'" in " ".join(services["migrate"]["command"]) for b in BACKENDS)
+
+
+def test_workers_can_scale_no_fixed_name_or_port():
+    services = _compose()
+    for name in BACKENDS:
+        worker = services[f"{name}-worker"]
+        assert "container_name" not in worker and "ports" not in worker
+
+
+def test_secrets_come_from_the_environment_file():
+    services = _compose()
+    example = (DEPLOY / ".env.example").read_text()
+    for key in ("POSTGRES_PASSWORD", "RABBITMQ_DEFAULT_PASS", "SPP_ADMIN_PASSWORD", "SPP_SECRET_KEY"):
+        assert f"{key}=" in example
+    assert "${POSTGRES_PASSWORD:?" in str(services["postgres"]["environment"])
