@@ -12,10 +12,10 @@ import uuid
 from urllib.parse import urlparse
 
 import pika
-
-from services.chassis.amqp import connection_parameters
 import pytest
 import sqlalchemy as sa
+
+from services.chassis.amqp import connection_parameters
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672//"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import jwt
 from flask import current_app, g, request
@@ -31,7 +31,7 @@ class Principal:
         return permission in self.permissions
 
     @classmethod
-    def from_claims(cls, claims: dict) -> "Principal":
+    def from_claims(cls, claims: dict) -> Principal:
         return cls(
             user_id=str(claims["sub"]),
             profile=claims.get("profile", ""),

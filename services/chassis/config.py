@@ -53,7 +53,7 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, service: str, **overrides) -> "Settings":
+    def from_env(cls, service: str, **overrides) -> Settings:
         delays = _env("SPP_RETRY_DELAYS_MS", "500,2000,10000,30000")
         settings = cls(
             service=service,

@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 import socket
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Producer, Queue, binding
@@ -47,7 +47,7 @@ class Topology:
 
     @classmethod
     def build(cls, exchange_name: str, queue_name: str, event_types: list[str],
-              retry_delays_ms: tuple[int, ...], delivery_limit: int = 10) -> "Topology":
+              retry_delays_ms: tuple[int, ...], delivery_limit: int = 10) -> Topology:
         exchange = Exchange(exchange_name, type="topic", durable=True)
         dlx = Exchange(f"{exchange_name}.dlx", type="direct", durable=True)
         dlq = Queue(f"{queue_name}.dlq", exchange=dlx, routing_key=queue_name, durable=True,
@@ -157,7 +157,7 @@ class EventConsumer(ConsumerMixin):
                 handler(session, event, payload)
                 session.execute(sa.insert(_inbox).values(
                     event_id=event.id, event_type=event.type,
-                    handled_at=datetime.now(timezone.utc)))
+                    handled_at=datetime.now(UTC)))
         except sa.exc.IntegrityError:
             # A competing consumer handled the same event at the same moment.
             with self.db.transaction() as session:

@@ -12,7 +12,7 @@ import logging
 import select
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -78,7 +78,7 @@ class OutboxRelay:
             session.execute(
                 sa.update(_outbox)
                 .where(_outbox.c.id.in_([r.id for r in rows]))
-                .values(published_at=datetime.now(timezone.utc), attempts=_outbox.c.attempts + 1)
+                .values(published_at=datetime.now(UTC), attempts=_outbox.c.attempts + 1)
             )
         return len(rows)
 

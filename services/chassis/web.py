@@ -7,8 +7,13 @@ import time
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import Api, Blueprint
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, \
-    generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 
 from services.chassis.auth import TokenVerifier
 from services.chassis.config import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from services.chassis.config import Settings
 from services.chassis.consumer import EventConsumer, Handler, Topology, open_connection

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -41,10 +41,10 @@ def test_a_producer_cannot_write_an_event_that_breaks_its_schema():
 @pytest.mark.parametrize("raw", [
     b"{not json", b"[]", b'{"id": "x"}',
     json.dumps({"id": str(uuid.uuid4()), "type": TEST_EVENT, "version": 1, "producer": "t",
-                "occurred_at": datetime.now(timezone.utc).isoformat(),
+                "occurred_at": datetime.now(UTC).isoformat(),
                 "payload": {"n": "three"}}).encode(),
     json.dumps({"id": str(uuid.uuid4()), "type": TEST_EVENT, "version": 9, "producer": "t",
-                "occurred_at": datetime.now(timezone.utc).isoformat(), "payload": {"n": 1}}).encode(),
+                "occurred_at": datetime.now(UTC).isoformat(), "payload": {"n": 1}}).encode(),
 ])
 def test_malformed_messages_are_refused_with_a_reason(raw):
     with pytest.raises(InvalidEvent) as info:
