@@ -598,3 +598,136 @@ def results_to_csv_rows(questionnaire: Questionnaire, results: Results) -> list[
             ]
         )
     return rows
+
+
+# --- snapshot (JSON) ------------------------------------------------------------------------
+
+
+def results_to_json(results: Results) -> dict:
+    """The results as a JSON document, stored when a diagnostic is completed."""
+    return {
+        "version": results.version,
+        "channels": [str(channel) for channel in results.channels],
+        "commitments": [
+            {
+                "number": number,
+                "code": results.commitment_codes[number],
+                "expected": results.expected_levels[number],
+                "score": results.commitment_scores[number],
+            }
+            for number in results.commitment_scores
+        ],
+        "cells": [
+            {"commitment": number, "channel": str(channel), "score": score}
+            for (number, channel), score in results.cell_scores.items()
+        ],
+        "channel_scores": {str(ch): score for ch, score in results.channel_scores.items()},
+        "overall_score": results.overall_score,
+    }
+
+
+def results_from_json(data: Mapping[str, Any]) -> Results:
+    """Rebuild the results stored by `results_to_json`."""
+    commitments = data["commitments"]
+    return Results(
+        version=data["version"],
+        channels=tuple(ChannelCode(ch) for ch in data["channels"]),
+        expected_levels={c["number"]: c["expected"] for c in commitments},
+        commitment_codes={c["number"]: c["code"] for c in commitments},
+        commitment_scores={c["number"]: c["score"] for c in commitments},
+        cell_scores={
+            (cell["commitment"], ChannelCode(cell["channel"])): cell["score"]
+            for cell in data["cells"]
+        },
+        channel_scores={ChannelCode(ch): s for ch, s in data["channel_scores"].items()},
+        overall_score=data["overall_score"],
+    )
+
+
+# --- scope ----------------------------------------------------------------------------------
+
+ADMIN_PROFILE = "admin"
+REFERENT_PROFILE = "referent"
+
+
+def in_scope(
+    profile: str,
+    network_id: str | None,
+    structure_ids: Iterable[str],
+    structure_chain: Iterable[str],
+    structure_network_id: str,
+) -> bool:
+    """May this caller work on the structure?
+
+    `structure_chain` is the structure's id followed by its ancestors' ids. The structure's
+    own people (assigned to it or to an ancestor), its network's referents and admins may.
+    """
+    if profile == ADMIN_PROFILE:
+        return True
+    if profile == REFERENT_PROFILE and network_id is not None \
+            and network_id == structure_network_id:
+        return True
+    return bool(set(structure_ids) & set(structure_chain))
+
+
+def hidden_from(profile: str, network_id: str | None, structure_network_id: str) -> bool:
+    """A caller outside the structure's network does not learn that a diagnostic exists."""
+    return profile != ADMIN_PROFILE and network_id != structure_network_id
+
+
+# --- results as shown -----------------------------------------------------------------------
+
+
+def results_view(
+    questionnaire: Questionnaire,
+    results: Results,
+    previous: Results | None,
+    network_average: Mapping[int, float | None],
+) -> dict:
+    """Scores, gaps (weakest first) and comparisons, ready to serialise."""
+    deltas = compare(results, previous)
+    commitments = []
+    for number, score in results.commitment_scores.items():
+        delta = deltas[number]
+        average = network_average.get(number)
+        commitments.append({
+            "number": number,
+            "code": results.commitment_codes[number],
+            "label": questionnaire.commitment(number).label,
+            "expected": results.expected_levels[number],
+            "score": score,
+            "gap": results.commitment_gap(number),
+            "score_percent": percent(score),
+            "previous_score": delta.previous,
+            "change": delta.change,
+            "network_average": average,
+            "gap_to_network": None if score is None or average is None else average - score,
+        })
+    return {
+        "questionnaire_version": results.version,
+        "overall_score": results.overall_score,
+        "overall_percent": percent(results.overall_score),
+        "commitments": commitments,
+        "weakest_commitments": sorted(
+            (c for c in commitments if c["gap"] is not None), key=lambda c: -c["gap"]),
+        "channels": [
+            {"channel": str(ch), "label": questionnaire.channel(ch).label, "score": score,
+             "score_percent": percent(score)}
+            for ch, score in results.channel_scores.items()
+        ],
+        "cells": [_cell_view(questionnaire, cell) for cell in results.cells()],
+        "weakest": [_cell_view(questionnaire, cell) for cell in results.weakest()],
+    }
+
+
+def _cell_view(questionnaire: Questionnaire, cell: Cell) -> dict:
+    return {
+        "commitment": cell.commitment,
+        "commitment_label": questionnaire.commitment(cell.commitment).label,
+        "channel": str(cell.channel),
+        "channel_label": questionnaire.channel(cell.channel).label,
+        "score": cell.score,
+        "expected": cell.expected,
+        "gap": cell.gap,
+        "score_percent": percent(cell.score),
+    }
