@@ -5,18 +5,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-pytestmark = pytest.mark.e2e
+from tests.e2e.conftest import PORT_BASE, SERVICES
 
-ROOT = Path(__file__).resolve().parents[2]
-PORT_BASE = 18000
-SERVICES = ["gateway", "identity", "experiences", "moderation", "diagnostic", "notifier"]
+pytestmark = pytest.mark.e2e
 
 
 def _wait(url: str, timeout: float = 120) -> requests.Response | None:
@@ -30,25 +27,6 @@ def _wait(url: str, timeout: float = 120) -> requests.Response | None:
             pass
         time.sleep(0.3)
     return None
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory, amqp_url):
-    var = tmp_path_factory.mktemp("var")
-    env = dict(os.environ, SPP_PORT_BASE=str(PORT_BASE), SPP_VAR_DIR=str(var), AMQP_URL=amqp_url,
-               SPP_WEB_WORKERS="1")
-    for key in list(env):
-        if key.endswith("_DATABASE_URL") or key == "SMTP_URL":
-            env.pop(key)
-    proc = subprocess.Popen([sys.executable, "-m", "services.chassis.up"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    yield {"proc": proc, "var": var}
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_every_service_is_alive_and_ready(platform):

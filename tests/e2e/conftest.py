@@ -1,0 +1,84 @@
+"""One platform started as `make up` starts it, on its own ports, for the whole e2e session."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PORT_BASE = 18000
+SERVICES = ["gateway", "identity", "experiences", "moderation", "diagnostic", "notifier"]
+ADMIN = ("admin@e2e.localhost", "un-mot-de-passe-e2e-solide")
+
+
+def wait_until(predicate, timeout: float = 60, interval: float = 0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            value = predicate()
+        except requests.RequestException:
+            value = None
+        if value:
+            return value
+        time.sleep(interval)
+    return None
+
+
+def url(service: str, path: str = "") -> str:
+    return f"http://127.0.0.1:{PORT_BASE + SERVICES.index(service)}{path}"
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory, amqp_url, broker_names_session):
+    var = tmp_path_factory.mktemp("var")
+    env = dict(os.environ, SPP_PORT_BASE=str(PORT_BASE), SPP_VAR_DIR=str(var), AMQP_URL=amqp_url,
+               SPP_WEB_WORKERS="1", SPP_ADMIN_EMAIL=ADMIN[0], SPP_ADMIN_PASSWORD=ADMIN[1],
+               SPP_EXCHANGE=broker_names_session["exchange"],
+               SPP_QUEUE_PREFIX=broker_names_session["prefix"],
+               SPP_PUBLIC_RATE_LIMIT="1000/minute", GATEWAY_URL=url("gateway"))
+    for key in list(env):
+        if key.endswith("_DATABASE_URL") or key == "SMTP_URL" or key.endswith("_URL") and \
+                key.split("_")[0].lower() in SERVICES:
+            env.pop(key)
+    log = open(var / "up.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "services.chassis.up"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    for service in SERVICES:
+        ok = wait_until(lambda s=service: requests.get(url(s, "/readyz"), timeout=10).ok, 120)
+        assert ok, f"{service} never became ready; see {var / 'log'}"
+    yield {"proc": proc, "var": var, "mail": var / "mail"}
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def broker_names_session(amqp_url):
+    import uuid
+
+    import pika
+
+    from services.chassis.amqp import connection_parameters
+
+    suffix = uuid.uuid4().hex[:10]
+    names = {"exchange": f"spp.e2e.{suffix}", "prefix": f"sppe2e{suffix}"}
+    yield names
+    conn = pika.BlockingConnection(connection_parameters(amqp_url))
+    ch = conn.channel()
+    for service in SERVICES[1:]:
+        base = f"{names['prefix']}.{service}"
+        for q in [base, f"{base}.dlq"] + [f"{base}.retry.{ms}" for ms in (500, 2000, 10000, 30000)]:
+            ch.queue_delete(q)
+    ch.exchange_delete(names["exchange"])
+    ch.exchange_delete(f"{names['exchange']}.dlx")
+    conn.close()
