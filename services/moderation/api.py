@@ -1,3 +1,277 @@
 """Moderation's HTTP API (flask-smorest blueprints)."""
 
-BLUEPRINTS: list = []
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
+
+from services.chassis.auth import current_principal, require
+from services.chassis.catalogue import EventType
+from services.chassis.errors import ApiError, conflict, not_found
+from services.chassis.events import publish
+from services.chassis.permissions import Permission
+from services.chassis.web import db_of
+from services.moderation import domain
+from services.moderation.domain import Action, CaseStatus
+from services.moderation.models import Case, Decision, Network, Structure
+from services.moderation.schemas import (
+    ApproveRequest,
+    CaseOut,
+    CasePage,
+    CaseQuery,
+    RejectRequest,
+    RerouteRequest,
+    StatsOut,
+    StructurePage,
+    StructureQuery,
+)
+
+SERVICE = "moderation"
+DECIDE = Permission.MODERATION_DECIDE
+
+cases = Blueprint("cases", __name__, url_prefix="/cases", description="The moderation queue")
+structures = Blueprint("structures", __name__, url_prefix="/structures",
+                       description="Structures known to moderation (replica of identity's)")
+stats = Blueprint("stats", __name__, url_prefix="/stats", description="Queue figures")
+
+BLUEPRINTS: list = [cases, structures, stats]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _page(query: sa.Select, session: Session, page: int, per_page: int) -> tuple[list, int]:
+    total = session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return rows, total
+
+
+def _summary(case: Case, now: datetime) -> dict:
+    return {
+        "id": case.id, "experience_id": case.experience_id, "kind": case.kind,
+        "status": case.status, "title": case.title, "flag_count": len(case.flags or []),
+        "created_at": domain.utc(case.created_at),
+        "decided_at": case.decided_at and domain.utc(case.decided_at),
+        "age_seconds": domain.age_seconds(case.created_at, case.decided_at or now),
+        "claimed_by": case.claimed_by,
+        "claimed_until": case.claimed_until and domain.utc(case.claimed_until),
+    }
+
+
+def _suggestions(session: Session, case: Case) -> list[dict]:
+    rows = session.execute(sa.select(Structure).where(Structure.active.is_(True))).scalars()
+    refs = [domain.StructureRef(s.id, s.name, s.postal_code, s.city, s.active) for s in rows
+            if s.id != case.current_structure_id]
+    return domain.suggest_structures(refs, case.postal_code, case.structure_hint,
+                                     f"{case.title}\n{case.body}")
+
+
+def _decision_of(session: Session, case: Case) -> dict | None:
+    decision = session.execute(sa.select(Decision).where(Decision.case_id == case.id)
+                               .order_by(Decision.decided_at.desc())).scalars().first()
+    if decision is None:
+        return None
+    return {column: getattr(decision, column) for column in (
+        "id", "action", "moderator_id", "structure_id", "network_id", "reason", "comment",
+        "published_body", "edited")} | {"decided_at": domain.utc(decision.decided_at)}
+
+
+def _detail(session: Session, case: Case, now: datetime) -> dict:
+    return _summary(case, now) | {
+        "body": case.body, "structure_hint": case.structure_hint,
+        "postal_code": case.postal_code, "flags": case.flags or [],
+        "redacted_body": case.redacted_body,
+        "current_structure_id": case.current_structure_id,
+        "current_network_id": case.current_network_id, "reason": case.reason,
+        "suggested_structures": _suggestions(session, case),
+        "decision": _decision_of(session, case),
+    }
+
+
+@cases.route("")
+class CaseList(MethodView):
+    @require(DECIDE)
+    @cases.arguments(CaseQuery, location="query")
+    @cases.response(200, CasePage)
+    def get(self, args):
+        """Cases by status; pending ones oldest first, without those another moderator opened."""
+        moderator, now = current_principal().user_id, _now()
+        query = sa.select(Case).where(Case.status == args["status"])
+        if args["kind"]:
+            query = query.where(Case.kind == args["kind"])
+        if args["status"] == CaseStatus.PENDING:
+            query = query.where(sa.or_(
+                Case.claimed_by.is_(None), Case.claimed_by == moderator,
+                Case.claimed_until.is_(None), Case.claimed_until <= now,
+            )).order_by(Case.created_at, Case.id)
+        else:
+            query = query.order_by(Case.decided_at.desc(), Case.id)
+        with db_of().transaction() as session:
+            rows, total = _page(query, session, args["page"], args["per_page"])
+            items = [_summary(case, now) for (case,) in rows]
+        return {"items": items, "total": total, "page": args["page"],
+                "per_page": args["per_page"]}
+
+
+@cases.route("/<case_id>")
+class CaseDetail(MethodView):
+    @require(DECIDE)
+    @cases.response(200, CaseOut)
+    def get(self, case_id):
+        """One case, with its flags and routing suggestions; opening it claims it for a while."""
+        moderator, now = current_principal().user_id, _now()
+        with db_of().transaction() as session:
+            case = session.get(Case, case_id, with_for_update=True)
+            if case is None:
+                raise not_found("Dossier")
+            if case.status == CaseStatus.PENDING and not domain.is_claimed_by_other(
+                    case.claimed_by, case.claimed_until, moderator, now):
+                case.claimed_by, case.claimed_until = moderator, now + domain.CLAIM_DURATION
+            return _detail(session, case, now)
+
+
+def _pending_case(session: Session, case_id: str, action: Action) -> Case:
+    case = session.get(Case, case_id, with_for_update=True)
+    if case is None:
+        raise not_found("Dossier")
+    if case.status != CaseStatus.PENDING:
+        raise conflict(f"Ce dossier a déjà été traité (statut : {case.status}).",
+                       status=case.status)
+    if case.kind not in domain.APPLIES_TO[action]:
+        raise conflict(f"Action « {action} » impossible sur un dossier de type {case.kind}.",
+                       kind=case.kind)
+    return case
+
+
+def _target_structure(session: Session, structure_id: str) -> Structure:
+    structure = session.get(Structure, structure_id)
+    if structure is None or not structure.active:
+        raise ApiError(422, "validation_error", "Certains champs sont invalides.",
+                       {"structure_id": ["Structure inconnue ou inactive."]})
+    return structure
+
+
+def _decide(session: Session, case: Case, action: Action, moderator: str, now: datetime,
+            **what) -> None:
+    case.status, case.decided_at = domain.OUTCOME[action], now
+    case.claimed_by = case.claimed_until = None
+    session.add(Decision(id=str(uuid.uuid4()), case_id=case.id, moderator_id=moderator,
+                         action=action, decided_at=now, **what))
+
+
+@cases.route("/<case_id>/approve")
+class Approve(MethodView):
+    @require(DECIDE)
+    @cases.arguments(ApproveRequest)
+    @cases.response(200, CaseOut)
+    def post(self, args, case_id):
+        """Publish the experience for a structure, redacted unless an edited text is given."""
+        moderator, now = current_principal().user_id, _now()
+        with db_of().transaction() as session:
+            case = _pending_case(session, case_id, Action.APPROVE)
+            structure = _target_structure(session, args["structure_id"])
+            body, edited = domain.published_text(case.body, case.redacted_body, args["body"])
+            _decide(session, case, Action.APPROVE, moderator, now, structure_id=structure.id,
+                    network_id=structure.network_id, published_body=body, edited=edited)
+            publish(session, EventType.MODERATION_APPROVED, {
+                "case_id": case.id, "experience_id": case.experience_id,
+                "structure_id": structure.id, "network_id": structure.network_id,
+                "body": body, "edited": edited, "moderator_id": moderator,
+            }, producer=SERVICE)
+            return _detail(session, case, now)
+
+
+@cases.route("/<case_id>/reject")
+class Reject(MethodView):
+    @require(DECIDE)
+    @cases.arguments(RejectRequest)
+    @cases.response(200, CaseOut)
+    def post(self, args, case_id):
+        """Refuse the experience with a policy reason code."""
+        moderator, now = current_principal().user_id, _now()
+        with db_of().transaction() as session:
+            case = _pending_case(session, case_id, Action.REJECT)
+            _decide(session, case, Action.REJECT, moderator, now, reason=args["reason"],
+                    comment=args["comment"])
+            publish(session, EventType.MODERATION_REJECTED, {
+                "case_id": case.id, "experience_id": case.experience_id,
+                "reason": args["reason"], "comment": args["comment"], "moderator_id": moderator,
+            }, producer=SERVICE)
+            return _detail(session, case, now)
+
+
+@cases.route("/<case_id>/reroute")
+class Reroute(MethodView):
+    @require(DECIDE)
+    @cases.arguments(RerouteRequest)
+    @cases.response(200, CaseOut)
+    def post(self, args, case_id):
+        """Send a re-orientation case to another structure (in this network or another)."""
+        moderator, now = current_principal().user_id, _now()
+        with db_of().transaction() as session:
+            case = _pending_case(session, case_id, Action.REROUTE)
+            structure = _target_structure(session, args["structure_id"])
+            if structure.id == case.current_structure_id:
+                raise ApiError(422, "validation_error", "Certains champs sont invalides.", {
+                    "structure_id": ["L'expérience est déjà rattachée à cette structure."]})
+            _decide(session, case, Action.REROUTE, moderator, now, structure_id=structure.id,
+                    network_id=structure.network_id, comment=args["comment"])
+            publish(session, EventType.MODERATION_REROUTED, {
+                "case_id": case.id, "experience_id": case.experience_id,
+                "structure_id": structure.id, "network_id": structure.network_id,
+                "comment": args["comment"], "moderator_id": moderator,
+            }, producer=SERVICE)
+            return _detail(session, case, now)
+
+
+@structures.route("")
+class StructureSearch(MethodView):
+    @require(DECIDE)
+    @structures.arguments(StructureQuery, location="query")
+    @structures.response(200, StructurePage)
+    def get(self, args):
+        """Find any structure by name, city or postal code."""
+        query = (sa.select(Structure, Network.name)
+                 .outerjoin(Network, Network.id == Structure.network_id)
+                 .order_by(Structure.name, Structure.id))
+        for word in args["q"].split():
+            like = f"%{word.replace('%', '').replace('_', '')}%"
+            query = query.where(sa.or_(Structure.name.ilike(like), Structure.city.ilike(like),
+                                       Structure.postal_code.ilike(f"{word}%")))
+        with db_of().transaction() as session:
+            rows, total = _page(query, session, args["page"], args["per_page"])
+            items = [{"id": s.id, "name": s.name, "postal_code": s.postal_code, "city": s.city,
+                      "active": s.active, "parent_id": s.parent_id, "network_id": s.network_id,
+                      "network_name": network_name} for s, network_name in rows]
+        return {"items": items, "total": total, "page": args["page"],
+                "per_page": args["per_page"]}
+
+
+@stats.route("")
+class Stats(MethodView):
+    @require(DECIDE)
+    @stats.response(200, StatsOut)
+    def get(self):
+        """Cases per status and the median time to decision over 7 and 30 days."""
+        now = _now()
+        longest = max(domain.STATS_WINDOWS_DAYS)
+        with db_of().transaction() as session:
+            counts = dict(session.execute(
+                sa.select(Case.status, sa.func.count()).group_by(Case.status)).all())
+            decided = session.execute(sa.select(Case.created_at, Case.decided_at).where(
+                Case.decided_at >= now - timedelta(days=longest))).all()
+        windows = []
+        for days in domain.STATS_WINDOWS_DAYS:
+            since = now - timedelta(days=days)
+            durations = [domain.utc(d) - domain.utc(c) for c, d in decided
+                         if domain.utc(d) >= since]
+            windows.append({"days": days, "decided": len(durations),
+                            "median_seconds": domain.median_seconds(durations)})
+        return {**{s.value: counts.get(s.value, 0) for s in CaseStatus},
+                "time_to_decision": windows}

@@ -1,7 +1,12 @@
-"""Moderation's own tables."""
+"""Moderation's own tables: the replica of identity's networks and structures, cases, decisions."""
 
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.chassis.db import add_messaging_tables
 
@@ -11,3 +16,80 @@ class Base(DeclarativeBase):
 
 
 outbox, inbox = add_messaging_tables(Base.metadata)
+
+Timestamp = sa.DateTime(timezone=True)
+
+
+class Network(Base):
+    """Replica of identity's networks (network.created / network.updated)."""
+
+    __tablename__ = "networks"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(80))
+    name: Mapped[str] = mapped_column(sa.String(200))
+
+
+class Structure(Base):
+    """Replica of identity's structures (structure.created / structure.updated)."""
+
+    __tablename__ = "structures"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    network_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+    parent_id: Mapped[str | None] = mapped_column(sa.String(36))
+    name: Mapped[str] = mapped_column(sa.String(300))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(10), index=True)
+    city: Mapped[str | None] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+
+class Case(Base):
+    """One thing a moderator decides: a submitted experience, or a re-orientation request."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        # A submitted experience makes one case, whatever the number of deliveries.
+        sa.Index("uq_cases_submission_experience", "experience_id", unique=True,
+                 postgresql_where=sa.text("kind = 'submission'"),
+                 sqlite_where=sa.text("kind = 'submission'")),
+        sa.Index("ix_cases_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    experience_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    status: Mapped[str] = mapped_column(sa.String(20))
+    title: Mapped[str] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(sa.Text)
+    structure_hint: Mapped[str] = mapped_column(sa.Text, default="")
+    postal_code: Mapped[str] = mapped_column(sa.String(10), default="")
+    flags: Mapped[list] = mapped_column(sa.JSON, default=list)
+    redacted_body: Mapped[str] = mapped_column(sa.Text)
+    # re-orientation: where the experience is now and why the structure asks to move it
+    current_structure_id: Mapped[str | None] = mapped_column(sa.String(36))
+    current_network_id: Mapped[str | None] = mapped_column(sa.String(36))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    requested_by: Mapped[str | None] = mapped_column(sa.String(36))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(36))
+    claimed_until: Mapped[datetime | None] = mapped_column(Timestamp)
+    decided_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class Decision(Base):
+    """The audit: who decided what on which case, and when."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("cases.id"), index=True)
+    moderator_id: Mapped[str] = mapped_column(sa.String(36))
+    action: Mapped[str] = mapped_column(sa.String(20))
+    structure_id: Mapped[str | None] = mapped_column(sa.String(36))
+    network_id: Mapped[str | None] = mapped_column(sa.String(36))
+    reason: Mapped[str | None] = mapped_column(sa.String(40))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    published_body: Mapped[str | None] = mapped_column(sa.Text)
+    edited: Mapped[bool | None] = mapped_column(sa.Boolean)
+    decided_at: Mapped[datetime] = mapped_column(Timestamp)
