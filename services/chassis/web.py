@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import marshmallow as ma
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import Api, Blueprint
@@ -22,6 +23,18 @@ from services.chassis.context import reset_correlation_id, set_correlation_id
 from services.chassis.db import Database
 from services.chassis.errors import register_error_handlers
 from services.chassis.logs import configure_logging
+
+class ErrorSchema(ma.Schema):
+    """The one error shape of every service."""
+
+    code = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+    errors = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
+
+
+class ServiceApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
 
 health = Blueprint("health", __name__, description="Liveness and readiness")
 
@@ -107,7 +120,7 @@ def create_service_app(settings: Settings, title: str, blueprints: list,
     app.extensions["spp_verifier"] = verifier or TokenVerifier(
         audience=settings.service, issuer=settings.jwt_issuer,
         jwks_url=f"{settings.identity_url}/.well-known/jwks.json")
-    api = Api(app, spec_kwargs={"info": {"description": description}})
+    api = ServiceApi(app, spec_kwargs={"info": {"description": description}})
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.register_blueprint(health)
