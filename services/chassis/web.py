@@ -24,6 +24,7 @@ from services.chassis.db import Database
 from services.chassis.errors import register_error_handlers
 from services.chassis.logs import configure_logging
 
+
 class ErrorSchema(ma.Schema):
     """The one error shape of every service."""
 
