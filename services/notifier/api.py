@@ -1,3 +1,37 @@
 """Notifier's HTTP API (flask-smorest blueprints)."""
 
-BLUEPRINTS: list = []
+import sqlalchemy as sa
+from flask_smorest import Blueprint
+
+from services.chassis.auth import require
+from services.chassis.permissions import Permission
+from services.chassis.web import db_of
+from services.notifier.models import Email
+from services.notifier.schemas import NotificationPage, NotificationQuery
+
+blp = Blueprint("notifications", __name__, url_prefix="/notifications",
+                description="E-mails envoyés ou en attente (exploitation)")
+
+
+@blp.route("")
+@blp.arguments(NotificationQuery, location="query")
+@blp.response(200, NotificationPage)
+@require(Permission.NOTIFICATION_READ)
+def list_notifications(query):
+    """List e-mails, newest first, by recipient and status."""
+    where = []
+    if query.get("recipient"):
+        r = query["recipient"].strip()
+        where.append(sa.or_(Email.address == r.lower(), Email.recipient_id == r))
+    if query.get("status"):
+        where.append(Email.status == query["status"])
+    page, per_page = query["page"], query["per_page"]
+    with db_of().transaction() as session:
+        total = session.scalar(sa.select(sa.func.count()).select_from(Email).where(*where))
+        items = session.scalars(sa.select(Email).where(*where)
+                                .order_by(Email.created_at.desc(), Email.id)
+                                .offset((page - 1) * per_page).limit(per_page)).all()
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+BLUEPRINTS: list = [blp]

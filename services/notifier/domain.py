@@ -1,1 +1,186 @@
-"""Notifier's pure rules: no Flask, no SQLAlchemy."""
+"""Notifier's pure rules: no Flask, no SQLAlchemy.
+
+Routing decision: an experience of a structure notifies only the agents assigned to that very
+structure (profile agent or super_agent with mission `answer`), not the agents of its ancestors;
+response validation notifies the super agents assigned to that structure. Ancestors already see
+child experiences in their dashboards; mailing every level would flood regional accounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from urllib.parse import parse_qs, unquote, urlparse
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+DIGEST_HOUR = time(8, 0)
+
+
+class Frequency(StrEnum):
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    NONE = "none"
+
+
+class EmailStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class EmailKind(StrEnum):
+    PUBLISHED_AUTHOR = "experience_published_author"
+    TO_PROCESS = "experience_to_process"
+    REASSIGNED = "experience_reassigned"
+    REJECTED_AUTHOR = "experience_rejected_author"
+    RESPONSE_TO_VALIDATE = "response_to_validate"
+    ANSWERED_AUTHOR = "experience_answered_author"
+    USER_INVITED = "user_invited"
+    PASSWORD_RESET = "password_reset"
+    DIGEST = "digest"
+
+
+SUBJECTS: dict[EmailKind, str] = {
+    EmailKind.PUBLISHED_AUTHOR: "Votre expérience est publiée",
+    EmailKind.TO_PROCESS: "Nouvelle expérience à traiter : {title}",
+    EmailKind.REASSIGNED: "Expérience transférée à votre structure : {title}",
+    EmailKind.REJECTED_AUTHOR: "Votre expérience n'a pas été publiée",
+    EmailKind.RESPONSE_TO_VALIDATE: "Une réponse attend votre validation : {title}",
+    EmailKind.ANSWERED_AUTHOR: "Votre expérience a reçu une réponse",
+    EmailKind.USER_INVITED: "Votre compte Services Publics+",
+    EmailKind.PASSWORD_RESET: "Réinitialisation de votre mot de passe",
+    EmailKind.DIGEST: "{count} nouvelle(s) expérience(s) à traiter",
+}
+
+# Moderation reason codes (DOMAIN.md) in plain French for the author.
+REJECTION_REASONS: dict[str, str] = {
+    "insult": "Votre texte contient des propos injurieux, diffamatoires ou discriminatoires.",
+    "personal_data": ("Votre texte contient des données personnelles (nom d'un agent ou d'un tiers, "
+                      "adresse e-mail, numéro de téléphone, adresse, numéro de sécurité sociale "
+                      "ou fiscal, coordonnées bancaires)."),
+    "off_topic": "Votre texte ne concerne pas un service public.",
+    "advertising": "Votre texte a un caractère publicitaire.",
+    "duplicate": "Vous avez déjà partagé cette expérience.",
+    "unintelligible": "Votre texte n'a pas pu être compris.",
+    "other": "Votre texte ne respecte pas la charte de publication.",
+}
+
+
+def rejection_sentence(reason: str) -> str:
+    return REJECTION_REASONS.get(reason, REJECTION_REASONS["other"])
+
+
+# Recipients ------------------------------------------------------------------------------------
+AGENT_PROFILES = ("agent", "super_agent")
+SUPER_AGENT = "super_agent"
+ANSWER = "answer"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    id: str
+    email: str
+    name: str
+    profile: str
+    missions: tuple[str, ...]
+    frequency: str
+    active: bool
+
+
+def answers(r: Recipient) -> bool:
+    return r.active and r.profile in AGENT_PROFILES and ANSWER in r.missions
+
+
+def validates(r: Recipient) -> bool:
+    return r.active and r.profile == SUPER_AGENT
+
+
+class Delivery(StrEnum):
+    NOW = "now"
+    DIGEST = "digest"
+    NOTHING = "nothing"
+
+
+def delivery_for(r: Recipient) -> Delivery:
+    """How an agent hears of a new experience to process, from their frequency."""
+    if not r.active or r.frequency == Frequency.NONE:
+        return Delivery.NOTHING
+    if r.frequency in (Frequency.DAILY, Frequency.WEEKLY):
+        return Delivery.DIGEST
+    return Delivery.NOW
+
+
+def unique_by_email(recipients: list[Recipient]) -> list[Recipient]:
+    seen: set[str] = set()
+    out = []
+    for r in recipients:
+        key = r.email.lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
+# Digest windows ----------------------------------------------------------------------------------
+def _at_8(day: date) -> datetime:
+    return datetime.combine(day, DIGEST_HOUR, tzinfo=PARIS)
+
+
+def digest_window(frequency: str, now: datetime) -> tuple[datetime, datetime]:
+    """The last completed period [start, end) at `now`, in UTC.
+
+    daily: from one 08:00 Paris to the next; weekly: Monday 08:00 to the next Monday 08:00.
+    Edges are computed on local dates, so a period across a DST change lasts 23 or 25 hours
+    (or 167/169 for a week) and always ends at 08:00 wall-clock time.
+    """
+    local = now.astimezone(PARIS)
+    end_day = local.date() if local >= _at_8(local.date()) else local.date() - timedelta(days=1)
+    if frequency == Frequency.DAILY:
+        start_day = end_day - timedelta(days=1)
+    elif frequency == Frequency.WEEKLY:
+        end_day = end_day - timedelta(days=end_day.weekday())
+        start_day = end_day - timedelta(days=7)
+    else:
+        raise ValueError(f"no digest for frequency {frequency!r}")
+    return _at_8(start_day).astimezone(UTC), _at_8(end_day).astimezone(UTC)
+
+
+# Sending -----------------------------------------------------------------------------------------
+def retry_delay(attempts: int, base_s: float = 30.0, cap_s: float = 3600.0) -> timedelta:
+    """Exponential back-off after `attempts` failed tries (1 → base, 2 → 2×base, ...)."""
+    return timedelta(seconds=min(cap_s, base_s * 2 ** max(attempts - 1, 0)))
+
+
+def after_failure(attempts: int, max_attempts: int) -> EmailStatus:
+    return EmailStatus.FAILED if attempts >= max_attempts else EmailStatus.QUEUED
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    ssl: bool = False
+    starttls: bool = False
+    user: str | None = None
+    password: str | None = None
+
+
+def parse_smtp_url(url: str) -> SmtpConfig:
+    """smtp://[user:password@]host[:port][?starttls=1] or smtps://... (implicit TLS)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("smtp", "smtps"):
+        raise ValueError(f"SMTP_URL must start with smtp:// or smtps://, not {parsed.scheme!r}")
+    ssl = parsed.scheme == "smtps"
+    query = parse_qs(parsed.query)
+    starttls = query.get("starttls", ["0"])[0].lower() in ("1", "true", "yes")
+    return SmtpConfig(
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or (465 if ssl else 25),
+        ssl=ssl,
+        starttls=starttls and not ssl,
+        user=unquote(parsed.username) if parsed.username else None,
+        password=unquote(parsed.password) if parsed.password else None,
+    )

@@ -1,3 +1,174 @@
-"""Notifier's event handlers: one function per consumed event type."""
+"""Notifier's event handlers: replicas of users and structures, and who gets which e-mail.
 
-HANDLERS: dict = {}
+Handlers only insert rows (replicas, queued e-mails, digest items) in the consumer's transaction;
+the sender job does the SMTP part.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.chassis.catalogue import EventType
+from services.chassis.config import Settings
+from services.chassis.events import Event
+from services.notifier import domain
+from services.notifier.domain import Delivery, EmailKind
+from services.notifier.mailer import now_utc, queue_email
+from services.notifier.models import DigestItem, Recipient, RecipientStructure, Structure
+
+SERVICE = "notifier"
+
+
+def gateway() -> str:
+    return Settings.from_env(SERVICE).gateway_url.rstrip("/")
+
+
+def _as_domain(r: Recipient) -> domain.Recipient:
+    return domain.Recipient(id=r.id, email=r.email, name=r.name, profile=r.profile,
+                            missions=tuple(r.missions or ()), frequency=r.notification_frequency,
+                            active=r.active)
+
+
+def _of_structure(session: Session, structure_id: str) -> list[domain.Recipient]:
+    rows = session.scalars(
+        sa.select(Recipient).join(RecipientStructure, RecipientStructure.recipient_id == Recipient.id)
+        .where(RecipientStructure.structure_id == structure_id, Recipient.active.is_(True))
+        .order_by(Recipient.id)).all()
+    return [_as_domain(r) for r in rows]
+
+
+def _expires(value: datetime) -> str:
+    return value.astimezone(domain.PARIS).strftime("%d/%m/%Y à %H:%M")
+
+
+# Replicas ----------------------------------------------------------------------------------------
+def replicate_user(session: Session, event: Event, payload: dict) -> None:
+    values = dict(
+        email=payload["email"], name=payload["name"], profile=payload["profile"],
+        missions=list(payload["missions"]), network_id=payload["network_id"],
+        structure_ids=[str(s) for s in payload["structure_ids"]],
+        notification_frequency=payload["notification_frequency"],
+        active=payload["active"] and event.type != EventType.USER_DEACTIVATED,
+        updated_at=event.occurred_at,
+    )
+    recipient = session.get(Recipient, payload["id"])
+    if recipient is None:
+        session.add(Recipient(id=payload["id"], **values))
+    elif recipient.updated_at.replace(tzinfo=recipient.updated_at.tzinfo or UTC) \
+            > event.occurred_at:
+        return  # an older event arriving late must not undo a newer one
+    else:
+        for key, value in values.items():
+            setattr(recipient, key, value)
+    session.flush()
+    session.execute(sa.delete(RecipientStructure).where(
+        RecipientStructure.recipient_id == payload["id"]))
+    for structure_id in sorted(set(values["structure_ids"])):
+        session.add(RecipientStructure(recipient_id=payload["id"], structure_id=structure_id))
+
+
+def replicate_structure(session: Session, event: Event, payload: dict) -> None:
+    structure = session.get(Structure, payload["id"])
+    if structure is None:
+        session.add(Structure(id=payload["id"], parent_id=payload["parent_id"],
+                              network_id=payload["network_id"]))
+    else:
+        structure.parent_id = payload["parent_id"]
+        structure.network_id = payload["network_id"]
+
+
+# Experiences -------------------------------------------------------------------------------------
+def _notify_answer_agents(session: Session, event: Event, experience_id: str, title: str,
+                          structure_id: str, kind: EmailKind) -> None:
+    link = f"{gateway()}/experiences/{experience_id}"
+    agents = domain.unique_by_email([r for r in _of_structure(session, structure_id)
+                                     if domain.answers(r)])
+    for agent in agents:
+        delivery = domain.delivery_for(agent)
+        if delivery is Delivery.NOW:
+            queue_email(session, address=agent.email, kind=kind, event_id=event.id,
+                        recipient_id=agent.id, name=agent.name, title=title, link=link)
+        elif delivery is Delivery.DIGEST:
+            session.add(DigestItem(recipient_id=agent.id, event_id=event.id,
+                                   experience_id=experience_id, title=title,
+                                   created_at=now_utc()))
+
+
+def notify_publication(session: Session, event: Event, payload: dict) -> None:
+    """The author (publication, and the moderator's edit) and the answer agents of the structure."""
+    queue_email(session, address=payload["author_email"], kind=EmailKind.PUBLISHED_AUTHOR,
+                event_id=event.id, name=payload["author_name"], title=payload["title"],
+                edited=payload["edited"], link=f"{gateway()}/experiences/{payload['id']}")
+    _notify_answer_agents(session, event, payload["id"], payload["title"],
+                          payload["structure_id"], EmailKind.TO_PROCESS)
+
+
+def notify_reassignment(session: Session, event: Event, payload: dict) -> None:
+    """The answer agents of the structure the experience was moved to."""
+    _notify_answer_agents(session, event, payload["id"], payload["title"],
+                          payload["structure_id"], EmailKind.REASSIGNED)
+
+
+def notify_rejection(session: Session, event: Event, payload: dict) -> None:
+    """The author, with the reason in plain French."""
+    queue_email(session, address=payload["author_email"], kind=EmailKind.REJECTED_AUTHOR,
+                event_id=event.id, name=payload["author_name"], title=payload["title"],
+                reason=domain.rejection_sentence(payload["reason"]),
+                comment=payload["comment"], link=f"{gateway()}/")
+
+
+def notify_response_to_validate(session: Session, event: Event, payload: dict) -> None:
+    """The super agents of the structure."""
+    link = f"{gateway()}/experiences/{payload['id']}"
+    supers = domain.unique_by_email([r for r in _of_structure(session, payload["structure_id"])
+                                     if domain.validates(r)])
+    for agent in supers:
+        queue_email(session, address=agent.email, kind=EmailKind.RESPONSE_TO_VALIDATE,
+                    event_id=event.id, recipient_id=agent.id, name=agent.name,
+                    title=payload["title"], link=link)
+
+
+def notify_answer(session: Session, event: Event, payload: dict) -> None:
+    """The author, with the evaluation link."""
+    link = (f"{gateway()}/experiences/{payload['id']}/evaluation"
+            f"?token={payload['evaluation_token']}")
+    queue_email(session, address=payload["author_email"], kind=EmailKind.ANSWERED_AUTHOR,
+                event_id=event.id, name=payload["author_name"], title=payload["title"], link=link)
+
+
+# Accounts ----------------------------------------------------------------------------------------
+def _mail_link(session: Session, event: Event, payload: dict, kind: EmailKind) -> None:
+    known = session.get(Recipient, payload["user_id"])
+    if known is not None and not known.active:
+        return  # a deactivated user gets nothing
+    queue_email(session, address=payload["email"], kind=kind, event_id=event.id,
+                recipient_id=payload["user_id"], name=payload["name"],
+                link=f"{gateway()}/mot-de-passe?token={payload['token']}",
+                expires=_expires(payload["expires_at"]))
+
+
+def mail_invitation(session: Session, event: Event, payload: dict) -> None:
+    _mail_link(session, event, payload, EmailKind.USER_INVITED)
+
+
+def mail_password_reset(session: Session, event: Event, payload: dict) -> None:
+    _mail_link(session, event, payload, EmailKind.PASSWORD_RESET)
+
+
+HANDLERS: dict = {
+    EventType.USER_CREATED: replicate_user,
+    EventType.USER_UPDATED: replicate_user,
+    EventType.USER_DEACTIVATED: replicate_user,
+    EventType.STRUCTURE_CREATED: replicate_structure,
+    EventType.STRUCTURE_UPDATED: replicate_structure,
+    EventType.EXPERIENCE_PUBLISHED: notify_publication,
+    EventType.EXPERIENCE_REASSIGNED: notify_reassignment,
+    EventType.EXPERIENCE_REJECTED: notify_rejection,
+    EventType.EXPERIENCE_RESPONSE_SUBMITTED: notify_response_to_validate,
+    EventType.EXPERIENCE_ANSWERED: notify_answer,
+    EventType.USER_INVITED: mail_invitation,
+    EventType.USER_PASSWORD_RESET_REQUESTED: mail_password_reset,
+}

@@ -1,7 +1,12 @@
-"""Notifier's own tables."""
+"""Notifier's own tables: replicas of recipients and structures, e-mails, digest bookkeeping."""
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import JSON, MetaData
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.chassis.db import add_messaging_tables
 
@@ -11,3 +16,102 @@ class Base(DeclarativeBase):
 
 
 outbox, inbox = add_messaging_tables(Base.metadata)
+
+Id = sa.String(36)
+When = sa.DateTime(timezone=True)
+
+
+class Recipient(Base):
+    """A user as identity last described them (user.created|updated|deactivated)."""
+
+    __tablename__ = "recipients"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    profile: Mapped[str] = mapped_column(sa.String(20))
+    missions: Mapped[list] = mapped_column(JSON, default=list)
+    network_id: Mapped[str | None] = mapped_column(Id, nullable=True)
+    structure_ids: Mapped[list] = mapped_column(JSON, default=list)
+    notification_frequency: Mapped[str] = mapped_column(sa.String(20), index=True)
+    active: Mapped[bool] = mapped_column(sa.Boolean)
+    updated_at: Mapped[datetime] = mapped_column(When)
+
+
+class RecipientStructure(Base):
+    """recipients.structure_ids as rows, so 'agents of structure S' is an indexed lookup."""
+
+    __tablename__ = "recipient_structures"
+    structure_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    recipient_id: Mapped[str] = mapped_column(Id, sa.ForeignKey("recipients.id",
+                                                                ondelete="CASCADE"),
+                                              primary_key=True)
+
+
+class Structure(Base):
+    """The structure tree (structure.created|updated)."""
+
+    __tablename__ = "structures"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    parent_id: Mapped[str | None] = mapped_column(Id, nullable=True, index=True)
+    network_id: Mapped[str] = mapped_column(Id)
+
+
+class Email(Base):
+    """One e-mail to send: handlers only insert `queued` rows; the sender job sends them."""
+
+    __tablename__ = "emails"
+    __table_args__ = (
+        sa.UniqueConstraint("address", "event_id", "kind", name="uq_emails_address_event_kind"),
+        sa.Index("ix_emails_due", "status", "next_attempt_at"),
+        sa.Index("ix_emails_created", "created_at"),
+    )
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    recipient_id: Mapped[str | None] = mapped_column(Id, nullable=True, index=True)
+    address: Mapped[str] = mapped_column(sa.String(320))
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    event_id: Mapped[str] = mapped_column(sa.String(80))  # an event id, or digest:<freq>:<start>
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(10))
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(When)
+    created_at: Mapped[datetime] = mapped_column(When)
+    sent_at: Mapped[datetime | None] = mapped_column(When, nullable=True)
+    period_start: Mapped[datetime | None] = mapped_column(When, nullable=True)
+    period_end: Mapped[datetime | None] = mapped_column(When, nullable=True)
+
+
+class DigestItem(Base):
+    """An experience to process waiting for the digest of an agent with a daily/weekly frequency."""
+
+    __tablename__ = "digest_items"
+    __table_args__ = (
+        sa.UniqueConstraint("recipient_id", "event_id", name="uq_digest_items_recipient_event"),
+        sa.Index("ix_digest_items_recipient_created", "recipient_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    recipient_id: Mapped[str] = mapped_column(Id)
+    event_id: Mapped[str] = mapped_column(Id)
+    experience_id: Mapped[str] = mapped_column(Id)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(When)  # when the notifier handled the event
+
+
+class DigestRun(Base):
+    """A digest claimed by one worker: the unique key makes every other worker skip it."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (
+        sa.UniqueConstraint("period_start", "recipient_id", name="uq_digest_runs_period_recipient"),
+    )
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    recipient_id: Mapped[str] = mapped_column(Id)
+    frequency: Mapped[str] = mapped_column(sa.String(20))
+    period_start: Mapped[datetime] = mapped_column(When)
+    period_end: Mapped[datetime] = mapped_column(When)
+    items: Mapped[int] = mapped_column(sa.Integer)
+    ran_at: Mapped[datetime] = mapped_column(When)

@@ -1,1 +1,33 @@
 """Marshmallow schemas of notifier's requests and responses."""
+
+from marshmallow import Schema, fields, validate
+
+from services.notifier.domain import EmailStatus
+
+
+class NotificationQuery(Schema):
+    recipient = fields.String(validate=validate.Length(min=1, max=320),
+                              metadata={"description": "adresse e-mail ou id du destinataire"})
+    status = fields.String(validate=validate.OneOf([s.value for s in EmailStatus]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class NotificationOut(Schema):
+    id = fields.String()
+    recipient = fields.String(attribute="address")
+    recipient_id = fields.String(allow_none=True)
+    kind = fields.String()
+    status = fields.String()
+    event_id = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+
+
+class NotificationPage(Schema):
+    items = fields.List(fields.Nested(NotificationOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()

@@ -1,0 +1,220 @@
+"""E-mails: rendering (Jinja2), queueing (insert only), the SMTP sender job and the digest job.
+
+Exactly once: handlers insert `queued` rows under UNIQUE (address, event_id, kind) in the
+consumer's transaction (with the inbox), so redelivery and replicas add nothing. The sender locks
+one row (FOR UPDATE SKIP LOCKED on PostgreSQL), hands it to SMTP and marks it `sent` in the same
+transaction right after the server accepts it. The only window for a duplicate is a crash (or a
+lost database connection) between SMTP acceptance and that commit: a few milliseconds per mail.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+
+import sqlalchemy as sa
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session
+
+from services.chassis.config import Settings
+from services.chassis.db import Database, is_postgres
+from services.notifier import domain
+from services.notifier.domain import EmailKind, EmailStatus, Frequency
+from services.notifier.models import DigestItem, DigestRun, Email, Recipient
+
+log = logging.getLogger(__name__)
+
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+FROM_ADDRESS = os.environ.get("NOTIFIER_FROM", "ne-pas-repondre@servicespublics.plus")
+FROM_NAME = "Services Publics+"
+SEND_BATCH = 50
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def render(kind: EmailKind, **context) -> tuple[str, str, str]:
+    """(subject, text, html) of one e-mail."""
+    subject = domain.SUBJECTS[kind].format(**context)
+    context["subject"] = subject
+    text = _env.get_template(f"{kind}.txt").render(**context)
+    html = _env.get_template(f"{kind}.html").render(**context)
+    return subject, text, html
+
+
+def queue_email(session: Session, *, address: str, kind: EmailKind, event_id: str,
+                recipient_id: str | None = None, window: tuple[datetime, datetime] | None = None,
+                **context) -> None:
+    """Insert a queued e-mail; a second insert of the same (address, event, kind) is a no-op."""
+    subject, text, html = render(kind, **context)
+    now = now_utc()
+    values = dict(
+        id=str(uuid.uuid4()), recipient_id=recipient_id, address=address.strip().lower(),
+        kind=str(kind), event_id=event_id, subject=subject[:300], body_text=text, body_html=html,
+        status=str(EmailStatus.QUEUED), attempts=0, next_attempt_at=now, created_at=now,
+        period_start=window[0] if window else None, period_end=window[1] if window else None,
+    )
+    stmt = sa.insert(Email).values(**values)
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(Email).values(**values).on_conflict_do_nothing(
+            constraint="uq_emails_address_event_kind")
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(Email).values(**values).on_conflict_do_nothing()
+    session.execute(stmt)
+
+
+# SMTP ------------------------------------------------------------------------------------------
+def build_message(email: Email) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = formataddr((FROM_NAME, FROM_ADDRESS))
+    msg["To"] = email.address
+    msg["Subject"] = email.subject
+    msg["Message-ID"] = make_msgid(idstring=email.id.replace("-", ""), domain="servicespublics.plus")
+    msg["X-SPP-Email-Id"] = email.id
+    msg["X-SPP-Kind"] = email.kind
+    msg.set_content(email.body_text)
+    msg.add_alternative(email.body_html, subtype="html")
+    return msg
+
+
+def open_smtp(url: str, timeout: float = 10.0) -> smtplib.SMTP:
+    cfg = domain.parse_smtp_url(url)
+    if cfg.ssl:
+        client: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=timeout,
+                                                context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(cfg.host, cfg.port, timeout=timeout)
+        if cfg.starttls:
+            client.starttls(context=ssl.create_default_context())
+    if cfg.user:
+        client.login(cfg.user, cfg.password or "")
+    return client
+
+
+def _options(settings: Settings) -> tuple[int, float]:
+    max_attempts = int(settings.extra.get("email_max_attempts",
+                                          os.environ.get("NOTIFIER_MAX_ATTEMPTS", "8")))
+    base = float(settings.extra.get("email_retry_base_s",
+                                    os.environ.get("NOTIFIER_RETRY_BASE_S", "30")))
+    return max_attempts, base
+
+
+def send_pending(db: Database, settings: Settings, now: datetime | None = None) -> int:
+    """Send due queued e-mails, one row-locked transaction each; returns how many were sent."""
+    max_attempts, base = _options(settings)
+    client: smtplib.SMTP | None = None
+    sent = 0
+    try:
+        for _ in range(SEND_BATCH):
+            with db.transaction() as session:
+                at = now or now_utc()
+                query = (sa.select(Email)
+                         .where(Email.status == str(EmailStatus.QUEUED), Email.next_attempt_at <= at)
+                         .order_by(Email.next_attempt_at, Email.created_at).limit(1))
+                if is_postgres(session):
+                    query = query.with_for_update(skip_locked=True)
+                email = session.scalars(query).first()
+                if email is None:
+                    break
+                try:
+                    if client is None:
+                        client = open_smtp(settings.smtp_url)
+                    client.send_message(build_message(email), from_addr=FROM_ADDRESS,
+                                        to_addrs=[email.address])
+                except (OSError, smtplib.SMTPException) as exc:
+                    _close(client)
+                    client = None
+                    email.attempts += 1
+                    email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    email.status = str(domain.after_failure(email.attempts, max_attempts))
+                    email.next_attempt_at = at + domain.retry_delay(email.attempts, base)
+                    log.warning("e-mail %s to %s failed (attempt %d): %s", email.id,
+                                email.address, email.attempts, email.last_error)
+                    break  # the server is likely down: the next run tries again
+                # Accepted by SMTP: record it now, in this same transaction.
+                email.status = str(EmailStatus.SENT)
+                email.attempts += 1
+                email.sent_at = now_utc()
+                email.last_error = None
+                sent += 1
+    finally:
+        _close(client)
+    return sent
+
+
+def _close(client: smtplib.SMTP | None) -> None:
+    if client is not None:
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()
+
+
+# Digests ---------------------------------------------------------------------------------------
+def _period_label(frequency: str, start: datetime, end: datetime) -> str:
+    s, e = start.astimezone(domain.PARIS), end.astimezone(domain.PARIS)
+    return f"du {s:%d/%m/%Y} {s:%H:%M} au {e:%d/%m/%Y} {e:%H:%M}"
+
+
+def run_digests(db: Database, settings: Settings, now: datetime | None = None) -> int:
+    """Queue the digest of the last completed period for each daily/weekly agent; returns count.
+
+    Each (recipient, period_start) is claimed by inserting a digest_runs row: the unique key lets
+    exactly one worker win, and the digest e-mail is queued in that same transaction.
+    """
+    now = now or now_utc()
+    queued = 0
+    gateway = settings.gateway_url.rstrip("/")
+    for frequency in (Frequency.DAILY, Frequency.WEEKLY):
+        start, end = domain.digest_window(frequency, now)
+        with db.transaction() as session:
+            claimed = sa.select(DigestRun.recipient_id).where(DigestRun.period_start == start)
+            ids = session.scalars(
+                sa.select(Recipient.id).where(
+                    Recipient.notification_frequency == str(frequency),
+                    Recipient.active.is_(True), Recipient.id.not_in(claimed))).all()
+        for recipient_id in ids:
+            try:
+                with db.transaction() as session:
+                    recipient = session.get(Recipient, recipient_id)
+                    items = session.scalars(
+                        sa.select(DigestItem).where(
+                            DigestItem.recipient_id == recipient_id,
+                            DigestItem.created_at >= start, DigestItem.created_at < end)
+                        .order_by(DigestItem.created_at)).all()
+                    session.add(DigestRun(recipient_id=recipient_id, frequency=str(frequency),
+                                          period_start=start, period_end=end, items=len(items),
+                                          ran_at=now_utc()))
+                    session.flush()  # the claim: a competing worker fails here
+                    if not items:
+                        continue
+                    queue_email(
+                        session, address=recipient.email, kind=EmailKind.DIGEST,
+                        event_id=f"digest:{frequency}:{start:%Y%m%dT%H%MZ}",
+                        recipient_id=recipient_id, window=(start, end), name=recipient.name,
+                        count=len(items), period=_period_label(frequency, start, end),
+                        items=[{"title": i.title, "link": f"{gateway}/experiences/{i.experience_id}"}
+                               for i in items],
+                        link=f"{gateway}/experiences")
+                    queued += 1
+            except sa.exc.IntegrityError:
+                continue  # another worker claimed this digest
+    return queued
