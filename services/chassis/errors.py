@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,13 @@ def register_error_handlers(app: Flask) -> None:
         if status == 400 and exc.description and not errors:
             message = "Requête invalide : corps JSON illisible ou mal formé."
         return error_response(status, _CODES.get(status, "error"), message, errors)
+
+    @app.errorhandler(DataError)
+    def _out_of_range(exc: DataError):
+        # A value the schema let through but the database cannot hold (e.g. a huge number).
+        log.warning("database refused a value: %s", exc.orig)
+        return error_response(422, "validation_error", _MESSAGES[422],
+                              {"_schema": ["Une valeur est hors des limites acceptées."]})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

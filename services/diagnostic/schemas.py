@@ -32,7 +32,7 @@ class SaveAnswersSchema(Schema):
 class ListQuerySchema(Schema):
     structure_id = fields.String(validate=validate.Length(min=1, max=64))
     status = fields.String(validate=validate.OneOf([s.value for s in DiagnosticStatus]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 

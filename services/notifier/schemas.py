@@ -9,7 +9,7 @@ class NotificationQuery(Schema):
     recipient = fields.String(validate=validate.Length(min=1, max=320),
                               metadata={"description": "adresse e-mail ou id du destinataire"})
     status = fields.String(validate=validate.OneOf([s.value for s in EmailStatus]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
