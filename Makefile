@@ -11,22 +11,27 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+DSFR := services/gateway/node_modules/.package-lock.json
 
-up: $(STAMP)
+$(DSFR): services/gateway/package.json services/gateway/package-lock.json
+	cd services/gateway && npm ci --no-audit --no-fund
+
+install: $(STAMP) $(DSFR)
+
+up: $(STAMP) $(DSFR)
 	$(PY) -m services.chassis.up
 
-unit: $(STAMP)
+unit: $(STAMP) $(DSFR)
 	$(PY) -m pytest tests/unit
 
 integration: $(STAMP)
 	$(PY) -m pytest tests/integration
 
-e2e: $(STAMP)
+e2e: $(STAMP) $(DSFR)
 	$(PY) -m pytest tests/e2e
 
 # One pytest run for everything: one summary line for CI.
-test: $(STAMP)
+test: $(STAMP) $(DSFR)
 	$(PY) -m pytest tests
 
 bench: $(STAMP)

@@ -1,0 +1,79 @@
+"""The agent's session: the identity token and its expiry, kept in the signed session cookie."""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+
+from flask import current_app, flash, redirect, request, session, url_for
+
+from services.gateway.presenters import token_claims
+
+EXPIRY_MARGIN_S = 30  # log out a little before the token dies, not in the middle of a form
+
+
+@dataclass(frozen=True)
+class User:
+    token: str
+    profile: str
+    name: str
+    email: str
+    expires_at: float
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.profile in ("moderator", "admin")
+
+    @property
+    def is_super_agent(self) -> bool:
+        return self.profile == "super_agent"
+
+    @property
+    def is_agent(self) -> bool:
+        return self.profile in ("agent", "super_agent", "referent", "admin")
+
+
+def store_login(answer: dict, email: str, now: float | None = None) -> None:
+    """Keep the token from POST /auth/token and when it expires."""
+    now = time.time() if now is None else now
+    token = answer["access_token"]
+    claims = token_claims(token)
+    expires_in = int(answer.get("expires_in") or 900)
+    session.clear()
+    session.permanent = True
+    session["token"] = token
+    session["expires_at"] = now + expires_in - EXPIRY_MARGIN_S
+    session["profile"] = str(claims.get("profile", ""))
+    session["name"] = str(claims.get("name") or email)
+    session["email"] = email
+
+
+def current_user(now: float | None = None) -> User | None:
+    token = session.get("token")
+    if not token:
+        return None
+    now = time.time() if now is None else now
+    if float(session.get("expires_at", 0)) <= now:
+        return None
+    return User(token=token, profile=session.get("profile", ""), name=session.get("name", ""),
+                email=session.get("email", ""), expires_at=float(session["expires_at"]))
+
+
+def login_required(view):
+    """Redirect to the login page when there is no session or it has expired."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_user() is None:
+            if session.get("token"):
+                session.clear()
+                flash("Votre session a expiré. Veuillez vous reconnecter.", "info")
+            return redirect(url_for("agent.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def clients() -> dict:
+    return current_app.extensions["gateway_clients"]

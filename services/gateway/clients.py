@@ -1,0 +1,93 @@
+"""HTTP clients for the services the gateway shows: one small class, errors as exceptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from services.chassis.config import service_url
+
+TIMEOUT = (3.05, 10)  # connect, read (seconds)
+
+
+class ServiceError(Exception):
+    """A service answered with an error (or did not answer); carries its field errors."""
+
+    def __init__(self, status: int, code: str, message: str,
+                 errors: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.errors = errors or {}
+
+
+class Unavailable(ServiceError):
+    """The service did not answer (connection refused, time-out, 5xx)."""
+
+
+class ServiceClient:
+    """JSON calls to one service, with a bearer token and a forwarded client address."""
+
+    def __init__(self, service: str, base_url: str | None = None,
+                 session: requests.Session | None = None):
+        self.service = service
+        self.base_url = (base_url or service_url(service)).rstrip("/")
+        self.http = session or requests.Session()
+
+    def request(self, method: str, path: str, *, token: str | None = None,
+                json: Any = None, params: dict | None = None,
+                forwarded_for: str | None = None) -> Any:
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if forwarded_for:
+            headers["X-Forwarded-For"] = forwarded_for
+        if params:
+            params = {k: v for k, v in params.items() if v not in (None, "")}
+        try:
+            response = self.http.request(method, self.base_url + path, json=json, params=params,
+                                         headers=headers, timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            raise Unavailable(503, "unavailable",
+                              "Le service est momentanément indisponible. "
+                              "Veuillez réessayer plus tard.") from exc
+        return self._decode(response)
+
+    @staticmethod
+    def _decode(response: requests.Response) -> Any:
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            body = {}
+        if response.status_code >= 500:
+            raise Unavailable(response.status_code, "unavailable",
+                              "Le service est momentanément indisponible. "
+                              "Veuillez réessayer plus tard.")
+        if response.status_code >= 400:
+            body = body if isinstance(body, dict) else {}
+            errors = body.get("errors") or {}
+            if not isinstance(errors, dict):
+                errors = {}
+            errors = {str(field): [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])]
+                      for field, msgs in errors.items()}
+            raise ServiceError(response.status_code, str(body.get("code", "error")),
+                               str(body.get("message") or "La demande n'a pas pu aboutir."),
+                               errors)
+        return body
+
+    def get(self, path: str, **kwargs) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs) -> Any:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs) -> Any:
+        return self.request("PUT", path, **kwargs)
+
+
+def default_clients() -> dict[str, ServiceClient]:
+    """One client per service, base URLs from `<SERVICE>_URL` or the local ports."""
+    return {name: ServiceClient(name)
+            for name in ("identity", "experiences", "moderation", "diagnostic", "notifier")}

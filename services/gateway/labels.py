@@ -1,0 +1,80 @@
+"""The French words the pages show for the API codes of DOMAIN.md, declared once."""
+
+from __future__ import annotations
+
+CHANNELS = {
+    "in_person": "Accueil physique",
+    "phone": "Téléphone",
+    "mail": "Courrier",
+    "email": "Courriel",
+    "online": "Formulaire ou démarche en ligne",
+    "other": "Autre",
+}
+
+FEELINGS = {"positive": "Positif", "neutral": "Neutre", "negative": "Négatif"}
+
+STATUSES = {
+    "submitted": "En modération",
+    "rejected": "Refusée",
+    "to_process": "À traiter",
+    "awaiting_validation": "En attente de validation",
+    "answered": "Réponse apportée",
+}
+
+# The filter « État » of the agents' list.
+AGENT_STATUS_FILTER = ("to_process", "awaiting_validation", "answered")
+
+STATUS_BADGES = {
+    "submitted": "fr-badge--info",
+    "rejected": "fr-badge--error",
+    "to_process": "fr-badge--new",
+    "awaiting_validation": "fr-badge--warning",
+    "answered": "fr-badge--success",
+}
+
+CASE_STATUSES = {"pending": "En attente", "approved": "Approuvé", "rejected": "Refusé"}
+
+REJECT_REASONS = {
+    "insult": "Propos injurieux, diffamatoires ou discriminatoires",
+    "personal_data": "Données personnelles",
+    "off_topic": "Hors sujet (ne concerne pas un service public)",
+    "advertising": "Publicité",
+    "duplicate": "Doublon",
+    "unintelligible": "Incompréhensible",
+    "other": "Autre motif",
+}
+
+FLAG_KINDS = {
+    "email": "Adresse électronique",
+    "phone": "Numéro de téléphone",
+    "nir": "Numéro de sécurité sociale",
+    "iban": "Coordonnées bancaires (IBAN)",
+    "card": "Numéro de carte bancaire",
+    "address": "Adresse postale",
+    "person_name": "Nom de personne",
+    "insult": "Injure",
+}
+
+PROFILES = {
+    "agent": "Agent",
+    "super_agent": "Super agent",
+    "referent": "Référent réseau",
+    "moderator": "Modérateur",
+    "admin": "Administrateur DITP",
+}
+
+# Fields of POST /experiences, in the order of the form.
+EXPERIENCE_FIELDS = ("title", "body", "structure_hint", "postal_code", "channel", "occurred_on",
+                     "feeling", "author_name", "author_email")
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    """The French label of a code; the code itself when unknown."""
+    return table.get(code or "", code or "")
+
+NOTIFICATION_FREQUENCIES = {
+    "immediate": "À chaque nouvelle expérience",
+    "daily": "Une fois par jour (récapitulatif)",
+    "weekly": "Une fois par semaine (récapitulatif)",
+    "none": "Jamais",
+}

@@ -1,0 +1,93 @@
+"""Pure helpers that shape API answers for the pages (no I/O)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from services.gateway.labels import FLAG_KINDS, label
+
+
+def highlight_flags(text: str, flags: list[dict]) -> Markup:
+    """The text, escaped, with each flagged span wrapped in <mark> (overlaps merged)."""
+    text = text or ""
+    spans = []
+    for flag in flags or []:
+        try:
+            start, end = max(0, int(flag["start"])), min(len(text), int(flag["end"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        if start < end:
+            spans.append((start, end, str(flag.get("kind", ""))))
+    spans.sort()
+    merged: list[list] = []
+    for start, end, kind in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+            if kind not in merged[-1][2]:
+                merged[-1][2].append(kind)
+        else:
+            merged.append([start, end, [kind]])
+    out, cursor = [], 0
+    for start, end, kinds in merged:
+        out.append(escape(text[cursor:start]))
+        title = ", ".join(label(FLAG_KINDS, k) for k in kinds)
+        out.append(Markup('<mark title="{}">{}</mark>').format(title, text[start:end]))
+        cursor = end
+    out.append(escape(text[cursor:]))
+    return Markup("").join(out)
+
+
+def response_of(experience: dict) -> dict | None:
+    """The experience's response as {body, closing, signature, ...}, whatever the API's shape."""
+    response = experience.get("response")
+    if isinstance(response, dict) and response.get("body"):
+        return response
+    if experience.get("response_body"):
+        return {"body": experience["response_body"],
+                "closing": experience.get("response_closing") or "",
+                "signature": experience.get("response_signature") or ""}
+    return None
+
+
+def without_private(experience: dict) -> dict:
+    """A copy without the author's e-mail: no page ever shows it."""
+    return {k: v for k, v in experience.items() if k != "author_email"}
+
+
+def pagination(listing: dict, page: int, per_page: int) -> dict:
+    """Page numbers for the DSFR pagination from a list answer."""
+    total = int(listing.get("total") or 0)
+    per_page = int(listing.get("per_page") or per_page) or per_page
+    page = int(listing.get("page") or page)
+    pages = max(1, math.ceil(total / per_page)) if per_page else 1
+    return {"page": page, "pages": pages, "total": total,
+            "previous": page - 1 if page > 1 else None,
+            "next": page + 1 if page < pages else None}
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT, NOT verified: only to adapt the pages (the APIs check the token)."""
+    try:
+        payload = token.split(".")[1]
+        payload += "=" * (-len(payload) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+        return claims if isinstance(claims, dict) else {}
+    except (IndexError, ValueError):
+        return {}
+
+
+def page_number(raw: str | None) -> int:
+    try:
+        return max(1, int(raw or 1))
+    except ValueError:
+        return 1
+
+
+def first_error_messages(errors: dict[str, list[str]], known: tuple[str, ...]) -> list[str]:
+    """Messages for fields the form does not show, so the summary still lists them."""
+    return [m for field, msgs in errors.items() if field not in known for m in msgs]

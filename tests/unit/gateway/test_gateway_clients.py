@@ -1,0 +1,88 @@
+"""The service client: JSON errors become exceptions with their field errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from services.gateway.clients import ServiceClient, ServiceError, Unavailable
+from services.gateway.presenters import highlight_flags, pagination, response_of, token_claims
+
+
+class FakeSession:
+    def __init__(self, status=200, body=None, exc=None):
+        self.status, self.body, self.exc, self.calls = status, body, exc, []
+
+    def request(self, method, url, **kwargs):
+        self.calls.append((method, url, kwargs))
+        if self.exc:
+            raise self.exc
+        response = requests.Response()
+        response.status_code = self.status
+        response._content = json.dumps(self.body).encode() if self.body is not None else b""
+        return response
+
+
+def test_success_returns_json_and_sends_token_forwarded_for_and_timeout():
+    session = FakeSession(202, {"id": "1", "status": "submitted"})
+    client = ServiceClient("experiences", base_url="http://x:1/", session=session)
+    answer = client.post("/experiences", json={"a": 1}, token="T", forwarded_for="1.2.3.4",
+                         params={"q": "", "page": 2})
+    assert answer == {"id": "1", "status": "submitted"}
+    method, url, kwargs = session.calls[0]
+    assert (method, url) == ("POST", "http://x:1/experiences")
+    assert kwargs["headers"]["Authorization"] == "Bearer T"
+    assert kwargs["headers"]["X-Forwarded-For"] == "1.2.3.4"
+    assert kwargs["params"] == {"page": 2} and kwargs["timeout"]
+
+
+def test_4xx_error_carries_field_errors():
+    session = FakeSession(422, {"code": "validation_error", "message": "Invalide",
+                                "errors": {"title": ["Obligatoire."], "x": "seul"}})
+    with pytest.raises(ServiceError) as caught:
+        ServiceClient("experiences", base_url="http://x", session=session).get("/e")
+    assert caught.value.status == 422 and caught.value.code == "validation_error"
+    assert caught.value.errors == {"title": ["Obligatoire."], "x": ["seul"]}
+    assert not isinstance(caught.value, Unavailable)
+
+
+def test_5xx_and_connection_errors_are_unavailable_in_french():
+    with pytest.raises(Unavailable) as caught:
+        ServiceClient("x", base_url="http://x", session=FakeSession(502, None)).get("/")
+    assert "indisponible" in caught.value.message
+    with pytest.raises(Unavailable):
+        ServiceClient("x", base_url="http://x",
+                      session=FakeSession(exc=requests.ConnectTimeout())).get("/")
+
+
+def test_non_json_error_body_still_gives_a_message():
+    session = FakeSession(404)
+    session.body = None
+    with pytest.raises(ServiceError) as caught:
+        ServiceClient("x", base_url="http://x", session=session).get("/")
+    assert caught.value.status == 404 and caught.value.message
+
+
+def test_highlight_escapes_and_merges_overlapping_flags():
+    html = str(highlight_flags("<b>Jean Dupont</b> 0612345678",
+                               [{"kind": "person_name", "start": 3, "end": 14},
+                                {"kind": "insult", "start": 8, "end": 12},
+                                {"kind": "phone", "start": 19, "end": 29},
+                                {"kind": "email", "start": 50, "end": 10}]))
+    assert html.startswith("&lt;b&gt;<mark")
+    assert html.count("<mark") == 2 and "Nom de personne, Injure" in html
+    assert "<mark title=\"Numéro de téléphone\">0612345678</mark>" in html
+
+
+def test_response_of_accepts_nested_or_flat_shapes():
+    assert response_of({"response": {"body": "B"}})["body"] == "B"
+    assert response_of({"response_body": "B", "response_signature": "S"})["signature"] == "S"
+    assert response_of({"response": None}) is None
+
+
+def test_pagination_and_token_claims():
+    assert pagination({"total": 21, "page": 3, "per_page": 10}, 1, 10) == {
+        "page": 3, "pages": 3, "total": 21, "previous": 2, "next": None}
+    assert token_claims("not-a-token") == {}

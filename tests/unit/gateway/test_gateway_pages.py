@@ -1,0 +1,348 @@
+"""Gateway pages through the Flask test client, with the services replaced by recording fakes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+
+import pytest
+
+from services.chassis.config import Settings
+from services.gateway.app import DSFR_DIST, create_app
+from services.gateway.clients import ServiceError
+
+
+class FakeClient:
+    """Records every call; answers from a dict {(method, path): answer or exception}."""
+
+    def __init__(self, answers: dict | None = None):
+        self.answers = answers or {}
+        self.calls: list[dict] = []
+
+    def request(self, method, path, **kwargs):
+        self.calls.append({"method": method, "path": path, **kwargs})
+        answer = self.answers.get((method, path), {})
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+
+def jwt_for(profile: str, name: str = "Alice Agent") -> str:
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    return f"{part({'alg': 'RS256'})}.{part({'sub': '1', 'profile': profile, 'name': name})}.sig"
+
+
+@pytest.fixture
+def fakes():
+    return {name: FakeClient() for name in
+            ("identity", "experiences", "moderation", "diagnostic", "notifier")}
+
+
+@pytest.fixture
+def app(fakes, tmp_path, monkeypatch):
+    monkeypatch.delenv("SPP_SECRET_KEY", raising=False)
+    return create_app(Settings.from_env("gateway"), clients=fakes, var_dir=tmp_path)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def login(client, fakes, profile="agent", expires_in=900):
+    fakes["identity"].answers[("POST", "/auth/token")] = {
+        "access_token": jwt_for(profile), "token_type": "Bearer", "expires_in": expires_in}
+    token = csrf_of(client.get("/connexion").get_data(as_text=True))
+    return client.post("/connexion", data={"csrf_token": token, "email": "a@b.fr",
+                                           "password": "secret"})
+
+
+EXPERIENCE = {"id": "7", "title": "Accueil à la CAF", "body": "Très bon accueil.",
+              "status": "answered", "channel": "in_person", "feeling": "positive",
+              "author_name": "Camille", "author_email": "camille@secret.example",
+              "occurred_on": "2026-11-02",
+              "response": {"body": "Merci pour votre retour.", "closing": "Cordialement",
+                           "signature": "La CAF du Rhône"}}
+
+
+@pytest.mark.parametrize("path", ["/", "/donner-mon-avis", "/donner-mon-avis/merci",
+                                  "/experiences", "/connexion", "/experiences/7",
+                                  "/experiences/7/evaluation?token=abc"])
+def test_public_pages_render_in_french_on_the_dsfr(client, fakes, path):
+    fakes["experiences"].answers[("GET", "/experiences/7")] = EXPERIENCE
+    response = client.get(path)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<html lang="fr"' in html
+    assert 'class="fr-skiplinks"' in html and 'href="#contenu"' in html
+    assert 'id="contenu"' in html and 'class="fr-header"' in html and 'class="fr-footer"' in html
+    assert "République<br>Française" in html and "Services Publics+" in html
+    assert "/static/dsfr/dsfr.min.css" in html and "dsfr.module.min.js" in html
+    assert "dsfr.nomodule.min.js" in html
+
+
+def test_home_invites_to_give_feedback(client):
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/donner-mon-avis"' in html and "Je donne mon avis" in html
+
+
+def test_form_has_every_field_with_french_channel_labels(client):
+    html = client.get("/donner-mon-avis").get_data(as_text=True)
+    for field in ("title", "body", "structure_hint", "postal_code", "channel", "occurred_on",
+                  "feeling", "author_name", "author_email"):
+        assert f'name="{field}"' in html
+    for text in ("Accueil physique", "Téléphone", "Courrier", "Courriel",
+                 "Formulaire ou démarche en ligne", "Autre", "Positif", "Neutre", "Négatif"):
+        assert text in html
+    assert 'for="title"' in html
+
+
+def test_posting_forwards_the_client_address_and_confirms(client, fakes):
+    fakes["experiences"].answers[("POST", "/experiences")] = {"id": "42", "status": "submitted"}
+    token = csrf_of(client.get("/donner-mon-avis").get_data(as_text=True))
+    response = client.post("/donner-mon-avis", data={
+        "csrf_token": token, "title": "Titre", "body": "Corps", "structure_hint": "CAF",
+        "postal_code": "69003", "channel": "phone", "occurred_on": "2026-11-01",
+        "feeling": "neutral", "author_name": "Cam", "author_email": "cam@example.fr"},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert response.status_code == 302 and response.location.endswith("/donner-mon-avis/merci")
+    call = fakes["experiences"].calls[-1]
+    assert call["path"] == "/experiences" and call["forwarded_for"] == "203.0.113.9"
+    assert call["json"]["channel"] == "phone" and call["json"]["author_email"] == "cam@example.fr"
+    assert "csrf_token" not in call["json"]
+    assert "bien été envoyée" in client.get(response.location).get_data(as_text=True)
+
+
+def test_api_field_errors_are_shown_inline_and_summarised(client, fakes):
+    fakes["experiences"].answers[("POST", "/experiences")] = ServiceError(
+        422, "validation_error", "Données invalides.",
+        {"postal_code": ["Le code postal doit compter 5 chiffres."],
+         "title": ["Ce champ est obligatoire."]})
+    token = csrf_of(client.get("/donner-mon-avis").get_data(as_text=True))
+    response = client.post("/donner-mon-avis", data={"csrf_token": token, "postal_code": "69",
+                                                     "body": "Mon texte"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="resume-erreurs"' in html and 'role="alert"' in html
+    assert 'href="#postal_code"' in html
+    group = re.search(r'<div class="fr-input-group fr-input-group--error">\s*<label class="fr-label" '
+                      r'for="postal_code">.*?</div>\s*</div>', html, re.S).group(0)
+    assert "Le code postal doit compter 5 chiffres." in group
+    assert 'class="fr-error-text' in group
+    assert 'aria-describedby="postal_code-hint postal_code-messages"' in group
+    assert 'aria-invalid="true"' in group
+    assert "Mon texte" in html  # what the usager typed is kept
+
+
+def test_post_without_csrf_token_is_rejected(client, fakes):
+    response = client.post("/donner-mon-avis", data={"title": "x"})
+    assert response.status_code == 400
+    assert "Formulaire expiré" in response.get_data(as_text=True)
+    assert fakes["experiences"].calls == []
+
+
+def test_author_email_is_never_shown(client, fakes):
+    fakes["experiences"].answers[("GET", "/experiences/7")] = EXPERIENCE
+    fakes["experiences"].answers[("GET", "/experiences")] = {
+        "items": [EXPERIENCE], "total": 1, "page": 1, "per_page": 10}
+    for path in ("/experiences/7", "/experiences"):
+        html = client.get(path).get_data(as_text=True)
+        assert "Accueil à la CAF" in html
+        assert "camille@secret.example" not in html
+    assert "Merci pour votre retour." in client.get("/experiences/7").get_data(as_text=True)
+
+
+def test_search_and_pagination_are_passed_to_the_api(client, fakes):
+    fakes["experiences"].answers[("GET", "/experiences")] = {
+        "items": [EXPERIENCE], "total": 25, "page": 2, "per_page": 10}
+    html = client.get("/experiences?q=caf&page=2").get_data(as_text=True)
+    assert fakes["experiences"].calls[-1]["params"] == {"q": "caf", "page": 2, "per_page": 10}
+    assert "page=3" in html and "page=1" in html and "Page 2 sur 3" in html
+
+
+def test_evaluation_posts_token_and_answers(client, fakes):
+    html = client.get("/experiences/7/evaluation?token=tok").get_data(as_text=True)
+    response = client.post("/experiences/7/evaluation", data={
+        "csrf_token": csrf_of(html), "token": "tok", "useful": "true",
+        "feeling_after": "positive", "comment": "Merci"})
+    assert response.status_code == 302
+    call = fakes["experiences"].calls[-1]
+    assert call["path"] == "/experiences/7/evaluation"
+    assert call["json"] == {"token": "tok", "useful": True, "feeling_after": "positive",
+                            "comment": "Merci"}
+
+
+def test_login_stores_the_token_and_logout_clears_it(client, fakes):
+    response = login(client, fakes)
+    assert response.status_code == 302 and response.location.endswith("/agent/experiences")
+    assert fakes["identity"].calls[-1]["json"] == {"email": "a@b.fr", "password": "secret"}
+    with client.session_transaction() as sess:
+        assert sess["token"] == jwt_for("agent")
+        assert sess["expires_at"] > time.time() + 800
+        assert sess["profile"] == "agent"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    fakes["experiences"].answers[("GET", "/experiences")] = {
+        "items": [EXPERIENCE], "total": 1, "page": 1, "per_page": 20}
+    html = client.get("/agent/experiences?status=to_process&q=caf").get_data(as_text=True)
+    call = fakes["experiences"].calls[-1]
+    assert call["token"] == jwt_for("agent")
+    assert call["params"]["status"] == "to_process" and call["params"]["q"] == "caf"
+    assert "Je recherche" in html and "À traiter" in html and "En attente de validation" in html
+    client.post("/deconnexion", data={"csrf_token": csrf_of(html)})
+    with client.session_transaction() as sess:
+        assert "token" not in sess
+
+
+def test_wrong_password_shows_a_french_error(client, fakes):
+    fakes["identity"].answers[("POST", "/auth/token")] = ServiceError(
+        401, "invalid_credentials", "Identifiants invalides.")
+    token = csrf_of(client.get("/connexion").get_data(as_text=True))
+    response = client.post("/connexion", data={"csrf_token": token, "email": "a@b.fr",
+                                               "password": "x"})
+    assert response.status_code == 400
+    assert "Adresse électronique ou mot de passe incorrect." in response.get_data(as_text=True)
+
+
+def test_expired_session_redirects_to_login(client, fakes):
+    login(client, fakes, expires_in=10)  # shorter than the safety margin: already expired
+    response = client.get("/agent/experiences")
+    assert response.status_code == 302 and "/connexion" in response.location
+
+
+def test_agent_answers_then_submits(client, fakes):
+    login(client, fakes)
+    draft = dict(EXPERIENCE, status="to_process", response=None)
+    fakes["experiences"].answers[("GET", "/experiences/7")] = draft
+    html = client.get("/agent/experiences/7").get_data(as_text=True)
+    assert "Répondre à l'usager" in html and "camille@secret.example" not in html
+    response = client.post("/agent/experiences/7", data={
+        "csrf_token": csrf_of(html), "body": "Bonjour", "closing": "Cordialement",
+        "signature": "La CAF"})
+    assert response.status_code == 302
+    puts = [c for c in fakes["experiences"].calls if c["method"] != "GET"]
+    assert [(c["method"], c["path"]) for c in puts] == [
+        ("PUT", "/experiences/7/response"), ("POST", "/experiences/7/response/submit")]
+    assert puts[0]["json"] == {"body": "Bonjour", "closing": "Cordialement", "signature": "La CAF"}
+
+
+def test_super_agent_sees_and_uses_the_validate_button(client, fakes):
+    login(client, fakes, profile="super_agent")
+    fakes["experiences"].answers[("GET", "/experiences/7")] = dict(
+        EXPERIENCE, status="awaiting_validation")
+    html = client.get("/agent/experiences/7").get_data(as_text=True)
+    assert "Valider la réponse" in html
+    client.post("/agent/experiences/7/validation", data={"csrf_token": csrf_of(html)})
+    assert fakes["experiences"].calls[-1]["path"] == "/experiences/7/response/validate"
+
+
+def test_agent_cannot_validate(client, fakes):
+    login(client, fakes, profile="agent")
+    fakes["experiences"].answers[("GET", "/experiences/7")] = dict(
+        EXPERIENCE, status="awaiting_validation")
+    html = client.get("/agent/experiences/7").get_data(as_text=True)
+    assert "Valider la réponse" not in html
+    assert client.post("/agent/experiences/7/validation",
+                       data={"csrf_token": csrf_of(html)}).status_code == 403
+
+
+CASE = {"id": "c1", "experience_id": "7", "status": "pending",
+        "body": "Appelez-moi au 06 12 34 56 78 svp", "flags": [{"kind": "phone", "start": 15,
+                                                              "end": 29}],
+        "redacted_body": "Appelez-moi au [numéro masqué] svp",
+        "suggested_structures": [{"id": "s9", "name": "CAF du Rhône", "score": 0.8}]}
+
+
+def test_moderator_case_page_highlights_flags_and_approves(client, fakes):
+    login(client, fakes, profile="moderator")
+    fakes["moderation"].answers[("GET", "/cases")] = {
+        "items": [dict(CASE, created_at="2026-01-01T00:00:00+00:00")], "total": 1, "page": 1,
+        "per_page": 20}
+    assert "il y a" in client.get("/moderation").get_data(as_text=True)
+    fakes["moderation"].answers[("GET", "/cases/c1")] = CASE
+    fakes["identity"].answers[("GET", "/structures")] = {"items": [{"id": "s2", "name": "CPAM"}]}
+    html = client.get("/moderation/cas/c1?structure_q=cpam").get_data(as_text=True)
+    assert '<mark title="Numéro de téléphone">06 12 34 56 78</mark>' in html
+    assert "[numéro masqué]" in html and "CAF du Rhône" in html and "CPAM" in html
+    assert fakes["identity"].calls[-1]["params"] == {"q": "cpam"}
+    response = client.post("/moderation/cas/c1/approbation",
+                           data={"csrf_token": csrf_of(html), "structure_id": "s9"})
+    assert response.status_code == 302
+    assert fakes["moderation"].calls[-1]["path"] == "/cases/c1/approve"
+    assert fakes["moderation"].calls[-1]["json"] == {"structure_id": "s9"}
+
+
+def test_moderator_rejects_with_a_reason(client, fakes):
+    login(client, fakes, profile="moderator")
+    fakes["moderation"].answers[("GET", "/cases/c1")] = CASE
+    html = client.get("/moderation/cas/c1").get_data(as_text=True)
+    assert "Données personnelles" in html
+    bad = client.post("/moderation/cas/c1/refus", data={"csrf_token": csrf_of(html)})
+    assert bad.status_code == 400 and "Choisissez un motif de refus." in bad.get_data(as_text=True)
+    client.post("/moderation/cas/c1/refus", data={"csrf_token": csrf_of(html),
+                                                 "reason": "personal_data"})
+    assert fakes["moderation"].calls[-1]["json"] == {"reason": "personal_data"}
+
+
+def test_agents_cannot_open_the_moderation_queue(client, fakes):
+    login(client, fakes, profile="agent")
+    assert client.get("/moderation").status_code == 403
+
+
+def test_login_never_redirects_off_site(client, fakes):
+    fakes["identity"].answers[("POST", "/auth/token")] = {
+        "access_token": jwt_for("agent"), "expires_in": 900}
+    token = csrf_of(client.get("/connexion").get_data(as_text=True))
+    response = client.post("/connexion?next=//evil.example/", data={
+        "csrf_token": token, "email": "a@b.fr", "password": "x"})
+    assert response.location.endswith("/agent/experiences")
+
+
+@pytest.mark.skipif(not DSFR_DIST.is_dir(), reason="npm install not run in services/gateway")
+def test_dsfr_static_route_serves_the_css_with_long_cache(client):
+    response = client.get("/static/dsfr/dsfr.min.css")
+    assert response.status_code == 200
+    assert response.mimetype == "text/css"
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    assert client.get("/static/dsfr/../package.json").status_code == 404
+
+
+def test_secret_key_is_shared_through_the_var_file(tmp_path, monkeypatch, fakes):
+    monkeypatch.delenv("SPP_SECRET_KEY", raising=False)
+    first = create_app(Settings.from_env("gateway"), clients=fakes, var_dir=tmp_path)
+    second = create_app(Settings.from_env("gateway"), clients=fakes, var_dir=tmp_path)
+    assert first.secret_key == second.secret_key and len(first.secret_key) > 40
+    monkeypatch.setenv("SPP_SECRET_KEY", "from-env")
+    assert create_app(Settings.from_env("gateway"), clients=fakes,
+                      var_dir=tmp_path).secret_key == "from-env"
+
+
+def test_profile_sets_the_notification_frequency(client, fakes):
+    login(client, fakes)
+    fakes["identity"].answers[("GET", "/me")] = {"id": "1", "name": "Alice", "email": "a@b.fr",
+                                                 "profile": "agent",
+                                                 "notification_frequency": "daily"}
+    html = client.get("/agent/profil").get_data(as_text=True)
+    assert re.search(r'value="daily"\s+checked', html) and "Une fois par jour" in html
+    response = client.post("/agent/profil", data={"csrf_token": csrf_of(html),
+                                                  "notification_frequency": "weekly"})
+    assert response.status_code == 302
+    call = [c for c in fakes["identity"].calls if c["method"] == "PATCH"][-1]
+    assert call["path"] == "/me/preferences"
+    assert call["json"] == {"notification_frequency": "weekly"} and call["token"] == jwt_for("agent")
