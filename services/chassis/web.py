@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import marshmallow as ma
@@ -93,8 +94,9 @@ def _install_metrics(app: Flask) -> None:
 
     @app.teardown_request
     def _reset(_exc):
-        if "_cid" in g:
-            reset_correlation_id(g._cid)
+        cid = g.pop("_cid", None)  # teardown runs twice for streamed responses
+        if cid is not None:
+            reset_correlation_id(cid)
 
     @app.get("/metrics")
     def metrics():
@@ -131,6 +133,18 @@ def create_service_app(settings: Settings, title: str, blueprints: list,
     _install_metrics(app)
     app.extensions["spp_api"] = api
     return app
+
+
+def client_address() -> str:
+    """The caller's address: the last X-Forwarded-For hop, trusted only from our own proxies.
+
+    The gateway forwards the usager's address; anyone else calling directly could write any
+    header, so rate limits keyed on it would be void without the `SPP_TRUSTED_PROXIES` check.
+    """
+    peer = request.remote_addr or ""
+    trusted = {p.strip() for p in os.environ.get("SPP_TRUSTED_PROXIES", "127.0.0.1,::1").split(",")}
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    return hops[-1] if hops and peer in trusted else peer
 
 
 def db_of(app: Flask | None = None) -> Database:

@@ -1,3 +1,291 @@
 """Identity's HTTP API (flask-smorest blueprints)."""
 
-BLUEPRINTS: list = []
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.chassis import ratelimit
+from services.chassis.auth import current_principal, require
+from services.chassis.errors import ApiError, not_found
+from services.chassis.permissions import Permission
+from services.chassis.web import client_address, db_of, settings_of
+from services.identity import keys, service
+from services.identity.domain import Refused
+from services.identity.models import Network, Structure, User, rate_limits
+from services.identity.schemas import (
+    LoginIn,
+    NetworkIn,
+    NetworkOut,
+    NetworkPage,
+    PageArgs,
+    PasswordResetIn,
+    PreferencesIn,
+    SetPasswordIn,
+    StructureArgs,
+    StructureIn,
+    StructureOut,
+    StructurePage,
+    StructurePatch,
+    TokenOut,
+    UserArgs,
+    UserIn,
+    UserOut,
+    UserPage,
+    UserPatch,
+)
+
+auth = Blueprint("auth", __name__, description="Login, tokens and passwords")
+me = Blueprint("me", __name__, description="The caller's own account")
+networks = Blueprint("networks", __name__, description="Networks")
+structures = Blueprint("structures", __name__, description="Structures (a tree per network)")
+users = Blueprint("users", __name__, description="Users, profiles and missions")
+
+DEFAULT_LIMITS = {"login_account_limit": "5/minute", "login_address_limit": "20/minute",
+                  "reset_address_limit": "10/minute"}
+
+
+def _limit(name: str) -> str:
+    return settings_of().extra.get(name, DEFAULT_LIMITS[name])
+
+
+def _throttle(key: str, limit_name: str) -> None:
+    with db_of().transaction() as session:
+        ratelimit.hit(session, key, _limit(limit_name))
+
+
+def _exhausted(key: str, limit_name: str) -> None:
+    """429 when `key` already spent its allowance in this window (a peek: nothing is counted)."""
+    limit, period = ratelimit.parse_limit(_limit(limit_name))
+    now = time.time()
+    window = int(now // period) * period
+    with db_of().transaction() as session:
+        count = session.scalar(sa.select(rate_limits.c.count).where(
+            rate_limits.c.key == key, rate_limits.c.window_start == window)) or 0
+    if count >= limit:
+        error = ApiError(429, "rate_limited", "Trop de tentatives de connexion : réessayez dans "
+                         f"{int(window + period - now) + 1} secondes.")
+        error.retry_after = int(window + period - now) + 1
+        raise error
+
+
+def _page(query, args: dict, session) -> dict:
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    page, per_page = args["page"], args["per_page"]
+    items = session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+class _Acting:
+    """The caller's account and session for one transaction; maps rule refusals to 403/422."""
+
+    def __enter__(self):
+        principal = current_principal()
+        self._tx = db_of().transaction()
+        self.session = self._tx.__enter__()
+        try:
+            self.user, self.actor = service.load_actor(self.session, principal.user_id)
+        except BaseException as exc:
+            self._tx.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self._tx.__exit__(exc_type, exc, tb)
+        if isinstance(exc, Refused):
+            raise service.to_api_error(exc) from None
+        return False
+
+
+@auth.route("/.well-known/jwks.json")
+@auth.response(200)
+def jwks():
+    """Public keys that verify identity's tokens (active and previous)."""
+    with db_of().transaction() as session:
+        keys.active_key(session)
+        return keys.jwks(session)
+
+
+@auth.route("/auth/token", methods=["POST"])
+@auth.arguments(LoginIn)
+@auth.response(200, TokenOut)
+def login(data):
+    """Exchange an e-mail and password for a 15-minute access token."""
+    email = data["email"].strip().lower()
+    # Only failures count, so the users behind one address never lock each other out.
+    limits = {f"login:address:{client_address()}": "login_address_limit",
+              f"login:account:{email}": "login_account_limit"}
+    for key, limit_name in limits.items():
+        _exhausted(key, limit_name)
+    with db_of().transaction() as session:
+        user = service.authenticate(session, email, data["password"])
+        token = keys.issue_token(session, user, settings_of().jwt_issuer) if user else None
+    if token is None:
+        for key, limit_name in limits.items():
+            _throttle(key, limit_name)
+        raise ApiError(401, "invalid_credentials", "Adresse e-mail ou mot de passe incorrect.")
+    return {"access_token": token, "token_type": "Bearer", "expires_in": keys.TOKEN_TTL}
+
+
+@auth.route("/auth/password-reset", methods=["POST"])
+@auth.arguments(PasswordResetIn)
+@auth.response(202)
+def password_reset(data):
+    """Mail a reset link when the account exists; the answer is the same either way."""
+    _throttle(f"reset:address:{client_address()}", "reset_address_limit")
+    with db_of().transaction() as session:
+        service.request_reset(session, data["email"])
+    return {"status": "accepted"}
+
+
+@auth.route("/auth/password", methods=["POST"])
+@auth.arguments(SetPasswordIn)
+@auth.response(200)
+def set_password(data):
+    """Set a password from an invitation or reset link (single use, 24 h)."""
+    with db_of().transaction() as session:
+        service.set_password_from_link(session, data["token"], data["password"])
+    return {"status": "ok"}
+
+
+@me.route("/me")
+@me.response(200, UserOut)
+def get_me():
+    """The caller's account."""
+    with _Acting() as acting:
+        return acting.user
+
+
+@me.route("/me/preferences", methods=["PATCH"])
+@me.arguments(PreferencesIn)
+@me.response(200, UserOut)
+def patch_preferences(data):
+    """Change the caller's notification frequency."""
+    with _Acting() as acting:
+        return service.set_preferences(acting.session, acting.user,
+                                       data["notification_frequency"])
+
+
+@networks.route("/networks")
+class Networks(MethodView):
+    @networks.arguments(PageArgs, location="query")
+    @networks.response(200, NetworkPage)
+    def get(self, args):
+        """List networks."""
+        with _Acting() as acting:
+            return _page(sa.select(Network).order_by(Network.code), args, acting.session)
+
+    @require(Permission.NETWORK_MANAGE)
+    @networks.arguments(NetworkIn)
+    @networks.response(201, NetworkOut)
+    def post(self, data):
+        """Create a network (admins)."""
+        with _Acting() as acting:
+            return service.create_network(acting.session, acting.actor, data)
+
+
+@structures.route("/structures")
+class Structures(MethodView):
+    @structures.arguments(StructureArgs, location="query")
+    @structures.response(200, StructurePage)
+    def get(self, args):
+        """Search structures by network, parent, or name / postal code / city."""
+        query = sa.select(Structure).order_by(Structure.name, Structure.id)
+        if args.get("network_id"):
+            query = query.where(Structure.network_id == args["network_id"])
+        if args.get("parent_id"):
+            query = query.where(Structure.parent_id == args["parent_id"])
+        if args.get("q"):
+            like = f"%{args['q'].strip().lower()}%"
+            query = query.where(sa.or_(sa.func.lower(Structure.name).like(like),
+                                       Structure.postal_code.like(like),
+                                       sa.func.lower(Structure.city).like(like)))
+        with _Acting() as acting:
+            return _page(query, args, acting.session)
+
+    @require(Permission.STRUCTURE_MANAGE)
+    @structures.arguments(StructureIn)
+    @structures.response(201, StructureOut)
+    def post(self, data):
+        """Create a structure (referents in their network, admins anywhere)."""
+        with _Acting() as acting:
+            return service.create_structure(acting.session, acting.actor, data)
+
+
+@structures.route("/structures/<string:structure_id>")
+class StructureItem(MethodView):
+    @structures.response(200, StructureOut)
+    def get(self, structure_id):
+        """One structure."""
+        with _Acting() as acting:
+            structure = acting.session.get(Structure, structure_id)
+            if structure is None:
+                raise not_found("Structure")
+            return structure
+
+    @require(Permission.STRUCTURE_MANAGE)
+    @structures.arguments(StructurePatch)
+    @structures.response(200, StructureOut)
+    def patch(self, data, structure_id):
+        """Change a structure (referents in their network, admins anywhere)."""
+        with _Acting() as acting:
+            structure = acting.session.get(Structure, structure_id)
+            if structure is None:
+                raise not_found("Structure")
+            return service.update_structure(acting.session, acting.actor, structure, data)
+
+
+@users.route("/users")
+class Users(MethodView):
+    @require(Permission.USER_MANAGE)
+    @users.arguments(UserArgs, location="query")
+    @users.response(200, UserPage)
+    def get(self, args):
+        """List users (referents see their network's)."""
+        query = sa.select(User).order_by(User.email)
+        with _Acting() as acting:
+            if acting.actor.profile != "admin":
+                query = query.where(User.network_id == acting.actor.network_id)
+            elif args.get("network_id"):
+                query = query.where(User.network_id == args["network_id"])
+            if args.get("profile"):
+                query = query.where(User.profile == args["profile"])
+            if args.get("q"):
+                like = f"%{args['q'].strip().lower()}%"
+                query = query.where(sa.or_(User.email.like(like),
+                                           sa.func.lower(User.name).like(like)))
+            return _page(query, args, acting.session)
+
+    @require(Permission.USER_MANAGE)
+    @users.arguments(UserIn)
+    @users.response(201, UserOut)
+    def post(self, data):
+        """Create a user; without a password they are invited to set one."""
+        with _Acting() as acting:
+            return service.create_user(acting.session, acting.actor, data)
+
+
+@users.route("/users/<string:user_id>")
+class UserItem(MethodView):
+    @require(Permission.USER_MANAGE)
+    @users.response(200, UserOut)
+    def get(self, user_id):
+        """One user."""
+        with _Acting() as acting:
+            return service.get_user_for(acting.session, acting.actor, user_id)
+
+    @require(Permission.USER_MANAGE)
+    @users.arguments(UserPatch)
+    @users.response(200, UserOut)
+    def patch(self, data, user_id):
+        """Change a user; `active: false` deactivates them."""
+        with _Acting() as acting:
+            user = service.get_user_for(acting.session, acting.actor, user_id)
+            return service.update_user(acting.session, acting.actor, user, data)
+
+
+BLUEPRINTS: list = [auth, me, networks, structures, users]

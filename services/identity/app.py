@@ -1,5 +1,7 @@
 """create_app for identity."""
 
+import os
+
 from flask import Flask
 
 from services.chassis.config import Settings
@@ -9,7 +11,15 @@ SERVICE = "identity"
 
 
 def create_app(settings: Settings | None = None, **kwargs) -> Flask:
+    from services.chassis.db import Database
     from services.chassis.web import create_service_app
+    from services.identity.keys import LocalVerifier
+    from services.identity.service import bootstrap_admin
 
     settings = settings or Settings.from_env(SERVICE)
-    return create_service_app(settings, "Identity: networks, structures, users, login and tokens", BLUEPRINTS, **kwargs)
+    db = kwargs.pop("db", None) or Database(settings.database_url)
+    verifier = kwargs.pop("verifier", None) or LocalVerifier(db, SERVICE, settings.jwt_issuer)
+    app = create_service_app(settings, "Identity: networks, structures, users, login and tokens",
+                             BLUEPRINTS, db=db, verifier=verifier, **kwargs)
+    bootstrap_admin(db, os.environ.get("SPP_ADMIN_EMAIL"), os.environ.get("SPP_ADMIN_PASSWORD"))
+    return app

@@ -1,1 +1,131 @@
 """Identity's pure rules: no Flask, no SQLAlchemy."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from services.chassis.permissions import GRANTABLE, Profile
+
+MIN_PASSWORD_LENGTH = 12
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+
+
+class NotificationFrequency(StrEnum):
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    NONE = "none"
+
+
+class Channel(StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    MAIL = "mail"
+    EMAIL = "email"
+    ONLINE = "online"
+    OTHER = "other"
+
+
+class LinkPurpose(StrEnum):
+    INVITATION = "invitation"
+    RESET = "reset"
+
+
+class Refused(Exception):
+    """A rule says no. `kind` maps to a status at the edge: forbidden 403, invalid 422."""
+
+    def __init__(self, kind: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    profile: str
+    network_id: str | None
+
+
+def _load_common() -> frozenset[str]:
+    try:
+        return frozenset(line.strip().lower() for line in
+                         COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+                         if line.strip())
+    except FileNotFoundError:
+        return frozenset()
+
+
+COMMON_PASSWORDS = _load_common()
+
+
+def password_problems(password: str, common: frozenset[str] = COMMON_PASSWORDS) -> list[str]:
+    """Length and a list of common passwords; no composition rules."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.")
+    if password.lower() in common:
+        problems.append("Ce mot de passe est trop courant : choisissez-en un autre.")
+    return problems
+
+
+def hash_link_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def is_admin(actor: Actor) -> bool:
+    return actor.profile == Profile.ADMIN
+
+
+def check_network_scope(actor: Actor, network_id: str | None) -> None:
+    """Admins act anywhere; the others only inside their own network."""
+    if is_admin(actor):
+        return
+    if actor.network_id is None or network_id != actor.network_id:
+        raise Refused("forbidden", "Vous ne pouvez agir que dans votre réseau.", "network_id")
+
+
+def check_grant(actor: Actor, profile: str) -> None:
+    """Nobody grants a profile above their own; referents at most super_agent."""
+    if Profile(profile) not in GRANTABLE.get(Profile(actor.profile), frozenset()):
+        raise Refused("forbidden", "Vous ne pouvez pas attribuer ce profil.", "profile")
+
+
+def check_user_placement(profile: str, network_id: str | None) -> None:
+    """A moderator belongs to no network; agents, super agents and referents belong to one."""
+    if profile == Profile.MODERATOR and network_id is not None:
+        raise Refused("invalid", "Un modérateur n'appartient à aucun réseau.", "network_id")
+    if profile in (Profile.AGENT, Profile.SUPER_AGENT, Profile.REFERENT) and network_id is None:
+        raise Refused("invalid", "Ce profil doit appartenir à un réseau.", "network_id")
+
+
+def check_manage_user(actor: Actor, target_profile: str, target_network_id: str | None) -> None:
+    """May `actor` manage an existing user (read or change)?"""
+    check_network_scope(actor, target_network_id)
+    check_grant(actor, target_profile)
+
+
+def check_structures_in_network(structure_networks: dict[str, str], wanted: list[str],
+                                network_id: str | None) -> None:
+    """Every structure must exist and belong to the user's network."""
+    for sid in wanted:
+        if structure_networks.get(sid) is None or structure_networks[sid] != network_id:
+            raise Refused("invalid", f"La structure {sid} n'appartient pas au réseau de "
+                          "l'utilisateur.", "structure_ids")
+
+
+def check_parent(structure_id: str | None, network_id: str, parent_network_id: str | None,
+                 parent_ancestors: list[str]) -> None:
+    """The parent exists, lives in the same network, and is not the structure or one of its descendants."""
+    if parent_network_id is None:
+        raise Refused("invalid", "Structure parente introuvable.", "parent_id")
+    if parent_network_id != network_id:
+        raise Refused("invalid", "La structure parente doit appartenir au même réseau.",
+                      "parent_id")
+    if structure_id is not None and structure_id in parent_ancestors:
+        raise Refused("invalid", "Une structure ne peut pas être sa propre descendante.",
+                      "parent_id")

@@ -1,9 +1,16 @@
 """Identity's own tables."""
 
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.chassis.db import add_messaging_tables
+from services.chassis.ratelimit import add_rate_limit_table
 
 
 class Base(DeclarativeBase):
@@ -11,3 +18,76 @@ class Base(DeclarativeBase):
 
 
 outbox, inbox = add_messaging_tables(Base.metadata)
+rate_limits = add_rate_limit_table(Base.metadata)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SigningKey(Base):
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    private_pem: Mapped[str] = mapped_column(sa.Text)
+    public_jwk: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+
+class Network(Base):
+    __tablename__ = "networks"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(sa.String(50), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    requires_validation: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    target_delay_days: Mapped[int] = mapped_column(sa.Integer, default=15)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class Structure(Base):
+    __tablename__ = "structures"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    network_id: Mapped[str] = mapped_column(sa.ForeignKey("networks.id"), index=True)
+    parent_id: Mapped[str | None] = mapped_column(sa.ForeignKey("structures.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(10), index=True)
+    city: Mapped[str | None] = mapped_column(sa.String(120))
+    channels: Mapped[list] = mapped_column(sa.JSON, default=list)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    profile: Mapped[str] = mapped_column(sa.String(20))
+    missions: Mapped[list] = mapped_column(sa.JSON, default=list)
+    network_id: Mapped[str | None] = mapped_column(sa.ForeignKey("networks.id"), index=True)
+    structure_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    notification_frequency: Mapped[str] = mapped_column(sa.String(20), default="immediate")
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class UserLink(Base):
+    """A single-use invitation or password-reset token, kept hashed."""
+
+    __tablename__ = "user_links"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(20))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -1,1 +1,162 @@
 """Marshmallow schemas of identity's requests and responses."""
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from services.chassis.permissions import Mission, Profile
+from services.identity.domain import Channel, NotificationFrequency, password_problems
+
+_profiles = validate.OneOf([p.value for p in Profile])
+_missions = validate.OneOf([m.value for m in Mission])
+_channels = validate.OneOf([c.value for c in Channel])
+_frequencies = validate.OneOf([f.value for f in NotificationFrequency])
+_postal = validate.Regexp(r"^\d[0-9AB]\d{3}$", error="Code postal invalide.")
+
+
+def _password_policy(value: str) -> None:
+    problems = password_problems(value)
+    if problems:
+        raise ValidationError(problems)
+
+
+Password = lambda **kw: fields.String(  # noqa: E731
+    validate=[validate.Length(max=512), _password_policy], **kw)
+Name = lambda **kw: fields.String(validate=validate.Length(min=1, max=200), **kw)  # noqa: E731
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class LoginIn(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=512))
+
+
+class TokenOut(Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+
+
+class PasswordResetIn(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class SetPasswordIn(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = Password(required=True)
+
+
+class PreferencesIn(Schema):
+    notification_frequency = fields.String(required=True, validate=_frequencies)
+
+
+class NetworkIn(Schema):
+    code = fields.String(required=True, validate=[
+        validate.Length(min=1, max=50),
+        validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", error="Code : lettres, chiffres, - ou _.")])
+    name = Name(required=True)
+    requires_validation = fields.Boolean(load_default=True)
+    target_delay_days = fields.Integer(load_default=15, validate=validate.Range(min=1, max=365))
+
+
+class NetworkOut(Schema):
+    id = fields.String()
+    code = fields.String()
+    name = fields.String()
+    requires_validation = fields.Boolean()
+    target_delay_days = fields.Integer()
+
+
+class NetworkPage(Schema):
+    items = fields.List(fields.Nested(NetworkOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class StructureIn(Schema):
+    network_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    parent_id = fields.String(allow_none=True, load_default=None,
+                              validate=validate.Length(min=1, max=36))
+    name = Name(required=True)
+    postal_code = fields.String(allow_none=True, load_default=None, validate=_postal)
+    city = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
+    channels = fields.List(fields.String(validate=_channels), load_default=list)
+
+
+class StructurePatch(Schema):
+    parent_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=36))
+    name = Name()
+    postal_code = fields.String(allow_none=True, validate=_postal)
+    city = fields.String(allow_none=True, validate=validate.Length(max=120))
+    channels = fields.List(fields.String(validate=_channels))
+    active = fields.Boolean()
+
+
+class StructureArgs(PageArgs):
+    network_id = fields.String()
+    parent_id = fields.String()
+    q = fields.String(validate=validate.Length(max=200))
+
+
+class StructureOut(Schema):
+    id = fields.String()
+    network_id = fields.String()
+    parent_id = fields.String(allow_none=True)
+    name = fields.String()
+    postal_code = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    channels = fields.List(fields.String())
+    active = fields.Boolean()
+
+
+class StructurePage(NetworkPage):
+    items = fields.List(fields.Nested(StructureOut))
+
+
+class UserIn(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = Name(required=True)
+    profile = fields.String(required=True, validate=_profiles)
+    missions = fields.List(fields.String(validate=_missions), load_default=list)
+    network_id = fields.String(allow_none=True, load_default=None,
+                               validate=validate.Length(min=1, max=36))
+    structure_ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)),
+                                load_default=list, validate=validate.Length(max=500))
+    password = Password()
+
+
+class UserPatch(Schema):
+    email = fields.Email(validate=validate.Length(max=254))
+    name = Name()
+    profile = fields.String(validate=_profiles)
+    missions = fields.List(fields.String(validate=_missions))
+    network_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=36))
+    structure_ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)),
+                                validate=validate.Length(max=500))
+    password = Password()
+    active = fields.Boolean()
+
+
+class UserArgs(PageArgs):
+    network_id = fields.String()
+    profile = fields.String(validate=_profiles)
+    q = fields.String(validate=validate.Length(max=200))
+
+
+class UserOut(Schema):
+    id = fields.String()
+    email = fields.String()
+    name = fields.String()
+    profile = fields.String()
+    missions = fields.List(fields.String())
+    network_id = fields.String(allow_none=True)
+    structure_ids = fields.List(fields.String())
+    notification_frequency = fields.String()
+    active = fields.Boolean()
+
+
+class UserPage(NetworkPage):
+    items = fields.List(fields.Nested(UserOut))

@@ -1,0 +1,16 @@
+"""python -m services.identity.bootstrap: create the first admin from SPP_ADMIN_EMAIL / SPP_ADMIN_PASSWORD."""
+
+import os
+import sys
+
+from services.chassis.config import Settings
+from services.chassis.db import Database
+from services.identity.app import SERVICE
+from services.identity.service import bootstrap_admin
+
+if __name__ == "__main__":
+    db = Database(Settings.from_env(SERVICE).database_url)
+    created = bootstrap_admin(db, os.environ.get("SPP_ADMIN_EMAIL"),
+                              os.environ.get("SPP_ADMIN_PASSWORD"))
+    print("first administrator created" if created else "no administrator created")
+    sys.exit(0)

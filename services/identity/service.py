@@ -1,0 +1,314 @@
+"""Identity's use cases: load, apply the domain rules, change, publish — one transaction each."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from services.chassis.catalogue import EventType
+from services.chassis.db import Database
+from services.chassis.errors import ApiError, not_found
+from services.chassis.events import publish
+from services.chassis.permissions import Profile
+from services.identity import domain
+from services.identity.domain import Actor, LinkPurpose, Refused
+from services.identity.models import Network, Structure, User, UserLink
+
+SERVICE = "identity"
+LINK_TTL = timedelta(hours=24)
+log = logging.getLogger(__name__)
+
+hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+# Verified when the e-mail is unknown, so both failures cost the same time.
+_DUMMY_HASH = hasher.hash("not-a-real-password-for-timing")
+
+
+def to_api_error(exc: Refused) -> ApiError:
+    status = 403 if exc.kind == "forbidden" else 422
+    errors = {exc.field: [exc.message]} if exc.field else {}
+    return ApiError(status, "forbidden" if status == 403 else "validation_error", exc.message,
+                    errors)
+
+
+def invalid(field: str, message: str) -> ApiError:
+    return ApiError(422, "validation_error", message, {field: [message]})
+
+
+# ---- payloads (catalogue shapes) ----
+
+def network_payload(n: Network) -> dict:
+    return {"id": n.id, "code": n.code, "name": n.name,
+            "requires_validation": n.requires_validation,
+            "target_delay_days": n.target_delay_days}
+
+
+def structure_payload(s: Structure) -> dict:
+    return {"id": s.id, "network_id": s.network_id, "parent_id": s.parent_id, "name": s.name,
+            "postal_code": s.postal_code, "city": s.city, "channels": list(s.channels or []),
+            "active": s.active}
+
+
+def user_payload(u: User) -> dict:
+    return {"id": u.id, "email": u.email, "name": u.name, "profile": u.profile,
+            "missions": list(u.missions or []), "network_id": u.network_id,
+            "structure_ids": list(u.structure_ids or []),
+            "notification_frequency": u.notification_frequency, "active": u.active}
+
+
+# ---- passwords and login ----
+
+def check_password(password: str) -> None:
+    problems = domain.password_problems(password)
+    if problems:
+        raise ApiError(422, "validation_error", problems[0], {"password": problems})
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The user if the e-mail and password match an active account; rehash on parameter change."""
+    user = session.scalars(sa.select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.password_hash:
+        try:
+            hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        return None
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if not user.active:
+        return None
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return user
+
+
+def _new_link(session: Session, user: User, purpose: LinkPurpose) -> dict:
+    token = secrets.token_urlsafe(32)
+    expires_at = datetime.now(UTC) + LINK_TTL
+    session.add(UserLink(user_id=user.id, purpose=purpose.value,
+                         token_hash=domain.hash_link_token(token), expires_at=expires_at))
+    return {"user_id": user.id, "email": user.email, "name": user.name, "token": token,
+            "expires_at": expires_at}
+
+
+def request_reset(session: Session, email: str) -> None:
+    user = session.scalars(sa.select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.active:
+        return
+    publish(session, EventType.USER_PASSWORD_RESET_REQUESTED,
+            _new_link(session, user, LinkPurpose.RESET), producer=SERVICE)
+
+
+def set_password_from_link(session: Session, token: str, password: str) -> User:
+    link = session.scalars(sa.select(UserLink).where(
+        UserLink.token_hash == domain.hash_link_token(token)).with_for_update()).first()
+    now = datetime.now(UTC)
+    expires = link.expires_at if link else None
+    if expires is not None and expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    if link is None or link.used_at is not None or expires < now:
+        raise invalid("token", "Lien invalide, déjà utilisé ou expiré.")
+    user = session.get(User, link.user_id)
+    if user is None or not user.active:
+        raise invalid("token", "Lien invalide, déjà utilisé ou expiré.")
+    check_password(password)
+    user.password_hash = hasher.hash(password)
+    link.used_at = now
+    return user
+
+
+# ---- first administrator ----
+
+def bootstrap_admin(db: Database, email: str | None, password: str | None) -> bool:
+    """Create the first admin when no user exists; safe when several workers race."""
+    if not email or not password:
+        return False
+    try:
+        with db.transaction() as session:
+            if session.scalar(sa.select(sa.func.count()).select_from(User)):
+                return False
+            user = User(email=email.strip().lower(), name="Administrateur",
+                        password_hash=hasher.hash(password), profile=Profile.ADMIN.value,
+                        missions=[], structure_ids=[], notification_frequency="immediate",
+                        active=True)
+            session.add(user)
+            session.flush()
+            publish(session, EventType.USER_CREATED, user_payload(user), producer=SERVICE)
+        log.info("first administrator created")
+        return True
+    except IntegrityError:
+        return False
+    except (OperationalError, ProgrammingError):
+        log.warning("identity tables missing: first administrator not created")
+        return False
+
+
+# ---- the acting user ----
+
+def load_actor(session: Session, user_id: str) -> tuple[User, Actor]:
+    """identity checks its own database on every call: deactivation takes effect at once."""
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise ApiError(401, "unauthorized", "Compte inconnu ou désactivé.")
+    return user, Actor(user.id, user.profile, user.network_id)
+
+
+# ---- networks and structures ----
+
+def create_network(session: Session, actor: Actor, data: dict) -> Network:
+    if not domain.is_admin(actor):
+        raise ApiError(403, "forbidden", "Seul un administrateur crée un réseau.")
+    if session.scalars(sa.select(Network).where(Network.code == data["code"])).first():
+        raise ApiError(409, "conflict", "Ce code de réseau existe déjà.",
+                       {"code": ["Ce code de réseau existe déjà."]})
+    network = Network(**data)
+    session.add(network)
+    session.flush()
+    publish(session, EventType.NETWORK_CREATED, network_payload(network), producer=SERVICE)
+    return network
+
+
+def _ancestors(session: Session, structure_id: str) -> list[str]:
+    chain, current, seen = [], structure_id, set()
+    while current and current not in seen:
+        seen.add(current)
+        chain.append(current)
+        current = session.scalar(sa.select(Structure.parent_id).where(Structure.id == current))
+    return chain
+
+
+def _check_parent(session: Session, structure_id: str | None, network_id: str,
+                  parent_id: str) -> None:
+    parent = session.get(Structure, parent_id)
+    domain.check_parent(structure_id, network_id, parent.network_id if parent else None,
+                        _ancestors(session, parent_id) if parent else [])
+
+
+def create_structure(session: Session, actor: Actor, data: dict) -> Structure:
+    if session.get(Network, data["network_id"]) is None:
+        raise invalid("network_id", "Réseau introuvable.")
+    domain.check_network_scope(actor, data["network_id"])
+    if data.get("parent_id"):
+        _check_parent(session, None, data["network_id"], data["parent_id"])
+    structure = Structure(**data)
+    session.add(structure)
+    session.flush()
+    publish(session, EventType.STRUCTURE_CREATED, structure_payload(structure), producer=SERVICE)
+    return structure
+
+
+def update_structure(session: Session, actor: Actor, structure: Structure, data: dict) -> Structure:
+    domain.check_network_scope(actor, structure.network_id)
+    if data.get("parent_id"):
+        _check_parent(session, structure.id, structure.network_id, data["parent_id"])
+    for key, value in data.items():
+        setattr(structure, key, value)
+    session.flush()
+    publish(session, EventType.STRUCTURE_UPDATED, structure_payload(structure), producer=SERVICE)
+    return structure
+
+
+# ---- users ----
+
+def _check_structures(session: Session, structure_ids: list[str], network_id: str | None) -> None:
+    if not structure_ids:
+        return
+    rows = session.execute(sa.select(Structure.id, Structure.network_id)
+                           .where(Structure.id.in_(structure_ids))).all()
+    domain.check_structures_in_network(dict(rows), structure_ids, network_id)
+
+
+def _check_email_free(session: Session, email: str, user_id: str | None = None) -> None:
+    other = session.scalars(sa.select(User).where(User.email == email)).first()
+    if other is not None and other.id != user_id:
+        raise ApiError(409, "conflict", "Cette adresse e-mail est déjà utilisée.",
+                       {"email": ["Cette adresse e-mail est déjà utilisée."]})
+
+
+def create_user(session: Session, actor: Actor, data: dict) -> User:
+    data = dict(data)
+    data["email"] = data["email"].strip().lower()
+    if not domain.is_admin(actor) and data.get("network_id") is None \
+            and data["profile"] != Profile.MODERATOR:
+        data["network_id"] = actor.network_id  # a referent's users land in its network
+    domain.check_grant(actor, data["profile"])
+    domain.check_user_placement(data["profile"], data["network_id"])
+    if data["network_id"] is not None:
+        if session.get(Network, data["network_id"]) is None:
+            raise invalid("network_id", "Réseau introuvable.")
+        domain.check_network_scope(actor, data["network_id"])
+    _check_structures(session, data["structure_ids"], data["network_id"])
+    _check_email_free(session, data["email"])
+    password = data.pop("password", None)
+    if password is not None:
+        check_password(password)
+    user = User(**data, password_hash=hasher.hash(password) if password else None,
+                notification_frequency=domain.NotificationFrequency.IMMEDIATE.value, active=True)
+    session.add(user)
+    session.flush()
+    publish(session, EventType.USER_CREATED, user_payload(user), producer=SERVICE)
+    if password is None:
+        publish(session, EventType.USER_INVITED, _new_link(session, user, LinkPurpose.INVITATION),
+                producer=SERVICE)
+    return user
+
+
+def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
+    domain.check_manage_user(actor, user.profile, user.network_id)
+    data = dict(data)
+    if "email" in data:
+        data["email"] = data["email"].strip().lower()
+        _check_email_free(session, data["email"], user.id)
+    profile = data.get("profile", user.profile)
+    network_id = data["network_id"] if "network_id" in data else user.network_id
+    if "profile" in data and data["profile"] == Profile.MODERATOR and "network_id" not in data:
+        network_id = None  # becoming a moderator leaves the network
+        data["network_id"] = None
+    domain.check_grant(actor, profile)
+    domain.check_user_placement(profile, network_id)
+    if network_id is not None:
+        if session.get(Network, network_id) is None:
+            raise invalid("network_id", "Réseau introuvable.")
+        domain.check_network_scope(actor, network_id)
+    structure_ids = data.get("structure_ids", user.structure_ids or [])
+    if network_id != user.network_id and "structure_ids" not in data:
+        structure_ids = data["structure_ids"] = []
+    _check_structures(session, structure_ids, network_id)
+    if actor.user_id == user.id and data.get("active") is False:
+        raise Refused("forbidden", "Vous ne pouvez pas désactiver votre propre compte.", "active")
+    password = data.pop("password", None)
+    if password is not None:
+        check_password(password)
+        user.password_hash = hasher.hash(password)
+    was_active = user.active
+    for key, value in data.items():
+        setattr(user, key, value)
+    session.flush()
+    event = EventType.USER_DEACTIVATED if was_active and not user.active \
+        else EventType.USER_UPDATED
+    publish(session, event, user_payload(user), producer=SERVICE)
+    return user
+
+
+def get_user_for(session: Session, actor: Actor, user_id: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise not_found("Utilisateur")
+    if not domain.is_admin(actor) and user.network_id != actor.network_id:
+        raise not_found("Utilisateur")  # other networks' users are not even visible
+    return user
+
+
+def set_preferences(session: Session, user: User, frequency: str) -> User:
+    user.notification_frequency = frequency
+    session.flush()
+    publish(session, EventType.USER_UPDATED, user_payload(user), producer=SERVICE)
+    return user

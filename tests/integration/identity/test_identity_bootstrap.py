@@ -1,0 +1,87 @@
+"""The first admin at start-up (safe under concurrency), key generation, and the CSV import."""
+
+import io
+import threading
+
+import sqlalchemy as sa
+
+from services.chassis.db import Database, migrate
+from services.identity import keys
+from services.identity.import_structures import import_structures
+from services.identity.models import SigningKey, User
+from services.identity.service import bootstrap_admin
+
+
+def test_bootstrap_creates_one_admin_even_when_workers_race(create_database):
+    url = create_database("identity_boot")
+    migrate("identity", url)
+    db = Database(url)
+    results, barrier = [], threading.Barrier(4)
+
+    def run():
+        barrier.wait()
+        results.append(bootstrap_admin(db, "first@spp.test", "une phrase de passe solide"))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with db.transaction() as session:
+        admins = session.scalars(sa.select(User)).all()
+    assert [u.profile for u in admins] == ["admin"] and admins[0].email == "first@spp.test"
+    assert results.count(True) == 1
+    assert bootstrap_admin(db, "second@spp.test", "une phrase de passe solide") is False
+    db.dispose()
+
+
+def test_bootstrap_skips_when_tables_are_missing(create_database):
+    db = Database(create_database("identity_empty"))
+    assert bootstrap_admin(db, "first@spp.test", "une phrase de passe solide") is False
+    db.dispose()
+
+
+def test_one_signing_key_even_when_generated_concurrently(create_database):
+    url = create_database("identity_keys")
+    migrate("identity", url)
+    db = Database(url)
+    barrier = threading.Barrier(3)
+
+    def run():
+        barrier.wait()
+        with db.transaction() as session:
+            keys.active_key(session)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(SigningKey)) == 1
+    db.dispose()
+
+
+def test_csv_import_reports_each_bad_row(platform):
+    network = platform.network("import")
+    csv_text = (
+        "name,parent_name,postal_code,city,channels\n"
+        "Direction régionale,,75001,Paris,in_person|phone\n"
+        "Agence Nord,Direction régionale,75018,Paris,online\n"
+        "Agence fantôme,Inconnue,75019,Paris,\n"
+        "Agence Sud,Direction régionale,ABCDE,Paris,\n"
+        "Agence Est,Direction régionale,75020,Paris,fax\n"
+        ",,75011,Paris,\n"
+    )
+    with platform.db.transaction() as session:
+        report = import_structures(session, network["code"], io.StringIO(csv_text))
+    assert report.created == 2
+    assert [line for line, _ in report.errors] == [4, 5, 6, 7]
+    assert "parent_name" in report.errors[0][1] and "postal_code" in report.errors[1][1]
+    assert "channels" in report.errors[2][1] and "name" in report.errors[3][1]
+    listed = platform.client.get(f"/structures?network_id={network['id']}",
+                                 headers=platform.admin()).get_json()
+    names = {s["name"]: s for s in listed["items"]}
+    assert names["Agence Nord"]["parent_id"] == names["Direction régionale"]["id"]
+    created = [p for p in platform.outbox("structure.created") if p["network_id"] == network["id"]]
+    assert len(created) == 2

@@ -1,0 +1,193 @@
+"""Login, tokens, JWKS, throttling, invitations and password resets."""
+
+import time
+
+import jwt
+import pytest
+
+from services.chassis.auth import TokenVerifier
+from services.chassis.errors import ApiError
+from services.identity import keys
+
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD
+
+
+def _verifier(platform, audience="experiences") -> TokenVerifier:
+    published = platform.client.get("/.well-known/jwks.json").get_json()
+    return TokenVerifier(audience, "spp-identity", keys=published)
+
+
+def test_first_admin_logs_in_and_token_carries_claims(platform):
+    response = platform.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 900
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert claims["iss"] == "spp-identity"
+    assert {"identity", "experiences", "moderation", "diagnostic", "notifier"} <= set(claims["aud"])
+    assert claims["exp"] - claims["iat"] == 900
+    assert claims["jti"] and claims["profile"] == "admin"
+    assert "network:manage" in claims["perms"]
+
+
+def test_another_services_chassis_accepts_identity_token(platform):
+    token = platform.login(ADMIN_EMAIL, ADMIN_PASSWORD).get_json()["access_token"]
+    principal = _verifier(platform).verify(token)
+    assert principal.profile == "admin" and principal.can("user:manage")
+
+
+def test_tampered_expired_and_wrong_audience_tokens_are_refused(platform):
+    token = platform.login(ADMIN_EMAIL, ADMIN_PASSWORD).get_json()["access_token"]
+    header, payload, signature = token.split(".")
+    tampered = f"{header}.{payload}.{signature[:-4]}AAAA"
+    verifier = _verifier(platform)
+    with pytest.raises(ApiError) as err:
+        verifier.verify(tampered)
+    assert err.value.status == 401
+    with pytest.raises(ApiError):
+        _verifier(platform, audience="somewhere-else").verify(token)
+    with platform.db.transaction() as session:
+        key = keys.active_key(session)
+        claims = keys.claims_for(session.get(keys.User, jwt.decode(
+            token, options={"verify_signature": False})["sub"]), "spp-identity",
+            now=int(time.time()) - 3600)
+        expired = jwt.encode(claims, key.private_pem, algorithm="RS256", headers={"kid": key.kid})
+    with pytest.raises(ApiError):
+        verifier.verify(expired)
+    assert platform.client.get("/me", headers={"Authorization": f"Bearer {expired}"}) \
+        .status_code == 401
+
+
+def test_rotation_keeps_previous_key_published(platform):
+    old_token = platform.login(ADMIN_EMAIL, ADMIN_PASSWORD).get_json()["access_token"]
+    with platform.db.transaction() as session:
+        keys.rotate(session)
+    published = platform.client.get("/.well-known/jwks.json").get_json()
+    assert len(published["keys"]) == 2
+    new_token = platform.login(ADMIN_EMAIL, ADMIN_PASSWORD).get_json()["access_token"]
+    verifier = _verifier(platform)
+    assert verifier.verify(old_token).profile == "admin"
+    assert verifier.verify(new_token).profile == "admin"
+    assert jwt.get_unverified_header(old_token)["kid"] != jwt.get_unverified_header(new_token)["kid"]
+
+
+def test_unknown_email_and_wrong_password_get_the_same_answer(platform):
+    wrong = platform.login(ADMIN_EMAIL, "not the right password", addr="10.1.0.1")
+    unknown = platform.login("nobody@spp.test", "not the right password", addr="10.1.0.1")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json() == unknown.get_json()
+
+
+def test_login_is_throttled_per_account(platform):
+    user = platform.user("moderator", None)
+    statuses = [platform.login(user["email"], "wrong password!!", addr=f"10.2.0.{i}").status_code
+                for i in range(6)]
+    assert statuses[:5] == [401] * 5 and statuses[5] == 429  # the 6th failure
+    response = platform.login(user["email"], PASSWORD, addr="10.2.1.1")
+    assert response.status_code == 429
+    assert "Retry-After" in response.headers
+    assert response.get_json()["code"] == "rate_limited"
+
+
+def test_login_is_throttled_per_address(platform):
+    platform.app.extensions["spp_settings"].extra["login_address_limit"] = "3/minute"
+    try:
+        statuses = [platform.login(f"x{i}@spp.test", "wrong password!!", addr="10.3.0.1")
+                    .status_code for i in range(4)]
+    finally:
+        platform.app.extensions["spp_settings"].extra["login_address_limit"] = "10000/minute"
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_address_is_the_hop_the_gateway_saw(platform):
+    platform.app.extensions["spp_settings"].extra["login_address_limit"] = "2/minute"
+    try:
+        statuses = [platform.client.post(
+            "/auth/token", json={"email": f"y{i}@spp.test", "password": "wrong password!!"},
+            headers={"X-Forwarded-For": f"1.2.3.{i}, 10.9.9.9"}).status_code for i in range(3)]
+        other = platform.login(ADMIN_EMAIL, ADMIN_PASSWORD, addr="10.9.9.8")
+    finally:
+        platform.app.extensions["spp_settings"].extra["login_address_limit"] = "10000/minute"
+    assert statuses == [401, 401, 429] and other.status_code == 200
+
+
+def test_successful_logins_do_not_count_against_the_account(platform):
+    for _ in range(8):
+        assert platform.login(ADMIN_EMAIL, ADMIN_PASSWORD, addr="10.4.0.1").status_code == 200
+
+
+def test_login_bad_input_names_the_field(platform):
+    response = platform.client.post("/auth/token", json={"email": "not-an-email"})
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert "email" in errors and "password" in errors
+
+
+def test_deactivated_user_cannot_log_in_and_is_refused_at_once(platform):
+    network = platform.network()
+    user, headers = platform.as_user("agent", network["id"])
+    assert platform.client.get("/me", headers=headers).status_code == 200
+    response = platform.client.patch(f"/users/{user['id']}", json={"active": False},
+                                     headers=platform.admin())
+    assert response.status_code == 200 and response.get_json()["active"] is False
+    assert platform.client.get("/me", headers=headers).status_code == 401
+    assert platform.login(user["email"], PASSWORD).status_code == 401
+    deactivated = [p for p in platform.outbox("user.deactivated") if p["id"] == user["id"]]
+    assert deactivated and deactivated[0]["active"] is False
+
+
+def test_invitation_sets_a_password_once(platform):
+    network = platform.network()
+    body = {"email": "invited@spp.test", "name": "Invitée", "profile": "agent",
+            "network_id": network["id"], "missions": ["answer"]}
+    created = platform.client.post("/users", json=body, headers=platform.admin())
+    assert created.status_code == 201
+    user_id = created.get_json()["id"]
+    invites = [p for p in platform.outbox("user.invited") if p["user_id"] == user_id]
+    assert len(invites) == 1 and invites[0]["email"] == "invited@spp.test"
+    token = invites[0]["token"]
+    assert platform.login("invited@spp.test", PASSWORD).status_code == 401
+    weak = platform.client.post("/auth/password", json={"token": token, "password": "short"})
+    assert weak.status_code == 422 and "password" in weak.get_json()["errors"]
+    common = platform.client.post("/auth/password",
+                                  json={"token": token, "password": "azertyuiop12"})
+    assert common.status_code == 422 and "password" in common.get_json()["errors"]
+    ok = platform.client.post("/auth/password", json={"token": token, "password": PASSWORD})
+    assert ok.status_code == 200
+    assert platform.login("invited@spp.test", PASSWORD).status_code == 200
+    again = platform.client.post("/auth/password", json={"token": token, "password": PASSWORD})
+    assert again.status_code == 422 and "token" in again.get_json()["errors"]
+
+
+def test_password_reset_always_accepted_and_event_only_for_known_users(platform):
+    network = platform.network()
+    user = platform.user("agent", network["id"])
+    before = len(platform.outbox("user.password_reset_requested"))
+    unknown = platform.client.post("/auth/password-reset", json={"email": "ghost@spp.test"})
+    assert unknown.status_code == 202
+    assert len(platform.outbox("user.password_reset_requested")) == before
+    known = platform.client.post("/auth/password-reset", json={"email": user["email"]})
+    assert known.status_code == 202
+    links = platform.outbox("user.password_reset_requested")
+    assert len(links) == before + 1 and links[-1]["user_id"] == user["id"]
+    new_password = "un tout nouveau mot de passe"
+    assert platform.client.post("/auth/password", json={"token": links[-1]["token"],
+                                                        "password": new_password}).status_code == 200
+    assert platform.login(user["email"], new_password).status_code == 200
+    assert platform.login(user["email"], PASSWORD).status_code == 401
+
+
+def test_password_rehashed_when_parameters_change(platform):
+    from argon2 import PasswordHasher
+
+    from services.identity.models import User
+
+    network = platform.network()
+    user = platform.user("agent", network["id"])
+    with platform.db.transaction() as session:
+        row = session.get(User, user["id"])
+        row.password_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1) \
+            .hash(PASSWORD)
+    assert platform.login(user["email"], PASSWORD).status_code == 200
+    with platform.db.transaction() as session:
+        assert "m=19456,t=2,p=1" in session.get(User, user["id"]).password_hash

@@ -1,0 +1,75 @@
+"""identity's pure rules."""
+
+import pytest
+
+from services.chassis.permissions import Profile
+from services.identity import domain
+from services.identity.domain import Actor, Refused
+
+ADMIN = Actor("a", Profile.ADMIN, None)
+REFERENT = Actor("r", Profile.REFERENT, "n1")
+AGENT = Actor("g", Profile.AGENT, "n1")
+
+
+def test_password_policy_length_and_common_list_no_composition():
+    assert domain.password_problems("tout en minuscules sans chiffre") == []
+    assert domain.password_problems("court")
+    assert domain.password_problems("azertyuiop12")
+    assert domain.password_problems("AZERTYUIOP12")  # the list is case-insensitive
+    assert len(domain.COMMON_PASSWORDS) > 20
+
+
+@pytest.mark.parametrize("actor,profile,allowed", [
+    (ADMIN, "admin", True), (ADMIN, "moderator", True), (ADMIN, "referent", True),
+    (REFERENT, "agent", True), (REFERENT, "super_agent", True), (REFERENT, "referent", False),
+    (REFERENT, "moderator", False), (REFERENT, "admin", False), (AGENT, "agent", False),
+])
+def test_grants(actor, profile, allowed):
+    if allowed:
+        domain.check_grant(actor, profile)
+    else:
+        with pytest.raises(Refused) as err:
+            domain.check_grant(actor, profile)
+        assert err.value.kind == "forbidden" and err.value.field == "profile"
+
+
+def test_network_scope():
+    domain.check_network_scope(ADMIN, "n2")
+    domain.check_network_scope(REFERENT, "n1")
+    with pytest.raises(Refused):
+        domain.check_network_scope(REFERENT, "n2")
+    with pytest.raises(Refused):
+        domain.check_network_scope(Actor("m", Profile.MODERATOR, None), None)
+
+
+def test_placement():
+    domain.check_user_placement("moderator", None)
+    domain.check_user_placement("admin", None)
+    domain.check_user_placement("agent", "n1")
+    for profile, network in (("moderator", "n1"), ("agent", None), ("referent", None)):
+        with pytest.raises(Refused) as err:
+            domain.check_user_placement(profile, network)
+        assert err.value.kind == "invalid" and err.value.field == "network_id"
+
+
+def test_structures_in_network():
+    domain.check_structures_in_network({"s1": "n1"}, ["s1"], "n1")
+    with pytest.raises(Refused):
+        domain.check_structures_in_network({"s1": "n2"}, ["s1"], "n1")
+    with pytest.raises(Refused):
+        domain.check_structures_in_network({}, ["ghost"], "n1")
+
+
+def test_parent_rules():
+    domain.check_parent(None, "n1", "n1", ["p"])
+    with pytest.raises(Refused):
+        domain.check_parent(None, "n1", None, [])
+    with pytest.raises(Refused):
+        domain.check_parent(None, "n1", "n2", ["p"])
+    with pytest.raises(Refused):
+        domain.check_parent("s", "n1", "n1", ["child", "s", "root"])
+
+
+def test_link_token_hash_is_stable_and_not_the_token():
+    assert domain.hash_link_token("abc") == domain.hash_link_token("abc")
+    assert domain.hash_link_token("abc") != "abc"
