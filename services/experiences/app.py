@@ -12,4 +12,5 @@ def create_app(settings: Settings | None = None, **kwargs) -> Flask:
     from services.chassis.web import create_service_app
 
     settings = settings or Settings.from_env(SERVICE)
-    return create_service_app(settings, "Experiences: users' experiences, responses, evaluations, improvement actions", BLUEPRINTS, **kwargs)
+    title = "Experiences: users' experiences, responses, evaluations, improvement actions"
+    return create_service_app(settings, title, BLUEPRINTS, **kwargs)

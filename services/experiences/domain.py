@@ -1,1 +1,218 @@
-"""Experiences's pure rules: no Flask, no SQLAlchemy."""
+"""Experiences's pure rules: no Flask, no SQLAlchemy.
+
+The status machine of an experience (DOMAIN.md "Experience"):
+
+    submitted ──approve──► to_process ──submit_response──► awaiting_validation ──validate──► answered
+        └──reject──► rejected             └──────────submit_response (no validation)─────────►┘
+
+Decision on submitting a response: where the network requires validation, every submit (agent or
+super agent) goes to `awaiting_validation` and a super agent then validates it (four eyes, even on
+their own draft); where the network does not require validation, any submit answers directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+from services.chassis.permissions import Profile
+
+
+class Status(StrEnum):
+    SUBMITTED = "submitted"
+    REJECTED = "rejected"
+    TO_PROCESS = "to_process"
+    AWAITING_VALIDATION = "awaiting_validation"
+    ANSWERED = "answered"
+
+
+STATUS_LABELS = {
+    Status.SUBMITTED: "en modération",
+    Status.REJECTED: "refusée",
+    Status.TO_PROCESS: "à traiter",
+    Status.AWAITING_VALIDATION: "en attente de validation",
+    Status.ANSWERED: "réponse apportée",
+}
+
+# What the public may ever see: never a pending or a rejected experience.
+PUBLISHED = frozenset({Status.TO_PROCESS, Status.AWAITING_VALIDATION, Status.ANSWERED})
+
+
+class Channel(StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    MAIL = "mail"
+    EMAIL = "email"
+    ONLINE = "online"
+    OTHER = "other"
+
+
+class Feeling(StrEnum):
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+
+
+class GeneralTag(StrEnum):
+    ACCESSIBILITY = "accessibility"
+    INFORMATION = "information"
+    RELATIONSHIP = "relationship"
+    RESPONSIVENESS = "responsiveness"
+    SIMPLICITY = "simplicity"
+
+
+class MoveKind(StrEnum):
+    REASSIGN = "reassign"  # by the structure, to one of its child structures
+    REROUTE = "reroute"  # by moderation, after a re-orientation request
+
+
+class DomainError(Exception):
+    """A rule of the domain refuses the action."""
+
+
+class IllegalTransition(DomainError):
+    def __init__(self, current: Status, action: str):
+        self.current = Status(current)
+        self.action = action
+        super().__init__(
+            f"Action « {action} » impossible : l'expérience est au statut "
+            f"« {STATUS_LABELS[self.current]} » ({self.current.value}).")
+
+
+def _expect(current: str, allowed: Iterable[Status], action: str) -> Status:
+    status = Status(current)
+    if status not in allowed:
+        raise IllegalTransition(status, action)
+    return status
+
+
+def approve(current: str) -> Status:
+    """Moderation approved it: published, to process by its structure."""
+    _expect(current, {Status.SUBMITTED}, "publier")
+    return Status.TO_PROCESS
+
+
+def reject(current: str) -> Status:
+    _expect(current, {Status.SUBMITTED}, "refuser")
+    return Status.REJECTED
+
+
+def draft_response(current: str) -> Status:
+    """A draft may be written or amended until the response is public."""
+    return _expect(current, {Status.TO_PROCESS, Status.AWAITING_VALIDATION}, "rédiger la réponse")
+
+
+def submit_response(current: str, requires_validation: bool) -> Status:
+    _expect(current, {Status.TO_PROCESS}, "soumettre la réponse")
+    return Status.AWAITING_VALIDATION if requires_validation else Status.ANSWERED
+
+
+def validate_response(current: str, profile: str) -> Status:
+    _expect(current, {Status.AWAITING_VALIDATION}, "valider la réponse")
+    if profile not in (Profile.SUPER_AGENT, Profile.ADMIN):
+        raise DomainError("Seul un super agent peut valider une réponse.")
+    return Status.ANSWERED
+
+
+def move(current: str) -> Status:
+    """Reassigned or rerouted: the new structure starts from a fresh `to_process`."""
+    _expect(current, {Status.TO_PROCESS, Status.AWAITING_VALIDATION}, "réaffecter")
+    return Status.TO_PROCESS
+
+
+def request_reorientation(current: str) -> Status:
+    return _expect(current, {Status.TO_PROCESS, Status.AWAITING_VALIDATION},
+                   "demander une réorientation")
+
+
+def evaluate(current: str, already_evaluated: bool) -> None:
+    _expect(current, {Status.ANSWERED}, "évaluer la réponse")
+    if already_evaluated:
+        raise AlreadyEvaluated("Cette réponse a déjà été évaluée : le lien n'est plus valable.")
+
+
+class AlreadyEvaluated(DomainError):
+    pass
+
+
+# Evaluation links -----------------------------------------------------------------------------
+
+def new_evaluation_token() -> tuple[str, str]:
+    """A random token (192 bits) for the author's link, and the hash we keep."""
+    token = secrets.token_urlsafe(24)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(token: str, stored_hash: str | None) -> bool:
+    return stored_hash is not None and hmac.compare_digest(hash_token(token), stored_hash)
+
+
+# Scope ----------------------------------------------------------------------------------------
+
+class ScopeKind(StrEnum):
+    ALL = "all"  # moderators and administrators
+    NETWORK = "network"  # referents
+    STRUCTURES = "structures"  # agents and super agents
+    NONE = "none"
+
+
+def scope_kind(profile: str, network_id: str | None) -> ScopeKind:
+    if profile in (Profile.ADMIN, Profile.MODERATOR):
+        return ScopeKind.ALL
+    if profile == Profile.REFERENT:
+        return ScopeKind.NETWORK if network_id else ScopeKind.NONE
+    if profile in (Profile.AGENT, Profile.SUPER_AGENT):
+        return ScopeKind.STRUCTURES
+    return ScopeKind.NONE
+
+
+def descendants(roots: Iterable[str], parent_of: Mapping[str, str | None]) -> set[str]:
+    """The roots and every structure below them, from a {structure: parent} map."""
+    children: dict[str, list[str]] = {}
+    for child, parent in parent_of.items():
+        if parent is not None:
+            children.setdefault(parent, []).append(child)
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(children.get(node, ()))
+    return seen
+
+
+def may_reassign(current_structure: str, target: str, below_current: Iterable[str]) -> bool:
+    """An agent moves an experience only down its own tree (to a child structure, at any depth)."""
+    return target != current_structure and target in set(below_current)
+
+
+# Dashboards -----------------------------------------------------------------------------------
+
+def share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def dashboard_figures(published: int, answered: int, delay_seconds_sum: float | None,
+                      within_target: int, evaluations: int, useful: int,
+                      negative_evaluations: int, negative_to_positive: int) -> dict:
+    """The figures agents expect for a scope and a period, from aggregate counts."""
+    return {
+        "published": published,
+        "answered": answered,
+        "answered_share": share(answered, published),
+        "average_delay_days": round(delay_seconds_sum / answered / 86400, 2)
+        if answered and delay_seconds_sum is not None else None,
+        "within_target_share": share(within_target, answered),
+        "evaluations": evaluations,
+        "useful_share": share(useful, evaluations),
+        "negative_to_positive_share": share(negative_to_positive, negative_evaluations),
+    }

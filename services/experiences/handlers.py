@@ -1,3 +1,133 @@
-"""Experiences's event handlers: one function per consumed event type."""
+"""Experiences's event handlers: one function per consumed event type.
 
-HANDLERS: dict = {}
+The consumer runs each handler and records the event id in the inbox in one transaction, so a
+redelivered event changes nothing. Beyond that, the handlers are idempotent on their own:
+- an approval, refusal or reroute that finds the experience already where the event would put it
+  does nothing (a second moderation decision for the same case, replayed from a DLQ, ...);
+- a decision that the status machine refuses (e.g. a refusal after publication) is logged and
+  dropped: retrying cannot make it legal;
+- a decision about an experience we do not know raises `UnknownExperience`, so the consumer
+  retries it with back-off and dead-letters it in the end (our own `experience.submitted` is
+  committed before moderation can see it, so this is an anomaly worth keeping).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from services.chassis.catalogue import EventType
+from services.chassis.events import Event, publish
+from services.experiences import domain
+from services.experiences.domain import Status
+from services.experiences.models import Experience, ExperienceMove, Network, Structure, utcnow
+
+log = logging.getLogger(__name__)
+SERVICE = "experiences"
+
+
+class UnknownExperience(LookupError):
+    pass
+
+
+def _experience(session: Session, experience_id: str) -> Experience:
+    exp = session.get(Experience, experience_id, with_for_update=True)
+    if exp is None:
+        raise UnknownExperience(f"experience {experience_id} unknown here (yet)")
+    return exp
+
+
+# Replica of identity's tree -------------------------------------------------------------------
+
+def upsert_network(session: Session, event: Event, payload: dict) -> None:
+    network = session.get(Network, payload["id"]) or Network(id=payload["id"])
+    network.code = payload["code"]
+    network.name = payload["name"]
+    network.requires_validation = payload["requires_validation"]
+    network.target_delay_days = payload["target_delay_days"]
+    session.add(network)
+
+
+def upsert_structure(session: Session, event: Event, payload: dict) -> None:
+    structure = session.get(Structure, payload["id"]) or Structure(id=payload["id"])
+    structure.network_id = payload["network_id"]
+    structure.parent_id = payload["parent_id"]
+    structure.name = payload["name"]
+    structure.postal_code = payload["postal_code"]
+    structure.city = payload["city"]
+    session.add(structure)
+
+
+# Moderation decisions -------------------------------------------------------------------------
+
+def publish_experience(session: Session, event: Event, payload: dict) -> None:
+    exp = _experience(session, payload["experience_id"])
+    if exp.status in domain.PUBLISHED:
+        log.info("experience %s already published; approval %s ignored", exp.id, event.id)
+        return
+    try:
+        exp.status = domain.approve(exp.status)
+    except domain.IllegalTransition as exc:
+        log.warning("approval %s for experience %s dropped: %s", event.id, exp.id, exc)
+        return
+    exp.published_at = utcnow()
+    exp.structure_id = payload["structure_id"]
+    exp.network_id = payload["network_id"]
+    exp.published_body = payload["body"]
+    exp.edited = payload["edited"]
+    publish(session, EventType.EXPERIENCE_PUBLISHED, {
+        "id": exp.id, "title": exp.title, "structure_id": exp.structure_id,
+        "network_id": exp.network_id, "published_at": exp.published_at, "edited": exp.edited,
+        "author_email": exp.author_email, "author_name": exp.author_name}, SERVICE)
+
+
+def reject_experience(session: Session, event: Event, payload: dict) -> None:
+    exp = _experience(session, payload["experience_id"])
+    if exp.status == Status.REJECTED:
+        return
+    try:
+        exp.status = domain.reject(exp.status)
+    except domain.IllegalTransition as exc:
+        log.warning("refusal %s for experience %s dropped: %s", event.id, exp.id, exc)
+        return
+    exp.rejection_reason = payload["reason"]
+    exp.rejection_comment = payload["comment"]
+    publish(session, EventType.EXPERIENCE_REJECTED, {
+        "id": exp.id, "title": exp.title, "reason": payload["reason"],
+        "comment": payload["comment"], "author_email": exp.author_email,
+        "author_name": exp.author_name}, SERVICE)
+
+
+def reroute_experience(session: Session, event: Event, payload: dict) -> None:
+    exp = _experience(session, payload["experience_id"])
+    if exp.structure_id == payload["structure_id"]:
+        return
+    try:
+        new_status = domain.move(exp.status)
+    except domain.IllegalTransition as exc:
+        log.warning("reroute %s for experience %s dropped: %s", event.id, exp.id, exc)
+        return
+    previous = exp.structure_id
+    session.add(ExperienceMove(experience_id=exp.id, kind=domain.MoveKind.REROUTE,
+                               from_structure_id=previous, to_structure_id=payload["structure_id"],
+                               by_user_id=payload["moderator_id"]))
+    exp.structure_id = payload["structure_id"]
+    exp.network_id = payload["network_id"]
+    exp.status = new_status
+    exp.reorientation_reason = None
+    publish(session, EventType.EXPERIENCE_REASSIGNED, {
+        "id": exp.id, "title": exp.title, "from_structure_id": previous or "",
+        "structure_id": exp.structure_id, "network_id": exp.network_id,
+        "by_user_id": payload["moderator_id"]}, SERVICE)
+
+
+HANDLERS: dict = {
+    EventType.NETWORK_CREATED: upsert_network,
+    EventType.NETWORK_UPDATED: upsert_network,
+    EventType.STRUCTURE_CREATED: upsert_structure,
+    EventType.STRUCTURE_UPDATED: upsert_structure,
+    EventType.MODERATION_APPROVED: publish_experience,
+    EventType.MODERATION_REJECTED: reject_experience,
+    EventType.MODERATION_REROUTED: reroute_experience,
+}

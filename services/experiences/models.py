@@ -1,9 +1,16 @@
-"""Experiences's own tables."""
+"""Experiences's own tables: experiences, the replica of identity's tree, moves, improvement actions."""
 
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.chassis.db import add_messaging_tables
+from services.chassis.ratelimit import add_rate_limit_table
 
 
 class Base(DeclarativeBase):
@@ -11,3 +18,159 @@ class Base(DeclarativeBase):
 
 
 outbox, inbox = add_messaging_tables(Base.metadata)
+rate_limits = add_rate_limit_table(Base.metadata)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+Id = sa.String(64)  # ids from identity are opaque strings
+
+
+class Network(Base):
+    """Replica of identity's networks (network.created / network.updated)."""
+
+    __tablename__ = "networks"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(50), default="")
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    requires_validation: Mapped[bool] = mapped_column(default=True)
+    target_delay_days: Mapped[int] = mapped_column(default=15)
+
+
+class Structure(Base):
+    """Replica of identity's structures (structure.created / structure.updated)."""
+
+    __tablename__ = "structures"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    network_id: Mapped[str] = mapped_column(Id, index=True)
+    parent_id: Mapped[str | None] = mapped_column(Id, index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(10))
+    city: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class Experience(Base):
+    __tablename__ = "experiences"
+    __table_args__ = (
+        sa.Index("ix_experiences_structure_status", "structure_id", "status", "published_at"),
+        sa.Index("ix_experiences_network_status", "network_id", "status", "published_at"),
+        sa.Index("ix_experiences_status_published", "status", "published_at"),
+    )
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    status: Mapped[str] = mapped_column(sa.String(30))
+    title: Mapped[str] = mapped_column(sa.String(150))
+    body: Mapped[str] = mapped_column(sa.Text)  # as written: moderation's copy, never public
+    published_body: Mapped[str | None] = mapped_column(sa.Text)
+    edited: Mapped[bool] = mapped_column(default=False)
+    structure_hint: Mapped[str] = mapped_column(sa.String(200))
+    postal_code: Mapped[str] = mapped_column(sa.String(5), index=True)
+    channel: Mapped[str] = mapped_column(sa.String(20))
+    occurred_on: Mapped[date]
+    feeling: Mapped[str] = mapped_column(sa.String(20))
+    author_name: Mapped[str] = mapped_column(sa.String(100))
+    author_email: Mapped[str] = mapped_column(sa.String(254))  # private: only for the notifier
+    structure_id: Mapped[str | None] = mapped_column(Id)
+    network_id: Mapped[str | None] = mapped_column(Id)
+    submitted_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    first_response_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    rejection_reason: Mapped[str | None] = mapped_column(sa.String(30))
+    rejection_comment: Mapped[str | None] = mapped_column(sa.Text)
+    # the response (one per experience)
+    response_body: Mapped[str | None] = mapped_column(sa.Text)
+    response_closing: Mapped[str | None] = mapped_column(sa.String(500))
+    response_signature: Mapped[str | None] = mapped_column(sa.String(200))
+    response_drafted_by: Mapped[str | None] = mapped_column(Id)
+    response_submitted_by: Mapped[str | None] = mapped_column(Id)
+    response_validated_by: Mapped[str | None] = mapped_column(Id)
+    response_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # set by agents: [{tag, feeling}], [label], [{channel, feeling}], « amélioration à considérer »
+    general_tags: Mapped[list] = mapped_column(sa.JSON, default=list)
+    business_tags: Mapped[list] = mapped_column(sa.JSON, default=list)
+    channel_feelings: Mapped[list] = mapped_column(sa.JSON, default=list)
+    improvement_to_consider: Mapped[bool] = mapped_column(default=False)
+    # re-orientation request pending with moderation
+    reorientation_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # the author's evaluation (single-use link: only the hash is kept)
+    evaluation_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    evaluated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    evaluation_useful: Mapped[bool | None]
+    evaluation_feeling_after: Mapped[str | None] = mapped_column(sa.String(20))
+    evaluation_comment: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ExperienceMove(Base):
+    """Audit trail of every change of structure."""
+
+    __tablename__ = "experience_moves"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    experience_id: Mapped[str] = mapped_column(sa.ForeignKey("experiences.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    from_structure_id: Mapped[str | None] = mapped_column(Id)
+    to_structure_id: Mapped[str] = mapped_column(Id)
+    by_user_id: Mapped[str | None] = mapped_column(Id)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class Comment(Base):
+    """Internal comment: visible to moderators and the structures concerned, never public."""
+
+    __tablename__ = "experience_comments"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    experience_id: Mapped[str] = mapped_column(sa.ForeignKey("experiences.id"), index=True)
+    author_id: Mapped[str] = mapped_column(Id)
+    author_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+improvement_action_experiences = sa.Table(
+    "improvement_action_experiences",
+    Base.metadata,
+    sa.Column("action_id", sa.ForeignKey("improvement_actions.id"), primary_key=True),
+    sa.Column("experience_id", sa.ForeignKey("experiences.id"), primary_key=True, index=True),
+)
+
+
+class ImprovementAction(Base):
+    __tablename__ = "improvement_actions"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(sa.String(150))
+    description: Mapped[str] = mapped_column(sa.Text)
+    date: Mapped[date]
+    structure_id: Mapped[str] = mapped_column(Id, index=True)
+    created_by: Mapped[str | None] = mapped_column(Id)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+def descendant_ids(session: Session, roots: list[str] | tuple[str, ...]) -> set[str]:
+    """The roots and every structure below them (recursive query on the replica)."""
+    if not roots:
+        return set()
+    s = Structure.__table__
+    tree = sa.select(s.c.id).where(s.c.id.in_(list(roots))).cte("tree", recursive=True)
+    tree = tree.union(sa.select(s.c.id).where(s.c.parent_id == tree.c.id))
+    return set(roots) | set(session.scalars(sa.select(tree.c.id)))
+
+
+def action_ids_by_experience(session: Session, experience_ids: list[str]) -> dict[str, list]:
+    """Improvement actions linked to each experience."""
+    if not experience_ids:
+        return {}
+    link = improvement_action_experiences
+    rows = session.execute(
+        sa.select(link.c.experience_id, ImprovementAction)
+        .join(ImprovementAction, ImprovementAction.id == link.c.action_id)
+        .where(link.c.experience_id.in_(experience_ids))
+        .order_by(ImprovementAction.date)
+    ).all()
+    out: dict[str, list] = {}
+    for exp_id, action in rows:
+        out.setdefault(exp_id, []).append(action)
+    return out

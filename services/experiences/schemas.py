@@ -1,1 +1,312 @@
-"""Marshmallow schemas of experiences's requests and responses."""
+"""Marshmallow schemas of experiences's requests and responses (error messages in French)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from services.experiences.domain import Channel, Feeling, GeneralTag, Status
+
+
+class Strict(Schema):
+    error_messages = {"unknown": "Champ inconnu.", "type": "Données invalides : objet JSON attendu."}
+
+
+def _msgs(name: str, kind: str = "") -> dict:
+    invalid = {
+        "date": f"Le champ « {name} » doit être une date au format AAAA-MM-JJ.",
+        "bool": f"Le champ « {name} » doit valoir true ou false.",
+        "int": f"Le champ « {name} » doit être un nombre entier.",
+        "list": f"Le champ « {name} » doit être une liste.",
+    }.get(kind, f"Le champ « {name} » doit être une chaîne de caractères.")
+    return {"required": f"Le champ « {name} » est obligatoire.",
+            "null": f"Le champ « {name} » ne peut pas être vide.", "invalid": invalid}
+
+
+def _no_nul(name: str):
+    def check(value: str) -> None:
+        if "\x00" in value:
+            raise ValidationError(f"Le champ « {name} » contient un caractère interdit.")
+    return check
+
+
+def text(name: str, max_len: int, required: bool = True, min_len: int = 1, **kw) -> fields.String:
+    return fields.String(
+        required=required, error_messages=_msgs(name), **kw,
+        validate=[validate.Length(
+            min=min_len, max=max_len,
+            error=f"Le champ « {name} » doit contenir entre {min_len} et {max_len} caractères."),
+            _no_nul(name)])
+
+
+def ident(name: str, required: bool = False) -> fields.String:
+    """An id in a query or body: opaque, short."""
+    return text(name, 64, required=required)
+
+
+def page_field() -> fields.Integer:
+    return fields.Integer(load_default=1, error_messages=_msgs("page", "int"),
+                          validate=validate.Range(min=1, max=10000, error=(
+                              "Le champ « page » doit être compris entre 1 et 10000.")))
+
+
+def per_page_field() -> fields.Integer:
+    return fields.Integer(load_default=20, error_messages=_msgs("per_page", "int"),
+                          validate=validate.Range(min=1, max=100, error=(
+                              "Le champ « per_page » doit être compris entre 1 et 100.")))
+
+
+def choice(name: str, enum, required: bool = True, **kw) -> fields.String:
+    values = [e.value for e in enum]
+    return fields.String(required=required, error_messages=_msgs(name), **kw,
+                         validate=validate.OneOf(values, error=(
+                             f"Le champ « {name} » doit valoir l'une de ces valeurs : "
+                             + ", ".join(values) + ".")))
+
+
+def a_date(name: str, required: bool = True, **kw) -> fields.Date:
+    return fields.Date(required=required, error_messages=_msgs(name, "date"), **kw)
+
+
+def a_bool(name: str, required: bool = True, **kw) -> fields.Boolean:
+    return fields.Boolean(required=required, error_messages=_msgs(name, "bool"), **kw)
+
+
+# Requests -------------------------------------------------------------------------------------
+
+class ExperienceSubmit(Strict):
+    title = text("title", 150)
+    body = text("body", 5000)
+    structure_hint = text("structure_hint", 200)
+    postal_code = fields.String(required=True, error_messages=_msgs("postal_code"),
+                                validate=validate.Regexp(
+                                    r"^[0-9]{5}$",
+                                    error="Le champ « postal_code » doit contenir 5 chiffres."))
+    channel = choice("channel", Channel)
+    occurred_on = a_date("occurred_on")
+    feeling = choice("feeling", Feeling)
+    author_name = text("author_name", 100)
+    author_email = fields.String(required=True, error_messages=_msgs("author_email"),
+                                 validate=[_no_nul("author_email"), validate.Length(max=254, error=(
+                                     "Le champ « author_email » ne doit pas dépasser 254 caractères.")),
+                                     validate.Email(error=(
+                                         "Le champ « author_email » doit être une adresse "
+                                         "électronique valide."))])
+
+    @validates("occurred_on")
+    def _not_in_future(self, value: date, **_):
+        if value > date.today():
+            raise ValidationError("Le champ « occurred_on » ne peut pas être une date future.")
+
+    @validates("title")
+    def _title_not_blank(self, value: str, **_):
+        if not value.strip():
+            raise ValidationError("Le champ « title » ne peut pas être vide.")
+
+    @validates("body")
+    def _body_not_blank(self, value: str, **_):
+        if not value.strip():
+            raise ValidationError("Le champ « body » ne peut pas être vide.")
+
+
+class Submitted(Schema):
+    id = fields.String()
+    status = fields.String()
+
+
+class ExperienceQuery(Strict):
+    status = choice("status", Status, required=False)
+    structure_id = ident("structure_id")
+    network_id = ident("network_id")
+    postal_code = text("postal_code", 5, required=False)
+    q = text("q", 200, required=False)
+    channel = choice("channel", Channel, required=False)
+    feeling = choice("feeling", Feeling, required=False)
+    date_from = a_date("from", required=False, data_key="from")
+    date_to = a_date("to", required=False, data_key="to")
+    include_children = a_bool("include_children", required=False, load_default=False)
+    page = page_field()
+    per_page = per_page_field()
+
+
+class ResponseDraft(Strict):
+    body = text("body", 10000)
+    closing = text("closing", 500, required=False, min_len=0, allow_none=True)
+    signature = text("signature", 200, required=False, min_len=0, allow_none=True)
+
+
+class Reassign(Strict):
+    structure_id = text("structure_id", 64)
+
+
+class Reorientation(Strict):
+    reason = text("reason", 2000)
+
+
+class Evaluation(Strict):
+    token = text("token", 200)
+    useful = a_bool("useful")
+    feeling_after = choice("feeling_after", Feeling)
+    comment = text("comment", 2000, required=False, min_len=0, allow_none=True)
+
+
+class TagFeeling(Strict):
+    tag = choice("tag", GeneralTag)
+    feeling = choice("feeling", Feeling)
+
+
+class ChannelFeeling(Strict):
+    channel = choice("channel", Channel)
+    feeling = choice("feeling", Feeling)
+
+
+class Annotations(Strict):
+    general_tags = fields.List(fields.Nested(TagFeeling), error_messages=_msgs("general_tags", "list"))
+    business_tags = fields.List(text("business_tags", 100),
+                                error_messages=_msgs("business_tags", "list"),
+                                validate=validate.Length(max=30, error=(
+                                    "Le champ « business_tags » compte au plus 30 étiquettes.")))
+    channel_feelings = fields.List(fields.Nested(ChannelFeeling),
+                                   error_messages=_msgs("channel_feelings", "list"))
+    improvement_to_consider = a_bool("improvement_to_consider", required=False)
+
+
+class CommentCreate(Strict):
+    body = text("body", 5000)
+
+
+class CommentOut(Schema):
+    id = fields.String()
+    author_id = fields.String()
+    author_name = fields.String()
+    body = fields.String()
+    created_at = fields.DateTime()
+
+
+class CommentList(Schema):
+    items = fields.List(fields.Nested(CommentOut))
+
+
+class SimilarOut(Schema):
+    id = fields.String()
+    title = fields.String()
+    body = fields.String()
+    response = fields.Nested("ResponseOut")
+    score = fields.Float()
+
+
+class SimilarList(Schema):
+    items = fields.List(fields.Nested(SimilarOut))
+
+
+class ImprovementActionCreate(Strict):
+    title = text("title", 150)
+    description = text("description", 5000)
+    date = a_date("date")
+    structure_id = text("structure_id", 64)
+    experience_ids = fields.List(ident("experience_ids", required=True),
+                                 required=True, error_messages=_msgs("experience_ids", "list"),
+                                 validate=validate.Length(min=1, max=100, error=(
+                                     "Le champ « experience_ids » doit lister entre 1 et 100 "
+                                     "expériences.")))
+
+
+class ImprovementActionQuery(Strict):
+    structure_id = ident("structure_id")
+    experience_id = ident("experience_id")
+    page = page_field()
+    per_page = per_page_field()
+
+
+class DashboardQuery(Strict):
+    structure_id = ident("structure_id")
+    network_id = ident("network_id")
+    include_children = a_bool("include_children", required=False, load_default=False)
+    date_from = a_date("from", required=False, data_key="from")
+    date_to = a_date("to", required=False, data_key="to")
+
+
+# Responses (author_email is in none of them) --------------------------------------------------
+
+class ImprovementActionOut(Schema):
+    id = fields.String()
+    title = fields.String()
+    description = fields.String()
+    date = fields.Date()
+    structure_id = fields.String()
+    experience_ids = fields.List(fields.String())
+
+
+class ResponseOut(Schema):
+    body = fields.String()
+    closing = fields.String(allow_none=True)
+    signature = fields.String(allow_none=True)
+
+
+class ExperienceOut(Schema):
+    """What the public sees of a published experience."""
+
+    id = fields.String()
+    status = fields.String()
+    title = fields.String()
+    body = fields.String()
+    structure_id = fields.String(allow_none=True)
+    structure_name = fields.String(allow_none=True)
+    network_id = fields.String(allow_none=True)
+    postal_code = fields.String()
+    channel = fields.String()
+    occurred_on = fields.Date()
+    feeling = fields.String()
+    author_name = fields.String()
+    published_at = fields.DateTime(allow_none=True)
+    first_response_at = fields.DateTime(allow_none=True)
+    response = fields.Nested(ResponseOut, allow_none=True)
+    improvement_actions = fields.List(fields.Nested(ImprovementActionOut))
+
+
+class EvaluationOut(Schema):
+    useful = fields.Boolean()
+    feeling_after = fields.String()
+    comment = fields.String(allow_none=True)
+    evaluated_at = fields.DateTime()
+
+
+class ExperienceInternalOut(ExperienceOut):
+    """What the staff in scope see besides: the draft, the moves, the evaluation."""
+
+    submitted_at = fields.DateTime()
+    edited = fields.Boolean()
+    rejection_reason = fields.String(allow_none=True)
+    reorientation_reason = fields.String(allow_none=True)
+    response_draft = fields.Nested(ResponseOut, allow_none=True)
+    general_tags = fields.List(fields.Dict())
+    business_tags = fields.List(fields.String())
+    channel_feelings = fields.List(fields.Dict())
+    improvement_to_consider = fields.Boolean()
+    evaluation = fields.Nested(EvaluationOut, allow_none=True)
+
+
+class ExperiencePage(Schema):
+    items = fields.List(fields.Nested(ExperienceInternalOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class ImprovementActionPage(Schema):
+    items = fields.List(fields.Nested(ImprovementActionOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class DashboardOut(Schema):
+    published = fields.Integer()
+    answered = fields.Integer()
+    answered_share = fields.Float(allow_none=True)
+    average_delay_days = fields.Float(allow_none=True)
+    within_target_share = fields.Float(allow_none=True)
+    evaluations = fields.Integer()
+    useful_share = fields.Float(allow_none=True)
+    negative_to_positive_share = fields.Float(allow_none=True)

@@ -1,0 +1,119 @@
+"""Consumed events, called through the consumer's inbox logic on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from services.experiences.handlers import UnknownExperience
+from services.experiences.models import Experience, ExperienceMove, Network, Structure
+
+pytestmark = pytest.mark.integration
+
+
+def _get(env, exp_id) -> Experience:
+    with env.db.transaction() as session:
+        return session.get(Experience, exp_id)
+
+
+def test_submission_event_never_carries_the_email(env):
+    exp_id = env.submit()
+    [event] = env.outbox_for("experience.submitted", exp_id)
+    assert event["payload"]["title"] == "Accueil à la CAF"
+    assert "author_email" not in event["payload"]
+    assert "camille.secret" not in str(event)
+
+
+def test_replica_upserts_networks_and_structures(env):
+    ids = env.tree(requires_validation=False, target_delay_days=7)
+    env.deliver("structure.updated", {"id": ids["loc"], "network_id": ids["net"],
+                                      "parent_id": ids["side"], "name": "Agence renommée",
+                                      "postal_code": "69001", "city": "Lyon"}, producer="identity")
+    with env.db.transaction() as session:
+        net = session.get(Network, ids["net"])
+        assert (net.requires_validation, net.target_delay_days) == (False, 7)
+        loc = session.get(Structure, ids["loc"])
+        assert (loc.name, loc.parent_id, loc.city) == ("Agence renommée", ids["side"], "Lyon")
+
+
+def test_approval_publishes_once_even_when_delivered_twice(env):
+    ids = env.tree()
+    exp_id = env.submit()
+    event_id = str(uuid.uuid4())
+    payload = {"case_id": "c1", "experience_id": exp_id, "structure_id": ids["loc"],
+               "network_id": ids["net"], "body": "Texte [caviardé].", "edited": True}
+    env.deliver("moderation.approved", payload, event_id=event_id)
+    env.deliver("moderation.approved", payload, event_id=event_id)
+    exp = _get(env, exp_id)
+    assert exp.status == "to_process"
+    assert exp.published_body == "Texte [caviardé]." and exp.edited
+    assert (exp.structure_id, exp.network_id) == (ids["loc"], ids["net"])
+    assert exp.published_at is not None
+    [event] = env.outbox_for("experience.published", exp_id)
+    assert event["payload"]["author_email"] == "camille.secret@example.org"
+    assert event["payload"]["edited"] is True
+    with env.db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM inbox WHERE event_id = :e"),
+                            {"e": event_id}).scalar() == 1
+
+
+def test_a_second_approval_with_another_event_id_changes_nothing(env):
+    ids = env.tree()
+    exp_id = env.published(ids)
+    env.approve(exp_id, ids, structure="side", body="Autre texte")
+    exp = _get(env, exp_id)
+    assert exp.structure_id == ids["loc"] and exp.published_body == "Texte modéré."
+    assert len(env.outbox_for("experience.published", exp_id)) == 1
+
+
+def test_rejection(env):
+    exp_id = env.submit()
+    payload = {"case_id": "c2", "experience_id": exp_id, "reason": "insult", "comment": "Propos"}
+    event_id = str(uuid.uuid4())
+    env.deliver("moderation.rejected", payload, event_id=event_id)
+    env.deliver("moderation.rejected", payload, event_id=event_id)
+    exp = _get(env, exp_id)
+    assert exp.status == "rejected" and exp.rejection_reason == "insult"
+    [event] = env.outbox_for("experience.rejected", exp_id)
+    assert event["payload"]["reason"] == "insult"
+    assert event["payload"]["author_email"] == "camille.secret@example.org"
+
+
+def test_rejection_after_publication_is_dropped(env):
+    ids = env.tree()
+    exp_id = env.published(ids)
+    env.deliver("moderation.rejected", {"case_id": "c", "experience_id": exp_id,
+                                        "reason": "other"})
+    assert _get(env, exp_id).status == "to_process"
+    assert env.outbox_for("experience.rejected", exp_id) == []
+
+
+def test_approval_of_an_unknown_experience_raises_so_it_is_retried(env):
+    ids = env.tree()
+    missing = str(uuid.uuid4())
+    event_id = str(uuid.uuid4())
+    with pytest.raises(UnknownExperience):
+        env.deliver("moderation.approved", {
+            "case_id": "c", "experience_id": missing, "structure_id": ids["loc"],
+            "network_id": ids["net"], "body": "x", "edited": False}, event_id=event_id)
+    with env.db.engine.connect() as conn:  # not recorded: a retry will run it again
+        assert conn.execute(sa.text("SELECT count(*) FROM inbox WHERE event_id = :e"),
+                            {"e": event_id}).scalar() == 0
+
+
+def test_reroute_moves_to_another_network_with_audit(env):
+    ids = env.tree()
+    exp_id = env.published(ids)
+    env.deliver("moderation.rerouted", {"case_id": "c", "experience_id": exp_id,
+                                        "structure_id": ids["s2"], "network_id": ids["net2"],
+                                        "moderator_id": "m1"})
+    exp = _get(env, exp_id)
+    assert (exp.structure_id, exp.network_id, exp.status) == (ids["s2"], ids["net2"], "to_process")
+    [event] = env.outbox_for("experience.reassigned", exp_id)
+    assert event["payload"]["from_structure_id"] == ids["loc"]
+    with env.db.transaction() as session:
+        [move] = session.scalars(sa.select(ExperienceMove)
+                                 .where(ExperienceMove.experience_id == exp_id)).all()
+        assert (move.kind, move.to_structure_id, move.by_user_id) == ("reroute", ids["s2"], "m1")

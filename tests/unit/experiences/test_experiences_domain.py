@@ -1,0 +1,137 @@
+"""The status machine of an experience, every transition legal and illegal; scope helpers."""
+
+import pytest
+
+from services.experiences import domain
+from services.experiences.domain import IllegalTransition, ScopeKind, Status
+
+ALL = list(Status)
+S = Status
+
+
+def _illegal(fn, allowed, *args):
+    for status in ALL:
+        if status in allowed:
+            continue
+        with pytest.raises(IllegalTransition) as err:
+            fn(status, *args)
+        assert err.value.current is status
+        assert status.value in str(err.value)
+
+
+def test_approve_from_submitted_only():
+    assert domain.approve(S.SUBMITTED) is S.TO_PROCESS
+    _illegal(domain.approve, {S.SUBMITTED})
+
+
+def test_reject_from_submitted_only():
+    assert domain.reject(S.SUBMITTED) is S.REJECTED
+    _illegal(domain.reject, {S.SUBMITTED})
+
+
+def test_draft_allowed_until_the_response_is_public():
+    assert domain.draft_response(S.TO_PROCESS) is S.TO_PROCESS
+    assert domain.draft_response(S.AWAITING_VALIDATION) is S.AWAITING_VALIDATION
+    _illegal(domain.draft_response, {S.TO_PROCESS, S.AWAITING_VALIDATION})
+
+
+def test_submit_goes_to_validation_where_required():
+    assert domain.submit_response(S.TO_PROCESS, True) is S.AWAITING_VALIDATION
+
+
+def test_submit_answers_directly_where_no_validation_is_required():
+    assert domain.submit_response(S.TO_PROCESS, False) is S.ANSWERED
+
+
+@pytest.mark.parametrize("requires_validation", [True, False])
+def test_submit_illegal_elsewhere(requires_validation):
+    _illegal(domain.submit_response, {S.TO_PROCESS}, requires_validation)
+
+
+def test_validate_by_super_agent_answers():
+    assert domain.validate_response(S.AWAITING_VALIDATION, "super_agent") is S.ANSWERED
+    assert domain.validate_response(S.AWAITING_VALIDATION, "admin") is S.ANSWERED
+    _illegal(domain.validate_response, {S.AWAITING_VALIDATION}, "super_agent")
+
+
+@pytest.mark.parametrize("profile", ["agent", "referent", "moderator"])
+def test_only_a_super_agent_validates(profile):
+    with pytest.raises(domain.DomainError):
+        domain.validate_response(S.AWAITING_VALIDATION, profile)
+
+
+def test_move_resets_to_process():
+    assert domain.move(S.TO_PROCESS) is S.TO_PROCESS
+    assert domain.move(S.AWAITING_VALIDATION) is S.TO_PROCESS
+    _illegal(domain.move, {S.TO_PROCESS, S.AWAITING_VALIDATION})
+
+
+def test_reorientation_only_while_unanswered():
+    assert domain.request_reorientation(S.TO_PROCESS) is S.TO_PROCESS
+    _illegal(domain.request_reorientation, {S.TO_PROCESS, S.AWAITING_VALIDATION})
+
+
+def test_evaluation_once_and_only_when_answered():
+    domain.evaluate(S.ANSWERED, False)
+    with pytest.raises(domain.AlreadyEvaluated):
+        domain.evaluate(S.ANSWERED, True)
+    _illegal(domain.evaluate, {S.ANSWERED}, False)
+
+
+def test_illegal_message_names_the_status_in_french():
+    with pytest.raises(IllegalTransition) as err:
+        domain.approve(S.ANSWERED)
+    assert "réponse apportée" in str(err.value) and "answered" in str(err.value)
+
+
+def test_published_never_includes_pending_or_rejected():
+    assert S.SUBMITTED not in domain.PUBLISHED and S.REJECTED not in domain.PUBLISHED
+    assert domain.PUBLISHED == {S.TO_PROCESS, S.AWAITING_VALIDATION, S.ANSWERED}
+
+
+def test_evaluation_token_is_random_and_kept_hashed():
+    token, digest = domain.new_evaluation_token()
+    other, _ = domain.new_evaluation_token()
+    assert token != other and len(token) >= 32  # 24 bytes = 192 bits
+    assert digest != token and len(digest) == 64
+    assert domain.token_matches(token, digest)
+    assert not domain.token_matches(other, digest)
+    assert not domain.token_matches(token, None)
+
+
+def test_descendants_walks_the_tree():
+    parent_of = {"nat": None, "reg": "nat", "loc1": "reg", "loc2": "reg", "other": None}
+    assert domain.descendants(["reg"], parent_of) == {"reg", "loc1", "loc2"}
+    assert domain.descendants(["nat"], parent_of) == {"nat", "reg", "loc1", "loc2"}
+    assert domain.descendants(["loc1"], parent_of) == {"loc1"}
+
+
+def test_may_reassign_only_below():
+    assert domain.may_reassign("reg", "loc1", {"reg", "loc1"})
+    assert not domain.may_reassign("reg", "reg", {"reg", "loc1"})
+    assert not domain.may_reassign("reg", "other", {"reg", "loc1"})
+
+
+@pytest.mark.parametrize("profile,network,kind", [
+    ("admin", None, ScopeKind.ALL), ("moderator", None, ScopeKind.ALL),
+    ("referent", "n1", ScopeKind.NETWORK), ("referent", None, ScopeKind.NONE),
+    ("agent", "n1", ScopeKind.STRUCTURES), ("super_agent", "n1", ScopeKind.STRUCTURES),
+    ("stranger", None, ScopeKind.NONE)])
+def test_scope_kind(profile, network, kind):
+    assert domain.scope_kind(profile, network) is kind
+
+
+def test_share():
+    assert domain.share(1, 4) == 0.25
+    assert domain.share(0, 0) is None
+
+
+def test_dashboard_figures():
+    figures = domain.dashboard_figures(published=10, answered=4, delay_seconds_sum=4 * 2 * 86400,
+                                       within_target=3, evaluations=2, useful=1,
+                                       negative_evaluations=2, negative_to_positive=1)
+    assert figures == {"published": 10, "answered": 4, "answered_share": 0.4,
+                       "average_delay_days": 2.0, "within_target_share": 0.75,
+                       "evaluations": 2, "useful_share": 0.5, "negative_to_positive_share": 0.5}
+    empty = domain.dashboard_figures(0, 0, None, 0, 0, 0, 0, 0)
+    assert empty["answered_share"] is None and empty["average_delay_days"] is None
