@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from services.gateway.auth import clients, current_user, login_required, store_login
 from services.gateway.clients import ServiceError, Unavailable
 from services.gateway.labels import AGENT_STATUS_FILTER
+from services.gateway.views.public import client_address
 from services.gateway.presenters import (
     first_error_messages,
     page_number,
@@ -41,7 +42,8 @@ def login():
         if not errors:
             try:
                 answer = clients()["identity"].post(
-                    "/auth/token", json={"email": email, "password": password})
+                    "/auth/token", json={"email": email, "password": password},
+                    forwarded_for=client_address())
             except Unavailable as exc:
                 general = [exc.message]
             except ServiceError as exc:
