@@ -121,6 +121,16 @@ def test_an_experience_goes_from_the_usager_to_an_evaluated_answer(platform):
                           timeout=20)
     assert 400 <= again.status_code < 500
 
+    # 5. The structure attaches an improvement action, shown on the public page.
+    _post("experiences", "/improvement-actions", agent, title="Accueil sans rendez-vous le mardi",
+          description="Une permanence ouverte à tous.", date="2026-11-20",
+          structure_id=structure["id"], experience_ids=[exp_id])
+    page = requests.get(url("experiences", f"/experiences/{exp_id}"), timeout=10).json()
+    assert page["status"] == "answered"
+    assert page["response"]["body"] == "Merci pour votre retour."
+    assert [a["title"] for a in page["improvement_actions"]] == ["Accueil sans rendez-vous le mardi"]
+    assert author not in str(page)
+
     # Exactly one "to process" mail reached the agent for this experience.
     agent_mails = [m for m in _mails(platform["mail"], agent_address)
                    if exp_id in _text(m) or "Accueil très patient" in _text(m)]
