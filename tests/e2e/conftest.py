@@ -13,7 +13,7 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-PORT_BASE = 18000
+PORT_BASE = int(os.environ.get("SPP_E2E_PORT_BASE", "18000"))  # a second run aside
 SERVICES = ["gateway", "identity", "experiences", "moderation", "diagnostic", "notifier"]
 ADMIN = ("admin@e2e.localhost", "un-mot-de-passe-e2e-solide")
 
