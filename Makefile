@@ -36,6 +36,7 @@ test: $(STAMP) $(DSFR)
 
 bench: $(STAMP)
 	$(PY) bench/relay.py --write-docs
+	$(PY) bench/pipeline.py --experiences 300 --write-docs
 
 lint: $(STAMP)
 	$(PY) -m ruff check services tests bench
