@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: up test unit integration e2e install bench lint deadletter clean
+.PHONY: up test unit integration e2e install bench lint deadletter clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv .venv
@@ -16,7 +16,13 @@ DSFR := services/gateway/node_modules/.package-lock.json
 $(DSFR): services/gateway/package.json services/gateway/package-lock.json
 	cd services/gateway && npm ci --no-audit --no-fund
 
-install: $(STAMP) $(DSFR)
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "Chromium could not be installed: the browser test will be skipped"
+
+install: $(STAMP) $(DSFR) chromium
 
 up: $(STAMP) $(DSFR)
 	$(PY) -m services.chassis.up
@@ -27,11 +33,11 @@ unit: $(STAMP) $(DSFR)
 integration: $(STAMP)
 	$(PY) -m pytest tests/integration
 
-e2e: $(STAMP) $(DSFR)
+e2e: $(STAMP) $(DSFR) chromium
 	$(PY) -m pytest tests/e2e
 
 # One pytest run for everything: one summary line for CI.
-test: $(STAMP) $(DSFR)
+test: $(STAMP) $(DSFR) chromium
 	$(PY) -m pytest tests
 
 bench: $(STAMP)
