@@ -42,10 +42,14 @@ def highlight_flags(text: str, flags: list[dict]) -> Markup:
     return Markup("").join(out)
 
 
-def response_of(experience: dict) -> dict | None:
-    """The experience's response as {body, closing, signature, ...}, whatever the API's shape."""
+def response_of(experience: dict, draft: bool = False) -> dict | None:
+    """The experience's response as {body, closing, signature, ...}, whatever the API's shape;
+    with draft=True (agents' pages), the unpublished draft of the internal view too."""
     response = experience.get("response")
     if isinstance(response, dict) and response.get("body"):
+        return response
+    response = experience.get("response_draft")
+    if draft and isinstance(response, dict) and response.get("body"):
         return response
     if experience.get("response_body"):
         return {"body": experience["response_body"],

@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from services.gateway.auth import clients, current_user, login_required, store_login
 from services.gateway.clients import ServiceError, Unavailable
 from services.gateway.labels import AGENT_STATUS_FILTER
-from services.gateway.views.public import client_address
 from services.gateway.presenters import (
     first_error_messages,
     page_number,
@@ -15,6 +14,7 @@ from services.gateway.presenters import (
     response_of,
     without_private,
 )
+from services.gateway.views.public import client_address
 
 bp = Blueprint("agent", __name__)
 PER_PAGE = 20
@@ -97,7 +97,7 @@ def _load(experience_id: str) -> dict:
 def experience(experience_id: str):
     user = current_user()
     found = _load(experience_id)
-    response = response_of(found) or {}
+    response = response_of(found, draft=True) or {}
     form = {name: response.get(name) or "" for name in RESPONSE_FIELDS}
     errors: dict[str, list[str]] = {}
     general: list[str] = []
@@ -122,10 +122,86 @@ def experience(experience_id: str):
             flash("Votre réponse a bien été enregistrée.", "success")
             return redirect(url_for("agent.experience", experience_id=experience_id))
     status = 400 if (errors or general) else 200
-    return render_template("agent/experience.html", experience=found, response=response_of(found),
-                           form=form, errors=errors, general=general,
-                           editing=request.method == "POST" or request.args.get("modifier") == "1"
-                           or not response_of(found)), status
+    return _experience_page(found, form=form, errors=errors, general=general,
+                            editing=request.method == "POST"
+                            or request.args.get("modifier") == "1"
+                            or not response_of(found, draft=True)), status
+
+
+def child_structures(structure_id) -> list[dict]:
+    """The child structures of the experience's structure (identity), [] when unknown."""
+    if not structure_id:
+        return []
+    try:
+        listing = clients()["identity"].get("/structures", token=current_user().token,
+                                            params={"parent_id": str(structure_id)})
+    except ServiceError as exc:
+        if exc.status == 401:
+            raise
+        return []
+    return [s for s in listing.get("items", []) if str(s.get("id")) != str(structure_id)]
+
+
+def _experience_page(found: dict, *, form: dict | None = None, errors: dict | None = None,
+                     general: list | None = None, editing: bool = False,
+                     move: dict | None = None, reorient: dict | None = None) -> str:
+    response = response_of(found, draft=True)
+    if form is None:
+        form = {name: (response or {}).get(name) or "" for name in RESPONSE_FIELDS}
+    children = child_structures(found.get("structure_id"))
+    return render_template("agent/experience.html", experience=found, response=response,
+                           form=form, errors=errors or {}, general=general or [],
+                           editing=editing or not response,
+                           children=[(str(c.get("id")), c.get("name") or str(c.get("id")))
+                                     for c in children],
+                           move=move or {"errors": {}, "general": [], "structure_id": ""},
+                           reorient=reorient or {"errors": {}, "general": [], "reason": ""})
+
+
+def _experience_action(experience_id: str, path: str, payload: dict, done: str, key: str,
+                       state: dict):
+    user = current_user()
+    try:
+        clients()["experiences"].post(f"/experiences/{experience_id}/{path}", json=payload,
+                                      token=user.token)
+    except Unavailable as exc:
+        state["general"] = [exc.message]
+    except ServiceError as exc:
+        if exc.status in (401, 404):
+            raise
+        state["errors"] = exc.errors
+        state["general"] = [m for f, msgs in exc.errors.items() if f not in payload
+                            for m in msgs] or ([] if exc.errors else [exc.message])
+    else:
+        flash(done, "success")
+        return redirect(url_for("agent.experience", experience_id=experience_id))
+    return _experience_page(_load(experience_id), **{key: state}), 400
+
+
+@bp.post("/agent/experiences/<experience_id>/deplacement")
+@login_required
+def reassign(experience_id: str):
+    structure_id = request.form.get("structure_id", "").strip()
+    state = {"errors": {}, "general": [], "structure_id": structure_id}
+    if not structure_id:
+        state["errors"] = {"structure_id": ["Choisissez une structure fille."]}
+        return _experience_page(_load(experience_id), move=state), 400
+    return _experience_action(experience_id, "reassign", {"structure_id": structure_id},
+                              "L'expérience a été déplacée vers la structure choisie.",
+                              "move", state)
+
+
+@bp.post("/agent/experiences/<experience_id>/reorientation")
+@login_required
+def reorientation(experience_id: str):
+    reason = request.form.get("reason", "").strip()
+    state = {"errors": {}, "general": [], "reason": reason}
+    if not reason:
+        state["errors"] = {"reason": ["Expliquez pourquoi l'expérience doit être réorientée."]}
+        return _experience_page(_load(experience_id), reorient=state), 400
+    return _experience_action(experience_id, "reorientation", {"reason": reason},
+                              "Votre demande de réorientation a été transmise aux modérateurs.",
+                              "reorient", state)
 
 
 @bp.post("/agent/experiences/<experience_id>/validation")
@@ -176,3 +252,130 @@ def profile():
     status = 400 if (errors or general) else 200
     return render_template("agent/profile.html", me=me, frequency=frequency, errors=errors,
                            general=general), status
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+def forgotten_password():
+    email = request.form.get("email", "").strip()
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    if request.method == "POST":
+        if not email:
+            errors["email"] = ["Saisissez votre adresse électronique."]
+        else:
+            try:
+                clients()["identity"].post("/auth/password-reset", json={"email": email},
+                                           forwarded_for=client_address())
+            except Unavailable as exc:
+                general = [exc.message]
+            except ServiceError as exc:
+                if exc.status == 400 and exc.errors:
+                    errors = exc.errors
+                elif exc.status == 429:
+                    general = [exc.message]
+                # any other answer: same confirmation, so nobody learns which addresses exist
+            if not errors and not general:
+                return render_template("agent/password_reset_sent.html")
+    status = 400 if (errors or general) else 200
+    return render_template("agent/forgotten_password.html", email=email, errors=errors,
+                           general=general), status
+
+
+PASSWORD_FIELDS = ("password", "confirmation")  # errors.token goes to the summary
+
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+def set_password():
+    token = request.values.get("token", "").strip()
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    if not token:
+        general = ["Le lien est incomplet : utilisez le lien reçu par courriel."]
+    elif request.method == "POST":
+        password = request.form.get("password", "")
+        confirmation = request.form.get("confirmation", "")
+        if not password:
+            errors["password"] = ["Saisissez un mot de passe."]
+        elif password != confirmation:
+            errors["confirmation"] = ["Les deux mots de passe ne sont pas identiques."]
+        if not errors:
+            try:
+                clients()["identity"].post("/auth/password",
+                                           json={"token": token, "password": password},
+                                           forwarded_for=client_address())
+            except Unavailable as exc:
+                general = [exc.message]
+            except ServiceError as exc:
+                errors = exc.errors
+                general = first_error_messages(errors, PASSWORD_FIELDS) or \
+                    ([] if errors else [exc.message])
+            else:
+                flash("Votre mot de passe est enregistré. Vous pouvez vous connecter.",
+                      "success")
+                return redirect(url_for("agent.login"))
+    status = 400 if (errors or general) and request.method == "POST" else 200
+    return render_template("agent/set_password.html", token=token, errors=errors,
+                           general=general), status
+
+
+ACTION_FIELDS = ("title", "description", "date", "structure_id", "experience_ids")
+
+
+@bp.get("/agent/actions")
+@login_required
+def actions():
+    page = page_number(request.args.get("page"))
+    listing = clients()["experiences"].get(
+        "/improvement-actions", token=current_user().token,
+        params={"page": page, "per_page": PER_PAGE})
+    return render_template("agent/actions.html", items=listing.get("items", []),
+                           pages=pagination(listing, page, PER_PAGE))
+
+
+def _my_structures(token: str) -> list[tuple[str, str]]:
+    """(id, name) of the agent's structures, from identity's /me then each structure."""
+    me = clients()["identity"].get("/me", token=token)
+    choices = []
+    for structure_id in me.get("structure_ids") or []:
+        try:
+            found = clients()["identity"].get(f"/structures/{structure_id}", token=token)
+        except ServiceError as exc:
+            if exc.status == 401:
+                raise
+            found = {}
+        choices.append((str(structure_id), found.get("name") or str(structure_id)))
+    return choices
+
+
+@bp.route("/agent/actions/nouvelle", methods=["GET", "POST"])
+@login_required
+def new_action():
+    user = current_user()
+    form = {name: request.form.get(name, "").strip() for name in ACTION_FIELDS[:4]}
+    chosen = [i for i in request.form.getlist("experience_ids") if i]
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    if request.method == "POST":
+        payload = {k: v for k, v in form.items() if v}
+        payload["experience_ids"] = chosen
+        try:
+            clients()["experiences"].post("/improvement-actions", json=payload,
+                                          token=user.token)
+        except Unavailable as exc:
+            general = [exc.message]
+        except ServiceError as exc:
+            if exc.status == 401:
+                raise
+            errors = exc.errors
+            general = first_error_messages(errors, ACTION_FIELDS) or \
+                ([] if errors else [exc.message])
+        else:
+            flash("L'action d'amélioration est enregistrée.", "success")
+            return redirect(url_for("agent.actions"))
+    answered = clients()["experiences"].get(
+        "/experiences", token=user.token,
+        params={"status": "answered", "page": 1, "per_page": 100}).get("items", [])
+    status = 400 if (errors or general) else 200
+    return render_template("agent/action_form.html", form=form, chosen=chosen, errors=errors,
+                           general=general, structures=_my_structures(user.token),
+                           experiences=[without_private(e) for e in answered]), status

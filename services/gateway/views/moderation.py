@@ -127,3 +127,18 @@ def reject(case_id: str):
     if comment:
         payload["comment"] = comment
     return _decide(case_id, "reject", payload, "L'expérience est refusée ; l'auteur sera informé.")
+
+
+@bp.post("/moderation/cas/<case_id>/reorientation")
+@moderator_required
+def reroute(case_id: str):
+    structure_id = request.form.get("structure_id", "").strip()
+    comment = request.form.get("comment", "").strip()
+    if not structure_id:
+        return _case_page(case_id, errors={"structure_id": ["Choisissez une structure."]},
+                          status=400)
+    payload = {"structure_id": structure_id}
+    if comment:
+        payload["comment"] = comment
+    return _decide(case_id, "reroute", payload,
+                   "L'expérience est réorientée vers la structure choisie.")

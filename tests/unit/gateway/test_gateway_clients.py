@@ -80,6 +80,9 @@ def test_response_of_accepts_nested_or_flat_shapes():
     assert response_of({"response": {"body": "B"}})["body"] == "B"
     assert response_of({"response_body": "B", "response_signature": "S"})["signature"] == "S"
     assert response_of({"response": None}) is None
+    draft = {"response": None, "response_draft": {"body": "D"}}
+    assert response_of(draft) is None
+    assert response_of(draft, draft=True)["body"] == "D"
 
 
 def test_pagination_and_token_claims():

@@ -346,3 +346,240 @@ def test_profile_sets_the_notification_frequency(client, fakes):
     call = [c for c in fakes["identity"].calls if c["method"] == "PATCH"][-1]
     assert call["path"] == "/me/preferences"
     assert call["json"] == {"notification_frequency": "weekly"} and call["token"] == jwt_for("agent")
+
+
+def test_login_page_links_to_forgotten_password(client):
+    html = client.get("/connexion").get_data(as_text=True)
+    assert 'href="/mot-de-passe-oublie"' in html and "Mot de passe oublié" in html
+
+
+@pytest.mark.parametrize("answer", [{}, ServiceError(404, "not_found", "Inconnu")])
+def test_forgotten_password_confirms_the_same_way_whatever_the_address(client, fakes, answer):
+    fakes["identity"].answers[("POST", "/auth/password-reset")] = answer
+    page = client.get("/mot-de-passe-oublie")
+    assert page.status_code == 200 and 'for="email"' in page.get_data(as_text=True)
+    response = client.post("/mot-de-passe-oublie", data={
+        "csrf_token": csrf_of(page.get_data(as_text=True)), "email": "x@y.fr"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Si un compte correspond à cette adresse" in html and "x@y.fr" not in html
+    call = fakes["identity"].calls[-1]
+    assert call["path"] == "/auth/password-reset" and call["json"] == {"email": "x@y.fr"}
+
+
+def test_forgotten_password_requires_an_address_and_csrf(client, fakes):
+    token = csrf_of(client.get("/mot-de-passe-oublie").get_data(as_text=True))
+    response = client.post("/mot-de-passe-oublie", data={"csrf_token": token, "email": ""})
+    assert response.status_code == 400
+    assert "Saisissez votre adresse électronique." in response.get_data(as_text=True)
+    assert client.post("/mot-de-passe-oublie", data={"email": "x@y.fr"}).status_code == 400
+    assert fakes["identity"].calls == []
+
+
+def test_set_password_posts_token_and_password_then_goes_to_login(client, fakes):
+    page = client.get("/mot-de-passe?token=tok123")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'name="token" value="tok123"' in html and "Au moins 12 caractères" in html
+    assert 'for="password"' in html and 'for="confirmation"' in html
+    response = client.post("/mot-de-passe", data={
+        "csrf_token": csrf_of(html), "token": "tok123",
+        "password": "une phrase assez longue", "confirmation": "une phrase assez longue"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/connexion")
+    call = fakes["identity"].calls[-1]
+    assert call["path"] == "/auth/password"
+    assert call["json"] == {"token": "tok123", "password": "une phrase assez longue"}
+    assert "Votre mot de passe est enregistré" in client.get("/connexion").get_data(as_text=True)
+
+
+def test_set_password_shows_identity_field_errors_inline(client, fakes):
+    fakes["identity"].answers[("POST", "/auth/password")] = ServiceError(
+        400, "invalid", "Données invalides",
+        {"password": ["Au moins 12 caractères."], "token": ["Ce lien a expiré."]})
+    html = client.get("/mot-de-passe?token=old").get_data(as_text=True)
+    response = client.post("/mot-de-passe", data={
+        "csrf_token": csrf_of(html), "token": "old", "password": "court", "confirmation": "court"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="password-error-1">Au moins 12 caractères.' in page
+    assert "Ce lien a expiré." in page and 'aria-invalid="true"' in page
+
+
+def test_set_password_checks_confirmation_and_link(client, fakes):
+    html = client.get("/mot-de-passe?token=t").get_data(as_text=True)
+    response = client.post("/mot-de-passe", data={
+        "csrf_token": csrf_of(html), "token": "t", "password": "a" * 12, "confirmation": "b"})
+    assert response.status_code == 400
+    assert "Les deux mots de passe ne sont pas identiques." in response.get_data(as_text=True)
+    assert fakes["identity"].calls == []
+    assert "Le lien est incomplet" in client.get("/mot-de-passe").get_data(as_text=True)
+
+
+def to_process(fakes):
+    fakes["experiences"].answers[("GET", "/experiences/7")] = dict(
+        EXPERIENCE, status="to_process", response=None, structure_id="10")
+    fakes["identity"].answers[("GET", "/structures")] = {"items": [
+        {"id": "11", "name": "CAF du Rhône — Lyon 3e"}, {"id": "12", "name": "CAF — Villeurbanne"}],
+        "total": 2, "page": 1, "per_page": 20}
+
+
+def test_agent_moves_an_experience_to_a_child_structure(client, fakes):
+    login(client, fakes)
+    to_process(fakes)
+    html = client.get("/agent/experiences/7").get_data(as_text=True)
+    lookup = [c for c in fakes["identity"].calls if c["path"] == "/structures"][-1]
+    assert lookup["params"] == {"parent_id": "10"}
+    assert "Déplacer vers une structure fille" in html and 'for="structure_id"' in html
+    assert '<option value="11"' in html and "CAF — Villeurbanne" in html
+    response = client.post("/agent/experiences/7/deplacement",
+                           data={"csrf_token": csrf_of(html), "structure_id": "12"})
+    assert response.status_code == 302 and response.location.endswith("/agent/experiences/7")
+    call = fakes["experiences"].calls[-1]
+    assert (call["method"], call["path"]) == ("POST", "/experiences/7/reassign")
+    assert call["json"] == {"structure_id": "12"}
+
+
+def test_move_shows_the_api_field_error_inline(client, fakes):
+    login(client, fakes)
+    to_process(fakes)
+    fakes["experiences"].answers[("POST", "/experiences/7/reassign")] = ServiceError(
+        400, "invalid", "Données invalides", {"structure_id": ["Pas une structure fille."]})
+    html = client.get("/agent/experiences/7").get_data(as_text=True)
+    response = client.post("/agent/experiences/7/deplacement",
+                           data={"csrf_token": csrf_of(html), "structure_id": "99"})
+    assert response.status_code == 400
+    assert 'id="structure_id-error-1">Pas une structure fille.' in response.get_data(as_text=True)
+    assert client.post("/agent/experiences/7/deplacement",
+                       data={"structure_id": "12"}).status_code == 400  # no CSRF token
+
+
+def test_agent_asks_for_a_reorientation(client, fakes):
+    login(client, fakes)
+    to_process(fakes)
+    html = client.get("/agent/experiences/7").get_data(as_text=True)
+    assert "Demander une réorientation" in html and 'for="reason"' in html
+    empty = client.post("/agent/experiences/7/reorientation",
+                        data={"csrf_token": csrf_of(html), "reason": " "})
+    assert empty.status_code == 400 and 'id="reason-error-1"' in empty.get_data(as_text=True)
+    response = client.post("/agent/experiences/7/reorientation",
+                           data={"csrf_token": csrf_of(html), "reason": "Concerne la CPAM."})
+    assert response.status_code == 302
+    call = fakes["experiences"].calls[-1]
+    assert (call["method"], call["path"]) == ("POST", "/experiences/7/reorientation")
+    assert call["json"] == {"reason": "Concerne la CPAM."}
+
+
+def test_answered_experience_has_no_orientation_forms(client, fakes):
+    login(client, fakes)
+    fakes["experiences"].answers[("GET", "/experiences/7")] = EXPERIENCE
+    html = client.get("/agent/experiences/7").get_data(as_text=True)
+    assert "Demander une réorientation" not in html
+
+
+def test_agent_lists_improvement_actions(client, fakes):
+    login(client, fakes)
+    fakes["experiences"].answers[("GET", "/improvement-actions")] = {"items": [
+        {"id": "3", "title": "Nouveaux horaires", "description": "Ouvert le samedi.",
+         "date": "2026-11-20", "structure_id": "10", "experience_ids": ["7"]}],
+        "total": 1, "page": 1, "per_page": 20}
+    response = client.get("/agent/actions")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Nouveaux horaires" in html and "Ouvert le samedi." in html
+    assert 'href="/agent/actions/nouvelle"' in html and 'href="/agent/actions"' in html
+    assert client.get("/agent/actions").status_code == 200
+    client.post("/deconnexion", data={"csrf_token": csrf_of(html)})
+    assert client.get("/agent/actions").status_code == 302
+
+
+def action_setup(fakes):
+    fakes["identity"].answers[("GET", "/me")] = {"id": "1", "structure_ids": ["10", "20"]}
+    fakes["identity"].answers[("GET", "/structures/10")] = {"id": "10", "name": "CAF du Rhône"}
+    fakes["identity"].answers[("GET", "/structures/20")] = {"id": "20", "name": "CAF de l'Ain"}
+    fakes["experiences"].answers[("GET", "/experiences")] = {"items": [
+        dict(EXPERIENCE), dict(EXPERIENCE, id="8", title="Guichet fermé")],
+        "total": 2, "page": 1, "per_page": 100}
+
+
+def test_agent_creates_an_improvement_action(client, fakes):
+    login(client, fakes)
+    action_setup(fakes)
+    html = client.get("/agent/actions/nouvelle").get_data(as_text=True)
+    listing = [c for c in fakes["experiences"].calls if c["path"] == "/experiences"][-1]
+    assert listing["params"]["status"] == "answered"
+    for field in ("title", "description", "date", "structure_id"):
+        assert f'for="{field}"' in html
+    assert '<option value="20"' in html and "CAF de l&#39;Ain" in html
+    assert 'id="experience_ids-8"' in html and "Guichet fermé" in html
+    assert "camille@secret.example" not in html
+    response = client.post("/agent/actions/nouvelle", data={
+        "csrf_token": csrf_of(html), "title": "Horaires", "description": "Samedi matin.",
+        "date": "2026-12-01", "structure_id": "10", "experience_ids": ["7", "8"]})
+    assert response.status_code == 302 and response.location.endswith("/agent/actions")
+    call = [c for c in fakes["experiences"].calls if c["method"] == "POST"][-1]
+    assert call["path"] == "/improvement-actions"
+    assert call["json"] == {"title": "Horaires", "description": "Samedi matin.",
+                            "date": "2026-12-01", "structure_id": "10",
+                            "experience_ids": ["7", "8"]}
+
+
+def test_improvement_action_errors_are_inline_and_choices_kept(client, fakes):
+    login(client, fakes)
+    action_setup(fakes)
+    fakes["experiences"].answers[("POST", "/improvement-actions")] = ServiceError(
+        400, "invalid", "Données invalides",
+        {"experience_ids": ["Choisissez au moins une expérience."], "date": ["Date invalide."]})
+    html = client.get("/agent/actions/nouvelle").get_data(as_text=True)
+    response = client.post("/agent/actions/nouvelle", data={
+        "csrf_token": csrf_of(html), "title": "Horaires", "description": "x", "date": "bad",
+        "structure_id": "20"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="experience_ids-error-1">Choisissez au moins une expérience.' in page
+    assert 'id="date-error-1">Date invalide.' in page
+    assert 'value="Horaires"' in page and '<option value="20" selected' in page
+    assert client.post("/agent/actions/nouvelle", data={"title": "x"}).status_code == 400
+
+
+REORIENTATION = dict(CASE, id="c2", kind="reorientation", reason="Concerne la CPAM.")
+
+
+def test_moderator_reroutes_a_reorientation_case(client, fakes):
+    login(client, fakes, profile="moderator")
+    fakes["moderation"].answers[("GET", "/cases/c2")] = REORIENTATION
+    fakes["identity"].answers[("GET", "/structures")] = {"items": [
+        {"id": "s2", "name": "CPAM", "city": "Lyon"}]}
+    html = client.get("/moderation/cas/c2?structure_q=cpam").get_data(as_text=True)
+    assert "Demande de réorientation" in html and "Concerne la CPAM." in html
+    assert "Réorienter vers une autre structure" in html and 'id="structure_id-s2"' in html
+    assert "/moderation/cas/c2/approbation" not in html and "/moderation/cas/c2/refus" not in html
+    response = client.post("/moderation/cas/c2/reorientation", data={
+        "csrf_token": csrf_of(html), "structure_id": "s2", "comment": "Bonne caisse."})
+    assert response.status_code == 302 and response.location.endswith("/moderation")
+    call = fakes["moderation"].calls[-1]
+    assert (call["method"], call["path"]) == ("POST", "/cases/c2/reroute")
+    assert call["json"] == {"structure_id": "s2", "comment": "Bonne caisse."}
+
+
+def test_reroute_requires_a_structure_and_shows_api_errors(client, fakes):
+    login(client, fakes, profile="moderator")
+    fakes["moderation"].answers[("GET", "/cases/c2")] = REORIENTATION
+    html = client.get("/moderation/cas/c2").get_data(as_text=True)
+    empty = client.post("/moderation/cas/c2/reorientation", data={"csrf_token": csrf_of(html)})
+    assert empty.status_code == 400 and "Choisissez une structure." in empty.get_data(as_text=True)
+    fakes["moderation"].answers[("POST", "/cases/c2/reroute")] = ServiceError(
+        422, "validation_error", "Certains champs sont invalides.",
+        {"structure_id": ["L'expérience est déjà rattachée à cette structure."]})
+    bad = client.post("/moderation/cas/c2/reorientation",
+                      data={"csrf_token": csrf_of(html), "structure_id": "s9"})
+    assert bad.status_code == 400
+    assert "déjà rattachée à cette structure" in bad.get_data(as_text=True)
+
+
+def test_agents_cannot_reroute(client, fakes):
+    login(client, fakes)
+    html = client.get("/agent/experiences").get_data(as_text=True)
+    response = client.post("/moderation/cas/c2/reorientation",
+                           data={"csrf_token": csrf_of(html), "structure_id": "s2"})
+    assert response.status_code == 403
+    assert not [c for c in fakes["moderation"].calls if c["method"] == "POST"]
