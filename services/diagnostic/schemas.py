@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from services.chassis.schemas import page_of
 from services.diagnostic.models import DiagnosticStatus
 
 
@@ -83,8 +84,4 @@ class DiagnosticSchema(DiagnosticSummarySchema):
     missing = fields.List(fields.String())
 
 
-class DiagnosticListSchema(Schema):
-    items = fields.List(fields.Nested(DiagnosticSummarySchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+DiagnosticListSchema = page_of(DiagnosticSummarySchema, "DiagnosticListSchema")

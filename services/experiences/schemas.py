@@ -6,6 +6,7 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from services.chassis.schemas import page_of
 from services.experiences.domain import Channel, Feeling, GeneralTag, Status
 
 
@@ -287,18 +288,10 @@ class ExperienceInternalOut(ExperienceOut):
     evaluation = fields.Nested(EvaluationOut, allow_none=True)
 
 
-class ExperiencePage(Schema):
-    items = fields.List(fields.Nested(ExperienceInternalOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+ExperiencePage = page_of(ExperienceInternalOut, "ExperiencePage")
 
 
-class ImprovementActionPage(Schema):
-    items = fields.List(fields.Nested(ImprovementActionOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+ImprovementActionPage = page_of(ImprovementActionOut, "ImprovementActionPage")
 
 
 class DashboardOut(Schema):

@@ -3,6 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.chassis.permissions import Mission, Profile
+from services.chassis.schemas import page_of
 from services.identity.domain import Channel, NotificationFrequency, password_problems
 
 _profiles = validate.OneOf([p.value for p in Profile])
@@ -69,11 +70,7 @@ class NetworkOut(Schema):
     target_delay_days = fields.Integer()
 
 
-class NetworkPage(Schema):
-    items = fields.List(fields.Nested(NetworkOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+NetworkPage = page_of(NetworkOut, "NetworkPage")
 
 
 class StructureIn(Schema):

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.chassis.schemas import page_of
 from services.moderation.domain import CaseKind, CaseStatus, RejectReason
 
 
@@ -100,11 +101,7 @@ class CaseOut(CaseSummaryOut):
     decision = fields.Nested(DecisionOut, allow_none=True)
 
 
-class CasePage(Schema):
-    items = fields.List(fields.Nested(CaseSummaryOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+CasePage = page_of(CaseSummaryOut, "CasePage")
 
 
 class StructureOut(Schema):
@@ -118,11 +115,7 @@ class StructureOut(Schema):
     network_name = fields.String(allow_none=True)
 
 
-class StructurePage(Schema):
-    items = fields.List(fields.Nested(StructureOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+StructurePage = page_of(StructureOut, "StructurePage")
 
 
 class MedianOut(Schema):

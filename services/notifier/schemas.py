@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from services.chassis.schemas import page_of
 from services.notifier.domain import EmailStatus
 
 
@@ -26,8 +27,4 @@ class NotificationOut(Schema):
     sent_at = fields.DateTime(allow_none=True)
 
 
-class NotificationPage(Schema):
-    items = fields.List(fields.Nested(NotificationOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+NotificationPage = page_of(NotificationOut, "NotificationPage")
