@@ -86,6 +86,25 @@ class ServiceClient:
     def put(self, path: str, **kwargs) -> Any:
         return self.request("PUT", path, **kwargs)
 
+    def download(self, path: str, *, token: str | None = None) -> tuple[bytes, str, str]:
+        """A non-JSON answer (e.g. a CSV export): (body, content type, suggested file name)."""
+        headers = {"Accept": "*/*"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = self.http.request("GET", self.base_url + path, headers=headers,
+                                         timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            raise Unavailable(503, "unavailable",
+                              "Le service est momentanément indisponible. "
+                              "Veuillez réessayer plus tard.") from exc
+        if response.status_code >= 400:
+            self._decode(response)  # raises with the service's error
+        disposition = response.headers.get("Content-Disposition", "")
+        filename = disposition.partition("filename=")[2].strip('"; ') or "export"
+        return (response.content,
+                response.headers.get("Content-Type", "application/octet-stream"), filename)
+
 
 def default_clients() -> dict[str, ServiceClient]:
     """One client per service, base URLs from `<SERVICE>_URL` or the local ports."""

@@ -78,3 +78,28 @@ NOTIFICATION_FREQUENCIES = {
     "weekly": "Une fois par semaine (récapitulatif)",
     "none": "Jamais",
 }
+
+MISSIONS = {"answer": "Répondre aux expériences", "diagnostic": "Remplir le diagnostic local"}
+
+DIAGNOSTIC_STATUSES = {"draft": "Brouillon", "completed": "Terminé"}
+
+DIAGNOSTIC_BADGES = {"draft": "fr-badge--new", "completed": "fr-badge--success"}
+
+# The figures of GET /dashboard, in the order of the tiles.
+DASHBOARD_FIGURES = {
+    "published": "Expériences publiées",
+    "answered": "Expériences avec réponse",
+    "answered_share": "Taux de réponse",
+    "average_delay_days": "Délai moyen de réponse",
+    "within_target_share": "Réponses dans le délai cible",
+    "evaluations": "Évaluations des usagers",
+    "useful_share": "Réponses jugées utiles",
+    "negative_to_positive_share": "Usagers mécontents devenus satisfaits",
+}
+
+USER_STATES = {True: "Actif", False: "Désactivé"}
+
+MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
+                "oct.", "nov.", "déc.")
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre")

@@ -1,0 +1,346 @@
+"""« Diagnostic local »: start one, fill the questionnaire with drafts, complete it, see results."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+
+from services.gateway.auth import clients, current_user
+from services.gateway.clients import ServiceError, Unavailable
+from services.gateway.presenters import first_error_messages, page_number, pagination
+from services.gateway.views.access import claims, may, my_structures, permission_required
+
+bp = Blueprint("diagnostic", __name__)
+READ, FILL = "diagnostic:read", "diagnostic:fill"
+PER_PAGE = 20
+START_FIELDS = ("structure_id", "channels")
+PARIS = ZoneInfo("Europe/Paris")
+MAX_EDITORS = 20  # names looked up per page, at most
+MISSING_LINKS = 25  # links in the error summary; the count says how many more
+
+
+def field_name(question_id: str, channel: str) -> str:
+    """An HTML id/name for one item (question × channel)."""
+    return "q-" + re.sub(r"[^A-Za-z0-9_-]", "_", f"{question_id}--{channel}")
+
+
+def when(value: str | None) -> str:
+    """« 28/11/2026 à 15:03 » in Paris time from an ISO date."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(PARIS)
+    return moment.strftime("%d/%m/%Y à %H:%M")
+
+
+def _structure_names(structures: list[dict]) -> dict[str, str]:
+    return {str(s.get("id")): s.get("name") or str(s.get("id")) for s in structures}
+
+
+@bp.route("/agent/diagnostic", methods=["GET", "POST"])
+@permission_required(READ)
+def diagnostics():
+    user = current_user()
+    api = clients()["diagnostic"]
+    structures = my_structures(clients()["identity"], user.token)
+    questionnaire = api.get("/questionnaires/current", token=user.token)
+    channels = [(c["code"], c["label"]) for c in questionnaire.get("channels", [])]
+    form = {"structure_id": request.form.get("structure_id", "").strip(),
+            "channels": request.form.getlist("channels") if request.method == "POST"
+            else [code for code, _ in channels]}
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    if request.method == "POST":
+        if not may(FILL):
+            abort(403)
+        if not form["structure_id"]:
+            errors["structure_id"] = ["Choisissez la structure à diagnostiquer."]
+        if not form["channels"]:
+            errors["channels"] = ["Choisissez au moins un canal."]
+        if not errors:
+            try:
+                created = api.post("/diagnostics", token=user.token, json=form)
+            except Unavailable as exc:
+                general = [exc.message]
+            except ServiceError as exc:
+                if exc.status == 401:
+                    raise
+                draft = (exc.errors.get("draft_id") or [None])[0]
+                if exc.status == 409 and draft:
+                    flash("Un diagnostic est déjà en cours pour cette structure : "
+                          "vous pouvez le reprendre.", "info")
+                    return redirect(url_for("diagnostic.questionnaire", diagnostic_id=draft))
+                errors = {k: v for k, v in exc.errors.items() if k in START_FIELDS}
+                general = first_error_messages(exc.errors, START_FIELDS) or \
+                    ([] if errors else [exc.message])
+            else:
+                flash("Le diagnostic est commencé. Vos réponses sont enregistrées à chaque "
+                      "« Enregistrer le brouillon ».", "success")
+                return redirect(url_for("diagnostic.questionnaire",
+                                        diagnostic_id=created["id"]))
+    page = page_number(request.args.get("page"))
+    listing = api.get("/diagnostics", token=user.token,
+                      params={"page": page, "per_page": PER_PAGE})
+    status = 400 if (errors or general) else 200
+    return render_template(
+        "diagnostic/list.html", items=listing.get("items", []),
+        pages=pagination(listing, page, PER_PAGE), names=_structure_names(structures),
+        structures=[(str(s.get("id")), s.get("name") or str(s.get("id"))) for s in structures],
+        channels=channels, form=form, errors=errors, general=general, may_fill=may(FILL),
+        channel_labels=dict(channels)), status
+
+
+def _editor_names(ids: set[str], token: str) -> dict[str, str]:
+    """Names of the people who edited answers: « vous », else identity's name when the
+    user may read users (referents, admins), else a neutral wording."""
+    me = str(claims().get("sub", ""))
+    names = {i: "un autre membre de l'équipe" for i in ids}
+    if me in names:
+        names[me] = "vous"
+    if may("user:manage"):
+        for user_id in sorted(ids - {me})[:MAX_EDITORS]:
+            try:
+                names[user_id] = clients()["identity"].get(f"/users/{user_id}",
+                                                           token=token).get("name") or names[user_id]
+            except ServiceError as exc:
+                if exc.status == 401:
+                    raise
+    return names
+
+
+def sections_of(questionnaire: dict, found: dict, values: dict[str, str],
+                notes: dict[int, str], missing: set[str], names: dict[str, str]) -> list[dict]:
+    """The questionnaire grouped by commitment then channel, with values and who edited them."""
+    picked = set(found.get("channels") or [])
+    channels = [c for c in questionnaire.get("channels", []) if c["code"] in picked]
+    saved = {f"{a['question_id']}/{a['channel']}": a for a in found.get("answers") or []}
+    saved_notes = {int(n["commitment"]): n for n in found.get("notes") or []}
+    sections = []
+    for commitment in questionnaire.get("commitments", []):
+        groups, answered, total = [], 0, 0
+        for channel in channels:
+            items = []
+            for question in commitment.get("questions", []):
+                if channel["code"] not in question.get("channels", []):
+                    continue
+                key = f"{question['id']}/{channel['code']}"
+                answer = saved.get(key) or {}
+                edited = ""
+                if answer.get("updated_at"):
+                    edited = (f"Dernière modification par "
+                              f"{names.get(str(answer.get('updated_by')), 'un membre de l’équipe')}"
+                              f" le {when(answer['updated_at'])}")
+                items.append({"key": key, "field": field_name(question["id"], channel["code"]),
+                              "text": question["text"], "value": values.get(key, ""),
+                              "original": (saved.get(key) or {}).get("answer", ""),
+                              "edited": edited, "missing": key in missing})
+                total += 1
+                answered += 1 if values.get(key) else 0
+            if items:
+                groups.append({"code": channel["code"], "label": channel["label"],
+                               "entries": items})
+        number = int(commitment["number"])
+        note = saved_notes.get(number) or {}
+        sections.append({
+            "number": number, "label": commitment["label"], "anchor": f"engagement-{number}",
+            "groups": groups, "answered": answered, "total": total,
+            "note": notes.get(number, note.get("text", "")), "note_original": note.get("text", ""),
+            "note_edited": (f"Dernière modification par "
+                            f"{names.get(str(note.get('updated_by')), 'un membre de l’équipe')} "
+                            f"le {when(note.get('updated_at'))}") if note.get("updated_at") else ""})
+    return sections
+
+
+def _changes(sections: list[dict]) -> dict:
+    """Only what this person changed since the page was loaded, so two people filling the
+    questionnaire at once do not overwrite each other's answers with stale ones."""
+    answers, notes = [], []
+    for section in sections:
+        for group in section["groups"]:
+            for item in group["entries"]:
+                value = request.form.get(item["field"], "")
+                if value and value != request.form.get("orig-" + item["field"], ""):
+                    question_id, _, channel = item["key"].rpartition("/")
+                    answers.append({"question_id": question_id, "channel": channel,
+                                    "answer": value})
+        text = request.form.get(f"note-{section['number']}", "").strip()
+        if text != request.form.get(f"orig-note-{section['number']}", "").strip():
+            notes.append({"commitment": section["number"], "text": text})
+    return {"answers": answers, "notes": notes}
+
+
+def _page(found: dict, questionnaire: dict, values: dict, notes: dict, missing: set[str],
+          errors: dict, general: list[str], missing_links: list[dict], status: int = 200):
+    token = current_user().token
+    editors = {str(a.get("updated_by")) for a in found.get("answers") or [] if a.get("updated_by")}
+    editors |= {str(n.get("updated_by")) for n in found.get("notes") or [] if n.get("updated_by")}
+    sections = sections_of(questionnaire, found, values, notes, missing,
+                           _editor_names(editors, token))
+    try:
+        structure = clients()["identity"].get(f"/structures/{found.get('structure_id')}",
+                                              token=token)
+    except ServiceError as exc:
+        if exc.status == 401:
+            raise
+        structure = {}
+    progress = found.get("progress") or {}
+    return render_template(
+        "diagnostic/questionnaire.html", diagnostic=found, questionnaire=questionnaire,
+        sections=sections, structure_name=structure.get("name") or found.get("structure_id"),
+        progress=progress, errors=errors, general=general, missing_links=missing_links,
+        more_missing=max(len(missing) - len(missing_links), 0),
+        readonly=found.get("status") != "draft" or not may(FILL),
+        scale=[(s["code"], s["label"]) for s in questionnaire.get("scale", [])],
+        last_edit=when((found.get("last_edit") or {}).get("updated_at"))), status
+
+
+@bp.route("/agent/diagnostic/<diagnostic_id>", methods=["GET", "POST"])
+@permission_required(READ)
+def questionnaire(diagnostic_id: str):
+    user = current_user()
+    api = clients()["diagnostic"]
+    found = api.get(f"/diagnostics/{diagnostic_id}", token=user.token)
+    questionnaire_ = api.get(f"/questionnaires/{found['questionnaire_version']}",
+                             token=user.token)
+    values = {f"{a['question_id']}/{a['channel']}": a.get("answer") or ""
+              for a in found.get("answers") or []}
+    notes: dict[int, str] = {}
+    if request.method == "GET":
+        return _page(found, questionnaire_, values, notes, set(), {}, [], [])
+    if not may(FILL) or found.get("status") != "draft":
+        abort(403)
+    sections = sections_of(questionnaire_, found, values, {}, set(), {})
+    for section in sections:  # keep what was typed, whatever happens next
+        notes[section["number"]] = request.form.get(f"note-{section['number']}", "")
+        for group in section["groups"]:
+            for item in group["entries"]:
+                values[item["key"]] = request.form.get(item["field"]) or values.get(item["key"], "")
+    completing = request.form.get("action") == "complete"
+    changes = _changes(sections)
+    general: list[str] = []
+    errors: dict[str, list[str]] = {}
+    missing: set[str] = set()
+    try:
+        if changes["answers"] or changes["notes"]:
+            found = api.put(f"/diagnostics/{diagnostic_id}/answers", token=user.token,
+                            json=changes) or found
+        if completing:
+            api.post(f"/diagnostics/{diagnostic_id}/complete", token=user.token, json={})
+    except Unavailable as exc:
+        general = [exc.message]
+    except ServiceError as exc:
+        if exc.status in (401, 404):
+            raise
+        missing = set(exc.errors.get("missing") or [])
+        general = [exc.message] + [m for field, msgs in exc.errors.items() if field != "missing"
+                                   for m in msgs]
+    else:
+        if completing:
+            flash("Le diagnostic est terminé. Voici ses résultats.", "success")
+            return redirect(url_for("diagnostic.results", diagnostic_id=diagnostic_id))
+        flash("Le brouillon est enregistré.", "success")
+        section = request.form.get("action", "").removeprefix("save-")
+        return redirect(url_for("diagnostic.questionnaire", diagnostic_id=diagnostic_id,
+                                _anchor=f"engagement-{section}" if section.isdigit() else None))
+    links = []
+    for section in sections_of(questionnaire_, found, values, notes, missing, {}):
+        for group in section["groups"]:
+            for item in group["entries"]:
+                if item["missing"] and len(links) < MISSING_LINKS:
+                    links.append({"field": item["field"],
+                                  "text": f"Engagement {section['number']}, {group['label']} : "
+                                          f"{item['text']}"})
+                if item["missing"]:
+                    errors[item["field"]] = ["Répondez à cette question."]
+    return _page(found, questionnaire_, values, notes, missing, errors, general, links, 400)
+
+
+def _points(share) -> int | None:
+    return None if share is None else round(share * 100)
+
+
+def gap_chart(commitments: list[dict], width: int = 720) -> dict:
+    """Horizontal bars (score in %), weakest first, with markers for the expected level,
+    the network average and the previous diagnostic when known."""
+    left, right, row, top = 130, 120, 34, 24
+    plot_w = width - left - right
+    rows = []
+    for i, c in enumerate(commitments):
+        y = top + i * row
+        score = _points(c.get("score"))
+        expected = _points(c.get("expected"))
+        average = _points(c.get("network_average"))
+        previous = _points(c.get("previous_score"))
+        rows.append({
+            "label": f"Engagement {c['number']}", "y": y, "bar_y": y + 6, "text_y": y + 19,
+            "width": round(plot_w * (score or 0) / 100, 1), "score": score,
+            "expected": expected, "expected_x": None if expected is None
+            else round(left + plot_w * expected / 100, 1),
+            "average": average, "average_x": None if average is None
+            else round(left + plot_w * average / 100, 1),
+            "previous": previous, "previous_x": None if previous is None
+            else round(left + plot_w * previous / 100, 1),
+            "gap": None if score is None or expected is None else expected - score,
+            "value_x": left + plot_w + 10})  # a column of values: never over a marker
+    height = top + len(rows) * row + 10
+    return {"width": width, "height": height, "left": left, "plot_w": plot_w, "rows": rows,
+            "ticks": [{"x": round(left + plot_w * v / 100, 1), "value": v}
+                      for v in (0, 25, 50, 75, 100)],
+            "bottom": height - 10,
+            "has_average": any(r["average"] is not None for r in rows),
+            "has_previous": any(r["previous"] is not None for r in rows)}
+
+
+@bp.get("/agent/diagnostic/<diagnostic_id>/resultats")
+@permission_required(READ)
+def results(diagnostic_id: str):
+    user = current_user()
+    api = clients()["diagnostic"]
+    try:
+        found = api.get(f"/diagnostics/{diagnostic_id}/results", token=user.token)
+    except ServiceError as exc:
+        if exc.status != 409:
+            raise
+        flash(exc.message, "info")
+        return redirect(url_for("diagnostic.questionnaire", diagnostic_id=diagnostic_id))
+    # weakest_commitments gives the order; commitments carries notes and comparisons.
+    order = [c.get("number") for c in found.get("weakest_commitments") or []]
+    commitments = found.get("commitments") or []
+    scored = sorted((c for c in commitments if c.get("number") in order),
+                    key=lambda c: order.index(c.get("number")))
+    unscored = [c for c in commitments if c.get("number") not in order]
+    try:
+        structure = clients()["identity"].get(f"/structures/{found.get('structure_id')}",
+                                              token=user.token)
+    except ServiceError as exc:
+        if exc.status == 401:
+            raise
+        structure = {}
+    for c in commitments:
+        c["gap_points"] = None if c.get("score") is None \
+            else _points(c.get("expected")) - _points(c.get("score"))
+    return render_template(
+        "diagnostic/results.html", results=found, chart=gap_chart(scored),
+        commitments=scored + unscored,
+        weakest=[c for c in found.get("weakest") or [] if (c.get("gap") or 0) > 0][:10],
+        structure_name=structure.get("name") or found.get("structure_id"),
+        completed=when(found.get("completed_at")), previous=found.get("previous"),
+        previous_when=when((found.get("previous") or {}).get("completed_at")),
+        network=found.get("network") or {}, points=_points)
+
+
+@bp.get("/agent/diagnostic/<diagnostic_id>/resultats.csv")
+@permission_required(READ)
+def results_csv(diagnostic_id: str):
+    body, content_type, filename = clients()["diagnostic"].download(
+        f"/diagnostics/{diagnostic_id}/results.csv", token=current_user().token)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "diagnostic.csv"
+    return Response(body, content_type=content_type or "text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{safe}"', "Cache-Control": "no-store"})

@@ -1,0 +1,201 @@
+"""« Utilisateurs »: referents and admins list, invite and change their network's users."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from services.chassis.permissions import GRANTABLE, Mission, Profile
+from services.gateway.auth import clients, current_user
+from services.gateway.clients import ServiceError, Unavailable
+from services.gateway.labels import MISSIONS, PROFILES
+from services.gateway.presenters import first_error_messages, page_number, pagination
+from services.gateway.views.access import claims, permission_required
+
+bp = Blueprint("users", __name__)
+MANAGE = "user:manage"
+PER_PAGE = 20
+FIELDS = ("email", "name", "profile", "missions", "network_id", "structure_ids", "active")
+TITLES = {"email": "Adresse électronique", "name": "Nom", "profile": "Profil",
+          "missions": "Missions", "network_id": "Réseau", "structure_ids": "Structures",
+          "active": "Compte"}
+
+
+def grantable_profiles() -> list[tuple[str, str]]:
+    """The profiles the signed-in user may give, in the matrix's order (identity decides)."""
+    try:
+        allowed = GRANTABLE.get(Profile(str(claims().get("profile", ""))), frozenset())
+    except ValueError:
+        allowed = frozenset()
+    return [(p.value, PROFILES[p.value]) for p in Profile if p in allowed]
+
+
+def missions() -> list[tuple[str, str]]:
+    return [(m.value, MISSIONS[m.value]) for m in Mission]
+
+
+def _is_admin() -> bool:
+    return claims().get("profile") == Profile.ADMIN
+
+
+def _networks(token: str) -> list[tuple[str, str]]:
+    if not _is_admin():
+        return []
+    listing = clients()["identity"].get("/networks", token=token, params={"per_page": 500})
+    return [(str(n["id"]), n.get("name") or n.get("code") or str(n["id"]))
+            for n in listing.get("items", [])]
+
+
+def _structures(token: str, network_id: str | None) -> list[tuple[str, str]]:
+    """The structures a user of `network_id` may be placed in (identity caps a page at 500)."""
+    if not network_id:
+        return []
+    listing = clients()["identity"].get("/structures", token=token,
+                                        params={"network_id": network_id, "per_page": 500})
+    return [(str(s["id"]), s.get("name") or str(s["id"])) for s in listing.get("items", [])]
+
+
+def _split(exc: ServiceError) -> tuple[dict, list[str]]:
+    """Field errors next to their field; the others (and 403s) in the summary."""
+    errors = {k: v for k, v in exc.errors.items() if k in FIELDS}
+    general = first_error_messages(exc.errors, FIELDS)
+    if exc.status == 403:
+        general = [exc.message] + [m for k, msgs in errors.items() for m in msgs
+                                   if m != exc.message]
+        errors = {k: v for k, v in errors.items() if k in ("profile", "structure_ids")}
+    return errors, general or ([] if errors else [exc.message])
+
+
+def _form_of(target: dict) -> dict:
+    return {"email": target.get("email", ""), "name": target.get("name", ""),
+            "profile": target.get("profile", ""), "missions": list(target.get("missions") or []),
+            "structure_ids": [str(s) for s in target.get("structure_ids") or []],
+            "network_id": str(target.get("network_id") or "")}
+
+
+@bp.get("/agent/utilisateurs")
+@permission_required(MANAGE)
+def users():
+    user = current_user()
+    q = request.args.get("q", "").strip()
+    profile = request.args.get("profile", "")
+    profile = profile if profile in PROFILES else ""
+    page = page_number(request.args.get("page"))
+    listing = clients()["identity"].get("/users", token=user.token, params={
+        "q": q, "profile": profile, "page": page, "per_page": PER_PAGE})
+    return render_template("users/list.html", items=listing.get("items", []), q=q,
+                           profile=profile, pages=pagination(listing, page, PER_PAGE),
+                           structure_names=dict(_structures(user.token,
+                                                            claims().get("network_id"))))
+
+
+@bp.route("/agent/utilisateurs/nouveau", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def new_user():
+    user = current_user()
+    admin = _is_admin()
+    network_id = (request.values.get("network_id", "").strip() if admin
+                  else str(claims().get("network_id") or ""))
+    form = {"email": request.form.get("email", "").strip(),
+            "name": request.form.get("name", "").strip(),
+            "profile": request.form.get("profile", ""),
+            "missions": request.form.getlist("missions"),
+            "structure_ids": request.form.getlist("structure_ids"), "network_id": network_id}
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    if request.method == "POST":
+        for field, message in (("email", "Saisissez l'adresse électronique."),
+                               ("name", "Saisissez le nom."), ("profile", "Choisissez un profil.")):
+            if not form[field]:
+                errors[field] = [message]
+        if not errors:
+            payload = {k: form[k] for k in ("email", "name", "profile", "missions",
+                                            "structure_ids")}
+            if admin:
+                payload["network_id"] = network_id or None
+            try:
+                created = clients()["identity"].post("/users", token=user.token, json=payload)
+            except Unavailable as exc:
+                general = [exc.message]
+            except ServiceError as exc:
+                if exc.status == 401:
+                    raise
+                errors, general = _split(exc)
+            else:
+                flash(f"Le compte de {created.get('name') or form['name']} est créé : un courriel "
+                      "l'invite à choisir son mot de passe.", "success")
+                return redirect(url_for("users.users"))
+    status = 400 if (errors or general) else 200
+    return render_template(
+        "users/form.html", form=form, errors=errors, general=general, creating=True,
+        profiles=grantable_profiles(), missions=missions(), admin=admin,
+        networks=_networks(user.token), structures=_structures(user.token, network_id),
+        target=None), status
+
+
+@bp.route("/agent/utilisateurs/<user_id>", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def edit_user(user_id: str):
+    user = current_user()
+    identity = clients()["identity"]
+    target = identity.get(f"/users/{user_id}", token=user.token)
+    form = _form_of(target)
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    if request.method == "POST":
+        form.update(name=request.form.get("name", "").strip(),
+                    profile=request.form.get("profile", ""),
+                    missions=request.form.getlist("missions"),
+                    structure_ids=request.form.getlist("structure_ids"))
+        if not form["name"]:
+            errors["name"] = ["Saisissez le nom."]
+        if not form["profile"]:
+            errors["profile"] = ["Choisissez un profil."]
+        if not errors:
+            payload = {k: form[k] for k in ("name", "profile", "missions", "structure_ids")}
+            try:
+                identity.request("PATCH", f"/users/{user_id}", token=user.token, json=payload)
+            except Unavailable as exc:
+                general = [exc.message]
+            except ServiceError as exc:
+                if exc.status == 401:
+                    raise
+                errors, general = _split(exc)
+            else:
+                flash("Les modifications sont enregistrées.", "success")
+                return redirect(url_for("users.edit_user", user_id=user_id))
+    return _edit_page(target, form, errors, general)
+
+
+def _edit_page(target: dict, form: dict, errors: dict, general: list[str]):
+    token = current_user().token
+    profiles = grantable_profiles()
+    status = 400 if (errors or general) else 200
+    return render_template(
+        "users/form.html", form=form, errors=errors, general=general, creating=False,
+        profiles=profiles, missions=missions(), admin=_is_admin(), networks=[],
+        structures=_structures(token, form["network_id"]), target=target,
+        may_change=target.get("profile") in dict(profiles),
+        is_me=str(target.get("id")) == str(claims().get("sub"))), status
+
+
+@bp.post("/agent/utilisateurs/<user_id>/activation")
+@permission_required(MANAGE)
+def activation(user_id: str):
+    user = current_user()
+    identity = clients()["identity"]
+    active = request.form.get("active") == "1"
+    try:
+        identity.request("PATCH", f"/users/{user_id}", token=user.token, json={"active": active})
+    except Unavailable as exc:
+        general, errors = [exc.message], {}
+    except ServiceError as exc:
+        if exc.status in (401, 404):
+            raise
+        errors, general = _split(exc)
+    else:
+        flash("Le compte est réactivé." if active else
+              "Le compte est désactivé : la personne ne peut plus se connecter.", "success")
+        return redirect(url_for("users.edit_user", user_id=user_id))
+    target = identity.get(f"/users/{user_id}", token=user.token)
+    form = _form_of(target)
+    return _edit_page(target, form, errors, general)

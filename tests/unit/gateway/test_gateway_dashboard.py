@@ -1,0 +1,191 @@
+"""« Tableau de bord »: figures, the SVG chart and its table, filters, and who sees the page."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import date
+
+import pytest
+
+from services.chassis.config import Settings
+from services.chassis.permissions import permissions_for
+from services.gateway.app import create_app
+from services.gateway.clients import ServiceError
+from services.gateway.views.dashboard import bar_chart, default_period, months_between, nice_step
+from tests.unit.gateway.test_gateway_pages import FakeClient, csrf_of
+
+SERVICES = ("identity", "experiences", "moderation", "diagnostic", "notifier")
+
+
+# Named through `name=` so the other page tests can import them without shadowing.
+@pytest.fixture(name="fakes")
+def gateway_fakes():
+    return {name: FakeClient() for name in SERVICES}
+
+
+@pytest.fixture(name="app")
+def gateway_app(fakes, tmp_path, monkeypatch):
+    monkeypatch.delenv("SPP_SECRET_KEY", raising=False)
+    return create_app(Settings.from_env("gateway"), clients=fakes, var_dir=tmp_path)
+
+
+def token_for(profile: str, missions=(), network_id="n1", structure_ids=("10",), sub="u1",
+              name="Alice Agent") -> str:
+    """A JWT shaped like identity's (unsigned: the gateway only reads it to adapt pages)."""
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    claims = {"sub": sub, "profile": profile, "name": name, "missions": list(missions),
+              "perms": sorted(permissions_for(profile, list(missions))),
+              "network_id": network_id, "structure_ids": list(structure_ids)}
+    return f"{part({'alg': 'RS256'})}.{part(claims)}.sig"
+
+
+def login_as(client, fakes, profile="agent", **claims):
+    fakes["identity"].answers[("POST", "/auth/token")] = {
+        "access_token": token_for(profile, **claims), "token_type": "Bearer", "expires_in": 900}
+    token = csrf_of(client.get("/connexion").get_data(as_text=True))
+    response = client.post("/connexion", data={"csrf_token": token, "email": "a@b.fr",
+                                               "password": "secret"})
+    assert response.status_code == 302
+    return response
+
+
+FIGURES = {"published": 137, "answered": 104, "answered_share": 0.7591,
+           "average_delay_days": 6.5, "within_target_share": 0.8846, "evaluations": 41,
+           "useful_share": 0.6829, "negative_to_positive_share": 0.3333}
+
+
+class MonthlyExperiences(FakeClient):
+    """/dashboard answers the whole period, and a different count for each month."""
+
+    def request(self, method, path, **kwargs):
+        if path == "/dashboard" and kwargs["params"]["from"][:7] == kwargs["params"]["to"][:7]:
+            self.calls.append({"method": method, "path": path, **kwargs})
+            month = int(kwargs["params"]["from"][5:7])
+            return {"published": month * 3, "answered": month * 2, "answered_share": 2 / 3}
+        return super().request(method, path, **kwargs)
+
+
+@pytest.fixture
+def monthly(fakes):
+    fakes["experiences"] = MonthlyExperiences({("GET", "/dashboard"): FIGURES})
+    fakes["identity"].answers[("GET", "/structures/10")] = {"id": "10", "name": "CAF du Rhône"}
+    fakes["identity"].answers[("GET", "/networks")] = {
+        "items": [{"id": "n1", "code": "CAF", "name": "CAF", "target_delay_days": 15}]}
+    return fakes
+
+
+def test_dashboard_shows_the_figures_as_tiles_in_french(app, monthly):
+    client = app.test_client()
+    login_as(client, monthly)
+    response = client.get("/agent/tableau-de-bord?from=2026-01-01&to=2026-06-30")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and '<html lang="fr"' in html
+    whole = [c for c in monthly["experiences"].calls if c["params"]["to"] == "2026-06-30"
+             and c["params"]["from"] == "2026-01-01"][0]
+    assert whole["token"] == token_for("agent")
+    for text in ("Expériences publiées", "137", "Taux de réponse", "76\u00a0%",
+                 "6,5\u00a0jours", "Délai cible du réseau : 15\u00a0jours", "88\u00a0%",
+                 "Usagers mécontents devenus satisfaits", "33\u00a0%", "41"):
+        assert text in html, text
+    assert 'href="/agent/tableau-de-bord"' in html and 'aria-current="page"' in html
+
+
+def test_chart_and_table_carry_the_numbers_of_each_month(app, monthly):
+    client = app.test_client()
+    login_as(client, monthly)
+    html = client.get("/agent/tableau-de-bord?from=2026-01-15&to=2026-04-10").get_data(
+        as_text=True)
+    periods = [(c["params"]["from"], c["params"]["to"]) for c in monthly["experiences"].calls]
+    # The whole period first, then each month, clipped to the period.
+    assert periods == [("2026-01-15", "2026-04-10"), ("2026-01-15", "2026-01-31"),
+                       ("2026-02-01", "2026-02-28"), ("2026-03-01", "2026-03-31"),
+                       ("2026-04-01", "2026-04-10")]
+    svg = re.search(r'<svg id="graphique-mois" role="img".*?</svg>', html, re.S).group(0)
+    assert 'aria-labelledby="graphique-mois-title graphique-mois-desc"' in svg
+    assert "<title id=\"graphique-mois-title\">" in svg
+    bars = re.findall(r'<rect [^>]*fill="(#[0-9a-f]+)" data-value="(\d+)"', svg)
+    assert [int(v) for c, v in bars if c == "#000091"] == [3, 6, 9, 12]  # published, Jan-Apr
+    assert [int(v) for c, v in bars if c == "#6a6af4"] == [2, 4, 6, 8]   # answered
+    table = re.search(r'<table id="tableau-mois">.*?</table>', html, re.S).group(0)
+    rows = re.findall(r"<tr><th scope=\"row\">([^<]+)</th><td>(\d+)</td><td>(\d+)</td>", table)
+    assert rows == [("janvier 2026", "3", "2"), ("février 2026", "6", "4"),
+                    ("mars 2026", "9", "6"), ("avril 2026", "12", "8")]
+
+
+def test_structure_and_children_filter_go_to_the_api(app, monthly):
+    client = app.test_client()
+    login_as(client, monthly)
+    html = client.get("/agent/tableau-de-bord?structure_id=10&include_children=1"
+                      "&from=2026-03-01&to=2026-03-31").get_data(as_text=True)
+    params = monthly["experiences"].calls[0]["params"]
+    assert params["structure_id"] == "10" and params["include_children"] == "true"
+    assert '<option value="10" selected>CAF du Rhône</option>' in html
+    assert re.search(r'id="include_children"[^>]*checked', html)
+    assert 'method="get"' in html  # the filters are a GET form: no CSRF needed, bookmarkable
+
+
+def test_out_of_scope_structure_is_shown_next_to_the_filter(app, monthly):
+    client = app.test_client()
+    login_as(client, monthly)
+    monthly["experiences"].answers[("GET", "/dashboard")] = ServiceError(
+        403, "out_of_scope", "Cette structure n'est pas dans votre périmètre.")
+    response = client.get("/agent/tableau-de-bord?structure_id=99")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="structure_id-error-1">Cette structure n&#39;est pas dans votre périmètre.' in html
+    assert 'href="#structure_id"' in html and "graphique-mois" not in html
+
+
+def test_a_wrong_period_is_refused_before_calling_the_api(app, monthly):
+    client = app.test_client()
+    login_as(client, monthly)
+    response = client.get("/agent/tableau-de-bord?from=2026-05-01&to=2026-04-01")
+    assert response.status_code == 400
+    assert "La date de fin doit suivre la date de début." in response.get_data(as_text=True)
+    assert monthly["experiences"].calls == []
+
+
+def test_moderators_see_neither_the_page_nor_the_nav_entries(app, fakes):
+    client = app.test_client()
+    login_as(client, fakes, profile="moderator", network_id=None, structure_ids=())
+    assert client.get("/agent/tableau-de-bord").status_code == 403
+    assert client.get("/agent/diagnostic").status_code == 403
+    assert client.get("/agent/utilisateurs").status_code == 403
+    html = client.get("/moderation").get_data(as_text=True)
+    for entry in ("/agent/tableau-de-bord", "/agent/diagnostic", "/agent/utilisateurs"):
+        assert f'href="{entry}"' not in html
+
+
+def test_agents_see_dashboard_and_diagnostic_but_not_users(app, fakes):
+    client = app.test_client()
+    login_as(client, fakes, profile="agent", missions=["answer"])
+    html = client.get("/agent/experiences").get_data(as_text=True)
+    assert 'href="/agent/tableau-de-bord"' in html and 'href="/agent/diagnostic"' in html
+    assert 'href="/agent/utilisateurs"' not in html
+    assert client.get("/agent/utilisateurs").status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_login(app):
+    response = app.test_client().get("/agent/tableau-de-bord")
+    assert response.status_code == 302 and "/connexion" in response.location
+
+
+def test_month_helpers():
+    assert months_between(date(2025, 12, 5), date(2026, 2, 1)) == [
+        (date(2025, 12, 5), date(2025, 12, 31)), (date(2026, 1, 1), date(2026, 1, 31)),
+        (date(2026, 2, 1), date(2026, 2, 1))]
+    assert default_period(date(2026, 11, 28)) == (date(2025, 12, 1), date(2026, 11, 28))
+    assert [nice_step(n) for n in (0, 3, 9, 40, 130, 2400)] == [1, 1, 5, 10, 50, 1000]
+
+
+def test_bar_heights_are_proportional_and_ticks_cover_the_largest():
+    chart = bar_chart([{"label": "a", "short": "a", "published": 10, "answered": 5},
+                       {"label": "b", "short": "b", "published": 20, "answered": 0}])
+    heights = {(b["title"].split(" — ")[0], b["colour"]): b["h"] for b in chart["bars"]}
+    assert heights[("b", "#000091")] == 2 * heights[("a", "#000091")]
+    assert heights[("a", "#6a6af4")] * 2 == heights[("a", "#000091")]
+    assert heights[("b", "#6a6af4")] == 0
+    assert chart["ticks"][-1]["value"] >= 20
