@@ -57,7 +57,8 @@ def fill(engine: sa.Engine, n: int) -> None:
                 network_id, submitted_at, published_at, general_tags, business_tags,
                 channel_feelings, improvement_to_consider)
             SELECT md5(g::text)::uuid::text,
-                   (ARRAY['to_process','awaiting_validation','answered','answered','rejected'])[1 + (g / {REGIONS * LOCALS_PER_REGION}) % 5],
+                   (ARRAY['to_process','awaiting_validation','answered','answered','rejected'])
+                       [1 + (g / {REGIONS * LOCALS_PER_REGION}) % 5],
                    'Expérience ' || g, 'Texte de l''expérience ' || g, 'Texte publié ' || g, false,
                    'Agence', lpad((g % 95000 + 1000)::text, 5, '0'),
                    (ARRAY['in_person','phone','mail','email','online','other'])[1 + g % 6],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ class EnvelopeSchema(Schema):
     payload = fields.Dict(required=True)
 
 
+_ENVELOPE = EnvelopeSchema()
+
+
 @dataclass(frozen=True)
 class Event:
     type: str
@@ -70,9 +74,15 @@ class Event:
         )
 
 
+@functools.cache
+def _schema(event_type: str, version: int) -> Schema:
+    return CATALOGUE[(event_type, version)]()
+
+
 def payload_schema(event_type: str, version: int) -> Schema:
+    """One schema instance per type and version: building one costs more than a load."""
     try:
-        return CATALOGUE[(event_type, version)]()
+        return _schema(event_type, version)
     except KeyError:
         raise InvalidEvent(f"unknown event type {event_type!r} version {version}") from None
 
@@ -97,7 +107,7 @@ def parse_event(raw: bytes | str) -> tuple[Event, dict]:
     if not isinstance(data, dict):
         raise InvalidEvent("body is not a JSON object")
     try:
-        env = EnvelopeSchema().load(data)
+        env = _ENVELOPE.load(data)
     except ValidationError as exc:
         raise InvalidEvent(f"envelope: {exc.messages}") from None
     schema = payload_schema(env["type"], env["version"])

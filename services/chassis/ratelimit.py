@@ -7,7 +7,6 @@ import re
 import time
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.chassis.errors import ApiError
@@ -26,6 +25,12 @@ def add_rate_limit_table(metadata: sa.MetaData) -> sa.Table:
 
 
 _table = sa.table("rate_limits", sa.column("key"), sa.column("window_start"), sa.column("count"))
+# Plain SQL that PostgreSQL and SQLite (≥ 3.35) both run; SQLAlchemy would recompile its SQLite
+# upsert on every request (it has no cache key).
+_UPSERT = sa.text(
+    "INSERT INTO rate_limits (key, window_start, count) VALUES (:key, :window_start, 1) "
+    "ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limits.count + 1 "
+    "RETURNING count")
 
 
 def parse_limit(spec: str) -> tuple[int, int]:
@@ -42,13 +47,7 @@ def hit(session: Session, key: str, spec: str) -> None:
     limit, period = parse_limit(spec)
     now = time.time()
     window = int(now // period) * period
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(_table).values(key=key, window_start=window, count=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["key", "window_start"], set_={"count": _table.c.count + 1}
-    ).returning(_table.c.count)
-    count = session.execute(stmt).scalar_one()
+    count = session.execute(_UPSERT, {"key": key, "window_start": window}).scalar_one()
     if random.random() < 0.01:
         session.execute(sa.delete(_table).where(_table.c.window_start < window - period))
     session.commit()

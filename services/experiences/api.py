@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, time
 
 import sqlalchemy as sa
-from flask import Response, request
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.orm import Session

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import sqlalchemy as sa
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 

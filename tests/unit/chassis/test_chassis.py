@@ -114,7 +114,8 @@ def test_bad_tokens_are_refused(keys, change):
         body = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
         token = f"{head}.{body}.{sig}"
     elif change == "hs256":
-        token = jwt.encode({"sub": "42"}, "a-shared-secret-that-is-long-enough-32b", algorithm="HS256", headers={"kid": "k1"})
+        token = jwt.encode({"sub": "42"}, "a-shared-secret-that-is-long-enough-32b",
+                           algorithm="HS256", headers={"kid": "k1"})
     else:
         other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         token = _token(other)
