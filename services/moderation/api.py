@@ -89,7 +89,9 @@ def _detail(session: Session, case: Case, now: datetime) -> dict:
         "redacted_body": case.redacted_body,
         "current_structure_id": case.current_structure_id,
         "current_network_id": case.current_network_id, "reason": case.reason,
-        "suggested_structures": _suggestions(session, case),
+        # Routing suggestions help only while the case waits for a decision.
+        "suggested_structures": (_suggestions(session, case)
+                                 if case.status == CaseStatus.PENDING else []),
         "decision": _decision_of(session, case),
     }
 
