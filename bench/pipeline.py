@@ -238,7 +238,7 @@ class Bench:
                                   headers=self.moderator, timeout=30).json()["items"]
                     fresh = [c for c in cases if c["id"] not in taken]
                     if not fresh:
-                        time.sleep(0.02)
+                        time.sleep(0.1)
                         continue
 
                     def approve(case):

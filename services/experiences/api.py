@@ -555,6 +555,13 @@ def _seconds_between(later, earlier, session: Session):
     return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400
 
 
+def _month_of(column, session: Session):
+    """'YYYY-MM' of a timestamp, in UTC like the period bounds."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM")
+    return sa.func.strftime("%Y-%m", column)
+
+
 def _period(query, args):
     if args.get("date_from"):
         query = query.where(Experience.published_at >= datetime.combine(
@@ -608,9 +615,17 @@ def get_dashboard(args):
             .where(condition, Experience.status.in_([s.value for s in PUBLISHED])), args)
         published, answered_n, delay_sum, within, evaluations, useful, neg, neg_to_pos = \
             session.execute(query).one()
-    return domain.dashboard_figures(
+        month = _month_of(Experience.published_at, session)
+        by_month = session.execute(_period(
+            sa.select(month, sa.func.count(), count_if(answered)).select_from(Experience)
+            .where(condition, Experience.status.in_([s.value for s in PUBLISHED]))
+            .group_by(month).order_by(month), args)).all()
+    figures = domain.dashboard_figures(
         int(published), int(answered_n), None if delay_sum is None else float(delay_sum),
         int(within), int(evaluations), int(useful), int(neg), int(neg_to_pos))
+    figures["by_month"] = [{"month": m, "published": int(p), "answered": int(a)}
+                           for m, p, a in by_month]
+    return figures
 
 
 # Open data -----------------------------------------------------------------------------------

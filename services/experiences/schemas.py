@@ -294,6 +294,12 @@ ExperiencePage = page_of(ExperienceInternalOut, "ExperiencePage")
 ImprovementActionPage = page_of(ImprovementActionOut, "ImprovementActionPage")
 
 
+class MonthFiguresOut(Schema):
+    month = fields.String(metadata={"description": "YYYY-MM (UTC), month of publication"})
+    published = fields.Integer()
+    answered = fields.Integer()
+
+
 class DashboardOut(Schema):
     published = fields.Integer()
     answered = fields.Integer()
@@ -303,3 +309,4 @@ class DashboardOut(Schema):
     evaluations = fields.Integer()
     useful_share = fields.Float(allow_none=True)
     negative_to_positive_share = fields.Float(allow_none=True)
+    by_month = fields.List(fields.Nested(MonthFiguresOut))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -315,6 +315,8 @@ def test_dashboard_for_a_structure_and_its_children(env):
     assert figures["average_delay_days"] is not None and figures["average_delay_days"] < 1
     assert figures["evaluations"] == 1 and figures["useful_share"] == 1.0
     assert figures["negative_to_positive_share"] == 1.0
+    this_month = datetime.now(UTC).strftime("%Y-%m")
+    assert figures["by_month"] == [{"month": this_month, "published": 2, "answered": 1}]
     only_reg = env.client.get(f"/dashboard?structure_id={ids['reg']}", headers=agent).json
     assert only_reg["published"] == 1 and only_reg["answered"] == 0
     assert env.client.get(f"/dashboard?structure_id={ids['side']}",
