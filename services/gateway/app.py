@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, clients: dict | None = None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("SPP_COOKIE_SECURE") == "1",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),  # identity's longest session
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         WTF_CSRF_SSL_STRICT=False,
     )
@@ -106,7 +106,13 @@ def _install_static(app: Flask) -> None:
 
 
 def _install_templating(app: Flask) -> None:
-    from services.gateway.auth import current_user
+    from services.gateway.auth import current_user, renew_if_due
+
+    @app.before_request
+    def renew_token():
+        if request.blueprint != "health" and request.endpoint not in ("dsfr_static",
+                                                                       "static_files"):
+            renew_if_due()
 
     @app.context_processor
     def inject():

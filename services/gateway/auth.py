@@ -11,6 +11,7 @@ from flask import current_app, flash, redirect, request, session, url_for
 from services.gateway.presenters import token_claims
 
 EXPIRY_MARGIN_S = 30  # log out a little before the token dies, not in the middle of a form
+RENEW_BEFORE_S = 120  # renew the access token this long before it expires
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,33 @@ def store_login(answer: dict, email: str, now: float | None = None) -> None:
     session["profile"] = str(claims.get("profile", ""))
     session["name"] = str(claims.get("name") or email)
     session["email"] = email
+    if answer.get("refresh_token"):
+        session["refresh_token"] = answer["refresh_token"]
+
+
+def renew_if_due(now: float | None = None) -> None:
+    """Before each request: swap a token about to expire for a new one while the session lives.
+
+    Identity ends the session after 2 hours without activity, 10 hours after login, at logout,
+    on a new password or a deactivation; then the agent signs in again.
+    """
+    from services.gateway.clients import ServiceError, Unavailable
+
+    now = time.time() if now is None else now
+    refresh = session.get("refresh_token")
+    if not refresh or not session.get("token"):
+        return
+    if float(session.get("expires_at", 0)) - now > RENEW_BEFORE_S:
+        return
+    try:
+        answer = clients()["identity"].post("/auth/refresh", json={"refresh_token": refresh})
+    except Unavailable:
+        return  # the current token lives on, if it still does; next request tries again
+    except ServiceError:
+        session.clear()
+        flash("Votre session a expiré. Veuillez vous reconnecter.", "info")
+        return
+    store_login(answer, session.get("email", ""), now=now)
 
 
 def current_user(now: float | None = None) -> User | None:

@@ -24,6 +24,7 @@ from services.identity.schemas import (
     PageArgs,
     PasswordResetIn,
     PreferencesIn,
+    RefreshIn,
     SetPasswordIn,
     StructureArgs,
     StructureIn,
@@ -123,11 +124,44 @@ def login(data):
     with db_of().transaction() as session:
         user = service.authenticate(session, email, data["password"])
         token = keys.issue_token(session, user, settings_of().jwt_issuer) if user else None
+        refresh = service.open_session(session, user) if user else None
     if token is None:
         for key, limit_name in limits.items():
             _throttle(key, limit_name)
         raise ApiError(401, "invalid_credentials", "Adresse e-mail ou mot de passe incorrect.")
-    return {"access_token": token, "token_type": "Bearer", "expires_in": keys.TOKEN_TTL}
+    return _tokens(token, refresh)
+
+
+def _tokens(access: str, refresh: str) -> dict:
+    return {"access_token": access, "token_type": "Bearer", "expires_in": keys.TOKEN_TTL,
+            "refresh_token": refresh,
+            "refresh_expires_in": int(service.SESSION_IDLE.total_seconds())}
+
+
+@auth.route("/auth/refresh", methods=["POST"])
+@auth.arguments(RefreshIn)
+@auth.response(200, TokenOut)
+def refresh(data):
+    """A new access token for a live session (the user's current rights, checked again)."""
+    key = f"refresh:address:{client_address()}"
+    _exhausted(key, "login_address_limit")  # failures only, as for logins
+    with db_of().transaction() as session:
+        user = service.resume_session(session, data["refresh_token"])
+        token = keys.issue_token(session, user, settings_of().jwt_issuer) if user else None
+    if token is None:
+        _throttle(key, "login_address_limit")
+        raise ApiError(401, "session_expired", "Votre session a expiré. Veuillez vous reconnecter.")
+    return _tokens(token, data["refresh_token"])
+
+
+@auth.route("/auth/logout", methods=["POST"])
+@auth.arguments(RefreshIn)
+@auth.response(204)
+def logout(data):
+    """End the session of this refresh token (the access token dies within 15 minutes)."""
+    with db_of().transaction() as session:
+        service.end_session(session, data["refresh_token"])
+    return None
 
 
 @auth.route("/auth/password-reset", methods=["POST"])

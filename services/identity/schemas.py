@@ -38,6 +38,14 @@ class TokenOut(Schema):
     access_token = fields.String()
     token_type = fields.String()
     expires_in = fields.Integer()
+    refresh_token = fields.String(metadata={
+        "description": "Renews the access token at POST /auth/refresh; ends at POST /auth/logout"})
+    refresh_expires_in = fields.Integer(metadata={
+        "description": "Seconds of inactivity after which the refresh token stops working"})
+
+
+class RefreshIn(Schema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=20, max=200))
 
 
 class PasswordResetIn(Schema):

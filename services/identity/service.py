@@ -19,10 +19,12 @@ from services.chassis.events import publish
 from services.chassis.permissions import Profile
 from services.identity import domain
 from services.identity.domain import Actor, LinkPurpose, Refused
-from services.identity.models import Network, Structure, User, UserLink
+from services.identity.models import LoginSession, Network, Structure, User, UserLink
 
 SERVICE = "identity"
 LINK_TTL = timedelta(hours=24)
+SESSION_IDLE = timedelta(hours=2)  # an agent away longer signs in again
+SESSION_MAX = timedelta(hours=10)  # a working day, then sign in again
 log = logging.getLogger(__name__)
 
 hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -90,6 +92,50 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
+# ---- sessions (refresh tokens) ----
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def open_session(session: Session, user: User) -> str:
+    """A new login session; returns its refresh token (only its hash is kept)."""
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    session.add(LoginSession(user_id=user.id, token_hash=domain.hash_link_token(token),
+                             created_at=now, last_used_at=now, expires_at=now + SESSION_MAX))
+    return token
+
+
+def resume_session(session: Session, token: str) -> User | None:
+    """The active user of a live session, sliding its idle window; None when it is over."""
+    found = session.scalars(sa.select(LoginSession).where(
+        LoginSession.token_hash == domain.hash_link_token(token))).first()
+    now = datetime.now(UTC)
+    if found is None or found.ended_at is not None or _aware(found.expires_at) <= now \
+            or _aware(found.last_used_at) + SESSION_IDLE <= now:
+        return None
+    user = session.get(User, found.user_id)
+    if user is None or not user.active:
+        found.ended_at = now
+        return None
+    found.last_used_at = now
+    return user
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(sa.update(LoginSession).where(
+        LoginSession.token_hash == domain.hash_link_token(token),
+        LoginSession.ended_at.is_(None)).values(ended_at=datetime.now(UTC)))
+
+
+def end_sessions_of(session: Session, user_id: str) -> None:
+    """A new password or a deactivation signs the user out everywhere."""
+    session.execute(sa.update(LoginSession).where(
+        LoginSession.user_id == user_id,
+        LoginSession.ended_at.is_(None)).values(ended_at=datetime.now(UTC)))
+
+
 def _new_link(session: Session, user: User, purpose: LinkPurpose) -> dict:
     token = secrets.token_urlsafe(32)
     expires_at = datetime.now(UTC) + LINK_TTL
@@ -122,6 +168,7 @@ def set_password_from_link(session: Session, token: str, password: str) -> User:
     check_password(password)
     user.password_hash = hasher.hash(password)
     link.used_at = now
+    end_sessions_of(session, user.id)
     return user
 
 
@@ -288,9 +335,12 @@ def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
     if password is not None:
         check_password(password)
         user.password_hash = hasher.hash(password)
+        end_sessions_of(session, user.id)
     was_active = user.active
     for key, value in data.items():
         setattr(user, key, value)
+    if not user.active:
+        end_sessions_of(session, user.id)
     session.flush()
     event = EventType.USER_DEACTIVATED if was_active and not user.active \
         else EventType.USER_UPDATED

@@ -65,6 +65,12 @@ def login():
 
 @bp.post("/deconnexion")
 def logout():
+    refresh = session.get("refresh_token")
+    if refresh:
+        try:  # end the session at identity too, so a copied cookie is worth nothing
+            clients()["identity"].post("/auth/logout", json={"refresh_token": refresh})
+        except ServiceError:
+            pass
     session.clear()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("public.home"))

@@ -4,6 +4,7 @@ import time
 
 import jwt
 import pytest
+import sqlalchemy as sa
 
 from services.chassis.auth import TokenVerifier
 from services.chassis.errors import ApiError
@@ -191,3 +192,77 @@ def test_password_rehashed_when_parameters_change(platform):
     assert platform.login(user["email"], PASSWORD).status_code == 200
     with platform.db.transaction() as session:
         assert "m=19456,t=2,p=1" in session.get(User, user["id"]).password_hash
+
+
+# Sessions: the refresh token renews the 15-minute access token -------------------------------
+
+def _session_of(platform, profile="agent"):
+    net = platform.network()
+    user = platform.user(profile, net["id"])
+    body = platform.login(user["email"], PASSWORD).get_json()
+    return user, body
+
+
+def _refresh(platform, token, addr="10.2.0.1"):
+    return platform.client.post("/auth/refresh", json={"refresh_token": token},
+                                environ_base={"REMOTE_ADDR": addr})
+
+
+def test_refresh_gives_a_new_access_token_with_current_rights(platform):
+    user, body = _session_of(platform)
+    assert body["refresh_token"] and body["refresh_expires_in"] == 7200
+    assert platform.client.patch(f"/users/{user['id']}", json={"profile": "super_agent"},
+                                 headers=platform.admin()).status_code == 200
+    renewed = _refresh(platform, body["refresh_token"])
+    assert renewed.status_code == 200, renewed.get_json()
+    fresh = renewed.get_json()
+    assert fresh["refresh_token"] == body["refresh_token"] and fresh["expires_in"] == 900
+    claims = _verifier(platform).verify(fresh["access_token"])
+    assert claims.profile == "super_agent"  # the rights are read again, not copied
+
+
+def test_logout_ends_the_session(platform):
+    _user, body = _session_of(platform)
+    assert platform.client.post("/auth/logout", json={"refresh_token": body["refresh_token"]}) \
+        .status_code == 204
+    refused = _refresh(platform, body["refresh_token"])
+    assert refused.status_code == 401 and refused.get_json()["code"] == "session_expired"
+
+
+def test_deactivation_and_new_password_end_every_session(platform):
+    user, body = _session_of(platform)
+    other = platform.login(user["email"], PASSWORD).get_json()
+    assert platform.client.patch(f"/users/{user['id']}", json={"password": "un tout nouveau mot "
+                                 "de passe solide"}, headers=platform.admin()).status_code == 200
+    assert _refresh(platform, body["refresh_token"]).status_code == 401
+    assert _refresh(platform, other["refresh_token"]).status_code == 401
+
+    user, body = _session_of(platform)
+    assert platform.client.patch(f"/users/{user['id']}", json={"active": False},
+                                 headers=platform.admin()).status_code == 200
+    assert _refresh(platform, body["refresh_token"]).status_code == 401
+
+
+def test_idle_and_too_old_sessions_end(platform):
+    from datetime import UTC, datetime, timedelta
+
+    from services.identity.domain import hash_link_token
+    from services.identity.models import LoginSession
+
+    _user, idle = _session_of(platform)
+    _user, old = _session_of(platform)
+    now = datetime.now(UTC)
+    with platform.db.transaction() as session:
+        for token, values in ((idle["refresh_token"], {"last_used_at": now - timedelta(hours=3)}),
+                              (old["refresh_token"], {"expires_at": now - timedelta(seconds=1)})):
+            session.execute(sa.update(LoginSession).where(
+                LoginSession.token_hash == hash_link_token(token)).values(**values))
+    assert _refresh(platform, idle["refresh_token"]).status_code == 401
+    assert _refresh(platform, old["refresh_token"]).status_code == 401
+
+
+def test_unknown_and_malformed_refresh_tokens_are_refused(platform):
+    bad = _refresh(platform, "x" * 43, addr="10.3.0.1")
+    assert bad.status_code == 401
+    short = _refresh(platform, "abc", addr="10.3.0.1")
+    assert short.status_code == 422 and "refresh_token" in short.get_json()["errors"]

@@ -226,6 +226,54 @@ def test_expired_session_redirects_to_login(client, fakes):
     assert response.status_code == 302 and "/connexion" in response.location
 
 
+def _login_with_session(client, fakes, expires_in):
+    fakes["identity"].answers[("POST", "/auth/token")] = {
+        "access_token": jwt_for("agent"), "token_type": "Bearer", "expires_in": expires_in,
+        "refresh_token": "r" * 43, "refresh_expires_in": 7200}
+    token = csrf_of(client.get("/connexion").get_data(as_text=True))
+    client.post("/connexion", data={"csrf_token": token, "email": "a@b.fr", "password": "s"})
+
+
+def test_a_token_about_to_expire_is_renewed_without_asking_the_agent(client, fakes):
+    _login_with_session(client, fakes, expires_in=100)  # under the renewal threshold
+    renewed = jwt_for("super_agent", name="Alice Chef")
+    fakes["identity"].answers[("POST", "/auth/refresh")] = {
+        "access_token": renewed, "token_type": "Bearer", "expires_in": 900,
+        "refresh_token": "r" * 43, "refresh_expires_in": 7200}
+    fakes["experiences"].answers[("GET", "/experiences")] = {
+        "items": [], "total": 0, "page": 1, "per_page": 20}
+    response = client.get("/agent/experiences")
+    assert response.status_code == 200
+    refresh_calls = [c for c in fakes["identity"].calls if c["path"] == "/auth/refresh"]
+    assert [c["json"] for c in refresh_calls] == [{"refresh_token": "r" * 43}]
+    assert fakes["experiences"].calls[-1]["token"] == renewed
+    with client.session_transaction() as sess:
+        assert sess["token"] == renewed and sess["profile"] == "super_agent"
+        assert sess["expires_at"] > time.time() + 800
+    client.get("/agent/experiences")  # fresh now: no second renewal
+    assert len([c for c in fakes["identity"].calls if c["path"] == "/auth/refresh"]) == 1
+
+
+def test_an_ended_session_sends_the_agent_to_the_login_page(client, fakes):
+    _login_with_session(client, fakes, expires_in=100)
+    fakes["identity"].answers[("POST", "/auth/refresh")] = ServiceError(
+        401, "session_expired", "Votre session a expiré.")
+    response = client.get("/agent/experiences")
+    assert response.status_code == 302 and "/connexion" in response.location
+    with client.session_transaction() as sess:
+        assert "token" not in sess and "refresh_token" not in sess
+
+
+def test_logout_ends_the_session_at_identity(client, fakes):
+    _login_with_session(client, fakes, expires_in=900)
+    fakes["experiences"].answers[("GET", "/experiences")] = {
+        "items": [], "total": 0, "page": 1, "per_page": 20}
+    html = client.get("/agent/experiences").get_data(as_text=True)
+    client.post("/deconnexion", data={"csrf_token": csrf_of(html)})
+    assert fakes["identity"].calls[-1]["path"] == "/auth/logout"
+    assert fakes["identity"].calls[-1]["json"] == {"refresh_token": "r" * 43}
+
+
 def test_agent_answers_then_submits(client, fakes):
     login(client, fakes)
     draft = dict(EXPERIENCE, status="to_process", response=None)
