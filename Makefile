@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: up test unit integration e2e install bench lint deadletter clean chromium
+.PHONY: up test unit integration e2e chaos install bench lint deadletter clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv .venv
@@ -35,6 +35,11 @@ integration: $(STAMP)
 
 e2e: $(STAMP) $(DSFR) chromium
 	$(PY) -m pytest tests/e2e
+
+# Fault tests (broker app restart, kill -9 of every worker and of a web service) under load.
+# About 70 s, so `make test` runs them too. They take /tmp/spp-broker.lock themselves.
+chaos: $(STAMP)
+	$(PY) -m pytest tests/chaos
 
 # One pytest run for everything: one summary line for CI.
 test: $(STAMP) $(DSFR) chromium
