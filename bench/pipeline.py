@@ -135,12 +135,31 @@ def raw_broker_rate(amqp_url: str, n: int = 20000, batch: int = 500) -> float:
     return n / elapsed
 
 
+BROKER_NAMES = {"exchange": f"spp.bench.{uuid.uuid4().hex[:8]}",
+                "prefix": f"sppbench{uuid.uuid4().hex[:8]}"}
+
+
+def delete_broker_names(amqp_url: str) -> None:
+    """Remove this run's exchanges and queues from the shared broker."""
+    from services.chassis.config import Settings
+
+    conn = pika.BlockingConnection(connection_parameters(amqp_url))
+    ch = conn.channel()
+    delays = Settings.from_env("bench").retry_delays_ms
+    for service in SERVICES[1:]:
+        base = f"{BROKER_NAMES['prefix']}.{service}"
+        for queue in [base, f"{base}.dlq"] + [f"{base}.retry.{ms}" for ms in delays]:
+            ch.queue_delete(queue)
+    ch.exchange_delete(BROKER_NAMES["exchange"])
+    ch.exchange_delete(f"{BROKER_NAMES['exchange']}.dlx")
+    conn.close()
+
+
 def start_platform(var: Path, amqp_url: str) -> subprocess.Popen:
     env = dict(os.environ, SPP_PORT_BASE=str(PORT_BASE), SPP_VAR_DIR=str(var), AMQP_URL=amqp_url,
                SPP_ADMIN_EMAIL=ADMIN[0], SPP_ADMIN_PASSWORD=ADMIN[1],
                SPP_PUBLIC_RATE_LIMIT="1000000/minute",
-               SPP_EXCHANGE=f"spp.bench.{uuid.uuid4().hex[:8]}",
-               SPP_QUEUE_PREFIX=f"sppbench{uuid.uuid4().hex[:8]}")
+               SPP_EXCHANGE=BROKER_NAMES["exchange"], SPP_QUEUE_PREFIX=BROKER_NAMES["prefix"])
     env.pop("SMTP_URL", None)
     log = open(var / "up.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "services.chassis.up"], cwd=ROOT, env=env,
@@ -330,6 +349,7 @@ def run(n: int, amqp_url: str, paced_share: float = 0.5, paced_seconds: float = 
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+        delete_broker_names(amqp_url)
 
 
 def describe(p: dict) -> list[str]:

@@ -14,6 +14,7 @@ import logging
 import socket
 import traceback
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -107,6 +108,15 @@ class EventConsumer(ConsumerMixin):
         consumer = Consumer(queues=[self.topology.queue], on_message=self.on_message,
                             auto_declare=False, prefetch_count=self.prefetch)
         return [consumer]
+
+    @contextmanager
+    def establish_connection(self):
+        # kombu's default back-off grows to 30 s: after a broker restart the consumer would sit
+        # idle that long. Retry every second, then at most every 5 s.
+        with self.create_connection() as conn:
+            conn.ensure_connection(self.on_connection_error, self.connect_max_retries,
+                                   interval_start=1, interval_step=1, interval_max=5)
+            yield conn
 
     def on_connection_error(self, exc, interval):
         log.warning("broker connection lost (%s), retrying in %ss", exc, interval)

@@ -20,7 +20,7 @@ from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -103,7 +103,9 @@ def build_message(email) -> bytes:
     msg["From"] = formataddr((FROM_NAME, FROM_ADDRESS))
     msg["To"] = email.address
     msg["Subject"] = Header(email.subject, "utf-8")
-    msg["Message-ID"] = make_msgid(idstring=email.id.replace("-", ""), domain="servicespublics.plus")
+    # One Message-ID per e-mail row: the rare resend after a crash (see the module docstring)
+    # carries the same id, so receiving servers and clients can drop the copy.
+    msg["Message-ID"] = f"<{email.id}@servicespublics.plus>"
     msg["Date"] = formatdate(localtime=False)
     msg["X-SPP-Email-Id"] = email.id
     msg["X-SPP-Kind"] = email.kind

@@ -166,6 +166,10 @@ def test_published_mails_author_and_immediate_answer_agents_of_the_structure_onl
     assert "est publiée" in text_of(author)
     assert "modifié" not in text_of(author)
     assert {e.status for e in env.emails()} == {"sent"}
+    # The Message-ID is the row's: a resend after a crash carries the same one.
+    ids = {e.address: e.id for e in env.emails()}
+    assert agent_mail["Message-ID"] == f"<{ids['agent@a.fr']}@servicespublics.plus>"
+    assert agent_mail["X-SPP-Email-Id"] == ids["agent@a.fr"]
 
 
 def test_published_after_edit_tells_the_author(env):
