@@ -107,6 +107,31 @@ class MemorySampler(threading.Thread):
             self.sample()
 
 
+def _machine_cpu() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return float(sum(fields) - idle), float(sum(fields))
+
+
+def _named_cpu(names: tuple[str, ...]) -> float:
+    """User+system seconds of the machine's processes with one of these names (the broker's,
+    the database's): they serve the platform but are not in its process tree."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if text[text.index("(") + 1:text.rindex(")")] in names:
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+SERVERS = {"broker": ("beam.smp",), "postgres": ("postgres",)}
+
+
 def _own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -271,6 +296,8 @@ class Bench:
         self.sampler.sample()
         cpu_before = dict(self.sampler.cpu)
         client_before = _own_cpu()
+        servers_before = {k: _named_cpu(v) for k, v in SERVERS.items()}
+        machine_before = _machine_cpu()
         t_start = time.time()
         moderator_thread = threading.Thread(target=moderate, daemon=True)
         moderator_thread.start()
@@ -286,6 +313,8 @@ class Bench:
         t_end = max(mailed.values()) if mailed else time.time()
         self.sampler.sample()
         client_cpu = _own_cpu() - client_before
+        servers = {k: _named_cpu(v) - servers_before[k] for k, v in SERVERS.items()}
+        busy, total = (a - b for a, b in zip(_machine_cpu(), machine_before, strict=True))
         cpu_load: dict[str, float] = {}
         for pid, seconds in self.sampler.cpu.items():
             name = self.sampler.names.get(pid, "other")
@@ -310,6 +339,8 @@ class Bench:
             "cpu_ms_per_exp": 1000 * sum(cpu_load.values()) / max(1, len(mailed)),
             "client_cpu_ms_per_exp": 1000 * client_cpu / max(1, len(mailed)),
             "cpu_by_process": cpu_load,
+            "servers_ms_per_exp": {k: 1000 * v / max(1, len(mailed)) for k, v in servers.items()},
+            "machine_busy": busy / total if total else float("nan"),
         }
 
     def _read_mails(self) -> None:
@@ -365,7 +396,10 @@ def describe(p: dict) -> list[str]:
         f"{p['client_cpu_ms_per_exp']:.1f} ms ("
         + ", ".join(f"{name.removeprefix('services.')} {1000 * sec / max(1, p['mailed']):.1f}"
                     for name, sec in sorted(p["cpu_by_process"].items(), key=lambda kv: -kv[1])
-                    if sec >= 0.0005 * max(1, p["mailed"])) + ")",
+                    if sec >= 0.0005 * max(1, p["mailed"])) + "); "
+        + ", ".join(f"{name} {ms:.1f} ms" for name, ms in p["servers_ms_per_exp"].items()
+                    if ms >= 0.05)
+        + f"; machine CPU busy {100 * p['machine_busy']:.0f} %",
     ]
 
 
