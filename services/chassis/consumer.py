@@ -83,6 +83,13 @@ class Topology:
             q.bind(channel).declare()
 
 
+def log_safe(exc: BaseException) -> str:
+    """An exception for the logs: its type and first line only. Database errors go on with the
+    offending row's values (DETAIL, [parameters: …]), which may be personal data."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:300] if lines else ''}"
+
+
 def already_handled(session: Session, event_id: str) -> bool:
     return session.execute(
         sa.select(_inbox.c.event_id).where(_inbox.c.event_id == event_id)
@@ -139,16 +146,18 @@ class EventConsumer(ConsumerMixin):
             self.handle(handler, event, payload)
         except Exception as exc:
             attempts = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
-            reason = f"{type(exc).__name__}: {exc}"[:1000]
+            reason = f"{type(exc).__name__}: {exc}"[:1000]  # in the DLQ, beside the payload
+            summary = log_safe(exc)
             if attempts >= self.max_attempts:
                 log.error("event %s (%s) dead-lettered after %d attempts: %s",
-                          event.id, event.type, attempts, reason)
+                          event.id, event.type, attempts, summary)
                 self._send(message, self.topology.dlq.name,
                            {ATTEMPTS_HEADER: attempts, REASON_HEADER: reason})
             else:
                 delay = self.retry_delays_ms[min(attempts - 1, len(self.retry_delays_ms) - 1)]
                 log.warning("event %s (%s) failed, retry %d in %d ms: %s\n%s", event.id,
-                            event.type, attempts, delay, reason, traceback.format_exc(limit=3))
+                            event.type, attempts, delay, summary,
+                            "".join(traceback.format_tb(exc.__traceback__, limit=-3)))
                 self._send(message, self.topology.retry_queues[delay].name,
                            {ATTEMPTS_HEADER: attempts, REASON_HEADER: reason})
             message.ack()

@@ -174,8 +174,10 @@ def send_pending(db: Database, settings: Settings, now: datetime | None = None) 
                         attempts=attempts, last_error=error,
                         status=str(domain.after_failure(attempts, max_attempts)),
                         next_attempt_at=at + domain.retry_delay(attempts, base)))
-                    # The id, not the address: no personal data in logs.
-                    log.warning("e-mail %s failed (attempt %d): %s", email.id, attempts, error)
+                    # The id and the error's kind only: SMTP errors may quote the address, and
+                    # logs carry no personal data (the full error stays on the row).
+                    log.warning("e-mail %s failed (attempt %d): %s %s", email.id, attempts,
+                                type(exc).__name__, getattr(exc, "smtp_code", ""))
                     break  # the server is likely down: the next run tries again
                 # Accepted by SMTP: record it now, in this same transaction.
                 session.execute(done.values(status=str(EmailStatus.SENT),

@@ -413,6 +413,22 @@ def test_smtp_down_for_good_ends_failed_with_the_error(env):
     assert env.send(now=at + timedelta(days=1)) == 0
 
 
+def test_refused_recipient_is_kept_on_the_row_not_in_the_logs(env, monkeypatch, caplog):
+    import smtplib
+
+    def refuse(self, from_addr, to_addrs, msg, *args, **kwargs):
+        raise smtplib.SMTPRecipientsRefused({to_addrs[0]: (550, b"5.1.1 no such user")})
+
+    monkeypatch.setattr(smtplib.SMTP, "sendmail", refuse)
+    env.deliver("user.invited", {"user_id": "u-1", "email": "new@a.fr", "name": "Nina",
+                                 "token": "abc", "expires_at": datetime.now(UTC)})
+    with caplog.at_level("WARNING"):
+        assert env.send() == 0
+    [email] = env.emails()
+    assert "new@a.fr" in email.last_error  # for the operator, in the database
+    assert "SMTPRecipientsRefused" in caplog.text and "new@a.fr" not in caplog.text
+
+
 # GET /notifications ----------------------------------------------------------------------------
 def test_notifications_list_is_for_operators(env, tokens):
     env.user("agent@a.fr")

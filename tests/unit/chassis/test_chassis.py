@@ -122,3 +122,19 @@ def test_bad_tokens_are_refused(keys, change):
     with Flask(__name__).app_context(), pytest.raises(ApiError) as info:
         verifier.verify(token)
     assert info.value.status == 401
+
+
+def test_logged_errors_leave_out_the_rows_values():
+    import sqlalchemy as sa
+
+    from services.chassis.consumer import log_safe
+
+    orig = Exception('duplicate key value violates unique constraint "uq_users_email"\n'
+                     'DETAIL:  Key (email)=(camille@example.org) already exists.')
+    exc = sa.exc.IntegrityError("INSERT INTO users (email) VALUES (%(email)s)",
+                                {"email": "camille@example.org"}, orig)
+    assert "camille@example.org" in str(exc)  # what a plain log line would have carried
+    summary = log_safe(exc)
+    assert summary.startswith("IntegrityError: ") and "uq_users_email" in summary
+    assert "camille" not in summary
+    assert log_safe(KeyError("author_email")) == "KeyError: 'author_email'"
