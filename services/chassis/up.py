@@ -49,7 +49,7 @@ def processes(smtp_local: bool) -> list[Process]:
         procs.append(Process(service, [
             PYTHON, "-m", "gunicorn", f"services.{service}.wsgi:app", "--bind",
             f"127.0.0.1:{port}", "--workers", os.environ.get("SPP_WEB_WORKERS", "2"),
-            "--timeout", "60", "--access-logfile", "-"]))
+            "-c", "python:services.chassis.gunicorn_conf"]))
     for service in BACKENDS:
         procs.append(Process(f"{service}-worker", [PYTHON, "-m", f"services.{service}.worker"]))
     return procs

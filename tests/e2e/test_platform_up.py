@@ -59,3 +59,19 @@ def test_the_supervisor_restarts_a_killed_worker(platform):
             return
         time.sleep(0.3)
     pytest.fail("the killed worker was not restarted")
+
+
+def test_access_logs_keep_no_query_string(platform):
+    """Links carry their tokens in the query (evaluation, password): never in the logs."""
+    base = f"http://127.0.0.1:{PORT_BASE}"
+    requests.get(f"{base}/mot-de-passe?token=un-jeton-secret-e2e", timeout=20)
+    requests.get(f"{base}/experiences?q=camille.secret", timeout=20)
+    log = Path(platform["var"]) / "log" / "gateway.log"
+    deadline = time.time() + 10
+    while time.time() < deadline and "/mot-de-passe" not in log.read_text():
+        time.sleep(0.2)
+    text = log.read_text()
+    assert "GET /mot-de-passe 200" in text
+    assert "un-jeton-secret-e2e" not in text and "camille.secret" not in text
+    access = [line for line in text.splitlines() if line.startswith("GET ")]
+    assert access and not any("127.0.0.1" in line for line in access)  # no client address
