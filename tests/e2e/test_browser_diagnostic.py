@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import ADMIN, url, wait_until
-from tests.e2e.test_browser import Visitor, browser  # noqa: F401 - the Chromium fixture
+from tests.e2e.test_browser import SCREENSHOTS, Visitor, browser  # noqa: F401 - the Chromium fixture
 from tests.e2e.test_lifecycle import PASSWORD, _login, _post
 
 pytestmark = pytest.mark.e2e
@@ -31,9 +31,13 @@ def test_a_referent_invites_a_user_runs_a_diagnostic_and_reads_the_dashboard(
     page = referent.page
     referent.login(referent_address)
 
-    # 1. The referent invites an agent through « Utilisateurs ».
-    referent.follow(page.get_by_role("navigation", name="Menu principal")
-                    .get_by_role("link", name="Utilisateurs"))
+    # 1. The referent invites an agent through « J'améliore la qualité » → « Utilisateurs ».
+    menu = page.get_by_role("navigation", name="Menu principal")
+    menu.get_by_role("button", name="J'améliore la qualité").click()
+    menu.get_by_role("link", name="Utilisateurs").wait_for(state="visible")
+    page.wait_for_timeout(400)  # the menu unfolds with a short animation
+    page.screenshot(path=str(SCREENSHOTS / "menu.png"))
+    referent.follow(menu.get_by_role("link", name="Utilisateurs"))
     referent.follow(page.get_by_role("link", name="Ajouter un utilisateur"))
     assert page.locator('input[name="profile"]').evaluate_all(
         "inputs => inputs.map(i => i.value)") == ["agent", "super_agent"]
