@@ -236,8 +236,11 @@ class DiagnosticCollection(MethodView):
         """Start a draft diagnostic for a structure, on the current questionnaire version."""
         principal = current_principal()
         questionnaire = domain.current_questionnaire()
+        requested = body.get("channels")
+        if requested is None:  # the contract's {structure_id} alone: every channel
+            requested = [str(c.code) for c in questionnaire.channels]
         try:
-            channels = questionnaire.select_channels(body["channels"])
+            channels = questionnaire.select_channels(requested)
         except domain.ChannelSelectionError:
             raise ApiError(422, "validation_error", "Canaux invalides.", {"channels": [
                 "Choisissez au moins un canal parmi : "

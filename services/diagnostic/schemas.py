@@ -8,8 +8,10 @@ from services.diagnostic.models import DiagnosticStatus
 
 class StartDiagnosticSchema(Schema):
     structure_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    channels = fields.List(fields.String(validate=validate.Length(max=32)), required=True,
-                           validate=validate.Length(min=1, max=10))
+    channels = fields.List(fields.String(validate=validate.Length(max=32)), load_default=None,
+                           validate=validate.Length(min=1, max=10), metadata={
+                               "description": "Channels the structure assesses; every channel "
+                                              "of the questionnaire when left out"})
 
 
 class AnswerInSchema(Schema):

@@ -219,6 +219,13 @@ def test_start_refuses_bad_channels_and_unknown_structure(client, tokens, world)
     assert r.status_code == 422 and "structure_id" in r.get_json()["errors"]
 
 
+def test_start_with_the_structure_alone_covers_every_channel(client, tokens, world):
+    admin = h(tokens, "admin", world, network=None)
+    r = client.post("/diagnostics", headers=admin, json={"structure_id": world["A"]})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["channels"] == ["in_person", "phone", "mail_email", "online"]
+
+
 # --- completion -----------------------------------------------------------------------------
 
 
