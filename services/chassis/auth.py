@@ -101,7 +101,13 @@ def current_principal(optional: bool = False) -> Principal | None:
             return None
         raise ApiError(401, "unauthorized", "Authentification requise.")
     verifier: TokenVerifier = current_app.extensions["spp_verifier"]
-    g.principal = verifier.verify(token)
+    principal = verifier.verify(token)
+    if current_app.extensions.get("spp_revocation"):
+        from services.chassis.revocation import check
+
+        with current_app.extensions["spp_db"].engine.connect() as connection:
+            check(connection, principal.user_id, principal.claims.get("iat"))
+    g.principal = principal
     return g.principal
 
 

@@ -105,7 +105,8 @@ def _install_metrics(app: Flask) -> None:
 
 def create_service_app(settings: Settings, title: str, blueprints: list,
                        db: Database | None = None, verifier: TokenVerifier | None = None,
-                       description: str = "", with_db: bool = True) -> Flask:
+                       description: str = "", with_db: bool = True,
+                       revocation: bool = False) -> Flask:
     configure_logging(settings.service, settings.log_level)
     app = Flask(settings.service)
     app.config.update(
@@ -120,6 +121,8 @@ def create_service_app(settings: Settings, title: str, blueprints: list,
     app.json.ensure_ascii = False
     app.extensions["spp_settings"] = settings
     app.extensions["spp_db"] = db or (Database(settings.database_url) if with_db else None)
+    # Services fed by identity's user events refuse deactivated accounts' tokens at once.
+    app.extensions["spp_revocation"] = revocation
     app.extensions["spp_verifier"] = verifier or TokenVerifier(
         audience=settings.service, issuer=settings.jwt_issuer,
         jwks_url=f"{settings.identity_url}/.well-known/jwks.json")

@@ -13,4 +13,5 @@ def create_app(settings: Settings | None = None, **kwargs) -> Flask:
 
     settings = settings or Settings.from_env(SERVICE)
     return create_service_app(settings, "Diagnostic: a structure's local self-diagnostic",
-                              BLUEPRINTS, **kwargs)
+                              BLUEPRINTS, revocation=True,
+                              **kwargs)

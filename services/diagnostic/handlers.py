@@ -4,6 +4,7 @@ from sqlalchemy.orm import Session
 
 from services.chassis.catalogue import EventType
 from services.chassis.events import Event
+from services.chassis.revocation import with_revocation
 from services.diagnostic.models import Structure, utcnow
 
 
@@ -19,7 +20,7 @@ def upsert_structure(session: Session, event: Event, payload: dict) -> None:
     structure.updated_at = utcnow()
 
 
-HANDLERS: dict = {
+HANDLERS: dict = with_revocation({
     EventType.STRUCTURE_CREATED: upsert_structure,
     EventType.STRUCTURE_UPDATED: upsert_structure,
-}
+})

@@ -13,4 +13,5 @@ def create_app(settings: Settings | None = None, **kwargs) -> Flask:
 
     settings = settings or Settings.from_env(SERVICE)
     title = "Experiences: users' experiences, responses, evaluations, improvement actions"
-    return create_service_app(settings, title, BLUEPRINTS, **kwargs)
+    return create_service_app(settings, title, BLUEPRINTS, revocation=True,
+                              **kwargs)

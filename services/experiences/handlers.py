@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.chassis.catalogue import EventType
 from services.chassis.events import Event, publish
+from services.chassis.revocation import with_revocation
 from services.experiences import domain
 from services.experiences.domain import Status
 from services.experiences.models import Experience, ExperienceMove, Network, Structure, utcnow
@@ -122,7 +123,7 @@ def reroute_experience(session: Session, event: Event, payload: dict) -> None:
         "by_user_id": payload["moderator_id"]}, SERVICE)
 
 
-HANDLERS: dict = {
+HANDLERS: dict = with_revocation({
     EventType.NETWORK_CREATED: upsert_network,
     EventType.NETWORK_UPDATED: upsert_network,
     EventType.STRUCTURE_CREATED: upsert_structure,
@@ -130,4 +131,4 @@ HANDLERS: dict = {
     EventType.MODERATION_APPROVED: publish_experience,
     EventType.MODERATION_REJECTED: reject_experience,
     EventType.MODERATION_REROUTED: reroute_experience,
-}
+})

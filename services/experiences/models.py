@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.chassis.db import add_messaging_tables
 from services.chassis.ratelimit import add_rate_limit_table
+from services.chassis.revocation import add_revocation_table
 
 
 class Base(DeclarativeBase):
@@ -18,6 +19,7 @@ class Base(DeclarativeBase):
 
 
 outbox, inbox = add_messaging_tables(Base.metadata)
+revoked_users = add_revocation_table(Base.metadata)
 rate_limits = add_rate_limit_table(Base.metadata)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.chassis.catalogue import EventType
 from services.chassis.events import Event
+from services.chassis.revocation import with_revocation
 from services.moderation.domain import CaseKind, CaseStatus, utc
 from services.moderation.models import Case, Network, Structure
 from services.moderation.screening import redact, screen
@@ -71,11 +72,11 @@ def open_reorientation_case(session: Session, event: Event, payload: dict) -> No
     ))
 
 
-HANDLERS: dict = {
+HANDLERS: dict = with_revocation({
     EventType.NETWORK_CREATED: replicate_network,
     EventType.NETWORK_UPDATED: replicate_network,
     EventType.STRUCTURE_CREATED: replicate_structure,
     EventType.STRUCTURE_UPDATED: replicate_structure,
     EventType.EXPERIENCE_SUBMITTED: open_submission_case,
     EventType.EXPERIENCE_REORIENTATION_REQUESTED: open_reorientation_case,
-}
+})

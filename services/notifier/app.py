@@ -13,4 +13,5 @@ def create_app(settings: Settings | None = None, **kwargs) -> Flask:
 
     settings = settings or Settings.from_env(SERVICE)
     return create_service_app(settings, "Notifier: e-mails to agents, super agents and authors",
-                              BLUEPRINTS, **kwargs)
+                              BLUEPRINTS, revocation=True,
+                              **kwargs)

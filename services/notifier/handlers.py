@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from services.chassis.catalogue import EventType
 from services.chassis.config import Settings
 from services.chassis.events import Event
+from services.chassis.revocation import with_revocation
 from services.notifier import domain
 from services.notifier.domain import Delivery, EmailKind
 from services.notifier.mailer import now_utc, queue_email
@@ -158,7 +159,7 @@ def mail_password_reset(session: Session, event: Event, payload: dict) -> None:
     _mail_link(session, event, payload, EmailKind.PASSWORD_RESET)
 
 
-HANDLERS: dict = {
+HANDLERS: dict = with_revocation({
     EventType.USER_CREATED: replicate_user,
     EventType.USER_UPDATED: replicate_user,
     EventType.USER_DEACTIVATED: replicate_user,
@@ -171,4 +172,4 @@ HANDLERS: dict = {
     EventType.EXPERIENCE_ANSWERED: notify_answer,
     EventType.USER_INVITED: mail_invitation,
     EventType.USER_PASSWORD_RESET_REQUESTED: mail_password_reset,
-}
+})

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.chassis.db import add_messaging_tables
+from services.chassis.revocation import add_revocation_table
 
 
 class Base(DeclarativeBase):
@@ -16,6 +17,7 @@ class Base(DeclarativeBase):
 
 
 outbox, inbox = add_messaging_tables(Base.metadata)
+revoked_users = add_revocation_table(Base.metadata)
 
 Id = sa.String(36)
 When = sa.DateTime(timezone=True)

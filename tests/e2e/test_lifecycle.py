@@ -135,3 +135,30 @@ def test_an_experience_goes_from_the_usager_to_an_evaluated_answer(platform):
     agent_mails = [m for m in _mails(platform["mail"], agent_address)
                    if exp_id in _text(m) or "Accueil très patient" in _text(m)]
     assert len(agent_mails) == 1
+
+
+def test_a_deactivated_agent_is_refused_everywhere_within_seconds(platform):
+    """Not when the 15-minute token expires: the services learn it from `user.deactivated`."""
+    admin = _login(*ADMIN)
+    tag = uuid.uuid4().hex[:8]
+    network = _post("identity", "/networks", admin, code=f"R{tag}", name=f"Réseau {tag}",
+                    requires_validation=False)
+    structure = _post("identity", "/structures", admin, network_id=network["id"],
+                      name=f"Agence {tag}")
+    agent = _post("identity", "/users", admin, email=f"parti.{tag}@spp.example.fr",
+                  name="Agent parti", profile="agent", missions=["answer"],
+                  network_id=network["id"], structure_ids=[structure["id"]], password=PASSWORD)
+    token = _login(agent["email"], PASSWORD)
+    refresh = requests.post(url("identity", "/auth/token"), timeout=20, json={
+        "email": agent["email"], "password": PASSWORD}).json()["refresh_token"]
+    for service, path in (("experiences", "/experiences"), ("diagnostic", "/diagnostics")):
+        assert requests.get(url(service, path), headers=token, timeout=20).status_code == 200
+    response = requests.patch(url("identity", f"/users/{agent['id']}"), json={"active": False},
+                              headers=admin, timeout=20)
+    assert response.status_code == 200
+    for service, path in (("experiences", "/experiences"), ("diagnostic", "/diagnostics")):
+        refused = wait_until(lambda s=service, p=path: requests.get(
+            url(s, p), headers=token, timeout=20).status_code == 401, timeout=15)
+        assert refused, f"{service} still accepts the deactivated agent's token"
+    assert requests.post(url("identity", "/auth/refresh"), json={"refresh_token": refresh},
+                         timeout=20).status_code == 401
