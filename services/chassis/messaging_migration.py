@@ -1,4 +1,5 @@
-"""The outbox and inbox tables as every service's first revision creates them.
+"""The outbox and inbox tables as every service's first revision creates them (and the
+revoked_users table of the services that check tokens).
 
 Frozen: it is part of five migration histories. A later change to these tables goes into a new
 revision of each service, never here.
@@ -50,3 +51,17 @@ def drop_messaging_tables() -> None:
 
     op.drop_table("outbox")
     op.drop_table("inbox")
+
+
+def create_revoked_users_table() -> None:
+    """Revision 0003 of the services that check tokens (frozen too)."""
+    op.create_table(
+        "revoked_users",
+        sa.Column("user_id", sa.String(length=64), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("user_id"),
+    )
+
+
+def drop_revoked_users_table() -> None:
+    op.drop_table("revoked_users")

@@ -4,8 +4,10 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-28 15:10:00
 """
-import sqlalchemy as sa
-from alembic import op
+from services.chassis.messaging_migration import (
+    create_revoked_users_table,
+    drop_revoked_users_table,
+)
 
 revision = '0003'
 down_revision = '0002'
@@ -14,12 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('revoked_users',
-    sa.Column('user_id', sa.String(length=64), nullable=False),
-    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('user_id')
-    )
+    create_revoked_users_table()
 
 
 def downgrade() -> None:
-    op.drop_table('revoked_users')
+    drop_revoked_users_table()
