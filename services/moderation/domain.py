@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 import unicodedata
@@ -132,36 +133,56 @@ SCORE_NAME_HINT = 40
 SCORE_NAME_TEXT = 15
 
 
-def _contains_phrase(haystack: str, phrase: str) -> bool:
-    return bool(phrase) and f" {phrase} " in f" {haystack} "
+@dataclass(frozen=True)
+class _Query:
+    """What a case says about where it happened, normalised once for all structures."""
+
+    postal_code: str
+    departement: str | None
+    hint: str
+    text: str
+    hint_words: frozenset[str]
+    text_words: frozenset[str]
+
+    @classmethod
+    def of(cls, postal_code: str, hint: str, text: str) -> _Query:
+        code = (postal_code or "").strip()
+        hint_n, text_n = normalise(hint), normalise(text)
+        return cls(code, departement(code), f" {hint_n} ", f" {text_n} ",
+                   frozenset(hint_n.split()), frozenset(text_n.split()))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _structure_words(name: str, city: str | None) -> tuple[str, frozenset[str]]:
+    """(normalised city, name tokens without the city's): kept across cases, per process."""
+    return normalise(city or ""), frozenset(tokens(name) - tokens(city or ""))
+
+
+def _score(structure: StructureRef, query: _Query) -> float:
+    score = 0.0
+    if query.postal_code and structure.postal_code == query.postal_code:
+        score += SCORE_POSTAL_EXACT
+    elif query.departement and query.departement == departement(structure.postal_code):
+        score += SCORE_DEPARTEMENT
+    city, name_tokens = _structure_words(structure.name, structure.city)
+    if city and (f" {city} " in query.hint or f" {city} " in query.text):
+        score += SCORE_CITY
+    if name_tokens:
+        in_hint = len(name_tokens & query.hint_words) / len(name_tokens)
+        in_text = len(name_tokens & query.text_words) / len(name_tokens)
+        score += SCORE_NAME_HINT * in_hint + SCORE_NAME_TEXT * in_text
+    return round(score, 1)
 
 
 def score_structure(structure: StructureRef, postal_code: str, hint: str, text: str) -> float:
-    score = 0.0
-    code = (postal_code or "").strip()
-    if code and structure.postal_code == code:
-        score += SCORE_POSTAL_EXACT
-    elif departement(code) and departement(code) == departement(structure.postal_code):
-        score += SCORE_DEPARTEMENT
-    hint_n, text_n = normalise(hint), normalise(text)
-    city = normalise(structure.city or "")
-    if city and (_contains_phrase(hint_n, city) or _contains_phrase(text_n, city)):
-        score += SCORE_CITY
-    name_tokens = tokens(structure.name) - tokens(structure.city or "")
-    if name_tokens:
-        in_hint = len(name_tokens & set(hint_n.split())) / len(name_tokens)
-        in_text = len(name_tokens & set(text_n.split())) / len(name_tokens)
-        score += SCORE_NAME_HINT * in_hint + SCORE_NAME_TEXT * in_text
-    return round(score, 1)
+    return _score(structure, _Query.of(postal_code, hint, text))
 
 
 def suggest_structures(structures: Iterable[StructureRef], postal_code: str, hint: str,
                        text: str, limit: int = SUGGESTION_LIMIT) -> list[dict]:
     """The active structures most likely meant, best first: [{id, name, score}]."""
-    scored = [
-        (score_structure(s, postal_code, hint, text), s)
-        for s in structures if s.active
-    ]
+    query = _Query.of(postal_code, hint, text)
+    scored = [(_score(s, query), s) for s in structures if s.active]
     ranked = sorted((pair for pair in scored if pair[0] > 0),
                     key=lambda pair: (-pair[0], pair[1].name, pair[1].id))
     return [{"id": s.id, "name": s.name, "score": score} for score, s in ranked[:limit]]
