@@ -1,0 +1,85 @@
+"""axe-core (npm, beside the DSFR) on the main pages: no serious or critical WCAG 2.1 A/AA issue."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ADMIN
+from tests.e2e.test_browser import Visitor, browser  # noqa: F401 - the Chromium fixture
+from tests.e2e.test_lifecycle import PASSWORD, _login, _post
+
+pytestmark = pytest.mark.e2e
+AXE = (Path(__file__).resolve().parents[2] / "services" / "gateway" / "node_modules"
+       / "axe-core" / "axe.min.js")
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {runOnly: {type: "tag",
+      values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                      targets: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+}"""
+
+
+def _audit(visitor: Visitor, path: str, found: dict) -> None:
+    visitor.goto(path)
+    visitor.page.add_script_tag(path=str(AXE))
+    serious = [v for v in visitor.page.evaluate(RUN_AXE) if v["impact"] in ("serious", "critical")]
+    if serious:
+        found[path] = serious
+
+
+def test_main_pages_have_no_serious_accessibility_issue(platform, browser):  # noqa: F811
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci in services/gateway)")
+    tag = uuid.uuid4().hex[:8]
+    admin = _login(*ADMIN)
+    network = _post("identity", "/networks", admin, code=f"A{tag}", name=f"Réseau {tag}",
+                    requires_validation=True)
+    _post("identity", "/structures", admin, network_id=network["id"], name=f"Agence {tag}",
+          postal_code="69003", city="Lyon")
+    people = {}
+    for profile, missions, net in (("referent", ["answer", "diagnostic"], network["id"]),
+                                   ("moderator", [], None)):
+        people[profile] = f"{profile}.{tag}@spp.example.fr"
+        _post("identity", "/users", admin, email=people[profile], name=f"{profile} {tag}",
+              profile=profile, missions=missions, network_id=net, structure_ids=[],
+              password=PASSWORD)
+    found: dict[str, list] = {}
+
+    usager = Visitor(browser, "@never.example")
+    for path in ("/", "/donner-mon-avis", "/experiences", "/connexion", "/mot-de-passe-oublie"):
+        _audit(usager, path, found)
+    # The form with its errors shown (summary and inline messages).
+    usager.goto("/donner-mon-avis")
+    usager.follow(usager.page.locator("#contenu").get_by_role("button", name="Envoyer mon expérience"))
+    usager.page.add_script_tag(path=str(AXE))
+    errors = [v for v in usager.page.evaluate(RUN_AXE) if v["impact"] in ("serious", "critical")]
+    if errors:
+        found["/donner-mon-avis (errors)"] = errors
+    usager.close()
+
+    referent = Visitor(browser, "@never.example")
+    referent.login(people["referent"])
+    for path in ("/agent/experiences", "/agent/actions", "/agent/actions/nouvelle",
+                 "/agent/tableau-de-bord", "/agent/diagnostic", "/agent/utilisateurs",
+                 "/agent/utilisateurs/nouveau", "/agent/profil"):
+        _audit(referent, path, found)
+    referent.close()
+
+    moderator = Visitor(browser, "@never.example")
+    moderator.login(people["moderator"])
+    _audit(moderator, "/moderation", found)
+    # The audit can fail: an unlabelled field and an image without text are reported.
+    moderator.page.evaluate("""() => {
+      document.querySelector("main").insertAdjacentHTML("beforeend",
+        '<input type="text" id="sans-etiquette"><img src="/static/x.png">');
+    }""")
+    caught = {v["id"] for v in moderator.page.evaluate(RUN_AXE)}
+    assert {"label", "image-alt"} <= caught, caught
+    moderator.close()
+
+    assert not found, "\n".join(
+        f"{page}: {v['id']} ({v['impact']}) {v['help']} — {v['targets']}"
+        for page, violations in found.items() for v in violations)
