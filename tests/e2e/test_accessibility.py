@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import ADMIN
-from tests.e2e.test_browser import Visitor, browser  # noqa: F401 - the Chromium fixture
+from tests.e2e.test_browser import AXE, RUN_AXE, Visitor, browser  # noqa: F401 - the fixture
 from tests.e2e.test_lifecycle import PASSWORD, _login, _post
 
 pytestmark = pytest.mark.e2e
-AXE = (Path(__file__).resolve().parents[2] / "services" / "gateway" / "node_modules"
-       / "axe-core" / "axe.min.js")
-RUN_AXE = """async () => {
-  const result = await axe.run(document, {runOnly: {type: "tag",
-      values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}});
-  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                      targets: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
-}"""
-
-
 def _audit(visitor: Visitor, path: str, found: dict) -> None:
     visitor.goto(path)
-    visitor.page.add_script_tag(path=str(AXE))
-    serious = [v for v in visitor.page.evaluate(RUN_AXE) if v["impact"] in ("serious", "critical")]
+    serious = visitor.accessibility_issues()
     if serious:
         found[path] = serious
 
@@ -53,9 +41,9 @@ def test_main_pages_have_no_serious_accessibility_issue(platform, browser):  # n
         _audit(usager, path, found)
     # The form with its errors shown (summary and inline messages).
     usager.goto("/donner-mon-avis")
-    usager.follow(usager.page.locator("#contenu").get_by_role("button", name="Envoyer mon expérience"))
-    usager.page.add_script_tag(path=str(AXE))
-    errors = [v for v in usager.page.evaluate(RUN_AXE) if v["impact"] in ("serious", "critical")]
+    usager.follow(usager.page.locator("#contenu").get_by_role("button",
+                                                              name="Envoyer mon expérience"))
+    errors = usager.accessibility_issues()
     if errors:
         found["/donner-mon-avis (errors)"] = errors
     usager.close()

@@ -17,6 +17,14 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 GATEWAY = url("gateway")
+AXE = (Path(__file__).resolve().parents[2] / "services" / "gateway" / "node_modules"
+       / "axe-core" / "axe.min.js")
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {runOnly: {type: "tag",
+      values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                      targets: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+}"""
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -52,7 +60,16 @@ class Visitor:
         if shot:
             SCREENSHOTS.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"), full_page=True)
+            serious = self.accessibility_issues()
+            assert not serious, f"{shot} ({page.url}): {serious}"
         return html
+
+    def accessibility_issues(self) -> list[dict]:
+        """axe-core's serious and critical WCAG 2.1 A/AA findings on the current page."""
+        if not AXE.exists():
+            return []
+        self.page.add_script_tag(path=str(AXE))
+        return [v for v in self.page.evaluate(RUN_AXE) if v["impact"] in ("serious", "critical")]
 
     def goto(self, path: str, shot: str | None = None):
         response = self.page.goto(path if path.startswith("http") else GATEWAY + path)
