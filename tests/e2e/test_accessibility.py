@@ -71,3 +71,26 @@ def test_main_pages_have_no_serious_accessibility_issue(platform, browser):  # n
     assert not found, "\n".join(
         f"{page}: {v['id']} ({v['impact']}) {v['help']} — {v['targets']}"
         for page, violations in found.items() for v in violations)
+
+
+def test_the_form_is_reachable_and_sendable_with_the_keyboard_alone(platform, browser):  # noqa: F811
+    usager = Visitor(browser, "@never.example")
+    page = usager.page
+    usager.goto("/donner-mon-avis")
+    page.keyboard.press("Tab")  # the first stop is the skip link to the content
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Contenu"
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#contenu")
+    # From the content, Tab reaches the form's first field before anything else of the page.
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") in ("INPUT", "TEXTAREA", "SELECT"):
+            break
+    assert page.evaluate("document.activeElement.closest('form') !== null")
+    # Submitting the empty form with Enter shows the error summary, focused for screen readers.
+    with page.expect_navigation(wait_until="load"):
+        page.keyboard.press("Enter")
+    summary = page.locator("#resume-erreurs")
+    assert summary.is_visible() and summary.get_attribute("role") == "alert"
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'resume-erreurs'")
+    usager.close()
