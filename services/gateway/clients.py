@@ -80,6 +80,19 @@ class ServiceClient:
     def get(self, path: str, **kwargs) -> Any:
         return self.request("GET", path, **kwargs)
 
+    def get_all(self, path: str, *, params: dict | None = None, page_size: int = 500,
+                max_pages: int = 40, **kwargs) -> list:
+        """Every item of a paged list (a big network has more structures than one page)."""
+        items: list = []
+        for page in range(1, max_pages + 1):
+            answer = self.get(path, params={**(params or {}), "page": page,
+                                            "per_page": page_size}, **kwargs)
+            batch = list(answer.get("items", [])) if isinstance(answer, dict) else []
+            items.extend(batch)
+            if len(batch) < page_size or len(items) >= int(answer.get("total") or 0):
+                break
+        return items
+
     def post(self, path: str, **kwargs) -> Any:
         return self.request("POST", path, **kwargs)
 

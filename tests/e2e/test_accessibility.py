@@ -94,3 +94,30 @@ def test_the_form_is_reachable_and_sendable_with_the_keyboard_alone(platform, br
     assert summary.is_visible() and summary.get_attribute("role") == "alert"
     page.wait_for_function("document.activeElement && document.activeElement.id === 'resume-erreurs'")
     usager.close()
+
+
+def test_a_long_list_of_structures_can_be_filtered(platform, browser):  # noqa: F811
+    tag = uuid.uuid4().hex[:8]
+    admin = _login(*ADMIN)
+    network = _post("identity", "/networks", admin, code=f"F{tag}", name=f"Réseau {tag}")
+    for i in range(18):
+        _post("identity", "/structures", admin, network_id=network["id"],
+              name=f"Agence de {'Lyon' if i % 3 == 0 else 'Lille'} n°{i}")
+    address = f"referent.{tag}@spp.example.fr"
+    _post("identity", "/users", admin, email=address, name=f"Référent {tag}",
+          profile="referent", missions=[], network_id=network["id"], structure_ids=[],
+          password=PASSWORD)
+    referent = Visitor(browser, "@never.example")
+    referent.login(address)
+    referent.goto("/agent/utilisateurs/nouveau")
+    page = referent.page
+    boxes = page.locator('[data-choice-of="structure_ids"]')
+    assert boxes.count() == 18
+    page.get_by_label("Agence de Lille n°1", exact=True).check(force=True)
+    page.get_by_label("Filtrer la liste").fill("lyon")  # case and accents do not matter
+    visible = [boxes.nth(i).inner_text().strip() for i in range(18) if boxes.nth(i).is_visible()]
+    assert sorted(visible) == sorted([f"Agence de Lyon n°{i}" for i in range(0, 18, 3)]
+                                     + ["Agence de Lille n°1"])  # the ticked one stays
+    page.get_by_label("Filtrer la liste").fill("")
+    assert all(boxes.nth(i).is_visible() for i in range(18))
+    referent.close()

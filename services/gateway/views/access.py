@@ -52,9 +52,8 @@ def my_structures(identity, token: str) -> list[dict]:
     """Structures the user may pick: the network's for referents, their own for the others."""
     found = claims()
     if found.get("profile") in ("referent", "admin"):
-        listing = identity.get("/structures", token=token,
-                               params={"network_id": found.get("network_id"), "per_page": 500})
-        return list(listing.get("items", []))
+        return identity.get_all("/structures", token=token,
+                                params={"network_id": found.get("network_id")})
     structures = []
     for structure_id in found.get("structure_ids") or []:
         try:

@@ -46,12 +46,12 @@ def _networks(token: str) -> list[tuple[str, str]]:
 
 
 def _structures(token: str, network_id: str | None) -> list[tuple[str, str]]:
-    """The structures a user of `network_id` may be placed in (identity caps a page at 500)."""
+    """The structures a user of `network_id` may be placed in (all pages of them)."""
     if not network_id:
         return []
-    listing = clients()["identity"].get("/structures", token=token,
-                                        params={"network_id": network_id, "per_page": 500})
-    return [(str(s["id"]), s.get("name") or str(s["id"])) for s in listing.get("items", [])]
+    found = clients()["identity"].get_all("/structures", token=token,
+                                          params={"network_id": network_id})
+    return [(str(s["id"]), s.get("name") or str(s["id"])) for s in found]
 
 
 def _split(exc: ServiceError) -> tuple[dict, list[str]]:

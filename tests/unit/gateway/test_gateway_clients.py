@@ -89,3 +89,24 @@ def test_pagination_and_token_claims():
     assert pagination({"total": 21, "page": 3, "per_page": 10}, 1, 10) == {
         "page": 3, "pages": 3, "total": 21, "previous": 2, "next": None}
     assert token_claims("not-a-token") == {}
+
+
+def test_get_all_follows_the_pages_of_a_list():
+    """A network with more structures than one page (France Travail has about 900 agencies)."""
+    pages = {1: [{"id": str(i)} for i in range(500)], 2: [{"id": str(i)} for i in range(500, 903)]}
+
+    class Paged(ServiceClient):
+        def __init__(self):
+            super().__init__("identity", base_url="http://identity.invalid")
+            self.seen = []
+
+        def get(self, path, **kwargs):
+            page = kwargs["params"]["page"]
+            self.seen.append((path, kwargs["params"]))
+            return {"items": pages.get(page, []), "total": 903, "page": page, "per_page": 500}
+
+    client = Paged()
+    found = client.get_all("/structures", params={"network_id": "n1"}, token="t")
+    assert [s["id"] for s in found] == [str(i) for i in range(903)]
+    assert [p["page"] for _, p in client.seen] == [1, 2]
+    assert client.seen[0][1] == {"network_id": "n1", "page": 1, "per_page": 500}

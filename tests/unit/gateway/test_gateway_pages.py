@@ -11,7 +11,7 @@ import pytest
 
 from services.chassis.config import Settings
 from services.gateway.app import DSFR_DIST, create_app
-from services.gateway.clients import ServiceError
+from services.gateway.clients import ServiceClient, ServiceError
 
 
 class FakeClient:
@@ -36,6 +36,8 @@ class FakeClient:
 
     def put(self, path, **kw):
         return self.request("PUT", path, **kw)
+
+    get_all = ServiceClient.get_all  # the real paging, over the fake answers
 
 
 def jwt_for(profile: str, name: str = "Alice Agent") -> str:

@@ -66,8 +66,20 @@ def test_new_user_form_offers_only_what_a_referent_may_grant(app, network):
     assert re.findall(r'name="missions" value="(\w+)"', html) == ["answer", "diagnostic"]
     assert re.findall(r'name="structure_ids" value="(\w+)"', html) == ["10", "11"]
     lookup = calls(network, "GET", "/structures")[-1]
-    assert lookup["params"] == {"network_id": "n1", "per_page": 500}
+    assert lookup["params"] == {"network_id": "n1", "page": 1, "per_page": 500}
     assert 'id="network_id"' not in html  # a referent's users land in its network
+    assert "data-filter-for" not in html  # two structures: nothing to filter
+
+
+def test_a_long_structure_list_gets_a_filter_field(app, network):
+    network["identity"].answers[("GET", "/structures")] = {
+        "items": [{"id": str(i), "name": f"Agence {i}"} for i in range(20)],
+        "total": 20, "page": 1, "per_page": 500}
+    client = app.test_client()
+    referent(client, network)
+    html = client.get("/agent/utilisateurs/nouveau").get_data(as_text=True)
+    assert 'data-filter-for="structure_ids"' in html and 'for="structure_ids-filtre"' in html
+    assert html.count('data-choice-of="structure_ids"') == 20
 
 
 def test_referent_invites_a_user(app, network):
