@@ -40,9 +40,8 @@ def _is_admin() -> bool:
 def _networks(token: str) -> list[tuple[str, str]]:
     if not _is_admin():
         return []
-    listing = clients()["identity"].get("/networks", token=token, params={"per_page": 500})
     return [(str(n["id"]), n.get("name") or n.get("code") or str(n["id"]))
-            for n in listing.get("items", [])]
+            for n in clients()["identity"].get_all("/networks", token=token)]
 
 
 def _structures(token: str, network_id: str | None) -> list[tuple[str, str]]:
@@ -80,12 +79,18 @@ def users():
     profile = request.args.get("profile", "")
     profile = profile if profile in PROFILES else ""
     page = page_number(request.args.get("page"))
-    listing = clients()["identity"].get("/users", token=user.token, params={
-        "q": q, "profile": profile, "page": page, "per_page": PER_PAGE})
+    networks = _networks(user.token)  # admins only: they see every network's users
+    network_id = request.args.get("network_id", "").strip()
+    network_id = network_id if network_id in dict(networks) else ""
+    params = {"q": q, "profile": profile, "page": page, "per_page": PER_PAGE}
+    if network_id:
+        params["network_id"] = network_id
+    listing = clients()["identity"].get("/users", token=user.token, params=params)
+    names_of = network_id or claims().get("network_id")
     return render_template("users/list.html", items=listing.get("items", []), q=q,
                            profile=profile, pages=pagination(listing, page, PER_PAGE),
-                           structure_names=dict(_structures(user.token,
-                                                            claims().get("network_id"))))
+                           networks=networks, network_id=network_id,
+                           structure_names=dict(_structures(user.token, names_of)))
 
 
 @bp.route("/agent/utilisateurs/nouveau", methods=["GET", "POST"])

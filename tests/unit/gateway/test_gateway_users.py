@@ -214,3 +214,17 @@ def test_agents_and_anonymous_cannot_manage_users(app, network):
     assert client.post("/agent/utilisateurs/u5/activation",
                        data={"csrf_token": csrf_of(html), "active": "0"}).status_code == 403
     assert calls(network, "PATCH", "/users/u5") == []
+
+
+def test_admins_filter_the_users_by_network(app, network):
+    network["identity"].answers[("GET", "/networks")] = {
+        "items": [{"id": "n1", "code": "CAF", "name": "CAF"},
+                  {"id": "n2", "code": "CPAM", "name": "Assurance maladie"}],
+        "total": 2, "page": 1, "per_page": 500}
+    client = app.test_client()
+    login_as(client, network, "admin", sub="a1", network_id=None, structure_ids=())
+    html = client.get("/agent/utilisateurs?network_id=n2").get_data(as_text=True)
+    assert calls(network, "GET", "/users")[-1]["params"]["network_id"] == "n2"
+    assert '<option value="n2" selected>Assurance maladie</option>' in html
+    client.get("/agent/utilisateurs?network_id=inconnu")  # not a network: no filter at all
+    assert "network_id" not in calls(network, "GET", "/users")[-1]["params"]
