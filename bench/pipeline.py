@@ -31,7 +31,13 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.chassis.amqp import Message, PipelinedPublisher, connection_parameters  # noqa: E402
+from services.chassis.amqp import (  # noqa: E402
+    Message,
+    PipelinedPublisher,
+    connection_parameters,
+    delete_broker_names,
+)
+from services.chassis.config import Settings  # noqa: E402
 
 PORT_BASE = 38000
 SERVICES = ["gateway", "identity", "experiences", "moderation", "diagnostic", "notifier"]
@@ -162,22 +168,6 @@ def raw_broker_rate(amqp_url: str, n: int = 20000, batch: int = 500) -> float:
 
 BROKER_NAMES = {"exchange": f"spp.bench.{uuid.uuid4().hex[:8]}",
                 "prefix": f"sppbench{uuid.uuid4().hex[:8]}"}
-
-
-def delete_broker_names(amqp_url: str) -> None:
-    """Remove this run's exchanges and queues from the shared broker."""
-    from services.chassis.config import Settings
-
-    conn = pika.BlockingConnection(connection_parameters(amqp_url))
-    ch = conn.channel()
-    delays = Settings.from_env("bench").retry_delays_ms
-    for service in SERVICES[1:]:
-        base = f"{BROKER_NAMES['prefix']}.{service}"
-        for queue in [base, f"{base}.dlq"] + [f"{base}.retry.{ms}" for ms in delays]:
-            ch.queue_delete(queue)
-    ch.exchange_delete(BROKER_NAMES["exchange"])
-    ch.exchange_delete(f"{BROKER_NAMES['exchange']}.dlx")
-    conn.close()
 
 
 def start_platform(var: Path, amqp_url: str) -> subprocess.Popen:
@@ -380,7 +370,8 @@ def run(n: int, amqp_url: str, paced_share: float = 0.5, paced_seconds: float = 
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-        delete_broker_names(amqp_url)
+        delete_broker_names(amqp_url, BROKER_NAMES["exchange"], BROKER_NAMES["prefix"],
+                            SERVICES[1:], Settings.from_env("bench").retry_delays_ms)
 
 
 def describe(p: dict) -> list[str]:

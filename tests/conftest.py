@@ -11,11 +11,10 @@ import socket
 import uuid
 from urllib.parse import urlparse
 
-import pika
 import pytest
 import sqlalchemy as sa
 
-from services.chassis.amqp import connection_parameters
+from services.chassis.amqp import delete_broker_names
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672//"
@@ -93,19 +92,9 @@ def broker_names(amqp_url):
     suffix = uuid.uuid4().hex[:10]
     names = {"exchange": f"spp.test.{suffix}", "prefix": f"spptest{suffix}"}
     yield names
-    conn = pika.BlockingConnection(connection_parameters(amqp_url))
-    try:
-        ch = conn.channel()
-        for service in ("chassis", "identity", "experiences", "moderation", "diagnostic",
-                        "notifier", "bench"):
-            base = f"{names['prefix']}.{service}"
-            for q in [base, f"{base}.dlq"] + [f"{base}.retry.{ms}" for ms in
-                                               (50, 100, 200, 500, 2000, 10000, 30000)]:
-                ch.queue_delete(q)
-        ch.exchange_delete(names["exchange"])
-        ch.exchange_delete(f"{names['exchange']}.dlx")
-    finally:
-        conn.close()
+    delete_broker_names(amqp_url, names["exchange"], names["prefix"],
+                        ("chassis", "identity", "experiences", "moderation", "diagnostic",
+                         "notifier", "bench"), (50, 100, 200, 500, 2000, 10000, 30000))
 
 
 @pytest.fixture(scope="session")

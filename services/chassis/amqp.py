@@ -40,6 +40,26 @@ def connection_parameters(url: str, heartbeat: int = 60, timeout: float = 10.0) 
     return params
 
 
+def queue_names(prefix: str, service: str, retry_delays_ms) -> list[str]:
+    """A service's queues as `Topology.build` names them: main, dead-letter, retries."""
+    base = f"{prefix}.{service}"
+    return [base, f"{base}.dlq"] + [f"{base}.retry.{ms}" for ms in retry_delays_ms]
+
+
+def delete_broker_names(url: str, exchange: str, prefix: str, services, retry_delays_ms) -> None:
+    """Remove a run's queues and exchanges (tests, benchmarks: anything with its own names)."""
+    conn = pika.BlockingConnection(connection_parameters(url))
+    try:
+        channel = conn.channel()
+        for service in services:
+            for name in queue_names(prefix, service, retry_delays_ms):
+                channel.queue_delete(name)
+        channel.exchange_delete(exchange)
+        channel.exchange_delete(f"{exchange}.dlx")
+    finally:
+        conn.close()
+
+
 @dataclass
 class Message:
     routing_key: str

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import jwt
 from flask import current_app, g, request
 
+from services.chassis import revocation
 from services.chassis.errors import ApiError
 
 ALGORITHMS = ["RS256"]
@@ -103,10 +104,8 @@ def current_principal(optional: bool = False) -> Principal | None:
     verifier: TokenVerifier = current_app.extensions["spp_verifier"]
     principal = verifier.verify(token)
     if current_app.extensions.get("spp_revocation"):
-        from services.chassis.revocation import check
-
         with current_app.extensions["spp_db"].engine.connect() as connection:
-            check(connection, principal.user_id, principal.claims.get("iat"))
+            revocation.check(connection, principal.user_id, principal.claims.get("iat"))
     g.principal = principal
     return g.principal
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask import current_app, flash, redirect, request, session, url_for
 
+from services.gateway.clients import ServiceError, Unavailable
 from services.gateway.presenters import token_claims
 
 EXPIRY_MARGIN_S = 30  # log out a little before the token dies, not in the middle of a form
@@ -58,8 +59,6 @@ def renew_if_due(now: float | None = None) -> None:
     Identity ends the session after 2 hours without activity, 10 hours after login, at logout,
     on a new password or a deactivation; then the agent signs in again.
     """
-    from services.gateway.clients import ServiceError, Unavailable
-
     now = time.time() if now is None else now
     refresh = session.get("refresh_token")
     if not refresh or not session.get("token"):

@@ -23,6 +23,7 @@ import pika
 import pytest
 import requests
 
+from services.chassis import amqp
 from services.chassis.amqp import connection_parameters
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,8 +58,7 @@ def wait_until(predicate, timeout: float = 60, interval: float = 0.2):
 
 
 def queue_names(prefix: str, service: str) -> list[str]:
-    base = f"{prefix}.{service}"
-    return [base, f"{base}.dlq"] + [f"{base}.retry.{ms}" for ms in RETRY_DELAYS_MS]
+    return amqp.queue_names(prefix, service, RETRY_DELAYS_MS)
 
 
 def queue_depths(amqp_url: str, prefix: str, services=BACKENDS) -> dict[str, int | None]:
@@ -193,15 +193,7 @@ def chaos_platform(tmp_path_factory, local_broker, broker_lock):
 
 def _delete_broker_names(amqp_url: str, names: dict) -> None:
     try:
-        conn = pika.BlockingConnection(connection_parameters(amqp_url))
+        amqp.delete_broker_names(amqp_url, names["exchange"], names["prefix"], BACKENDS,
+                                 RETRY_DELAYS_MS)
     except pika.exceptions.AMQPError:
         return  # the broker is down: nothing more to do here, the test reports it
-    try:
-        ch = conn.channel()
-        for service in BACKENDS:
-            for name in queue_names(names["prefix"], service):
-                ch.queue_delete(name)
-        ch.exchange_delete(names["exchange"])
-        ch.exchange_delete(f"{names['exchange']}.dlx")
-    finally:
-        conn.close()

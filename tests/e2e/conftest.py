@@ -66,19 +66,10 @@ def platform(tmp_path_factory, amqp_url, broker_names_session):
 def broker_names_session(amqp_url):
     import uuid
 
-    import pika
-
-    from services.chassis.amqp import connection_parameters
+    from services.chassis.amqp import delete_broker_names
 
     suffix = uuid.uuid4().hex[:10]
     names = {"exchange": f"spp.e2e.{suffix}", "prefix": f"sppe2e{suffix}"}
     yield names
-    conn = pika.BlockingConnection(connection_parameters(amqp_url))
-    ch = conn.channel()
-    for service in SERVICES[1:]:
-        base = f"{names['prefix']}.{service}"
-        for q in [base, f"{base}.dlq"] + [f"{base}.retry.{ms}" for ms in (500, 2000, 10000, 30000)]:
-            ch.queue_delete(q)
-    ch.exchange_delete(names["exchange"])
-    ch.exchange_delete(f"{names['exchange']}.dlx")
-    conn.close()
+    delete_broker_names(amqp_url, names["exchange"], names["prefix"], SERVICES[1:],
+                        (500, 2000, 10000, 30000))
