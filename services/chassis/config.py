@@ -50,6 +50,7 @@ class Settings:
     max_attempts: int
     retry_delays_ms: tuple[int, ...]
     prefetch: int
+    consumer_batch: int = 50
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -70,6 +71,7 @@ class Settings:
             max_attempts=int(_env("SPP_MAX_ATTEMPTS", "5")),
             retry_delays_ms=tuple(int(d) for d in delays.split(",") if d.strip()),
             prefetch=int(_env("SPP_PREFETCH", "100")),
+            consumer_batch=int(_env("SPP_CONSUMER_BATCH", "50")),
         )
         for key, value in overrides.items():
             setattr(settings, key, value)

@@ -6,12 +6,17 @@ Topology per service `<prefix>.<service>`:
 - retry queues `<queue>.retry.<ms>` whose TTL sends a message back to the main queue;
 - the DLQ `<queue>.dlq`, where a message lands with `x-spp-reason` after the last attempt, or at
   once when its envelope is invalid.
+
+Messages that arrive together are handled together: one transaction (and one commit) for up to
+`batch_size` events, acknowledged after it commits. If any of them fails, nothing of that
+transaction is kept and each is handled again alone, so only the failing one is retried.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+from itertools import count
 import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -99,7 +104,8 @@ def already_handled(session: Session, event_id: str) -> bool:
 class EventConsumer(ConsumerMixin):
     def __init__(self, connection: Connection, db: Database, handlers: dict[str, Handler],
                  topology: Topology, max_attempts: int = 5, prefetch: int = 100,
-                 retry_delays_ms: tuple[int, ...] = (500, 2000, 10000, 30000)):
+                 retry_delays_ms: tuple[int, ...] = (500, 2000, 10000, 30000),
+                 batch_size: int = 50):
         self.connection = connection
         self.db = db
         self.handlers = {str(k): v for k, v in handlers.items()}
@@ -107,7 +113,10 @@ class EventConsumer(ConsumerMixin):
         self.max_attempts = max_attempts
         self.prefetch = prefetch
         self.retry_delays_ms = tuple(retry_delays_ms) or (1000,)
+        self.batch_size = max(1, min(batch_size, prefetch))
         self.handled = 0  # for tests and metrics
+        self.batches = 0  # transactions that committed more than one event
+        self._received: list = []
 
     def get_consumers(self, Consumer, channel):
         self.topology.declare(channel)
@@ -128,19 +137,89 @@ class EventConsumer(ConsumerMixin):
     def on_connection_error(self, exc, interval):
         log.warning("broker connection lost (%s), retrying in %ss", exc, interval)
 
-    # one message ------------------------------------------------------------------------
+    def consume(self, limit=None, timeout=None, safety_interval=1, **kwargs):
+        """kombu's loop, plus: after a delivery, take what has already arrived, then handle it."""
+        elapsed = 0
+        with self.consumer_context(**kwargs) as (conn, _channel, _consumers):
+            for _ in limit and range(limit) or count():
+                if self.should_stop:
+                    break
+                self.on_iteration()
+                try:
+                    conn.drain_events(timeout=safety_interval)
+                except socket.timeout:
+                    conn.heartbeat_check()
+                    elapsed += safety_interval
+                    if timeout and elapsed >= timeout:
+                        raise
+                    continue
+                except OSError:
+                    self._received.clear()  # unacknowledged: the broker delivers them again
+                    if not self.should_stop:
+                        raise
+                    continue
+                try:
+                    while len(self._received) < self.batch_size:
+                        conn.drain_events(timeout=0.002)
+                except socket.timeout:
+                    pass
+                except OSError:
+                    self._received.clear()
+                    raise
+                self.handle_received()
+                elapsed = 0
+                yield
+
     def on_message(self, message) -> None:
-        headers = message.headers or {}
+        self._received.append(message)
+        if len(self._received) >= self.prefetch:
+            self.handle_received()  # never sit on more than the broker lets us hold
+
+    def handle_received(self) -> None:
+        received, self._received = self._received, []
+        ready = []
+        for message in received:
+            try:
+                event, payload = parse_event(message.body)
+            except InvalidEvent as exc:
+                self._send(message, self.topology.dlq.name,
+                           {REASON_HEADER: f"invalid: {exc}"[:1000]})
+                message.ack()
+                continue
+            handler = self.handlers.get(event.type)
+            if handler is None:
+                message.ack()
+                continue
+            ready.append((message, handler, event, payload))
+        if len(ready) > 1 and self._handle_together(ready):
+            return
+        for item in ready:
+            self._handle_alone(*item)
+
+    def _handle_together(self, ready: list) -> bool:
+        """All in one transaction; False (and nothing kept) if any of them fails."""
         try:
-            event, payload = parse_event(message.body)
-        except InvalidEvent as exc:
-            self._send(message, self.topology.dlq.name, {REASON_HEADER: f"invalid: {exc}"[:1000]})
+            with self.db.transaction() as session:
+                for _message, handler, event, payload in ready:
+                    token = set_correlation_id(event.correlation_id)
+                    try:
+                        if not already_handled(session, event.id):
+                            handler(session, event, payload)
+                            self._record(session, event)
+                    finally:
+                        reset_correlation_id(token)
+        except Exception as exc:
+            log.info("batch of %d events rolled back (%s): handling each alone",
+                     len(ready), log_safe(exc))
+            return False
+        for message, *_ in ready:
+            self.handled += 1
             message.ack()
-            return
-        handler = self.handlers.get(event.type)
-        if handler is None:
-            message.ack()
-            return
+        self.batches += 1
+        return True
+
+    def _handle_alone(self, message, handler: Handler, event: Event, payload: dict) -> None:
+        headers = message.headers or {}
         token = set_correlation_id(event.correlation_id)
         try:
             self.handle(handler, event, payload)
@@ -174,15 +253,18 @@ class EventConsumer(ConsumerMixin):
                 if already_handled(session, event.id):
                     return
                 handler(session, event, payload)
-                session.execute(sa.insert(_inbox).values(
-                    event_id=event.id, event_type=event.type,
-                    handled_at=datetime.now(UTC)))
+                self._record(session, event)
         except sa.exc.IntegrityError:
             # A competing consumer handled the same event at the same moment.
             with self.db.transaction() as session:
                 if already_handled(session, event.id):
                     return
             raise
+
+    @staticmethod
+    def _record(session: Session, event: Event) -> None:
+        session.execute(sa.insert(_inbox).values(
+            event_id=event.id, event_type=event.type, handled_at=datetime.now(UTC)))
 
     def _send(self, message, queue_name: str, extra_headers: dict) -> None:
         headers = dict(message.headers or {})

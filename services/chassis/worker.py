@@ -22,7 +22,8 @@ def build_consumer(settings: Settings, db: Database, handlers: dict[str, Handler
         settings.retry_delays_ms)
     return EventConsumer(open_connection(settings.amqp_url), db, handlers, topology,
                          max_attempts=settings.max_attempts, prefetch=settings.prefetch,
-                         retry_delays_ms=settings.retry_delays_ms)
+                         retry_delays_ms=settings.retry_delays_ms,
+                         batch_size=settings.consumer_batch)
 
 
 def run_worker(settings: Settings, handlers: dict[str, Handler],

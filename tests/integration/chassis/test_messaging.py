@@ -175,15 +175,28 @@ class Recorder:
         session.execute(sa.insert(effects).values(event_id=event.id, n=payload["n"]))
 
 
+def _topology(broker_names) -> Topology:
+    return Topology.build(broker_names["exchange"], f"{broker_names['prefix']}.chassis",
+                          [TEST_EVENT], (50, 100))
+
+
+def _queue_before_consuming(amqp_url, broker_names, events) -> None:
+    """Declare the consumer's queue and fill it, so the consumer starts with a backlog."""
+    with open_connection(amqp_url) as conn:
+        _topology(broker_names).declare(conn.default_channel)
+    with PipelinedPublisher(amqp_url) as publisher:
+        publisher.publish_batch([Message(exchange=broker_names["exchange"], routing_key=TEST_EVENT,
+                                         body=e.to_json(), message_id=e.id) for e in events])
+
+
 @pytest.fixture
 def consumer_factory(db, amqp_url, broker_names):
     running = []
 
     def start(handler, max_attempts=3):
-        topology = Topology.build(broker_names["exchange"], f"{broker_names['prefix']}.chassis",
-                                  [TEST_EVENT], (50, 100))
-        consumer = EventConsumer(open_connection(amqp_url), db, {TEST_EVENT: handler}, topology,
-                                 max_attempts=max_attempts, retry_delays_ms=(50, 100))
+        consumer = EventConsumer(open_connection(amqp_url), db, {TEST_EVENT: handler},
+                                 _topology(broker_names), max_attempts=max_attempts,
+                                 retry_delays_ms=(50, 100), batch_size=20)
         thread = threading.Thread(target=consumer.run, daemon=True)
         thread.start()
         running.append((consumer, thread))
@@ -251,6 +264,31 @@ def test_a_failing_handler_ends_in_the_dlq_and_the_worker_goes_on(db, amqp_url, 
     assert json.loads(body)["id"] == bad.id
     assert props.headers[ATTEMPTS_HEADER] == 3
     assert "cannot handle n=13" in props.headers[REASON_HEADER]
+
+
+def test_a_backlog_is_handled_in_batches_each_event_once(db, amqp_url, broker_names,
+                                                         consumer_factory):
+    events = [make_event(TEST_EVENT, {"n": i}, producer="test") for i in range(120)]
+    _queue_before_consuming(amqp_url, broker_names, events + events[:10])  # 10 published twice
+    consumer = consumer_factory(Recorder())
+    assert _wait_for(lambda: len(_effects(db)) == 120)
+    time.sleep(0.3)
+    assert [r.n for r in _effects(db)] == list(range(120))
+    assert consumer.batches >= 2  # several events per transaction, not one each
+    assert consumer.batches < 120
+
+
+def test_a_failing_event_in_a_batch_costs_the_others_nothing(db, amqp_url, broker_names,
+                                                            consumer_factory):
+    events = [make_event(TEST_EVENT, {"n": i}, producer="test") for i in range(30)]
+    _queue_before_consuming(amqp_url, broker_names, events)
+    consumer_factory(Recorder(fail_for={13}), max_attempts=3)
+    assert _wait_for(lambda: len(_effects(db)) == 29)
+    letters = _dlq(amqp_url, broker_names)
+    assert [json.loads(body)["id"] for _, body in letters] == [events[13].id]
+    assert letters[0][0].headers[ATTEMPTS_HEADER] == 3
+    time.sleep(0.3)
+    assert [r.n for r in _effects(db)] == [i for i in range(30) if i != 13]
 
 
 def test_a_malformed_message_goes_to_the_dlq_without_retries(db, amqp_url, broker_names,
