@@ -144,7 +144,17 @@ _ONE = sa.select(_EMAILS).where(_EMAILS.c.id == sa.bindparam("email_id"),
 
 
 def send_pending(db: Database, settings: Settings, now: datetime | None = None) -> int:
-    """Send due queued e-mails, one row-locked transaction each; returns how many were sent."""
+    """Send due queued e-mails until none is left (or SMTP fails); returns how many were sent."""
+    sent = 0
+    while True:
+        batch_sent, more = _send_batch(db, settings, now)
+        sent += batch_sent
+        if not more:
+            return sent
+
+
+def _send_batch(db: Database, settings: Settings, now: datetime | None) -> tuple[int, bool]:
+    """One batch of due e-mails, one row-locked transaction each: (sent, whether to go on)."""
     max_attempts, base = _options(settings)
     client: smtplib.SMTP | None = None
     sent = 0
@@ -152,7 +162,7 @@ def send_pending(db: Database, settings: Settings, now: datetime | None = None) 
     with db.transaction() as session:
         due = session.execute(_DUE, {"at": at}).scalars().all()
     if not due:
-        return 0
+        return 0, False
     try:
         for email_id in due:
             with db.transaction() as session:
@@ -178,7 +188,7 @@ def send_pending(db: Database, settings: Settings, now: datetime | None = None) 
                     # logs carry no personal data (the full error stays on the row).
                     log.warning("e-mail %s failed (attempt %d): %s %s", email.id, attempts,
                                 type(exc).__name__, getattr(exc, "smtp_code", ""))
-                    break  # the server is likely down: the next run tries again
+                    return sent, False  # the server is likely down: the next run tries again
                 # Accepted by SMTP: record it now, in this same transaction.
                 session.execute(done.values(status=str(EmailStatus.SENT),
                                             attempts=email.attempts + 1,
@@ -186,7 +196,7 @@ def send_pending(db: Database, settings: Settings, now: datetime | None = None) 
                 sent += 1
     finally:
         _close(client)
-    return sent
+    return sent, sent > 0 and len(due) == SEND_BATCH
 
 
 def _close(client: smtplib.SMTP | None) -> None:

@@ -10,7 +10,7 @@ from services.notifier.mailer import run_digests, send_pending
 
 
 def jobs(settings: Settings) -> list:
-    return [(0.2, partial(send_pending, settings=settings)),
+    return [(0.1, partial(send_pending, settings=settings)),
             (30.0, partial(run_digests, settings=settings))]
 
 

@@ -20,6 +20,7 @@ from services.chassis.db import Database, migrate
 from services.chassis.events import make_event, parse_event
 from services.notifier.app import create_app
 from services.notifier.handlers import HANDLERS
+from services.notifier import mailer
 from services.notifier.mailer import run_digests, send_pending
 from services.notifier.models import DigestRun, Email
 
@@ -273,6 +274,15 @@ def test_duplicated_event_gives_one_mail(env):
     env.send()
     assert len(env.box.to("agent@a.fr")) == 1
     assert len(env.box.to("auteur@example.org")) == 1
+
+
+def test_one_run_sends_more_than_one_batch(env):
+    env.user("agent@a.fr")
+    for _ in range(mailer.SEND_BATCH):  # author + agent each time: two batches' worth
+        env.deliver("experience.published", published())
+    assert env.send() == 2 * mailer.SEND_BATCH
+    assert len(env.box.to("agent@a.fr")) == mailer.SEND_BATCH
+    assert env.emails(status="queued") == []
 
 
 def test_through_the_broker_two_replicas_and_redeliveries_send_one_mail(env, amqp_url,
