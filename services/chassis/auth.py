@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,6 +16,7 @@ from services.chassis import revocation
 from services.chassis.errors import ApiError
 
 ALGORITHMS = ["RS256"]
+LEEWAY_S = 10
 
 
 @dataclass(frozen=True)
@@ -46,12 +50,21 @@ class Principal:
 
 
 class TokenVerifier:
-    """Verifies tokens for one audience; keys come from identity's JWKS (cached by PyJWKClient)."""
+    """Verifies tokens for one audience; keys come from identity's JWKS (cached by PyJWKClient).
+
+    A token verified once is remembered until it expires, for at most `remember_s` (as long as
+    the JWKS itself is cached): an agent's pages call the APIs many times with one token, and
+    the signature check and parsing cost more than the rest of a small request.
+    """
 
     def __init__(self, audience: str, issuer: str, jwks_url: str | None = None,
-                 keys: dict | None = None):
+                 keys: dict | None = None, remember_s: float = 300, remember_max: int = 4096):
         self.audience = audience
         self.issuer = issuer
+        self.remember_s = remember_s
+        self.remember_max = remember_max
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._lock = threading.Lock()
         self._client = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=5) \
             if jwks_url else None
         self._static = jwt.PyJWKSet.from_dict(keys) if keys else None
@@ -72,11 +85,26 @@ class TokenVerifier:
             raise jwt.InvalidTokenError(str(exc)) from exc
 
     def verify(self, token: str) -> Principal:
+        now = time.time()
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            until, principal = remembered
+            if now < until:
+                return principal
+        principal = self._verify(token)
+        until = min(now + self.remember_s, principal.claims["exp"] + LEEWAY_S)
+        with self._lock:
+            self._verified[token] = (until, principal)
+            while len(self._verified) > self.remember_max:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> Principal:
         try:
             key = self._key_for(token)
             claims = jwt.decode(
                 token, key.key, algorithms=ALGORITHMS, audience=self.audience, issuer=self.issuer,
-                options={"require": ["exp", "iss", "aud", "sub", "jti"]}, leeway=10,
+                options={"require": ["exp", "iss", "aud", "sub", "jti"]}, leeway=LEEWAY_S,
             )
         except jwt.InvalidTokenError as exc:
             raise ApiError(401, "invalid_token", f"Jeton refusé : {exc}") from None

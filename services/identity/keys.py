@@ -91,10 +91,7 @@ class LocalVerifier(TokenVerifier):
     """identity verifies its own tokens against the keys in its database, not over HTTP."""
 
     def __init__(self, db: Database, audience: str, issuer: str):
-        self.audience = audience
-        self.issuer = issuer
-        self._client = None
-        self._static = None
+        super().__init__(audience, issuer)
         self._db = db
 
     def _key_for(self, token: str):

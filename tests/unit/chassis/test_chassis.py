@@ -97,6 +97,34 @@ def test_a_valid_token_gives_the_principal(keys):
     assert not principal.can("response:validate") and principal.structure_ids == ("3",)
 
 
+def test_a_verified_token_is_remembered_until_it_expires(keys, monkeypatch):
+    private, jwks = keys
+    verifier = TokenVerifier("experiences", "spp-identity", keys=jwks)
+    exp = int(time.time()) + 60
+    token = _token(private, exp=exp)
+    first = verifier.verify(token)
+    until, _ = verifier._verified[token]
+    assert until <= exp + 10  # never past the token's expiry (and its leeway)
+
+    def refuse(*_a, **_k):
+        raise jwt.InvalidTokenError("checked again")
+
+    monkeypatch.setattr(jwt, "decode", refuse)
+    assert verifier.verify(token) is first  # not parsed nor checked again
+    verifier._verified[token] = (time.time() - 1, first)  # its time is over: checked again
+    with Flask(__name__).app_context(), pytest.raises(ApiError) as info:
+        verifier.verify(token)
+    assert info.value.status == 401
+
+
+def test_the_remembered_tokens_are_bounded(keys):
+    private, jwks = keys
+    verifier = TokenVerifier("experiences", "spp-identity", keys=jwks, remember_max=2)
+    for jti in "abc":
+        verifier.verify(_token(private, jti=jti))
+    assert len(verifier._verified) == 2
+
+
 @pytest.mark.parametrize("change", ["expired", "audience", "issuer", "tampered", "hs256", "other_key"])
 def test_bad_tokens_are_refused(keys, change):
     private, jwks = keys
