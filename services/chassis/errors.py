@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Flask, jsonify
 from sqlalchemy.exc import DataError
@@ -57,6 +58,67 @@ def _flatten(errors) -> dict:
     return flat
 
 
+# marshmallow's and webargs' own messages, for the fields a service leaves to their defaults.
+_FRENCH = {
+    "Missing data for required field.": "Ce champ est obligatoire.",
+    "Field may not be null.": "Ce champ ne peut pas être vide.",
+    "Invalid value.": "Valeur invalide.",
+    "Unknown field.": "Champ inconnu.",
+    "Invalid input type.": "Type de données invalide.",
+    "Invalid type.": "Type de données invalide : un objet est attendu.",
+    "Not a valid string.": "Une chaîne de caractères est attendue.",
+    "Not a valid utf-8 string.": "Texte UTF-8 invalide.",
+    "Not a valid integer.": "Un nombre entier est attendu.",
+    "Not a valid number.": "Un nombre est attendu.",
+    "Number too large.": "Nombre trop grand.",
+    "Not a valid boolean.": "La valeur doit être true ou false.",
+    "Not a valid datetime.": "Date et heure invalides (format ISO 8601 attendu).",
+    "Not a valid date.": "Date invalide (format AAAA-MM-JJ attendu).",
+    "Not a valid time.": "Heure invalide.",
+    "Not a valid list.": "Une liste est attendue.",
+    "Not a valid tuple.": "Une liste est attendue.",
+    "Not a valid mapping type.": "Un objet est attendu.",
+    "Not a valid UUID.": "Identifiant invalide.",
+    "Not a valid email address.": "Adresse e-mail invalide.",
+    "Not a valid URL.": "Adresse web invalide.",
+    "String does not match expected pattern.": "Format invalide.",
+    "Invalid JSON body.": "Corps JSON illisible ou mal formé.",
+}
+_FRENCH_PATTERNS = [
+    (re.compile(r"^Must be one of: (.*)\.$"), "Valeur attendue parmi : {0}."),
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
+     "Doit contenir entre {0} et {1} caractères (ou éléments)."),
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"),
+     "Doit contenir au moins {0} caractère(s) (ou élément(s))."),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"),
+     "Doit contenir au plus {0} caractères (ou éléments)."),
+    (re.compile(r"^Length must be (\d+)\.$"), "Doit contenir exactement {0} caractères."),
+    (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+     "Doit être compris entre {0} et {1}."),
+    (re.compile(r"^Must be greater than or equal to (\S+)\.$"), "Doit être supérieur ou égal à {0}."),
+    (re.compile(r"^Must be less than or equal to (\S+)\.$"), "Doit être inférieur ou égal à {0}."),
+    (re.compile(r"^Must be greater than (\S+)\.$"), "Doit être supérieur à {0}."),
+    (re.compile(r"^Must be less than (\S+)\.$"), "Doit être inférieur à {0}."),
+]
+
+
+def in_french(messages):
+    """The same error structure, with the libraries' English defaults said in French."""
+    if isinstance(messages, dict):
+        return {key: in_french(value) for key, value in messages.items()}
+    if isinstance(messages, list):
+        return [in_french(value) for value in messages]
+    if not isinstance(messages, str):
+        return messages
+    if messages in _FRENCH:
+        return _FRENCH[messages]
+    for pattern, french in _FRENCH_PATTERNS:
+        match = pattern.match(messages)
+        if match:
+            return french.format(*match.groups())
+    return messages
+
+
 def error_response(status: int, code: str, message: str, errors: dict | None = None):
     response = jsonify({"code": code, "message": message, "errors": errors or {}})
     response.status_code = status
@@ -75,7 +137,7 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         status = exc.code or 500
         data = getattr(exc, "data", None) or {}
-        errors = _flatten(data.get("messages", {})) if data else {}
+        errors = in_french(_flatten(data.get("messages", {}))) if data else {}
         message = _MESSAGES.get(status, exc.description or "Erreur.")
         if status == 400 and exc.description and not errors:
             message = "Requête invalide : corps JSON illisible ou mal formé."

@@ -13,13 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.chassis.catalogue import EventType
+from services.chassis.db import UTCDateTime
 from services.chassis.errors import ApiError
 from services.chassis.events import Event
 
 USER_EVENTS = (EventType.USER_CREATED, EventType.USER_UPDATED, EventType.USER_DEACTIVATED)
 
 _table = sa.table("revoked_users", sa.column("user_id", sa.String),
-                  sa.column("revoked_at", sa.DateTime(timezone=True)))
+                  sa.column("revoked_at", UTCDateTime()))
 
 
 def add_revocation_table(metadata: sa.MetaData) -> sa.Table:
@@ -27,7 +28,7 @@ def add_revocation_table(metadata: sa.MetaData) -> sa.Table:
         "revoked_users",
         metadata,
         sa.Column("user_id", sa.String(64), primary_key=True),
-        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", UTCDateTime(), nullable=False),
     )
 
 

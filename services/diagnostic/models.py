@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.chassis.db import add_messaging_tables
+from services.chassis.db import UTCDateTime, add_messaging_tables
 from services.chassis.revocation import add_revocation_table
 
 
@@ -44,7 +44,7 @@ class Structure(Base):
     network_id: Mapped[str] = mapped_column(sa.String(64), index=True)
     parent_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     name: Mapped[str] = mapped_column(sa.String(300))
-    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Diagnostic(Base):
@@ -66,9 +66,9 @@ class Diagnostic(Base):
     channels: Mapped[list] = mapped_column(sa.JSON)
     status: Mapped[str] = mapped_column(sa.String(16), default=DiagnosticStatus.DRAFT.value)
     started_by: Mapped[str] = mapped_column(sa.String(64))
-    started_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_by: Mapped[str | None] = mapped_column(sa.String(64))
-    completed_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     results: Mapped[dict | None] = mapped_column(sa.JSON)
 
 
@@ -83,7 +83,7 @@ class Answer(Base):
     channel: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     answer: Mapped[str] = mapped_column(sa.String(32))
     updated_by: Mapped[str] = mapped_column(sa.String(64))
-    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Note(Base):
@@ -96,4 +96,4 @@ class Note(Base):
     commitment: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     text: Mapped[str] = mapped_column(sa.Text)
     updated_by: Mapped[str] = mapped_column(sa.String(64))
-    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

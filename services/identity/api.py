@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from services.chassis import ratelimit
 from services.chassis.auth import current_principal, require
+from services.chassis.db import LIKE_ESCAPE, contains_pattern
 from services.chassis.errors import ApiError, not_found
 from services.chassis.permissions import Permission
 from services.chassis.web import client_address, db_of, settings_of
@@ -233,10 +234,10 @@ class Structures(MethodView):
         if args.get("parent_id"):
             query = query.where(Structure.parent_id == args["parent_id"])
         if args.get("q"):
-            like = f"%{args['q'].strip().lower()}%"
-            query = query.where(sa.or_(sa.func.lower(Structure.name).like(like),
-                                       Structure.postal_code.like(like),
-                                       sa.func.lower(Structure.city).like(like)))
+            like = contains_pattern(args["q"].strip().lower())
+            query = query.where(sa.or_(sa.func.lower(Structure.name).like(like, escape=LIKE_ESCAPE),
+                                       Structure.postal_code.like(like, escape=LIKE_ESCAPE),
+                                       sa.func.lower(Structure.city).like(like, escape=LIKE_ESCAPE)))
         with _Acting() as acting:
             return _page(query, args, acting.session)
 
@@ -288,9 +289,9 @@ class Users(MethodView):
             if args.get("profile"):
                 query = query.where(User.profile == args["profile"])
             if args.get("q"):
-                like = f"%{args['q'].strip().lower()}%"
-                query = query.where(sa.or_(User.email.like(like),
-                                           sa.func.lower(User.name).like(like)))
+                like = contains_pattern(args["q"].strip().lower())
+                query = query.where(sa.or_(User.email.like(like, escape=LIKE_ESCAPE),
+                                           sa.func.lower(User.name).like(like, escape=LIKE_ESCAPE)))
             return _page(query, args, acting.session)
 
     @require(Permission.USER_MANAGE)

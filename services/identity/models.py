@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.chassis.db import add_messaging_tables
+from services.chassis.db import UTCDateTime, add_messaging_tables
 from services.chassis.ratelimit import add_rate_limit_table
 
 
@@ -35,7 +35,7 @@ class SigningKey(Base):
     kid: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     private_pem: Mapped[str] = mapped_column(sa.Text)
     public_jwk: Mapped[dict] = mapped_column(sa.JSON)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
 
 
@@ -47,7 +47,7 @@ class Network(Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     requires_validation: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     target_delay_days: Mapped[int] = mapped_column(sa.Integer, default=15)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Structure(Base):
@@ -61,7 +61,7 @@ class Structure(Base):
     city: Mapped[str | None] = mapped_column(sa.String(120))
     channels: Mapped[list] = mapped_column(sa.JSON, default=list)
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class User(Base):
@@ -77,7 +77,7 @@ class User(Base):
     structure_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
     notification_frequency: Mapped[str] = mapped_column(sa.String(20), default="immediate")
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class UserLink(Base):
@@ -89,8 +89,8 @@ class UserLink(Base):
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id"), index=True)
     purpose: Mapped[str] = mapped_column(sa.String(20))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class LoginSession(Base):
@@ -105,7 +105,7 @@ class LoginSession(Base):
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    last_used_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

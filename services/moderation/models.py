@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.chassis.db import add_messaging_tables
+from services.chassis.db import UTCDateTime, add_messaging_tables
 from services.chassis.revocation import add_revocation_table
 
 
@@ -19,7 +19,7 @@ class Base(DeclarativeBase):
 outbox, inbox = add_messaging_tables(Base.metadata)
 revoked_users = add_revocation_table(Base.metadata)
 
-Timestamp = sa.DateTime(timezone=True)
+Timestamp = UTCDateTime()
 
 
 class Network(Base):

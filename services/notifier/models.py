@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import JSON, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.chassis.db import add_messaging_tables
+from services.chassis.db import UTCDateTime, add_messaging_tables
 from services.chassis.revocation import add_revocation_table
 
 
@@ -20,7 +20,7 @@ outbox, inbox = add_messaging_tables(Base.metadata)
 revoked_users = add_revocation_table(Base.metadata)
 
 Id = sa.String(36)
-When = sa.DateTime(timezone=True)
+When = UTCDateTime()
 
 
 class Recipient(Base):

@@ -15,7 +15,7 @@ from flask import Flask
 from services.chassis.amqp import pika_url
 from services.chassis.auth import TokenVerifier
 from services.chassis.catalogue import CATALOGUE, TEST_EVENT, EventType
-from services.chassis.errors import ApiError, _flatten
+from services.chassis.errors import ApiError, _flatten, in_french
 from services.chassis.events import InvalidEvent, make_event, parse_event
 from services.chassis.ratelimit import parse_limit
 
@@ -55,6 +55,15 @@ def test_malformed_messages_are_refused_with_a_reason(raw):
 def test_field_errors_lose_their_location_level():
     assert _flatten({"json": {"title": ["Champ requis."]}}) == {"title": ["Champ requis."]}
     assert _flatten({"query": {"page": ["x"]}, "json": {"a": ["y"]}}) == {"page": ["x"], "a": ["y"]}
+
+
+def test_the_libraries_default_messages_are_said_in_french():
+    said = in_french({"a": ["Not a valid integer."], "b": {"0": ["Must be one of: x, y."]},
+                      "c": ["Length must be between 1 and 200."], "d": ["Déjà en français."],
+                      "e": ["Must be greater than or equal to 1 and less than or equal to 100."]})
+    assert said == {"a": ["Un nombre entier est attendu."], "b": {"0": ["Valeur attendue parmi : x, y."]},
+                    "c": ["Doit contenir entre 1 et 200 caractères (ou éléments)."],
+                    "d": ["Déjà en français."], "e": ["Doit être compris entre 1 et 100."]}
 
 
 @pytest.mark.parametrize("url,expected", [
