@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 import socket
-from itertools import count
 import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import count
 
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Producer, Queue, binding
@@ -147,7 +147,7 @@ class EventConsumer(ConsumerMixin):
                 self.on_iteration()
                 try:
                     conn.drain_events(timeout=safety_interval)
-                except socket.timeout:
+                except TimeoutError:
                     conn.heartbeat_check()
                     elapsed += safety_interval
                     if timeout and elapsed >= timeout:
@@ -161,7 +161,7 @@ class EventConsumer(ConsumerMixin):
                 try:
                     while len(self._received) < self.batch_size:
                         conn.drain_events(timeout=0.002)
-                except socket.timeout:
+                except TimeoutError:
                     pass
                 except OSError:
                     self._received.clear()

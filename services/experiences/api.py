@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.chassis.auth import Principal, current_principal, require
 from services.chassis.catalogue import EventType
+from services.chassis.db import LIKE_ESCAPE, contains_pattern
 from services.chassis.errors import ApiError, conflict, not_found
 from services.chassis.events import publish
 from services.chassis.permissions import Permission
@@ -108,6 +109,9 @@ def _domain_call(fn, *args):
         return fn(*args)
     except domain.IllegalTransition as exc:
         raise conflict(str(exc), status=exc.current.value) from None
+    except domain.ReorientationPending as exc:
+        raise conflict(str(exc), reorientation_reason=(
+            "Une demande de réorientation attend la décision de la modération.")) from None
     except domain.DomainError as exc:
         raise ApiError(403, "forbidden", str(exc)) from None
 
@@ -219,9 +223,9 @@ class ExperienceCollection(MethodView):
                 if args.get(name):
                     query = query.where(getattr(Experience, name) == args[name])
             if args.get("q"):
-                like = f"%{args['q']}%"
-                query = query.where(sa.or_(Experience.title.ilike(like),
-                                           Experience.published_body.ilike(like)))
+                like = contains_pattern(args["q"])
+                query = query.where(sa.or_(Experience.title.ilike(like, escape=LIKE_ESCAPE),
+                                           Experience.published_body.ilike(like, escape=LIKE_ESCAPE)))
             if args.get("date_from"):
                 query = query.where(Experience.published_at >= datetime.combine(
                     args["date_from"], time.min, UTC))
@@ -295,7 +299,8 @@ def submit_response(experience_id: str):
     with db_of().transaction() as session:
         exp = _load_in_scope(session, experience_id, lock=True)
         new = _domain_call(domain.submit_response, exp.status,
-                           _requires_validation(session, exp.network_id))
+                           _requires_validation(session, exp.network_id),
+                           exp.reorientation_reason is not None)
         if not exp.response_body:
             raise ApiError(422, "validation_error", "Aucune réponse n'a été rédigée.",
                            {"body": ["Rédigez la réponse avant de la soumettre."]})
@@ -318,7 +323,8 @@ def validate_response(experience_id: str):
     principal = current_principal()
     with db_of().transaction() as session:
         exp = _load_in_scope(session, experience_id, lock=True)
-        _domain_call(domain.validate_response, exp.status, principal.profile)
+        _domain_call(domain.validate_response, exp.status, principal.profile,
+                     exp.reorientation_reason is not None)
         _answer(session, exp, principal.user_id)
         return _render(session, [exp], lambda e: True)[0]
 
@@ -383,6 +389,7 @@ def _move(session: Session, exp: Experience, target: Structure, kind: domain.Mov
                                to_structure_id=target.id, by_user_id=by))
     exp.structure_id, exp.network_id, exp.status = target.id, target.network_id, new_status
     exp.reorientation_reason = None
+    exp.drop_draft()
     publish(session, EventType.EXPERIENCE_REASSIGNED, {
         "id": exp.id, "title": exp.title, "from_structure_id": previous or "",
         "structure_id": target.id, "network_id": target.network_id, "by_user_id": by}, SERVICE)
@@ -397,7 +404,8 @@ def request_reorientation(data, experience_id: str):
     principal = current_principal()
     with db_of().transaction() as session:
         exp = _load_in_scope(session, experience_id, lock=True)
-        _domain_call(domain.request_reorientation, exp.status)
+        _domain_call(domain.request_reorientation, exp.status,
+                     exp.reorientation_reason is not None)
         exp.reorientation_reason = data["reason"]
         publish(session, EventType.EXPERIENCE_REORIENTATION_REQUESTED, {
             "id": exp.id, "title": exp.title, "body": exp.published_body or "",

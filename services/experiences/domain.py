@@ -73,6 +73,16 @@ class DomainError(Exception):
     """A rule of the domain refuses the action."""
 
 
+class ReorientationPending(DomainError):
+    """The structure asked moderation to send the experience elsewhere: it waits for that."""
+
+    def __init__(self, action: str):
+        self.action = action
+        super().__init__(
+            f"Action « {action} » impossible : une demande de réorientation est en cours "
+            "auprès de la modération.")
+
+
 class IllegalTransition(DomainError):
     def __init__(self, current: Status, action: str):
         self.current = Status(current)
@@ -105,13 +115,18 @@ def draft_response(current: str) -> Status:
     return _expect(current, {Status.TO_PROCESS, Status.AWAITING_VALIDATION}, "rédiger la réponse")
 
 
-def submit_response(current: str, requires_validation: bool) -> Status:
+def submit_response(current: str, requires_validation: bool,
+                    reorientation_pending: bool = False) -> Status:
     _expect(current, {Status.TO_PROCESS}, "soumettre la réponse")
+    if reorientation_pending:
+        raise ReorientationPending("soumettre la réponse")
     return Status.AWAITING_VALIDATION if requires_validation else Status.ANSWERED
 
 
-def validate_response(current: str, profile: str) -> Status:
+def validate_response(current: str, profile: str, reorientation_pending: bool = False) -> Status:
     _expect(current, {Status.AWAITING_VALIDATION}, "valider la réponse")
+    if reorientation_pending:
+        raise ReorientationPending("valider la réponse")
     if profile not in (Profile.SUPER_AGENT, Profile.ADMIN):
         raise DomainError("Seul un super agent peut valider une réponse.")
     return Status.ANSWERED
@@ -123,9 +138,12 @@ def move(current: str) -> Status:
     return Status.TO_PROCESS
 
 
-def request_reorientation(current: str) -> Status:
-    return _expect(current, {Status.TO_PROCESS, Status.AWAITING_VALIDATION},
-                   "demander une réorientation")
+def request_reorientation(current: str, already_pending: bool = False) -> Status:
+    status = _expect(current, {Status.TO_PROCESS, Status.AWAITING_VALIDATION},
+                     "demander une réorientation")
+    if already_pending:
+        raise ReorientationPending("demander une réorientation")
+    return status
 
 
 def evaluate(current: str, already_evaluated: bool) -> None:

@@ -117,6 +117,7 @@ def reroute_experience(session: Session, event: Event, payload: dict) -> None:
     exp.network_id = payload["network_id"]
     exp.status = new_status
     exp.reorientation_reason = None
+    exp.drop_draft()
     publish(session, EventType.EXPERIENCE_REASSIGNED, {
         "id": exp.id, "title": exp.title, "from_structure_id": previous or "",
         "structure_id": exp.structure_id, "network_id": exp.network_id,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from services.chassis.db import add_messaging_tables
+from services.chassis.db import UTCDateTime, add_messaging_tables
 from services.chassis.ratelimit import add_rate_limit_table
 from services.chassis.revocation import add_revocation_table
 
@@ -79,9 +79,9 @@ class Experience(Base):
     author_email: Mapped[str] = mapped_column(sa.String(254))  # private: only for the notifier
     structure_id: Mapped[str | None] = mapped_column(Id)
     network_id: Mapped[str | None] = mapped_column(Id)
-    submitted_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    first_response_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rejection_reason: Mapped[str | None] = mapped_column(sa.String(30))
     rejection_comment: Mapped[str | None] = mapped_column(sa.Text)
     # the response (one per experience)
@@ -91,7 +91,7 @@ class Experience(Base):
     response_drafted_by: Mapped[str | None] = mapped_column(Id)
     response_submitted_by: Mapped[str | None] = mapped_column(Id)
     response_validated_by: Mapped[str | None] = mapped_column(Id)
-    response_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    response_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # set by agents: [{tag, feeling}], [label], [{channel, feeling}], « amélioration à considérer »
     general_tags: Mapped[list] = mapped_column(sa.JSON, default=list)
     business_tags: Mapped[list] = mapped_column(sa.JSON, default=list)
@@ -101,10 +101,16 @@ class Experience(Base):
     reorientation_reason: Mapped[str | None] = mapped_column(sa.Text)
     # the author's evaluation (single-use link: only the hash is kept)
     evaluation_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    evaluated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     evaluation_useful: Mapped[bool | None]
     evaluation_feeling_after: Mapped[str | None] = mapped_column(sa.String(20))
     evaluation_comment: Mapped[str | None] = mapped_column(sa.Text)
+
+    def drop_draft(self) -> None:
+        """A moved experience starts afresh: the previous structure's draft is not the new one's."""
+        self.response_body = self.response_closing = self.response_signature = None
+        self.response_drafted_by = self.response_submitted_by = None
+        self.response_updated_at = None
 
 
 class ExperienceMove(Base):
@@ -117,7 +123,7 @@ class ExperienceMove(Base):
     from_structure_id: Mapped[str | None] = mapped_column(Id)
     to_structure_id: Mapped[str] = mapped_column(Id)
     by_user_id: Mapped[str | None] = mapped_column(Id)
-    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Comment(Base):
@@ -129,7 +135,7 @@ class Comment(Base):
     author_id: Mapped[str] = mapped_column(Id)
     author_name: Mapped[str] = mapped_column(sa.String(200), default="")
     body: Mapped[str] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 improvement_action_experiences = sa.Table(
@@ -148,7 +154,7 @@ class ImprovementAction(Base):
     date: Mapped[date]
     structure_id: Mapped[str] = mapped_column(Id, index=True)
     created_by: Mapped[str | None] = mapped_column(Id)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 def descendant_ids(session: Session, roots: list[str] | tuple[str, ...]) -> set[str]:

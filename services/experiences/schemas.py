@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from services.chassis.schemas import page_of
 from services.experiences.domain import Channel, Feeling, GeneralTag, Status
@@ -32,13 +32,21 @@ def _no_nul(name: str):
     return check
 
 
+def _not_blank(name: str):
+    def check(value: str) -> None:
+        if value and not value.strip():
+            raise ValidationError(f"Le champ « {name} » ne peut pas être vide.")
+    return check
+
+
 def text(name: str, max_len: int, required: bool = True, min_len: int = 1, **kw) -> fields.String:
-    return fields.String(
-        required=required, error_messages=_msgs(name), **kw,
-        validate=[validate.Length(
-            min=min_len, max=max_len,
-            error=f"Le champ « {name} » doit contenir entre {min_len} et {max_len} caractères."),
-            _no_nul(name)])
+    checks = [validate.Length(
+        min=min_len, max=max_len,
+        error=f"Le champ « {name} » doit contenir entre {min_len} et {max_len} caractères."),
+        _no_nul(name)]
+    if required and min_len >= 1:  # a text that must be given must say something
+        checks.append(_not_blank(name))
+    return fields.String(required=required, error_messages=_msgs(name), **kw, validate=checks)
 
 
 def ident(name: str, required: bool = False) -> fields.String:
@@ -100,23 +108,21 @@ class ExperienceSubmit(Strict):
         if value > date.today():
             raise ValidationError("Le champ « occurred_on » ne peut pas être une date future.")
 
-    @validates("title")
-    def _title_not_blank(self, value: str, **_):
-        if not value.strip():
-            raise ValidationError("Le champ « title » ne peut pas être vide.")
-
-    @validates("body")
-    def _body_not_blank(self, value: str, **_):
-        if not value.strip():
-            raise ValidationError("Le champ « body » ne peut pas être vide.")
-
 
 class Submitted(Schema):
     id = fields.String()
     status = fields.String()
 
 
-class ExperienceQuery(Strict):
+class DateRange(Strict):
+    @validates_schema
+    def _ordered(self, data, **_):
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("La date de début « from » doit précéder la date de fin « to ».",
+                                  "from")
+
+
+class ExperienceQuery(DateRange):
     status = choice("status", Status, required=False)
     structure_id = ident("structure_id")
     network_id = ident("network_id")
@@ -220,7 +226,7 @@ class ImprovementActionQuery(Strict):
     per_page = per_page_field()
 
 
-class DashboardQuery(Strict):
+class DashboardQuery(DateRange):
     structure_id = ident("structure_id")
     network_id = ident("network_id")
     include_children = a_bool("include_children", required=False, load_default=False)

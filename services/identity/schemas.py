@@ -19,9 +19,18 @@ def _password_policy(value: str) -> None:
         raise ValidationError(problems)
 
 
+def _plain_text(value: str) -> None:
+    """Names are shown on pages and in e-mails: not blank, no NUL (PostgreSQL refuses it)."""
+    if "\x00" in value:
+        raise ValidationError("Caractère interdit.")
+    if value and not value.strip():
+        raise ValidationError("Ce champ ne peut pas être vide.")
+
+
 Password = lambda **kw: fields.String(  # noqa: E731
     validate=[validate.Length(max=512), _password_policy], **kw)
-Name = lambda **kw: fields.String(validate=validate.Length(min=1, max=200), **kw)  # noqa: E731
+Name = lambda **kw: fields.String(  # noqa: E731
+    validate=[validate.Length(min=1, max=200), _plain_text], **kw)
 
 
 class PageArgs(Schema):
@@ -87,7 +96,8 @@ class StructureIn(Schema):
                               validate=validate.Length(min=1, max=36))
     name = Name(required=True)
     postal_code = fields.String(allow_none=True, load_default=None, validate=_postal)
-    city = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
+    city = fields.String(allow_none=True, load_default=None,
+                         validate=[validate.Length(max=120), _plain_text])
     channels = fields.List(fields.String(validate=_channels), load_default=list)
 
 
@@ -95,7 +105,7 @@ class StructurePatch(Schema):
     parent_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=36))
     name = Name()
     postal_code = fields.String(allow_none=True, validate=_postal)
-    city = fields.String(allow_none=True, validate=validate.Length(max=120))
+    city = fields.String(allow_none=True, validate=[validate.Length(max=120), _plain_text])
     channels = fields.List(fields.String(validate=_channels))
     active = fields.Boolean()
 

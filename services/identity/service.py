@@ -213,7 +213,8 @@ def load_actor(session: Session, user_id: str) -> tuple[User, Actor]:
 def create_network(session: Session, actor: Actor, data: dict) -> Network:
     if not domain.is_admin(actor):
         raise ApiError(403, "forbidden", "Seul un administrateur crée un réseau.")
-    if session.scalars(sa.select(Network).where(Network.code == data["code"])).first():
+    if session.scalars(sa.select(Network).where(
+            sa.func.lower(Network.code) == data["code"].lower())).first():
         raise ApiError(409, "conflict", "Ce code de réseau existe déjà.",
                        {"code": ["Ce code de réseau existe déjà."]})
     network = Network(**data)
@@ -280,8 +281,16 @@ def _check_email_free(session: Session, email: str, user_id: str | None = None) 
                        {"email": ["Cette adresse e-mail est déjà utilisée."]})
 
 
+def _without_repeats(data: dict) -> None:
+    """["answer", "answer"] or a structure listed twice means it once."""
+    for key in ("missions", "structure_ids"):
+        if data.get(key) is not None:
+            data[key] = list(dict.fromkeys(data[key]))
+
+
 def create_user(session: Session, actor: Actor, data: dict) -> User:
     data = dict(data)
+    _without_repeats(data)
     data["email"] = data["email"].strip().lower()
     if not domain.is_admin(actor) and data.get("network_id") is None \
             and data["profile"] != Profile.MODERATOR:
@@ -311,6 +320,7 @@ def create_user(session: Session, actor: Actor, data: dict) -> User:
 def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
     domain.check_manage_user(actor, user.profile, user.network_id)
     data = dict(data)
+    _without_repeats(data)
     if "email" in data:
         data["email"] = data["email"].strip().lower()
         _check_email_free(session, data["email"], user.id)

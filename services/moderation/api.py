@@ -140,13 +140,17 @@ class CaseDetail(MethodView):
             return _detail(session, case, now)
 
 
-def _pending_case(session: Session, case_id: str, action: Action) -> Case:
+def _pending_case(session: Session, case_id: str, action: Action, moderator: str,
+                  now: datetime) -> Case:
     case = session.get(Case, case_id, with_for_update=True)
     if case is None:
         raise not_found("Dossier")
     if case.status != CaseStatus.PENDING:
         raise conflict(f"Ce dossier a déjà été traité (statut : {case.status}).",
                        status=case.status)
+    if domain.is_claimed_by_other(case.claimed_by, case.claimed_until, moderator, now):
+        raise conflict("Un autre modérateur traite ce dossier ; réessayez quand il l'aura "
+                       "libéré.", claimed_until=domain.utc(case.claimed_until).isoformat())
     if case.kind not in domain.APPLIES_TO[action]:
         raise conflict(f"Action « {action} » impossible sur un dossier de type {case.kind}.",
                        kind=case.kind)
@@ -178,7 +182,7 @@ class Approve(MethodView):
         """Publish the experience for a structure, redacted unless an edited text is given."""
         moderator, now = current_principal().user_id, _now()
         with db_of().transaction() as session:
-            case = _pending_case(session, case_id, Action.APPROVE)
+            case = _pending_case(session, case_id, Action.APPROVE, moderator, now)
             structure = _target_structure(session, args["structure_id"])
             body, edited = domain.published_text(case.body, case.redacted_body, args["body"])
             _decide(session, case, Action.APPROVE, moderator, now, structure_id=structure.id,
@@ -200,7 +204,7 @@ class Reject(MethodView):
         """Refuse the experience with a policy reason code."""
         moderator, now = current_principal().user_id, _now()
         with db_of().transaction() as session:
-            case = _pending_case(session, case_id, Action.REJECT)
+            case = _pending_case(session, case_id, Action.REJECT, moderator, now)
             _decide(session, case, Action.REJECT, moderator, now, reason=args["reason"],
                     comment=args["comment"])
             publish(session, EventType.MODERATION_REJECTED, {
@@ -219,7 +223,7 @@ class Reroute(MethodView):
         """Send a re-orientation case to another structure (in this network or another)."""
         moderator, now = current_principal().user_id, _now()
         with db_of().transaction() as session:
-            case = _pending_case(session, case_id, Action.REROUTE)
+            case = _pending_case(session, case_id, Action.REROUTE, moderator, now)
             structure = _target_structure(session, args["structure_id"])
             if structure.id == case.current_structure_id:
                 raise ApiError(422, "validation_error", "Certains champs sont invalides.", {

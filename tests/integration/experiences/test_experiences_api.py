@@ -34,6 +34,13 @@ def test_submit_bad_field_is_named(env, field, value):
     assert f"« {field} »" in response.json["errors"][field][0]
 
 
+@pytest.mark.parametrize("field", ["author_name", "structure_hint", "title", "body"])
+def test_submit_blank_text_is_named(env, field):
+    response = env.client.post("/experiences", json=env.body(**{field: "  \t "}))
+    assert response.status_code == 422
+    assert response.json["errors"][field] == [f"Le champ « {field} » ne peut pas être vide."]
+
+
 def test_submit_missing_fields_are_named(env):
     response = env.client.post("/experiences", json={})
     assert response.status_code == 422
@@ -99,6 +106,9 @@ def test_agent_list_scope_and_children(env):
     assert [i["id"] for i in deep["items"]] == [at_reg, at_loc]  # oldest first
     filtered = env.client.get("/experiences?include_children=true&q=local", headers=headers).json
     assert [i["id"] for i in filtered["items"]] == [at_loc]
+    for wildcard in ("%25", "_"):  # taken literally, not as LIKE's wildcards
+        none = env.client.get(f"/experiences?include_children=true&q={wildcard}", headers=headers)
+        assert none.json["items"] == []
     referent = env.client.get("/experiences?per_page=2",
                               headers=env.headers("referent", ids)).json
     assert referent["total"] == 3 and len(referent["items"]) == 2 and referent["per_page"] == 2
@@ -258,6 +268,35 @@ def test_reorientation_request(env):
     assert event["payload"]["body"] == "Texte modéré."
 
 
+def test_reassign_drops_the_draft_of_the_previous_structure(env):
+    ids = env.tree()
+    exp_id = env.published(ids, structure="reg")
+    agent = env.headers("agent", ids, structures=["reg"], missions=("answer",))
+    assert _draft(env, exp_id, agent).status_code == 200
+    moved = env.client.post(f"/experiences/{exp_id}/reassign", headers=agent,
+                            json={"structure_id": ids["loc"]})
+    assert moved.status_code == 200 and moved.json["response_draft"] is None
+    local = env.headers("agent", ids, structures=["loc"], missions=("answer",))
+    submit = env.client.post(f"/experiences/{exp_id}/response/submit", headers=local)
+    assert submit.status_code == 422 and "body" in submit.json["errors"]
+
+
+def test_no_answer_and_no_second_request_while_reorientation_pending(env):
+    ids = env.tree(requires_validation=False)
+    exp_id = env.published(ids)
+    agent = env.headers("agent", ids, structures=["loc"], missions=("answer",))
+    assert _draft(env, exp_id, agent).status_code == 200
+    assert env.client.post(f"/experiences/{exp_id}/reorientation", headers=agent,
+                           json={"reason": "Relève de la CPAM"}).status_code == 202
+    again = env.client.post(f"/experiences/{exp_id}/reorientation", headers=agent,
+                            json={"reason": "Autre motif"})
+    assert again.status_code == 409 and "reorientation_reason" in again.json["errors"]
+    submit = env.client.post(f"/experiences/{exp_id}/response/submit", headers=agent)
+    assert submit.status_code == 409 and "reorientation_reason" in submit.json["errors"]
+    assert env.outbox_for("experience.answered", exp_id) == []
+    assert len(env.outbox_for("experience.reorientation_requested", exp_id)) == 1
+
+
 # Improvement actions --------------------------------------------------------------------------
 
 def test_improvement_action_shown_on_linked_experiences(env):
@@ -329,6 +368,9 @@ def test_dashboard_for_a_structure_and_its_children(env):
                           headers=env.headers("referent", ids)).json["published"] == 0
     bad = env.client.get("/dashboard?from=demain", headers=agent)
     assert bad.status_code == 422 and "from" in bad.json["errors"]
+    for path in ("/dashboard", "/experiences"):
+        reversed_range = env.client.get(f"{path}?from=2030-01-01&to=2020-01-01", headers=agent)
+        assert reversed_range.status_code == 422 and "from" in reversed_range.json["errors"]
 
 
 def test_open_data_lists_published_only(env):

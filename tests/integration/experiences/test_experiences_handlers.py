@@ -117,3 +117,19 @@ def test_reroute_moves_to_another_network_with_audit(env):
         [move] = session.scalars(sa.select(ExperienceMove)
                                  .where(ExperienceMove.experience_id == exp_id)).all()
         assert (move.kind, move.to_structure_id, move.by_user_id) == ("reroute", ids["s2"], "m1")
+
+
+def test_reroute_drops_the_draft_of_the_previous_network(env):
+    ids = env.tree()
+    exp_id = env.published(ids)
+    agent = env.headers("agent", ids, structures=["loc"], missions=("answer",))
+    drafted = env.client.put(f"/experiences/{exp_id}/response", headers=agent,
+                             json={"body": "Brouillon interne", "signature": "Agent CAF"})
+    assert drafted.status_code == 200
+    env.deliver("moderation.rerouted", {"case_id": "c", "experience_id": exp_id,
+                                        "structure_id": ids["s2"], "network_id": ids["net2"],
+                                        "moderator_id": "m1"})
+    exp = _get(env, exp_id)
+    assert exp.structure_id == ids["s2"]
+    assert (exp.response_body, exp.response_signature, exp.response_drafted_by) == (
+        None, None, None)

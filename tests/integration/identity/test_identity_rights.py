@@ -84,6 +84,9 @@ def test_structure_tree_search_and_events(platform, world):
     for q in ("roubaix", "59100", "ROUBAIX"):
         found = platform.client.get(f"/structures?q={q}", headers=world["h_moderator"]).get_json()
         assert child["id"] in {s["id"] for s in found["items"]}
+    for q in ("%25", "_"):  # taken literally, not as LIKE's wildcards
+        found = platform.client.get(f"/structures?q={q}", headers=world["h_moderator"]).get_json()
+        assert found["items"] == []
     children = platform.client.get(f"/structures?parent_id={world['hq_n']['id']}",
                                    headers=headers).get_json()
     assert [s["id"] for s in children["items"]] == [child["id"]] and children["total"] == 1
@@ -257,11 +260,28 @@ def test_me_and_preferences(platform, world):
     ("/structures", {"network_id": "n", "name": "x" * 300}, "name"),
     ("/users", {"email": "a@spp.test", "name": "A", "profile": "agent", "colour": "red"},
      "colour"),
+    ("/users", {"email": "a@spp.test", "name": "   ", "profile": "moderator"}, "name"),
+    ("/networks", {"code": "blank", "name": " "}, "name"),
+    ("/structures", {"network_id": "n", "name": "\t "}, "name"),
+    ("/structures", {"network_id": "n", "name": "CAF\u0000"}, "name"),
+    ("/structures", {"network_id": "n", "name": "S", "city": "Lyon\u0000"}, "city"),
 ])
 def test_bad_input_names_the_field(platform, world, path, body, field):
     response = platform.client.post(path, json=body, headers=world["h_admin"])
     assert 400 <= response.status_code < 500
     assert field in response.get_json()["errors"], response.get_json()
+
+
+def test_field_errors_are_in_french(platform, world):
+    body = _new_user("agent", world["north"]["id"]) | {"missions": "answer", "extra": 1}
+    body.pop("name")
+    errors = platform.client.post("/users", json=body, headers=world["h_admin"]).get_json()["errors"]
+    assert errors["missions"] == ["Une liste est attendue."]
+    assert errors["name"] == ["Ce champ est obligatoire."]
+    assert errors["extra"] == ["Champ inconnu."]
+    broken = platform.client.post("/networks", data="{not json", content_type="application/json",
+                                  headers=world["h_admin"]).get_json()
+    assert "Invalid" not in str(broken) and broken["code"] == "bad_request"
 
 
 def test_oversized_and_unreadable_bodies_are_4xx(platform, world):
@@ -299,3 +319,28 @@ def test_authentication_comes_before_input_checks(platform, world):
                                 headers=world["h_agent_north"]).status_code == 403
     spec = platform.client.get("/openapi.json").get_json()
     assert "requestBody" in spec["paths"]["/users"]["post"]
+
+
+def test_network_codes_differ_by_more_than_case(platform, world):
+    import uuid
+    code = f"Net{uuid.uuid4().hex[:6]}"
+    first = platform.client.post("/networks", json={"code": code, "name": "Réseau"},
+                                 headers=world["h_admin"])
+    assert first.status_code == 201
+    again = platform.client.post("/networks", json={"code": code.lower(), "name": "Réseau"},
+                                 headers=world["h_admin"])
+    assert again.status_code == 409 and "code" in again.get_json()["errors"]
+
+
+def test_repeated_missions_and_structures_are_kept_once(platform, world):
+    hq = world["hq_n"]["id"]
+    body = _new_user("agent", world["north"]["id"], missions=["answer", "answer"],
+                     structure_ids=[hq, hq])
+    created = platform.client.post("/users", json=body, headers=world["h_referent_north"])
+    assert created.status_code == 201
+    assert created.get_json()["missions"] == ["answer"]
+    assert created.get_json()["structure_ids"] == [hq]
+    changed = platform.client.patch(f"/users/{created.get_json()['id']}",
+                                    json={"missions": ["diagnostic", "answer", "diagnostic"]},
+                                    headers=world["h_referent_north"])
+    assert changed.get_json()["missions"] == ["diagnostic", "answer"]

@@ -474,3 +474,18 @@ def test_stats_counts_and_median_time_to_decision(db, client, moderator):
     by_days = {w["days"]: w for w in figures["time_to_decision"]}
     assert by_days[7] == {"days": 7, "decided": 2, "median_seconds": 2 * 3600}
     assert by_days[30] == {"days": 30, "decided": 3, "median_seconds": 3 * 3600}
+
+
+def test_case_opened_by_another_moderator_cannot_be_decided(db, client, moderator, tokens):
+    network = add_network(db)
+    structure = add_structure(db, network["id"], "CAF de Lyon")
+    case_id = case_of(db, submit(db)["id"]).id
+    assert client.get(f"/cases/{case_id}", headers=moderator["headers"]).status_code == 200
+    other = tokens.headers("moderator", sub=str(uuid.uuid4()))
+    refused = client.post(f"/cases/{case_id}/reject", json={"reason": "duplicate"}, headers=other)
+    assert refused.status_code == 409 and "claimed_until" in refused.get_json()["errors"]
+    assert [e for e in outbox_events(db, "moderation.rejected")
+            if e["payload"]["case_id"] == case_id] == []
+    approved = client.post(f"/cases/{case_id}/approve", json={"structure_id": structure["id"]},
+                           headers=moderator["headers"])
+    assert approved.status_code == 200

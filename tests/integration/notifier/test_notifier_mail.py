@@ -18,9 +18,9 @@ from services.chassis.config import Settings
 from services.chassis.consumer import EventConsumer
 from services.chassis.db import Database, migrate
 from services.chassis.events import make_event, parse_event
+from services.notifier import mailer
 from services.notifier.app import create_app
 from services.notifier.handlers import HANDLERS
-from services.notifier import mailer
 from services.notifier.mailer import run_digests, send_pending
 from services.notifier.models import DigestRun, Email
 

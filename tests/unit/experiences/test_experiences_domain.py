@@ -71,6 +71,17 @@ def test_reorientation_only_while_unanswered():
     _illegal(domain.request_reorientation, {S.TO_PROCESS, S.AWAITING_VALIDATION})
 
 
+def test_no_answer_and_no_second_request_while_a_reorientation_is_pending():
+    with pytest.raises(domain.ReorientationPending):
+        domain.submit_response(S.TO_PROCESS, False, True)
+    with pytest.raises(domain.ReorientationPending):
+        domain.validate_response(S.AWAITING_VALIDATION, "super_agent", True)
+    with pytest.raises(domain.ReorientationPending) as err:
+        domain.request_reorientation(S.TO_PROCESS, True)
+    assert "réorientation est en cours" in str(err.value)
+    assert domain.request_reorientation(S.TO_PROCESS, False) is S.TO_PROCESS
+
+
 def test_evaluation_once_and_only_when_answered():
     domain.evaluate(S.ANSWERED, False)
     with pytest.raises(domain.AlreadyEvaluated):
