@@ -74,9 +74,10 @@ def _suggestions(session: Session, case: Case) -> list[dict]:
                                      f"{case.title}\n{case.body}")
 
 
-def _decision_of(session: Session, case: Case) -> dict | None:
-    decision = session.execute(sa.select(Decision).where(Decision.case_id == case.id)
-                               .order_by(Decision.decided_at.desc())).scalars().first()
+def _decision_of(session: Session, case: Case, decision: Decision | None = None) -> dict | None:
+    if decision is None:  # the one just made needs no query
+        decision = session.execute(sa.select(Decision).where(Decision.case_id == case.id)
+                                   .order_by(Decision.decided_at.desc())).scalars().first()
     if decision is None:
         return None
     return {column: getattr(decision, column) for column in (
@@ -84,7 +85,7 @@ def _decision_of(session: Session, case: Case) -> dict | None:
         "published_body", "edited")} | {"decided_at": domain.utc(decision.decided_at)}
 
 
-def _detail(session: Session, case: Case, now: datetime) -> dict:
+def _detail(session: Session, case: Case, now: datetime, decision: Decision | None = None) -> dict:
     return _summary(case, now) | {
         "body": case.body, "structure_hint": case.structure_hint,
         "postal_code": case.postal_code, "flags": case.flags or [],
@@ -94,7 +95,7 @@ def _detail(session: Session, case: Case, now: datetime) -> dict:
         # Routing suggestions help only while the case waits for a decision.
         "suggested_structures": (_suggestions(session, case)
                                  if case.status == CaseStatus.PENDING else []),
-        "decision": _decision_of(session, case),
+        "decision": _decision_of(session, case, decision),
     }
 
 
@@ -166,11 +167,13 @@ def _target_structure(session: Session, structure_id: str) -> Structure:
 
 
 def _decide(session: Session, case: Case, action: Action, moderator: str, now: datetime,
-            **what) -> None:
+            **what) -> Decision:
     case.status, case.decided_at = domain.OUTCOME[action], now
     case.claimed_by = case.claimed_until = None
-    session.add(Decision(id=str(uuid.uuid4()), case_id=case.id, moderator_id=moderator,
-                         action=action, decided_at=now, **what))
+    decision = Decision(id=str(uuid.uuid4()), case_id=case.id, moderator_id=moderator,
+                        action=action, decided_at=now, **what)
+    session.add(decision)
+    return decision
 
 
 @cases.route("/<case_id>/approve")
@@ -185,14 +188,15 @@ class Approve(MethodView):
             case = _pending_case(session, case_id, Action.APPROVE, moderator, now)
             structure = _target_structure(session, args["structure_id"])
             body, edited = domain.published_text(case.body, case.redacted_body, args["body"])
-            _decide(session, case, Action.APPROVE, moderator, now, structure_id=structure.id,
-                    network_id=structure.network_id, published_body=body, edited=edited)
+            decision = _decide(session, case, Action.APPROVE, moderator, now,
+                               structure_id=structure.id, network_id=structure.network_id,
+                               published_body=body, edited=edited)
             publish(session, EventType.MODERATION_APPROVED, {
                 "case_id": case.id, "experience_id": case.experience_id,
                 "structure_id": structure.id, "network_id": structure.network_id,
                 "body": body, "edited": edited, "moderator_id": moderator,
             }, producer=SERVICE)
-            return _detail(session, case, now)
+            return _detail(session, case, now, decision)
 
 
 @cases.route("/<case_id>/reject")
@@ -205,13 +209,13 @@ class Reject(MethodView):
         moderator, now = current_principal().user_id, _now()
         with db_of().transaction() as session:
             case = _pending_case(session, case_id, Action.REJECT, moderator, now)
-            _decide(session, case, Action.REJECT, moderator, now, reason=args["reason"],
-                    comment=args["comment"])
+            decision = _decide(session, case, Action.REJECT, moderator, now,
+                               reason=args["reason"], comment=args["comment"])
             publish(session, EventType.MODERATION_REJECTED, {
                 "case_id": case.id, "experience_id": case.experience_id,
                 "reason": args["reason"], "comment": args["comment"], "moderator_id": moderator,
             }, producer=SERVICE)
-            return _detail(session, case, now)
+            return _detail(session, case, now, decision)
 
 
 @cases.route("/<case_id>/reroute")
@@ -228,14 +232,15 @@ class Reroute(MethodView):
             if structure.id == case.current_structure_id:
                 raise ApiError(422, "validation_error", "Certains champs sont invalides.", {
                     "structure_id": ["L'expérience est déjà rattachée à cette structure."]})
-            _decide(session, case, Action.REROUTE, moderator, now, structure_id=structure.id,
-                    network_id=structure.network_id, comment=args["comment"])
+            decision = _decide(session, case, Action.REROUTE, moderator, now,
+                               structure_id=structure.id, network_id=structure.network_id,
+                               comment=args["comment"])
             publish(session, EventType.MODERATION_REROUTED, {
                 "case_id": case.id, "experience_id": case.experience_id,
                 "structure_id": structure.id, "network_id": structure.network_id,
                 "comment": args["comment"], "moderator_id": moderator,
             }, producer=SERVICE)
-            return _detail(session, case, now)
+            return _detail(session, case, now, decision)
 
 
 @structures.route("")

@@ -9,17 +9,14 @@ lost database connection) between SMTP acceptance and that commit: a few millise
 
 from __future__ import annotations
 
+import binascii
 import logging
 import os
 import smtplib
 import ssl
 import uuid
 from datetime import UTC, datetime
-from email.charset import QP, Charset
 from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.policy import compat32
 from email.utils import formataddr, formatdate
 from pathlib import Path
 
@@ -88,30 +85,44 @@ def queue_email(session: Session, *, address: str, kind: EmailKind, event_id: st
 
 
 # SMTP ------------------------------------------------------------------------------------------
-_UTF8_QP = Charset("utf-8")
-_UTF8_QP.body_encoding = QP  # readable sources (links stay greppable), unlike base64
-_SMTP_LINES = compat32.clone(linesep="\r\n")  # SMTP wants CRLF; sendmail() sends bytes as is
+def _qp(text: str) -> bytes:
+    # binascii's C encoder; soft and hard line breaks become CRLF for SMTP.
+    encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
+    return encoded.replace(b"\n", b"\r\n")
+
+
+def _subject(value: str) -> str:
+    value = " ".join(value.split())  # no line break may reach a header
+    return value if value.isascii() else Header(value, "utf-8").encode(linesep="\r\n")
 
 
 def build_message(email) -> bytes:
-    """The MIME message (text and HTML alternatives) as bytes, ready for SMTP.
+    """The MIME message (text and HTML alternatives, quoted-printable UTF-8) as SMTP bytes.
 
-    Built with the compat32 classes: the default policy's header objects cost more CPU than the
-    rest of the sending, and these messages need nothing they add.
+    Written out directly: the `email` package's generator cost more CPU than everything else in
+    sending (1.4 ms a message); tests parse the result with the standard parser.
     """
-    msg = MIMEMultipart("alternative")
-    msg["From"] = formataddr((FROM_NAME, FROM_ADDRESS))
-    msg["To"] = email.address
-    msg["Subject"] = Header(email.subject, "utf-8")
-    # One Message-ID per e-mail row: the rare resend after a crash (see the module docstring)
-    # carries the same id, so receiving servers and clients can drop the copy.
-    msg["Message-ID"] = f"<{email.id}@servicespublics.plus>"
-    msg["Date"] = formatdate(localtime=False)
-    msg["X-SPP-Email-Id"] = email.id
-    msg["X-SPP-Kind"] = email.kind
-    msg.attach(MIMEText(email.body_text, "plain", _UTF8_QP))
-    msg.attach(MIMEText(email.body_html, "html", _UTF8_QP))
-    return msg.as_bytes(policy=_SMTP_LINES)
+    boundary = f"=_spp_{uuid.uuid4().hex}"
+    head = "\r\n".join((
+        f"From: {formataddr((FROM_NAME, FROM_ADDRESS))}",
+        f"To: {''.join(email.address.split())}",
+        f"Subject: {_subject(email.subject)}",
+        # One Message-ID per e-mail row: the rare resend after a crash (see the module
+        # docstring) carries the same id, so receiving servers and clients can drop the copy.
+        f"Message-ID: <{email.id}@servicespublics.plus>",
+        f"Date: {formatdate(localtime=False)}",
+        f"X-SPP-Email-Id: {email.id}",
+        f"X-SPP-Kind: {email.kind}",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/alternative; boundary="{boundary}"',
+    ))
+    parts = [head.encode("utf-8"), b"\r\n\r\n"]  # a non-ASCII address goes as UTF-8
+    for subtype, body in (("plain", email.body_text), ("html", email.body_html)):
+        parts += [f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
+                  f"MIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                  .encode("ascii"), _qp(body), b"\r\n"]
+    parts.append(f"--{boundary}--\r\n".encode("ascii"))
+    return b"".join(parts)
 
 
 def open_smtp(url: str, timeout: float = 10.0) -> smtplib.SMTP:
