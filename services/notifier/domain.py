@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, quote, unquote, urlparse
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -54,6 +54,18 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.PASSWORD_RESET: "Réinitialisation de votre mot de passe",
     EmailKind.DIGEST: "{count} nouvelle(s) expérience(s) à traiter",
 }
+
+def public_link(gateway: str, experience_id: str) -> str:
+    """The published experience, as its author and the public see it."""
+    return f"{gateway}/experiences/{quote(str(experience_id), safe='')}"
+
+
+def agent_link(gateway: str, experience_id: str | None = None) -> str:
+    """The agents' page of an experience (where they answer), or their list without an id."""
+    if experience_id is None:
+        return f"{gateway}/agent/experiences"
+    return f"{gateway}/agent/experiences/{quote(str(experience_id), safe='')}"
+
 
 # Moderation reason codes (DOMAIN.md) in plain French for the author.
 REJECTION_REASONS: dict[str, str] = {

@@ -84,7 +84,7 @@ def replicate_structure(session: Session, event: Event, payload: dict) -> None:
 # Experiences -------------------------------------------------------------------------------------
 def _notify_answer_agents(session: Session, event: Event, experience_id: str, title: str,
                           structure_id: str, kind: EmailKind) -> None:
-    link = f"{gateway()}/experiences/{experience_id}"
+    link = domain.agent_link(gateway(), experience_id)
     agents = domain.unique_by_email([r for r in _of_structure(session, structure_id)
                                      if domain.answers(r)])
     for agent in agents:
@@ -102,7 +102,7 @@ def notify_publication(session: Session, event: Event, payload: dict) -> None:
     """The author (publication, and the moderator's edit) and the answer agents of the structure."""
     queue_email(session, address=payload["author_email"], kind=EmailKind.PUBLISHED_AUTHOR,
                 event_id=event.id, name=payload["author_name"], title=payload["title"],
-                edited=payload["edited"], link=f"{gateway()}/experiences/{payload['id']}")
+                edited=payload["edited"], link=domain.public_link(gateway(), payload["id"]))
     _notify_answer_agents(session, event, payload["id"], payload["title"],
                           payload["structure_id"], EmailKind.TO_PROCESS)
 
@@ -118,12 +118,12 @@ def notify_rejection(session: Session, event: Event, payload: dict) -> None:
     queue_email(session, address=payload["author_email"], kind=EmailKind.REJECTED_AUTHOR,
                 event_id=event.id, name=payload["author_name"], title=payload["title"],
                 reason=domain.rejection_sentence(payload["reason"]),
-                comment=payload["comment"], link=f"{gateway()}/")
+                comment=payload["comment"], link=f"{gateway()}/donner-mon-avis")
 
 
 def notify_response_to_validate(session: Session, event: Event, payload: dict) -> None:
     """The super agents of the structure."""
-    link = f"{gateway()}/experiences/{payload['id']}"
+    link = domain.agent_link(gateway(), payload["id"])
     supers = domain.unique_by_email([r for r in _of_structure(session, payload["structure_id"])
                                      if domain.validates(r)])
     for agent in supers:
@@ -134,7 +134,7 @@ def notify_response_to_validate(session: Session, event: Event, payload: dict) -
 
 def notify_answer(session: Session, event: Event, payload: dict) -> None:
     """The author, with the evaluation link."""
-    link = (f"{gateway()}/experiences/{payload['id']}/evaluation"
+    link = (f"{domain.public_link(gateway(), payload['id'])}/evaluation"
             f"?token={payload['evaluation_token']}")
     queue_email(session, address=payload["author_email"], kind=EmailKind.ANSWERED_AUTHOR,
                 event_id=event.id, name=payload["author_name"], title=payload["title"], link=link)

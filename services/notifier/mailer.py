@@ -261,9 +261,10 @@ def run_digests(db: Database, settings: Settings, now: datetime | None = None) -
                         event_id=f"digest:{frequency}:{start:%Y%m%dT%H%MZ}",
                         recipient_id=recipient_id, window=(start, end), name=recipient.name,
                         count=len(items), period=_period_label(frequency, start, end),
-                        items=[{"title": i.title, "link": f"{gateway}/experiences/{i.experience_id}"}
+                        items=[{"title": i.title,
+                                "link": domain.agent_link(gateway, i.experience_id)}
                                for i in items],
-                        link=f"{gateway}/experiences")
+                        link=domain.agent_link(gateway))
                     queued += 1
             except sa.exc.IntegrityError:
                 continue  # another worker claimed this digest

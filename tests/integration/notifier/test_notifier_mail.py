@@ -161,10 +161,15 @@ def test_published_mails_author_and_immediate_answer_agents_of_the_structure_onl
     agent_mail = env.box.to("agent@a.fr")[0]
     assert agent_mail["Subject"] == "Nouvelle expérience à traiter : Accueil au guichet"
     body = text_of(agent_mail) + html_of(agent_mail)
-    assert f"{GATEWAY}/experiences/{payload['id']}" in body
+    # Agents land on the page where they answer; the author on the published page.
+    assert f"{GATEWAY}/agent/experiences/{payload['id']}" in text_of(agent_mail)
+    assert f'href="{GATEWAY}/agent/experiences/{payload["id"]}"' in html_of(agent_mail)
+    assert f"{GATEWAY}/experiences/" not in body
     assert "auteur@example.org" not in body and "Camille" not in body  # nothing of the author
     author = env.box.to("auteur@example.org")[0]
     assert "est publiée" in text_of(author)
+    assert f'href="{GATEWAY}/experiences/{payload["id"]}"' in html_of(author)
+    assert "/agent/" not in text_of(author) + html_of(author)
     assert "modifié" not in text_of(author)
     assert {e.status for e in env.emails()} == {"sent"}
     # The Message-ID is the row's: a resend after a crash carries the same one.
@@ -193,6 +198,7 @@ def test_rejected_gives_the_reason_in_french(env):
     assert "Un nom d'agent apparaît." in text_of(mail)
     assert "personal_data" not in text_of(mail)
     assert "Un nom d&#39;agent apparaît." in html_of(mail)  # escaped in HTML
+    assert "/donner-mon-avis" in text_of(mail)  # where a new experience is written
 
 
 def test_response_submitted_mails_super_agents_of_the_structure(env):
@@ -204,6 +210,7 @@ def test_response_submitted_mails_super_agents_of_the_structure(env):
     env.send()
     assert [m["To"] for m in env.box.messages()] == ["chef@a.fr"]
     assert "attend votre validation" in text_of(env.box.messages()[0])
+    assert f'href="{GATEWAY}/agent/experiences/e-1"' in html_of(env.box.messages()[0])
 
 
 def test_answered_mails_the_author_with_the_evaluation_link(env):
@@ -225,6 +232,7 @@ def test_reassigned_mails_answer_agents_of_the_new_structure(env):
     env.send()
     assert [m["To"] for m in env.box.messages()] == ["new@a.fr"]
     assert "transférée à votre structure" in text_of(env.box.messages()[0])
+    assert f"{GATEWAY}/agent/experiences/e-2" in text_of(env.box.messages()[0])
 
 
 @pytest.mark.parametrize("event_type,phrase", [
@@ -355,7 +363,9 @@ def test_daily_and_none_get_nothing_immediately_and_daily_gets_a_digest(env):
     [digest] = env.box.to("daily@a.fr")
     assert digest["Subject"] == "2 nouvelle(s) expérience(s) à traiter"
     assert "Premier" in text_of(digest) and "Second" in text_of(digest)
-    assert f"{GATEWAY}/experiences/{first['id']}" in html_of(digest)
+    assert f'href="{GATEWAY}/agent/experiences/{first["id"]}"' in html_of(digest)
+    assert f'href="{GATEWAY}/agent/experiences"' in html_of(digest)  # « Toutes les expériences »
+    assert f"{GATEWAY}/experiences/" not in text_of(digest) + html_of(digest)
     assert env.box.to("none@a.fr") == [] and env.box.to("idle@a.fr") == []
     with env.db.transaction() as s:  # the idle agent's run is recorded, with nothing to send
         runs = {r.recipient_id: r.items for r in s.scalars(sa.select(DigestRun))}

@@ -152,3 +152,12 @@ def test_parse_smtp_urls():
     assert cfg.starttls and not cfg.ssl and cfg.port == 587
     with pytest.raises(ValueError):
         domain.parse_smtp_url("http://x")
+
+
+# Links -----------------------------------------------------------------------------------------
+def test_agents_get_the_agent_page_and_authors_the_public_one():
+    gateway = "https://spp.example.test"
+    assert domain.agent_link(gateway, "e-1") == f"{gateway}/agent/experiences/e-1"
+    assert domain.agent_link(gateway) == f"{gateway}/agent/experiences"
+    assert domain.public_link(gateway, "e-1") == f"{gateway}/experiences/e-1"
+    assert domain.agent_link(gateway, "a/b?c") == f"{gateway}/agent/experiences/a%2Fb%3Fc"
