@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -20,16 +21,41 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import FileSystemLoader
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException
 
 from services.chassis.config import VAR, Settings
+from services.chassis.errors import error_response
 from services.gateway import labels
 from services.gateway.clients import ServiceError, Unavailable, default_clients
+from services.gateway.presenters import date_fr, field_message
 
 SERVICE = "gateway"
 HERE = Path(__file__).resolve().parent
 DSFR_DIST = HERE / "node_modules" / "@gouvfr" / "dsfr" / "dist"
 STATIC = HERE / "static"
 ONE_YEAR = 365 * 24 * 3600
+log = logging.getLogger(__name__)
+
+# What the pages say for each HTTP error: (title, message).
+ERROR_PAGES = {
+    400: ("Demande invalide", "La demande n'a pas pu être comprise. Revenez à la page précédente "
+          "et recommencez."),
+    403: ("Accès refusé", "Vous n'avez pas les droits pour voir cette page."),
+    404: ("Page non trouvée",
+          "La page que vous cherchez est introuvable. Vérifiez l'adresse saisie."),
+    405: ("Action impossible", "Cette page ne peut pas être utilisée de cette façon. Revenez à "
+          "la page précédente et recommencez."),
+    413: ("Envoi trop volumineux", "Les données envoyées dépassent la taille autorisée."),
+    429: ("Trop de demandes", "Vous avez fait trop de demandes. Patientez un peu et recommencez."),
+    500: ("Erreur inattendue", "Une erreur inattendue s'est produite. Veuillez réessayer plus "
+          "tard."),
+    503: ("Service indisponible", "Le service est momentanément indisponible. Veuillez réessayer "
+          "plus tard."),
+}
+OTHER_ERROR = ("Demande impossible", "La demande n'a pas pu aboutir.")
+# Probes and machine routes keep the services' JSON errors.
+JSON_BLUEPRINTS = ("health", "api-docs")
 
 csrf = CSRFProtect()
 
@@ -114,6 +140,9 @@ def _install_templating(app: Flask) -> None:
                                                                        "static_files"):
             renew_if_due()
 
+    app.jinja_env.filters["date_fr"] = date_fr
+    app.jinja_env.filters["field_message"] = field_message
+
     @app.context_processor
     def inject():
         return {"labels": labels, "label": labels.label, "user": current_user(),
@@ -121,8 +150,19 @@ def _install_templating(app: Flask) -> None:
 
 
 def _install_error_pages(app: Flask) -> None:
-    def page(status: int, title: str, message: str):
-        return render_template("error.html", title=title, message=message, status=status), status
+    def page(status: int, title: str | None = None, message: str | None = None,
+             headers: dict | None = None):
+        default_title, default_message = ERROR_PAGES.get(status, OTHER_ERROR)
+        title, message = title or default_title, message or default_message
+        try:
+            body = render_template("error.html", title=title, message=message, status=status)
+        except Exception:  # the page itself failed (e.g. a broken template): plain French HTML
+            log.exception("error page %s could not be rendered", status)
+            body = (f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>'
+                    f"{escape(title)} — Services Publics+</title></head><body><h1>"
+                    f"{escape(title)}</h1><p>{escape(message)}</p><p>Erreur {status}</p>"
+                    f'<p><a href="/">Retour à l\'accueil</a></p></body></html>')
+        return body, status, headers or {}
 
     @app.errorhandler(CSRFError)
     def csrf_error(_exc):
@@ -130,14 +170,24 @@ def _install_error_pages(app: Flask) -> None:
                     "Le formulaire a expiré ou n'a pas été envoyé depuis ce site. "
                     "Rechargez la page et recommencez.")
 
-    @app.errorhandler(404)
-    def not_found(_exc):
-        return page(404, "Page non trouvée",
-                    "La page que vous cherchez est introuvable. Vérifiez l'adresse saisie.")
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        if request.blueprint in JSON_BLUEPRINTS:
+            return error_response(status, "error", ERROR_PAGES.get(status, OTHER_ERROR)[1])
+        allow = {k: v for k, v in exc.get_headers() if k == "Allow"}  # kept for a 405
+        return page(status, headers=allow)
+
+    @app.errorhandler(Exception)
+    def unexpected(_exc: Exception):
+        log.exception("unhandled error")
+        if request.blueprint in JSON_BLUEPRINTS:
+            return error_response(500, "internal_error", ERROR_PAGES[500][1])
+        return page(500)
 
     @app.errorhandler(Unavailable)
     def unavailable(exc):
-        return page(503, "Service indisponible", exc.message)
+        return page(503, message=exc.message)
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
@@ -145,8 +195,6 @@ def _install_error_pages(app: Flask) -> None:
             session.clear()
             flash("Votre session a expiré. Veuillez vous reconnecter.", "info")
             return redirect(url_for("agent.login", next=request.full_path))
-        if exc.status == 403:
-            return page(403, "Accès refusé", "Vous n'avez pas les droits pour voir cette page.")
-        if exc.status == 404:
-            return not_found(exc)
-        return page(exc.status, "Demande impossible", exc.message)
+        if exc.status in (403, 404):  # the page the API's answer means, in our words
+            return page(exc.status)
+        return page(exc.status, message=exc.message)

@@ -75,7 +75,7 @@ class ServiceClient:
             raise ServiceError(response.status_code, str(body.get("code", "error")),
                                str(body.get("message") or "La demande n'a pas pu aboutir."),
                                errors)
-        return body
+        return {} if body is None else body  # a 204, or a JSON null: the pages call .get()
 
     def get(self, path: str, **kwargs) -> Any:
         return self.request("GET", path, **kwargs)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
+import unicodedata
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
@@ -85,11 +89,86 @@ def token_claims(token: str) -> dict[str, Any]:
         return {}
 
 
+PARIS = ZoneInfo("Europe/Paris")
+MAX_PAGE = 10_000  # the experiences API refuses pages beyond it
+MAX_SEARCH = 200  # the APIs' longest accepted search text
+# The internal view of an experience carries these; the public one (what an agent gets for an
+# experience outside their scope) never does.
+INTERNAL_ONLY = ("submitted_at", "response_draft")
+
+
 def page_number(raw: str | None) -> int:
+    """A page number from the query string, within 1..MAX_PAGE whatever was typed."""
     try:
-        return max(1, int(raw or 1))
+        return min(max(1, int(raw or 1)), MAX_PAGE)
     except ValueError:
         return 1
+
+
+def search_text(raw: str | None) -> str:
+    """Free text for an API search: no control characters, at most MAX_SEARCH characters."""
+    text = "".join(c for c in raw or "" if unicodedata.category(c) != "Cc")
+    return text.strip()[:MAX_SEARCH].strip()
+
+
+_FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def iso_date(raw: str | None) -> str:
+    """« 05/03/2026 » or « 2026-03-05 » as 2026-03-05; "" stays ""; ValueError when invalid."""
+    text = (raw or "").strip()
+    if not text:
+        return ""
+    match = _FRENCH_DATE.fullmatch(text)
+    if match:
+        day, month, year = (int(part) for part in match.groups())
+        return date(year, month, day).isoformat()
+    return date.fromisoformat(text).isoformat()
+
+
+INVALID_DATE = "Saisissez une date valide au format JJ/MM/AAAA, par exemple 05/03/2026."
+
+
+def convert_dates(form: dict, fields: tuple[str, ...]) -> dict[str, list[str]]:
+    """Turn the form's typed dates into ISO in place; the errors of those that are not dates."""
+    errors: dict[str, list[str]] = {}
+    for field in fields:
+        try:
+            form[field] = iso_date(form.get(field))
+        except ValueError:
+            errors[field] = [INVALID_DATE]
+    return errors
+
+
+def date_fr(value: Any) -> str:
+    """dd/mm/yyyy from a date or an ISO text; datetimes in Paris time (naive ones are UTC)."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = (date.fromisoformat(value) if len(value) == 10
+                     else datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=ZoneInfo("UTC"))
+        value = value.astimezone(PARIS)
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+_NAMED_FIELD = re.compile(r"^Le champ « [^»]* » ")
+
+
+def field_message(message: str) -> str:
+    """« Le champ « postal_code » doit… » next to its field reads « Ce champ doit… »."""
+    return _NAMED_FIELD.sub("Ce champ ", str(message))
+
+
+def is_internal_view(experience: dict) -> bool:
+    return any(key in experience for key in INTERNAL_ONLY)
 
 
 def first_error_messages(errors: dict[str, list[str]], known: tuple[str, ...]) -> list[str]:

@@ -8,10 +8,13 @@ from services.gateway.auth import clients, current_user, login_required, store_l
 from services.gateway.clients import ServiceError, Unavailable
 from services.gateway.labels import AGENT_STATUS_FILTER
 from services.gateway.presenters import (
+    convert_dates,
     first_error_messages,
+    is_internal_view,
     page_number,
     pagination,
     response_of,
+    search_text,
     without_private,
 )
 from services.gateway.views.public import client_address
@@ -82,7 +85,7 @@ def experiences():
     user = current_user()
     status = request.args.get("status", "")
     status = status if status in AGENT_STATUS_FILTER else ""
-    q = request.args.get("q", "").strip()
+    q = search_text(request.args.get("q"))
     page = page_number(request.args.get("page"))
     listing = clients()["experiences"].get(
         "/experiences", token=user.token,
@@ -93,9 +96,12 @@ def experiences():
 
 
 def _load(experience_id: str) -> dict:
+    """The internal view of an experience in the agent's scope; 403 for one outside it."""
     user = current_user()
-    return without_private(clients()["experiences"].get(f"/experiences/{experience_id}",
-                                                        token=user.token))
+    found = clients()["experiences"].get(f"/experiences/{experience_id}", token=user.token)
+    if not is_internal_view(found):  # the API shows staff outside the scope the public view
+        abort(403)
+    return without_private(found)
 
 
 @bp.route("/agent/experiences/<experience_id>", methods=["GET", "POST"])
@@ -362,6 +368,8 @@ def new_action():
     errors: dict[str, list[str]] = {}
     general: list[str] = []
     if request.method == "POST":
+        errors = convert_dates(form, ("date",))
+    if request.method == "POST" and not errors:
         payload = {k: v for k, v in form.items() if v}
         payload["experience_ids"] = chosen
         try:

@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request
 from services.gateway.auth import clients, current_user
 from services.gateway.clients import ServiceError, Unavailable
 from services.gateway.labels import DASHBOARD_FIGURES, MONTHS, MONTHS_SHORT
+from services.gateway.presenters import INVALID_DATE, iso_date
 from services.gateway.views.access import claims, my_structures, permission_required
 
 bp = Blueprint("dashboard", __name__)
@@ -120,13 +121,13 @@ def _target_days(token: str) -> int | None:
 
 
 def _parse(raw: str, field: str, errors: dict) -> date | None:
-    if not raw:
-        return None
+    """A period bound typed as JJ/MM/AAAA or ISO; None when empty or invalid (with an error)."""
     try:
-        return date.fromisoformat(raw)
+        text = iso_date(raw)
     except ValueError:
-        errors[field] = ["Saisissez une date valide (JJ/MM/AAAA)."]
+        errors[field] = [INVALID_DATE]
         return None
+    return date.fromisoformat(text) if text else None
 
 
 @bp.get("/agent/tableau-de-bord")

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from services.gateway.auth import clients, current_user, login_required
 from services.gateway.clients import ServiceError, Unavailable
 from services.gateway.labels import CASE_STATUSES, REJECT_REASONS
-from services.gateway.presenters import highlight_flags, page_number, pagination
+from services.gateway.presenters import highlight_flags, page_number, pagination, search_text
 
 bp = Blueprint("moderation", __name__)
 PER_PAGE = 20
@@ -65,7 +65,7 @@ def _case_page(case_id: str, errors: dict | None = None, general: list | None = 
                status: int = 200):
     user = current_user()
     case = clients()["moderation"].get(f"/cases/{case_id}", token=user.token)
-    structure_q = request.values.get("structure_q", "").strip()
+    structure_q = search_text(request.values.get("structure_q"))
     found_structures: list[dict] = []
     if structure_q:
         try:

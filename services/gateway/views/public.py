@@ -8,10 +8,12 @@ from services.gateway.auth import clients
 from services.gateway.clients import ServiceError, Unavailable
 from services.gateway.labels import EXPERIENCE_FIELDS
 from services.gateway.presenters import (
+    convert_dates,
     first_error_messages,
     page_number,
     pagination,
     response_of,
+    search_text,
     without_private,
 )
 
@@ -40,6 +42,8 @@ def give_feedback():
     general: list[str] = []
     if request.method == "POST":
         form = {name: request.form.get(name, "").strip() for name in EXPERIENCE_FIELDS}
+        errors = convert_dates(form, ("occurred_on",))
+    if request.method == "POST" and not errors:
         payload = {name: value for name, value in form.items() if value != ""}
         try:
             answer = clients()["experiences"].post("/experiences", json=payload,
@@ -65,7 +69,7 @@ def feedback_sent():
 
 @bp.get("/experiences")
 def experiences():
-    q = request.args.get("q", "").strip()
+    q = search_text(request.args.get("q"))
     page = page_number(request.args.get("page"))
     listing = clients()["experiences"].get(
         "/experiences", params={"q": q, "page": page, "per_page": PER_PAGE})

@@ -8,7 +8,12 @@ from services.chassis.permissions import GRANTABLE, Mission, Profile
 from services.gateway.auth import clients, current_user
 from services.gateway.clients import ServiceError, Unavailable
 from services.gateway.labels import MISSIONS, PROFILES
-from services.gateway.presenters import first_error_messages, page_number, pagination
+from services.gateway.presenters import (
+    first_error_messages,
+    page_number,
+    pagination,
+    search_text,
+)
 from services.gateway.views.access import claims, permission_required
 
 bp = Blueprint("users", __name__)
@@ -53,6 +58,15 @@ def _structures(token: str, network_id: str | None) -> list[tuple[str, str]]:
     return [(str(s["id"]), s.get("name") or str(s["id"])) for s in found]
 
 
+def _structure_names(token: str, users: list[dict]) -> dict[str, str]:
+    """Names of the listed users' structures, from each of their networks (an admin's list
+    mixes networks; a user's structures are always in the user's network)."""
+    networks = sorted({str(u["network_id"]) for u in users
+                       if u.get("network_id") and u.get("structure_ids")})
+    return {id_: name for network_id in networks
+            for id_, name in _structures(token, network_id)}
+
+
 def _split(exc: ServiceError) -> tuple[dict, list[str]]:
     """Field errors next to their field; the others (and 403s) in the summary."""
     errors = {k: v for k, v in exc.errors.items() if k in FIELDS}
@@ -75,7 +89,7 @@ def _form_of(target: dict) -> dict:
 @permission_required(MANAGE)
 def users():
     user = current_user()
-    q = request.args.get("q", "").strip()
+    q = search_text(request.args.get("q"))
     profile = request.args.get("profile", "")
     profile = profile if profile in PROFILES else ""
     page = page_number(request.args.get("page"))
@@ -86,11 +100,11 @@ def users():
     if network_id:
         params["network_id"] = network_id
     listing = clients()["identity"].get("/users", token=user.token, params=params)
-    names_of = network_id or claims().get("network_id")
-    return render_template("users/list.html", items=listing.get("items", []), q=q,
+    items = listing.get("items", [])
+    return render_template("users/list.html", items=items, q=q,
                            profile=profile, pages=pagination(listing, page, PER_PAGE),
                            networks=networks, network_id=network_id,
-                           structure_names=dict(_structures(user.token, names_of)))
+                           structure_names=_structure_names(user.token, items))
 
 
 @bp.route("/agent/utilisateurs/nouveau", methods=["GET", "POST"])

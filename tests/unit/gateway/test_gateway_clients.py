@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 
 import pytest
 import requests
 
 from services.gateway.clients import ServiceClient, ServiceError, Unavailable
-from services.gateway.presenters import highlight_flags, pagination, response_of, token_claims
+from services.gateway.presenters import (
+    date_fr,
+    field_message,
+    highlight_flags,
+    iso_date,
+    page_number,
+    pagination,
+    response_of,
+    search_text,
+    token_claims,
+)
 
 
 class FakeSession:
-    def __init__(self, status=200, body=None, exc=None):
-        self.status, self.body, self.exc, self.calls = status, body, exc, []
+    def __init__(self, status=200, body=None, exc=None, raw: bytes | None = None):
+        self.status, self.body, self.exc, self.raw, self.calls = status, body, exc, raw, []
 
     def request(self, method, url, **kwargs):
         self.calls.append((method, url, kwargs))
@@ -21,7 +32,8 @@ class FakeSession:
             raise self.exc
         response = requests.Response()
         response.status_code = self.status
-        response._content = json.dumps(self.body).encode() if self.body is not None else b""
+        response._content = self.raw if self.raw is not None else \
+            json.dumps(self.body).encode() if self.body is not None else b""
         return response
 
 
@@ -110,3 +122,49 @@ def test_get_all_follows_the_pages_of_a_list():
     assert [s["id"] for s in found] == [str(i) for i in range(903)]
     assert [p["page"] for _, p in client.seen] == [1, 2]
     assert client.seen[0][1] == {"network_id": "n1", "page": 1, "per_page": 500}
+
+
+@pytest.mark.parametrize("status,raw", [(204, b""), (200, b"null"), (201, b"  ")])
+def test_an_empty_success_body_is_an_empty_answer(status, raw):
+    client = ServiceClient("x", base_url="http://x", session=FakeSession(status, raw=raw))
+    assert client.put("/e", json={}) == {}
+
+
+@pytest.mark.parametrize("raw", [b"", b"null", b"<html>Bad Gateway</html>"])
+def test_an_empty_or_foreign_error_body_is_a_service_error(raw):
+    with pytest.raises(ServiceError) as caught:
+        ServiceClient("x", base_url="http://x", session=FakeSession(409, raw=raw)).post("/e")
+    assert caught.value.status == 409 and caught.value.errors == {}
+    assert caught.value.message == "La demande n'a pas pu aboutir."
+
+
+def test_date_fr_gives_paris_days_for_datetimes_and_leaves_plain_dates():
+    assert date_fr("2026-11-02") == "02/11/2026"
+    assert date_fr(date(2026, 3, 5)) == "05/03/2026"
+    assert date_fr("2026-11-02T23:30:00+00:00") == "03/11/2026"  # already the 3rd in Paris
+    assert date_fr("2026-07-14T21:59:00Z") == "14/07/2026"  # 23:59 in summer
+    assert date_fr("2026-07-14T22:00:00") == "15/07/2026"  # naive: UTC, as the APIs answer
+    assert date_fr(datetime(2026, 1, 1, 0, 30, tzinfo=UTC)) == "01/01/2026"
+    assert date_fr(None) == "" and date_fr("") == "" and date_fr("bientôt") == "bientôt"
+
+
+def test_iso_date_reads_french_and_iso_dates():
+    assert iso_date("05/03/2026") == "2026-03-05" and iso_date(" 5/3/2026 ") == "2026-03-05"
+    assert iso_date("2026-03-05") == "2026-03-05" and iso_date("") == "" and iso_date(None) == ""
+    for wrong in ("31/02/2026", "05/03/26", "2026/03/05", "demain"):
+        with pytest.raises(ValueError):
+            iso_date(wrong)
+
+
+def test_page_number_and_search_text_bounds():
+    assert [page_number(r) for r in (None, "", "7", "-1", "1e3", "10000", "10001")] == [
+        1, 1, 7, 1, 1, 10000, 10000]
+    assert search_text("\x00 a\nb\u0085 ") == "ab" and len(search_text("é" * 500)) == 200
+    assert search_text(None) == ""
+
+
+def test_field_message_drops_the_internal_field_name():
+    assert field_message("Le champ « occurred_on » ne peut pas être une date future.") == \
+        "Ce champ ne peut pas être une date future."
+    assert field_message("Le code postal doit compter 5 chiffres.") == \
+        "Le code postal doit compter 5 chiffres."

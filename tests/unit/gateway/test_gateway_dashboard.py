@@ -130,6 +130,26 @@ def test_out_of_scope_structure_is_shown_next_to_the_filter(app, monthly):
     assert 'href="#structure_id"' in html and "graphique-mois" not in html
 
 
+def test_a_period_typed_the_french_way_reaches_the_api_in_iso(app, monthly):
+    client = app.test_client()
+    login_as(client, monthly)
+    response = client.get("/agent/tableau-de-bord?from=15/01/2026&to=10/04/2026")
+    assert response.status_code == 200
+    params = monthly["experiences"].calls[-1]["params"]
+    assert (params["from"], params["to"]) == ("2026-01-15", "2026-04-10")
+    assert 'value="2026-01-15"' in response.get_data(as_text=True)
+
+
+def test_an_impossible_date_in_the_period_is_a_french_field_error(app, monthly):
+    client = app.test_client()
+    login_as(client, monthly)
+    response = client.get("/agent/tableau-de-bord?from=30/02/2026&to=10/04/2026")
+    assert response.status_code == 400
+    assert 'id="from-error-1">Saisissez une date valide au format JJ/MM/AAAA' in \
+        response.get_data(as_text=True)
+    assert monthly["experiences"].calls == []
+
+
 def test_a_wrong_period_is_refused_before_calling_the_api(app, monthly):
     client = app.test_client()
     login_as(client, monthly)

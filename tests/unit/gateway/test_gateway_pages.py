@@ -81,6 +81,8 @@ EXPERIENCE = {"id": "7", "title": "Accueil à la CAF", "body": "Très bon accuei
               "occurred_on": "2026-11-02",
               "response": {"body": "Merci pour votre retour.", "closing": "Cordialement",
                            "signature": "La CAF du Rhône"}}
+# What staff in scope get: the internal view, with the draft and the moderation dates.
+INTERNAL = dict(EXPERIENCE, submitted_at="2026-11-02T08:00:00+00:00", response_draft=None)
 
 
 @pytest.mark.parametrize("path", ["/", "/donner-mon-avis", "/donner-mon-avis/merci",
@@ -278,7 +280,7 @@ def test_logout_ends_the_session_at_identity(client, fakes):
 
 def test_agent_answers_then_submits(client, fakes):
     login(client, fakes)
-    draft = dict(EXPERIENCE, status="to_process", response=None)
+    draft = dict(INTERNAL, status="to_process", response=None)
     fakes["experiences"].answers[("GET", "/experiences/7")] = draft
     html = client.get("/agent/experiences/7").get_data(as_text=True)
     assert "Répondre à l'usager" in html and "camille@secret.example" not in html
@@ -295,7 +297,7 @@ def test_agent_answers_then_submits(client, fakes):
 def test_super_agent_sees_and_uses_the_validate_button(client, fakes):
     login(client, fakes, profile="super_agent")
     fakes["experiences"].answers[("GET", "/experiences/7")] = dict(
-        EXPERIENCE, status="awaiting_validation")
+        INTERNAL, status="awaiting_validation")
     html = client.get("/agent/experiences/7").get_data(as_text=True)
     assert "Valider la réponse" in html
     client.post("/agent/experiences/7/validation", data={"csrf_token": csrf_of(html)})
@@ -305,7 +307,7 @@ def test_super_agent_sees_and_uses_the_validate_button(client, fakes):
 def test_agent_cannot_validate(client, fakes):
     login(client, fakes, profile="agent")
     fakes["experiences"].answers[("GET", "/experiences/7")] = dict(
-        EXPERIENCE, status="awaiting_validation")
+        INTERNAL, status="awaiting_validation")
     html = client.get("/agent/experiences/7").get_data(as_text=True)
     assert "Valider la réponse" not in html
     assert client.post("/agent/experiences/7/validation",
@@ -467,7 +469,7 @@ def test_set_password_checks_confirmation_and_link(client, fakes):
 
 def to_process(fakes):
     fakes["experiences"].answers[("GET", "/experiences/7")] = dict(
-        EXPERIENCE, status="to_process", response=None, structure_id="10")
+        INTERNAL, status="to_process", response=None, structure_id="10")
     fakes["identity"].answers[("GET", "/structures")] = {"items": [
         {"id": "11", "name": "CAF du Rhône — Lyon 3e"}, {"id": "12", "name": "CAF — Villeurbanne"}],
         "total": 2, "page": 1, "per_page": 20}
@@ -521,7 +523,7 @@ def test_agent_asks_for_a_reorientation(client, fakes):
 
 def test_answered_experience_has_no_orientation_forms(client, fakes):
     login(client, fakes)
-    fakes["experiences"].answers[("GET", "/experiences/7")] = EXPERIENCE
+    fakes["experiences"].answers[("GET", "/experiences/7")] = INTERNAL
     html = client.get("/agent/experiences/7").get_data(as_text=True)
     assert "Demander une réorientation" not in html
 
@@ -581,8 +583,8 @@ def test_improvement_action_errors_are_inline_and_choices_kept(client, fakes):
         {"experience_ids": ["Choisissez au moins une expérience."], "date": ["Date invalide."]})
     html = client.get("/agent/actions/nouvelle").get_data(as_text=True)
     response = client.post("/agent/actions/nouvelle", data={
-        "csrf_token": csrf_of(html), "title": "Horaires", "description": "x", "date": "bad",
-        "structure_id": "20"})
+        "csrf_token": csrf_of(html), "title": "Horaires", "description": "x",
+        "date": "2026-12-01", "structure_id": "20"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'id="experience_ids-error-1">Choisissez au moins une expérience.' in page
@@ -633,3 +635,152 @@ def test_agents_cannot_reroute(client, fakes):
                            data={"csrf_token": csrf_of(html), "structure_id": "s2"})
     assert response.status_code == 403
     assert not [c for c in fakes["moderation"].calls if c["method"] == "POST"]
+
+
+# Error pages: French, on the DSFR, whatever went wrong -------------------------------------------
+def assert_french_error_page(response, status, title):
+    html = response.get_data(as_text=True)
+    assert response.status_code == status and response.mimetype == "text/html"
+    assert '<html lang="fr"' in html and 'class="fr-header"' in html
+    assert f"<h1>{title}</h1>" in html and f"Erreur {status}" in html
+    return html
+
+
+def test_a_forbidden_page_is_french_html_not_json(client, fakes):
+    login(client, fakes, profile="agent")
+    assert_french_error_page(client.get("/moderation"), 403, "Accès refusé")
+
+
+def test_a_wrong_method_is_a_french_page_that_keeps_the_allow_header(client):
+    response = client.get("/deconnexion")
+    assert_french_error_page(response, 405, "Action impossible")
+    assert "POST" in response.headers["Allow"]
+
+
+def test_an_unexpected_error_is_a_french_500_page_without_details(client, fakes):
+    fakes["experiences"].answers[("GET", "/experiences")] = RuntimeError("secret details")
+    html = assert_french_error_page(client.get("/experiences"), 500, "Erreur inattendue")
+    assert "secret details" not in html and "Traceback" not in html
+
+
+def test_an_unknown_page_is_a_french_404(client):
+    assert_french_error_page(client.get("/nulle-part"), 404, "Page non trouvée")
+
+
+def test_an_agent_outside_the_scope_gets_the_403_page(client, fakes):
+    """The API gives staff outside the scope the public view of a published experience."""
+    login(client, fakes)
+    fakes["experiences"].answers[("GET", "/experiences/7")] = dict(EXPERIENCE,
+                                                                   status="to_process")
+    html = assert_french_error_page(client.get("/agent/experiences/7"), 403, "Accès refusé")
+    assert "Répondre à l'usager" not in html
+    token = csrf_of(html)
+    response = client.post("/agent/experiences/7/reorientation",
+                           data={"csrf_token": token, "reason": ""})
+    assert_french_error_page(response, 403, "Accès refusé")
+
+
+@pytest.mark.parametrize("status,title", [(403, "Accès refusé"), (404, "Page non trouvée")])
+def test_the_api_403_and_404_give_the_matching_page(client, fakes, status, title):
+    login(client, fakes)
+    fakes["experiences"].answers[("GET", "/experiences/7")] = ServiceError(
+        status, "out_of_scope", "Cette expérience n'est pas dans votre périmètre.")
+    assert_french_error_page(client.get("/agent/experiences/7"), status, title)
+
+
+# Moderation queue ----------------------------------------------------------------------------------
+def test_the_queue_counts_flags_from_the_api_flag_count(client, fakes):
+    login(client, fakes, profile="moderator")
+    fakes["moderation"].answers[("GET", "/cases")] = {"items": [
+        {"id": "c1", "experience_id": "7", "kind": "new_experience", "status": "pending",
+         "title": "Guichet fermé", "flag_count": 3, "created_at": "2026-01-01T00:00:00+00:00"}],
+        "total": 1, "page": 1, "per_page": 20}
+    html = client.get("/moderation").get_data(as_text=True)
+    assert re.search(r"Guichet fermé</a></td>\s*<td>3</td>", html)
+
+
+# Dates shown and typed --------------------------------------------------------------------------
+def test_pages_show_dates_in_french_and_in_paris_time(client, fakes):
+    fakes["experiences"].answers[("GET", "/experiences")] = {
+        "items": [EXPERIENCE], "total": 1, "page": 1, "per_page": 10}
+    fakes["experiences"].answers[("GET", "/experiences/7")] = dict(EXPERIENCE, improvement_actions=[
+        {"id": "3", "title": "Horaires", "description": "Samedi.", "date": "2026-12-01"}])
+    assert "le 02/11/2026" in client.get("/experiences").get_data(as_text=True)
+    html = client.get("/experiences/7").get_data(as_text=True)
+    assert "le 02/11/2026" in html and "01/12/2026" in html and "2026-12-01" not in html
+    login(client, fakes)
+    fakes["experiences"].answers[("GET", "/experiences")] = {"items": [dict(
+        INTERNAL, published_at="2026-11-02T23:30:00+00:00")], "total": 1, "page": 1, "per_page": 20}
+    html = client.get("/agent/experiences").get_data(as_text=True)
+    assert "<td>03/11/2026</td>" in html and "2026-11-02T23:30" not in html
+
+
+def test_a_date_typed_the_french_way_is_sent_in_iso(client, fakes):
+    fakes["experiences"].answers[("POST", "/experiences")] = {"id": "42", "status": "submitted"}
+    token = csrf_of(client.get("/donner-mon-avis").get_data(as_text=True))
+    response = client.post("/donner-mon-avis", data={
+        "csrf_token": token, "title": "Titre", "occurred_on": "05/03/2026"})
+    assert response.status_code == 302
+    assert fakes["experiences"].calls[-1]["json"]["occurred_on"] == "2026-03-05"
+
+
+@pytest.mark.parametrize("typed", ["31/02/2026", "hier", "2026-13-01"])
+def test_an_invalid_date_is_a_french_field_error(client, fakes, typed):
+    token = csrf_of(client.get("/donner-mon-avis").get_data(as_text=True))
+    response = client.post("/donner-mon-avis", data={
+        "csrf_token": token, "title": "Titre", "occurred_on": typed})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="occurred_on-error-1">Saisissez une date valide au format JJ/MM/AAAA' in html
+    assert 'href="#occurred_on"' in html and 'value="Titre"' in html
+    assert fakes["experiences"].calls == []
+
+
+def test_an_improvement_action_date_typed_the_french_way_is_sent_in_iso(client, fakes):
+    login(client, fakes)
+    action_setup(fakes)
+    html = client.get("/agent/actions/nouvelle").get_data(as_text=True)
+    client.post("/agent/actions/nouvelle", data={
+        "csrf_token": csrf_of(html), "title": "Horaires", "description": "x",
+        "date": "1/12/2026", "structure_id": "10", "experience_ids": ["7"]})
+    assert [c for c in fakes["experiences"].calls
+            if c["method"] == "POST"][-1]["json"]["date"] == "2026-12-01"
+    bad = client.post("/agent/actions/nouvelle", data={
+        "csrf_token": csrf_of(html), "title": "Horaires", "description": "x",
+        "date": "32/12/2026", "structure_id": "10", "experience_ids": ["7"]})
+    assert bad.status_code == 400 and 'id="date-error-1">Saisissez une date valide' in \
+        bad.get_data(as_text=True)
+
+
+# Query strings -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("raw,sent", [("99999999999999999999", 10000), ("10001", 10000),
+                                      ("-4", 1), ("0", 1), ("deux", 1), ("3", 3)])
+def test_page_numbers_are_clamped(client, fakes, raw, sent):
+    fakes["experiences"].answers[("GET", "/experiences")] = {
+        "items": [], "total": 0, "page": sent, "per_page": 10}
+    assert client.get(f"/experiences?page={raw}").status_code == 200
+    assert fakes["experiences"].calls[-1]["params"]["page"] == sent
+
+
+def test_search_text_loses_control_characters_and_is_cut_at_200(client, fakes):
+    fakes["experiences"].answers[("GET", "/experiences")] = {
+        "items": [], "total": 0, "page": 1, "per_page": 10}
+    client.get("/experiences", query_string={"q": " caf\x00\x1b du\tRhône " + "x" * 300})
+    sent = fakes["experiences"].calls[-1]["params"]["q"]
+    assert sent.startswith("caf duRhône x") and len(sent) == 200
+    login(client, fakes)
+    client.get("/agent/experiences", query_string={"q": "a\x07b"})
+    assert fakes["experiences"].calls[-1]["params"]["q"] == "ab"
+
+
+# API messages next to their field ----------------------------------------------------------------
+def test_api_messages_naming_the_field_read_ce_champ_next_to_it(client, fakes):
+    fakes["experiences"].answers[("POST", "/experiences")] = ServiceError(
+        422, "validation_error", "Certains champs sont invalides.",
+        {"postal_code": ["Le champ « postal_code » doit contenir 5 chiffres."]})
+    token = csrf_of(client.get("/donner-mon-avis").get_data(as_text=True))
+    html = client.post("/donner-mon-avis", data={"csrf_token": token, "postal_code": "69"}
+                       ).get_data(as_text=True)
+    assert 'id="postal_code-error-1">Ce champ doit contenir 5 chiffres.' in html
+    assert "Code postal : Ce champ doit contenir 5 chiffres." in html
+    assert "« postal_code »" not in html

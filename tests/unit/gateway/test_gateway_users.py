@@ -12,7 +12,7 @@ from tests.unit.gateway.test_gateway_dashboard import (  # noqa: F401 - fixtures
     gateway_fakes,
     login_as,
 )
-from tests.unit.gateway.test_gateway_pages import csrf_of
+from tests.unit.gateway.test_gateway_pages import FakeClient, csrf_of
 
 USER = {"id": "u5", "email": "bruno@caf.example.fr", "name": "Bruno Martin", "profile": "agent",
         "missions": ["answer"], "network_id": "n1", "structure_ids": ["10"],
@@ -228,3 +228,39 @@ def test_admins_filter_the_users_by_network(app, network):
     assert '<option value="n2" selected>Assurance maladie</option>' in html
     client.get("/agent/utilisateurs?network_id=inconnu")  # not a network: no filter at all
     assert "network_id" not in calls(network, "GET", "/users")[-1]["params"]
+
+
+class StructuresByNetwork(FakeClient):
+    """Identity answering GET /structures with the structures of the network asked for."""
+
+    NETWORKS = {"n1": [{"id": "10", "name": "CAF du Rhône"}],
+                "n2": [{"id": "20", "name": "CPAM de la Gironde"}]}
+
+    def request(self, method, path, **kwargs):
+        if (method, path) == ("GET", "/structures"):
+            self.calls.append({"method": method, "path": path, **kwargs})
+            found = self.NETWORKS.get(kwargs["params"].get("network_id"), [])
+            return {"items": found, "total": len(found), "page": 1, "per_page": 500}
+        return super().request(method, path, **kwargs)
+
+
+def test_admins_see_the_structure_names_of_every_network(app, network):
+    identity = StructuresByNetwork(dict(network["identity"].answers))
+    identity.answers[("GET", "/networks")] = {
+        "items": [{"id": "n1", "name": "CAF"}, {"id": "n2", "name": "Assurance maladie"}],
+        "total": 2, "page": 1, "per_page": 500}
+    identity.answers[("GET", "/users")] = {"items": [
+        USER, dict(USER, id="u7", name="Paul Roux", network_id="n2", structure_ids=["20"]),
+        dict(USER, id="a2", name="Ada Admin", profile="admin", network_id=None,
+             structure_ids=[])], "total": 45, "page": 1, "per_page": 20}
+    network["identity"] = identity
+    client = app.test_client()
+    login_as(client, network, "admin", sub="a1", network_id=None, structure_ids=())
+    html = client.get("/agent/utilisateurs").get_data(as_text=True)
+    cells = re.findall(r"<td>([^<]*)</td>\s*<td><p class=\"fr-badge", html)
+    assert cells == ["CAF du Rhône", "CPAM de la Gironde", ""]
+    asked = sorted(c["params"]["network_id"] for c in calls(network, "GET", "/structures"))
+    assert asked == ["n1", "n2"]
+    html = client.get("/agent/utilisateurs?network_id=n2").get_data(as_text=True)
+    assert "CPAM de la Gironde" in html
+    assert 'href="/agent/utilisateurs?page=2&amp;network_id=n2"' in html  # the filter is kept
