@@ -17,7 +17,7 @@ from services.chassis.events import publish
 from services.chassis.permissions import Permission
 from services.chassis.web import db_of
 from services.moderation import domain
-from services.moderation.domain import Action, CaseStatus
+from services.moderation.domain import Action, CaseKind, CaseStatus
 from services.moderation.models import Case, Decision, Network, Structure
 from services.moderation.schemas import (
     ApproveRequest,
@@ -147,13 +147,15 @@ def _pending_case(session: Session, case_id: str, action: Action, moderator: str
     if case is None:
         raise not_found("Dossier")
     if case.status != CaseStatus.PENDING:
-        raise conflict(f"Ce dossier a déjà été traité (statut : {case.status}).",
+        raise conflict("Ce dossier a déjà été traité (statut : "
+                       f"{domain.STATUS_LABELS[CaseStatus(case.status)]}).",
                        status=case.status)
     if domain.is_claimed_by_other(case.claimed_by, case.claimed_until, moderator, now):
         raise conflict("Un autre modérateur traite ce dossier ; réessayez quand il l'aura "
                        "libéré.", claimed_until=domain.utc(case.claimed_until).isoformat())
     if case.kind not in domain.APPLIES_TO[action]:
-        raise conflict(f"Action « {action} » impossible sur un dossier de type {case.kind}.",
+        raise conflict(f"{domain.ACTION_LABELS[action]} : impossible pour une "
+                       f"{domain.KIND_LABELS[CaseKind(case.kind)]}.",
                        kind=case.kind)
     return case
 

@@ -30,6 +30,15 @@ class Action(StrEnum):
     REROUTE = "reroute"
 
 
+# How API messages name them: these sentences reach moderators' pages as they are.
+STATUS_LABELS = {CaseStatus.PENDING: "en attente", CaseStatus.APPROVED: "publié",
+                 CaseStatus.REJECTED: "refusé", CaseStatus.REROUTED: "réorienté"}
+KIND_LABELS = {CaseKind.SUBMISSION: "nouvelle expérience",
+               CaseKind.REORIENTATION: "demande de réorientation"}
+ACTION_LABELS = {Action.APPROVE: "Publier", Action.REJECT: "Refuser",
+                 Action.REROUTE: "Réorienter"}
+
+
 class RejectReason(StrEnum):
     """Policy reason codes for a refusal (DOMAIN.md, Moderation policy)."""
 

@@ -95,6 +95,15 @@ def experiences():
                            pages=pagination(listing, page, PER_PAGE))
 
 
+# What the agent is told after sending a response, by the status the API answers.
+SUBMITTED = {
+    "awaiting_validation": "Votre réponse est enregistrée. Elle sera publiée quand un super agent "
+                           "de votre structure l'aura validée.",
+    "answered": "Votre réponse est publiée. L'usager en est informé par courriel.",
+    None: "Votre réponse a bien été enregistrée.",
+}
+
+
 def _load(experience_id: str) -> dict:
     """The internal view of an experience in the agent's scope; 403 for one outside it."""
     user = current_user()
@@ -120,8 +129,8 @@ def experience(experience_id: str):
         api = clients()["experiences"]
         try:
             api.put(f"/experiences/{experience_id}/response", json=payload, token=user.token)
-            api.post(f"/experiences/{experience_id}/response/submit", json={},
-                     token=user.token)
+            submitted = api.post(f"/experiences/{experience_id}/response/submit", json={},
+                                 token=user.token)
         except Unavailable as exc:
             general = [exc.message]
         except ServiceError as exc:
@@ -131,7 +140,7 @@ def experience(experience_id: str):
             general = first_error_messages(errors, RESPONSE_FIELDS) or \
                 ([] if errors else [exc.message])
         else:
-            flash("Votre réponse a bien été enregistrée.", "success")
+            flash(SUBMITTED.get(submitted.get("status"), SUBMITTED[None]), "success")
             return redirect(url_for("agent.experience", experience_id=experience_id))
     status = 400 if (errors or general) else 200
     return _experience_page(found, form=form, errors=errors, general=general,

@@ -339,8 +339,14 @@ def results(diagnostic_id: str):
 @bp.get("/agent/diagnostic/<diagnostic_id>/resultats.csv")
 @permission_required(READ)
 def results_csv(diagnostic_id: str):
-    body, content_type, filename = clients()["diagnostic"].download(
-        f"/diagnostics/{diagnostic_id}/results.csv", token=current_user().token)
+    try:
+        body, content_type, filename = clients()["diagnostic"].download(
+            f"/diagnostics/{diagnostic_id}/results.csv", token=current_user().token)
+    except ServiceError as exc:
+        if exc.status != 409:  # a draft has no results yet: back to its questionnaire
+            raise
+        flash(exc.message, "info")
+        return redirect(url_for("diagnostic.questionnaire", diagnostic_id=diagnostic_id))
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "diagnostic.csv"
     return Response(body, content_type=content_type or "text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{safe}"', "Cache-Control": "no-store"})

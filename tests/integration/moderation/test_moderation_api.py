@@ -330,6 +330,7 @@ def test_decided_case_is_409_naming_its_status(db, client, moderator):
                            headers=moderator["headers"])
     assert response.status_code == 409
     assert response.get_json()["errors"] == {"status": ["rejected"]}
+    assert response.get_json()["message"] == "Ce dossier a déjà été traité (statut : refusé)."
     assert len(outbox_events(db, "moderation.rejected")) == 1
 
 
@@ -393,6 +394,8 @@ def test_reroute_of_a_submission_case_is_409(db, client, moderator):
     response = client.post(f"/cases/{case_id}/reroute", json={"structure_id": structure["id"]},
                            headers=moderator["headers"])
     assert response.status_code == 409 and "kind" in response.get_json()["errors"]
+    assert response.get_json()["message"] == \
+        "Réorienter : impossible pour une nouvelle expérience."
 
 
 # --- permissions -----------------------------------------------------------------------------

@@ -327,6 +327,15 @@ def test_csv_is_proxied_with_the_users_token_as_a_download(app, diag):
     assert client.get("/agent/diagnostic/d1/resultats.csv").status_code == 404
 
 
+def test_csv_of_a_draft_leads_back_to_the_questionnaire(app, diag):
+    client = app.test_client()
+    agent(client, diag)
+    diag["diagnostic"].csv = ServiceError(
+        409, "conflict", "Ce diagnostic n'est pas terminé : pas encore de résultats.")
+    response = client.get("/agent/diagnostic/d1/resultats.csv")
+    assert response.status_code == 302 and response.location.endswith("/agent/diagnostic/d1")
+
+
 def test_field_names_and_gap_chart_geometry():
     assert field_name("c1-all-1", "mail_email") == "q-c1-all-1--mail_email"
     assert field_name("a b/c", "x") == "q-a_b_c--x"

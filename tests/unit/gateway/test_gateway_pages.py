@@ -294,6 +294,22 @@ def test_agent_answers_then_submits(client, fakes):
     assert puts[0]["json"] == {"body": "Bonjour", "closing": "Cordialement", "signature": "La CAF"}
 
 
+@pytest.mark.parametrize(("status", "said"), [
+    ("awaiting_validation", "quand un super agent de votre structure l&#39;aura validée"),
+    ("answered", "Votre réponse est publiée. L&#39;usager en est informé par courriel."),
+])
+def test_agent_is_told_what_happens_to_the_response(client, fakes, status, said):
+    login(client, fakes, profile="agent")
+    fakes["experiences"].answers[("GET", "/experiences/7")] = dict(
+        INTERNAL, status="to_process", response=None)
+    fakes["experiences"].answers[("POST", "/experiences/7/response/submit")] = dict(
+        INTERNAL, status=status)
+    html = client.get("/agent/experiences/7").get_data(as_text=True)
+    page = client.post("/agent/experiences/7", data={"csrf_token": csrf_of(html), "body": "Bonjour"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert said in page
+
+
 def test_super_agent_sees_and_uses_the_validate_button(client, fakes):
     login(client, fakes, profile="super_agent")
     fakes["experiences"].answers[("GET", "/experiences/7")] = dict(
