@@ -70,16 +70,16 @@ def _questionnaire(version: str) -> domain.Questionnaire:
 
 
 @questionnaires.route("/current")
-@questionnaires.response(200)
 @require(READ)
+@questionnaires.response(200)
 def current_questionnaire():
     """The questionnaire version new diagnostics use."""
     return questionnaire_json(domain.current_questionnaire())
 
 
 @questionnaires.route("/<version>")
-@questionnaires.response(200)
 @require(READ)
+@questionnaires.response(200)
 def questionnaire_version(version: str):
     """One questionnaire version."""
     return questionnaire_json(_questionnaire(version))
@@ -195,9 +195,9 @@ def _detail(session: Session, d: Diagnostic) -> dict:
 
 @diagnostics.route("")
 class DiagnosticCollection(MethodView):
+    @require(READ)
     @diagnostics.arguments(ListQuerySchema, location="query")
     @diagnostics.response(200, DiagnosticListSchema)
-    @require(READ)
     def get(self, query):
         """Diagnostics the caller may see, newest first."""
         principal = current_principal()
@@ -229,9 +229,9 @@ class DiagnosticCollection(MethodView):
             return {"items": [_summary(d) for d in rows], "total": total, "page": page,
                     "per_page": per_page}
 
+    @require(FILL)
     @diagnostics.arguments(StartDiagnosticSchema)
     @diagnostics.response(201, DiagnosticSchema)
-    @require(FILL)
     def post(self, body):
         """Start a draft diagnostic for a structure, on the current questionnaire version."""
         principal = current_principal()
@@ -277,8 +277,8 @@ def _draft_exists(draft_id: str | None) -> ApiError:
 
 
 @diagnostics.route("/<diagnostic_id>")
-@diagnostics.response(200, DiagnosticSchema)
 @require(READ)
+@diagnostics.response(200, DiagnosticSchema)
 def get_diagnostic(diagnostic_id: str):
     """A diagnostic with its answers, notes, progress and last editor."""
     with db_of().transaction() as session:
@@ -292,9 +292,9 @@ def _read_only(d: Diagnostic) -> None:
 
 
 @diagnostics.route("/<diagnostic_id>/answers", methods=["PUT"])
+@require(FILL)
 @diagnostics.arguments(SaveAnswersSchema)
 @diagnostics.response(200, DiagnosticSchema)
-@require(FILL)
 def save_answers(body, diagnostic_id: str):
     """Save answers and notes of a draft (partial saves allowed; a null answer clears it)."""
     principal = current_principal()
@@ -352,8 +352,8 @@ def _french_answer_error(message: str) -> str:
 
 
 @diagnostics.route("/<diagnostic_id>/complete", methods=["POST"])
-@diagnostics.response(200, DiagnosticSchema)
 @require(FILL)
+@diagnostics.response(200, DiagnosticSchema)
 def complete(diagnostic_id: str):
     """Complete a draft once every applicable item is answered; results are frozen."""
     principal = current_principal()
@@ -409,8 +409,8 @@ def _network_average(session: Session, d: Diagnostic) -> tuple[dict, int]:
 
 
 @diagnostics.route("/<diagnostic_id>/results")
-@diagnostics.response(200)
 @require(READ)
+@diagnostics.response(200)
 def results(diagnostic_id: str):
     """Scores per commitment and channel, gaps weakest first, previous and network comparison."""
     with db_of().transaction() as session:
@@ -446,8 +446,8 @@ def results(diagnostic_id: str):
 
 
 @diagnostics.route("/<diagnostic_id>/results.csv")
-@diagnostics.response(200, content_type="text/csv")
 @require(READ)
+@diagnostics.response(200, content_type="text/csv")
 def results_csv(diagnostic_id: str):
     """The results as CSV (semicolon-separated, UTF-8 with BOM for spreadsheets)."""
     with db_of().transaction() as session:

@@ -100,8 +100,17 @@ def _load_in_scope(session: Session, experience_id: str, lock: bool = False) -> 
     if exp is None:
         raise not_found("Expérience")
     if not Scope(session, current_principal()).covers(exp):
+        if exp.status not in PUBLISHED:  # as for GET: an unpublished one is not even shown
+            raise not_found("Expérience")
         raise ApiError(403, "out_of_scope", "Cette expérience n'est pas dans votre périmètre.")
     return exp
+
+
+def _reader() -> Principal | None:
+    """The staff caller who reads internal views; without `experience:read`, the public view."""
+    principal = current_principal(optional=True)
+    return principal if principal is not None and principal.can(Permission.EXPERIENCE_READ) \
+        else None
 
 
 def _domain_call(fn, *args):
@@ -198,7 +207,7 @@ class ExperienceCollection(MethodView):
     @experiences.response(200, schemas.ExperiencePage)
     def get(self, args):
         """List experiences: the public sees published ones; staff their scope."""
-        principal = current_principal(optional=True)
+        principal = _reader()
         with db_of().transaction() as session:
             query = sa.select(Experience)
             if principal is None:
@@ -244,7 +253,7 @@ class ExperienceCollection(MethodView):
 @experiences.response(200, schemas.ExperienceInternalOut)
 def get_experience(experience_id: str):
     """One experience: published ones for everyone; the internal view for staff in scope."""
-    principal = current_principal(optional=True)
+    principal = _reader()
     with db_of().transaction() as session:
         exp = session.get(Experience, experience_id) if _plausible_id(experience_id) else None
         in_scope = exp is not None and principal is not None \
@@ -255,9 +264,9 @@ def get_experience(experience_id: str):
 
 
 @experiences.route("/<experience_id>/response", methods=["PUT"])
+@require(Permission.RESPONSE_DRAFT)
 @experiences.arguments(schemas.ResponseDraft)
 @experiences.response(200, schemas.ExperienceInternalOut)
-@require(Permission.RESPONSE_DRAFT)
 def draft_response(data, experience_id: str):
     """Write or amend the draft response."""
     with db_of().transaction() as session:
@@ -291,8 +300,8 @@ def _requires_validation(session: Session, network_id: str | None) -> bool:
 
 
 @experiences.route("/<experience_id>/response/submit", methods=["POST"])
-@experiences.response(200, schemas.ExperienceInternalOut)
 @require(Permission.RESPONSE_DRAFT)
+@experiences.response(200, schemas.ExperienceInternalOut)
 def submit_response(experience_id: str):
     """Submit the draft: to a super agent's validation, or public where none is required."""
     principal = current_principal()
@@ -316,15 +325,16 @@ def submit_response(experience_id: str):
 
 
 @experiences.route("/<experience_id>/response/validate", methods=["POST"])
-@experiences.response(200, schemas.ExperienceInternalOut)
 @require(Permission.RESPONSE_VALIDATE)
+@experiences.response(200, schemas.ExperienceInternalOut)
 def validate_response(experience_id: str):
     """Validate the submitted response (super agent of the scope): it becomes public."""
     principal = current_principal()
     with db_of().transaction() as session:
         exp = _load_in_scope(session, experience_id, lock=True)
         _domain_call(domain.validate_response, exp.status, principal.profile,
-                     exp.reorientation_reason is not None)
+                     exp.reorientation_reason is not None,
+                     exp.response_submitted_by == principal.user_id)
         _answer(session, exp, principal.user_id)
         return _render(session, [exp], lambda e: True)[0]
 
@@ -360,9 +370,9 @@ def evaluate(data, experience_id: str):
 
 
 @experiences.route("/<experience_id>/reassign", methods=["POST"])
+@require(Permission.EXPERIENCE_MOVE)
 @experiences.arguments(schemas.Reassign)
 @experiences.response(200, schemas.ExperienceInternalOut)
-@require(Permission.EXPERIENCE_MOVE)
 def reassign(data, experience_id: str):
     """Move the experience to a child structure of its current one (audit trail kept)."""
     principal = current_principal()
@@ -396,9 +406,9 @@ def _move(session: Session, exp: Experience, target: Structure, kind: domain.Mov
 
 
 @experiences.route("/<experience_id>/reorientation", methods=["POST"])
+@require(Permission.EXPERIENCE_REORIENT)
 @experiences.arguments(schemas.Reorientation)
 @experiences.response(202, schemas.ExperienceInternalOut)
-@require(Permission.EXPERIENCE_REORIENT)
 def request_reorientation(data, experience_id: str):
     """Ask moderation to send the experience elsewhere (another branch or network)."""
     principal = current_principal()
@@ -415,9 +425,9 @@ def request_reorientation(data, experience_id: str):
 
 
 @experiences.route("/<experience_id>/annotations", methods=["PATCH"])
+@require(Permission.EXPERIENCE_ANNOTATE)
 @experiences.arguments(schemas.Annotations)
 @experiences.response(200, schemas.ExperienceInternalOut)
-@require(Permission.EXPERIENCE_ANNOTATE)
 def annotate(data, experience_id: str):
     """Set general tags (with a feeling), business tags, feeling per channel, improvement flag."""
     with db_of().transaction() as session:
@@ -432,8 +442,8 @@ def annotate(data, experience_id: str):
 
 @experiences.route("/<experience_id>/comments")
 class CommentCollection(MethodView):
-    @experiences.response(200, schemas.CommentList)
     @require(Permission.EXPERIENCE_READ)
+    @experiences.response(200, schemas.CommentList)
     def get(self, experience_id: str):
         """Internal comments (moderators and the structures concerned)."""
         with db_of().transaction() as session:
@@ -442,9 +452,9 @@ class CommentCollection(MethodView):
                                    .order_by(Comment.created_at, Comment.id)).all()
             return {"items": list(rows)}
 
+    @require(Permission.EXPERIENCE_ANNOTATE)
     @experiences.arguments(schemas.CommentCreate)
     @experiences.response(201, schemas.CommentOut)
-    @require(Permission.EXPERIENCE_ANNOTATE)
     def post(self, data, experience_id: str):
         """Add an internal comment."""
         principal = current_principal()
@@ -461,8 +471,8 @@ _WORD = re.compile(r"[^\W\d_]{3,}")  # letters only: safe inside to_tsquery
 
 
 @experiences.route("/<experience_id>/similar")
-@experiences.response(200, schemas.SimilarList)
 @require(Permission.RESPONSE_DRAFT)
+@experiences.response(200, schemas.SimilarList)
 def similar(experience_id: str):
     """The most similar answered experiences of the network, as a starting point for a draft."""
     with db_of().transaction() as session:
@@ -491,9 +501,9 @@ def similar(experience_id: str):
 
 @actions.route("")
 class ImprovementActionCollection(MethodView):
+    @require(Permission.IMPROVEMENT_WRITE)
     @actions.arguments(schemas.ImprovementActionCreate)
     @actions.response(201, schemas.ImprovementActionOut)
-    @require(Permission.IMPROVEMENT_WRITE)
     def post(self, data):
         """Create an improvement action for experiences of the caller's scope."""
         principal = current_principal()
@@ -581,9 +591,9 @@ def _period(query, args):
 
 
 @dashboard.route("")
+@require(Permission.DASHBOARD_READ)
 @dashboard.arguments(schemas.DashboardQuery, location="query")
 @dashboard.response(200, schemas.DashboardOut)
-@require(Permission.DASHBOARD_READ)
 def get_dashboard(args):
     """Figures of a scope (a structure, with its children or not) over a period."""
     principal = current_principal()

@@ -15,7 +15,7 @@ from services.chassis.errors import ApiError, not_found
 from services.chassis.permissions import Permission
 from services.chassis.web import client_address, db_of, settings_of
 from services.identity import keys, service
-from services.identity.domain import Refused
+from services.identity.domain import Refused, reads_every_network
 from services.identity.models import Network, Structure, User, rate_limits
 from services.identity.schemas import (
     LoginIn,
@@ -239,6 +239,8 @@ class Structures(MethodView):
                                        Structure.postal_code.like(like, escape=LIKE_ESCAPE),
                                        sa.func.lower(Structure.city).like(like, escape=LIKE_ESCAPE)))
         with _Acting() as acting:
+            if not reads_every_network(acting.actor):  # another network's tree is not ours
+                query = query.where(Structure.network_id == acting.actor.network_id)
             return _page(query, args, acting.session)
 
     @require(Permission.STRUCTURE_MANAGE)
@@ -257,7 +259,8 @@ class StructureItem(MethodView):
         """One structure."""
         with _Acting() as acting:
             structure = acting.session.get(Structure, structure_id)
-            if structure is None:
+            if structure is None or not (reads_every_network(acting.actor)
+                                         or structure.network_id == acting.actor.network_id):
                 raise not_found("Structure")
             return structure
 

@@ -81,6 +81,11 @@ def is_admin(actor: Actor) -> bool:
     return actor.profile == Profile.ADMIN
 
 
+def reads_every_network(actor: Actor) -> bool:
+    """Admins and moderators (who route across networks) read every network's structures."""
+    return actor.profile in (Profile.ADMIN, Profile.MODERATOR)
+
+
 def check_network_scope(actor: Actor, network_id: str | None) -> None:
     """Admins act anywhere; the others only inside their own network."""
     if is_admin(actor):
@@ -96,9 +101,13 @@ def check_grant(actor: Actor, profile: str) -> None:
 
 
 def check_user_placement(profile: str, network_id: str | None) -> None:
-    """A moderator belongs to no network; agents, super agents and referents belong to one."""
+    """Moderators and DITP admins belong to no network (an administration never moderates its
+    own experiences); agents, super agents and referents belong to one."""
     if profile == Profile.MODERATOR and network_id is not None:
         raise Refused("invalid", "Un modérateur n'appartient à aucun réseau.", "network_id")
+    if profile == Profile.ADMIN and network_id is not None:
+        raise Refused("invalid", "Un administrateur DITP n'appartient à aucun réseau.",
+                      "network_id")
     if profile in (Profile.AGENT, Profile.SUPER_AGENT, Profile.REFERENT) and network_id is None:
         raise Refused("invalid", "Ce profil doit appartenir à un réseau.", "network_id")
 

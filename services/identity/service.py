@@ -326,8 +326,9 @@ def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
         _check_email_free(session, data["email"], user.id)
     profile = data.get("profile", user.profile)
     network_id = data["network_id"] if "network_id" in data else user.network_id
-    if "profile" in data and data["profile"] == Profile.MODERATOR and "network_id" not in data:
-        network_id = None  # becoming a moderator leaves the network
+    if "profile" in data and data["profile"] in (Profile.MODERATOR, Profile.ADMIN) \
+            and "network_id" not in data:
+        network_id = None  # becoming a moderator or an admin leaves the network
         data["network_id"] = None
     domain.check_grant(actor, profile)
     domain.check_user_placement(profile, network_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -40,6 +41,19 @@ structures = Blueprint("structures", __name__, url_prefix="/structures",
 stats = Blueprint("stats", __name__, url_prefix="/stats", description="Queue figures")
 
 BLUEPRINTS: list = [cases, structures, stats]
+
+
+def _outside_networks(view):
+    """An administration never moderates: a caller who belongs to a network is refused."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_principal().network_id is not None:
+            raise ApiError(403, "forbidden", "La modération n'appartient à aucun réseau : "
+                           "un membre d'une administration ne modère pas.")
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def _now() -> datetime:
@@ -102,6 +116,7 @@ def _detail(session: Session, case: Case, now: datetime, decision: Decision | No
 @cases.route("")
 class CaseList(MethodView):
     @require(DECIDE)
+    @_outside_networks
     @cases.arguments(CaseQuery, location="query")
     @cases.response(200, CasePage)
     def get(self, args):
@@ -127,6 +142,7 @@ class CaseList(MethodView):
 @cases.route("/<case_id>")
 class CaseDetail(MethodView):
     @require(DECIDE)
+    @_outside_networks
     @cases.response(200, CaseOut)
     def get(self, case_id):
         """One case, with its flags and routing suggestions; opening it claims it for a while."""
@@ -181,6 +197,7 @@ def _decide(session: Session, case: Case, action: Action, moderator: str, now: d
 @cases.route("/<case_id>/approve")
 class Approve(MethodView):
     @require(DECIDE)
+    @_outside_networks
     @cases.arguments(ApproveRequest)
     @cases.response(200, CaseOut)
     def post(self, args, case_id):
@@ -204,6 +221,7 @@ class Approve(MethodView):
 @cases.route("/<case_id>/reject")
 class Reject(MethodView):
     @require(DECIDE)
+    @_outside_networks
     @cases.arguments(RejectRequest)
     @cases.response(200, CaseOut)
     def post(self, args, case_id):
@@ -223,6 +241,7 @@ class Reject(MethodView):
 @cases.route("/<case_id>/reroute")
 class Reroute(MethodView):
     @require(DECIDE)
+    @_outside_networks
     @cases.arguments(RerouteRequest)
     @cases.response(200, CaseOut)
     def post(self, args, case_id):
@@ -248,6 +267,7 @@ class Reroute(MethodView):
 @structures.route("")
 class StructureSearch(MethodView):
     @require(DECIDE)
+    @_outside_networks
     @structures.arguments(StructureQuery, location="query")
     @structures.response(200, StructurePage)
     def get(self, args):
@@ -271,6 +291,7 @@ class StructureSearch(MethodView):
 @stats.route("")
 class Stats(MethodView):
     @require(DECIDE)
+    @_outside_networks
     @stats.response(200, StatsOut)
     def get(self):
         """Cases per status and the median time to decision over 7 and 30 days."""

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from services.chassis.auth import require
 from services.chassis.permissions import Permission
 from services.chassis.web import db_of
+from services.notifier import domain
 from services.notifier.models import Email
 from services.notifier.schemas import NotificationPage, NotificationQuery
 
@@ -31,7 +32,17 @@ def list_notifications(query):
         items = session.scalars(sa.select(Email).where(*where)
                                 .order_by(Email.created_at.desc(), Email.id)
                                 .offset((page - 1) * per_page).limit(per_page)).all()
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    return {"items": [_for_operators(e) for e in items], "total": total, "page": page,
+            "per_page": per_page}
+
+
+def _for_operators(email: Email) -> dict:
+    row = {name: getattr(email, name) for name in (
+        "id", "address", "recipient_id", "kind", "status", "event_id", "attempts", "created_at",
+        "sent_at")}
+    row["address"], row["last_error"] = domain.for_operators(email.kind, email.address,
+                                                             email.last_error)
+    return row
 
 
 BLUEPRINTS: list = [blp]

@@ -8,6 +8,7 @@ child experiences in their dashboards; mailing every level would flood regional 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -41,6 +42,21 @@ class EmailKind(StrEnum):
     USER_INVITED = "user_invited"
     PASSWORD_RESET = "password_reset"
     DIGEST = "digest"
+
+
+# Mails to the usager who wrote the experience: their address is private (DOMAIN.md).
+AUTHOR_KINDS = frozenset({EmailKind.PUBLISHED_AUTHOR, EmailKind.REJECTED_AUTHOR,
+                          EmailKind.ANSWERED_AUTHOR})
+AUTHOR_ADDRESS_SHOWN = "auteur (adresse masquée)"
+_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")
+
+
+def for_operators(kind: str, address: str, last_error: str | None) -> tuple[str, str | None]:
+    """The recipient and error shown to operators: an author's address never leaves the notifier."""
+    if kind not in AUTHOR_KINDS:
+        return address, last_error
+    error = last_error.replace(address, AUTHOR_ADDRESS_SHOWN) if last_error else last_error
+    return AUTHOR_ADDRESS_SHOWN, error and _ADDRESS.sub(AUTHOR_ADDRESS_SHOWN, error)
 
 
 SUBJECTS: dict[EmailKind, str] = {

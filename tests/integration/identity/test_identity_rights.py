@@ -91,14 +91,14 @@ def test_structure_tree_search_and_events(platform, world):
                                    headers=headers).get_json()
     assert [s["id"] for s in children["items"]] == [child["id"]] and children["total"] == 1
     by_network = platform.client.get(f"/structures?network_id={world['south']['id']}",
-                                     headers=headers).get_json()
+                                     headers=world["h_moderator"]).get_json()
     assert {s["network_id"] for s in by_network["items"]} == {world["south"]["id"]}
     patched = platform.client.patch(f"/structures/{child['id']}", json={"city": "Roubaix Centre"},
                                     headers=headers)
     assert patched.status_code == 200 and patched.get_json()["city"] == "Roubaix Centre"
     assert any(p["id"] == child["id"] and p["city"] == "Roubaix Centre"
                for p in platform.outbox("structure.updated"))
-    assert platform.client.get(f"/structures/{child['id']}", headers=world["h_agent_south"]) \
+    assert platform.client.get(f"/structures/{child['id']}", headers=world["h_agent_north"]) \
         .get_json()["name"] == "Agence de Roubaix"
 
 

@@ -46,7 +46,8 @@ def test_placement():
     domain.check_user_placement("moderator", None)
     domain.check_user_placement("admin", None)
     domain.check_user_placement("agent", "n1")
-    for profile, network in (("moderator", "n1"), ("agent", None), ("referent", None)):
+    for profile, network in (("moderator", "n1"), ("admin", "n1"), ("agent", None),
+                             ("referent", None)):
         with pytest.raises(Refused) as err:
             domain.check_user_placement(profile, network)
         assert err.value.kind == "invalid" and err.value.field == "network_id"

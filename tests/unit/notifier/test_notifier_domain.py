@@ -161,3 +161,15 @@ def test_agents_get_the_agent_page_and_authors_the_public_one():
     assert domain.agent_link(gateway) == f"{gateway}/agent/experiences"
     assert domain.public_link(gateway, "e-1") == f"{gateway}/experiences/e-1"
     assert domain.agent_link(gateway, "a/b?c") == f"{gateway}/agent/experiences/a%2Fb%3Fc"
+
+
+def test_operators_never_see_an_authors_address():
+    from services.notifier.domain import AUTHOR_ADDRESS_SHOWN, for_operators
+
+    shown, error = for_operators("experience_answered_author", "a.b@x.org",
+                                 "SMTPRecipientsRefused: {'A.B@x.org': (550, b'no such user')}")
+    assert shown == AUTHOR_ADDRESS_SHOWN and "x.org" not in error and "550" in error
+    assert for_operators("experience_published_author", "a@x.org", None) == (
+        AUTHOR_ADDRESS_SHOWN, None)
+    assert for_operators("user_invited", "new@a.fr", "refused new@a.fr") == (
+        "new@a.fr", "refused new@a.fr")
