@@ -333,8 +333,7 @@ def validate_response(experience_id: str):
     with db_of().transaction() as session:
         exp = _load_in_scope(session, experience_id, lock=True)
         _domain_call(domain.validate_response, exp.status, principal.profile,
-                     exp.reorientation_reason is not None,
-                     exp.response_submitted_by == principal.user_id)
+                     exp.reorientation_reason is not None)
         _answer(session, exp, principal.user_id)
         return _render(session, [exp], lambda e: True)[0]
 

@@ -123,15 +123,12 @@ def submit_response(current: str, requires_validation: bool,
     return Status.AWAITING_VALIDATION if requires_validation else Status.ANSWERED
 
 
-def validate_response(current: str, profile: str, reorientation_pending: bool = False,
-                      own_submission: bool = False) -> Status:
+def validate_response(current: str, profile: str, reorientation_pending: bool = False) -> Status:
     _expect(current, {Status.AWAITING_VALIDATION}, "valider la réponse")
     if reorientation_pending:
         raise ReorientationPending("valider la réponse")
     if profile not in (Profile.SUPER_AGENT, Profile.ADMIN):
         raise DomainError("Seul un super agent peut valider une réponse.")
-    if own_submission:  # four eyes: whoever submitted it does not publish it alone
-        raise DomainError("Vous avez soumis cette réponse : un autre super agent doit la valider.")
     return Status.ANSWERED
 
 

@@ -54,12 +54,6 @@ def test_validate_by_super_agent_answers():
     _illegal(domain.validate_response, {S.AWAITING_VALIDATION}, "super_agent")
 
 
-@pytest.mark.parametrize("profile", ["super_agent", "admin"])
-def test_the_submitter_does_not_validate_alone(profile):
-    with pytest.raises(domain.DomainError):
-        domain.validate_response(S.AWAITING_VALIDATION, profile, own_submission=True)
-
-
 @pytest.mark.parametrize("profile", ["agent", "referent", "moderator"])
 def test_only_a_super_agent_validates(profile):
     with pytest.raises(domain.DomainError):
