@@ -33,6 +33,7 @@ class EventType(StrEnum):
     MODERATION_APPROVED = "moderation.approved"
     MODERATION_REJECTED = "moderation.rejected"
     MODERATION_REROUTED = "moderation.rerouted"
+    MODERATION_REORIENTATION_DECLINED = "moderation.reorientation_declined"
     DIAGNOSTIC_COMPLETED = "diagnostic.completed"
 
 
@@ -198,6 +199,13 @@ class ModerationReroutedV1(Payload):
     moderator_id = Id(allow_none=True, load_default=None)
 
 
+class ModerationReorientationDeclinedV1(Payload):
+    case_id = Id(required=True)
+    experience_id = Id(required=True)
+    comment = fields.String(required=True)
+    moderator_id = Id(allow_none=True, load_default=None)
+
+
 class DiagnosticCompletedV1(Payload):
     id = Id(required=True)
     structure_id = Id(required=True)
@@ -230,6 +238,7 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     (E.MODERATION_APPROVED, 1): ModerationApprovedV1,
     (E.MODERATION_REJECTED, 1): ModerationRejectedV1,
     (E.MODERATION_REROUTED, 1): ModerationReroutedV1,
+    (E.MODERATION_REORIENTATION_DECLINED, 1): ModerationReorientationDeclinedV1,
     (E.DIAGNOSTIC_COMPLETED, 1): DiagnosticCompletedV1,
 }
 

@@ -22,7 +22,14 @@ from services.chassis.events import Event, publish
 from services.chassis.revocation import with_revocation
 from services.experiences import domain
 from services.experiences.domain import Status
-from services.experiences.models import Experience, ExperienceMove, Network, Structure, utcnow
+from services.experiences.models import (
+    Comment,
+    Experience,
+    ExperienceMove,
+    Network,
+    Structure,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 SERVICE = "experiences"
@@ -124,6 +131,18 @@ def reroute_experience(session: Session, event: Event, payload: dict) -> None:
         "by_user_id": payload["moderator_id"]}, SERVICE)
 
 
+def decline_reorientation(session: Session, event: Event, payload: dict) -> None:
+    """Moderation keeps the experience where it is: the structure may answer again, and reads
+    why in an internal comment."""
+    exp = _experience(session, payload["experience_id"])
+    if exp.reorientation_reason is None:
+        return  # already settled (a redelivery, or rerouted meanwhile)
+    exp.reorientation_reason = None
+    session.add(Comment(experience_id=exp.id, author_id=payload["moderator_id"] or "moderation",
+                        author_name="Modération",
+                        body=f"Demande de réorientation refusée : {payload['comment']}"))
+
+
 HANDLERS: dict = with_revocation({
     EventType.NETWORK_CREATED: upsert_network,
     EventType.NETWORK_UPDATED: upsert_network,
@@ -132,4 +151,5 @@ HANDLERS: dict = with_revocation({
     EventType.MODERATION_APPROVED: publish_experience,
     EventType.MODERATION_REJECTED: reject_experience,
     EventType.MODERATION_REROUTED: reroute_experience,
+    EventType.MODERATION_REORIENTATION_DECLINED: decline_reorientation,
 })

@@ -25,6 +25,7 @@ from services.moderation.schemas import (
     CaseOut,
     CasePage,
     CaseQuery,
+    DeclineRequest,
     RejectRequest,
     RerouteRequest,
     StatsOut,
@@ -260,6 +261,26 @@ class Reroute(MethodView):
                 "case_id": case.id, "experience_id": case.experience_id,
                 "structure_id": structure.id, "network_id": structure.network_id,
                 "comment": args["comment"], "moderator_id": moderator,
+            }, producer=SERVICE)
+            return _detail(session, case, now, decision)
+
+
+@cases.route("/<case_id>/decline")
+class Decline(MethodView):
+    @require(DECIDE)
+    @_outside_networks
+    @cases.arguments(DeclineRequest)
+    @cases.response(200, CaseOut)
+    def post(self, args, case_id):
+        """Refuse a re-orientation request: the structure keeps the experience, told why."""
+        moderator, now = current_principal().user_id, _now()
+        comment = args["comment"].strip()
+        with db_of().transaction() as session:
+            case = _pending_case(session, case_id, Action.DECLINE, moderator, now)
+            decision = _decide(session, case, Action.DECLINE, moderator, now, comment=comment)
+            publish(session, EventType.MODERATION_REORIENTATION_DECLINED, {
+                "case_id": case.id, "experience_id": case.experience_id,
+                "comment": comment, "moderator_id": moderator,
             }, producer=SERVICE)
             return _detail(session, case, now, decision)
 

@@ -22,21 +22,24 @@ class CaseStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     REROUTED = "rerouted"
+    DECLINED = "declined"  # a re-orientation request refused: the structure keeps it
 
 
 class Action(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     REROUTE = "reroute"
+    DECLINE = "decline"
 
 
 # How API messages name them: these sentences reach moderators' pages as they are.
 STATUS_LABELS = {CaseStatus.PENDING: "en attente", CaseStatus.APPROVED: "publié",
-                 CaseStatus.REJECTED: "refusé", CaseStatus.REROUTED: "réorienté"}
+                 CaseStatus.REJECTED: "refusé", CaseStatus.REROUTED: "réorienté",
+                 CaseStatus.DECLINED: "réorientation refusée"}
 KIND_LABELS = {CaseKind.SUBMISSION: "nouvelle expérience",
                CaseKind.REORIENTATION: "demande de réorientation"}
 ACTION_LABELS = {Action.APPROVE: "Publier", Action.REJECT: "Refuser",
-                 Action.REROUTE: "Réorienter"}
+                 Action.REROUTE: "Réorienter", Action.DECLINE: "Refuser la réorientation"}
 
 
 class RejectReason(StrEnum):
@@ -56,11 +59,13 @@ OUTCOME: dict[Action, CaseStatus] = {
     Action.APPROVE: CaseStatus.APPROVED,
     Action.REJECT: CaseStatus.REJECTED,
     Action.REROUTE: CaseStatus.REROUTED,
+    Action.DECLINE: CaseStatus.DECLINED,
 }
 APPLIES_TO: dict[Action, frozenset[CaseKind]] = {
     Action.APPROVE: frozenset({CaseKind.SUBMISSION}),
     Action.REJECT: frozenset({CaseKind.SUBMISSION}),
     Action.REROUTE: frozenset({CaseKind.REORIENTATION}),
+    Action.DECLINE: frozenset({CaseKind.REORIENTATION}),
 }
 
 CLAIM_DURATION = timedelta(minutes=5)

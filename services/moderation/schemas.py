@@ -44,6 +44,16 @@ class RejectRequest(Schema):
             raise ValidationError("Un commentaire est requis pour le motif « other ».", "comment")
 
 
+class DeclineRequest(Schema):
+    comment = fields.String(required=True, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _comment_not_blank(self, data, **kwargs):
+        if not (data.get("comment") or "").strip():
+            raise ValidationError("Expliquez à la structure pourquoi elle garde l'expérience.",
+                                  "comment")
+
+
 class RerouteRequest(Schema):
     structure_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     comment = fields.String(load_default=None, validate=validate.Length(max=2000))
@@ -129,4 +139,5 @@ class StatsOut(Schema):
     approved = fields.Integer()
     rejected = fields.Integer()
     rerouted = fields.Integer()
+    declined = fields.Integer()
     time_to_decision = fields.List(fields.Nested(MedianOut))

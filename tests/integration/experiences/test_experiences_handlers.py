@@ -133,3 +133,28 @@ def test_reroute_drops_the_draft_of_the_previous_network(env):
     assert exp.structure_id == ids["s2"]
     assert (exp.response_body, exp.response_signature, exp.response_drafted_by) == (
         None, None, None)
+
+
+def test_declined_reorientation_lets_the_structure_answer_and_tells_it_why(env):
+    ids = env.tree()
+    exp_id = env.published(ids)
+    agent = env.headers("agent", ids, structures=["loc"], missions=("answer",))
+    assert env.client.post(f"/experiences/{exp_id}/reorientation", headers=agent,
+                           json={"reason": "Relève de la CPAM"}).status_code == 202
+    assert env.client.post(f"/experiences/{exp_id}/reorientation", headers=agent,
+                           json={"reason": "Encore"}).status_code == 409
+    declined = {"case_id": "c", "experience_id": exp_id,
+                "comment": "Le guichet cité est le vôtre.", "moderator_id": "m1"}
+    env.deliver("moderation.reorientation_declined", declined)
+    env.deliver("moderation.reorientation_declined", declined)  # another event, same decision
+    exp = _get(env, exp_id)
+    assert (exp.structure_id, exp.status, exp.reorientation_reason) == (
+        ids["loc"], "to_process", None)
+    comments = env.client.get(f"/experiences/{exp_id}/comments", headers=agent).json["items"]
+    assert [(c["author_name"], c["body"]) for c in comments] == [
+        ("Modération", "Demande de réorientation refusée : Le guichet cité est le vôtre.")]
+    drafted = env.client.put(f"/experiences/{exp_id}/response", headers=agent,
+                             json={"body": "Nous reprenons votre demande."})
+    assert drafted.status_code == 200
+    assert env.client.post(f"/experiences/{exp_id}/response/submit",
+                           headers=agent).status_code == 200

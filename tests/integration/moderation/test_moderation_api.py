@@ -353,6 +353,44 @@ def test_reroute_reorientation_case(db, client, moderator):
         ("reroute", target["id"], cpam["id"])
 
 
+def test_decline_reorientation_keeps_the_structure_and_tells_it_why(db, client, moderator):
+    network = add_network(db)
+    current = add_structure(db, network["id"], "CAF de Lyon")
+    payload = request_reorientation(db, current)
+    case_id = case_of(db, payload["id"], "reorientation").id
+    blank = client.post(f"/cases/{case_id}/decline", headers=moderator["headers"],
+                        json={"comment": "   "})
+    assert blank.status_code == 422 and "comment" in blank.get_json()["errors"]
+    assert outbox_events(db, "moderation.reorientation_declined") == []
+    response = client.post(f"/cases/{case_id}/decline", headers=moderator["headers"],
+                           json={"comment": " Le guichet cité est bien le vôtre. "})
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "declined"
+    [event] = outbox_events(db, "moderation.reorientation_declined")
+    assert event["payload"] == {"case_id": case_id, "experience_id": payload["id"],
+                                "comment": "Le guichet cité est bien le vôtre.",
+                                "moderator_id": moderator["id"]}
+    [audit] = audit_rows(db, case_id)
+    assert audit.action == "decline"
+    again = client.post(f"/cases/{case_id}/decline", headers=moderator["headers"],
+                        json={"comment": "Encore."})
+    assert again.status_code == 409
+    assert again.get_json()["message"] == \
+        "Ce dossier a déjà été traité (statut : réorientation refusée)."
+    listed = client.get("/cases?status=declined", headers=moderator["headers"]).get_json()
+    assert [c["id"] for c in listed["items"]] == [case_id]
+    assert client.get("/stats", headers=moderator["headers"]).get_json()["declined"] == 1
+
+
+def test_decline_applies_to_reorientation_requests_only(db, client, moderator):
+    case_id = case_of(db, submit(db)["id"]).id
+    response = client.post(f"/cases/{case_id}/decline", headers=moderator["headers"],
+                           json={"comment": "Non."})
+    assert response.status_code == 409
+    assert response.get_json()["message"] == \
+        "Refuser la réorientation : impossible pour une nouvelle expérience."
+
+
 def test_reorientation_case_suggests_nearby_structures_but_not_the_current_one(
         db, client, moderator):
     network = add_network(db)
