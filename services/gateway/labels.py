@@ -32,7 +32,8 @@ STATUS_BADGES = {
     "answered": "fr-badge--success",
 }
 
-CASE_STATUSES = {"pending": "En attente", "approved": "Approuvé", "rejected": "Refusé"}
+CASE_STATUSES = {"pending": "En attente", "approved": "Approuvé", "rejected": "Refusé",
+                 "rerouted": "Réorienté", "declined": "Réorientation refusée"}
 
 REJECT_REASONS = {
     "insult": "Propos injurieux, diffamatoires ou discriminatoires",

@@ -163,9 +163,23 @@ def child_structures(structure_id) -> list[dict]:
     return [s for s in listing.get("items", []) if str(s.get("id")) != str(structure_id)]
 
 
+def internal_comments(experience_id) -> list[dict]:
+    """The internal comments (structures concerned and moderation), [] when unavailable."""
+    try:
+        return clients()["experiences"].get(f"/experiences/{experience_id}/comments",
+                                            token=current_user().token).get("items", [])
+    except Unavailable:
+        return []
+    except ServiceError as exc:
+        if exc.status == 401:
+            raise
+        return []
+
+
 def _experience_page(found: dict, *, form: dict | None = None, errors: dict | None = None,
                      general: list | None = None, editing: bool = False,
-                     move: dict | None = None, reorient: dict | None = None) -> str:
+                     move: dict | None = None, reorient: dict | None = None,
+                     comment: dict | None = None) -> str:
     response = response_of(found, draft=True)
     if form is None:
         form = {name: (response or {}).get(name) or "" for name in RESPONSE_FIELDS}
@@ -176,7 +190,9 @@ def _experience_page(found: dict, *, form: dict | None = None, errors: dict | No
                            children=[(str(c.get("id")), c.get("name") or str(c.get("id")))
                                      for c in children],
                            move=move or {"errors": {}, "general": [], "structure_id": ""},
-                           reorient=reorient or {"errors": {}, "general": [], "reason": ""})
+                           reorient=reorient or {"errors": {}, "general": [], "reason": ""},
+                           comments=internal_comments(found.get("id")),
+                           comment=comment or {"errors": {}, "general": [], "comment_body": ""})
 
 
 def _experience_action(experience_id: str, path: str, payload: dict, done: str, key: str,
@@ -402,3 +418,29 @@ def new_action():
     return render_template("agent/action_form.html", form=form, chosen=chosen, errors=errors,
                            general=general, structures=_my_structures(user.token),
                            experiences=[without_private(e) for e in answered]), status
+
+
+@bp.post("/agent/experiences/<experience_id>/commentaire")
+@login_required
+def comment(experience_id: str):
+    body = request.form.get("comment_body", "").strip()
+    state = {"errors": {}, "general": [], "comment_body": body}
+    if not body:
+        state["errors"] = {"comment_body": ["Écrivez votre commentaire."]}
+        return _experience_page(_load(experience_id), comment=state), 400
+    try:
+        clients()["experiences"].post(f"/experiences/{experience_id}/comments",
+                                      json={"body": body}, token=current_user().token)
+    except Unavailable as exc:
+        state["general"] = [exc.message]
+    except ServiceError as exc:
+        if exc.status in (401, 404):
+            raise
+        # The API names the field "body"; on this page it is "comment_body".
+        state["errors"] = {"comment_body" if k == "body" else k: v for k, v in exc.errors.items()}
+        state["general"] = [m for f, msgs in exc.errors.items() if f != "body" for m in msgs] \
+            or ([] if exc.errors else [exc.message])
+    else:
+        flash("Votre commentaire est ajouté.", "success")
+        return redirect(url_for("agent.experience", experience_id=experience_id) + "#commentaires")
+    return _experience_page(_load(experience_id), comment=state), 400

@@ -89,7 +89,7 @@ def case(case_id: str):
     return _case_page(case_id)
 
 
-def _decide(case_id: str, action: str, payload: dict, done: str):
+def _decide(case_id: str, action: str, payload: dict, done: str, rename: dict | None = None):
     try:
         clients()["moderation"].post(f"/cases/{case_id}/{action}", json=payload,
                                      token=current_user().token)
@@ -98,7 +98,8 @@ def _decide(case_id: str, action: str, payload: dict, done: str):
     except ServiceError as exc:
         if exc.status == 401:
             raise
-        return _case_page(case_id, errors=exc.errors,
+        errors = {(rename or {}).get(k, k): v for k, v in exc.errors.items()}
+        return _case_page(case_id, errors=errors,
                           general=[] if exc.errors else [exc.message], status=400)
     flash(done, "success")
     return redirect(url_for("moderation.queue"))
@@ -142,3 +143,15 @@ def reroute(case_id: str):
         payload["comment"] = comment
     return _decide(case_id, "reroute", payload,
                    "L'expérience est réorientée vers la structure choisie.")
+
+
+@bp.post("/moderation/cas/<case_id>/refus-reorientation")
+@moderator_required
+def decline(case_id: str):
+    comment = request.form.get("decline_comment", "").strip()
+    if not comment:
+        return _case_page(case_id, errors={"decline_comment": [
+            "Expliquez à la structure pourquoi elle garde l'expérience."]}, status=400)
+    return _decide(case_id, "decline", {"comment": comment},
+                   "La réorientation est refusée : la structure garde l'expérience et en est "
+                   "informée par un commentaire.", rename={"comment": "decline_comment"})

@@ -11,7 +11,7 @@ import pytest
 
 from services.chassis.config import Settings
 from services.gateway.app import DSFR_DIST, create_app
-from services.gateway.clients import ServiceClient, ServiceError
+from services.gateway.clients import ServiceClient, ServiceError, Unavailable
 
 
 class FakeClient:
@@ -620,7 +620,7 @@ def test_moderator_reroutes_a_reorientation_case(client, fakes):
     html = client.get("/moderation/cas/c2?structure_q=cpam").get_data(as_text=True)
     assert "Demande de réorientation" in html and "Concerne la CPAM." in html
     assert "Réorienter vers une autre structure" in html and 'id="structure_id-s2"' in html
-    assert "/moderation/cas/c2/approbation" not in html and "/moderation/cas/c2/refus" not in html
+    assert "/moderation/cas/c2/approbation" not in html and '/moderation/cas/c2/refus"' not in html
     response = client.post("/moderation/cas/c2/reorientation", data={
         "csrf_token": csrf_of(html), "structure_id": "s2", "comment": "Bonne caisse."})
     assert response.status_code == 302 and response.location.endswith("/moderation")
@@ -642,6 +642,63 @@ def test_reroute_requires_a_structure_and_shows_api_errors(client, fakes):
                       data={"csrf_token": csrf_of(html), "structure_id": "s9"})
     assert bad.status_code == 400
     assert "déjà rattachée à cette structure" in bad.get_data(as_text=True)
+
+
+def test_moderator_declines_a_reorientation_with_an_explanation(client, fakes):
+    login(client, fakes, profile="moderator")
+    fakes["moderation"].answers[("GET", "/cases/c2")] = REORIENTATION
+    html = client.get("/moderation/cas/c2").get_data(as_text=True)
+    assert "Refuser la réorientation" in html and 'for="decline_comment"' in html
+    empty = client.post("/moderation/cas/c2/refus-reorientation",
+                        data={"csrf_token": csrf_of(html), "decline_comment": "  "})
+    assert empty.status_code == 400
+    assert 'id="decline_comment-error-1"' in empty.get_data(as_text=True)
+    assert not [c for c in fakes["moderation"].calls if c["method"] == "POST"]
+    fakes["moderation"].answers[("POST", "/cases/c2/decline")] = ServiceError(
+        422, "validation_error", "Certains champs sont invalides.",
+        {"comment": ["Longueur maximale : 2000."]})
+    bad = client.post("/moderation/cas/c2/refus-reorientation",
+                      data={"csrf_token": csrf_of(html), "decline_comment": "x"})
+    assert bad.status_code == 400
+    assert 'id="decline_comment-error-1">Longueur maximale' in bad.get_data(as_text=True)
+    fakes["moderation"].answers[("POST", "/cases/c2/decline")] = {}
+    response = client.post("/moderation/cas/c2/refus-reorientation", data={
+        "csrf_token": csrf_of(html), "decline_comment": "Le guichet cité est le vôtre."})
+    assert response.status_code == 302 and response.location.endswith("/moderation")
+    call = fakes["moderation"].calls[-1]
+    assert (call["method"], call["path"]) == ("POST", "/cases/c2/decline")
+    assert call["json"] == {"comment": "Le guichet cité est le vôtre."}
+
+
+def test_agent_reads_and_adds_internal_comments(client, fakes):
+    login(client, fakes)
+    to_process(fakes)
+    fakes["experiences"].answers[("GET", "/experiences/7/comments")] = {"items": [
+        {"id": "k1", "author_name": "Modération", "created_at": "2026-03-05T23:30:00+00:00",
+         "body": "Demande de réorientation refusée : le guichet est le vôtre."}]}
+    html = client.get("/agent/experiences/7").get_data(as_text=True)
+    assert "Commentaires internes" in html
+    assert "Demande de réorientation refusée : le guichet est le vôtre." in html
+    assert "06/03/2026" in html  # Paris time: already the next day
+    empty = client.post("/agent/experiences/7/commentaire",
+                        data={"csrf_token": csrf_of(html), "comment_body": " "})
+    assert empty.status_code == 400
+    assert 'id="comment_body-error-1"' in empty.get_data(as_text=True)
+    response = client.post("/agent/experiences/7/commentaire",
+                           data={"csrf_token": csrf_of(html), "comment_body": "Vu, je réponds."})
+    assert response.status_code == 302 and response.location.endswith("#commentaires")
+    call = fakes["experiences"].calls[-1]
+    assert (call["method"], call["path"]) == ("POST", "/experiences/7/comments")
+    assert call["json"] == {"body": "Vu, je réponds."}
+
+
+def test_comments_unavailable_do_not_break_the_page(client, fakes):
+    login(client, fakes)
+    to_process(fakes)
+    fakes["experiences"].answers[("GET", "/experiences/7/comments")] = Unavailable(
+        503, "unavailable", "Indisponible")
+    response = client.get("/agent/experiences/7")
+    assert response.status_code == 200 and "Aucun commentaire" in response.get_data(as_text=True)
 
 
 def test_agents_cannot_reroute(client, fakes):
