@@ -26,6 +26,7 @@ class EventType(StrEnum):
     EXPERIENCE_REJECTED = "experience.rejected"
     EXPERIENCE_REASSIGNED = "experience.reassigned"
     EXPERIENCE_REORIENTATION_REQUESTED = "experience.reorientation_requested"
+    EXPERIENCE_REORIENTATION_DECLINED = "experience.reorientation_declined"
     EXPERIENCE_RESPONSE_SUBMITTED = "experience.response_submitted"
     EXPERIENCE_ANSWERED = "experience.answered"
     EXPERIENCE_EVALUATED = "experience.evaluated"
@@ -127,6 +128,14 @@ class ExperienceReassignedV1(Payload):
     structure_id = Id(required=True)
     network_id = Id(required=True)
     by_user_id = Id(allow_none=True, load_default=None)
+
+
+class ExperienceReorientationDeclinedV1(Payload):
+    id = Id(required=True)
+    title = fields.String(required=True)
+    structure_id = Id(required=True)
+    network_id = Id(required=True)
+    comment = fields.String(required=True)
 
 
 class ExperienceReorientationRequestedV1(Payload):
@@ -231,6 +240,7 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     (E.EXPERIENCE_REJECTED, 1): ExperienceRejectedV1,
     (E.EXPERIENCE_REASSIGNED, 1): ExperienceReassignedV1,
     (E.EXPERIENCE_REORIENTATION_REQUESTED, 1): ExperienceReorientationRequestedV1,
+    (E.EXPERIENCE_REORIENTATION_DECLINED, 1): ExperienceReorientationDeclinedV1,
     (E.EXPERIENCE_RESPONSE_SUBMITTED, 1): ExperienceResponseSubmittedV1,
     (E.EXPERIENCE_ANSWERED, 1): ExperienceAnsweredV1,
     (E.EXPERIENCE_EVALUATED, 1): ExperienceEvaluatedV1,

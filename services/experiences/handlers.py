@@ -141,6 +141,9 @@ def decline_reorientation(session: Session, event: Event, payload: dict) -> None
     session.add(Comment(experience_id=exp.id, author_id=payload["moderator_id"] or "moderation",
                         author_name="Modération",
                         body=f"Demande de réorientation refusée : {payload['comment']}"))
+    publish(session, EventType.EXPERIENCE_REORIENTATION_DECLINED, {
+        "id": exp.id, "title": exp.title, "structure_id": exp.structure_id,
+        "network_id": exp.network_id, "comment": payload["comment"]}, SERVICE)
 
 
 HANDLERS: dict = with_revocation({

@@ -36,6 +36,7 @@ class EmailKind(StrEnum):
     PUBLISHED_AUTHOR = "experience_published_author"
     TO_PROCESS = "experience_to_process"
     REASSIGNED = "experience_reassigned"
+    REORIENTATION_DECLINED = "reorientation_declined"
     REJECTED_AUTHOR = "experience_rejected_author"
     RESPONSE_TO_VALIDATE = "response_to_validate"
     ANSWERED_AUTHOR = "experience_answered_author"
@@ -63,6 +64,7 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.PUBLISHED_AUTHOR: "Votre expérience est publiée",
     EmailKind.TO_PROCESS: "Nouvelle expérience à traiter : {title}",
     EmailKind.REASSIGNED: "Expérience transférée à votre structure : {title}",
+    EmailKind.REORIENTATION_DECLINED: "Réorientation refusée, expérience à traiter : {title}",
     EmailKind.REJECTED_AUTHOR: "Votre expérience n'a pas été publiée",
     EmailKind.RESPONSE_TO_VALIDATE: "Une réponse attend votre validation : {title}",
     EmailKind.ANSWERED_AUTHOR: "Votre expérience a reçu une réponse",

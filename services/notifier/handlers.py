@@ -83,7 +83,7 @@ def replicate_structure(session: Session, event: Event, payload: dict) -> None:
 
 # Experiences -------------------------------------------------------------------------------------
 def _notify_answer_agents(session: Session, event: Event, experience_id: str, title: str,
-                          structure_id: str, kind: EmailKind) -> None:
+                          structure_id: str, kind: EmailKind, **context) -> None:
     link = domain.agent_link(gateway(), experience_id)
     agents = domain.unique_by_email([r for r in _of_structure(session, structure_id)
                                      if domain.answers(r)])
@@ -91,7 +91,8 @@ def _notify_answer_agents(session: Session, event: Event, experience_id: str, ti
         delivery = domain.delivery_for(agent)
         if delivery is Delivery.NOW:
             queue_email(session, address=agent.email, kind=kind, event_id=event.id,
-                        recipient_id=agent.id, name=agent.name, title=title, link=link)
+                        recipient_id=agent.id, name=agent.name, title=title, link=link,
+                        **context)
         elif delivery is Delivery.DIGEST:
             session.add(DigestItem(recipient_id=agent.id, event_id=event.id,
                                    experience_id=experience_id, title=title,
@@ -111,6 +112,13 @@ def notify_reassignment(session: Session, event: Event, payload: dict) -> None:
     """The answer agents of the structure the experience was moved to."""
     _notify_answer_agents(session, event, payload["id"], payload["title"],
                           payload["structure_id"], EmailKind.REASSIGNED)
+
+
+def notify_reorientation_declined(session: Session, event: Event, payload: dict) -> None:
+    """The answer agents of the structure, which keeps the experience: moderation says why."""
+    _notify_answer_agents(session, event, payload["id"], payload["title"],
+                          payload["structure_id"], EmailKind.REORIENTATION_DECLINED,
+                          comment=payload["comment"])
 
 
 def notify_rejection(session: Session, event: Event, payload: dict) -> None:
@@ -167,6 +175,7 @@ HANDLERS: dict = with_revocation({
     EventType.STRUCTURE_UPDATED: replicate_structure,
     EventType.EXPERIENCE_PUBLISHED: notify_publication,
     EventType.EXPERIENCE_REASSIGNED: notify_reassignment,
+    EventType.EXPERIENCE_REORIENTATION_DECLINED: notify_reorientation_declined,
     EventType.EXPERIENCE_REJECTED: notify_rejection,
     EventType.EXPERIENCE_RESPONSE_SUBMITTED: notify_response_to_validate,
     EventType.EXPERIENCE_ANSWERED: notify_answer,

@@ -150,6 +150,9 @@ def test_declined_reorientation_lets_the_structure_answer_and_tells_it_why(env):
     exp = _get(env, exp_id)
     assert (exp.structure_id, exp.status, exp.reorientation_reason) == (
         ids["loc"], "to_process", None)
+    [told] = env.outbox_for("experience.reorientation_declined", exp_id)
+    assert told["payload"] == {"id": exp_id, "title": exp.title, "structure_id": ids["loc"],
+                               "network_id": ids["net"], "comment": "Le guichet cité est le vôtre."}
     comments = env.client.get(f"/experiences/{exp_id}/comments", headers=agent).json["items"]
     assert [(c["author_name"], c["body"]) for c in comments] == [
         ("Modération", "Demande de réorientation refusée : Le guichet cité est le vôtre.")]

@@ -235,6 +235,22 @@ def test_reassigned_mails_answer_agents_of_the_new_structure(env):
     assert f"{GATEWAY}/agent/experiences/e-2" in text_of(env.box.messages()[0])
 
 
+def test_declined_reorientation_mails_the_structures_answer_agents_with_the_reason(env):
+    env.user("agent@a.fr", structures=(S1,))
+    env.user("other@a.fr", structures=(S2,))
+    declined = {"id": "e-3", "title": "Guichet", "structure_id": S1, "network_id": "n-1",
+                "comment": "Le guichet cité est <le vôtre>."}
+    first = env.deliver("experience.reorientation_declined", declined)
+    env.deliver("experience.reorientation_declined", declined, event=first)  # redelivered
+    env.send()
+    mails = env.box.messages()
+    assert [m["To"] for m in mails] == ["agent@a.fr"]
+    assert "refusé la demande de réorientation" in text_of(mails[0])
+    assert "Le guichet cité est <le vôtre>." in text_of(mails[0])
+    assert "Le guichet cité est &lt;le vôtre&gt;." in html_of(mails[0])
+    assert f"{GATEWAY}/agent/experiences/e-3" in text_of(mails[0])
+
+
 @pytest.mark.parametrize("event_type,phrase", [
     ("user.invited", "Un compte vous a été créé"),
     ("user.password_reset_requested", "réinitialiser votre mot de passe"),
