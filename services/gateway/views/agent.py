@@ -196,7 +196,9 @@ def _experience_page(found: dict, *, form: dict | None = None, errors: dict | No
 
 
 def _experience_action(experience_id: str, path: str, payload: dict, done: str, key: str,
-                       state: dict):
+                       state: dict, rename: dict | None = None, anchor: str = ""):
+    """POST to the experience's `path`; API errors go back to the form `key` of the page, their
+    fields renamed where the page's names differ from the API's."""
     user = current_user()
     try:
         clients()["experiences"].post(f"/experiences/{experience_id}/{path}", json=payload,
@@ -206,12 +208,12 @@ def _experience_action(experience_id: str, path: str, payload: dict, done: str, 
     except ServiceError as exc:
         if exc.status in (401, 404):
             raise
-        state["errors"] = exc.errors
+        state["errors"] = {(rename or {}).get(f, f): msgs for f, msgs in exc.errors.items()}
         state["general"] = [m for f, msgs in exc.errors.items() if f not in payload
                             for m in msgs] or ([] if exc.errors else [exc.message])
     else:
         flash(done, "success")
-        return redirect(url_for("agent.experience", experience_id=experience_id))
+        return redirect(url_for("agent.experience", experience_id=experience_id) + anchor)
     return _experience_page(_load(experience_id), **{key: state}), 400
 
 
@@ -428,19 +430,7 @@ def comment(experience_id: str):
     if not body:
         state["errors"] = {"comment_body": ["Écrivez votre commentaire."]}
         return _experience_page(_load(experience_id), comment=state), 400
-    try:
-        clients()["experiences"].post(f"/experiences/{experience_id}/comments",
-                                      json={"body": body}, token=current_user().token)
-    except Unavailable as exc:
-        state["general"] = [exc.message]
-    except ServiceError as exc:
-        if exc.status in (401, 404):
-            raise
-        # The API names the field "body"; on this page it is "comment_body".
-        state["errors"] = {"comment_body" if k == "body" else k: v for k, v in exc.errors.items()}
-        state["general"] = [m for f, msgs in exc.errors.items() if f != "body" for m in msgs] \
-            or ([] if exc.errors else [exc.message])
-    else:
-        flash("Votre commentaire est ajouté.", "success")
-        return redirect(url_for("agent.experience", experience_id=experience_id) + "#commentaires")
-    return _experience_page(_load(experience_id), comment=state), 400
+    # The API names the field "body"; on this page it is "comment_body".
+    return _experience_action(experience_id, "comments", {"body": body},
+                              "Votre commentaire est ajouté.", "comment", state,
+                              rename={"body": "comment_body"}, anchor="#commentaires")

@@ -684,6 +684,14 @@ def test_agent_reads_and_adds_internal_comments(client, fakes):
                         data={"csrf_token": csrf_of(html), "comment_body": " "})
     assert empty.status_code == 400
     assert 'id="comment_body-error-1"' in empty.get_data(as_text=True)
+    fakes["experiences"].answers[("POST", "/experiences/7/comments")] = ServiceError(
+        422, "validation_error", "Certains champs sont invalides.",
+        {"body": ["Longueur maximale : 5000."]})
+    long = client.post("/agent/experiences/7/commentaire",
+                       data={"csrf_token": csrf_of(html), "comment_body": "x"})
+    assert long.status_code == 400
+    assert 'id="comment_body-error-1">Longueur maximale' in long.get_data(as_text=True)
+    fakes["experiences"].answers[("POST", "/experiences/7/comments")] = {}
     response = client.post("/agent/experiences/7/commentaire",
                            data={"csrf_token": csrf_of(html), "comment_body": "Vu, je réponds."})
     assert response.status_code == 302 and response.location.endswith("#commentaires")
