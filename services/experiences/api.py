@@ -447,8 +447,12 @@ class CommentCollection(MethodView):
         """Internal comments (moderators and the structures concerned)."""
         with db_of().transaction() as session:
             _load_in_scope(session, experience_id)
-            rows = session.scalars(sa.select(Comment).where(Comment.experience_id == experience_id)
-                                   .order_by(Comment.created_at, Comment.id)).all()
+            query = sa.select(Comment).where(Comment.experience_id == experience_id)
+            network_id = current_principal().network_id
+            if network_id is not None:  # moderators and admins (no network) read them all
+                query = query.where(sa.or_(Comment.network_id.is_(None),
+                                           Comment.network_id == network_id))
+            rows = session.scalars(query.order_by(Comment.created_at, Comment.id)).all()
             return {"items": list(rows)}
 
     @require(Permission.EXPERIENCE_ANNOTATE)
@@ -458,9 +462,10 @@ class CommentCollection(MethodView):
         """Add an internal comment."""
         principal = current_principal()
         with db_of().transaction() as session:
-            _load_in_scope(session, experience_id)
+            exp = _load_in_scope(session, experience_id)
             comment = Comment(experience_id=experience_id, author_id=principal.user_id,
-                              author_name=principal.name, body=data["body"], created_at=utcnow())
+                              author_name=principal.name, body=data["body"], created_at=utcnow(),
+                              network_id=exp.network_id)
             session.add(comment)
             session.flush()
             return comment

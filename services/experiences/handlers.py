@@ -139,7 +139,7 @@ def decline_reorientation(session: Session, event: Event, payload: dict) -> None
         return  # already settled (a redelivery, or rerouted meanwhile)
     exp.reorientation_reason = None
     session.add(Comment(experience_id=exp.id, author_id=payload["moderator_id"] or "moderation",
-                        author_name="Modération",
+                        author_name="Modération", network_id=exp.network_id,
                         body=f"Demande de réorientation refusée : {payload['comment']}"))
     publish(session, EventType.EXPERIENCE_REORIENTATION_DECLINED, {
         "id": exp.id, "title": exp.title, "structure_id": exp.structure_id,

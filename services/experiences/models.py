@@ -136,6 +136,9 @@ class Comment(Base):
     author_name: Mapped[str] = mapped_column(sa.String(200), default="")
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The experience's network when written: after a reroute to another network, the new one
+    # does not read what the previous administration wrote (None: before this was kept).
+    network_id: Mapped[str | None] = mapped_column(Id, nullable=True)
 
 
 improvement_action_experiences = sa.Table(

@@ -436,6 +436,27 @@ def test_internal_comments_visible_to_structure_and_moderators_only(env):
     assert "À voir" not in env.client.get(f"/experiences/{exp_id}").get_data(as_text=True)
 
 
+def test_comments_of_a_network_stay_with_it_when_rerouted_to_another(env):
+    ids = env.tree()
+    exp_id = env.published(ids)
+    caf = env.headers("agent", ids, structures=["loc"])
+    assert env.client.post(f"/experiences/{exp_id}/comments", headers=caf,
+                           json={"body": "Usager déjà reçu trois fois."}).status_code == 201
+    env.deliver("moderation.rerouted", {"case_id": "c", "experience_id": exp_id,
+                                        "structure_id": ids["s2"], "network_id": ids["net2"],
+                                        "moderator_id": "m1"})
+    cpam = env.headers("agent", ids, structures=["s2"], network="net2")
+    assert env.client.get(f"/experiences/{exp_id}/comments", headers=cpam).json["items"] == []
+    assert env.client.post(f"/experiences/{exp_id}/comments", headers=cpam,
+                           json={"body": "Pris en charge par la CPAM."}).status_code == 201
+    seen = env.client.get(f"/experiences/{exp_id}/comments", headers=cpam).json["items"]
+    assert [c["body"] for c in seen] == ["Pris en charge par la CPAM."]
+    everything = env.client.get(f"/experiences/{exp_id}/comments",
+                                headers=env.headers("moderator")).json["items"]
+    assert [c["body"] for c in everything] == ["Usager déjà reçu trois fois.",
+                                               "Pris en charge par la CPAM."]
+
+
 def test_similar_answered_experiences_of_the_network(env):
     ids = env.tree(requires_validation=False)
     agent = env.headers("agent", ids, structures=["nat"], missions=("answer",))
