@@ -271,8 +271,9 @@ class StructureItem(MethodView):
         """Change a structure (referents in their network, admins anywhere)."""
         with _Acting() as acting:
             structure = acting.session.get(Structure, structure_id)
-            if structure is None:
-                raise not_found("Structure")
+            if structure is None or not (reads_every_network(acting.actor)
+                                         or structure.network_id == acting.actor.network_id):
+                raise not_found("Structure")  # as for GET: another network's is not even shown
             return service.update_structure(acting.session, acting.actor, structure, data)
 
 

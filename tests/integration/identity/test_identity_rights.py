@@ -117,7 +117,7 @@ def test_structure_parent_rules(platform, world):
 def test_referent_cannot_patch_another_networks_structure(platform, world):
     response = platform.client.patch(f"/structures/{world['hq_s']['id']}", json={"name": "Pris"},
                                      headers=world["h_referent_north"])
-    assert response.status_code == 403
+    assert response.status_code == 404  # not even shown to another network, as for GET
     assert platform.client.patch("/structures/nope", json={"name": "x"},
                                  headers=world["h_admin"]).status_code == 404
 

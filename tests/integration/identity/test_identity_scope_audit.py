@@ -65,7 +65,7 @@ def test_structure_changes_stay_in_the_network(platform, world):
     referent = world["h_referent_north"]
     south = world["hq_s"]["id"]
     assert platform.client.patch(f"/structures/{south}", json={"name": "Pris"},
-                                 headers=referent).status_code == 403
+                                 headers=referent).status_code == 404
     moved = platform.client.patch(f"/structures/{world['hq_n']['id']}",
                                   json={"parent_id": south}, headers=referent)
     assert moved.status_code == 422 and "parent_id" in moved.get_json()["errors"]
