@@ -7,7 +7,7 @@ import json
 import math
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -114,16 +114,22 @@ def search_text(raw: str | None) -> str:
 _FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
-def iso_date(raw: str | None) -> str:
-    """« 05/03/2026 » or « 2026-03-05 » as 2026-03-05; "" stays ""; ValueError when invalid."""
+def typed_date(raw: str | None) -> date | None:
+    """« 05/03/2026 » or « 2026-03-05 » as a date; None when empty; ValueError when invalid."""
     text = (raw or "").strip()
     if not text:
-        return ""
+        return None
     match = _FRENCH_DATE.fullmatch(text)
     if match:
         day, month, year = (int(part) for part in match.groups())
-        return date(year, month, day).isoformat()
-    return date.fromisoformat(text).isoformat()
+        return date(year, month, day)
+    return date.fromisoformat(text)
+
+
+def iso_date(raw: str | None) -> str:
+    """A typed date as 2026-03-05 for the APIs; "" stays ""; ValueError when invalid."""
+    found = typed_date(raw)
+    return found.isoformat() if found else ""
 
 
 INVALID_DATE = "Saisissez une date valide au format JJ/MM/AAAA, par exemple 05/03/2026."
@@ -152,7 +158,7 @@ def date_fr(value: Any) -> str:
             return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=ZoneInfo("UTC"))
+            value = value.replace(tzinfo=UTC)
         value = value.astimezone(PARIS)
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
@@ -165,6 +171,11 @@ _NAMED_FIELD = re.compile(r"^Le champ « [^»]* » ")
 def field_message(message: str) -> str:
     """« Le champ « postal_code » doit… » next to its field reads « Ce champ doit… »."""
     return _NAMED_FIELD.sub("Ce champ ", str(message))
+
+
+def renamed(errors: dict[str, list[str]], names: dict[str, str] | None) -> dict[str, list[str]]:
+    """An API's field errors under the page's field names, where they differ."""
+    return {(names or {}).get(field, field): messages for field, messages in errors.items()}
 
 
 def is_internal_view(experience: dict) -> bool:

@@ -252,17 +252,22 @@ class Structures(MethodView):
             return service.create_structure(acting.session, acting.actor, data)
 
 
+def _visible_structure(acting: _Acting, structure_id: str) -> Structure:
+    """The structure if the caller may see it: another network's is 404, not even shown."""
+    structure = acting.session.get(Structure, structure_id)
+    if structure is None or not (reads_every_network(acting.actor)
+                                 or structure.network_id == acting.actor.network_id):
+        raise not_found("Structure")
+    return structure
+
+
 @structures.route("/structures/<string:structure_id>")
 class StructureItem(MethodView):
     @structures.response(200, StructureOut)
     def get(self, structure_id):
         """One structure."""
         with _Acting() as acting:
-            structure = acting.session.get(Structure, structure_id)
-            if structure is None or not (reads_every_network(acting.actor)
-                                         or structure.network_id == acting.actor.network_id):
-                raise not_found("Structure")
-            return structure
+            return _visible_structure(acting, structure_id)
 
     @require(Permission.STRUCTURE_MANAGE)
     @structures.arguments(StructurePatch)
@@ -270,10 +275,7 @@ class StructureItem(MethodView):
     def patch(self, data, structure_id):
         """Change a structure (referents in their network, admins anywhere)."""
         with _Acting() as acting:
-            structure = acting.session.get(Structure, structure_id)
-            if structure is None or not (reads_every_network(acting.actor)
-                                         or structure.network_id == acting.actor.network_id):
-                raise not_found("Structure")  # as for GET: another network's is not even shown
+            structure = _visible_structure(acting, structure_id)
             return service.update_structure(acting.session, acting.actor, structure, data)
 
 

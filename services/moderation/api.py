@@ -44,17 +44,18 @@ stats = Blueprint("stats", __name__, url_prefix="/stats", description="Queue fig
 BLUEPRINTS: list = [cases, structures, stats]
 
 
-def _outside_networks(view):
-    """An administration never moderates: a caller who belongs to a network is refused."""
+def _decides(view):
+    """`moderation:decide`, held by someone outside every network: an administration never
+    moderates, so a caller who belongs to a network is refused."""
 
     @functools.wraps(view)
-    def wrapper(*args, **kwargs):
+    def outside_networks(*args, **kwargs):
         if current_principal().network_id is not None:
             raise ApiError(403, "forbidden", "La modération n'appartient à aucun réseau : "
                            "un membre d'une administration ne modère pas.")
         return view(*args, **kwargs)
 
-    return wrapper
+    return require(DECIDE)(outside_networks)
 
 
 def _now() -> datetime:
@@ -116,8 +117,7 @@ def _detail(session: Session, case: Case, now: datetime, decision: Decision | No
 
 @cases.route("")
 class CaseList(MethodView):
-    @require(DECIDE)
-    @_outside_networks
+    @_decides
     @cases.arguments(CaseQuery, location="query")
     @cases.response(200, CasePage)
     def get(self, args):
@@ -142,8 +142,7 @@ class CaseList(MethodView):
 
 @cases.route("/<case_id>")
 class CaseDetail(MethodView):
-    @require(DECIDE)
-    @_outside_networks
+    @_decides
     @cases.response(200, CaseOut)
     def get(self, case_id):
         """One case, with its flags and routing suggestions; opening it claims it for a while."""
@@ -197,8 +196,7 @@ def _decide(session: Session, case: Case, action: Action, moderator: str, now: d
 
 @cases.route("/<case_id>/approve")
 class Approve(MethodView):
-    @require(DECIDE)
-    @_outside_networks
+    @_decides
     @cases.arguments(ApproveRequest)
     @cases.response(200, CaseOut)
     def post(self, args, case_id):
@@ -221,8 +219,7 @@ class Approve(MethodView):
 
 @cases.route("/<case_id>/reject")
 class Reject(MethodView):
-    @require(DECIDE)
-    @_outside_networks
+    @_decides
     @cases.arguments(RejectRequest)
     @cases.response(200, CaseOut)
     def post(self, args, case_id):
@@ -241,8 +238,7 @@ class Reject(MethodView):
 
 @cases.route("/<case_id>/reroute")
 class Reroute(MethodView):
-    @require(DECIDE)
-    @_outside_networks
+    @_decides
     @cases.arguments(RerouteRequest)
     @cases.response(200, CaseOut)
     def post(self, args, case_id):
@@ -267,8 +263,7 @@ class Reroute(MethodView):
 
 @cases.route("/<case_id>/decline")
 class Decline(MethodView):
-    @require(DECIDE)
-    @_outside_networks
+    @_decides
     @cases.arguments(DeclineRequest)
     @cases.response(200, CaseOut)
     def post(self, args, case_id):
@@ -287,8 +282,7 @@ class Decline(MethodView):
 
 @structures.route("")
 class StructureSearch(MethodView):
-    @require(DECIDE)
-    @_outside_networks
+    @_decides
     @structures.arguments(StructureQuery, location="query")
     @structures.response(200, StructurePage)
     def get(self, args):
@@ -311,8 +305,7 @@ class StructureSearch(MethodView):
 
 @stats.route("")
 class Stats(MethodView):
-    @require(DECIDE)
-    @_outside_networks
+    @_decides
     @stats.response(200, StatsOut)
     def get(self):
         """Cases per status and the median time to decision over 7 and 30 days."""

@@ -13,6 +13,7 @@ from services.gateway.presenters import (
     is_internal_view,
     page_number,
     pagination,
+    renamed,
     response_of,
     search_text,
     without_private,
@@ -208,7 +209,7 @@ def _experience_action(experience_id: str, path: str, payload: dict, done: str, 
     except ServiceError as exc:
         if exc.status in (401, 404):
             raise
-        state["errors"] = {(rename or {}).get(f, f): msgs for f, msgs in exc.errors.items()}
+        state["errors"] = renamed(exc.errors, rename)
         state["general"] = [m for f, msgs in exc.errors.items() if f not in payload
                             for m in msgs] or ([] if exc.errors else [exc.message])
     else:

@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 from services.gateway.auth import clients, current_user
 from services.gateway.clients import ServiceError, Unavailable
 from services.gateway.labels import DASHBOARD_FIGURES, MONTHS, MONTHS_SHORT
-from services.gateway.presenters import INVALID_DATE, iso_date
+from services.gateway.presenters import INVALID_DATE, typed_date
 from services.gateway.views.access import claims, my_structures, permission_required
 
 bp = Blueprint("dashboard", __name__)
@@ -123,11 +123,10 @@ def _target_days(token: str) -> int | None:
 def _parse(raw: str, field: str, errors: dict) -> date | None:
     """A period bound typed as JJ/MM/AAAA or ISO; None when empty or invalid (with an error)."""
     try:
-        text = iso_date(raw)
+        return typed_date(raw)
     except ValueError:
         errors[field] = [INVALID_DATE]
         return None
-    return date.fromisoformat(text) if text else None
 
 
 @bp.get("/agent/tableau-de-bord")

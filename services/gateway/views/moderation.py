@@ -10,7 +10,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from services.gateway.auth import clients, current_user, login_required
 from services.gateway.clients import ServiceError, Unavailable
 from services.gateway.labels import CASE_STATUSES, REJECT_REASONS
-from services.gateway.presenters import highlight_flags, page_number, pagination, search_text
+from services.gateway.presenters import (
+    highlight_flags,
+    page_number,
+    pagination,
+    renamed,
+    search_text,
+)
 
 bp = Blueprint("moderation", __name__)
 PER_PAGE = 20
@@ -98,8 +104,7 @@ def _decide(case_id: str, action: str, payload: dict, done: str, rename: dict | 
     except ServiceError as exc:
         if exc.status == 401:
             raise
-        errors = {(rename or {}).get(k, k): v for k, v in exc.errors.items()}
-        return _case_page(case_id, errors=errors,
+        return _case_page(case_id, errors=renamed(exc.errors, rename),
                           general=[] if exc.errors else [exc.message], status=400)
     flash(done, "success")
     return redirect(url_for("moderation.queue"))
