@@ -12,11 +12,11 @@ from __future__ import annotations
 import binascii
 import logging
 import os
+import re
 import smtplib
 import ssl
 import uuid
 from datetime import UTC, datetime
-from email.header import Header
 from email.utils import formataddr, formatdate
 from pathlib import Path
 
@@ -37,6 +37,7 @@ _env = Environment(
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     undefined=StrictUndefined,
     keep_trailing_newline=True,
+    auto_reload=False,  # templates ship with the code: no stat() of each one per e-mail
 )
 
 FROM_ADDRESS = os.environ.get("NOTIFIER_FROM", "ne-pas-repondre@servicespublics.plus")
@@ -92,8 +93,20 @@ def _qp(text: str) -> bytes:
 
 
 def _subject(value: str) -> str:
+    """The subject on one line if ASCII, else as RFC 2047 encoded words (base64 UTF-8) of at most
+    75 characters, folded, a character never split across two words. The `email` package's
+    Header did the same at 0.3 ms a subject, as much as the rest of the message."""
     value = " ".join(value.split())  # no line break may reach a header
-    return value if value.isascii() else Header(value, "utf-8").encode(linesep="\r\n")
+    if value.isascii():
+        return value
+    raw, words, start = value.encode("utf-8"), [], 0
+    while start < len(raw):
+        end = min(start + 45, len(raw))  # 45 bytes: 60 in base64, 72 with the markers
+        while end < len(raw) and raw[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte
+            end -= 1
+        words.append(f"=?utf-8?b?{binascii.b2a_base64(raw[start:end], newline=False).decode()}?=")
+        start = end
+    return "\r\n ".join(words)
 
 
 def build_message(email) -> bytes:
@@ -123,6 +136,56 @@ def build_message(email) -> bytes:
                   .encode("ascii"), _qp(body), b"\r\n"]
     parts.append(f"--{boundary}--\r\n".encode("ascii"))
     return b"".join(parts)
+
+
+def deliver(client: smtplib.SMTP, address: str, message: bytes) -> None:
+    """Hand one e-mail for one address to the server, or raise an SMTPException.
+
+    Where the server offers PIPELINING (RFC 2920), MAIL, RCPT and DATA go in one write and their
+    answers are read together: two round trips instead of four. The sender hands e-mails over
+    one at a time (each is marked sent in its own commit), so round trips bound its rate.
+    An address with accents needs the server's SMTPUTF8.
+    """
+    utf8 = not address.isascii()
+    client.ehlo_or_helo_if_needed()
+    if not client.has_extn("pipelining"):
+        client.sendmail(FROM_ADDRESS, [address], message,
+                        mail_options=("SMTPUTF8",) if utf8 else ())
+        return
+    if utf8 and not client.has_extn("smtputf8"):
+        raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
+    client.send(f"MAIL FROM:<{FROM_ADDRESS}>{' SMTPUTF8' if utf8 else ''}\r\n"
+                f"RCPT TO:<{address}>\r\nDATA\r\n".encode())
+    (mail, mail_text), (rcpt, rcpt_text), (data, data_text) = (client.getreply() for _ in range(3))
+    refused: smtplib.SMTPException | None = None
+    if mail != 250:
+        refused = smtplib.SMTPSenderRefused(mail, mail_text, FROM_ADDRESS)
+    elif rcpt not in (250, 251):
+        refused = smtplib.SMTPRecipientsRefused({address: (rcpt, rcpt_text)})
+    elif data != 354:
+        refused = smtplib.SMTPDataError(data, data_text)
+    if refused is not None:
+        if data == 354:
+            client.send(b".\r\n")  # a server that took DATA anyway: end the empty message
+            client.getreply()
+        _reset(client)
+        raise refused
+    body = _LEADING_DOT.sub(b"..", message)
+    client.send(body + (b"" if body.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+    code, text = client.getreply()
+    if code != 250:
+        _reset(client)
+        raise smtplib.SMTPDataError(code, text)
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _reset(client: smtplib.SMTP) -> None:
+    try:
+        client.rset()
+    except smtplib.SMTPException:
+        pass  # the error being raised says more; the connection is closed after it
 
 
 def open_smtp(url: str, timeout: float = 10.0) -> smtplib.SMTP:
@@ -164,46 +227,58 @@ def send_pending(db: Database, settings: Settings, now: datetime | None = None) 
             return sent
 
 
+_MARK_FAILED = (sa.update(_EMAILS).where(_EMAILS.c.id == sa.bindparam("email_id"))
+                .values(attempts=sa.bindparam("new_attempts"), last_error=sa.bindparam("error"),
+                        status=sa.bindparam("new_status"), next_attempt_at=sa.bindparam("retry_at")))
+_MARK_SENT = (sa.update(_EMAILS).where(_EMAILS.c.id == sa.bindparam("email_id"))
+              .values(status=str(EmailStatus.SENT), attempts=sa.bindparam("new_attempts"),
+                      sent_at=sa.bindparam("at"), last_error=None))
+
+
 def _send_batch(db: Database, settings: Settings, now: datetime | None) -> tuple[int, bool]:
-    """One batch of due e-mails, one row-locked transaction each: (sent, whether to go on)."""
+    """One batch of due e-mails, one row-locked transaction each: (sent, whether to go on).
+
+    Core connections and statements built once: an ORM session per e-mail cost as much CPU as
+    the SMTP exchange itself.
+    """
     max_attempts, base = _options(settings)
     client: smtplib.SMTP | None = None
     sent = 0
     at = now or now_utc()
-    with db.transaction() as session:
-        due = session.execute(_DUE, {"at": at}).scalars().all()
+    with db.engine.connect() as conn:
+        due = conn.execute(_DUE, {"at": at}).scalars().all()
     if not due:
         return 0, False
+    one = _ONE.with_for_update(skip_locked=True) if is_postgres(db.engine) else _ONE
     try:
         for email_id in due:
-            with db.transaction() as session:
-                query = _ONE.with_for_update(skip_locked=True) if is_postgres(session) else _ONE
-                email = session.execute(query, {"email_id": email_id}).first()
+            with db.engine.begin() as conn:
+                email = conn.execute(one, {"email_id": email_id}).first()
                 if email is None:
                     continue  # another sender took it
-                done = sa.update(_EMAILS).where(_EMAILS.c.id == email_id)
                 try:
                     if client is None:
                         client = open_smtp(settings.smtp_url)
-                    client.sendmail(FROM_ADDRESS, [email.address], build_message(email))
-                except (OSError, smtplib.SMTPException) as exc:
+                    deliver(client, email.address, build_message(email))
+                # UnicodeError too: it escaped before, and the e-mail, first in line at every
+                # run, held back all those after it.
+                except (OSError, UnicodeError, smtplib.SMTPException) as exc:
                     _close(client)
                     client = None
                     attempts = email.attempts + 1
-                    error = f"{type(exc).__name__}: {exc}"[:2000]
-                    session.execute(done.values(
-                        attempts=attempts, last_error=error,
-                        status=str(domain.after_failure(attempts, max_attempts)),
-                        next_attempt_at=at + domain.retry_delay(attempts, base)))
+                    conn.execute(_MARK_FAILED, {
+                        "email_id": email_id, "new_attempts": attempts,
+                        "error": f"{type(exc).__name__}: {exc}"[:2000],
+                        "new_status": str(domain.after_failure(attempts, max_attempts)),
+                        "retry_at": at + domain.retry_delay(attempts, base)})
                     # The id and the error's kind only: SMTP errors may quote the address, and
                     # logs carry no personal data (the full error stays on the row).
                     log.warning("e-mail %s failed (attempt %d): %s %s", email.id, attempts,
                                 type(exc).__name__, getattr(exc, "smtp_code", ""))
                     return sent, False  # the server is likely down: the next run tries again
                 # Accepted by SMTP: record it now, in this same transaction.
-                session.execute(done.values(status=str(EmailStatus.SENT),
-                                            attempts=email.attempts + 1,
-                                            sent_at=now_utc(), last_error=None))
+                conn.execute(_MARK_SENT, {"email_id": email_id, "new_attempts": email.attempts + 1,
+                                          "at": now_utc()})
                 sent += 1
     finally:
         _close(client)

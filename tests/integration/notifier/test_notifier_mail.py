@@ -449,13 +449,44 @@ def test_smtp_down_for_good_ends_failed_with_the_error(env):
     assert env.send(now=at + timedelta(days=1)) == 0
 
 
+def test_an_accented_address_is_sent_with_smtputf8(env):
+    env.user("agent@a.fr")
+    env.deliver("experience.published", published() | {"author_email": "andré@exemple.fr"})
+    assert env.send() == 2
+    [mail] = env.box.to("andré@exemple.fr")
+    assert "est publiée" in text_of(mail)
+
+
+def test_an_accented_address_the_server_cannot_take_holds_back_no_other_mail(env, tmp_path):
+    from aiosmtpd.controller import Controller
+
+    env.box.stop()
+    controller = Controller(mailcatcher.FileHandler(tmp_path / "ascii"), hostname="127.0.0.1",
+                            port=env.box.port, enable_SMTPUTF8=False)
+    controller.start()
+    try:
+        env.user("agent@a.fr")
+        env.deliver("experience.published", published() | {"author_email": "andré@exemple.fr"})
+        at = datetime.now(UTC)
+        sent = sum(env.send(now=at + timedelta(hours=i)) for i in range(3))
+    finally:
+        controller.stop()
+    assert sent == 1  # the agent's, whatever the order
+    statuses = {e.address: (e.status, e.last_error or "") for e in env.emails()}
+    assert statuses["agent@a.fr"][0] == "sent"
+    status, error = statuses["andré@exemple.fr"]
+    assert status == "failed" and "SMTPUTF8" in error
+
+
 def test_refused_recipient_is_kept_on_the_row_not_in_the_logs(env, monkeypatch, caplog):
     import smtplib
 
-    def refuse(self, from_addr, to_addrs, msg, *args, **kwargs):
-        raise smtplib.SMTPRecipientsRefused({to_addrs[0]: (550, b"5.1.1 no such user")})
+    from services.notifier import mailer
 
-    monkeypatch.setattr(smtplib.SMTP, "sendmail", refuse)
+    def refuse(client, address, message):
+        raise smtplib.SMTPRecipientsRefused({address: (550, b"5.1.1 no such user")})
+
+    monkeypatch.setattr(mailer, "deliver", refuse)
     env.deliver("user.invited", {"user_id": "u-1", "email": "new@a.fr", "name": "Nina",
                                  "token": "abc", "expires_at": datetime.now(UTC)})
     with caplog.at_level("WARNING"):

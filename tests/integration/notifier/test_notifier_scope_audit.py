@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.notifier import mailer
 from services.notifier.app import create_app
 
 from . import test_notifier_mail as mail
@@ -47,14 +48,14 @@ def test_operators_never_see_an_authors_address(env, tokens, monkeypatch):
         "answered_at": datetime.now(UTC), "author_email": AUTHOR.upper(),
         "author_name": "Camille D.", "evaluation_token": "tok123"})
 
-    sendmail = smtplib.SMTP.sendmail
+    deliver = mailer.deliver
 
-    def refuse_authors(self, from_addr, to_addrs, msg, *args, **kwargs):
-        if "auteur" in to_addrs[0].lower():  # the server names the refused address
-            raise smtplib.SMTPRecipientsRefused({to_addrs[0]: (550, b"5.1.1 no such user")})
-        return sendmail(self, from_addr, to_addrs, msg, *args, **kwargs)
+    def refuse_authors(client, address, message):
+        if "auteur" in address.lower():  # the server names the refused address
+            raise smtplib.SMTPRecipientsRefused({address: (550, b"5.1.1 no such user")})
+        return deliver(client, address, message)
 
-    monkeypatch.setattr(smtplib.SMTP, "sendmail", refuse_authors)
+    monkeypatch.setattr(mailer, "deliver", refuse_authors)
     env.send()
     assert any(AUTHOR in (e.last_error or "").lower() for e in env.emails())  # kept for the row
     admin = tokens.headers("admin")

@@ -30,6 +30,7 @@ def _content(message, subtype: str) -> str:
      "é" * 200 + "\n.un point en tête\nespaces en fin   \nFrom ici\n= égal\n\n\nfin",
      '<a href="http://x/a?b=c&d=e">lien ' + "x" * 300 + "</a>\n"),
     ("ascii subject that is rather long " * 8, "\r\nfins de ligne\r\nWindows\r\n", ""),
+    ("a€" * 31 + "😀" * 23 + "é", "multi-octets", "<p>x</p>"),  # characters across word ends
 ])
 def test_message_reads_back_as_queued(subject, text, html):
     message = _parsed(subject, text, html)
@@ -40,6 +41,16 @@ def test_message_reads_back_as_queued(subject, text, html):
     assert _content(message, "plain") == text.replace("\r\n", "\n")
     assert _content(message, "html") == html
     assert not message.defects and not any(part.defects for part in message.walk())
+
+
+def test_encoded_subject_words_stay_within_rfc_2047_length():
+    raw = mailer.build_message(SimpleNamespace(id="1", address="a@b.fr", kind="to_process",
+                                               subject="Réponse « " + "😀é€" * 40, body_text="x",
+                                               body_html="y"))
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    subject = head.split("Subject: ", 1)[1].split("\r\nMessage-ID", 1)[0]
+    words = subject.split("\r\n ")
+    assert len(words) > 3 and all(len(w) <= 75 and w.startswith("=?utf-8?b?") for w in words)
 
 
 def test_no_line_break_reaches_the_headers():
