@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Session, Event, dict], None]
 
 _inbox = sa.table("inbox", sa.column("event_id"), sa.column("event_type"), sa.column("handled_at"))
+# Built once (their cache keys are memoized on the objects): one of each per event handled.
+_HANDLED = sa.select(_inbox.c.event_id).where(_inbox.c.event_id == sa.bindparam("event_id"))
+_RECORD = sa.insert(_inbox)
 
 ATTEMPTS_HEADER = "x-spp-attempts"
 REASON_HEADER = "x-spp-reason"
@@ -96,9 +99,7 @@ def log_safe(exc: BaseException) -> str:
 
 
 def already_handled(session: Session, event_id: str) -> bool:
-    return session.execute(
-        sa.select(_inbox.c.event_id).where(_inbox.c.event_id == event_id)
-    ).first() is not None
+    return session.execute(_HANDLED, {"event_id": event_id}).first() is not None
 
 
 class EventConsumer(ConsumerMixin):
@@ -263,8 +264,8 @@ class EventConsumer(ConsumerMixin):
 
     @staticmethod
     def _record(session: Session, event: Event) -> None:
-        session.execute(sa.insert(_inbox).values(
-            event_id=event.id, event_type=event.type, handled_at=datetime.now(UTC)))
+        session.execute(_RECORD, {"event_id": event.id, "event_type": event.type,
+                                  "handled_at": datetime.now(UTC)})
 
     def _send(self, message, queue_name: str, extra_headers: dict) -> None:
         headers = dict(message.headers or {})

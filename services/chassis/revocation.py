@@ -69,10 +69,13 @@ def with_revocation(handlers: dict) -> dict:
     return merged
 
 
+# Built once: every authenticated request runs it, and a new select cost its cache key again.
+_REVOKED_AT = sa.select(_table.c.revoked_at).where(_table.c.user_id == sa.bindparam("user_id"))
+
+
 def check(connection: sa.Connection, user_id: str, issued_at: int | float | None) -> None:
     """401 when the account was deactivated after (or when) this token was issued."""
-    revoked_at = connection.execute(sa.select(_table.c.revoked_at).where(
-        _table.c.user_id == user_id)).scalar()
+    revoked_at = connection.execute(_REVOKED_AT, {"user_id": user_id}).scalar()
     if revoked_at is None:
         return
     if issued_at is None or float(issued_at) <= _aware(revoked_at).timestamp():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.chassis.catalogue import EventType
@@ -39,8 +40,13 @@ class UnknownExperience(LookupError):
     pass
 
 
+# Built once: Session.get builds its select, and works out its cache key, at every call.
+_EXPERIENCE_FOR_UPDATE = (sa.select(Experience).where(Experience.id == sa.bindparam("exp_id"))
+                          .with_for_update())
+
+
 def _experience(session: Session, experience_id: str) -> Experience:
-    exp = session.get(Experience, experience_id, with_for_update=True)
+    exp = session.execute(_EXPERIENCE_FOR_UPDATE, {"exp_id": experience_id}).scalar()
     if exp is None:
         raise UnknownExperience(f"experience {experience_id} unknown here (yet)")
     return exp

@@ -148,7 +148,7 @@ class CaseDetail(MethodView):
         """One case, with its flags and routing suggestions; opening it claims it for a while."""
         moderator, now = current_principal().user_id, _now()
         with db_of().transaction() as session:
-            case = session.get(Case, case_id, with_for_update=True)
+            case = session.execute(_CASE_FOR_UPDATE, {"case_id": case_id}).scalar()
             if case is None:
                 raise not_found("Dossier")
             if case.status == CaseStatus.PENDING and not domain.is_claimed_by_other(
@@ -157,9 +157,15 @@ class CaseDetail(MethodView):
             return _detail(session, case, now)
 
 
+# Built once, unlike Session.get's own select: the cache key of a statement is memoized on it, and
+# working it out again on every decision cost a tenth of the request.
+_CASE_FOR_UPDATE = sa.select(Case).where(Case.id == sa.bindparam("case_id")).with_for_update()
+_STRUCTURE = sa.select(Structure).where(Structure.id == sa.bindparam("structure_id"))
+
+
 def _pending_case(session: Session, case_id: str, action: Action, moderator: str,
                   now: datetime) -> Case:
-    case = session.get(Case, case_id, with_for_update=True)
+    case = session.execute(_CASE_FOR_UPDATE, {"case_id": case_id}).scalar()
     if case is None:
         raise not_found("Dossier")
     if case.status != CaseStatus.PENDING:
@@ -177,7 +183,7 @@ def _pending_case(session: Session, case_id: str, action: Action, moderator: str
 
 
 def _target_structure(session: Session, structure_id: str) -> Structure:
-    structure = session.get(Structure, structure_id)
+    structure = session.execute(_STRUCTURE, {"structure_id": structure_id}).scalar()
     if structure is None or not structure.active:
         raise ApiError(422, "validation_error", "Certains champs sont invalides.",
                        {"structure_id": ["Structure inconnue ou inactive."]})

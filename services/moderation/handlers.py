@@ -35,10 +35,14 @@ def _screened(body: str) -> tuple[list[dict], str]:
     return as_json, redact(body, flags)
 
 
+# Built once (its cache key is memoized on the object): one lookup per submitted experience.
+_SUBMISSION_CASE = sa.select(Case.id).where(Case.experience_id == sa.bindparam("experience_id"),
+                                            Case.kind == CaseKind.SUBMISSION)
+
+
 def open_submission_case(session: Session, event: Event, payload: dict) -> None:
     """One case per submitted experience, however often the event is delivered."""
-    exists = session.execute(sa.select(Case.id).where(
-        Case.experience_id == payload["id"], Case.kind == CaseKind.SUBMISSION)).first()
+    exists = session.execute(_SUBMISSION_CASE, {"experience_id": payload["id"]}).first()
     if exists:
         return
     flags, redacted = _screened(payload["body"])
