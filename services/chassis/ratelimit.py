@@ -42,15 +42,18 @@ def parse_limit(spec: str) -> tuple[int, int]:
     return int(count), int(mult or 1) * _PERIODS[unit]
 
 
-def hit(session: Session, key: str, spec: str) -> None:
-    """Count one request for `key`; raises a 429 ApiError past the limit. Commits on its own."""
+def hit(session: Session, key: str, spec: str, commit: bool = True) -> None:
+    """Count one request for `key`; raises a 429 ApiError past the limit. Commits on its own
+    unless `commit` is false: then the count goes with the caller's transaction (one commit
+    instead of two), and a refused request, rolled back, does not count."""
     limit, period = parse_limit(spec)
     now = time.time()
     window = int(now // period) * period
     count = session.execute(_UPSERT, {"key": key, "window_start": window}).scalar_one()
     if random.random() < 0.01:
         session.execute(sa.delete(_table).where(_table.c.window_start < window - period))
-    session.commit()
+    if commit:
+        session.commit()
     if count > limit:
         retry_after = int(window + period - now) + 1
         error = ApiError(429, "rate_limited",

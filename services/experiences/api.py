@@ -190,10 +190,7 @@ class ExperienceCollection(MethodView):
     @experiences.response(202, schemas.Submitted)
     def post(self, data):
         """Post an experience (public, rate-limited per address)."""
-        db = db_of()
-        with db.transaction() as session:
-            hit(session, f"submit:{client_address()}", settings_of().public_rate_limit)
-        with db.transaction() as session:
+        with db_of().transaction() as session:
             exp = Experience(status=Status.SUBMITTED, submitted_at=utcnow(), **data)
             session.add(exp)
             session.flush()
@@ -201,6 +198,11 @@ class ExperienceCollection(MethodView):
                 "id", "title", "body", "structure_hint", "postal_code", "channel", "occurred_on",
                 "feeling", "author_name", "submitted_at")}
             publish(session, EventType.EXPERIENCE_SUBMITTED, payload, SERVICE)
+            # Counted last, in the same transaction: one commit per submission, and the
+            # counter's row (PostgreSQL) is locked only for the end of it. Past the limit, the
+            # 429 rolls the experience back with the count.
+            hit(session, f"submit:{client_address()}", settings_of().public_rate_limit,
+                commit=False)
             return {"id": exp.id, "status": exp.status}
 
     @experiences.arguments(schemas.ExperienceQuery, location="query")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from services.chassis.config import Settings
 from services.experiences.app import create_app
@@ -59,10 +60,19 @@ def test_submit_rate_limited_per_address(env):
                                  public_rate_limit="2/minute")
     app = create_app(settings, db=env.db, verifier=env.tokens.verifier("experiences"))
     client = app.test_client()
+
+    def stored():
+        with env.db.transaction() as s:
+            return (s.scalar(sa.text("SELECT count(*) FROM experiences")),
+                    s.scalar(sa.text("SELECT count(*) FROM outbox")))
+
+    before = stored()
     codes = [client.post("/experiences", json=env.body(),
                          environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code
              for _ in range(3)]
     assert codes == [202, 202, 429]
+    # The refused one left nothing behind: no experience, no event.
+    assert stored() == (before[0] + 2, before[1] + 2)
     other = client.post("/experiences", json=env.body(),
                         environ_base={"REMOTE_ADDR": "203.0.113.8"})
     assert other.status_code == 202
