@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import time
 
+import flask_smorest
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -24,6 +25,14 @@ from services.chassis.context import reset_correlation_id, set_correlation_id
 from services.chassis.db import Database
 from services.chassis.errors import register_error_handlers
 from services.chassis.logs import configure_logging
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's, with each argument schema made once: given a class, webargs makes an
+    instance on every request, and its deep copies of the fields cost 0.15 ms a request."""
+
+    def arguments(self, schema, *args, **kwargs):
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
 
 
 class ErrorSchema(ma.Schema):

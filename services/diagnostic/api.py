@@ -8,7 +8,6 @@ import io
 import sqlalchemy as sa
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from services.chassis.auth import Principal, current_principal, require
@@ -16,7 +15,7 @@ from services.chassis.catalogue import EventType
 from services.chassis.errors import ApiError, conflict, not_found
 from services.chassis.events import publish
 from services.chassis.permissions import Permission
-from services.chassis.web import db_of
+from services.chassis.web import Blueprint, db_of
 from services.diagnostic import domain
 from services.diagnostic.models import Answer, Diagnostic, DiagnosticStatus, Note, Structure, utcnow
 from services.diagnostic.schemas import (

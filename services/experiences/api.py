@@ -8,7 +8,6 @@ from datetime import UTC, datetime, time
 import sqlalchemy as sa
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from services.chassis.auth import Principal, current_principal, require
@@ -18,7 +17,7 @@ from services.chassis.errors import ApiError, conflict, not_found
 from services.chassis.events import publish
 from services.chassis.permissions import Permission
 from services.chassis.ratelimit import hit
-from services.chassis.web import client_address, db_of, settings_of
+from services.chassis.web import Blueprint, client_address, db_of, settings_of
 from services.experiences import domain, schemas
 from services.experiences.domain import PUBLISHED, ScopeKind, Status
 from services.experiences.models import (

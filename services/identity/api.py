@@ -6,14 +6,13 @@ import time
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.chassis import ratelimit
 from services.chassis.auth import current_principal, require
 from services.chassis.db import LIKE_ESCAPE, contains_pattern
 from services.chassis.errors import ApiError, not_found
 from services.chassis.permissions import Permission
-from services.chassis.web import client_address, db_of, settings_of
+from services.chassis.web import Blueprint, client_address, db_of, settings_of
 from services.identity import keys, service
 from services.identity.domain import Refused, reads_every_network
 from services.identity.models import Network, Structure, User, rate_limits

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from services.chassis.auth import current_principal, require
@@ -16,7 +15,7 @@ from services.chassis.catalogue import EventType
 from services.chassis.errors import ApiError, conflict, not_found
 from services.chassis.events import publish
 from services.chassis.permissions import Permission
-from services.chassis.web import db_of
+from services.chassis.web import Blueprint, db_of
 from services.moderation import domain
 from services.moderation.domain import Action, CaseKind, CaseStatus
 from services.moderation.models import Case, Decision, Network, Structure

@@ -1,11 +1,10 @@
 """Notifier's HTTP API (flask-smorest blueprints)."""
 
 import sqlalchemy as sa
-from flask_smorest import Blueprint
 
 from services.chassis.auth import require
 from services.chassis.permissions import Permission
-from services.chassis.web import db_of
+from services.chassis.web import Blueprint, db_of
 from services.notifier import domain
 from services.notifier.models import Email
 from services.notifier.schemas import NotificationPage, NotificationQuery
