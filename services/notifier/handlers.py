@@ -27,18 +27,25 @@ def gateway() -> str:
     return Settings.from_env(SERVICE).gateway_url.rstrip("/")
 
 
-def _as_domain(r: Recipient) -> domain.Recipient:
+def _as_domain(r) -> domain.Recipient:
+    """From a Recipient or a row of its columns."""
     return domain.Recipient(id=r.id, email=r.email, name=r.name, profile=r.profile,
                             missions=tuple(r.missions or ()), frequency=r.notification_frequency,
                             active=r.active)
 
 
+# Columns, not ORM objects, and a statement built once: it runs for every published experience.
+_OF_STRUCTURE = (
+    sa.select(Recipient.id, Recipient.email, Recipient.name, Recipient.profile, Recipient.missions,
+              Recipient.notification_frequency, Recipient.active)
+    .join(RecipientStructure, RecipientStructure.recipient_id == Recipient.id)
+    .where(RecipientStructure.structure_id == sa.bindparam("structure_id"),
+           Recipient.active.is_(True))
+    .order_by(Recipient.id))
+
+
 def _of_structure(session: Session, structure_id: str) -> list[domain.Recipient]:
-    rows = session.scalars(
-        sa.select(Recipient).join(RecipientStructure, RecipientStructure.recipient_id == Recipient.id)
-        .where(RecipientStructure.structure_id == structure_id, Recipient.active.is_(True))
-        .order_by(Recipient.id)).all()
-    return [_as_domain(r) for r in rows]
+    return [_as_domain(r) for r in session.execute(_OF_STRUCTURE, {"structure_id": structure_id})]
 
 
 def _expires(value: datetime) -> str:

@@ -161,3 +161,71 @@ def test_declined_reorientation_lets_the_structure_answer_and_tells_it_why(env):
     assert drafted.status_code == 200
     assert env.client.post(f"/experiences/{exp_id}/response/submit",
                            headers=agent).status_code == 200
+
+
+class _Message:
+    acked = False
+
+    def ack(self):
+        self.acked = True
+
+
+def _one_batch(env, *events) -> list[_Message]:
+    """Events handled as the consumer handles what arrives together: one transaction."""
+    from services.chassis.events import make_event, parse_event
+    from services.experiences.handlers import HANDLERS
+
+    ready = []
+    for event_type, payload in events:
+        event, loaded = parse_event(make_event(event_type, payload, "moderation").to_json())
+        ready.append((_Message(), HANDLERS[event.type], event, loaded))
+    assert env.consumer._handle_together(ready)
+    return [message for message, *_ in ready]
+
+
+def test_in_one_batch_an_approval_sees_a_rejection_made_just_before(env):
+    ids = env.tree()
+    exp_id = env.submit()
+    messages = _one_batch(env, (
+        "moderation.rejected", {"case_id": "c1", "experience_id": exp_id, "reason": "insult"}), (
+        "moderation.approved", {"case_id": "c2", "experience_id": exp_id,
+                                "structure_id": ids["loc"], "network_id": ids["net"],
+                                "body": "x", "edited": False}))
+    assert all(m.acked for m in messages)
+    exp = _get(env, exp_id)
+    assert (exp.status, exp.published_at) == ("rejected", None)
+    assert env.outbox_for("experience.published", exp_id) == []
+
+
+def test_in_one_batch_a_reroute_sees_the_approval_made_just_before(env):
+    ids = env.tree()
+    exp_id = env.submit()
+    _one_batch(env, (
+        "moderation.approved", {"case_id": "c1", "experience_id": exp_id,
+                                "structure_id": ids["loc"], "network_id": ids["net"],
+                                "body": "Texte modéré.", "edited": True}), (
+        "moderation.rerouted", {"case_id": "c2", "experience_id": exp_id,
+                                "structure_id": ids["s2"], "network_id": ids["net2"],
+                                "moderator_id": "m1"}))
+    exp = _get(env, exp_id)
+    assert (exp.status, exp.structure_id, exp.published_body, exp.edited) == (
+        "to_process", ids["s2"], "Texte modéré.", True)
+    [published] = env.outbox_for("experience.published", exp_id)
+    assert published["payload"]["structure_id"] == ids["loc"]
+    [moved] = env.outbox_for("experience.reassigned", exp_id)
+    assert moved["payload"]["from_structure_id"] == ids["loc"]
+
+
+def test_in_one_batch_an_experience_read_before_an_approval_is_read_again_after(env):
+    ids = env.tree()
+    exp_id = env.submit()
+    reroute = {"case_id": "c2", "experience_id": exp_id, "structure_id": ids["s2"],
+               "network_id": ids["net2"], "moderator_id": "m1"}
+    _one_batch(env, ("moderation.rerouted", reroute), (  # too early: dropped, but read
+        "moderation.approved", {"case_id": "c1", "experience_id": exp_id,
+                                "structure_id": ids["loc"], "network_id": ids["net"],
+                                "body": "x", "edited": False}),
+        ("moderation.rerouted", reroute | {"case_id": "c3"}))
+    exp = _get(env, exp_id)
+    assert (exp.status, exp.structure_id) == ("to_process", ids["s2"])
+    assert len(env.outbox_for("experience.reassigned", exp_id)) == 1
