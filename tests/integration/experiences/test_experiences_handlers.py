@@ -171,13 +171,16 @@ class _Message:
 
 
 def _one_batch(env, *events) -> list[_Message]:
-    """Events handled as the consumer handles what arrives together: one transaction."""
+    """Events handled as the consumer handles what arrives together: one transaction. An event
+    given as an index is the one at that index again (a redelivery)."""
     from services.chassis.events import make_event, parse_event
     from services.experiences.handlers import HANDLERS
 
-    ready = []
-    for event_type, payload in events:
-        event, loaded = parse_event(make_event(event_type, payload, "moderation").to_json())
+    ready, raw = [], []
+    for item in events:
+        raw.append(raw[item] if isinstance(item, int) else
+                   make_event(item[0], item[1], "moderation").to_json())
+        event, loaded = parse_event(raw[-1])
         ready.append((_Message(), HANDLERS[event.type], event, loaded))
     assert env.consumer._handle_together(ready)
     return [message for message, *_ in ready]
@@ -229,3 +232,15 @@ def test_in_one_batch_an_experience_read_before_an_approval_is_read_again_after(
     exp = _get(env, exp_id)
     assert (exp.status, exp.structure_id) == ("to_process", ids["s2"])
     assert len(env.outbox_for("experience.reassigned", exp_id)) == 1
+
+
+def test_an_event_delivered_twice_in_one_batch_is_handled_once(env):
+    ids = env.tree()
+    exp_id = env.submit()
+    approval = ("moderation.approved", {"case_id": "c1", "experience_id": exp_id,
+                                        "structure_id": ids["loc"], "network_id": ids["net"],
+                                        "body": "x", "edited": False})
+    messages = _one_batch(env, approval, 0)
+    assert all(m.acked for m in messages)
+    assert len(env.outbox_for("experience.published", exp_id)) == 1
+    assert _get(env, exp_id).status == "to_process"
