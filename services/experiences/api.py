@@ -30,6 +30,7 @@ from services.experiences.models import (
     action_ids_by_experience,
     descendant_ids,
     improvement_action_experiences,
+    new_id,
     utcnow,
 )
 
@@ -183,6 +184,9 @@ def _render(session: Session, rows: list[Experience], internal_for) -> list[dict
 
 # Experiences ----------------------------------------------------------------------------------
 
+_INSERT_EXPERIENCE = Experience.__table__.insert()  # Core: the ORM bulk path costs more
+
+
 @experiences.route("")
 class ExperienceCollection(MethodView):
     @experiences.arguments(schemas.ExperienceSubmit)
@@ -190,10 +194,10 @@ class ExperienceCollection(MethodView):
     def post(self, data):
         """Post an experience (public, rate-limited per address)."""
         with db_of().transaction() as session:
-            exp = Experience(status=Status.SUBMITTED, submitted_at=utcnow(), **data)
-            session.add(exp)
-            session.flush()
-            payload = {k: getattr(exp, k) for k in (
+            # An insert, not an ORM object: the unit of work cost a sixth of the request.
+            exp = {"id": new_id(), "status": Status.SUBMITTED, "submitted_at": utcnow(), **data}
+            session.execute(_INSERT_EXPERIENCE, exp)
+            payload = {k: exp[k] for k in (
                 "id", "title", "body", "structure_hint", "postal_code", "channel", "occurred_on",
                 "feeling", "author_name", "submitted_at")}
             publish(session, EventType.EXPERIENCE_SUBMITTED, payload, SERVICE)
@@ -202,7 +206,7 @@ class ExperienceCollection(MethodView):
             # 429 rolls the experience back with the count.
             hit(session, f"submit:{client_address()}", settings_of().public_rate_limit,
                 commit=False)
-            return {"id": exp.id, "status": exp.status}
+            return {"id": exp["id"], "status": exp["status"]}
 
     @experiences.arguments(schemas.ExperienceQuery, location="query")
     @experiences.response(200, schemas.ExperiencePage)

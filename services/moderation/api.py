@@ -160,6 +160,7 @@ class CaseDetail(MethodView):
 # working it out again on every decision cost a tenth of the request.
 _CASE_FOR_UPDATE = sa.select(Case).where(Case.id == sa.bindparam("case_id")).with_for_update()
 _STRUCTURE = sa.select(Structure).where(Structure.id == sa.bindparam("structure_id"))
+_INSERT_DECISION = Decision.__table__.insert()
 
 
 def _pending_case(session: Session, case_id: str, action: Action, moderator: str,
@@ -193,10 +194,10 @@ def _decide(session: Session, case: Case, action: Action, moderator: str, now: d
             **what) -> Decision:
     case.status, case.decided_at = domain.OUTCOME[action], now
     case.claimed_by = case.claimed_until = None
-    decision = Decision(id=str(uuid.uuid4()), case_id=case.id, moderator_id=moderator,
-                        action=action, decided_at=now, **what)
-    session.add(decision)
-    return decision
+    values = dict(id=str(uuid.uuid4()), case_id=case.id, moderator_id=moderator, action=action,
+                  decided_at=now, **what)
+    session.execute(_INSERT_DECISION, values)  # a Core insert: the unit of work cost more
+    return Decision(**values)  # for the answer, outside the session
 
 
 @cases.route("/<case_id>/approve")

@@ -38,7 +38,7 @@ def _screened(body: str) -> tuple[list[dict], str]:
 # Built once (its cache key is memoized on the object): one lookup per submitted experience.
 _SUBMISSION_CASE = sa.select(Case.id).where(Case.experience_id == sa.bindparam("experience_id"),
                                             Case.kind == CaseKind.SUBMISSION)
-_INSERT_CASE = sa.insert(Case)
+_INSERT_CASE = Case.__table__.insert()  # Core: the ORM bulk path rebuilt statements per call
 
 
 def open_submission_case(session: Session, event: Event, payload: dict) -> None:
