@@ -28,6 +28,11 @@ def service_url(service: str) -> str:
     return _env(f"{service.upper()}_URL", f"http://127.0.0.1:{SERVICE_PORTS[service]}").rstrip("/")
 
 
+def gateway_url() -> str:
+    """Where the pages are (`GATEWAY_URL`): the links in e-mails."""
+    return _env("GATEWAY_URL", f"http://127.0.0.1:{SERVICE_PORTS['gateway']}")
+
+
 def database_url(service: str) -> str:
     """`<SERVICE>_DATABASE_URL`, else an embedded SQLite file under var/."""
     default = f"sqlite:///{VAR / (service + '.db')}"
@@ -63,7 +68,7 @@ class Settings:
             exchange=_env("SPP_EXCHANGE", "spp.events"),
             queue_prefix=_env("SPP_QUEUE_PREFIX", "spp"),
             smtp_url=_env("SMTP_URL", f"smtp://127.0.0.1:{MAIL_PORT}"),
-            gateway_url=_env("GATEWAY_URL", f"http://127.0.0.1:{SERVICE_PORTS['gateway']}"),
+            gateway_url=gateway_url(),
             identity_url=service_url("identity"),
             jwt_issuer=_env("SPP_JWT_ISSUER", "spp-identity"),
             log_level=_env("SPP_LOG_LEVEL", "INFO"),

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.chassis.catalogue import EventType
-from services.chassis.config import Settings
+from services.chassis.config import gateway_url
 from services.chassis.events import Event
 from services.chassis.revocation import with_revocation
 from services.notifier import domain
@@ -24,7 +24,7 @@ SERVICE = "notifier"
 
 
 def gateway() -> str:
-    return Settings.from_env(SERVICE).gateway_url.rstrip("/")
+    return gateway_url().rstrip("/")  # not all the settings: this runs twice per event
 
 
 def _as_domain(r) -> domain.Recipient:
