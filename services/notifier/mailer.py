@@ -5,6 +5,10 @@ consumer's transaction (with the inbox), so redelivery and replicas add nothing.
 one row (FOR UPDATE SKIP LOCKED on PostgreSQL), hands it to SMTP and marks it `sent` in the same
 transaction right after the server accepts it. The only window for a duplicate is a crash (or a
 lost database connection) between SMTP acceptance and that commit: a few milliseconds per mail.
+
+Since each e-mail waits for its own commit and SMTP answers, one sender is bound by those waits;
+several senders (threads or replicas) each take a share of the ids, by their first character, so
+that they never take the same e-mail, on SQLite too (which has no SKIP LOCKED).
 """
 
 from __future__ import annotations
@@ -213,15 +217,24 @@ def _options(settings: Settings) -> tuple[int, float]:
 _DUE = (sa.select(_EMAILS.c.id)
         .where(_EMAILS.c.status == str(EmailStatus.QUEUED), _EMAILS.c.next_attempt_at <= sa.bindparam("at"))
         .order_by(_EMAILS.c.next_attempt_at, _EMAILS.c.created_at).limit(SEND_BATCH))
+_DUE_SHARE = _DUE.where(sa.func.substr(_EMAILS.c.id, 1, 1).in_(
+    sa.bindparam("first_characters", expanding=True)))
+
+
+def id_share(sender: int, senders: int) -> tuple[str, ...]:
+    """The first characters of the e-mail ids (UUIDs, lowercase hex) that sender k of n sends."""
+    return tuple(c for i, c in enumerate("0123456789abcdef") if i % senders == sender)
 _ONE = sa.select(_EMAILS).where(_EMAILS.c.id == sa.bindparam("email_id"),
                                 _EMAILS.c.status == str(EmailStatus.QUEUED))
 
 
-def send_pending(db: Database, settings: Settings, now: datetime | None = None) -> int:
-    """Send due queued e-mails until none is left (or SMTP fails); returns how many were sent."""
+def send_pending(db: Database, settings: Settings, now: datetime | None = None,
+                 share: tuple[int, int] = (0, 1)) -> int:
+    """Send due queued e-mails until none is left (or SMTP fails); returns how many were sent.
+    `share` (k, n): only those of sender k of n (see `id_share`)."""
     sent = 0
     while True:
-        batch_sent, more = _send_batch(db, settings, now)
+        batch_sent, more = _send_batch(db, settings, now, share)
         sent += batch_sent
         if not more:
             return sent
@@ -235,7 +248,8 @@ _MARK_SENT = (sa.update(_EMAILS).where(_EMAILS.c.id == sa.bindparam("email_id"))
                       sent_at=sa.bindparam("at"), last_error=None))
 
 
-def _send_batch(db: Database, settings: Settings, now: datetime | None) -> tuple[int, bool]:
+def _send_batch(db: Database, settings: Settings, now: datetime | None,
+                share: tuple[int, int] = (0, 1)) -> tuple[int, bool]:
     """One batch of due e-mails, one row-locked transaction each: (sent, whether to go on).
 
     Core connections and statements built once: an ORM session per e-mail cost as much CPU as
@@ -246,7 +260,8 @@ def _send_batch(db: Database, settings: Settings, now: datetime | None) -> tuple
     sent = 0
     at = now or now_utc()
     with db.engine.connect() as conn:
-        due = conn.execute(_DUE, {"at": at}).scalars().all()
+        due = conn.execute(_DUE, {"at": at}).scalars().all() if share[1] == 1 else \
+            conn.execute(_DUE_SHARE, {"at": at, "first_characters": id_share(*share)}).scalars().all()
     if not due:
         return 0, False
     one = _ONE.with_for_update(skip_locked=True) if is_postgres(db.engine) else _ONE

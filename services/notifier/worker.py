@@ -1,5 +1,6 @@
 """python -m services.notifier.worker: consumer, outbox relay, e-mail sender and digests."""
 
+import os
 from functools import partial
 
 from services.chassis.config import Settings
@@ -10,8 +11,11 @@ from services.notifier.mailer import run_digests, send_pending
 
 
 def jobs(settings: Settings) -> list:
-    return [(0.1, partial(send_pending, settings=settings)),
-            (30.0, partial(run_digests, settings=settings))]
+    # Several senders, each its share of the e-mails: one alone could not keep up with a busy
+    # platform, its time spent waiting for SMTP answers and for each e-mail's commit.
+    senders = min(16, max(1, int(os.environ.get("NOTIFIER_SENDERS", "2"))))  # 16 hex digits
+    return [(0.1, partial(send_pending, settings=settings, share=(k, senders)))
+            for k in range(senders)] + [(30.0, partial(run_digests, settings=settings))]
 
 
 if __name__ == "__main__":

@@ -309,6 +309,28 @@ def test_one_run_sends_more_than_one_batch(env):
     assert env.emails(status="queued") == []
 
 
+def test_senders_sharing_the_queue_send_each_mail_once(env):
+    import threading
+
+    env.user("agent@a.fr")
+    for _ in range(60):
+        env.deliver("experience.published", published())
+    counts = [0, 0, 0]
+
+    def sender(k):
+        counts[k] = send_pending(env.db, env.settings, share=(k, 3))
+
+    threads = [threading.Thread(target=sender, args=(k,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(counts) == 120 and all(counts)  # each took a part
+    ids = [m["X-SPP-Email-Id"] for m in env.box.messages()]
+    assert len(ids) == len(set(ids)) == 120
+    assert env.emails(status="queued") == []
+
+
 def test_through_the_broker_two_replicas_and_redeliveries_send_one_mail(env, amqp_url,
                                                                        broker_names):
     import threading
