@@ -228,9 +228,10 @@ class EventConsumer(ConsumerMixin):
             log.info("batch of %d events rolled back (%s): handling each alone",
                      len(ready), log_safe(exc))
             return False
-        for message, *_ in ready:
-            self.handled += 1
-            message.ack()
+        # One acknowledgement for the batch: every earlier delivery on this channel was handled
+        # (and acknowledged) before it, in order, so `multiple` covers exactly these messages.
+        ready[-1][0].ack(multiple=True)
+        self.handled += len(ready)
         self.batches += 1
         return True
 

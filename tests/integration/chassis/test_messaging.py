@@ -276,6 +276,17 @@ def test_a_backlog_is_handled_in_batches_each_event_once(db, amqp_url, broker_na
     assert [r.n for r in _effects(db)] == list(range(120))
     assert consumer.batches >= 2  # several events per transaction, not one each
     assert consumer.batches < 120
+    # One acknowledgement per batch covered every message: once the consumer has gone, none
+    # comes back to the queue.
+    consumer.should_stop = True
+    time.sleep(1.5)
+    consumer.connection.release()
+    with pika.BlockingConnection(connection_parameters(amqp_url)) as conn:
+        queue = _topology(broker_names).queue.name
+        assert _wait_for(lambda: conn.channel().queue_declare(
+            queue, passive=True).method.message_count == 0)
+        time.sleep(0.5)
+        assert conn.channel().queue_declare(queue, passive=True).method.message_count == 0
 
 
 def test_a_failing_event_in_a_batch_costs_the_others_nothing(db, amqp_url, broker_names,
