@@ -348,6 +348,9 @@ class Bench:
             "cpu_by_process": cpu_load,
             "servers_ms_per_exp": {k: 1000 * v / max(1, len(mailed)) for k, v in servers.items()},
             "machine_busy": busy / total if total else float("nan"),
+            # Which stage the end of the phase waited for.
+            "last_submit": max(submitted_at.values(), default=t_start) - t_start,
+            "last_approval": max(approved_at.values(), default=t_start) - t_start,
         }
 
     def _read_mails(self) -> None:
@@ -408,6 +411,8 @@ def describe(p: dict) -> list[str]:
         + ", ".join(f"{name} {ms:.1f} ms" for name, ms in p["servers_ms_per_exp"].items()
                     if ms >= 0.05)
         + f"; machine CPU busy {100 * p['machine_busy']:.0f} %",
+        f"  last submission at {p['last_submit']:.1f} s, last approval at "
+        f"{p['last_approval']:.1f} s, last agent's mail at {p['elapsed']:.1f} s",
     ]
 
 
