@@ -48,7 +48,7 @@ test: $(STAMP) $(DSFR) chromium
 # The broker lock keeps the fault tests' RabbitMQ restart away from the measurements.
 bench: $(STAMP)
 	flock /tmp/spp-broker.lock $(PY) bench/relay.py --write-docs
-	flock /tmp/spp-broker.lock $(PY) bench/pipeline.py --experiences 600 --write-docs
+	flock /tmp/spp-broker.lock $(PY) bench/pipeline.py --experiences 2000 --write-docs
 
 lint: $(STAMP)
 	$(PY) -m ruff check services tests bench
