@@ -166,10 +166,7 @@ _STRUCTURE = sa.select(Structure).where(Structure.id == sa.bindparam("structure_
 _cases = Case.__table__
 _CASE_ROW_FOR_UPDATE = (sa.select(*_cases.c).where(_cases.c.id == sa.bindparam("case_id"))
                         .with_for_update())
-# Pending still, checked again in the write: SQLite ignores FOR UPDATE, so two decisions on one
-# case could both have read it pending.
-_CLOSE_CASE = (_cases.update().where(_cases.c.id == sa.bindparam("case_id"),
-                                     _cases.c.status == str(CaseStatus.PENDING))
+_CLOSE_CASE = (_cases.update().where(_cases.c.id == sa.bindparam("case_id"))
                .values(status=sa.bindparam("outcome"), decided_at=sa.bindparam("at"),
                        claimed_by=None, claimed_until=None))
 _INSERT_DECISION = Decision.__table__.insert()
@@ -208,9 +205,7 @@ def _decide(session: Session, case: SimpleNamespace, action: Action, moderator: 
             now: datetime, **what) -> Decision:
     case.status, case.decided_at = domain.OUTCOME[action], now
     case.claimed_by = case.claimed_until = None
-    closed = session.execute(_CLOSE_CASE, {"case_id": case.id, "outcome": case.status, "at": now})
-    if closed.rowcount != 1:
-        raise conflict("Ce dossier vient d'être traité par un autre modérateur.")
+    session.execute(_CLOSE_CASE, {"case_id": case.id, "outcome": case.status, "at": now})
     values = dict(id=str(uuid.uuid4()), case_id=case.id, moderator_id=moderator, action=action,
                   decided_at=now, **what)
     session.execute(_INSERT_DECISION, values)
