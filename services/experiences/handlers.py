@@ -47,10 +47,14 @@ _EXPERIENCE_FOR_UPDATE = (sa.select(Experience).where(Experience.id == sa.bindpa
                           .with_for_update().execution_options(populate_existing=True))
 
 
+def _unknown(experience_id: str) -> UnknownExperience:
+    return UnknownExperience(f"experience {experience_id} unknown here (yet)")
+
+
 def _experience(session: Session, experience_id: str) -> Experience:
     exp = session.execute(_EXPERIENCE_FOR_UPDATE, {"exp_id": experience_id}).scalar()
     if exp is None:
-        raise UnknownExperience(f"experience {experience_id} unknown here (yet)")
+        raise _unknown(experience_id)
     return exp
 
 
@@ -93,7 +97,7 @@ _APPROVE = (_experiences.update().where(_experiences.c.id == sa.bindparam("exp_i
 def publish_experience(session: Session, event: Event, payload: dict) -> None:
     exp = session.execute(_TO_APPROVE, {"exp_id": payload["experience_id"]}).first()
     if exp is None:
-        raise UnknownExperience(f"experience {payload['experience_id']} unknown here (yet)")
+        raise _unknown(payload["experience_id"])
     if exp.status in domain.PUBLISHED:
         log.info("experience %s already published; approval %s ignored", exp.id, event.id)
         return

@@ -28,7 +28,7 @@ def gateway() -> str:
 
 
 def _as_domain(r) -> domain.Recipient:
-    """From a Recipient or a row of its columns."""
+    """From a row of `_OF_STRUCTURE`."""
     return domain.Recipient(id=r.id, email=r.email, name=r.name, profile=r.profile,
                             missions=tuple(r.missions or ()), frequency=r.notification_frequency,
                             active=r.active)

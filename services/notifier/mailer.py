@@ -215,10 +215,9 @@ def _options(settings: Settings) -> tuple[int, float]:
 
 
 _DUE = (sa.select(_EMAILS.c.id)
-        .where(_EMAILS.c.status == str(EmailStatus.QUEUED), _EMAILS.c.next_attempt_at <= sa.bindparam("at"))
+        .where(_EMAILS.c.status == str(EmailStatus.QUEUED), _EMAILS.c.next_attempt_at <= sa.bindparam("at"),
+               sa.func.substr(_EMAILS.c.id, 1, 1).in_(sa.bindparam("first_characters", expanding=True)))
         .order_by(_EMAILS.c.next_attempt_at, _EMAILS.c.created_at).limit(SEND_BATCH))
-_DUE_SHARE = _DUE.where(sa.func.substr(_EMAILS.c.id, 1, 1).in_(
-    sa.bindparam("first_characters", expanding=True)))
 
 
 def id_share(sender: int, senders: int) -> tuple[str, ...]:
@@ -260,8 +259,7 @@ def _send_batch(db: Database, settings: Settings, now: datetime | None,
     sent = 0
     at = now or now_utc()
     with db.engine.connect() as conn:
-        due = conn.execute(_DUE, {"at": at}).scalars().all() if share[1] == 1 else \
-            conn.execute(_DUE_SHARE, {"at": at, "first_characters": id_share(*share)}).scalars().all()
+        due = conn.execute(_DUE, {"at": at, "first_characters": id_share(*share)}).scalars().all()
     if not due:
         return 0, False
     one = _ONE.with_for_update(skip_locked=True) if is_postgres(db.engine) else _ONE
