@@ -163,6 +163,36 @@ def test_two_relays_on_one_outbox_publish_each_event_once(db, amqp_url, broker_n
     assert len(ids) == 3000 and len(set(ids)) == 3000
 
 
+def test_an_idle_relay_on_sqlite_does_not_query_yet_publishes_a_new_event_at_once(
+        tmp_path, amqp_url, broker_names):
+    sink = f"{broker_names['prefix']}.chassis"
+    _declare_sink(amqp_url, broker_names["exchange"], sink)
+    url = f"sqlite:///{tmp_path / 'relay.db'}"
+    db, writer = Database(url), Database(url)  # the writer: another connection, as a web process
+    metadata.create_all(db.engine)
+    looks = []
+    sa.event.listen(db.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *a: looks.append(statement)
+                    if "FROM outbox" in statement else None)
+    relay = OutboxRelay(db, amqp_url, broker_names["exchange"], poll_interval=0.5)
+    stopping = threading.Event()
+    running = threading.Thread(target=relay.run_forever, args=(stopping,))
+    running.start()
+    try:
+        time.sleep(1.2)
+        # polling every 50 ms would have looked 24 times; the safety poll every 0.5 s stays
+        assert 1 <= len(looks) <= 5, len(looks)
+        t0 = time.time()
+        _write_events(writer, 1)
+        got = _drain(amqp_url, sink, 1, timeout=5)
+        assert len(got) == 1 and time.time() - t0 < 0.4
+    finally:
+        stopping.set()
+        running.join(5)
+        db.dispose()
+        writer.dispose()
+
+
 # --- consumer ---------------------------------------------------------------------------
 
 class Recorder:
