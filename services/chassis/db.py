@@ -71,14 +71,15 @@ def is_postgres(bind: sa.Engine | sa.Connection | Session) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def _lock_on_sqlite_for_update(state) -> None:
+def _lock_on_sqlite_for_update(connection, statement, *_args) -> None:
     """SQLite ignores FOR UPDATE. A select that asks for it starts the transaction with BEGIN
     IMMEDIATE instead: the write lock is held from the read on, so two read-then-write
     transactions (a decision, a single-use link, a validation) run one after the other, as FOR
-    UPDATE makes them on PostgreSQL, instead of both acting on what they read."""
-    if not state.is_select or getattr(state.statement, "_for_update_arg", None) is None:
+    UPDATE makes them on PostgreSQL, instead of both acting on what they read. An engine event,
+    so that ORM sessions and Core connections alike take the lock."""
+    if getattr(statement, "_for_update_arg", None) is None:
         return
-    driver = state.session.connection().connection.driver_connection
+    driver = connection.connection.driver_connection
     if not driver.in_transaction:
         driver.execute("BEGIN IMMEDIATE")
 
@@ -91,7 +92,7 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         if self.engine.dialect.name == "sqlite":
-            sa_event.listen(self.sessions, "do_orm_execute", _lock_on_sqlite_for_update)
+            sa_event.listen(self.engine, "before_execute", _lock_on_sqlite_for_update)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

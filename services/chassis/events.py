@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.chassis.catalogue import CATALOGUE
 from services.chassis.context import get_correlation_id
+from services.chassis.db import is_postgres
 
 OUTBOX_CHANNEL = "spp_outbox"  # PostgreSQL NOTIFY channel that wakes the relay
 
@@ -124,13 +125,14 @@ def parse_event(raw: bytes | str) -> tuple[Event, dict]:
     return event, payload
 
 
-def publish(session: Session, event_type: str, payload: dict, producer: str,
+def publish(session: Session | sa.Connection, event_type: str, payload: dict, producer: str,
             version: int = 1) -> Event:
-    """Write the event to the outbox in the caller's transaction: it leaves only if that commits."""
+    """Write the event to the outbox in the caller's transaction (a session's or a Core
+    connection's): it leaves only if that commits."""
     event = make_event(event_type, payload, producer, version)
     session.execute(_OUTBOX_INSERT, {"event_id": event.id, "event_type": event.type,
                                      "body": event.to_json(), "created_at": event.occurred_at})
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         # Delivered at commit only, so the relay wakes exactly when the row is visible.
         session.execute(sa.text(f"NOTIFY {OUTBOX_CHANNEL}"))
     return event

@@ -42,7 +42,7 @@ def parse_limit(spec: str) -> tuple[int, int]:
     return int(count), int(mult or 1) * _PERIODS[unit]
 
 
-def hit(session: Session, key: str, spec: str, commit: bool = True) -> None:
+def hit(session: Session | sa.Connection, key: str, spec: str, commit: bool = True) -> None:
     """Count one request for `key`; raises a 429 ApiError past the limit. Commits on its own
     unless `commit` is false: then the count goes with the caller's transaction (one commit
     instead of two), and a refused request, rolled back, does not count."""

@@ -101,7 +101,8 @@ def _decision_of(session: Session, case: Case, decision: Decision | None = None)
         "published_body", "edited")} | {"decided_at": domain.utc(decision.decided_at)}
 
 
-def _detail(session: Session, case: Case, now: datetime, decision: Decision | None = None) -> dict:
+def _detail(session: Session | sa.Connection, case: Case, now: datetime,
+            decision: Decision | None = None) -> dict:
     return _summary(case, now) | {
         "body": case.body, "structure_hint": case.structure_hint,
         "postal_code": case.postal_code, "flags": case.flags or [],
@@ -173,7 +174,7 @@ _CLOSE_CASE = (_cases.update().where(_cases.c.id == sa.bindparam("case_id"))
 _INSERT_DECISION = Decision.__table__.insert()
 
 
-def _pending_case(session: Session, case_id: str, action: Action, moderator: str,
+def _pending_case(session: sa.Connection, case_id: str, action: Action, moderator: str,
                   now: datetime) -> SimpleNamespace:
     """The case's columns, locked, if `action` may be taken on it now."""
     row = session.execute(_CASE_ROW_FOR_UPDATE, {"case_id": case_id}).first()
@@ -194,7 +195,7 @@ def _pending_case(session: Session, case_id: str, action: Action, moderator: str
     return case
 
 
-def _target_structure(session: Session, structure_id: str) -> sa.Row:
+def _target_structure(session: sa.Connection, structure_id: str) -> sa.Row:
     """The structure's id, network and state: a row, as an ORM object is not needed here."""
     structure = session.execute(_STRUCTURE, {"structure_id": structure_id}).first()
     if structure is None or not structure.active:
@@ -203,7 +204,7 @@ def _target_structure(session: Session, structure_id: str) -> sa.Row:
     return structure
 
 
-def _decide(session: Session, case: SimpleNamespace, action: Action, moderator: str,
+def _decide(session: sa.Connection, case: SimpleNamespace, action: Action, moderator: str,
             now: datetime, **what) -> Decision:
     case.status, case.decided_at = domain.OUTCOME[action], now
     case.claimed_by = case.claimed_until = None
@@ -222,7 +223,7 @@ class Approve(MethodView):
     def post(self, args, case_id):
         """Publish the experience for a structure, redacted unless an edited text is given."""
         moderator, now = current_principal().user_id, _now()
-        with db_of().transaction() as session:
+        with db_of().engine.begin() as session:
             case = _pending_case(session, case_id, Action.APPROVE, moderator, now)
             structure = _target_structure(session, args["structure_id"])
             body, edited = domain.published_text(case.body, case.redacted_body, args["body"])
@@ -245,7 +246,7 @@ class Reject(MethodView):
     def post(self, args, case_id):
         """Refuse the experience with a policy reason code."""
         moderator, now = current_principal().user_id, _now()
-        with db_of().transaction() as session:
+        with db_of().engine.begin() as session:
             case = _pending_case(session, case_id, Action.REJECT, moderator, now)
             decision = _decide(session, case, Action.REJECT, moderator, now,
                                reason=args["reason"], comment=args["comment"])
@@ -264,7 +265,7 @@ class Reroute(MethodView):
     def post(self, args, case_id):
         """Send a re-orientation case to another structure (in this network or another)."""
         moderator, now = current_principal().user_id, _now()
-        with db_of().transaction() as session:
+        with db_of().engine.begin() as session:
             case = _pending_case(session, case_id, Action.REROUTE, moderator, now)
             structure = _target_structure(session, args["structure_id"])
             if structure.id == case.current_structure_id:
@@ -290,7 +291,7 @@ class Decline(MethodView):
         """Refuse a re-orientation request: the structure keeps the experience, told why."""
         moderator, now = current_principal().user_id, _now()
         comment = args["comment"].strip()
-        with db_of().transaction() as session:
+        with db_of().engine.begin() as session:
             case = _pending_case(session, case_id, Action.DECLINE, moderator, now)
             decision = _decide(session, case, Action.DECLINE, moderator, now, comment=comment)
             publish(session, EventType.MODERATION_REORIENTATION_DECLINED, {

@@ -23,8 +23,9 @@ def _database(tmp_path) -> Database:
     return db
 
 
-def _increment(db: Database, read: sa.Select, read_done: threading.Event | None = None) -> None:
-    with db.transaction() as session:
+def _increment(db: Database, read: sa.Select, read_done: threading.Event | None = None,
+               core: bool = False) -> None:
+    with (db.engine.begin() if core else db.transaction()) as session:
         value = session.execute(read).scalar_one()
         if read_done is not None:
             read_done.set()
@@ -32,12 +33,12 @@ def _increment(db: Database, read: sa.Select, read_done: threading.Event | None 
         session.execute(_counter.update().values(value=value + 1))
 
 
-def _two_increments_at_once(db: Database, read: sa.Select) -> int:
+def _two_increments_at_once(db: Database, read: sa.Select, core: bool = False) -> int:
     first_read = threading.Event()
-    first = threading.Thread(target=_increment, args=(db, read, first_read))
+    first = threading.Thread(target=_increment, args=(db, read, first_read, core))
     first.start()
     assert first_read.wait(5)
-    _increment(db, read)
+    _increment(db, read, core=core)
     first.join(5)
     with db.transaction() as session:
         return session.execute(_READ).scalar_one()
@@ -46,6 +47,12 @@ def _two_increments_at_once(db: Database, read: sa.Select) -> int:
 def test_a_read_for_update_makes_the_second_writer_wait(tmp_path):
     db = _database(tmp_path)
     assert _two_increments_at_once(db, _READ.with_for_update()) == 2
+    db.dispose()
+
+
+def test_a_read_for_update_on_a_core_connection_makes_the_second_writer_wait(tmp_path):
+    db = _database(tmp_path)
+    assert _two_increments_at_once(db, _READ.with_for_update(), core=True) == 2
     db.dispose()
 
 
