@@ -101,7 +101,7 @@ def _decision_of(session: Session, case: Case, decision: Decision | None = None)
         "published_body", "edited")} | {"decided_at": domain.utc(decision.decided_at)}
 
 
-def _detail(session: Session | sa.Connection, case: Case, now: datetime,
+def _detail(session: Session | sa.Connection, case: Case | SimpleNamespace, now: datetime,
             decision: Decision | None = None) -> dict:
     return _summary(case, now) | {
         "body": case.body, "structure_hint": case.structure_hint,
@@ -174,10 +174,10 @@ _CLOSE_CASE = (_cases.update().where(_cases.c.id == sa.bindparam("case_id"))
 _INSERT_DECISION = Decision.__table__.insert()
 
 
-def _pending_case(session: sa.Connection, case_id: str, action: Action, moderator: str,
+def _pending_case(conn: sa.Connection, case_id: str, action: Action, moderator: str,
                   now: datetime) -> SimpleNamespace:
     """The case's columns, locked, if `action` may be taken on it now."""
-    row = session.execute(_CASE_ROW_FOR_UPDATE, {"case_id": case_id}).first()
+    row = conn.execute(_CASE_ROW_FOR_UPDATE, {"case_id": case_id}).first()
     if row is None:
         raise not_found("Dossier")
     case = SimpleNamespace(**row._mapping)
@@ -195,24 +195,24 @@ def _pending_case(session: sa.Connection, case_id: str, action: Action, moderato
     return case
 
 
-def _target_structure(session: sa.Connection, structure_id: str) -> sa.Row:
+def _target_structure(conn: sa.Connection, structure_id: str) -> sa.Row:
     """The structure's id, network and state: a row, as an ORM object is not needed here."""
-    structure = session.execute(_STRUCTURE, {"structure_id": structure_id}).first()
+    structure = conn.execute(_STRUCTURE, {"structure_id": structure_id}).first()
     if structure is None or not structure.active:
         raise ApiError(422, "validation_error", "Certains champs sont invalides.",
                        {"structure_id": ["Structure inconnue ou inactive."]})
     return structure
 
 
-def _decide(session: sa.Connection, case: SimpleNamespace, action: Action, moderator: str,
+def _decide(conn: sa.Connection, case: SimpleNamespace, action: Action, moderator: str,
             now: datetime, **what) -> Decision:
     case.status, case.decided_at = domain.OUTCOME[action], now
     case.claimed_by = case.claimed_until = None
-    session.execute(_CLOSE_CASE, {"case_id": case.id, "outcome": case.status, "at": now})
+    conn.execute(_CLOSE_CASE, {"case_id": case.id, "outcome": case.status, "at": now})
     values = dict(id=str(uuid.uuid4()), case_id=case.id, moderator_id=moderator, action=action,
                   decided_at=now, **what)
-    session.execute(_INSERT_DECISION, values)
-    return Decision(**values)  # for the answer, outside the session
+    conn.execute(_INSERT_DECISION, values)
+    return Decision(**values)  # for the answer only: the row went in through the insert
 
 
 @cases.route("/<case_id>/approve")
@@ -223,19 +223,19 @@ class Approve(MethodView):
     def post(self, args, case_id):
         """Publish the experience for a structure, redacted unless an edited text is given."""
         moderator, now = current_principal().user_id, _now()
-        with db_of().engine.begin() as session:
-            case = _pending_case(session, case_id, Action.APPROVE, moderator, now)
-            structure = _target_structure(session, args["structure_id"])
+        with db_of().engine.begin() as conn:
+            case = _pending_case(conn, case_id, Action.APPROVE, moderator, now)
+            structure = _target_structure(conn, args["structure_id"])
             body, edited = domain.published_text(case.body, case.redacted_body, args["body"])
-            decision = _decide(session, case, Action.APPROVE, moderator, now,
+            decision = _decide(conn, case, Action.APPROVE, moderator, now,
                                structure_id=structure.id, network_id=structure.network_id,
                                published_body=body, edited=edited)
-            publish(session, EventType.MODERATION_APPROVED, {
+            publish(conn, EventType.MODERATION_APPROVED, {
                 "case_id": case.id, "experience_id": case.experience_id,
                 "structure_id": structure.id, "network_id": structure.network_id,
                 "body": body, "edited": edited, "moderator_id": moderator,
             }, producer=SERVICE)
-            return _detail(session, case, now, decision)
+            return _detail(conn, case, now, decision)
 
 
 @cases.route("/<case_id>/reject")
@@ -246,15 +246,15 @@ class Reject(MethodView):
     def post(self, args, case_id):
         """Refuse the experience with a policy reason code."""
         moderator, now = current_principal().user_id, _now()
-        with db_of().engine.begin() as session:
-            case = _pending_case(session, case_id, Action.REJECT, moderator, now)
-            decision = _decide(session, case, Action.REJECT, moderator, now,
+        with db_of().engine.begin() as conn:
+            case = _pending_case(conn, case_id, Action.REJECT, moderator, now)
+            decision = _decide(conn, case, Action.REJECT, moderator, now,
                                reason=args["reason"], comment=args["comment"])
-            publish(session, EventType.MODERATION_REJECTED, {
+            publish(conn, EventType.MODERATION_REJECTED, {
                 "case_id": case.id, "experience_id": case.experience_id,
                 "reason": args["reason"], "comment": args["comment"], "moderator_id": moderator,
             }, producer=SERVICE)
-            return _detail(session, case, now, decision)
+            return _detail(conn, case, now, decision)
 
 
 @cases.route("/<case_id>/reroute")
@@ -265,21 +265,21 @@ class Reroute(MethodView):
     def post(self, args, case_id):
         """Send a re-orientation case to another structure (in this network or another)."""
         moderator, now = current_principal().user_id, _now()
-        with db_of().engine.begin() as session:
-            case = _pending_case(session, case_id, Action.REROUTE, moderator, now)
-            structure = _target_structure(session, args["structure_id"])
+        with db_of().engine.begin() as conn:
+            case = _pending_case(conn, case_id, Action.REROUTE, moderator, now)
+            structure = _target_structure(conn, args["structure_id"])
             if structure.id == case.current_structure_id:
                 raise ApiError(422, "validation_error", "Certains champs sont invalides.", {
                     "structure_id": ["L'expérience est déjà rattachée à cette structure."]})
-            decision = _decide(session, case, Action.REROUTE, moderator, now,
+            decision = _decide(conn, case, Action.REROUTE, moderator, now,
                                structure_id=structure.id, network_id=structure.network_id,
                                comment=args["comment"])
-            publish(session, EventType.MODERATION_REROUTED, {
+            publish(conn, EventType.MODERATION_REROUTED, {
                 "case_id": case.id, "experience_id": case.experience_id,
                 "structure_id": structure.id, "network_id": structure.network_id,
                 "comment": args["comment"], "moderator_id": moderator,
             }, producer=SERVICE)
-            return _detail(session, case, now, decision)
+            return _detail(conn, case, now, decision)
 
 
 @cases.route("/<case_id>/decline")
@@ -291,14 +291,14 @@ class Decline(MethodView):
         """Refuse a re-orientation request: the structure keeps the experience, told why."""
         moderator, now = current_principal().user_id, _now()
         comment = args["comment"].strip()
-        with db_of().engine.begin() as session:
-            case = _pending_case(session, case_id, Action.DECLINE, moderator, now)
-            decision = _decide(session, case, Action.DECLINE, moderator, now, comment=comment)
-            publish(session, EventType.MODERATION_REORIENTATION_DECLINED, {
+        with db_of().engine.begin() as conn:
+            case = _pending_case(conn, case_id, Action.DECLINE, moderator, now)
+            decision = _decide(conn, case, Action.DECLINE, moderator, now, comment=comment)
+            publish(conn, EventType.MODERATION_REORIENTATION_DECLINED, {
                 "case_id": case.id, "experience_id": case.experience_id,
                 "comment": comment, "moderator_id": moderator,
             }, producer=SERVICE)
-            return _detail(session, case, now, decision)
+            return _detail(conn, case, now, decision)
 
 
 @structures.route("")

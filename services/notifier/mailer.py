@@ -225,6 +225,7 @@ def id_share(sender: int, senders: int) -> tuple[str, ...]:
     return tuple(c for i, c in enumerate("0123456789abcdef") if i % senders == sender)
 _ONE = sa.select(_EMAILS).where(_EMAILS.c.id == sa.bindparam("email_id"),
                                 _EMAILS.c.status == str(EmailStatus.QUEUED))
+_ONE_LOCKED = _ONE.with_for_update(skip_locked=True)  # PostgreSQL: replicas skip it
 
 
 def send_pending(db: Database, settings: Settings, now: datetime | None = None,
@@ -255,7 +256,7 @@ def _send_batch(db: Database, settings: Settings, now: datetime | None,
     the SMTP exchange itself.
     """
     at = now or now_utc()
-    one = _ONE.with_for_update(skip_locked=True) if is_postgres(db.engine) else _ONE
+    one = _ONE_LOCKED if is_postgres(db.engine) else _ONE
     # One connection for the batch, one transaction per e-mail on it: a connection taken from
     # the pool for each e-mail cost a tenth of sending it.
     with db.engine.connect() as conn:
