@@ -255,7 +255,7 @@ class Bench:
                 raise SystemExit("moderation never learnt the bench structure")
             time.sleep(0.2)
         time.sleep(1.0)  # the notifier's replica of the agent, too
-        self.seen: set[Path] = set()
+        self.seen: set[str] = set()
         self.mailed_at: dict[str, float] = {}
         self.counter = 0
 
@@ -354,20 +354,26 @@ class Bench:
         }
 
     def _read_mails(self) -> None:
+        """Read the mails that arrived since the last look. Names from `os.listdir`, compared as
+        strings: a `glob` of Path objects cost this client 14 ms a look at 4,000 mails, ten
+        looks a second, CPU taken from the platform it measures (1.5 ms with this)."""
         mail_dir = self.var / "mail"
+        try:
+            names = os.listdir(mail_dir)
+        except FileNotFoundError:
+            return
         pattern = re.compile(rb"/experiences/([0-9a-f\-]{36})")
-        for path in mail_dir.glob("*.eml") if mail_dir.exists() else []:
-            if path in self.seen:
+        for name in names:
+            if name in self.seen or not name.endswith(".eml"):
                 continue
-            self.seen.add(path)
-            data = path.read_bytes()
+            self.seen.add(name)
+            data = (mail_dir / name).read_bytes()
             if f"X-Envelope-To: {self.agent_email}".encode() not in data.split(b"\r\n", 1)[0]:
                 continue
             flat = data.replace(b"=\r\n", b"").replace(b"=\n", b"").replace(b"=2D", b"-")
             found = pattern.search(flat)
             if found:
-                self.mailed_at.setdefault(found.group(1).decode(),
-                                          int(path.name.split("-")[0]) / 1e9)
+                self.mailed_at.setdefault(found.group(1).decode(), int(name.split("-")[0]) / 1e9)
 
 
 def run(n: int, amqp_url: str, paced_share: float = 0.5, paced_seconds: float = 20) -> dict:
