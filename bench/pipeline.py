@@ -45,6 +45,7 @@ PORT_BASE = 38000
 SERVICES = ["gateway", "identity", "experiences", "moderation", "diagnostic", "notifier"]
 ADMIN = ("bench-admin@spp.localhost", "un-mot-de-passe-de-bench-solide")
 PASSWORD = "bench password that is long enough"
+_EXPERIENCE_LINK = re.compile(rb"/experiences/([0-9a-f\-]{36})")  # in the agent's mail
 
 
 def url(service: str, path: str) -> str:
@@ -370,7 +371,6 @@ class Bench:
             names = os.listdir(mail_dir)
         except FileNotFoundError:
             return
-        pattern = re.compile(rb"/experiences/([0-9a-f\-]{36})")
         for name in names:
             if name in self.seen or not name.endswith(".eml"):
                 continue
@@ -379,7 +379,7 @@ class Bench:
             if f"X-Envelope-To: {self.agent_email}".encode() not in data.split(b"\r\n", 1)[0]:
                 continue
             flat = data.replace(b"=\r\n", b"").replace(b"=\n", b"").replace(b"=2D", b"-")
-            found = pattern.search(flat)
+            found = _EXPERIENCE_LINK.search(flat)
             if found:
                 self.mailed_at.setdefault(found.group(1).decode(), int(name.split("-")[0]) / 1e9)
 

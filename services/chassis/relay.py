@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from services.chassis.amqp import Message, PipelinedPublisher, PublishError
-from services.chassis.db import Database
+from services.chassis.db import Database, is_postgres
 from services.chassis.events import OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class OutboxRelay:
 
     def _wait(self, timeout: float) -> None:
         """Sleep until a NOTIFY from a committing transaction (PostgreSQL) or the timeout."""
-        if self.db.engine.dialect.name != "postgresql":
+        if not is_postgres(self.db.engine):
             self._wait_sqlite(timeout)
             return
         try:
