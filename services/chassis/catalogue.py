@@ -189,6 +189,12 @@ class ModerationApprovedV1(Payload):
     body = fields.String(required=True)
     edited = fields.Boolean(required=True)
     moderator_id = Id(allow_none=True, load_default=None)
+    # The other public fields as moderated (None only in events written before they were).
+    title = fields.String(allow_none=True, load_default=None)
+    author_name = fields.String(allow_none=True, load_default=None)
+    structure_hint = fields.String(allow_none=True, load_default=None)
+    # Every field was published as the moderator left it, masks included.
+    edited_fields = fields.List(fields.String(), load_default=list)
 
 
 class ModerationRejectedV1(Payload):

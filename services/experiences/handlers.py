@@ -86,12 +86,25 @@ def upsert_structure(session: Session, event: Event, payload: dict) -> None:
 # that the session flushes first what earlier events of the same batch changed.
 _experiences = Experience.__table__
 _TO_APPROVE = (sa.select(Experience.id, Experience.status, Experience.title,
-                         Experience.author_email, Experience.author_name)
+                         Experience.structure_hint, Experience.author_email, Experience.author_name)
                .where(Experience.id == sa.bindparam("exp_id")).with_for_update())
 _APPROVE = (_experiences.update().where(_experiences.c.id == sa.bindparam("exp_id"))
             .values(status=sa.bindparam("new_status"), published_at=sa.bindparam("at"),
                     structure_id=sa.bindparam("to_structure"), network_id=sa.bindparam("to_network"),
-                    published_body=sa.bindparam("text"), edited=sa.bindparam("was_edited")))
+                    published_body=sa.bindparam("text"), edited=sa.bindparam("was_edited"),
+                    title=sa.bindparam("public_title"),
+                    structure_hint=sa.bindparam("public_hint"),
+                    author_name=sa.bindparam("public_author"),
+                    submitted_title=sa.bindparam("own_title"),
+                    submitted_structure_hint=sa.bindparam("own_hint"),
+                    submitted_author_name=sa.bindparam("own_author")))
+
+
+def _moderated(payload: dict, key: str, submitted: str) -> str:
+    """The field as moderation published it. An approval written before moderation screened
+    every field carries only the body: the other fields stay as submitted, as they were then."""
+    value = payload.get(key)
+    return submitted if value is None else value
 
 
 def publish_experience(session: Session, event: Event, payload: dict) -> None:
@@ -107,14 +120,19 @@ def publish_experience(session: Session, event: Event, payload: dict) -> None:
         log.warning("approval %s for experience %s dropped: %s", event.id, exp.id, exc)
         return
     at = utcnow()
+    title = _moderated(payload, "title", exp.title)
+    author_name = _moderated(payload, "author_name", exp.author_name)
     session.execute(_APPROVE, {
         "exp_id": exp.id, "new_status": status, "at": at, "to_structure": payload["structure_id"],
         "to_network": payload["network_id"], "text": payload["body"],
-        "was_edited": payload["edited"]})
+        "was_edited": payload["edited"], "public_title": title,
+        "public_hint": _moderated(payload, "structure_hint", exp.structure_hint),
+        "public_author": author_name, "own_title": exp.title, "own_hint": exp.structure_hint,
+        "own_author": exp.author_name})
     publish(session, EventType.EXPERIENCE_PUBLISHED, {
-        "id": exp.id, "title": exp.title, "structure_id": payload["structure_id"],
+        "id": exp.id, "title": title, "structure_id": payload["structure_id"],
         "network_id": payload["network_id"], "published_at": at, "edited": payload["edited"],
-        "author_email": exp.author_email, "author_name": exp.author_name}, SERVICE)
+        "author_email": exp.author_email, "author_name": author_name}, SERVICE)
 
 
 def reject_experience(session: Session, event: Event, payload: dict) -> None:

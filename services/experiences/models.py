@@ -66,17 +66,23 @@ class Experience(Base):
     )
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     status: Mapped[str] = mapped_column(sa.String(30))
-    title: Mapped[str] = mapped_column(sa.String(150))
+    # title, structure_hint and author_name hold what the usager wrote until moderation
+    # approves; from then on they hold the moderated text, and the usager's own words move to
+    # the submitted_* columns, never shown: whatever reads them after publication is safe.
+    title: Mapped[str] = mapped_column(sa.Text)
     body: Mapped[str] = mapped_column(sa.Text)  # as written: moderation's copy, never public
     published_body: Mapped[str | None] = mapped_column(sa.Text)
     edited: Mapped[bool] = mapped_column(default=False)
-    structure_hint: Mapped[str] = mapped_column(sa.String(200))
+    structure_hint: Mapped[str] = mapped_column(sa.Text)
     postal_code: Mapped[str] = mapped_column(sa.String(5), index=True)
     channel: Mapped[str] = mapped_column(sa.String(20))
     occurred_on: Mapped[date]
     feeling: Mapped[str] = mapped_column(sa.String(20))
-    author_name: Mapped[str] = mapped_column(sa.String(100))
+    author_name: Mapped[str] = mapped_column(sa.Text)
     author_email: Mapped[str] = mapped_column(sa.String(254))  # private: only for the notifier
+    submitted_title: Mapped[str | None] = mapped_column(sa.Text)
+    submitted_structure_hint: Mapped[str | None] = mapped_column(sa.Text)
+    submitted_author_name: Mapped[str | None] = mapped_column(sa.Text)
     structure_id: Mapped[str | None] = mapped_column(Id)
     network_id: Mapped[str | None] = mapped_column(Id)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -28,7 +28,7 @@ from services.chassis.config import VAR, Settings
 from services.chassis.errors import error_response
 from services.gateway import labels
 from services.gateway.clients import ServiceError, Unavailable, default_clients
-from services.gateway.presenters import date_fr, field_message
+from services.gateway.presenters import date_fr, field_message, time_fr
 
 SERVICE = "gateway"
 HERE = Path(__file__).resolve().parent
@@ -141,6 +141,7 @@ def _install_templating(app: Flask) -> None:
             renew_if_due()
 
     app.jinja_env.filters["date_fr"] = date_fr
+    app.jinja_env.filters["time_fr"] = time_fr
     app.jinja_env.filters["field_message"] = field_message
 
     @app.context_processor

@@ -70,8 +70,7 @@ class ServiceClient:
             errors = body.get("errors") or {}
             if not isinstance(errors, dict):
                 errors = {}
-            errors = {str(field): [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])]
-                      for field, msgs in errors.items()}
+            errors = flat_errors(errors)
             raise ServiceError(response.status_code, str(body.get("code", "error")),
                                str(body.get("message") or "La demande n'a pas pu aboutir."),
                                errors)
@@ -123,3 +122,22 @@ def default_clients() -> dict[str, ServiceClient]:
     """One client per service, base URLs from `<SERVICE>_URL` or the local ports."""
     return {name: ServiceClient(name)
             for name in ("identity", "experiences", "moderation", "diagnostic", "notifier")}
+
+
+def flat_errors(errors: dict, prefix: str = "") -> dict[str, list[str]]:
+    """Field errors under dotted names: marshmallow nests them for nested schemas
+    ({"fields": {"title": {"masks": [...]}}} is `fields.title.masks`)."""
+    out: dict[str, list[str]] = {}
+
+    def walk(name: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{name}.{key}" if name else str(key), inner)
+        elif isinstance(value, list | tuple):
+            for inner in value:
+                walk(name, inner)
+        else:
+            out.setdefault(name, []).append(str(value))
+
+    walk(prefix, errors)
+    return out

@@ -53,7 +53,24 @@ FLAG_KINDS = {
     "card": "Numéro de carte bancaire",
     "address": "Adresse postale",
     "person_name": "Nom de personne",
+    "birth_date": "Date de naissance",
+    "identifier": "Identifiant",
     "insult": "Injure",
+    "threat": "Menace",
+    "vulgarity": "Grossièreté",
+    "other": "Passage masqué par la modération",
+}
+
+# Why a flag may be doubtful, from the screening's `note`.
+FLAG_NOTES = {"checksum_failed": "la clé de contrôle ne correspond pas : ce n'est peut-être pas "
+                                 "un vrai numéro"}
+
+# The screened fields of a moderation case, in the order of the page.
+MODERATED_FIELDS = {
+    "title": "Titre",
+    "body": "Témoignage",
+    "author_name": "Nom affiché (pseudonyme)",
+    "structure_hint": "Lieu ou service indiqué",
 }
 
 PROFILES = {

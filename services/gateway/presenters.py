@@ -17,7 +17,11 @@ from services.gateway.labels import FLAG_KINDS, label
 
 
 def highlight_flags(text: str, flags: list[dict]) -> Markup:
-    """The text, escaped, with each flagged span wrapped in <mark> (overlaps merged)."""
+    """The text, escaped, with each flagged span wrapped in <mark> (overlaps merged).
+
+    Screen readers do not announce <mark>, so each one is followed by its kinds in words; a span
+    the published text keeps (`masked` false: advisory, or unmasked by the moderator) says so and
+    has its own style."""
     text = text or ""
     spans = []
     for flag in flags or []:
@@ -26,21 +30,25 @@ def highlight_flags(text: str, flags: list[dict]) -> Markup:
         except (KeyError, TypeError, ValueError):
             continue
         if start < end:
-            spans.append((start, end, str(flag.get("kind", ""))))
+            spans.append((start, end, str(flag.get("kind", "")), flag.get("masked") is not False))
     spans.sort()
     merged: list[list] = []
-    for start, end, kind in spans:
+    for start, end, kind, masked in spans:
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
             if kind not in merged[-1][2]:
                 merged[-1][2].append(kind)
+            merged[-1][3] = merged[-1][3] or masked
         else:
-            merged.append([start, end, [kind]])
+            merged.append([start, end, [kind], masked])
     out, cursor = [], 0
-    for start, end, kinds in merged:
+    for start, end, kinds, masked in merged:
         out.append(escape(text[cursor:start]))
         title = ", ".join(label(FLAG_KINDS, k) for k in kinds)
-        out.append(Markup('<mark title="{}">{}</mark>').format(title, text[start:end]))
+        kept = Markup("") if masked else Markup(' class="spp-mark--kept"')
+        out.append(Markup('<mark title="{}"{}>{}</mark><span class="fr-sr-only"> ({}, {})</span>')
+                   .format(title, kept, text[start:end], title,
+                           "masqué" if masked else "non masqué"))
         cursor = end
     out.append(escape(text[cursor:]))
     return Markup("").join(out)
@@ -163,6 +171,20 @@ def date_fr(value: Any) -> str:
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     return str(value)
+
+
+def time_fr(value: Any) -> str:
+    """HH h MM in Paris time from an ISO datetime (naive ones are UTC)."""
+    if not isinstance(value, str | datetime) or not value:
+        return ""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(
+            value.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(PARIS).strftime("%H h %M")
 
 
 _NAMED_FIELD = re.compile(r"^Le champ « [^»]* » ")

@@ -26,6 +26,8 @@ from services.moderation.schemas import (
     CasePage,
     CaseQuery,
     DeclineRequest,
+    PreviewOut,
+    PreviewRequest,
     RejectRequest,
     RerouteRequest,
     StatsOut,
@@ -68,15 +70,21 @@ def _page(query: sa.Select, session: Session, page: int, per_page: int) -> tuple
     return rows, total
 
 
+def _flag_count(case: Case | SimpleNamespace) -> int:
+    return len(case.flags or []) + sum(len(f) for f in (case.field_flags or {}).values())
+
+
 def _summary(case: Case, now: datetime) -> dict:
     return {
         "id": case.id, "experience_id": case.experience_id, "kind": case.kind,
-        "status": case.status, "title": case.title, "flag_count": len(case.flags or []),
+        "status": case.status, "title": case.title, "flag_count": _flag_count(case),
         "created_at": domain.utc(case.created_at),
         "decided_at": case.decided_at and domain.utc(case.decided_at),
         "age_seconds": domain.age_seconds(case.created_at, case.decided_at or now),
         "claimed_by": case.claimed_by,
         "claimed_until": case.claimed_until and domain.utc(case.claimed_until),
+        "claim": domain.claim_state(case.status, case.claimed_by, case.claimed_until,
+                                    current_principal().user_id, now),
     }
 
 
@@ -98,7 +106,22 @@ def _decision_of(session: Session, case: Case, decision: Decision | None = None)
         return None
     return {column: getattr(decision, column) for column in (
         "id", "action", "moderator_id", "structure_id", "network_id", "reason", "comment",
-        "published_body", "edited")} | {"decided_at": domain.utc(decision.decided_at)}
+        "published_body", "edited", "published", "changes")} | {
+        "decided_at": domain.utc(decision.decided_at)}
+
+
+def _fields(case: Case | SimpleNamespace | sa.Row) -> list[domain.ScreenedField]:
+    return domain.case_fields({name: getattr(case, name) for name in domain.SCREENED_FIELDS},
+                              case.flags, case.field_flags)
+
+
+def _outcomes(case: Case | SimpleNamespace | sa.Row,
+              decisions: dict | None) -> list[domain.FieldOutcome]:
+    try:
+        return domain.decide_fields(_fields(case), decisions)
+    except domain.InvalidDecision as exc:
+        raise ApiError(422, "validation_error", "Certains champs sont invalides.",
+                       {"fields": exc.errors}) from None
 
 
 def _detail(session: Session | sa.Connection, case: Case | SimpleNamespace, now: datetime,
@@ -107,6 +130,9 @@ def _detail(session: Session | sa.Connection, case: Case | SimpleNamespace, now:
         "body": case.body, "structure_hint": case.structure_hint,
         "postal_code": case.postal_code, "flags": case.flags or [],
         "redacted_body": case.redacted_body,
+        "author_name": case.author_name or "", "channel": case.channel or "",
+        "occurred_on": case.occurred_on, "feeling": case.feeling or "",
+        "fields": [field.as_json() for field in _fields(case)],
         "current_structure_id": case.current_structure_id,
         "current_network_id": case.current_network_id, "reason": case.reason,
         # Routing suggestions help only while the case waits for a decision.
@@ -146,16 +172,39 @@ class CaseDetail(MethodView):
     @_decides
     @cases.response(200, CaseOut)
     def get(self, case_id):
-        """One case, with its flags and routing suggestions; opening it claims it for a while."""
+        """One case, with its flags and routing suggestions. Reading it claims nothing."""
+        with db_of().transaction() as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                raise not_found("Dossier")
+            return _detail(session, case, _now())
+
+
+@cases.route("/<case_id>/claim")
+class Claim(MethodView):
+    @_decides
+    @cases.response(200, CaseOut)
+    def post(self, case_id):
+        """Take the case for a while: other moderators no longer see it in the queue, and
+        cannot decide it until the claim lapses or a decision closes it."""
         moderator, now = current_principal().user_id, _now()
         with db_of().transaction() as session:
             case = session.execute(_CASE_FOR_UPDATE, {"case_id": case_id}).scalar()
             if case is None:
                 raise not_found("Dossier")
-            if case.status == CaseStatus.PENDING and not domain.is_claimed_by_other(
-                    case.claimed_by, case.claimed_until, moderator, now):
-                case.claimed_by, case.claimed_until = moderator, now + domain.CLAIM_DURATION
+            if case.status != CaseStatus.PENDING:
+                raise conflict("Ce dossier a déjà été traité (statut : "
+                               f"{domain.STATUS_LABELS[CaseStatus(case.status)]}).",
+                               status=case.status)
+            if domain.is_claimed_by_other(case.claimed_by, case.claimed_until, moderator, now):
+                raise _claimed_by_other(case.claimed_until)
+            case.claimed_by, case.claimed_until = moderator, now + domain.CLAIM_DURATION
             return _detail(session, case, now)
+
+
+def _claimed_by_other(claimed_until: datetime):
+    return conflict("Un autre modérateur traite ce dossier ; réessayez quand il l'aura "
+                    "libéré.", claimed_until=domain.utc(claimed_until).isoformat())
 
 
 # Built once, unlike Session.get's own select: the cache key of a statement is memoized on it, and
@@ -166,12 +215,19 @@ _STRUCTURE = (sa.select(Structure.id, Structure.network_id, Structure.active)
 # A decision reads and closes its case as a row, not an ORM object: loading and flushing one cost
 # a fifth of the request.
 _cases = Case.__table__
-_CASE_ROW_FOR_UPDATE = (sa.select(*_cases.c).where(_cases.c.id == sa.bindparam("case_id"))
-                        .with_for_update())
+_CASE_ROW = sa.select(*_cases.c).where(_cases.c.id == sa.bindparam("case_id"))
+_CASE_ROW_FOR_UPDATE = _CASE_ROW.with_for_update()
 _CLOSE_CASE = (_cases.update().where(_cases.c.id == sa.bindparam("case_id"))
                .values(status=sa.bindparam("outcome"), decided_at=sa.bindparam("at"),
                        claimed_by=None, claimed_until=None))
 _INSERT_DECISION = Decision.__table__.insert()
+
+
+def _kind_allows(case: SimpleNamespace | sa.Row, action: Action) -> None:
+    if case.kind not in domain.APPLIES_TO[action]:
+        raise conflict(f"{domain.ACTION_LABELS[action]} : impossible pour une "
+                       f"{domain.KIND_LABELS[CaseKind(case.kind)]}.",
+                       kind=case.kind)
 
 
 def _pending_case(conn: sa.Connection, case_id: str, action: Action, moderator: str,
@@ -186,12 +242,8 @@ def _pending_case(conn: sa.Connection, case_id: str, action: Action, moderator: 
                        f"{domain.STATUS_LABELS[CaseStatus(case.status)]}).",
                        status=case.status)
     if domain.is_claimed_by_other(case.claimed_by, case.claimed_until, moderator, now):
-        raise conflict("Un autre modérateur traite ce dossier ; réessayez quand il l'aura "
-                       "libéré.", claimed_until=domain.utc(case.claimed_until).isoformat())
-    if case.kind not in domain.APPLIES_TO[action]:
-        raise conflict(f"{domain.ACTION_LABELS[action]} : impossible pour une "
-                       f"{domain.KIND_LABELS[CaseKind(case.kind)]}.",
-                       kind=case.kind)
+        raise _claimed_by_other(case.claimed_until)
+    _kind_allows(case, action)
     return case
 
 
@@ -215,25 +267,54 @@ def _decide(conn: sa.Connection, case: SimpleNamespace, action: Action, moderato
     return Decision(**values)  # for the answer only: the row went in through the insert
 
 
+@cases.route("/<case_id>/preview")
+class Preview(MethodView):
+    @_decides
+    @cases.arguments(PreviewRequest)
+    @cases.response(200, PreviewOut)
+    def post(self, args, case_id):
+        """What an approval with these field decisions would publish; changes and claims nothing."""
+        with db_of().engine.connect() as conn:
+            case = conn.execute(_CASE_ROW, {"case_id": case_id}).first()
+        if case is None:
+            raise not_found("Dossier")
+        _kind_allows(case, Action.APPROVE)
+        return {"fields": [domain.preview(outcome) for outcome in _outcomes(case, args["fields"])]}
+
+
+def _approval_decisions(args: dict) -> dict:
+    """The field decisions of an approval, the legacy `body` as the body's replacement text."""
+    decisions = dict(args["fields"] or {})
+    if args["body"] is not None:
+        decisions["body"] = (decisions.get("body") or {}) | {"text": args["body"]}
+    return decisions
+
+
 @cases.route("/<case_id>/approve")
 class Approve(MethodView):
     @_decides
     @cases.arguments(ApproveRequest)
     @cases.response(200, CaseOut)
     def post(self, args, case_id):
-        """Publish the experience for a structure, redacted unless an edited text is given."""
+        """Publish the experience for a structure, each field masked as the moderator decided."""
         moderator, now = current_principal().user_id, _now()
         with db_of().engine.begin() as conn:
             case = _pending_case(conn, case_id, Action.APPROVE, moderator, now)
             structure = _target_structure(conn, args["structure_id"])
-            body, edited = domain.published_text(case.body, case.redacted_body, args["body"])
+            outcomes = _outcomes(case, _approval_decisions(args))
+            published, edited_fields = (domain.published_fields(outcomes),
+                                        domain.edited_fields(outcomes))
             decision = _decide(conn, case, Action.APPROVE, moderator, now,
                                structure_id=structure.id, network_id=structure.network_id,
-                               published_body=body, edited=edited)
+                               published_body=published["body"], edited=bool(edited_fields),
+                               published=published, changes=domain.changes(outcomes))
             publish(conn, EventType.MODERATION_APPROVED, {
                 "case_id": case.id, "experience_id": case.experience_id,
                 "structure_id": structure.id, "network_id": structure.network_id,
-                "body": body, "edited": edited, "moderator_id": moderator,
+                "body": published["body"], "edited": bool(edited_fields),
+                "title": published["title"], "author_name": published["author_name"],
+                "structure_hint": published["structure_hint"], "edited_fields": edited_fields,
+                "moderator_id": moderator,
             }, producer=SERVICE)
             return _detail(conn, case, now, decision)
 

@@ -1,4 +1,4 @@
-"""Moderation's pure rules: no Flask, no SQLAlchemy."""
+"""Moderation's pure rules: no Flask, no SQLAlchemy (screening is pure too)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import functools
 import re
 import statistics
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+
+from services.moderation.screening import FLAG_KINDS, Flag, FlagKind, default_masks, redact, screen
 
 
 class CaseKind(StrEnum):
@@ -82,17 +84,23 @@ def age_seconds(created_at: datetime, now: datetime) -> int:
     return max(0, int((utc(now) - utc(created_at)).total_seconds()))
 
 
+def claim_state(status: str, claimed_by: str | None, claimed_until: datetime | None,
+                moderator_id: str, now: datetime) -> str:
+    """`mine`, `other` or `free`: who may decide the case now (`closed` once decided)."""
+    if status != CaseStatus.PENDING:
+        return "closed"
+    if is_claimed_by_other(claimed_by, claimed_until, moderator_id, now):
+        return "other"
+    if claimed_by == moderator_id and claimed_until is not None and utc(claimed_until) > utc(now):
+        return "mine"
+    return "free"
+
+
 def is_claimed_by_other(claimed_by: str | None, claimed_until: datetime | None,
                         moderator_id: str, now: datetime) -> bool:
     """A case opened by another moderator is theirs until the claim lapses."""
     return (claimed_by is not None and claimed_by != moderator_id
             and claimed_until is not None and utc(claimed_until) > utc(now))
-
-
-def published_text(original: str, redacted: str, edited_body: str | None) -> tuple[str, bool]:
-    """The text to publish and whether it differs from what the author wrote."""
-    text = redacted if edited_body is None else edited_body
-    return text, text != original
 
 
 def median_seconds(durations: Iterable[timedelta]) -> float | None:
@@ -200,3 +208,231 @@ def suggest_structures(structures: Iterable[StructureRef], postal_code: str, hin
     ranked = sorted((pair for pair in scored if pair[0] > 0),
                     key=lambda pair: (-pair[0], pair[1].name, pair[1].id))
     return [{"id": s.id, "name": s.name, "score": score} for score, s in ranked[:limit]]
+
+
+# --- per-field screening and the moderator's masks
+
+# The fields of an experience that can become public, in the order the moderator sees them.
+SCREENED_FIELDS: tuple[str, ...] = ("title", "body", "author_name", "structure_hint")
+FIELD_MAX_LENGTH: dict[str, int] = {"title": 300, "body": 20_000, "author_name": 200,
+                                    "structure_hint": 400}
+NOT_BLANK: frozenset[str] = frozenset({"title", "body"})
+# Enough for any real text; a bound keeps one request from asking for millions of spans.
+MAX_MASKS = 500
+
+
+def flag_to_json(flag: Flag) -> dict:
+    return {"kind": str(flag.kind), "start": flag.start, "end": flag.end, "note": flag.note}
+
+
+def mask_to_json(flag: Flag) -> dict:
+    return {"kind": str(flag.kind), "start": flag.start, "end": flag.end}
+
+
+def flag_from_json(row: dict) -> Flag:
+    # A kind the detectors no longer know still masks its span.
+    kind = row["kind"] if row["kind"] in FLAG_KINDS else FlagKind.OTHER
+    return Flag(FlagKind(kind), int(row["start"]), int(row["end"]), row.get("note"))
+
+
+def screen_field(text: str) -> list[Flag]:
+    """screen()'s flags, keeping only spans that redact() accepts: a detector's slip must not
+    stop a case from opening."""
+    kept: list[Flag] = []
+    end = 0
+    for flag in sorted(screen(text), key=lambda f: f.start):
+        if end <= flag.start < flag.end <= len(text):
+            kept.append(flag)
+            end = flag.end
+    return kept
+
+
+def screen_fields(texts: Mapping[str, str]) -> dict[str, list[dict]]:
+    """The flags of every screened field, as stored on a case."""
+    return {name: [flag_to_json(f) for f in screen_field(texts[name])] for name in SCREENED_FIELDS}
+
+
+@dataclass(frozen=True)
+class ScreenedField:
+    name: str
+    text: str
+    flags: tuple[Flag, ...] = ()
+    # False for an author name a case opened before it was kept never had: nothing to publish.
+    known: bool = True
+
+    @property
+    def default_masks(self) -> list[Flag]:
+        return default_masks(list(self.flags))
+
+    @property
+    def redacted(self) -> str:
+        return redact(self.text, self.default_masks)
+
+    def as_json(self) -> dict:
+        masked = set(self.default_masks)
+        return {"name": self.name, "text": self.text, "redacted": self.redacted,
+                "flags": [flag_to_json(f) | {"masked": f in masked} for f in self.flags]}
+
+
+def default_redaction(text: str, flags: list[dict]) -> str:
+    """`text` with the stored `flags` masked as they are unless the moderator decides otherwise."""
+    return ScreenedField("", text, tuple(flag_from_json(f) for f in flags)).redacted
+
+
+def case_fields(texts: Mapping[str, str | None], body_flags: list[dict] | None,
+                other_flags: Mapping[str, list[dict]] | None) -> list[ScreenedField]:
+    """The four screened fields of a case. `other_flags` is None on a case opened before
+    every field was screened: its other fields show no flag and its author name is unknown."""
+    fields = []
+    for name in SCREENED_FIELDS:
+        rows = body_flags if name == "body" else (other_flags or {}).get(name)
+        known = not (name == "author_name" and other_flags is None)
+        fields.append(ScreenedField(name, texts.get(name) or "",
+                                    tuple(flag_from_json(r) for r in rows or []), known))
+    return fields
+
+
+@dataclass(frozen=True)
+class FieldOutcome:
+    """What one field publishes once the moderator's decision is applied to it."""
+
+    name: str
+    original: str
+    published: str
+    masks: tuple[Flag, ...] = ()  # applied on the original; none when the text was replaced
+    text_edited: bool = False
+    unmasked: tuple[Flag, ...] = ()  # flags masked by default that the moderator left out
+    added: tuple[Flag, ...] = ()  # masks that were not a default mask (span and kind)
+    known: bool = True
+
+    @property
+    def edited(self) -> bool:
+        return self.published != self.original
+
+    @property
+    def changed(self) -> bool:
+        return self.text_edited or bool(self.unmasked or self.added)
+
+    @property
+    def public(self) -> str | None:
+        """The text to publish, or None to leave the field as the usager submitted it."""
+        return self.published if self.known or self.text_edited else None
+
+
+class InvalidDecision(ValueError):
+    """Field decisions that cannot apply: `errors` maps a field to its messages."""
+
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def text_errors(name: str, text: str) -> list[str]:
+    """French messages for a replacement text the field cannot take."""
+    errors = []
+    if name in NOT_BLANK and not text.strip():
+        errors.append("Le texte publié ne peut pas être vide.")
+    if len(text) > FIELD_MAX_LENGTH[name]:
+        errors.append(f"Le texte publié dépasse {FIELD_MAX_LENGTH[name]} caractères.")
+    if "\x00" in text:  # PostgreSQL keeps no NUL in a text column
+        errors.append("Le texte publié contient un caractère nul.")
+    return errors
+
+
+def mask_errors(text: str, masks: Iterable[Mapping]) -> list[str]:
+    """French messages for the masks that cannot apply to `text`, numbered from 1."""
+    errors: list[str] = []
+    spans: list[tuple[int, int, int]] = []
+    for number, mask in enumerate(masks, 1):
+        start, end = mask["start"], mask["end"]
+        kind = mask.get("kind", FlagKind.OTHER)
+        if kind not in FLAG_KINDS:
+            errors.append(f"Masque {number} : type « {kind} » inconnu.")
+        if start >= end:
+            errors.append(f"Masque {number} : le début ({start}) doit précéder la fin ({end}).")
+        elif start < 0 or end > len(text):
+            errors.append(f"Masque {number} : le passage de {start} à {end} sort du texte, "
+                          f"qui compte {len(text)} caractères.")
+        else:
+            spans.append((start, end, number))
+    furthest: tuple[int, int, int] | None = None
+    for span in sorted(spans):
+        if furthest is not None and span[0] < furthest[1]:
+            errors.append(f"Masques {furthest[2]} et {span[2]} : les passages se chevauchent.")
+        if furthest is None or span[1] > furthest[1]:
+            furthest = span
+    return errors
+
+
+def _mask(row: Mapping) -> Flag:
+    return Flag(FlagKind(row.get("kind", FlagKind.OTHER)), row["start"], row["end"])
+
+
+def decide_field(field: ScreenedField, masks: list[Flag] | None = None,
+                 text: str | None = None) -> FieldOutcome:
+    """Apply a moderator's decision: `text` replaces the field; otherwise `masks` (all the spans
+    to mask) replace the default masks; with neither, the default redaction is published."""
+    if text is not None:
+        return FieldOutcome(field.name, field.text, text, text_edited=True, known=field.known)
+    defaults = field.default_masks
+    applied = defaults if masks is None else sorted(masks, key=lambda m: m.start)
+    unmasked = tuple(f for f in defaults
+                     if not any(m.start <= f.start and f.end <= m.end for m in applied))
+    default_spans = {(f.start, f.end, FlagKind(f.kind)) for f in defaults}
+    added = tuple(m for m in applied if (m.start, m.end, FlagKind(m.kind)) not in default_spans)
+    return FieldOutcome(field.name, field.text, redact(field.text, applied), tuple(applied),
+                        unmasked=unmasked, added=added, known=field.known)
+
+
+def decide_fields(fields: list[ScreenedField],
+                  decisions: Mapping[str, Mapping] | None) -> list[FieldOutcome]:
+    """Every field's outcome under `decisions` ({name: {"masks"?, "text"?}}); a field not named
+    publishes its default redaction. Raises InvalidDecision naming each field at fault."""
+    decisions = decisions or {}
+    by_name = {f.name: f for f in fields}
+    errors: dict = {name: ["Champ inconnu."] for name in decisions if name not in by_name}
+    for name, decision in decisions.items():
+        if name not in by_name or not decision:
+            continue
+        field_errors = {}
+        if decision.get("masks") is not None:
+            field_errors["masks"] = mask_errors(by_name[name].text, decision["masks"])
+        if decision.get("text") is not None:
+            field_errors["text"] = text_errors(name, decision["text"])
+        if any(field_errors.values()):
+            errors[name] = {key: value for key, value in field_errors.items() if value}
+    if errors:
+        raise InvalidDecision(errors)
+    outcomes = []
+    for field in fields:
+        decision = decisions.get(field.name) or {}
+        masks = decision.get("masks")
+        outcomes.append(decide_field(field, None if masks is None else [_mask(m) for m in masks],
+                                     decision.get("text")))
+    return outcomes
+
+
+def published_fields(outcomes: list[FieldOutcome]) -> dict[str, str | None]:
+    return {o.name: o.public for o in outcomes}
+
+
+def edited_fields(outcomes: list[FieldOutcome]) -> list[str]:
+    """The fields whose published text differs from what the usager wrote."""
+    return [o.name for o in outcomes if o.public is not None and o.edited]
+
+
+def changes(outcomes: list[FieldOutcome]) -> dict[str, dict]:
+    """The audit of what the moderator changed from the default redaction, field by field."""
+    return {o.name: {"unmasked": [flag_to_json(f) for f in o.unmasked],
+                     "added": [mask_to_json(m) for m in o.added], "text_edited": o.text_edited}
+            for o in outcomes if o.changed}
+
+
+def preview(outcome: FieldOutcome) -> dict:
+    """One field as it would be published; a replaced text is screened again so the page can
+    warn of personal data the moderator left in it."""
+    warnings = [mask_to_json(f) for f in screen_field(outcome.published)] \
+        if outcome.text_edited else []
+    return {"name": outcome.name, "text": outcome.original, "published": outcome.published,
+            "masks": [mask_to_json(m) for m in outcome.masks], "edited": outcome.edited,
+            "text_edited": outcome.text_edited, "warnings": warnings}

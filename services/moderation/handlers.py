@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from services.chassis.catalogue import EventType
 from services.chassis.events import Event
 from services.chassis.revocation import with_revocation
+from services.moderation import domain
 from services.moderation.domain import CaseKind, CaseStatus, utc
 from services.moderation.models import Case, Network, Structure
-from services.moderation.screening import redact, screen
 
 
 def replicate_network(session: Session, event: Event, payload: dict) -> None:
@@ -29,12 +29,6 @@ def replicate_structure(session: Session, event: Event, payload: dict) -> None:
     session.add(structure)
 
 
-def _screened(body: str) -> tuple[list[dict], str]:
-    flags = screen(body)
-    as_json = [{"kind": str(f.kind), "start": f.start, "end": f.end} for f in flags]
-    return as_json, redact(body, flags)
-
-
 # Built once (its cache key is memoized on the object): one lookup per submitted experience.
 _SUBMISSION_CASE = sa.select(Case.id).where(Case.experience_id == sa.bindparam("experience_id"),
                                             Case.kind == CaseKind.SUBMISSION)
@@ -46,13 +40,19 @@ def open_submission_case(session: Session, event: Event, payload: dict) -> None:
     exists = session.execute(_SUBMISSION_CASE, {"experience_id": payload["id"]}).first()
     if exists:
         return
-    flags, redacted = _screened(payload["body"])
+    # Every field that can become public is screened; the body keeps its own columns.
+    field_flags = domain.screen_fields(payload)
+    body_flags = field_flags.pop("body")
     # An insert, not an ORM object: the unit of work cost more than the screening.
     session.execute(_INSERT_CASE, dict(
         id=str(uuid.uuid4()), experience_id=payload["id"], kind=CaseKind.SUBMISSION,
         status=CaseStatus.PENDING, title=payload["title"], body=payload["body"],
         structure_hint=payload["structure_hint"], postal_code=payload["postal_code"],
-        flags=flags, redacted_body=redacted, created_at=utc(payload["submitted_at"]),
+        author_name=payload["author_name"], channel=payload["channel"],
+        occurred_on=payload["occurred_on"], feeling=payload["feeling"],
+        flags=body_flags, redacted_body=domain.default_redaction(payload["body"], body_flags),
+        field_flags=field_flags,
+        created_at=utc(payload["submitted_at"]),
     ))
 
 
@@ -71,7 +71,7 @@ def open_reorientation_case(session: Session, event: Event, payload: dict) -> No
         id=str(uuid.uuid4()), experience_id=payload["id"], kind=CaseKind.REORIENTATION,
         status=CaseStatus.PENDING, title=payload["title"], body=payload["body"],
         structure_hint="", postal_code=(current and current.postal_code) or "", flags=[],
-        redacted_body=payload["body"],
+        redacted_body=payload["body"], field_flags={},
         current_structure_id=payload["structure_id"], current_network_id=payload["network_id"],
         reason=payload["reason"], requested_by=payload.get("requested_by"),
         created_at=utc(occurred_at),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import MetaData
@@ -66,8 +66,15 @@ class Case(Base):
     body: Mapped[str] = mapped_column(sa.Text)
     structure_hint: Mapped[str] = mapped_column(sa.Text, default="")
     postal_code: Mapped[str] = mapped_column(sa.String(10), default="")
-    flags: Mapped[list] = mapped_column(sa.JSON, default=list)
+    author_name: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    channel: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    occurred_on: Mapped[date | None] = mapped_column(sa.Date)
+    feeling: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    flags: Mapped[list] = mapped_column(sa.JSON, default=list)  # the body's
     redacted_body: Mapped[str] = mapped_column(sa.Text)
+    # {field: flags} for title, author_name and structure_hint; None on cases opened before
+    # every field was screened.
+    field_flags: Mapped[dict | None] = mapped_column(sa.JSON)
     # re-orientation: where the experience is now and why the structure asks to move it
     current_structure_id: Mapped[str | None] = mapped_column(sa.String(36))
     current_network_id: Mapped[str | None] = mapped_column(sa.String(36))
@@ -94,4 +101,8 @@ class Decision(Base):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     published_body: Mapped[str | None] = mapped_column(sa.Text)
     edited: Mapped[bool | None] = mapped_column(sa.Boolean)
+    # An approval's texts as published ({field: text}) and what the moderator changed from the
+    # default masks ({field: {unmasked, added, text_edited}}): spans only, never the original.
+    published: Mapped[dict | None] = mapped_column(sa.JSON)
+    changes: Mapped[dict | None] = mapped_column(sa.JSON)
     decided_at: Mapped[datetime] = mapped_column(Timestamp)

@@ -3,7 +3,9 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.chassis.schemas import page_of
+from services.moderation import domain
 from services.moderation.domain import CaseKind, CaseStatus, RejectReason
+from services.moderation.screening import FlagKind
 
 
 def _choices(enum) -> validate.OneOf:
@@ -24,14 +26,72 @@ class StructureQuery(PageQuery):
     q = fields.String(load_default="", validate=validate.Length(max=200))
 
 
-class ApproveRequest(Schema):
-    structure_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
-    body = fields.String(load_default=None, validate=validate.Length(min=1, max=20000))
+class MaskIn(Schema):
+    start = fields.Integer(required=True, strict=True)
+    end = fields.Integer(required=True, strict=True)
+    # Checked against FlagKind with the spans (domain.mask_errors), so every mask error of a
+    # field is one list of messages under fields.<name>.masks.
+    kind = fields.String(load_default=FlagKind.OTHER.value, validate=validate.Length(max=40))
+
+
+class FieldDecisionIn(Schema):
+    """One field's decision: the complete list of spans to mask, or the exact text to publish."""
+
+    field_name = ""
+    masks = fields.List(fields.Nested(MaskIn), load_default=None,
+                        validate=validate.Length(max=domain.MAX_MASKS))
+    text = fields.String(load_default=None)
 
     @validates_schema
-    def _body_not_blank(self, data, **kwargs):
+    def _text_fits(self, data, **kwargs):
+        if data.get("text") is not None and (errors := domain.text_errors(self.field_name,
+                                                                           data["text"])):
+            raise ValidationError(errors, "text")
+
+
+# One schema per field (its own bounds, its own name in the OpenAPI document).
+FIELD_DECISIONS = {
+    name: type(f"{name.title().replace('_', '')}DecisionIn", (FieldDecisionIn,), {
+        "field_name": name,
+        "text": fields.String(load_default=None, validate=validate.Length(
+            max=domain.FIELD_MAX_LENGTH[name]))})
+    for name in domain.SCREENED_FIELDS
+}
+
+
+class FieldDecisionsIn(Schema):
+    """The moderator's decision per field; a field left out publishes its default redaction."""
+
+    title = fields.Nested(FIELD_DECISIONS["title"], load_default=None)
+    body = fields.Nested(FIELD_DECISIONS["body"], load_default=None)
+    author_name = fields.Nested(FIELD_DECISIONS["author_name"], load_default=None)
+    structure_hint = fields.Nested(FIELD_DECISIONS["structure_hint"], load_default=None)
+
+
+# Attributes named `fields` would hide marshmallow's module in a class body: other attribute
+# names, the same key on the wire and in the loaded or dumped dict.
+_FIELDS = {"data_key": "fields", "attribute": "fields"}
+
+
+class PreviewRequest(Schema):
+    field_decisions = fields.Nested(FieldDecisionsIn, load_default=dict, **_FIELDS)
+
+
+class ApproveRequest(Schema):
+    structure_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    # Legacy: the same as fields.body.text.
+    body = fields.String(load_default=None, validate=validate.Length(
+        min=1, max=domain.FIELD_MAX_LENGTH["body"]))
+    field_decisions = fields.Nested(FieldDecisionsIn, load_default=dict, **_FIELDS)
+
+    @validates_schema
+    def _one_body_text(self, data, **kwargs):
         if data.get("body") is not None and not data["body"].strip():
             raise ValidationError("Le texte publié ne peut pas être vide.", "body")
+        given = (data.get("fields") or {}).get("body") or {}
+        if data.get("body") is not None and given.get("text") not in (None, data["body"]):
+            raise ValidationError("Donnez le texte publié dans « body » ou dans "
+                                  "« fields.body.text », pas deux textes différents.", "body")
 
 
 class RejectRequest(Schema):
@@ -65,6 +125,52 @@ class FlagOut(Schema):
     end = fields.Integer()
 
 
+class MaskOut(FlagOut):
+    pass
+
+
+class NotedFlagOut(FlagOut):
+    note = fields.String(allow_none=True)
+
+
+class FieldFlagOut(NotedFlagOut):
+    masked = fields.Boolean()
+
+
+class FieldOut(Schema):
+    name = fields.String()
+    text = fields.String()
+    flags = fields.List(fields.Nested(FieldFlagOut))
+    redacted = fields.String()
+
+
+class FieldChangeOut(Schema):
+    unmasked = fields.List(fields.Nested(NotedFlagOut))
+    added = fields.List(fields.Nested(MaskOut))
+    text_edited = fields.Boolean()
+
+
+class PublishedOut(Schema):
+    title = fields.String(allow_none=True)
+    body = fields.String(allow_none=True)
+    author_name = fields.String(allow_none=True)
+    structure_hint = fields.String(allow_none=True)
+
+
+class FieldPreviewOut(Schema):
+    name = fields.String()
+    text = fields.String()
+    published = fields.String()
+    masks = fields.List(fields.Nested(MaskOut))
+    edited = fields.Boolean()
+    text_edited = fields.Boolean()
+    warnings = fields.List(fields.Nested(MaskOut))
+
+
+class PreviewOut(Schema):
+    field_previews = fields.List(fields.Nested(FieldPreviewOut), **_FIELDS)
+
+
 class SuggestionOut(Schema):
     id = fields.String()
     name = fields.String()
@@ -82,6 +188,9 @@ class DecisionOut(Schema):
     comment = fields.String(allow_none=True)
     published_body = fields.String(allow_none=True)
     edited = fields.Boolean(allow_none=True)
+    published = fields.Nested(PublishedOut, allow_none=True)
+    changes = fields.Dict(keys=fields.String(), values=fields.Nested(FieldChangeOut),
+                          allow_none=True)
 
 
 class CaseSummaryOut(Schema):
@@ -96,12 +205,18 @@ class CaseSummaryOut(Schema):
     age_seconds = fields.Integer()
     claimed_by = fields.String(allow_none=True)
     claimed_until = fields.DateTime(allow_none=True)
+    claim = fields.String(metadata={"description": "mine, other, free or closed"})
 
 
 class CaseOut(CaseSummaryOut):
     body = fields.String()
     structure_hint = fields.String()
     postal_code = fields.String()
+    author_name = fields.String()
+    channel = fields.String()
+    occurred_on = fields.Date(allow_none=True)
+    feeling = fields.String()
+    screened_fields = fields.List(fields.Nested(FieldOut), **_FIELDS)
     flags = fields.List(fields.Nested(FlagOut))
     redacted_body = fields.String()
     current_structure_id = fields.String(allow_none=True)

@@ -33,7 +33,12 @@ class FlagKind(StrEnum):
     CARD = "card"
     ADDRESS = "address"
     PERSON_NAME = "person_name"
-    INSULT = "insult"
+    BIRTH_DATE = "birth_date"
+    IDENTIFIER = "identifier"  # CAF, fiscal, France Travail, passport, licence, plate, RIB...
+    INSULT = "insult"  # aimed at a person
+    THREAT = "threat"
+    VULGARITY = "vulgarity"  # aimed at no one: shown to the moderator, not masked by default
+    OTHER = "other"  # a passage the moderator masked herself
 
 
 FLAG_KINDS: tuple[str, ...] = tuple(kind.value for kind in FlagKind)
@@ -46,8 +51,16 @@ PLACEHOLDERS: dict[FlagKind, str] = {
     FlagKind.CARD: "[numéro de carte masqué]",
     FlagKind.ADDRESS: "[adresse masquée]",
     FlagKind.PERSON_NAME: "[nom masqué]",
+    FlagKind.BIRTH_DATE: "[date de naissance masquée]",
+    FlagKind.IDENTIFIER: "[identifiant masqué]",
     FlagKind.INSULT: "[propos injurieux masqué]",
+    FlagKind.THREAT: "[menace masquée]",
+    FlagKind.VULGARITY: "[propos grossier masqué]",
+    FlagKind.OTHER: "[passage masqué]",
 }
+
+# Flags shown to the moderator but left in the published text unless she masks them.
+ADVISORY_KINDS: frozenset[FlagKind] = frozenset({FlagKind.VULGARITY})
 
 # When candidates overlap, the earlier kind wins: a number proven by its checksum is more
 # specific than a phone shape (phonenumbers finds "phones" inside IBANs), and any number
@@ -56,11 +69,16 @@ PRIORITY: tuple[FlagKind, ...] = (
     FlagKind.IBAN,
     FlagKind.NIR,
     FlagKind.CARD,
+    FlagKind.IDENTIFIER,
     FlagKind.EMAIL,
     FlagKind.PHONE,
+    FlagKind.BIRTH_DATE,
     FlagKind.ADDRESS,
     FlagKind.PERSON_NAME,
+    FlagKind.THREAT,
     FlagKind.INSULT,
+    FlagKind.VULGARITY,
+    FlagKind.OTHER,
 )
 
 
@@ -69,6 +87,12 @@ class Flag:
     kind: FlagKind
     start: int  # str offsets in the screened text, end exclusive
     end: int
+    note: str | None = None  # e.g. "checksum_failed": a probable number whose key is wrong
+
+
+def default_masks(flags: list[Flag]) -> list[Flag]:
+    """The flags masked unless the moderator decides otherwise."""
+    return [f for f in flags if FlagKind(f.kind) not in ADVISORY_KINDS]
 
 
 def screen(text: str) -> list[Flag]:

@@ -25,3 +25,40 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// Moderation case: a passage selected in a field's original text goes into that field's
+// « Masquer aussi ce passage » input; typing it there works the same without this script.
+document.addEventListener("DOMContentLoaded", function () {
+  function selectedIn(original) {
+    var selection = window.getSelection();
+    if (!selection || selection.rangeCount === 0 || selection.isCollapsed) { return ""; }
+    var range = selection.getRangeAt(0);
+    if (!original.contains(range.commonAncestorContainer)) { return ""; }
+    var copy = range.cloneContents();
+    // The words said to screen readers after each highlighted passage are not the usager's.
+    copy.querySelectorAll(".fr-sr-only").forEach(function (hidden) { hidden.remove(); });
+    return copy.textContent.replace(/\s+/g, " ").trim();
+  }
+  document.querySelectorAll("[data-selection-for]").forEach(function (block) {
+    var name = block.getAttribute("data-selection-for");
+    var original = document.getElementById(name + "-original");
+    var input = document.getElementById(name + "-passage");
+    var status = block.querySelector("[data-selection-status]");
+    var button = block.querySelector("button");
+    if (!original || !input || !button) { return; }
+    var captured = "";
+    // Some browsers drop the selection when the button is pressed: read it just before.
+    button.addEventListener("mousedown", function () { captured = selectedIn(original); });
+    button.addEventListener("click", function () {
+      var passage = selectedIn(original) || captured;
+      captured = "";
+      if (!passage) {
+        status.textContent = "Sélectionnez d'abord un passage dans le texte de l'usager de ce champ.";
+        return;
+      }
+      input.value = passage;
+      status.textContent = "Passage recopié : « " + passage + " ». Prévisualisez pour voir le texte publié.";
+    });
+    block.hidden = false;
+  });
+});

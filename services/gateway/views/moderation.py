@@ -1,4 +1,5 @@
-"""The moderators' space: the queue and the case page (approve with a structure, reject)."""
+"""The moderators' space: the queue and the case page (masks field by field, approve with a
+structure, reject; re-orientation requests)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,18 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from services.gateway import masks
 from services.gateway.auth import clients, current_user, login_required
 from services.gateway.clients import ServiceError, Unavailable
-from services.gateway.labels import CASE_STATUSES, REJECT_REASONS
+from services.gateway.labels import (
+    CASE_STATUSES,
+    FLAG_KINDS,
+    MODERATED_FIELDS,
+    REJECT_REASONS,
+    label,
+)
 from services.gateway.presenters import (
+    first_error_messages,
     highlight_flags,
     page_number,
     pagination,
@@ -67,32 +76,172 @@ def queue():
                            pages=pagination(listing, page, PER_PAGE))
 
 
+# The error summary's words for each control of the case page.
+ERROR_TITLES = {
+    "structure_id": "Structure", "reason": "Motif", "comment": "Commentaire",
+    "decline_comment": "Explication pour la structure",
+    **{f"{name}-{control}": f"{title} — {words}" for name, title in MODERATED_FIELDS.items()
+       for control, words in (("masks", "passages à masquer"), ("passage", "passage à masquer"),
+                              ("text", "texte publié"))},
+}
+PREVIEW_UNAVAILABLE = ("La prévisualisation est momentanément indisponible : les textes publiés "
+                       "affichés ne tiennent pas compte de vos choix.")
+PREVIEWED = ("Prévisualisation à jour : les textes qui seront publiés tiennent compte de vos "
+             "choix. Rien n'est publié tant que vous n'avez pas approuvé.")
+
+
+def _get_case(case_id: str) -> dict:
+    return clients()["moderation"].get(f"/cases/{case_id}", token=current_user().token)
+
+
+def _editable(case: dict) -> bool:
+    """A submitted experience still waiting: its fields' masks can be changed."""
+    return case.get("kind") != "reorientation" and case.get("status") == "pending"
+
+
+def _states(case: dict, posted: bool) -> list[masks.FieldState]:
+    """Each screened field as the posted decision form left it, else as the API proposes."""
+    posted = posted and _editable(case) and request.form.get("decision_form") == "1"
+    return [masks.posted_state(f, request.form) if posted else masks.default_state(f)
+            for f in masks.fields_of(case)]
+
+
+def _api_errors(exc: ServiceError, rename: dict | None = None) -> tuple[dict, list]:
+    """An API's refusal as field errors for the page and messages for the summary."""
+    errors = masks.api_field_errors(renamed(exc.errors, rename))
+    shown = {field: msgs for field, msgs in errors.items() if field in ERROR_TITLES}
+    general = [] if shown else [exc.message]
+    if exc.status == 422:  # field errors the page has no control for: listed all the same
+        general += first_error_messages(errors, tuple(ERROR_TITLES))
+    return shown, general
+
+
+def _merge(errors: dict, more: dict) -> None:
+    for field, messages in more.items():
+        found = errors.setdefault(field, [])
+        found.extend(m for m in messages if m not in found)
+
+
+def _field_views(case: dict, states: list, previews: dict, editable: bool) -> list[dict]:
+    """What the page shows of each screened field."""
+    decided = (case.get("decision") or {}).get("published")
+    views = []
+    for state in states:
+        result = previews.get(state.name)
+        if result is not None:
+            published, heading = str(result.get("published") or ""), "prévisualisation"
+        elif isinstance(decided, dict) and state.name in decided:
+            published, heading = str(decided[state.name] or ""), "publié"
+        else:
+            published = state.redacted
+            heading = "stale" if editable and state.decision() else "default"
+        warnings = [w for w in (result or {}).get("warnings") or [] if isinstance(w, dict)]
+        views.append({
+            "state": state, "title": MODERATED_FIELDS.get(state.name, state.name),
+            "original": highlight_flags(state.text, state.highlights()),
+            "published": highlight_flags(published, [dict(w, masked=False) for w in warnings]),
+            "empty": not published.strip(), "heading": heading,
+            "text_edited": bool((result or {}).get("text_edited")),
+            "warnings": sorted({label(FLAG_KINDS, str(w.get("kind"))) for w in warnings}),
+        })
+    return views
+
+
+def _found_structures(general: list) -> tuple[str, list[dict]]:
+    structure_q = search_text(request.values.get("structure_q"))
+    if not structure_q:
+        return structure_q, []
+    try:
+        return structure_q, clients()["identity"].get(
+            "/structures", token=current_user().token,
+            params={"q": structure_q}).get("items", [])
+    except ServiceError as exc:
+        if exc.status == 401:
+            raise
+        general.append("La recherche de structures est indisponible.")
+        return structure_q, []
+
+
+def _render(case_id: str, case: dict, states: list, errors: dict | None = None,
+            general: list | None = None, status: int = 200, preview: bool = False):
+    """The case page; with the moderator's decisions previewed when she asked or changed any."""
+    errors, general = dict(errors or {}), list(general or [])
+    for state in states:
+        _merge(errors, state.errors)
+    editable = _editable(case)
+    previews, notice = {}, None
+    decided = masks.decisions(states) if editable else {}
+    if editable and (preview or decided):
+        try:
+            previews = masks.preview_by_name(clients()["moderation"].post(
+                f"/cases/{case_id}/preview", json={"fields": decided},
+                token=current_user().token))
+        except Unavailable:
+            general.append(PREVIEW_UNAVAILABLE)
+        except ServiceError as exc:
+            if exc.status in (401, 403, 404):
+                raise
+            more_errors, more_general = _api_errors(exc)
+            _merge(errors, more_errors)
+            general += [m for m in more_general if m not in general]
+        else:
+            notice = PREVIEWED if preview and not errors else None
+    structure_q, found_structures = _found_structures(general)
+    if errors and status < 400:
+        status = 400
+    return render_template(
+        "moderation/case.html", case=case, case_id=case_id, editable=editable,
+        fields=_field_views(case, states, previews, editable), notice=notice,
+        suggestions=case.get("suggested_structures", []), found_structures=found_structures,
+        structure_q=structure_q, errors=errors, general=general, titles=ERROR_TITLES,
+        limits=masks.TEXT_LIMITS, reasons=REJECT_REASONS), status
+
+
 def _case_page(case_id: str, errors: dict | None = None, general: list | None = None,
                status: int = 200):
-    user = current_user()
-    case = clients()["moderation"].get(f"/cases/{case_id}", token=user.token)
-    structure_q = search_text(request.values.get("structure_q"))
-    found_structures: list[dict] = []
-    if structure_q:
-        try:
-            found_structures = clients()["identity"].get(
-                "/structures", token=user.token, params={"q": structure_q}).get("items", [])
-        except ServiceError as exc:
-            if exc.status == 401:
-                raise
-            general = (general or []) + ["La recherche de structures est indisponible."]
-    return render_template(
-        "moderation/case.html", case=case,
-        highlighted=highlight_flags(case.get("body", ""), case.get("flags", [])),
-        suggestions=case.get("suggested_structures", []), found_structures=found_structures,
-        structure_q=structure_q, errors=errors or {}, general=general or [],
-        reasons=REJECT_REASONS), status
+    case = _get_case(case_id)
+    return _render(case_id, case, _states(case, posted=False), errors, general, status)
 
 
 @bp.get("/moderation/cas/<case_id>")
 @moderator_required
 def case(case_id: str):
     return _case_page(case_id)
+
+
+def _claim(case_id: str) -> dict | None:
+    """Take the case (an explicit action: reading it takes nothing); None when another
+    moderator holds it or it was decided meanwhile."""
+    try:
+        return clients()["moderation"].post(f"/cases/{case_id}/claim",
+                                            token=current_user().token)
+    except ServiceError as exc:
+        if exc.status == 409:
+            return None
+        raise
+
+
+@bp.post("/moderation/cas/<case_id>/prise-en-charge")
+@moderator_required
+def claim(case_id: str):
+    if _claim(case_id) is None:
+        flash("Ce dossier est déjà traité par un autre modérateur, ou a été décidé.", "warning")
+    else:
+        flash("Vous traitez ce dossier : les autres modérateurs ne le voient plus dans la file.",
+              "success")
+    return redirect(url_for("moderation.case", case_id=case_id))
+
+
+@bp.post("/moderation/cas/<case_id>/previsualisation")
+@moderator_required
+def preview(case_id: str):
+    """The page again with the posted decisions: previewed, or with the structures searched.
+    Working on the case takes it, if no one else holds it."""
+    case = _claim(case_id) or _get_case(case_id)
+    if not _editable(case):
+        return redirect(url_for("moderation.case", case_id=case_id))
+    return _render(case_id, case, _states(case, posted=True),
+                   preview=request.form.get("action") != "search")
 
 
 def _decide(case_id: str, action: str, payload: dict, done: str, rename: dict | None = None):
@@ -104,8 +253,8 @@ def _decide(case_id: str, action: str, payload: dict, done: str, rename: dict | 
     except ServiceError as exc:
         if exc.status == 401:
             raise
-        return _case_page(case_id, errors=renamed(exc.errors, rename),
-                          general=[] if exc.errors else [exc.message], status=400)
+        errors, general = _api_errors(exc, rename)
+        return _case_page(case_id, errors=errors, general=general, status=400)
     flash(done, "success")
     return redirect(url_for("moderation.queue"))
 
@@ -113,12 +262,28 @@ def _decide(case_id: str, action: str, payload: dict, done: str, rename: dict | 
 @bp.post("/moderation/cas/<case_id>/approbation")
 @moderator_required
 def approve(case_id: str):
+    """Publish with the chosen structure and the moderator's masks, field by field."""
+    case = _get_case(case_id)
+    states = _states(case, posted=True)
     structure_id = request.form.get("structure_id", "").strip()
-    if not structure_id:
-        return _case_page(case_id, errors={"structure_id": ["Choisissez une structure."]},
-                          status=400)
-    return _decide(case_id, "approve", {"structure_id": structure_id},
-                   "L'expérience est approuvée et sera publiée.")
+    errors = {} if structure_id else {"structure_id": ["Choisissez une structure."]}
+    if errors or any(state.errors for state in states):
+        return _render(case_id, case, states, errors, status=400)
+    payload: dict = {"structure_id": structure_id}
+    if decided := masks.decisions(states):
+        payload["fields"] = decided
+    try:
+        clients()["moderation"].post(f"/cases/{case_id}/approve", json=payload,
+                                     token=current_user().token)
+    except Unavailable as exc:
+        return _render(case_id, case, states, general=[exc.message], status=503)
+    except ServiceError as exc:
+        if exc.status == 401:
+            raise
+        errors, general = _api_errors(exc)
+        return _render(case_id, case, states, errors, general, status=400)
+    flash("L'expérience est approuvée et sera publiée.", "success")
+    return redirect(url_for("moderation.queue"))
 
 
 @bp.post("/moderation/cas/<case_id>/refus")

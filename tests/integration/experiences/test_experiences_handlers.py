@@ -59,6 +59,34 @@ def test_approval_publishes_once_even_when_delivered_twice(env):
                             {"e": event_id}).scalar() == 1
 
 
+def test_approval_publishes_every_field_as_moderated_and_keeps_the_usagers_words_apart(env):
+    ids = env.tree()
+    exp_id = env.submit(title="Rappelez-moi au 06 12 34 56 78", author_name="Paul Martin",
+                        structure_hint="Guichet de Mme Durand")
+    env.deliver("moderation.approved", {
+        "case_id": "c3", "experience_id": exp_id, "structure_id": ids["loc"],
+        "network_id": ids["net"], "body": "Texte modéré.", "edited": True,
+        "title": "Rappelez-moi au [téléphone masqué]", "author_name": "[nom masqué]",
+        "structure_hint": "Guichet de [nom masqué]", "edited_fields": ["title"]})
+    exp = _get(env, exp_id)
+    assert (exp.title, exp.author_name, exp.structure_hint) == (
+        "Rappelez-moi au [téléphone masqué]", "[nom masqué]", "Guichet de [nom masqué]")
+    assert (exp.submitted_title, exp.submitted_author_name, exp.submitted_structure_hint) == (
+        "Rappelez-moi au 06 12 34 56 78", "Paul Martin", "Guichet de Mme Durand")
+    [event] = env.outbox_for("experience.published", exp_id)
+    assert event["payload"]["title"] == "Rappelez-moi au [téléphone masqué]"
+    assert event["payload"]["author_name"] == "[nom masqué]"
+    assert "06 12 34 56 78" not in str(event) and "Paul Martin" not in str(event)
+    public = env.client.get(f"/experiences/{exp_id}").get_json()
+    assert public["title"] == "Rappelez-moi au [téléphone masqué]"
+    assert public["author_name"] == "[nom masqué]"
+    assert "06 12" not in str(public) and "Durand" not in str(public)
+    found = env.client.get("/experiences", query_string={"q": "06 12 34"}).get_json()
+    assert found["total"] == 0  # the usager's own words are not searchable either
+    csv_text = env.client.get("/open-data/experiences.csv").get_data(as_text=True)
+    assert "[téléphone masqué]" in csv_text and "06 12 34 56 78" not in csv_text
+
+
 def test_a_second_approval_with_another_event_id_changes_nothing(env):
     ids = env.tree()
     exp_id = env.published(ids)
@@ -244,3 +272,4 @@ def test_an_event_delivered_twice_in_one_batch_is_handled_once(env):
     assert [m.acked for m in messages] == [None] * (len(messages) - 1) + ["with those before"]
     assert len(env.outbox_for("experience.published", exp_id)) == 1
     assert _get(env, exp_id).status == "to_process"
+

@@ -77,7 +77,7 @@ def submit(db, body="J'ai attendu deux heures au guichet.", submitted_at=None, *
     payload = {
         "id": str(uuid.uuid4()), "title": "Attente interminable", "body": body,
         "structure_hint": "CAF de Lyon", "postal_code": "69003", "channel": "guichet",
-        "occurred_on": date(2026, 11, 20), "feeling": "negative", "author_name": "Camille",
+        "occurred_on": date(2026, 11, 20), "feeling": "negative", "author_name": "Un usager",
         "submitted_at": submitted_at or datetime.now(UTC),
     } | extra
     deliver(db, EventType.EXPERIENCE_SUBMITTED, payload)
@@ -175,18 +175,31 @@ def test_queue_paginates(db, client, moderator):
     assert page["total"] == 3 and len(page["items"]) == 1 and page["per_page"] == 2
 
 
-def test_opened_case_is_not_offered_to_another_moderator(db, client, moderator, tokens):
+def test_reading_a_case_claims_nothing(db, client, moderator, tokens):
+    case_id = case_of(db, submit(db)["id"]).id
+    detail = client.get(f"/cases/{case_id}", headers=moderator["headers"]).get_json()
+    assert detail["claimed_by"] is None and detail["claim"] == "free"
+    assert case_of(db, detail["experience_id"]).claimed_by is None
+    other = tokens.headers("moderator", sub=str(uuid.uuid4()))
+    assert [c["id"] for c in client.get("/cases", headers=other).get_json()["items"]] == [case_id]
+
+
+def test_claimed_case_is_not_offered_to_another_moderator(db, client, moderator, tokens):
     payload = submit(db)
     case_id = case_of(db, payload["id"]).id
-    detail = client.get(f"/cases/{case_id}", headers=moderator["headers"]).get_json()
-    assert detail["claimed_by"] == moderator["id"]
+    claimed = client.post(f"/cases/{case_id}/claim", headers=moderator["headers"])
+    assert claimed.status_code == 200
+    assert claimed.get_json()["claimed_by"] == moderator["id"]
+    assert claimed.get_json()["claim"] == "mine"
     other = tokens.headers("moderator", sub=str(uuid.uuid4()))
     assert client.get("/cases", headers=other).get_json()["items"] == []
     mine = client.get("/cases", headers=moderator["headers"]).get_json()["items"]
     assert [c["id"] for c in mine] == [case_id]
-    # the other moderator opening it directly does not steal the claim
+    # the other moderator can neither read it away nor claim it
     seen_by_other = client.get(f"/cases/{case_id}", headers=other).get_json()
-    assert seen_by_other["claimed_by"] == moderator["id"]
+    assert seen_by_other["claimed_by"] == moderator["id"] and seen_by_other["claim"] == "other"
+    stolen = client.post(f"/cases/{case_id}/claim", headers=other)
+    assert stolen.status_code == 409 and "claimed_until" in stolen.get_json()["errors"]
     # once the claim lapses, the case is offered again
     with db.transaction() as session:
         session.get(Case, case_id).claimed_until = datetime.now(UTC) - timedelta(seconds=1)
@@ -227,7 +240,8 @@ def test_approve_without_body_publishes_redacted_text(db, client, moderator):
     assert event["payload"] == {
         "case_id": case_id, "experience_id": payload["id"], "structure_id": structure["id"],
         "network_id": network["id"], "body": "Mon numéro : [téléphone masqué].", "edited": True,
-        "moderator_id": moderator["id"]}
+        "moderator_id": moderator["id"], "title": "Attente interminable", "author_name": "Un usager",
+        "structure_hint": "CAF de Lyon", "edited_fields": ["body"]}
     [audit] = audit_rows(db, case_id)
     assert (audit.action, audit.moderator_id, audit.structure_id, audit.edited) == \
         ("approve", moderator["id"], structure["id"], True)
@@ -521,7 +535,7 @@ def test_case_opened_by_another_moderator_cannot_be_decided(db, client, moderato
     network = add_network(db)
     structure = add_structure(db, network["id"], "CAF de Lyon")
     case_id = case_of(db, submit(db)["id"]).id
-    assert client.get(f"/cases/{case_id}", headers=moderator["headers"]).status_code == 200
+    assert client.post(f"/cases/{case_id}/claim", headers=moderator["headers"]).status_code == 200
     other = tokens.headers("moderator", sub=str(uuid.uuid4()))
     refused = client.post(f"/cases/{case_id}/reject", json={"reason": "duplicate"}, headers=other)
     assert refused.status_code == 409 and "claimed_until" in refused.get_json()["errors"]

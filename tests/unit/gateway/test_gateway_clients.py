@@ -168,3 +168,13 @@ def test_field_message_drops_the_internal_field_name():
         "Ce champ ne peut pas être une date future."
     assert field_message("Le code postal doit compter 5 chiffres.") == \
         "Le code postal doit compter 5 chiffres."
+
+
+def test_nested_field_errors_get_dotted_names():
+    from services.gateway.clients import flat_errors
+
+    nested = {"structure_id": ["Requis."],
+              "fields": {"title": {"masks": {0: {"start": ["Trop grand."]}, 1: ["Chevauche."]}}}}
+    assert flat_errors(nested) == {"structure_id": ["Requis."],
+                                   "fields.title.masks.0.start": ["Trop grand."],
+                                   "fields.title.masks.1": ["Chevauche."]}
