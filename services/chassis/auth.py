@@ -131,9 +131,14 @@ def current_principal(optional: bool = False) -> Principal | None:
         raise ApiError(401, "unauthorized", "Authentification requise.")
     verifier: TokenVerifier = current_app.extensions["spp_verifier"]
     principal = verifier.verify(token)
-    if current_app.extensions.get("spp_revocation"):
+    # After the verifier's memory: a session that ended a second ago is refused now.
+    revoked = current_app.extensions.get("spp_revocation")
+    if callable(revoked):  # identity reads its own sessions
+        revoked(principal)
+    elif revoked:
         with current_app.extensions["spp_db"].engine.connect() as connection:
-            revocation.check(connection, principal.user_id, principal.claims.get("iat"))
+            revocation.check(connection, principal.user_id, principal.claims.get("iat"),
+                             principal.claims.get("sid"))
     g.principal = principal
     return g.principal
 

@@ -21,6 +21,7 @@ class EventType(StrEnum):
     USER_DEACTIVATED = "user.deactivated"
     USER_INVITED = "user.invited"
     USER_PASSWORD_RESET_REQUESTED = "user.password_reset_requested"
+    USER_SESSIONS_REVOKED = "user.sessions_revoked"
     EXPERIENCE_SUBMITTED = "experience.submitted"
     EXPERIENCE_PUBLISHED = "experience.published"
     EXPERIENCE_REJECTED = "experience.rejected"
@@ -85,6 +86,15 @@ class UserLinkV1(Payload):
     name = fields.String(required=True)
     token = fields.String(required=True)
     expires_at = fields.DateTime(required=True)
+
+
+class UserSessionsRevokedV1(Payload):
+    """Sessions that ended (logout, new password, deactivation, fewer rights, a refresh token
+    used twice): every service refuses their access tokens (`sid` claim) at once."""
+
+    user_id = Id(required=True)
+    session_ids = fields.List(Id(validate=validate.Length(min=1, max=60)), required=True)
+    reason = fields.String(required=True)
 
 
 class ExperienceSubmittedV1(Payload):
@@ -241,6 +251,7 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     (E.USER_DEACTIVATED, 1): UserV1,
     (E.USER_INVITED, 1): UserLinkV1,
     (E.USER_PASSWORD_RESET_REQUESTED, 1): UserLinkV1,
+    (E.USER_SESSIONS_REVOKED, 1): UserSessionsRevokedV1,
     (E.EXPERIENCE_SUBMITTED, 1): ExperienceSubmittedV1,
     (E.EXPERIENCE_PUBLISHED, 1): ExperiencePublishedV1,
     (E.EXPERIENCE_REJECTED, 1): ExperienceRejectedV1,
@@ -256,6 +267,14 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     (E.MODERATION_REROUTED, 1): ModerationReroutedV1,
     (E.MODERATION_REORIENTATION_DECLINED, 1): ModerationReorientationDeclinedV1,
     (E.DIAGNOSTIC_COMPLETED, 1): DiagnosticCompletedV1,
+}
+
+# Payload fields that carry a secret (a single-use link's token), by type and version: once the
+# broker has confirmed such an event, the relay blanks them in the outbox (docs/security.md).
+SECRET_FIELDS: dict[tuple[str, int], frozenset[str]] = {
+    (E.USER_INVITED, 1): frozenset({"token"}),
+    (E.USER_PASSWORD_RESET_REQUESTED, 1): frozenset({"token"}),
+    (E.EXPERIENCE_ANSWERED, 1): frozenset({"evaluation_token"}),
 }
 
 # Used by the chassis tests only; never published by a service.

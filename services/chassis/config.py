@@ -33,6 +33,39 @@ def gateway_url() -> str:
     return _env("GATEWAY_URL", f"http://127.0.0.1:{SERVICE_PORTS['gateway']}")
 
 
+def private_dir(path: Path) -> Path:
+    """A folder only its owner enters (0700): created so; tightened when it is ours and looser.
+
+    var/ holds the SQLite databases, the signing key, the logs and the caught mails.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """A file only its owner reads (0600): created empty so when absent, tightened when looser."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        _tighten(path, 0o600)
+    return path
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        stat = path.stat()
+        if stat.st_uid == os.geteuid() and stat.st_mode & 0o777 & ~mode:
+            path.chmod(mode)
+    except OSError:
+        pass  # not ours, or gone: nothing to tighten
+
+
+def default_key_file() -> Path:
+    """Where identity keeps its signing key when the operator provides none."""
+    return VAR / "keys" / "jwt-signing.pem"
+
+
 def database_url(service: str) -> str:
     """`<SERVICE>_DATABASE_URL`, else an embedded SQLite file under var/."""
     default = f"sqlite:///{VAR / (service + '.db')}"
@@ -56,6 +89,9 @@ class Settings:
     retry_delays_ms: tuple[int, ...]
     prefetch: int
     consumer_batch: int = 50
+    # identity's signing key file (the PEM may instead come from SPP_JWT_PRIVATE_KEY, read by
+    # services/identity/keys.py only, so that no settings dump ever shows it)
+    jwt_private_key_file: str = ""
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -77,6 +113,7 @@ class Settings:
             retry_delays_ms=tuple(int(d) for d in delays.split(",") if d.strip()),
             prefetch=int(_env("SPP_PREFETCH", "100")),
             consumer_batch=int(_env("SPP_CONSUMER_BATCH", "50")),
+            jwt_private_key_file=_env("SPP_JWT_PRIVATE_KEY_FILE", str(default_key_file())),
         )
         for key, value in overrides.items():
             setattr(settings, key, value)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.chassis.config import VAR
+from services.chassis.config import VAR, private_dir, private_file
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -44,9 +44,22 @@ def contains_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _private_sqlite_file(url: str) -> None:
+    """A SQLite database holds password hashes and session tokens: var/ 0700, the file 0600
+    (made before SQLite opens it; its -wal and -shm files take the database file's mode)."""
+    private_dir(VAR)
+    path = sa.engine.make_url(url).database
+    if path and path != ":memory:" and not path.startswith("file:") \
+            and Path(path).parent.is_dir():
+        private_file(Path(path))
+        for suffix in ("-wal", "-shm", "-journal"):
+            if Path(path + suffix).exists():
+                private_file(Path(path + suffix))
+
+
 def make_engine(url: str, **kwargs) -> sa.Engine:
     if url.startswith("sqlite"):
-        VAR.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(url)
         engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @sa_event.listens_for(engine, "connect")
@@ -110,8 +123,12 @@ class Database:
         self.engine.dispose()
 
 
+QUARANTINE_TABLE = "outbox_quarantine"
+
+
 def add_messaging_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
-    """The outbox (events to publish) and inbox (events handled) tables, in a service's own metadata."""
+    """The outbox (events to publish) and inbox (events handled) tables, in a service's own
+    metadata, with the outbox's quarantine (rows the broker refused, see `relay`)."""
     outbox = sa.Table(
         "outbox",
         metadata,
@@ -133,7 +150,36 @@ def add_messaging_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Column("event_type", sa.String(80), nullable=False),
         sa.Column("handled_at", UTCDateTime(), nullable=False),
     )
+    sa.Table(
+        QUARANTINE_TABLE,
+        metadata,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+                  autoincrement=True),
+        # The row's id in the outbox: the order in which the events were written. Not a key:
+        # SQLite gives a deleted row's id to the next one.
+        sa.Column("outbox_id", sa.BigInteger(), nullable=False),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("event_type", sa.String(80), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("quarantined_at", UTCDateTime(), nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+    )
     return outbox, inbox
+
+
+_outbox_sent = sa.table("outbox", sa.column("published_at"))
+_PENDING = sa.select(sa.func.count()).where(_outbox_sent.c.published_at.is_(None))
+_QUARANTINED = sa.select(sa.func.count()).select_from(sa.table(QUARANTINE_TABLE))
+
+
+def outbox_gauges(db: Database) -> tuple[int, int] | None:
+    """(rows waiting in the outbox, rows in quarantine); None when they cannot be counted."""
+    try:
+        with db.engine.connect() as conn:
+            return conn.execute(_PENDING).scalar_one(), conn.execute(_QUARANTINED).scalar_one()
+    except sa.exc.SQLAlchemyError:
+        return None  # not migrated yet, or the database is down (/readyz says which)
 
 
 def migrate(service: str, url: str, revision: str = "head") -> None:

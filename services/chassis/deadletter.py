@@ -1,8 +1,14 @@
-"""Dead-letter queues: list, show, replay to the original routing key.
+"""Dead letters: the service's dead-letter queue, and the outbox rows its relay quarantined.
 
     python -m services.chassis.deadletter list experiences
     python -m services.chassis.deadletter show experiences [--limit 20]
     python -m services.chassis.deadletter replay experiences [--limit N]
+    python -m services.chassis.deadletter retry experiences ROW [--new-correlation-id]
+    python -m services.chassis.deadletter discard experiences ROW
+
+list and show cover both; replay republishes the queue's letters to their routing key; retry puts
+a quarantined outbox row (ROW, its id in `list`) back in the outbox once the cause is fixed (a
+broker limit raised; --new-correlation-id for an id the broker cannot carry); discard deletes one.
 """
 
 from __future__ import annotations
@@ -12,10 +18,14 @@ import json
 import sys
 
 import pika
+import sqlalchemy as sa
 
 from services.chassis.amqp import Message, PipelinedPublisher, connection_parameters
 from services.chassis.config import SERVICE_PORTS, Settings
 from services.chassis.consumer import ATTEMPTS_HEADER, REASON_HEADER, ROUTING_KEY_HEADER
+from services.chassis.db import Database
+from services.chassis.events import secret_fields
+from services.chassis.relay import discard_quarantined, quarantined, retry_quarantined
 
 
 def dlq_name(settings: Settings) -> str:
@@ -84,19 +94,69 @@ def replay(settings: Settings, limit: int = 1000) -> int:
         _release(handle, ack=ok)  # acked only once the republished copies are confirmed
 
 
+def shown_body(body: str, limit: int = 2000) -> str:
+    """A quarantined body as an operator reads it: its secret fields hidden, cut at `limit`."""
+    try:
+        envelope = json.loads(body)
+        secrets = secret_fields(envelope) if isinstance(envelope, dict) else ()
+        payload = envelope.get("payload") if secrets else None
+    except (ValueError, RecursionError):
+        return body[:limit]
+    if not isinstance(payload, dict):
+        return body[:limit]
+    for name in secrets:
+        if payload.get(name):
+            payload[name] = "(secret)"
+    return json.dumps(envelope, ensure_ascii=False)[:limit]
+
+
+def _queue_lines(settings: Settings) -> None:
+    try:
+        depth = queue_depth(settings)
+    except pika.exceptions.AMQPError as exc:
+        print(f"{dlq_name(settings)}: broker unreachable ({type(exc).__name__})")
+        return
+    print(f"{dlq_name(settings)}: {'absent' if depth is None else depth} message(s)")
+
+
+def _quarantine(db: Database, limit: int) -> list | None:
+    try:
+        return quarantined(db, limit)
+    except sa.exc.SQLAlchemyError as exc:
+        print(f"outbox quarantine: unreadable ({type(exc).__name__}: is the database migrated?)")
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deadletter", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["list", "show", "replay"])
+    parser.add_argument("command", choices=["list", "show", "replay", "retry", "discard"])
     parser.add_argument("service", choices=[s for s in SERVICE_PORTS if s != "gateway"])
+    parser.add_argument("row", nargs="?", type=int, help="a quarantined outbox row (retry, discard)")
     parser.add_argument("--limit", type=int, default=20)
+    parser.add_argument("--new-correlation-id", action="store_true",
+                        help="retry: give the event a fresh correlation id")
     args = parser.parse_args(argv)
+    if args.command in ("retry", "discard") and args.row is None:
+        parser.error(f"{args.command} needs the quarantined row's id (see list)")
     settings = Settings.from_env(args.service)
     if args.command == "list":
-        depth = queue_depth(settings)
-        print(f"{dlq_name(settings)}: {'absent' if depth is None else depth} message(s)")
+        _queue_lines(settings)
+        db = Database(settings.database_url)
+        rows = _quarantine(db, args.limit)
+        if rows is not None:
+            print(f"outbox quarantine: {len(rows)} row(s)"
+                  + (f" (the first {args.limit})" if len(rows) == args.limit else ""))
+            for row in rows:
+                print(f"  {row.id}  {row.event_type}  {row.event_id}  quarantined "
+                      f"{row.quarantined_at}: {row.reason[:200]}")
+        db.dispose()
     elif args.command == "show":
-        letters, handle = fetch(settings, args.limit, remove=False)
+        try:
+            letters, handle = fetch(settings, args.limit, remove=False)
+        except pika.exceptions.AMQPError as exc:
+            print(f"{dlq_name(settings)}: absent or unreachable ({type(exc).__name__})")
+            letters, handle = [], None
         try:
             for props, body in letters:
                 headers = props.headers or {}
@@ -108,7 +168,33 @@ def main(argv: list[str] | None = None) -> int:
                     "body": body.decode("utf-8", "replace")[:2000],
                 }, ensure_ascii=False))
         finally:
-            _release(handle, ack=False)
+            if handle is not None:
+                _release(handle, ack=False)
+        db = Database(settings.database_url)
+        for row in _quarantine(db, args.limit) or ():
+            print(json.dumps({
+                "quarantined_row": row.id, "event_id": row.event_id,
+                "event_type": row.event_type, "created_at": str(row.created_at),
+                "quarantined_at": str(row.quarantined_at), "reason": row.reason,
+                "body": shown_body(row.body),
+            }, ensure_ascii=False))
+        db.dispose()
+    elif args.command == "retry":
+        db = Database(settings.database_url)
+        event_id = retry_quarantined(db, args.row, new_correlation_id=args.new_correlation_id)
+        db.dispose()
+        if event_id is None:
+            print(f"no quarantined row {args.row}", file=sys.stderr)
+            return 1
+        print(f"row {args.row} (event {event_id}) is back in the outbox")
+    elif args.command == "discard":
+        db = Database(settings.database_url)
+        gone = discard_quarantined(db, args.row)
+        db.dispose()
+        if not gone:
+            print(f"no quarantined row {args.row}", file=sys.stderr)
+            return 1
+        print(f"row {args.row} discarded")
     else:
         print(f"replayed {replay(settings, args.limit)} message(s)")
     return 0

@@ -9,6 +9,8 @@ from flask import Flask, jsonify
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
+from services.chassis.events import EventTooLarge
+
 log = logging.getLogger(__name__)
 
 _CODES = {
@@ -149,6 +151,27 @@ def register_error_handlers(app: Flask) -> None:
         log.warning("database refused a value: %s", exc.orig)
         return error_response(422, "validation_error", _MESSAGES[422],
                               {"_schema": ["Une valeur est hors des limites acceptées."]})
+
+    @app.errorhandler(EventTooLarge)
+    def _event_too_large(exc: EventTooLarge):
+        # Refused before it reached the outbox, where the broker would have refused it for ever.
+        return error_response(422, "validation_error", _MESSAGES[422], {
+            name: ["Valeur trop volumineuse pour être transmise aux autres services."]
+            for name in exc.fields})
+
+    @app.errorhandler(OverflowError)
+    def _too_large_a_number(exc: OverflowError):
+        # SQLite's integers stop at 2**63 - 1, where PostgreSQL raises the DataError above.
+        log.warning("a number was too large: %s", exc)
+        return error_response(422, "validation_error", _MESSAGES[422],
+                              {"_schema": ["Un nombre est hors des limites acceptées."]})
+
+    @app.errorhandler(UnicodeError)
+    def _unencodable(exc: UnicodeError):
+        # The door refuses lone surrogates in JSON; this is the net behind it.
+        log.warning("a text could not be encoded: %s", type(exc).__name__)
+        return error_response(422, "validation_error", _MESSAGES[422],
+                              {"_schema": ["Un texte contient un caractère non autorisé."]})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

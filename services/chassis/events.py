@@ -13,11 +13,18 @@ import sqlalchemy as sa
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from sqlalchemy.orm import Session
 
-from services.chassis.catalogue import CATALOGUE
+from services.chassis.catalogue import CATALOGUE, SECRET_FIELDS
 from services.chassis.context import get_correlation_id
 from services.chassis.db import is_postgres
 
 OUTBOX_CHANNEL = "spp_outbox"  # PostgreSQL NOTIFY channel that wakes the relay
+# The largest event a service may write, far below the broker's own limit (RabbitMQ's
+# max_message_size): a request's body is at most 1 MiB, and no event needs a tenth of that.
+MAX_EVENT_BYTES = 256 * 1024
+# The envelope key that says which payload fields the relay blanked once the broker had the
+# event: such a body is kept for the record, never published again.
+PURGED = "purged"
+SECRET_TYPES = frozenset(event_type for event_type, _version in SECRET_FIELDS)
 
 _outbox = sa.table(
     "outbox",
@@ -33,6 +40,16 @@ _OUTBOX_INSERT = sa.insert(_outbox)
 
 class InvalidEvent(ValueError):
     """An envelope or payload that does not match the catalogue."""
+
+
+class EventTooLarge(InvalidEvent):
+    """An event over MAX_EVENT_BYTES; `fields` names the payload fields that make it so (the
+    API answers 422 naming them)."""
+
+    def __init__(self, event_type: str, size: int, fields: list[str]):
+        super().__init__(f"{event_type}: {size} bytes, over {MAX_EVENT_BYTES} "
+                         f"(largest fields: {', '.join(fields)})")
+        self.fields = fields
 
 
 class EnvelopeSchema(Schema):
@@ -62,20 +79,20 @@ class Event:
     correlation_id: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "id": self.id,
-                "type": self.type,
-                "version": self.version,
-                "occurred_at": self.occurred_at.isoformat(),
-                "producer": self.producer,
-                "correlation_id": self.correlation_id,
-                "payload": self.payload,
-            },
-            separators=(",", ":"),
-            ensure_ascii=False,
-            default=str,
-        )
+        return envelope_json({
+            "id": self.id,
+            "type": self.type,
+            "version": self.version,
+            "occurred_at": self.occurred_at.isoformat(),
+            "producer": self.producer,
+            "correlation_id": self.correlation_id,
+            "payload": self.payload,
+        })
+
+
+def envelope_json(envelope: dict) -> str:
+    """An envelope as the outbox and the broker carry it."""
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 @functools.cache
@@ -110,6 +127,9 @@ def parse_event(raw: bytes | str) -> tuple[Event, dict]:
         raise InvalidEvent(f"body is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidEvent("body is not a JSON object")
+    if data.get(PURGED):
+        raise InvalidEvent(f"secret fields {data[PURGED]} were purged after delivery: "
+                           "this copy cannot be handled")
     try:
         env = _ENVELOPE.load(data)
     except ValidationError as exc:
@@ -130,9 +150,45 @@ def publish(session: Session | sa.Connection, event_type: str, payload: dict, pr
     """Write the event to the outbox in the caller's transaction (a session's or a Core
     connection's): it leaves only if that commits."""
     event = make_event(event_type, payload, producer, version)
+    body = event.to_json()
+    _check_size(event, body)
     session.execute(_OUTBOX_INSERT, {"event_id": event.id, "event_type": event.type,
-                                     "body": event.to_json(), "created_at": event.occurred_at})
+                                     "body": body, "created_at": event.occurred_at})
     if is_postgres(session):
         # Delivered at commit only, so the relay wakes exactly when the row is visible.
         session.execute(sa.text(f"NOTIFY {OUTBOX_CHANNEL}"))
     return event
+
+
+def _check_size(event: Event, body: str) -> None:
+    if len(body) * 4 <= MAX_EVENT_BYTES:  # a character is at most 4 bytes: no need to encode
+        return
+    size = len(body.encode("utf-8", "surrogatepass"))
+    if size <= MAX_EVENT_BYTES:
+        return
+    sizes = sorted(((len(json.dumps(value, ensure_ascii=False, default=str)
+                         .encode("utf-8", "surrogatepass")), name)
+                    for name, value in event.payload.items()), reverse=True)
+    named, excess = [], size - MAX_EVENT_BYTES
+    for field_size, name in sizes:  # the largest fields, until what is left would fit
+        named.append(name)
+        excess -= field_size
+        if excess <= 0:
+            break
+    raise EventTooLarge(event.type, size, named)
+
+
+def purge_secrets(body: str, fields) -> str:
+    """The outbox body with the payload's secret `fields` blanked and the envelope marked."""
+    envelope = json.loads(body)
+    payload = envelope.get("payload") or {}
+    for name in fields:
+        if name in payload:
+            payload[name] = None
+    envelope[PURGED] = sorted(fields)
+    return envelope_json(envelope)
+
+
+def secret_fields(envelope: dict) -> frozenset[str]:
+    """The payload fields of this envelope's type and version that carry a secret."""
+    return SECRET_FIELDS.get((envelope.get("type"), envelope.get("version")), frozenset())

@@ -1,8 +1,11 @@
 """gunicorn settings shared by `make up` and the deployment (`-c python:services.chassis.gunicorn_conf`).
 
 The access log leaves out the query string (evaluation and password links carry their token
-there; searches may carry names) and the client address: no secrets, no personal data.
+there; searches may carry names) and the client address: no secrets, no personal data. The path
+is written with its control characters escaped: a %0d%0a in a URL cannot forge a log line.
 """
+
+import re
 
 from gunicorn.glogging import Logger
 
@@ -10,6 +13,29 @@ accesslog = "-"
 access_log_format = '%(m)s %(U)s %(s)s %(B)s %(M)sms'  # what AccessLogger writes
 timeout = 60
 logger_class = "services.chassis.gunicorn_conf.AccessLogger"
+# gunicorn's defaults, written out: the bounds of a request line and its headers.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# Line breaks of any kind (C0, DEL, C1 with NEL, U+2028/2029) and the backslash that escapes them.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\\\\]")
+
+
+def _escaped(match: re.Match) -> str:
+    code = ord(match.group())
+    if code == 0x5C:
+        return "\\\\"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def loggable(text: str) -> str:
+    """`text` on one line: a WSGI string (bytes as latin-1) read as UTF-8, controls escaped."""
+    try:
+        text = text.encode("latin-1").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        pass  # not a WSGI string: already text
+    return _UNSAFE.sub(_escaped, text)
 
 
 class AccessLogger(Logger):
@@ -22,5 +48,10 @@ class AccessLogger(Logger):
         status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
         sent = getattr(resp, "sent", None)
         millis = request_time.seconds * 1000 + request_time.microseconds // 1000
-        self.access_log.info("%s %s %s %s %sms", environ.get("REQUEST_METHOD"),
-                             environ.get("PATH_INFO"), status, "-" if sent is None else sent, millis)
+        method, path = environ.get("REQUEST_METHOD") or "-", environ.get("PATH_INFO") or ""
+        if not (path.isascii() and path.isprintable() and "\\" not in path):
+            path = loggable(path)
+        if not (method.isascii() and method.isprintable()):
+            method = loggable(method)
+        self.access_log.info("%s %s %s %s %sms", method, path, status,
+                             "-" if sent is None else sent, millis)

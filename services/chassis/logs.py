@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 
 from services.chassis.context import get_correlation_id
+
+# Kept as they are by ensure_ascii=False, yet a line separator to some readers (U+2028, U+2029)
+# or not encodable at all (a lone surrogate): a line with one is written all in ASCII escapes.
+_NOT_AS_IS = re.compile("[\u2028\u2029\ud800-\udfff]")
 
 
 class JsonFormatter(logging.Formatter):
@@ -26,7 +31,8 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        line = json.dumps(entry, ensure_ascii=False)
+        return json.dumps(entry) if _NOT_AS_IS.search(line) else line
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

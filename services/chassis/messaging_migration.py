@@ -65,3 +65,64 @@ def create_revoked_users_table() -> None:
 
 def drop_revoked_users_table() -> None:
     op.drop_table("revoked_users")
+
+
+def create_outbox_quarantine_table() -> None:
+    """The outbox's quarantine: rows the relay could not publish, with the reason (a revision of
+    every service: identity 0005, experiences 0006, moderation 0005, diagnostic and notifier
+    0004; frozen too)."""
+    op.create_table(
+        "outbox_quarantine",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True,
+                  nullable=False),
+        sa.Column("outbox_id", sa.BigInteger(), nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("event_type", sa.String(length=80), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("quarantined_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("event_id"),
+    )
+
+
+def drop_outbox_quarantine_table() -> None:
+    op.drop_table("outbox_quarantine")
+
+
+def purge_published_secrets(secret_fields: dict[str, tuple[str, ...]]) -> None:
+    """Blank the secret payload fields (by event type, version 1) of the events the broker
+    already has, as the relay does from now on at each confirm, and mark each envelope
+    `"purged": [fields]`. Not undone by a downgrade: the secrets are gone."""
+    import json
+
+    outbox = sa.table("outbox", sa.column("id"), sa.column("event_type"), sa.column("body"),
+                      sa.column("published_at"))
+    bind = op.get_bind()
+    due = (sa.select(outbox.c.id, outbox.c.event_type, outbox.c.body)
+           .where(outbox.c.event_type.in_(list(secret_fields)),
+                  outbox.c.published_at.is_not(None), outbox.c.id > sa.bindparam("after"))
+           .order_by(outbox.c.id).limit(500))
+    rewrite = (sa.update(outbox).where(outbox.c.id == sa.bindparam("row_id"))
+               .values(body=sa.bindparam("purged_body")))
+    after = 0
+    while rows := bind.execute(due, {"after": after}).all():
+        purged = []
+        for row in rows:
+            envelope = json.loads(row.body)
+            payload = envelope.get("payload")
+            if envelope.get("purged") or envelope.get("version") != 1:
+                continue
+            if not isinstance(payload, dict):
+                continue
+            fields = sorted(secret_fields[row.event_type])
+            for name in fields:
+                if name in payload:
+                    payload[name] = None
+            envelope["purged"] = fields
+            purged.append({"row_id": row.id, "purged_body": json.dumps(
+                envelope, separators=(",", ":"), ensure_ascii=False)})
+        if purged:
+            bind.execute(rewrite, purged)
+        after = rows[-1].id

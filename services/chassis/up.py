@@ -13,7 +13,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from services.chassis.config import MAIL_PORT, ROOT, SERVICE_PORTS, VAR, Settings, database_url
+from services.chassis.config import (
+    MAIL_PORT,
+    ROOT,
+    SERVICE_PORTS,
+    VAR,
+    Settings,
+    database_url,
+    private_dir,
+)
 from services.chassis.consumer import broker_reachable
 
 BACKENDS = ["identity", "experiences", "moderation", "diagnostic", "notifier"]
@@ -63,7 +71,9 @@ def main() -> int:
               "`docker run -d -p 5672:5672 rabbitmq:3-management`) or set AMQP_URL.",
               file=sys.stderr)
         return 1
-    (VAR / "log").mkdir(parents=True, exist_ok=True)
+    # var/ keeps the databases, the signing key, the logs and the mails: its owner's only.
+    private_dir(VAR)
+    private_dir(VAR / "log")
     from services.chassis.db import migrate
 
     for service in BACKENDS:

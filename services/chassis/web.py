@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import flask_smorest
@@ -17,19 +16,31 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily
 
+from services.chassis.addresses import resolve_client
 from services.chassis.auth import TokenVerifier
+from services.chassis.bounds import MAX_BODY_BYTES, DoorParser, check_request
 from services.chassis.config import Settings
 from services.chassis.consumer import broker_reachable
-from services.chassis.context import reset_correlation_id, set_correlation_id
-from services.chassis.db import Database
+from services.chassis.context import (
+    CORRELATION_HEADER,
+    get_correlation_id,
+    reset_correlation_id,
+    set_correlation_id,
+)
+from services.chassis.db import Database, outbox_gauges
 from services.chassis.errors import register_error_handlers
 from services.chassis.logs import configure_logging
 
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's, with each argument schema made once: given a class, webargs makes an
-    instance on every request, and its deep copies of the fields cost 0.15 ms a request."""
+    instance on every request, and its deep copies of the fields cost 0.15 ms a request. Its
+    parser reads the JSON checked at the door and checks query values (services.chassis.bounds).
+    """
+
+    ARGUMENTS_PARSER = DoorParser()
 
     def arguments(self, schema, *args, **kwargs):
         return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
@@ -78,17 +89,21 @@ def readyz():
     return {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
 
 
-def _install_metrics(app: Flask) -> None:
+def _install_metrics(app: Flask, db: Database | None) -> None:
     registry = CollectorRegistry()
     requests_total = Counter("http_requests_total", "HTTP requests",
                              ["method", "endpoint", "status"], registry=registry)
     latency = Histogram("http_request_duration_seconds", "HTTP request latency",
                         ["method", "endpoint"], registry=registry)
+    if db is not None:
+        registry.register(_OutboxCollector(db))
 
     @app.before_request
     def _start():
         g._t0 = time.perf_counter()
-        g._cid = set_correlation_id(request.headers.get("X-Correlation-ID"))
+        # A malformed id is refused below; a fresh one still names this request in the logs.
+        g._cid = set_correlation_id(request.headers.get(CORRELATION_HEADER))
+        check_request(request)
 
     @app.after_request
     def _record(response):
@@ -96,8 +111,7 @@ def _install_metrics(app: Flask) -> None:
         if "_t0" in g:
             latency.labels(request.method, endpoint).observe(time.perf_counter() - g._t0)
         requests_total.labels(request.method, endpoint, response.status_code).inc()
-        from services.chassis.context import get_correlation_id
-        response.headers["X-Correlation-ID"] = get_correlation_id() or ""
+        response.headers[CORRELATION_HEADER] = get_correlation_id() or ""
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
@@ -112,6 +126,29 @@ def _install_metrics(app: Flask) -> None:
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
+class _OutboxCollector:
+    """Rows waiting in the outbox and rows the relay quarantined, read at each scrape: the relay
+    runs in the worker, which serves no /metrics, and the database is where both live."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def describe(self):
+        return []  # no query when the collector is registered
+
+    def collect(self):
+        figures = outbox_gauges(self.db)
+        if figures is None:
+            return
+        pending, quarantined = figures
+        yield GaugeMetricFamily("spp_outbox_pending_rows",
+                                "Outbox rows not yet confirmed by the broker", value=pending)
+        yield GaugeMetricFamily(
+            "spp_outbox_quarantined_rows",
+            "Outbox rows the broker refused, set aside (python -m services.chassis.deadletter)",
+            value=quarantined)
+
+
 def create_service_app(settings: Settings, title: str, blueprints: list,
                        db: Database | None = None, verifier: TokenVerifier | None = None,
                        description: str = "", with_db: bool = True,
@@ -124,7 +161,7 @@ def create_service_app(settings: Settings, title: str, blueprints: list,
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        MAX_CONTENT_LENGTH=1024 * 1024,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False
@@ -142,21 +179,15 @@ def create_service_app(settings: Settings, title: str, blueprints: list,
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     register_error_handlers(app)
-    _install_metrics(app)
+    _install_metrics(app, app.extensions["spp_db"])
     app.extensions["spp_api"] = api
     return app
 
 
 def client_address() -> str:
-    """The caller's address: the last X-Forwarded-For hop, trusted only from our own proxies.
-
-    The gateway forwards the usager's address; anyone else calling directly could write any
-    header, so rate limits keyed on it would be void without the `SPP_TRUSTED_PROXIES` check.
-    """
-    peer = request.remote_addr or ""
-    trusted = {p.strip() for p in os.environ.get("SPP_TRUSTED_PROXIES", "127.0.0.1,::1").split(",")}
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
-    return hops[-1] if hops and peer in trusted else peer
+    """The caller's address behind our own proxies only (`services/chassis/addresses.py`): the
+    gateway forwards the usager's; anyone else's `X-Forwarded-For` counts for nothing."""
+    return resolve_client(request.remote_addr or "", request.headers.get("X-Forwarded-For", ""))
 
 
 def db_of(app: Flask | None = None) -> Database:

@@ -14,6 +14,7 @@ from services.chassis.auth import Principal, current_principal, require
 from services.chassis.catalogue import EventType
 from services.chassis.errors import ApiError, conflict, not_found
 from services.chassis.events import publish
+from services.chassis.exports import spreadsheet_row
 from services.chassis.permissions import Permission
 from services.chassis.web import Blueprint, db_of
 from services.diagnostic import domain
@@ -455,7 +456,7 @@ def results_csv(diagnostic_id: str):
         rows = domain.results_to_csv_rows(questionnaire, domain.results_from_json(d.results))
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(map(spreadsheet_row, rows))
     return Response(buffer.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="diagnostic-{d.id}.csv"'})
 

@@ -15,6 +15,7 @@ from services.chassis.catalogue import EventType
 from services.chassis.db import LIKE_ESCAPE, contains_pattern
 from services.chassis.errors import ApiError, conflict, not_found
 from services.chassis.events import publish
+from services.chassis.exports import spreadsheet_row
 from services.chassis.permissions import Permission
 from services.chassis.ratelimit import hit
 from services.chassis.web import Blueprint, client_address, db_of, settings_of
@@ -725,7 +726,7 @@ def open_data_csv():
         writer.writeheader()
         with db.transaction() as session:
             for row in _open_data_rows(session):
-                writer.writerow(row)
+                writer.writerow(spreadsheet_row(row))
                 if buffer.tell() > 64 * 1024:
                     yield buffer.getvalue()
                     buffer.seek(0)

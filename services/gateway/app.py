@@ -59,6 +59,26 @@ JSON_BLUEPRINTS = ("health", "api-docs")
 
 csrf = CSRFProtect()
 
+# Every page's hardening headers, set here and nowhere else. No inline script or style
+# attribute anywhere in the templates, so the policy needs no 'unsafe-inline'.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+    "font-src 'self'", "connect-src 'self'", "object-src 'none'", "base-uri 'self'",
+    "form-action 'self'", "frame-ancestors 'none'",
+))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    # Links carry single-use tokens (evaluation, password): never in a Referer header.
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+# Machine routes: for probes and Prometheus inside the deployment, never through the proxy.
+MACHINE_PATHS = ("/metrics", "/readyz", "/openapi.json")
+FORWARDED_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
 
 def secret_key(var_dir: Path = VAR) -> str:
     """`SPP_SECRET_KEY`, else the key kept in var/gateway_secret (created once, shared by workers)."""
@@ -103,6 +123,7 @@ def create_app(settings: Settings | None = None, clients: dict | None = None,
     )
     app.extensions["gateway_clients"] = clients or default_clients()
     csrf.init_app(app)
+    _install_security(app)
     _install_static(app)
     _install_templating(app)
     _install_error_pages(app)
@@ -113,6 +134,28 @@ def create_app(settings: Settings | None = None, clients: dict | None = None,
         app.register_blueprint(blueprint)
     app.jinja_env.globals["may"] = may  # the navigation shows only what the token allows
     return app
+
+
+def _install_security(app: Flask) -> None:
+    @app.before_request
+    def machine_routes_stay_inside():
+        # The reverse proxy adds a forwarding header to everything it passes on: a machine
+        # route asked through it is one the internet asked for.
+        if request.path in MACHINE_PATHS and any(h in request.headers for h in FORWARDED_HEADERS):
+            abort(404)
+
+    @app.after_request
+    def harden(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000; includeSubDomains")
+        if not request.path.startswith("/static/"):
+            # Signed-in pages and token links must not stay in a shared browser's cache.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.setdefault("Vary", "Cookie")
+        return response
 
 
 def _install_static(app: Flask) -> None:

@@ -37,7 +37,7 @@ class User:
 
 
 def store_login(answer: dict, email: str, now: float | None = None) -> None:
-    """Keep the token from POST /auth/token and when it expires."""
+    """Keep the tokens from POST /auth/token (or /auth/refresh) and when the access one expires."""
     now = time.time() if now is None else now
     token = answer["access_token"]
     claims = token_claims(token)
@@ -57,7 +57,9 @@ def renew_if_due(now: float | None = None) -> None:
     """Before each request: swap a token about to expire for a new one while the session lives.
 
     Identity ends the session after 2 hours without activity, 10 hours after login, at logout,
-    on a new password or a deactivation; then the agent signs in again.
+    on a new password, a deactivation or fewer rights; then the agent signs in again. Each
+    renewal replaces the refresh token: the new one is kept, as identity ends the session when
+    a replaced one comes back (after a short grace, for a page's parallel requests).
     """
     now = time.time() if now is None else now
     refresh = session.get("refresh_token")
@@ -73,6 +75,8 @@ def renew_if_due(now: float | None = None) -> None:
         session.clear()
         flash("Votre session a expiré. Veuillez vous reconnecter.", "info")
         return
+    if not answer.get("refresh_token"):  # an identity that does not rotate them yet
+        answer = dict(answer, refresh_token=refresh)
     store_login(answer, session.get("email", ""), now=now)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import sqlalchemy as sa
+from flask import current_app
 from flask.views import MethodView
 
 from services.chassis import ratelimit
@@ -45,7 +47,13 @@ networks = Blueprint("networks", __name__, description="Networks")
 structures = Blueprint("structures", __name__, description="Structures (a tree per network)")
 users = Blueprint("users", __name__, description="Users, profiles and missions")
 
-DEFAULT_LIMITS = {"login_account_limit": "5/minute", "login_address_limit": "20/minute",
+# Login throttling counts failures only, in three buckets (docs/security.md, "Keys and sessions"):
+# one account from one address, one address whatever the account, and one account from
+# everywhere. Past the last, only addresses the account signed in from lately still get in:
+# failing someone's password from elsewhere never locks them out where they work.
+DEFAULT_LIMITS = {"login_account_address_limit": "5/minute",
+                  "login_address_limit": "20/minute",
+                  "login_account_limit": "20/minute",
                   "reset_address_limit": "10/minute"}
 
 
@@ -53,24 +61,50 @@ def _limit(name: str) -> str:
     return settings_of().extra.get(name, DEFAULT_LIMITS[name])
 
 
+def _bucket(kind: str, *parts: str) -> str:
+    """A rate-limit key of bounded length (an e-mail or a forwarded address can be long)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{kind}:{digest[:40]}"
+
+
 def _throttle(key: str, limit_name: str) -> None:
     with db_of().transaction() as session:
         ratelimit.hit(session, key, _limit(limit_name))
 
 
-def _exhausted(key: str, limit_name: str) -> None:
-    """429 when `key` already spent its allowance in this window (a peek: nothing is counted)."""
-    limit, period = ratelimit.parse_limit(_limit(limit_name))
-    now = time.time()
-    window = int(now // period) * period
+def _count_failure(limits: dict[str, str]) -> None:
+    """One failure more in each bucket, in one transaction; 429 when one is now past its limit."""
+    refused = None
     with db_of().transaction() as session:
-        count = session.scalar(sa.select(rate_limits.c.count).where(
-            rate_limits.c.key == key, rate_limits.c.window_start == window)) or 0
-    if count >= limit:
-        error = ApiError(429, "rate_limited", "Trop de tentatives de connexion : réessayez dans "
-                         f"{int(window + period - now) + 1} secondes.")
-        error.retry_after = int(window + period - now) + 1
-        raise error
+        for key, limit_name in limits.items():
+            try:
+                ratelimit.hit(session, key, _limit(limit_name), commit=False)
+            except ApiError as exc:
+                refused = refused or exc
+    if refused is not None:
+        raise refused
+
+
+def _waits(limits: dict[str, str]) -> dict[str, int]:
+    """Seconds to wait, for each bucket that already spent its allowance in this window (a
+    peek: nothing is counted)."""
+    now, waits = time.time(), {}
+    with db_of().transaction() as session:
+        for key, limit_name in limits.items():
+            limit, period = ratelimit.parse_limit(_limit(limit_name))
+            window = int(now // period) * period
+            count = session.scalar(sa.select(rate_limits.c.count).where(
+                rate_limits.c.key == key, rate_limits.c.window_start == window)) or 0
+            if count >= limit:
+                waits[key] = int(window + period - now) + 1
+    return waits
+
+
+def _too_many(retry_after: int) -> ApiError:
+    error = ApiError(429, "rate_limited", "Trop de tentatives de connexion : réessayez dans "
+                     f"{retry_after} secondes.")
+    error.retry_after = retry_after
+    return error
 
 
 def _page(query, args: dict, session) -> dict:
@@ -101,12 +135,18 @@ class _Acting:
         return False
 
 
+def key_source():
+    return current_app.extensions["identity_keys"]
+
+
 @auth.route("/.well-known/jwks.json")
 @auth.response(200)
 def jwks():
-    """Public keys that verify identity's tokens (active and previous)."""
+    """Public keys that verify identity's tokens (the one signing now, and the previous ones
+    while tokens they signed may live)."""
     with db_of().transaction() as session:
-        keys.active_key(session)
+        keys.current_key(session, key_source())
+    with db_of().transaction() as session:
         return keys.jwks(session)
 
 
@@ -114,20 +154,29 @@ def jwks():
 @auth.arguments(LoginIn)
 @auth.response(200, TokenOut)
 def login(data):
-    """Exchange an e-mail and password for a 15-minute access token."""
+    """Exchange an e-mail and password for a 15-minute access token and a session."""
     email = data["email"].strip().lower()
+    address = client_address()
     # Only failures count, so the users behind one address never lock each other out.
-    limits = {f"login:address:{client_address()}": "login_address_limit",
-              f"login:account:{email}": "login_account_limit"}
-    for key, limit_name in limits.items():
-        _exhausted(key, limit_name)
+    account = _bucket("login:account", email)
+    limits = {_bucket("login:account-address", email, address): "login_account_address_limit",
+              _bucket("login:address", address): "login_address_limit",
+              account: "login_account_limit"}
+    waits = _waits(limits)
+    for key, retry_after in waits.items():
+        if key != account:
+            raise _too_many(retry_after)
     with db_of().transaction() as session:
+        if account in waits and not service.known_address(session, email, address):
+            raise _too_many(waits[account])
         user = service.authenticate(session, email, data["password"])
-        token = keys.issue_token(session, user, settings_of().jwt_issuer) if user else None
-        refresh = service.open_session(session, user) if user else None
-    if token is None:
-        for key, limit_name in limits.items():
-            _throttle(key, limit_name)
+        if user is not None:
+            login_session, refresh = service.open_session(session, user)
+            token = keys.issue_token(session, key_source(), user, settings_of().jwt_issuer,
+                                     login_session)
+            service.remember_address(session, user, address)
+    if user is None:
+        _count_failure(limits)
         raise ApiError(401, "invalid_credentials", "Adresse e-mail ou mot de passe incorrect.")
     return _tokens(token, refresh)
 
@@ -142,23 +191,29 @@ def _tokens(access: str, refresh: str) -> dict:
 @auth.arguments(RefreshIn)
 @auth.response(200, TokenOut)
 def refresh(data):
-    """A new access token for a live session (the user's current rights, checked again)."""
-    key = f"refresh:address:{client_address()}"
-    _exhausted(key, "login_address_limit")  # failures only, as for logins
+    """A new access token for a live session (the user's current rights, checked again), and a
+    new refresh token that replaces the one sent: a replaced one used again ends the session."""
+    key = _bucket("refresh:address", client_address())
+    waiting = _waits({key: "login_address_limit"}).get(key)  # failures only, as for logins
+    if waiting is not None:
+        raise _too_many(waiting)
     with db_of().transaction() as session:
-        user = service.resume_session(session, data["refresh_token"])
-        token = keys.issue_token(session, user, settings_of().jwt_issuer) if user else None
-    if token is None:
-        _throttle(key, "login_address_limit")
+        renewed = service.refresh_session(session, data["refresh_token"])
+        if renewed is not None:
+            user, login_session, new_refresh = renewed
+            token = keys.issue_token(session, key_source(), user, settings_of().jwt_issuer,
+                                     login_session)
+    if renewed is None:
+        _count_failure({key: "login_address_limit"})
         raise ApiError(401, "session_expired", "Votre session a expiré. Veuillez vous reconnecter.")
-    return _tokens(token, data["refresh_token"])
+    return _tokens(token, new_refresh)
 
 
 @auth.route("/auth/logout", methods=["POST"])
 @auth.arguments(RefreshIn)
 @auth.response(204)
 def logout(data):
-    """End the session of this refresh token (the access token dies within 15 minutes)."""
+    """End the session of this refresh token; its access tokens are refused at once everywhere."""
     with db_of().transaction() as session:
         service.end_session(session, data["refresh_token"])
     return None
@@ -169,7 +224,7 @@ def logout(data):
 @auth.response(202)
 def password_reset(data):
     """Mail a reset link when the account exists; the answer is the same either way."""
-    _throttle(f"reset:address:{client_address()}", "reset_address_limit")
+    _throttle(_bucket("reset:address", client_address()), "reset_address_limit")
     with db_of().transaction() as session:
         service.request_reset(session, data["email"])
     return {"status": "accepted"}

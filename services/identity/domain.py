@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from services.chassis.permissions import GRANTABLE, Profile
+from services.chassis.permissions import GRANTABLE, Profile, permissions_for
 
 MIN_PASSWORD_LENGTH = 12
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
@@ -75,6 +75,23 @@ def password_problems(password: str, common: frozenset[str] = COMMON_PASSWORDS) 
 
 def hash_link_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def loses_rights(before: dict, after: dict) -> bool:
+    """Would a token issued before this change let the user do something they no longer may?
+
+    Another network, a structure or a mission taken away, or a profile whose permissions are
+    not all kept: the tokens already issued are ended (a pure gain waits for the next renewal).
+    `before` and `after` hold `profile`, `missions`, `network_id`, `structure_ids`.
+    """
+    if before["network_id"] != after["network_id"]:
+        return True
+    if set(before["structure_ids"] or []) - set(after["structure_ids"] or []):
+        return True
+    if set(before["missions"] or []) - set(after["missions"] or []):
+        return True
+    return bool(permissions_for(before["profile"], before["missions"] or [])
+                - permissions_for(after["profile"], after["missions"] or []))
 
 
 def is_admin(actor: Actor) -> bool:

@@ -40,8 +40,17 @@ def _rows(stream: TextIO) -> Iterable[tuple[int, dict]]:
     missing = REQUIRED_COLUMNS - set(reader.fieldnames or [])
     if missing:
         raise ValueError(f"colonnes manquantes : {', '.join(sorted(missing))}")
-    for row in reader:
-        yield reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items() if k}
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field past csv's limit, a stray quote: the file is unreadable
+            raise ValueError(f"ligne {reader.line_num + 1} illisible ({exc}) : rien n'a été importé") \
+                from None
+        yield reader.line_num, {str(k).strip(): (v or "").strip() if isinstance(v, str) else ""
+                                for k, v in row.items() if k}
 
 
 def import_structures(session: Session, network_code: str, stream: TextIO) -> ImportReport:

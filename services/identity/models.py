@@ -30,13 +30,17 @@ def utcnow() -> datetime:
 
 
 class SigningKey(Base):
+    """A public signing key, published in the JWKS while it signs and a while after.
+
+    The private key is never here: see services/identity/keys.py.
+    """
+
     __tablename__ = "signing_keys"
 
     kid: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    private_pem: Mapped[str] = mapped_column(sa.Text)
     public_jwk: Mapped[dict] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class Network(Base):
@@ -94,18 +98,41 @@ class UserLink(Base):
 
 
 class LoginSession(Base):
-    """A signed-in session: its refresh token (hashed) renews the short access tokens.
+    """A signed-in session; its id is the `sid` of every access token issued in it.
 
-    Idle sessions end after `SESSION_IDLE`, every session after `SESSION_MAX`; logging out,
-    a new password and deactivation end them at once.
+    Idle sessions end after `SESSION_IDLE`, every session after `SESSION_MAX`; logging out, a
+    new password, deactivation, fewer rights and a refresh token used twice end them at once.
     """
 
     __tablename__ = "login_sessions"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_reason: Mapped[str | None] = mapped_column(sa.String(30))
+
+
+class RefreshToken(Base):
+    """One refresh token of a session (hashed). Each use replaces it with a new one; a replaced
+    token used again after `REFRESH_GRACE` ends the whole session."""
+
+    __tablename__ = "refresh_tokens"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(sa.ForeignKey("login_sessions.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginAddress(Base):
+    """An address (hashed) this account signed in from: past the account-wide failure limit,
+    those addresses still get in, so failing someone's password does not lock them out."""
+
+    __tablename__ = "login_addresses"
+
+    user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    address_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    last_success_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.chassis.permissions import Mission, Profile
-from services.chassis.schemas import page_of
+from services.chassis.schemas import PageQuery, page_of
 from services.identity.domain import Channel, NotificationFrequency, password_problems
 
 _profiles = validate.OneOf([p.value for p in Profile])
@@ -33,7 +33,7 @@ Name = lambda **kw: fields.String(  # noqa: E731
     validate=[validate.Length(min=1, max=200), _plain_text], **kw)
 
 
-class PageArgs(Schema):
+class PageArgs(PageQuery):  # its bound on page holds (chassis)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 

@@ -2,29 +2,44 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import random
 import secrets
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from services.chassis.auth import Principal
 from services.chassis.catalogue import EventType
 from services.chassis.db import Database
 from services.chassis.errors import ApiError, not_found
 from services.chassis.events import publish
 from services.chassis.permissions import Profile
-from services.identity import domain
+from services.identity import domain, keys
 from services.identity.domain import Actor, LinkPurpose, Refused
-from services.identity.models import LoginSession, Network, Structure, User, UserLink
+from services.identity.models import (
+    LoginAddress,
+    LoginSession,
+    Network,
+    RefreshToken,
+    Structure,
+    User,
+    UserLink,
+    new_id,
+)
 
 SERVICE = "identity"
 LINK_TTL = timedelta(hours=24)
 SESSION_IDLE = timedelta(hours=2)  # an agent away longer signs in again
 SESSION_MAX = timedelta(hours=10)  # a working day, then sign in again
+REFRESH_GRACE = timedelta(seconds=30)  # two requests of one page renewing with one token
+KNOWN_ADDRESS_FOR = timedelta(days=90)
 log = logging.getLogger(__name__)
 
 hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -98,42 +113,156 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def open_session(session: Session, user: User) -> str:
-    """A new login session; returns its refresh token (only its hash is kept)."""
+def _new_refresh(session: Session, session_id: str, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    session.add(LoginSession(user_id=user.id, token_hash=domain.hash_link_token(token),
-                             created_at=now, last_used_at=now, expires_at=now + SESSION_MAX))
+    session.add(RefreshToken(token_hash=domain.hash_link_token(token), session_id=session_id,
+                             created_at=now))
     return token
 
 
-def resume_session(session: Session, token: str) -> User | None:
-    """The active user of a live session, sliding its idle window; None when it is over."""
-    found = session.scalars(sa.select(LoginSession).where(
-        LoginSession.token_hash == domain.hash_link_token(token))).first()
+def open_session(session: Session, user: User) -> tuple[LoginSession, str]:
+    """A new login session and its first refresh token (only its hash is kept)."""
     now = datetime.now(UTC)
-    if found is None or found.ended_at is not None or _aware(found.expires_at) <= now \
-            or _aware(found.last_used_at) + SESSION_IDLE <= now:
+    login = LoginSession(id=new_id(), user_id=user.id, created_at=now, last_used_at=now,
+                         expires_at=now + SESSION_MAX)
+    session.add(login)
+    session.flush()
+    return login, _new_refresh(session, login.id, now)
+
+
+def _locked_session_of(session: Session, token: str) -> tuple[LoginSession, RefreshToken] | None:
+    """The session of a refresh token, locked: every change to a session's tokens happens under
+    this lock, so two renewals with one token run one after the other."""
+    token_hash = domain.hash_link_token(token)
+    session_id = session.scalar(sa.select(RefreshToken.session_id).where(
+        RefreshToken.token_hash == token_hash))
+    if session_id is None:
         return None
-    user = session.get(User, found.user_id)
+    login = session.scalars(sa.select(LoginSession).where(LoginSession.id == session_id)
+                            .with_for_update()).one()
+    return login, session.get(RefreshToken, token_hash, populate_existing=True)
+
+
+def _over(login: LoginSession, now: datetime) -> bool:
+    return login.ended_at is not None or _aware(login.expires_at) <= now \
+        or _aware(login.last_used_at) + SESSION_IDLE <= now
+
+
+def refresh_session(session: Session, token: str) -> tuple[User, LoginSession, str] | None:
+    """Renew a live session: the token used is replaced by the one returned.
+
+    A replaced token presented again within `REFRESH_GRACE` comes from a second request of the
+    same page (it gets a token of its own); later, it was copied: the session ends, for its
+    thief and its owner alike.
+    """
+    found = _locked_session_of(session, token)
+    if found is None:
+        return None
+    login, used = found
+    now = datetime.now(UTC)
+    if _over(login, now):
+        if login.ended_at is None:
+            login.ended_at, login.ended_reason = now, "expired"
+        return None
+    if used.replaced_at is not None and now - _aware(used.replaced_at) > REFRESH_GRACE:
+        log.warning("refresh token used again: session ended",
+                    extra={"session_id": login.id, "user_id": login.user_id})
+        _end(session, [login], "refresh_reused", now)
+        return None
+    user = session.get(User, login.user_id)
     if user is None or not user.active:
-        found.ended_at = now
+        login.ended_at, login.ended_reason = now, "deactivated"
         return None
-    found.last_used_at = now
-    return user
+    if used.replaced_at is None:  # this token, and any sibling of a grace use, are spent
+        session.execute(sa.update(RefreshToken).where(
+            RefreshToken.session_id == login.id, RefreshToken.replaced_at.is_(None))
+            .values(replaced_at=now))
+    login.last_used_at = now
+    return user, login, _new_refresh(session, login.id, now)
+
+
+def _end(session: Session, logins: list[LoginSession], reason: str, now: datetime) -> None:
+    """End sessions; those whose access tokens may still live are revoked in every service."""
+    recent = now - timedelta(seconds=keys.TOKEN_TTL + 300)
+    for login in logins:
+        login.ended_at, login.ended_reason = now, reason
+    live = [login.id for login in logins if _aware(login.last_used_at) > recent]
+    if live:
+        publish(session, EventType.USER_SESSIONS_REVOKED,
+                {"user_id": logins[0].user_id, "session_ids": live, "reason": reason},
+                producer=SERVICE)
 
 
 def end_session(session: Session, token: str) -> None:
-    session.execute(sa.update(LoginSession).where(
-        LoginSession.token_hash == domain.hash_link_token(token),
-        LoginSession.ended_at.is_(None)).values(ended_at=datetime.now(UTC)))
+    """Logout: the session of this refresh token (any of its tokens) ends."""
+    found = _locked_session_of(session, token)
+    if found is not None and found[0].ended_at is None:
+        _end(session, [found[0]], "logout", datetime.now(UTC))
 
 
-def end_sessions_of(session: Session, user_id: str) -> None:
-    """A new password or a deactivation signs the user out everywhere."""
-    session.execute(sa.update(LoginSession).where(
-        LoginSession.user_id == user_id,
-        LoginSession.ended_at.is_(None)).values(ended_at=datetime.now(UTC)))
+def end_sessions_of(session: Session, user_id: str, reason: str) -> None:
+    """A new password, a deactivation or fewer rights sign the user out everywhere."""
+    logins = session.scalars(sa.select(LoginSession).where(
+        LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+        .order_by(LoginSession.id).with_for_update()).all()
+    if logins:
+        _end(session, list(logins), reason, datetime.now(UTC))
+
+
+_SESSION_STATE = sa.select(LoginSession.ended_at).where(LoginSession.id == sa.bindparam("sid"))
+
+
+def check_session(db: Database, principal: Principal) -> None:
+    """identity's own check of every token: 401 once its session has ended."""
+    sid = principal.claims.get("sid")
+    if sid is None:
+        return  # issued before sessions named their tokens; load_actor still checks the account
+    with db.engine.connect() as connection:
+        row = connection.execute(_SESSION_STATE, {"sid": str(sid)}).first()
+    if row is None or row.ended_at is not None:
+        raise ApiError(401, "session_revoked", "Votre session a pris fin. Veuillez vous reconnecter.")
+
+
+# ---- login throttling: addresses an account signed in from ----
+
+def _address_hash(address: str) -> str:
+    return hashlib.sha256(address.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def known_address(session: Session, email: str, address: str) -> bool:
+    """Has this account signed in from this address lately?"""
+    since = datetime.now(UTC) - KNOWN_ADDRESS_FOR
+    return session.scalar(sa.select(LoginAddress.user_id).join(
+        User, User.id == LoginAddress.user_id).where(
+        User.email == email, LoginAddress.address_hash == _address_hash(address),
+        LoginAddress.last_success_at > since)) is not None
+
+
+def remember_address(session: Session, user: User, address: str) -> None:
+    now = datetime.now(UTC)
+    bind = session.get_bind()
+    insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+    table = LoginAddress.__table__
+    session.execute(insert(table).values(
+        user_id=user.id, address_hash=_address_hash(address), last_success_at=now,
+    ).on_conflict_do_update(index_elements=[table.c.user_id, table.c.address_hash],
+                            set_={"last_success_at": now}))
+    if random.random() < 0.01:
+        session.execute(sa.delete(LoginAddress).where(
+            LoginAddress.last_success_at < now - KNOWN_ADDRESS_FOR))
+
+
+# ---- links ----
+
+def _retire_links(session: Session, user_id: str, now: datetime) -> None:
+    """Every invitation and reset link of the user dies (a new password, a deactivation)."""
+    session.execute(sa.update(UserLink).where(UserLink.user_id == user_id,
+                                              UserLink.used_at.is_(None)).values(used_at=now))
+
+
+def _password_changed(session: Session, user: User) -> None:
+    _retire_links(session, user.id, datetime.now(UTC))
+    end_sessions_of(session, user.id, "password_changed")
 
 
 def _new_link(session: Session, user: User, purpose: LinkPurpose) -> dict:
@@ -168,7 +297,7 @@ def set_password_from_link(session: Session, token: str, password: str) -> User:
     check_password(password)
     user.password_hash = hasher.hash(password)
     link.used_at = now
-    end_sessions_of(session, user.id)
+    _password_changed(session, user)  # the other links die with the old password
     return user
 
 
@@ -346,17 +475,26 @@ def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
     if password is not None:
         check_password(password)
         user.password_hash = hasher.hash(password)
-        end_sessions_of(session, user.id)
+        _password_changed(session, user)
     was_active = user.active
+    before = _rights(user)
     for key, value in data.items():
         setattr(user, key, value)
     if not user.active:
-        end_sessions_of(session, user.id)
+        _retire_links(session, user.id, datetime.now(UTC))
+        end_sessions_of(session, user.id, "deactivated")
+    elif domain.loses_rights(before, _rights(user)):
+        end_sessions_of(session, user.id, "rights_reduced")
     session.flush()
     event = EventType.USER_DEACTIVATED if was_active and not user.active \
         else EventType.USER_UPDATED
     publish(session, event, user_payload(user), producer=SERVICE)
     return user
+
+
+def _rights(user: User) -> dict:
+    return {"profile": user.profile, "missions": list(user.missions or []),
+            "network_id": user.network_id, "structure_ids": list(user.structure_ids or [])}
 
 
 def get_user_for(session: Session, actor: Actor, user_id: str) -> User:

@@ -73,6 +73,11 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.DIGEST: "{count} nouvelle(s) expérience(s) à traiter",
 }
 
+def reference(experience_id: str) -> str:
+    """A short reference the author can quote to the service: ours, not their words."""
+    return str(experience_id).replace("-", "")[:8].upper()
+
+
 def public_link(gateway: str, experience_id: str) -> str:
     """The published experience, as its author and the public see it."""
     return f"{gateway}/experiences/{quote(str(experience_id), safe='')}"

@@ -108,9 +108,11 @@ def _notify_answer_agents(session: Session, event: Event, experience_id: str, ti
 
 def notify_publication(session: Session, event: Event, payload: dict) -> None:
     """The author (publication, and the moderator's edit) and the answer agents of the structure."""
+    # The author's address was never confirmed: the mail carries nothing the author (or
+    # whoever typed that address) wrote, so it can relay no one's text or link.
     queue_email(session, address=payload["author_email"], kind=EmailKind.PUBLISHED_AUTHOR,
-                event_id=event.id, name=payload["author_name"], title=payload["title"],
-                edited=payload["edited"], link=domain.public_link(gateway(), payload["id"]))
+                event_id=event.id, edited=payload["edited"],
+                link=domain.public_link(gateway(), payload["id"]))
     _notify_answer_agents(session, event, payload["id"], payload["title"],
                           payload["structure_id"], EmailKind.TO_PROCESS)
 
@@ -131,7 +133,7 @@ def notify_reorientation_declined(session: Session, event: Event, payload: dict)
 def notify_rejection(session: Session, event: Event, payload: dict) -> None:
     """The author, with the reason in plain French."""
     queue_email(session, address=payload["author_email"], kind=EmailKind.REJECTED_AUTHOR,
-                event_id=event.id, name=payload["author_name"], title=payload["title"],
+                event_id=event.id, reference=domain.reference(payload["id"]),
                 reason=domain.rejection_sentence(payload["reason"]),
                 comment=payload["comment"], link=f"{gateway()}/donner-mon-avis")
 
@@ -152,7 +154,7 @@ def notify_answer(session: Session, event: Event, payload: dict) -> None:
     link = (f"{domain.public_link(gateway(), payload['id'])}/evaluation"
             f"?token={payload['evaluation_token']}")
     queue_email(session, address=payload["author_email"], kind=EmailKind.ANSWERED_AUTHOR,
-                event_id=event.id, name=payload["author_name"], title=payload["title"], link=link)
+                event_id=event.id, link=link)
 
 
 # Accounts ----------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from services.chassis.config import Settings
@@ -73,17 +74,36 @@ _INSERT_EMAIL = sa.text(
 ).bindparams(*[sa.bindparam(c.name, type_=c.type) for c in _EMAILS.columns])
 
 
+# A link's single-use token (`?token=` of the invitation, reset and evaluation links) is kept out
+# of the stored bodies: they hold this placeholder, the token waits in the row's `secret` column,
+# the message handed to SMTP gets it back, and the column is cleared when the mail is sent or
+# given up. So no token stays in the e-mail table beyond sending.
+SECRET_PLACEHOLDER = "__SPP_LINK_TOKEN__"
+_LINK_TOKEN = re.compile(r"[?&]token=([^&#\s]+)")
+
+
+def set_secret_aside(context: dict) -> str | None:
+    """Take the token out of `context["link"]` (the placeholder takes its place); returns it."""
+    link = context.get("link")
+    match = _LINK_TOKEN.search(link) if isinstance(link, str) else None
+    if match is None:
+        return None
+    context["link"] = link[:match.start(1)] + SECRET_PLACEHOLDER + link[match.end(1):]
+    return match.group(1)
+
+
 def queue_email(session: Session, *, address: str, kind: EmailKind, event_id: str,
                 recipient_id: str | None = None, window: tuple[datetime, datetime] | None = None,
                 **context) -> None:
     """Insert a queued e-mail; a second insert of the same (address, event, kind) is a no-op."""
+    secret = set_secret_aside(context)
     subject, text, html = render(kind, **context)
     now = now_utc()
     values = dict(
         id=str(uuid.uuid4()), recipient_id=recipient_id, address=address.strip().lower(),
         kind=str(kind), event_id=event_id, subject=subject[:300], body_text=text, body_html=html,
-        status=str(EmailStatus.QUEUED), attempts=0, last_error=None, next_attempt_at=now,
-        created_at=now, sent_at=None,
+        secret=secret, status=str(EmailStatus.QUEUED), attempts=0, last_error=None,
+        next_attempt_at=now, created_at=now, sent_at=None,
         period_start=window[0] if window else None, period_end=window[1] if window else None,
     )
     session.execute(_INSERT_EMAIL, values)
@@ -120,6 +140,11 @@ def build_message(email) -> bytes:
     sending (1.4 ms a message); tests parse the result with the standard parser.
     """
     boundary = f"=_spp_{uuid.uuid4().hex}"
+    text, html = email.body_text, email.body_html
+    secret = getattr(email, "secret", None)
+    if secret:  # the link's token, back in the message only
+        text = text.replace(SECRET_PLACEHOLDER, secret)
+        html = html.replace(SECRET_PLACEHOLDER, str(escape(secret)))
     head = "\r\n".join((
         f"From: {formataddr((FROM_NAME, FROM_ADDRESS))}",
         f"To: {''.join(email.address.split())}",
@@ -134,7 +159,7 @@ def build_message(email) -> bytes:
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
     ))
     parts = [head.encode("utf-8"), b"\r\n\r\n"]  # a non-ASCII address goes as UTF-8
-    for subtype, body in (("plain", email.body_text), ("html", email.body_html)):
+    for subtype, body in (("plain", text), ("html", html)):
         parts += [f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
                   f"MIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
                   .encode("ascii"), _qp(body), b"\r\n"]
@@ -242,10 +267,12 @@ def send_pending(db: Database, settings: Settings, now: datetime | None = None,
 
 _MARK_FAILED = (sa.update(_EMAILS).where(_EMAILS.c.id == sa.bindparam("email_id"))
                 .values(attempts=sa.bindparam("new_attempts"), last_error=sa.bindparam("error"),
-                        status=sa.bindparam("new_status"), next_attempt_at=sa.bindparam("retry_at")))
+                        status=sa.bindparam("new_status"), next_attempt_at=sa.bindparam("retry_at"),
+                        secret=sa.bindparam("kept_secret")))
+# Sent: the link's token is cleared in the same statement.
 _MARK_SENT = (sa.update(_EMAILS).where(_EMAILS.c.id == sa.bindparam("email_id"))
               .values(status=str(EmailStatus.SENT), attempts=sa.bindparam("new_attempts"),
-                      sent_at=sa.bindparam("at"), last_error=None))
+                      sent_at=sa.bindparam("at"), last_error=None, secret=None))
 
 
 def _send_batch(db: Database, settings: Settings, now: datetime | None,
@@ -288,11 +315,13 @@ def _send_each(conn: sa.Connection, settings: Settings, due: list[str], one: sa.
                     _close(client)
                     client = None
                     attempts = email.attempts + 1
+                    status = domain.after_failure(attempts, max_attempts)
                     conn.execute(_MARK_FAILED, {
                         "email_id": email_id, "new_attempts": attempts,
                         "error": f"{type(exc).__name__}: {exc}"[:2000],
-                        "new_status": str(domain.after_failure(attempts, max_attempts)),
-                        "retry_at": at + domain.retry_delay(attempts, base)})
+                        "new_status": str(status), "retry_at": at + domain.retry_delay(attempts, base),
+                        # Given up: the link will never be sent, its token goes.
+                        "kept_secret": email.secret if status == EmailStatus.QUEUED else None})
                     # The id and the error's kind only: SMTP errors may quote the address, and
                     # logs carry no personal data (the full error stays on the row).
                     log.warning("e-mail %s failed (attempt %d): %s %s", email.id, attempts,

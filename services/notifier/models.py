@@ -75,6 +75,9 @@ class Email(Base):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
+    # A link's token, kept out of the bodies (they hold mailer.SECRET_PLACEHOLDER) and cleared
+    # once the mail is sent or given up: no token stays in this table beyond sending.
+    secret: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     status: Mapped[str] = mapped_column(sa.String(10))
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)

@@ -47,8 +47,13 @@ class Visitor:
     def __init__(self, browser, forbidden: str):
         self.context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
         self.context.set_default_timeout(15_000)
+        if AXE.exists():  # an init script runs whatever the page's Content-Security-Policy
+            self.context.add_init_script(path=str(AXE))
         self.page = self.context.new_page()
         self.forbidden = forbidden
+        self.refused: list[str] = []  # what the Content-Security-Policy blocked
+        self.page.on("console", lambda message: self.refused.append(message.text)
+                     if "Content Security Policy" in message.text else None)
 
     def check(self, shot: str | None = None):
         page = self.page
@@ -57,6 +62,7 @@ class Visitor:
         assert page.locator("html").get_attribute("lang") == "fr", page.url
         assert self.forbidden not in html, f"the author's e-mail shows on {page.url}"
         assert "Erreur interne" not in html, page.url
+        assert not self.refused, f"blocked by the Content-Security-Policy on {page.url}: {self.refused}"
         if shot:
             SCREENSHOTS.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"), full_page=True)
@@ -68,7 +74,6 @@ class Visitor:
         """axe-core's serious and critical WCAG 2.1 A/AA findings on the current page."""
         if not AXE.exists():
             return []
-        self.page.add_script_tag(path=str(AXE))
         return [v for v in self.page.evaluate(RUN_AXE) if v["impact"] in ("serious", "critical")]
 
     def goto(self, path: str, shot: str | None = None):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
 from services.gateway.auth import clients, current_user, login_required, store_login
@@ -26,10 +28,17 @@ RESPONSE_FIELDS = ("body", "closing", "signature")
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this site (never //other.host or a full URL)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only a path on this site (never //other.host or a full URL). Browsers drop tabs and
+    line breaks from a URL and read a backslash as a slash, so "/\t/evil" is "//evil":
+    a target with any of them, or any other control or space character, is refused."""
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return None
+    if any(c.isspace() or not c.isprintable() or c == "\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return None
+    return target
 
 
 @bp.route("/connexion", methods=["GET", "POST"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
+from services.chassis.addresses import resolve_client
 from services.gateway.auth import clients
 from services.gateway.clients import ServiceError, Unavailable
 from services.gateway.labels import EXPERIENCE_FIELDS
@@ -23,11 +24,9 @@ EVALUATION_FIELDS = ("useful", "feeling_after", "comment")
 
 
 def client_address() -> str:
-    """The usager's address for the API's rate limit: what our proxy saw, then the peer."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    chain = [part.strip() for part in forwarded.split(",") if part.strip()]
-    peer = request.remote_addr or ""
-    return ", ".join(chain + [peer]) if chain else peer
+    """The usager's address, passed on to the APIs for their rate limits: resolved here behind
+    the operator's reverse proxy (`SPP_TRUSTED_PROXIES`), so one address per person."""
+    return resolve_client(request.remote_addr or "", request.headers.get("X-Forwarded-For", ""))
 
 
 @bp.get("/")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 
 import pytest
@@ -273,3 +275,16 @@ def test_an_event_delivered_twice_in_one_batch_is_handled_once(env):
     assert len(env.outbox_for("experience.published", exp_id)) == 1
     assert _get(env, exp_id).status == "to_process"
 
+
+def test_open_data_cells_never_become_spreadsheet_formulas(env):
+    ids = env.tree()
+    exp_id = env.submit(title='=HYPERLINK("http://example.org","Voir")')
+    env.deliver("moderation.approved", {
+        "case_id": "c4", "experience_id": exp_id, "structure_id": ids["loc"],
+        "network_id": ids["net"], "body": "@SUM(1+1)", "edited": False,
+        "title": '=HYPERLINK("http://example.org","Voir")', "author_name": "Camille",
+        "structure_hint": "CAF de Paris"})
+    text = env.client.get("/open-data/experiences.csv").get_data(as_text=True)
+    row = next(r for r in csv.DictReader(io.StringIO(text)) if r["id"] == exp_id)
+    assert row["title"] == "'=HYPERLINK(\"http://example.org\",\"Voir\")"
+    assert row["description"] == "'@SUM(1+1)"

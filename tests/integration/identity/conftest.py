@@ -16,14 +16,16 @@ _seq = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def identity_app(create_database):
+def identity_app(create_database, tmp_path_factory):
     from services.identity.app import create_app
 
     url = create_database("identity")
     migrate("identity", url)
     settings = Settings.from_env("identity", database_url=url)
+    settings.jwt_private_key_file = str(tmp_path_factory.mktemp("keys") / "jwt-signing.pem")
     settings.extra = {"login_address_limit": "10000/minute"}
     mp = pytest.MonkeyPatch()
+    mp.delenv("SPP_JWT_PRIVATE_KEY", raising=False)
     mp.setenv("SPP_ADMIN_EMAIL", ADMIN_EMAIL)
     mp.setenv("SPP_ADMIN_PASSWORD", ADMIN_PASSWORD)
     app = create_app(settings)
@@ -78,6 +80,11 @@ class Platform:
     def as_user(self, profile: str, network_id: str | None, **extra) -> tuple[dict, dict]:
         user = self.user(profile, network_id, **extra)
         return user, self.headers(user["email"])
+
+    def login_body(self, email: str, password: str = PASSWORD, addr: str = "10.0.0.1") -> dict:
+        response = self.login(email, password, addr)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
 
     def outbox(self, event_type: str) -> list[dict]:
         with self.db.engine.connect() as conn:

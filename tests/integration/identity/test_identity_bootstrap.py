@@ -3,6 +3,7 @@
 import io
 import threading
 
+import pytest
 import sqlalchemy as sa
 
 from services.chassis.db import Database, migrate
@@ -41,24 +42,29 @@ def test_bootstrap_skips_when_tables_are_missing(create_database):
     db.dispose()
 
 
-def test_one_signing_key_even_when_generated_concurrently(create_database):
+def test_one_signing_key_even_when_generated_concurrently(create_database, tmp_path):
     url = create_database("identity_keys")
     migrate("identity", url)
     db = Database(url)
+    path = tmp_path / "keys" / "jwt-signing.pem"
     barrier = threading.Barrier(3)
+    kids = []
 
     def run():
+        source = keys.KeySource(path=path)  # a worker process of its own
         barrier.wait()
         with db.transaction() as session:
-            keys.active_key(session)
+            kids.append(keys.current_key(session, source).kid)
 
     threads = [threading.Thread(target=run) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert len(kids) == 3 and len(set(kids)) == 1
     with db.transaction() as session:
-        assert session.scalar(sa.select(sa.func.count()).select_from(SigningKey)) == 1
+        assert session.scalars(sa.select(SigningKey.kid)).all() == kids[:1]
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
     db.dispose()
 
 
@@ -85,3 +91,26 @@ def test_csv_import_reports_each_bad_row(platform):
     assert names["Agence Nord"]["parent_id"] == names["Direction régionale"]["id"]
     created = [p for p in platform.outbox("structure.created") if p["network_id"] == network["id"]]
     assert len(created) == 2
+
+
+def test_csv_import_of_an_oversized_field_is_refused_whole_not_a_crash(platform):
+    network = platform.network("import-big")
+    csv_text = ("name,parent_name,postal_code,city,channels\n"
+                "Direction régionale,,75001,Paris,\n"
+                f"{'x' * 200_000},,75002,Paris,\n"
+                "\"Agence, extra column\",,75003,Paris,,,,\n")
+    with pytest.raises(ValueError, match="ligne 3 illisible"):
+        with platform.db.transaction() as session:
+            import_structures(session, network["code"], io.StringIO(csv_text))
+    listed = platform.client.get(f"/structures?network_id={network['id']}",
+                                 headers=platform.admin()).get_json()
+    assert listed["total"] == 0  # nothing half-imported
+
+
+def test_csv_import_with_extra_columns_reports_the_row(platform):
+    network = platform.network("import-extra")
+    csv_text = ("name,parent_name,postal_code,city,channels\n"
+                "Agence A,,75003,Paris,,surplus,encore\n")
+    with platform.db.transaction() as session:
+        report = import_structures(session, network["code"], io.StringIO(csv_text))
+    assert report.created == 1 and report.errors == []

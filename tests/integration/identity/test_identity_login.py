@@ -48,11 +48,10 @@ def test_tampered_expired_and_wrong_audience_tokens_are_refused(platform):
     with pytest.raises(ApiError):
         _verifier(platform, audience="somewhere-else").verify(token)
     with platform.db.transaction() as session:
-        key = keys.active_key(session)
         claims = keys.claims_for(session.get(keys.User, jwt.decode(
             token, options={"verify_signature": False})["sub"]), "spp-identity",
             now=int(time.time()) - 3600)
-        expired = jwt.encode(claims, key.private_pem, algorithm="RS256", headers={"kid": key.kid})
+        expired = keys.sign(session, platform.app.extensions["identity_keys"], claims)
     with pytest.raises(ApiError):
         verifier.verify(expired)
     assert platform.client.get("/me", headers={"Authorization": f"Bearer {expired}"}) \
@@ -62,7 +61,7 @@ def test_tampered_expired_and_wrong_audience_tokens_are_refused(platform):
 def test_rotation_keeps_previous_key_published(platform):
     old_token = platform.login(ADMIN_EMAIL, ADMIN_PASSWORD).get_json()["access_token"]
     with platform.db.transaction() as session:
-        keys.rotate(session)
+        keys.rotate(session, platform.app.extensions["identity_keys"])
     published = platform.client.get("/.well-known/jwks.json").get_json()
     assert len(published["keys"]) == 2
     new_token = platform.login(ADMIN_EMAIL, ADMIN_PASSWORD).get_json()["access_token"]
@@ -79,15 +78,41 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(platform):
     assert wrong.get_json() == unknown.get_json()
 
 
-def test_login_is_throttled_per_account(platform):
+def test_failures_from_one_address_lock_that_address_out_of_the_account_not_its_owner(platform):
     user = platform.user("moderator", None)
-    statuses = [platform.login(user["email"], "wrong password!!", addr=f"10.2.0.{i}").status_code
-                for i in range(6)]
+    statuses = [platform.login(user["email"], "wrong password!!", addr="10.2.0.1").status_code
+                for _ in range(6)]
     assert statuses[:5] == [401] * 5 and statuses[5] == 429  # the 6th failure
-    response = platform.login(user["email"], PASSWORD, addr="10.2.1.1")
-    assert response.status_code == 429
-    assert "Retry-After" in response.headers
-    assert response.get_json()["code"] == "rate_limited"
+    refused = platform.login(user["email"], PASSWORD, addr="10.2.0.1")
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert refused.get_json()["code"] == "rate_limited"
+    # The owner, elsewhere, is not locked out by someone failing their password.
+    assert platform.login(user["email"], PASSWORD, addr="10.2.1.1").status_code == 200
+
+
+def test_past_the_account_wide_limit_only_known_addresses_get_in(platform):
+    extra = platform.app.extensions["spp_settings"].extra
+    extra["login_account_limit"] = "4/minute"
+    try:
+        user = platform.user("moderator", None)
+        assert platform.login(user["email"], PASSWORD, addr="10.5.0.1").status_code == 200
+        # A distributed guesser: 2 failures from each of 2 addresses, under their own limits.
+        for addr in ("10.5.9.1", "10.5.9.1", "10.5.9.2", "10.5.9.2"):
+            assert platform.login(user["email"], "wrong password!!", addr=addr) \
+                .status_code == 401
+        stranger = platform.login(user["email"], PASSWORD, addr="10.5.9.3")
+        assert stranger.status_code == 429  # a right password from a new address waits
+        assert platform.login(user["email"], PASSWORD, addr="10.5.0.1").status_code == 200
+        other = platform.user("moderator", None)  # another account is not concerned
+        assert platform.login(other["email"], PASSWORD, addr="10.5.9.3").status_code == 200
+    finally:
+        extra.pop("login_account_limit")
+
+
+def test_a_very_long_email_is_throttled_not_a_server_error(platform):
+    email = "a" * 64 + "@" + ".".join(["b" * 60] * 3) + ".fr"
+    response = platform.login(email, "wrong password!!", addr="10.6.0.1")
+    assert response.status_code in (401, 422), response.get_json()
 
 
 def test_login_is_throttled_per_address(platform):
@@ -216,7 +241,7 @@ def test_refresh_gives_a_new_access_token_with_current_rights(platform):
     renewed = _refresh(platform, body["refresh_token"])
     assert renewed.status_code == 200, renewed.get_json()
     fresh = renewed.get_json()
-    assert fresh["refresh_token"] == body["refresh_token"] and fresh["expires_in"] == 900
+    assert fresh["refresh_token"] != body["refresh_token"] and fresh["expires_in"] == 900
     claims = _verifier(platform).verify(fresh["access_token"])
     assert claims.profile == "super_agent"  # the rights are read again, not copied
 
@@ -247,7 +272,7 @@ def test_idle_and_too_old_sessions_end(platform):
     from datetime import UTC, datetime, timedelta
 
     from services.identity.domain import hash_link_token
-    from services.identity.models import LoginSession
+    from services.identity.models import LoginSession, RefreshToken
 
     _user, idle = _session_of(platform)
     _user, old = _session_of(platform)
@@ -255,8 +280,9 @@ def test_idle_and_too_old_sessions_end(platform):
     with platform.db.transaction() as session:
         for token, values in ((idle["refresh_token"], {"last_used_at": now - timedelta(hours=3)}),
                               (old["refresh_token"], {"expires_at": now - timedelta(seconds=1)})):
+            session_id = session.get(RefreshToken, hash_link_token(token)).session_id
             session.execute(sa.update(LoginSession).where(
-                LoginSession.token_hash == hash_link_token(token)).values(**values))
+                LoginSession.id == session_id).values(**values))
     assert _refresh(platform, idle["refresh_token"]).status_code == 401
     assert _refresh(platform, old["refresh_token"]).status_code == 401
 

@@ -201,6 +201,25 @@ def test_rejected_gives_the_reason_in_french(env):
     assert "/donner-mon-avis" in text_of(mail)  # where a new experience is written
 
 
+@pytest.mark.parametrize("event_type,extra", [
+    ("experience.rejected", {"reason": "advertising", "comment": None}),
+    ("experience.published", {"structure_id": S1, "network_id": "n-1", "edited": False,
+                               "published_at": datetime.now(UTC)}),
+    ("experience.answered", {"structure_id": S1, "network_id": "n-1", "evaluation_token": "t",
+                             "answered_at": datetime.now(UTC)}),
+])
+def test_a_mail_to_the_unconfirmed_author_relays_nothing_they_wrote(env, event_type, extra):
+    """Anyone can type someone else's address: the official mail must carry no spam."""
+    env.deliver(event_type, {"id": "e-7", "title": "Gagnez 1000 € sur http://promo.example",
+                             "author_email": "victime@example.org",
+                             "author_name": "Cliquez sur www.arnaque.example", **extra})
+    env.send()
+    [mail] = env.box.messages()
+    for part in (text_of(mail), html_of(mail), str(mail["Subject"])):
+        assert "promo.example" not in part and "arnaque" not in part and "1000" not in part
+    assert "n'a pas été vérifiée" in text_of(mail)
+
+
 def test_response_submitted_mails_super_agents_of_the_structure(env):
     env.user("agent@a.fr")
     env.user("chef@a.fr", profile="super_agent")

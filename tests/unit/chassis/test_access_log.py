@@ -58,3 +58,47 @@ def test_nothing_sent_yet_is_a_dash_and_no_access_log_means_no_line():
     lines = _capture(quiet)
     quiet.access(*_request())
     assert lines == []
+
+
+def test_a_line_break_in_the_path_cannot_forge_a_second_line():
+    logger = _logger()
+    lines = _capture(logger)
+    resp, req, environ, took = _request()
+    # gunicorn hands the percent-decoded path over as latin-1: %0d%0a became a real CR LF
+    environ["PATH_INFO"] = "/experiences\r\n203.0.113.1 GET /admin 200 0 1ms\x1b[2K\x85"
+    logger.access(resp, req, environ, took)
+    assert len(lines) == 1 and "\n" not in lines[0] and "\r" not in lines[0]
+    # (a lone byte 0x85 is no UTF-8: written as its escape, whose backslash is escaped too)
+    assert lines[0] == ("POST /experiences\\x0d\\x0a203.0.113.1 GET /admin 200 0 1ms\\x1b[2K"
+                        "\\\\x85 202 512 1234ms")
+
+
+def test_a_path_reads_as_utf8_and_a_backslash_stays_unambiguous():
+    logger = _logger()
+    lines = _capture(logger)
+    resp, req, environ, took = _request()
+    environ["PATH_INFO"] = "/caf\xc3\xa9/\xe2\x80\xa8/a\\x0a"  # é, U+2028, a literal backslash
+    logger.access(resp, req, environ, took)
+    assert lines == ["POST /café/\\u2028/a\\\\x0a 202 512 1234ms"]
+
+
+def test_a_json_log_line_stays_one_line_and_encodable():
+    import io
+    import json
+
+    from services.chassis.logs import JsonFormatter
+
+    stream = io.BytesIO()
+    handler = logging.StreamHandler(io.TextIOWrapper(stream, encoding="utf-8", errors="strict",
+                                                     write_through=True))
+    handler.setFormatter(JsonFormatter("test"))
+    log = logging.getLogger("test.json_lines")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("a\nb\u2028c\ud800d é")
+    finally:
+        log.removeHandler(handler)
+    written = stream.getvalue().decode("utf-8")
+    assert written.count("\n") == 1 and "\u2028" not in written
+    assert json.loads(written)["message"] == "a\nb\u2028c\ud800d é"

@@ -49,3 +49,32 @@ def test_secrets_come_from_the_environment_file():
     for key in ("POSTGRES_PASSWORD", "RABBITMQ_DEFAULT_PASS", "SPP_ADMIN_PASSWORD", "SPP_SECRET_KEY"):
         assert f"{key}=" in example
     assert "${POSTGRES_PASSWORD:?" in str(services["postgres"]["environment"])
+
+
+def test_only_the_gateway_is_published_and_the_consoles_stay_on_the_host():
+    services = _compose()
+    published = {name: s["ports"] for name, s in services.items() if s.get("ports")}
+    assert set(published) == {"gateway", "rabbitmq", "mailpit"}
+    for name in ("rabbitmq", "mailpit"):
+        assert all(str(p).startswith("127.0.0.1:") for p in published[name]), name
+    assert published["gateway"] == ["${SPP_GATEWAY_BIND:-127.0.0.1}:8000:8000"]
+
+
+def test_one_key_per_setting_and_client_addresses_trusted_from_our_proxies_only():
+    raw = (DEPLOY / "docker-compose.yml").read_text()
+    env_block = raw.split("x-env: &env", 1)[1].split("\n\n", 1)[0]
+    keys = [line.split(":", 1)[0].strip() for line in env_block.splitlines()[1:]
+            if line.strip() and not line.strip().startswith("#")]
+    assert len(keys) == len(set(keys)), keys  # a repeated key silently wins over the first
+    services = _compose()
+    assert services["identity"]["environment"]["SPP_TRUSTED_PROXIES"].endswith("172.30.0.0/24}")
+    assert "SPP_GATEWAY_TRUSTED_PROXIES" in services["gateway"]["environment"]["SPP_TRUSTED_PROXIES"]
+    assert "${GATEWAY_URL" in services["notifier-worker"]["environment"]["GATEWAY_URL"]
+
+
+def test_identity_replicas_share_one_signing_key_kept_out_of_the_database():
+    services = _compose()
+    for name in ("identity", "migrate"):
+        assert "identitykeys:/app/var/keys" in services[name]["volumes"], name
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert "chmod 700 /app/var /app/var/keys" in dockerfile

@@ -117,6 +117,21 @@ def test_form_has_every_field_with_french_channel_labels(client):
     assert 'for="title"' in html
 
 
+@pytest.mark.parametrize("peer,forwarded,expected", [
+    ("203.0.113.9", "6.6.6.6", "203.0.113.9"),  # a client's own header counts for nothing
+    ("127.0.0.1", "6.6.6.6, 198.51.100.7", "198.51.100.7"),  # behind our proxy: one per person
+])
+def test_the_address_passed_on_is_the_one_our_proxy_saw(client, fakes, peer, forwarded, expected):
+    fakes["experiences"].answers[("POST", "/experiences")] = {"id": "42", "status": "submitted"}
+    token = csrf_of(client.get("/donner-mon-avis").get_data(as_text=True))
+    client.post("/donner-mon-avis", data={
+        "csrf_token": token, "title": "Titre", "body": "Corps", "structure_hint": "CAF",
+        "postal_code": "69003", "channel": "phone", "occurred_on": "2026-11-01",
+        "feeling": "neutral", "author_name": "Cam", "author_email": "cam@example.fr"},
+        environ_base={"REMOTE_ADDR": peer}, headers={"X-Forwarded-For": forwarded})
+    assert fakes["experiences"].calls[-1]["forwarded_for"] == expected
+
+
 def test_posting_forwards_the_client_address_and_confirms(client, fakes):
     fakes["experiences"].answers[("POST", "/experiences")] = {"id": "42", "status": "submitted"}
     token = csrf_of(client.get("/donner-mon-avis").get_data(as_text=True))
@@ -373,12 +388,15 @@ def test_agents_cannot_open_the_moderation_queue(client, fakes):
     assert client.get("/moderation").status_code == 403
 
 
-def test_login_never_redirects_off_site(client, fakes):
+@pytest.mark.parametrize("target", ["//evil.example/", "/%09/evil.example", "/%0d%0a/evil.example",
+                                    "/%5cevil.example"])
+def test_login_never_redirects_off_site(client, fakes, target):
     fakes["identity"].answers[("POST", "/auth/token")] = {
         "access_token": jwt_for("agent"), "expires_in": 900}
     token = csrf_of(client.get("/connexion").get_data(as_text=True))
-    response = client.post("/connexion?next=//evil.example/", data={
+    response = client.post(f"/connexion?next={target}", data={
         "csrf_token": token, "email": "a@b.fr", "password": "x"})
+    assert response.status_code == 302
     assert response.location.endswith("/agent/experiences")
 
 

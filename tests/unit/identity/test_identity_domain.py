@@ -74,3 +74,30 @@ def test_parent_rules():
 def test_link_token_hash_is_stable_and_not_the_token():
     assert domain.hash_link_token("abc") == domain.hash_link_token("abc")
     assert domain.hash_link_token("abc") != "abc"
+
+
+def _rights(profile="agent", missions=("answer", "diagnostic"), network_id="n1",
+            structure_ids=("s1", "s2")) -> dict:
+    return {"profile": profile, "missions": list(missions), "network_id": network_id,
+            "structure_ids": list(structure_ids)}
+
+
+@pytest.mark.parametrize("after, lost", [
+    (_rights(), False),
+    (_rights(structure_ids=("s1", "s2", "s3")), False),  # one more structure
+    (_rights(profile="super_agent"), False),  # everything an agent may, and validation
+    (_rights(profile="admin", network_id=None), True),  # another scope: leaves the network
+    (_rights(structure_ids=("s1",)), True),
+    (_rights(missions=("answer",)), True),
+    (_rights(network_id="n2", structure_ids=()), True),
+    (_rights(profile="referent"), True),  # a referent no longer drafts answers
+    (_rights(profile="moderator", network_id=None, structure_ids=()), True),
+])
+def test_which_changes_take_rights_away(after, lost):
+    assert domain.loses_rights(_rights(), after) is lost
+
+
+def test_a_demotion_takes_rights_away_even_without_other_change():
+    assert domain.loses_rights(_rights(profile="super_agent"), _rights(profile="agent"))
+    assert not domain.loses_rights(_rights(profile="agent", missions=()),
+                                   _rights(profile="agent", missions=("answer",)))
