@@ -32,6 +32,8 @@ class EventType(StrEnum):
     EXPERIENCE_ANSWERED = "experience.answered"
     EXPERIENCE_EVALUATED = "experience.evaluated"
     IMPROVEMENT_ACTION_CREATED = "improvement_action.created"
+    IMPROVEMENT_ACTION_UPDATED = "improvement_action.updated"
+    IMPROVEMENT_ACTION_DELETED = "improvement_action.deleted"
     MODERATION_APPROVED = "moderation.approved"
     MODERATION_REJECTED = "moderation.rejected"
     MODERATION_REROUTED = "moderation.rerouted"
@@ -138,6 +140,9 @@ class ExperienceReassignedV1(Payload):
     structure_id = Id(required=True)
     network_id = Id(required=True)
     by_user_id = Id(allow_none=True, load_default=None)
+    # "reassign" (the structure, to a child) or "reroute" (moderation accepted a re-orientation
+    # request); None in events written before it was said.
+    kind = fields.String(allow_none=True, load_default=None)
 
 
 class ExperienceReorientationDeclinedV1(Payload):
@@ -175,6 +180,11 @@ class ExperienceAnsweredV1(Payload):
     author_email = fields.String(required=True)
     author_name = fields.String(required=True)
     evaluation_token = fields.String(required=True)
+    # Who wrote, sent and validated the response (None where no validation took place, and in
+    # events written before they were carried).
+    drafted_by = Id(allow_none=True, load_default=None)
+    submitted_by = Id(allow_none=True, load_default=None)
+    validated_by = Id(allow_none=True, load_default=None)
 
 
 class ExperienceEvaluatedV1(Payload):
@@ -182,6 +192,8 @@ class ExperienceEvaluatedV1(Payload):
     structure_id = Id(required=True)
     useful = fields.Boolean(required=True)
     feeling_after = fields.String(required=True)
+    title = fields.String(load_default="")  # moderated; "" in events written before
+    feeling = fields.String(allow_none=True, load_default=None)  # the usager's, before the answer
 
 
 class ImprovementActionCreatedV1(Payload):
@@ -189,6 +201,11 @@ class ImprovementActionCreatedV1(Payload):
     structure_id = Id(required=True)
     title = fields.String(required=True)
     experience_ids = fields.List(Id(), required=True)
+
+
+class ImprovementActionDeletedV1(Payload):
+    id = Id(required=True)
+    structure_id = Id(required=True)
 
 
 class ModerationApprovedV1(Payload):
@@ -262,6 +279,8 @@ CATALOGUE: dict[tuple[str, int], type[Payload]] = {
     (E.EXPERIENCE_ANSWERED, 1): ExperienceAnsweredV1,
     (E.EXPERIENCE_EVALUATED, 1): ExperienceEvaluatedV1,
     (E.IMPROVEMENT_ACTION_CREATED, 1): ImprovementActionCreatedV1,
+    (E.IMPROVEMENT_ACTION_UPDATED, 1): ImprovementActionCreatedV1,  # the action as it now is
+    (E.IMPROVEMENT_ACTION_DELETED, 1): ImprovementActionDeletedV1,
     (E.MODERATION_APPROVED, 1): ModerationApprovedV1,
     (E.MODERATION_REJECTED, 1): ModerationRejectedV1,
     (E.MODERATION_REROUTED, 1): ModerationReroutedV1,

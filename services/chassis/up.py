@@ -79,6 +79,10 @@ def main() -> int:
     for service in BACKENDS:
         migrate(service, database_url(service))
         print(f"migrated {service}: {database_url(service).split('@')[-1]}")
+    from services.chassis.topology import declare_all
+
+    # Every queue before any relay publishes: nothing of a first start is unroutable.
+    print(f"declared the queues of {len(declare_all(tuple(BACKENDS)))} services")
     env = dict(os.environ)
     smtp_local = not os.environ.get("SMTP_URL")
     if smtp_local:

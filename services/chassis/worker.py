@@ -8,18 +8,17 @@ import threading
 from collections.abc import Callable
 
 from services.chassis.config import Settings
-from services.chassis.consumer import EventConsumer, Handler, Topology, open_connection
+from services.chassis.consumer import EventConsumer, Handler, open_connection
 from services.chassis.db import Database
 from services.chassis.logs import configure_logging
 from services.chassis.relay import OutboxRelay
+from services.chassis.topology import topology_of
 
 log = logging.getLogger(__name__)
 
 
 def build_consumer(settings: Settings, db: Database, handlers: dict[str, Handler]) -> EventConsumer:
-    topology = Topology.build(
-        settings.exchange, f"{settings.queue_prefix}.{settings.service}", list(handlers),
-        settings.retry_delays_ms)
+    topology = topology_of(settings, list(handlers))
     return EventConsumer(open_connection(settings.amqp_url), db, handlers, topology,
                          max_attempts=settings.max_attempts, prefetch=settings.prefetch,
                          retry_delays_ms=settings.retry_delays_ms,

@@ -48,7 +48,11 @@ def questionnaire_json(q: domain.Questionnaire) -> dict:
         "published_on": q.published_on.isoformat(),
         "scale": [{"code": str(level.code), "label": level.label, "value": level.value}
                   for level in q.scale.levels],
-        "channels": [{"code": str(ch.code), "label": ch.label} for ch in q.channels],
+        # structure_channels: identity's channel codes each one covers, to start from a
+        # structure's declared channels
+        "channels": [{"code": str(ch.code), "label": ch.label,
+                      "structure_channels": list(domain.STRUCTURE_CHANNELS.get(ch.code, ()))}
+                     for ch in q.channels],
         "commitments": [
             {
                 "number": c.number, "code": c.code, "label": c.label,
@@ -237,14 +241,14 @@ class DiagnosticCollection(MethodView):
         principal = current_principal()
         questionnaire = domain.current_questionnaire()
         requested = body.get("channels")
-        if requested is None:  # the contract's {structure_id} alone: every channel
-            requested = [str(c.code) for c in questionnaire.channels]
-        try:
-            channels = questionnaire.select_channels(requested)
-        except domain.ChannelSelectionError:
-            raise ApiError(422, "validation_error", "Canaux invalides.", {"channels": [
-                "Choisissez au moins un canal parmi : "
-                + ", ".join(str(c.code) for c in questionnaire.channels) + "."]}) from None
+        channels = None
+        if requested is not None:
+            try:
+                channels = questionnaire.select_channels(requested)
+            except domain.ChannelSelectionError:
+                raise ApiError(422, "validation_error", "Canaux invalides.", {"channels": [
+                    "Choisissez au moins un canal parmi : "
+                    + ", ".join(str(c.code) for c in questionnaire.channels) + "."]}) from None
         with db_of().transaction() as session:
             structure = session.get(Structure, body["structure_id"])
             if structure is None:
@@ -252,6 +256,8 @@ class DiagnosticCollection(MethodView):
                                {"structure_id": ["Structure inconnue."]})
             if not _in_scope(session, principal, structure):
                 raise _forbidden()
+            if channels is None:  # {structure_id} alone: the channels the structure declares
+                channels = questionnaire.default_channels(structure.channels)
             draft = session.scalar(sa.select(Diagnostic.id).where(
                 Diagnostic.structure_id == structure.id,
                 Diagnostic.status == DiagnosticStatus.DRAFT.value))

@@ -38,6 +38,16 @@ class ChannelCode(StrEnum):
     ONLINE = "online"
 
 
+# The contact channels a structure declares in identity (its `channels`) that each channel of
+# the questionnaire covers; identity's « other » has no questions of its own.
+STRUCTURE_CHANNELS: dict[ChannelCode, tuple[str, ...]] = {
+    ChannelCode.IN_PERSON: ("in_person",),
+    ChannelCode.PHONE: ("phone",),
+    ChannelCode.MAIL_EMAIL: ("mail", "email"),
+    ChannelCode.ONLINE: ("online",),
+}
+
+
 class QuestionnaireError(ValueError):
     """A questionnaire file or document is malformed; `errors` lists every problem found."""
 
@@ -153,6 +163,15 @@ class Questionnaire:
         if not picked:
             raise ChannelSelectionError("pick at least one channel")
         return tuple(code for code in known if code in picked)
+
+    def default_channels(self, structure_channels: Iterable[str] | None) -> tuple[ChannelCode, ...]:
+        """The channels a diagnostic of a structure starts with: those covering the contact
+        channels the structure declares, in questionnaire order; every channel when it
+        declares none that the questionnaire covers (nothing to go on)."""
+        declared = set(structure_channels or ())
+        picked = tuple(channel.code for channel in self.channels
+                       if declared & set(STRUCTURE_CHANNELS.get(channel.code, ())))
+        return picked or tuple(channel.code for channel in self.channels)
 
     def items(self, channels: Iterable[str]) -> list[Item]:
         """The items a structure answers for the channels it picked, in display order."""
@@ -574,27 +593,34 @@ def format_percent(share: float | None) -> str:
     return "—" if value is None else f"{value}\u00a0%"
 
 
+def gap_points(expected: float, score: float | None) -> int | None:
+    """« Écart » as every output shows it: the expected level minus the score, in points of the
+    displayed percentages (so the figures add up for the reader). Positive: below the expected
+    level by that much; zero or negative: reached. None without a score."""
+    shown = percent(score)
+    return None if shown is None else percent(expected) - shown
+
+
 CSV_HEADER = ["Engagement", "Libellé", "Canal", "Score (%)", "Attendu (%)", "Écart (points)"]
 
 
 def results_to_csv_rows(questionnaire: Questionnaire, results: Results) -> list[list[str]]:
     """Header and one row per (commitment, channel) for the CSV export.
 
-    The gap is the difference of the displayed percentages, so the columns add up for
-    the reader. Cells without a score have empty score and gap.
+    The gap is `gap_points`. Cells without a score have empty score and gap.
     """
     rows = [list(CSV_HEADER)]
     for cell in results.cells():
         score = percent(cell.score)
-        expected = percent(cell.expected)
+        gap = gap_points(cell.expected, cell.score)
         rows.append(
             [
                 str(cell.commitment),
                 questionnaire.commitment(cell.commitment).label,
                 questionnaire.channel(cell.channel).label,
                 "" if score is None else str(score),
-                str(expected),
-                "" if score is None else str(expected - score),
+                str(percent(cell.expected)),
+                "" if gap is None else str(gap),
             ]
         )
     return rows
@@ -697,6 +723,7 @@ def results_view(
             "expected": results.expected_levels[number],
             "score": score,
             "gap": results.commitment_gap(number),
+            "gap_points": gap_points(results.expected_levels[number], score),
             "score_percent": percent(score),
             "previous_score": delta.previous,
             "change": delta.change,
@@ -729,5 +756,6 @@ def _cell_view(questionnaire: Questionnaire, cell: Cell) -> dict:
         "score": cell.score,
         "expected": cell.expected,
         "gap": cell.gap,
+        "gap_points": gap_points(cell.expected, cell.score),
         "score_percent": percent(cell.score),
     }

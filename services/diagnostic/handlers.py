@@ -9,7 +9,8 @@ from services.diagnostic.models import Structure, utcnow
 
 
 def upsert_structure(session: Session, event: Event, payload: dict) -> None:
-    """Keep the replica of a structure (its network and parent decide who may see it)."""
+    """Keep the replica of a structure (its network and parent decide who may see it; its
+    channels are those a new diagnostic starts with)."""
     structure = session.get(Structure, str(payload["id"]))
     if structure is None:
         structure = Structure(id=str(payload["id"]))
@@ -17,6 +18,7 @@ def upsert_structure(session: Session, event: Event, payload: dict) -> None:
     structure.network_id = str(payload["network_id"])
     structure.parent_id = None if payload.get("parent_id") is None else str(payload["parent_id"])
     structure.name = payload["name"]
+    structure.channels = [str(code) for code in payload.get("channels") or []]
     structure.updated_at = utcnow()
 
 

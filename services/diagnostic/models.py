@@ -44,6 +44,8 @@ class Structure(Base):
     network_id: Mapped[str] = mapped_column(sa.String(64), index=True)
     parent_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     name: Mapped[str] = mapped_column(sa.String(300))
+    # identity's contact channels of the structure: a new diagnostic starts with them
+    channels: Mapped[list | None] = mapped_column(sa.JSON, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

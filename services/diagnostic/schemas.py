@@ -10,8 +10,9 @@ class StartDiagnosticSchema(Schema):
     structure_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     channels = fields.List(fields.String(validate=validate.Length(max=32)), load_default=None,
                            validate=validate.Length(min=1, max=10), metadata={
-                               "description": "Channels the structure assesses; every channel "
-                                              "of the questionnaire when left out"})
+                               "description": "Channels the structure assesses; when left out, "
+                                              "those covering the structure's declared "
+                                              "channels (every channel if none)"})
 
 
 class AnswerInSchema(Schema):

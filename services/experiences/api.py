@@ -141,12 +141,18 @@ def _public_view(exp: Experience, structure_name: str | None, actions_: list) ->
     }
 
 
-def _internal_view(exp: Experience, structure_name: str | None, actions_: list) -> dict:
+def _internal_view(exp: Experience, structure_name: str | None, actions_: list,
+                   target_delay_days: int | None = None,
+                   editable: frozenset[str] = frozenset()) -> dict:
     view = _public_view(exp, structure_name, actions_)
     view.update(
         submitted_at=exp.submitted_at, edited=exp.edited, rejection_reason=exp.rejection_reason,
         reorientation_reason=exp.reorientation_reason,
         response_draft=_response(exp) if exp.response_body else None,
+        response_updated_at=exp.response_updated_at if exp.response_body else None,
+        answer_due_at=domain.answer_due_at(exp.published_at, target_delay_days),
+        improvement_actions=[_action_view(a, [exp.id], a.structure_id in editable)
+                             for a in actions_],
         general_tags=exp.general_tags or [], business_tags=exp.business_tags or [],
         channel_feelings=exp.channel_feelings or [],
         improvement_to_consider=exp.improvement_to_consider,
@@ -162,10 +168,33 @@ def _response(exp: Experience) -> dict:
             "signature": exp.response_signature}
 
 
-def _action_view(action: ImprovementAction, experience_ids: list[str]) -> dict:
-    return {"id": action.id, "title": action.title, "description": action.description,
+def _action_view(action: ImprovementAction, experience_ids: list[str],
+                 editable: bool | None = None) -> dict:
+    view = {"id": action.id, "title": action.title, "description": action.description,
             "date": action.date, "structure_id": action.structure_id,
             "experience_ids": experience_ids}
+    if editable is not None:  # said to staff only: whether they may change or delete it
+        view["editable"] = editable
+    return view
+
+
+def _editable_structures(session: Session, structure_ids) -> frozenset[str]:
+    """Those of the structures whose improvement actions the caller may change or delete."""
+    principal = current_principal(optional=True)
+    ids = sorted({i for i in structure_ids if i})
+    if principal is None or not ids or not principal.can(Permission.IMPROVEMENT_WRITE):
+        return frozenset()
+    scope = Scope(session, principal)
+    structures = session.scalars(sa.select(Structure).where(Structure.id.in_(ids)))
+    return frozenset(s.id for s in structures if scope.covers_structure(s))
+
+
+def _target_delays(session: Session, network_ids) -> dict[str, int]:
+    ids = sorted({i for i in network_ids if i})
+    if not ids:
+        return {}
+    return dict(session.execute(sa.select(Network.id, Network.target_delay_days)
+                                .where(Network.id.in_(ids))).all())
 
 
 def _structure_names(session: Session, ids) -> dict[str, str]:
@@ -179,8 +208,15 @@ def _structure_names(session: Session, ids) -> dict[str, str]:
 def _render(session: Session, rows: list[Experience], internal_for) -> list[dict]:
     names = _structure_names(session, [e.structure_id for e in rows])
     linked = action_ids_by_experience(session, [e.id for e in rows])
-    return [(_internal_view if internal_for(e) else _public_view)(
-        e, names.get(e.structure_id), linked.get(e.id, [])) for e in rows]
+    inside = [e for e in rows if internal_for(e)]
+    targets = _target_delays(session, [e.network_id for e in inside])
+    editable = _editable_structures(
+        session, [a.structure_id for e in inside for a in linked.get(e.id, [])])
+    inside_ids = {e.id for e in inside}
+    return [_internal_view(e, names.get(e.structure_id), linked.get(e.id, []),
+                           targets.get(e.network_id), editable)
+            if e.id in inside_ids else
+            _public_view(e, names.get(e.structure_id), linked.get(e.id, [])) for e in rows]
 
 
 # Experiences ----------------------------------------------------------------------------------
@@ -239,10 +275,18 @@ class ExperienceCollection(MethodView):
             for name in ("status", "network_id", "channel", "feeling", "postal_code"):
                 if args.get(name):
                     query = query.where(getattr(Experience, name) == args[name])
+            if args.get("department"):
+                query = query.where(_in_department(args["department"]))
+            if "answered" in args:
+                query = query.where((Experience.status == Status.ANSWERED) if args["answered"]
+                                    else (Experience.status != Status.ANSWERED))
             if args.get("q"):
                 like = contains_pattern(args["q"])
+                # The structure's name too: « CAF de Lyon » finds what was routed there.
+                named = sa.select(Structure.id).where(Structure.name.ilike(like, escape=LIKE_ESCAPE))
                 query = query.where(sa.or_(Experience.title.ilike(like, escape=LIKE_ESCAPE),
-                                           Experience.published_body.ilike(like, escape=LIKE_ESCAPE)))
+                                           Experience.published_body.ilike(like, escape=LIKE_ESCAPE),
+                                           Experience.structure_id.in_(named)))
             if args.get("date_from"):
                 query = query.where(Experience.published_at >= datetime.combine(
                     args["date_from"], time.min, UTC))
@@ -254,7 +298,72 @@ class ExperienceCollection(MethodView):
             rows = list(session.scalars(query.order_by(*order)
                                         .limit(per_page).offset((page - 1) * per_page)))
             items = _render(session, rows, lambda e: principal is not None)
-        return {"items": items, "total": total, "page": page, "per_page": per_page}
+            found = {"items": items, "total": total, "page": page, "per_page": per_page}
+            if args["choices"]:
+                found.update(_filter_choices(session, args.get("network_id")))
+        return found
+
+
+# Corse's postal codes: 200xx-201xx in Corse-du-Sud, 202xx-206xx in Haute-Corse.
+_DEPARTMENT_PREFIXES = {"2A": ("200", "201"), "2B": ("202", "203", "204", "205", "206")}
+MAX_STRUCTURE_CHOICES = 1000
+
+
+def _in_department(code: str):
+    """Experiences whose postal code lies in the département (read from its first digits)."""
+    prefixes = _DEPARTMENT_PREFIXES.get(code, (code,))
+    return sa.or_(*(Experience.postal_code.startswith(p, autoescape=True) for p in prefixes))
+
+
+def tree_order(rows, limit: int = MAX_STRUCTURE_CHOICES) -> tuple[list[dict], bool]:
+    """A network's structures (id, parent_id, name) depth first, each with its depth; True when
+    some were left out. Past `limit` the deepest levels go first: a regional office still
+    filters its agencies (the filter includes children), while a list cut at an arbitrary
+    branch would hide whole regions."""
+    by_id = {sid: (parent, name or "") for sid, parent, name in rows}
+    children: dict[str | None, list[str]] = {}
+    for sid, (parent, _name) in by_id.items():
+        children.setdefault(parent if parent in by_id else None, []).append(sid)
+
+    def after(sid: str) -> list[str]:  # reversed: the stack pops them in alphabetical order
+        return sorted(children.get(sid, []), key=lambda c: (by_id[c][1].lower(), c), reverse=True)
+
+    ordered: list[dict] = []
+    seen: set[str] = set()
+    stack = [(sid, 0) for sid in after(None)]
+    while stack:
+        sid, depth = stack.pop()
+        if sid in seen:
+            continue
+        seen.add(sid)
+        parent, name = by_id[sid]
+        ordered.append({"id": sid, "name": name, "depth": depth,
+                        "parent_id": parent if parent in by_id else None})
+        stack.extend((child, depth + 1) for child in after(sid))
+    if len(ordered) <= limit:
+        return ordered, False
+    cut = sorted(item["depth"] for item in ordered)[limit - 1]  # the level that does not fit
+    room = limit - sum(1 for item in ordered if item["depth"] < cut)
+    kept = []
+    for item in ordered:
+        if item["depth"] == cut and room > 0:
+            room -= 1
+            kept.append(item)
+        elif item["depth"] < cut:
+            kept.append(item)
+    return kept, True
+
+
+def _filter_choices(session: Session, network_id: str | None) -> dict:
+    """What the public list's filters offer: every network; the structures of the chosen one."""
+    networks = [{"id": nid, "name": name or code} for nid, code, name in session.execute(
+        sa.select(Network.id, Network.code, Network.name).order_by(Network.name, Network.id))]
+    structures, truncated = [], False
+    if network_id:
+        structures, truncated = tree_order(session.execute(
+            sa.select(Structure.id, Structure.parent_id, Structure.name)
+            .where(Structure.network_id == network_id)).all())
+    return {"networks": networks, "structures": structures, "structures_truncated": truncated}
 
 
 @experiences.route("/<experience_id>")
@@ -299,7 +408,9 @@ def _answer(session: Session, exp: Experience, validated_by: str | None) -> None
     publish(session, EventType.EXPERIENCE_ANSWERED, {
         "id": exp.id, "title": exp.title, "structure_id": exp.structure_id,
         "network_id": exp.network_id, "answered_at": now, "author_email": exp.author_email,
-        "author_name": exp.author_name, "evaluation_token": token}, SERVICE)
+        "author_name": exp.author_name, "evaluation_token": token,
+        "drafted_by": exp.response_drafted_by, "submitted_by": exp.response_submitted_by,
+        "validated_by": validated_by}, SERVICE)
 
 
 def _requires_validation(session: Session, network_id: str | None) -> bool:
@@ -372,8 +483,32 @@ def evaluate(data, experience_id: str):
         exp.evaluation_comment = data.get("comment")
         publish(session, EventType.EXPERIENCE_EVALUATED, {
             "id": exp.id, "structure_id": exp.structure_id, "useful": data["useful"],
-            "feeling_after": data["feeling_after"]}, SERVICE)
+            "feeling_after": data["feeling_after"], "title": exp.title,
+            "feeling": exp.feeling}, SERVICE)
     return {"status": "recorded"}
+
+
+@experiences.route("/<experience_id>/evaluation", methods=["GET"])
+@experiences.arguments(schemas.EvaluationLinkQuery, location="query")
+@experiences.response(200, schemas.EvaluationLinkOut)
+def evaluation_link(args, experience_id: str):
+    """Whether an evaluation link may still be used (public; records nothing): 200 open,
+    403 a wrong token, 410 already used, 404 unknown, 409 nothing to evaluate."""
+    with db_of().transaction() as session:
+        exp = session.get(Experience, experience_id) if _plausible_id(experience_id) else None
+        if exp is None or exp.status not in PUBLISHED:
+            raise not_found("Expérience")
+        if not domain.token_matches(args["token"], exp.evaluation_token_hash):
+            raise ApiError(403, "invalid_token", "Lien d'évaluation invalide.",
+                           {"token": ["Le jeton d'évaluation est invalide."]})
+        try:
+            domain.evaluate(exp.status, exp.evaluated_at is not None)
+        except domain.AlreadyEvaluated as exc:
+            raise ApiError(410, "already_evaluated", str(exc),
+                           {"token": ["Ce lien a déjà été utilisé."]}) from None
+        except domain.IllegalTransition as exc:
+            raise conflict(str(exc), status=exc.current.value) from None
+    return {"state": "open"}
 
 
 @experiences.route("/<experience_id>/reassign", methods=["POST"])
@@ -409,7 +544,8 @@ def _move(session: Session, exp: Experience, target: Structure, kind: domain.Mov
     exp.drop_draft()
     publish(session, EventType.EXPERIENCE_REASSIGNED, {
         "id": exp.id, "title": exp.title, "from_structure_id": previous or "",
-        "structure_id": target.id, "network_id": target.network_id, "by_user_id": by}, SERVICE)
+        "structure_id": target.id, "network_id": target.network_id, "by_user_id": by,
+        "kind": str(kind)}, SERVICE)
 
 
 @experiences.route("/<experience_id>/reorientation", methods=["POST"])
@@ -511,6 +647,58 @@ def similar(experience_id: str):
 
 # Improvement actions --------------------------------------------------------------------------
 
+def _action_structure(session: Session, scope: Scope, structure_id: str) -> Structure:
+    """The structure an action is attached to: 422 when unknown, 403 outside the scope."""
+    structure = session.get(Structure, structure_id)
+    if structure is None:
+        raise ApiError(422, "validation_error", "Structure inconnue.",
+                       {"structure_id": ["Le champ « structure_id » désigne une "
+                                         "structure inconnue."]})
+    if not scope.covers_structure(structure):
+        raise ApiError(403, "out_of_scope", "Cette structure n'est pas dans votre "
+                       "périmètre.")
+    return structure
+
+
+def _linkable(session: Session, scope: Scope, ids: list[str],
+              already: frozenset[str] = frozenset()) -> list[str]:
+    """The experiences to link, checked: published and in the caller's scope (those already
+    linked stay, even moved elsewhere since). 422 naming the others."""
+    ids = sorted(set(ids))
+    new = [i for i in ids if i not in already]
+    found = list(session.scalars(sa.select(Experience).where(Experience.id.in_(new)))) \
+        if new else []
+    bad = [e.id for e in found if e.status not in PUBLISHED or not scope.covers(e)]
+    missing = sorted(set(new) - {e.id for e in found})
+    if bad or missing:
+        raise ApiError(422, "validation_error", "Certaines expériences sont invalides.",
+                       {"experience_ids": [
+                           "Expériences inconnues, non publiées ou hors de votre "
+                           "périmètre : " + ", ".join(missing + bad)]})
+    return ids
+
+
+def _linked_ids(session: Session, action_id: str) -> list[str]:
+    link = improvement_action_experiences
+    return sorted(session.scalars(sa.select(link.c.experience_id)
+                                  .where(link.c.action_id == action_id)))
+
+
+def _action_in_scope(session: Session, action_id: str) -> tuple[ImprovementAction, Scope]:
+    """An action the caller changes: 404 unknown, 403 when its structure is outside the scope."""
+    action = session.scalars(sa.select(ImprovementAction)
+                             .where(ImprovementAction.id == action_id)
+                             .with_for_update()).first() if _plausible_id(action_id) else None
+    if action is None:
+        raise not_found("Action d'amélioration")
+    scope = Scope(session, current_principal())
+    structure = session.get(Structure, action.structure_id)
+    if structure is None or not scope.covers_structure(structure):
+        raise ApiError(403, "out_of_scope", "Cette action d'amélioration n'est pas dans votre "
+                       "périmètre.")
+    return action, scope
+
+
 @actions.route("")
 class ImprovementActionCollection(MethodView):
     @require(Permission.IMPROVEMENT_WRITE)
@@ -521,23 +709,8 @@ class ImprovementActionCollection(MethodView):
         principal = current_principal()
         with db_of().transaction() as session:
             scope = Scope(session, principal)
-            structure = session.get(Structure, data["structure_id"])
-            if structure is None:
-                raise ApiError(422, "validation_error", "Structure inconnue.",
-                               {"structure_id": ["Le champ « structure_id » désigne une "
-                                                 "structure inconnue."]})
-            if not scope.covers_structure(structure):
-                raise ApiError(403, "out_of_scope", "Cette structure n'est pas dans votre "
-                               "périmètre.")
-            ids = sorted(set(data["experience_ids"]))
-            found = list(session.scalars(sa.select(Experience).where(Experience.id.in_(ids))))
-            bad = [e.id for e in found if e.status not in PUBLISHED or not scope.covers(e)]
-            missing = sorted(set(ids) - {e.id for e in found})
-            if bad or missing:
-                raise ApiError(422, "validation_error", "Certaines expériences sont invalides.",
-                               {"experience_ids": [
-                                   "Expériences inconnues, non publiées ou hors de votre "
-                                   "périmètre : " + ", ".join(missing + bad)]})
+            structure = _action_structure(session, scope, data["structure_id"])
+            ids = _linkable(session, scope, data["experience_ids"])
             action = ImprovementAction(title=data["title"], description=data["description"],
                                        date=data["date"], structure_id=structure.id,
                                        created_by=principal.user_id)
@@ -548,15 +721,28 @@ class ImprovementActionCollection(MethodView):
             publish(session, EventType.IMPROVEMENT_ACTION_CREATED, {
                 "id": action.id, "structure_id": action.structure_id, "title": action.title,
                 "experience_ids": ids}, SERVICE)
-            return _action_view(action, ids)
+            return _action_view(action, ids, True)
 
     @actions.arguments(schemas.ImprovementActionQuery, location="query")
     @actions.response(200, schemas.ImprovementActionPage)
     def get(self, args):
-        """List improvement actions (public)."""
+        """List improvement actions (public); `in_scope=true`: those of the caller's scope."""
         link = improvement_action_experiences
         with db_of().transaction() as session:
             query = sa.select(ImprovementAction)
+            if args["in_scope"]:
+                principal = _reader()
+                if principal is None:
+                    raise ApiError(401, "unauthorized", "Authentification requise pour "
+                                   "« in_scope ».")
+                scope = Scope(session, principal)
+                if scope.kind is ScopeKind.NETWORK:
+                    query = query.where(ImprovementAction.structure_id.in_(
+                        sa.select(Structure.id).where(
+                            Structure.network_id == principal.network_id)))
+                elif scope.kind is not ScopeKind.ALL:
+                    query = query.where(ImprovementAction.structure_id.in_(
+                        sorted(scope.structure_ids)))
             if args.get("structure_id"):
                 query = query.where(ImprovementAction.structure_id == args["structure_id"])
             if args.get("experience_id"):
@@ -573,8 +759,64 @@ class ImprovementActionCollection(MethodView):
                         sa.select(link.c.action_id, link.c.experience_id)
                         .where(link.c.action_id.in_([r.id for r in rows]))):
                     linked.setdefault(action_id, []).append(exp_id)
-            items = [_action_view(r, sorted(linked.get(r.id, []))) for r in rows]
+            editable = _editable_structures(session, [r.structure_id for r in rows])
+            staff = current_principal(optional=True) is not None
+            items = [_action_view(r, sorted(linked.get(r.id, [])),
+                                  r.structure_id in editable if staff else None) for r in rows]
         return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+@actions.route("/<action_id>")
+class ImprovementActionItem(MethodView):
+    @actions.response(200, schemas.ImprovementActionOut)
+    def get(self, action_id: str):
+        """One improvement action (public)."""
+        with db_of().transaction() as session:
+            action = session.get(ImprovementAction, action_id) \
+                if _plausible_id(action_id) else None
+            if action is None:
+                raise not_found("Action d'amélioration")
+            staff = current_principal(optional=True) is not None
+            editable = action.structure_id in _editable_structures(session, [action.structure_id])
+            return _action_view(action, _linked_ids(session, action.id),
+                                editable if staff else None)
+
+    @require(Permission.IMPROVEMENT_WRITE)
+    @actions.arguments(schemas.ImprovementActionUpdate)
+    @actions.response(200, schemas.ImprovementActionOut)
+    def patch(self, data, action_id: str):
+        """Change an improvement action of the caller's scope (the fields given only)."""
+        with db_of().transaction() as session:
+            action, scope = _action_in_scope(session, action_id)
+            if "structure_id" in data:
+                action.structure_id = _action_structure(session, scope, data["structure_id"]).id
+            for name in ("title", "description", "date"):
+                if name in data:
+                    setattr(action, name, data[name])
+            ids = _linked_ids(session, action.id)
+            if "experience_ids" in data:
+                ids = _linkable(session, scope, data["experience_ids"], frozenset(ids))
+                link = improvement_action_experiences
+                session.execute(sa.delete(link).where(link.c.action_id == action.id))
+                session.execute(sa.insert(link),
+                                [{"action_id": action.id, "experience_id": i} for i in ids])
+            publish(session, EventType.IMPROVEMENT_ACTION_UPDATED, {
+                "id": action.id, "structure_id": action.structure_id, "title": action.title,
+                "experience_ids": ids}, SERVICE)
+            return _action_view(action, ids, True)
+
+    @require(Permission.IMPROVEMENT_WRITE)
+    @actions.response(204)
+    def delete(self, action_id: str):
+        """Delete an improvement action of the caller's scope: it leaves the public pages."""
+        with db_of().transaction() as session:
+            action, _scope = _action_in_scope(session, action_id)
+            link = improvement_action_experiences
+            session.execute(sa.delete(link).where(link.c.action_id == action.id))
+            publish(session, EventType.IMPROVEMENT_ACTION_DELETED, {
+                "id": action.id, "structure_id": action.structure_id}, SERVICE)
+            session.delete(action)
+        return ""
 
 
 # Dashboards ----------------------------------------------------------------------------------

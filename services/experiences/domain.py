@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from services.chassis.permissions import Profile
@@ -206,6 +207,17 @@ def descendants(roots: Iterable[str], parent_of: Mapping[str, str | None]) -> se
         seen.add(node)
         stack.extend(children.get(node, ()))
     return seen
+
+
+def answer_due_at(published_at: datetime | None, target_delay_days: int | None) -> datetime | None:
+    """When the answer is due: publication plus the network's target delay (15 days unknown)."""
+    if published_at is None:
+        return None
+    return published_at + timedelta(days=DEFAULT_TARGET_DELAY_DAYS if target_delay_days is None
+                                    else target_delay_days)
+
+
+DEFAULT_TARGET_DELAY_DAYS = 15
 
 
 def may_reassign(current_structure: str, target: str, below_current: Iterable[str]) -> bool:

@@ -170,10 +170,11 @@ def reroute_experience(session: Session, event: Event, payload: dict) -> None:
     exp.status = new_status
     exp.reorientation_reason = None
     exp.drop_draft()
+    # A reroute is moderation accepting the structure's request: the notifier tells it.
     publish(session, EventType.EXPERIENCE_REASSIGNED, {
         "id": exp.id, "title": exp.title, "from_structure_id": previous or "",
         "structure_id": exp.structure_id, "network_id": exp.network_id,
-        "by_user_id": payload["moderator_id"]}, SERVICE)
+        "by_user_id": payload["moderator_id"], "kind": str(domain.MoveKind.REROUTE)}, SERVICE)
 
 
 def decline_reorientation(session: Session, event: Event, payload: dict) -> None:

@@ -123,6 +123,11 @@ class DateRange(Strict):
                                   "from")
 
 
+# A département as the first digits of a postal code: 01-95 (Corse: 2A, 2B), overseas 971-976
+# and 986-988.
+DEPARTMENT = r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6]|98[6-8])$"
+
+
 class ExperienceQuery(DateRange):
     status = choice("status", Status, required=False)
     structure_id = ident("structure_id")
@@ -134,6 +139,17 @@ class ExperienceQuery(DateRange):
     date_from = a_date("from", required=False, data_key="from")
     date_to = a_date("to", required=False, data_key="to")
     include_children = a_bool("include_children", required=False, load_default=False)
+    department = fields.String(
+        required=False, error_messages=_msgs("department"),
+        validate=validate.Regexp(DEPARTMENT, error=(
+            "Le champ « department » doit être un département : de 01 à 95, 2A, 2B, "
+            "ou un numéro d'outre-mer (971 à 976, 986 à 988).")),
+        metadata={"description": "Département read from the postal code (2A/2B: Corse)"})
+    answered = a_bool("answered", required=False, metadata={
+        "description": "true: answered only; false: not answered yet"})
+    choices = a_bool("choices", required=False, load_default=False, metadata={
+        "description": "Add the filter choices: every network, and the structures of "
+                       "`network_id` in tree order"})
     page = page_field()
     per_page = per_page_field()
 
@@ -157,6 +173,14 @@ class Evaluation(Strict):
     useful = a_bool("useful")
     feeling_after = choice("feeling_after", Feeling)
     comment = text("comment", 2000, required=False, min_len=0, allow_none=True)
+
+
+class EvaluationLinkQuery(Strict):
+    token = text("token", 200)
+
+
+class EvaluationLinkOut(Schema):
+    state = fields.String(metadata={"description": "open: the link may still be used"})
 
 
 class TagFeeling(Strict):
@@ -220,9 +244,31 @@ class ImprovementActionCreate(Strict):
                                      "expériences.")))
 
 
+class ImprovementActionUpdate(Strict):
+    """The fields to change; those not given stay as they are."""
+
+    title = text("title", 150, required=False)
+    description = text("description", 5000, required=False)
+    date = a_date("date", required=False)
+    structure_id = text("structure_id", 64, required=False)
+    experience_ids = fields.List(ident("experience_ids", required=True),
+                                 error_messages=_msgs("experience_ids", "list"),
+                                 validate=validate.Length(min=1, max=100, error=(
+                                     "Le champ « experience_ids » doit lister entre 1 et 100 "
+                                     "expériences.")))
+
+    @validates_schema
+    def _something(self, data, **_):
+        if not data:
+            raise ValidationError("Indiquez au moins un champ à modifier : title, description, "
+                                  "date, structure_id ou experience_ids.", "title")
+
+
 class ImprovementActionQuery(Strict):
     structure_id = ident("structure_id")
     experience_id = ident("experience_id")
+    in_scope = a_bool("in_scope", required=False, load_default=False,
+                      metadata={"description": "staff only: the actions of the caller's scope"})
     page = page_field()
     per_page = per_page_field()
 
@@ -244,6 +290,8 @@ class ImprovementActionOut(Schema):
     date = fields.Date()
     structure_id = fields.String()
     experience_ids = fields.List(fields.String())
+    editable = fields.Boolean(metadata={
+        "description": "staff only: whether the caller may change or delete it"})
 
 
 class ResponseOut(Schema):
@@ -288,6 +336,10 @@ class ExperienceInternalOut(ExperienceOut):
     rejection_reason = fields.String(allow_none=True)
     reorientation_reason = fields.String(allow_none=True)
     response_draft = fields.Nested(ResponseOut, allow_none=True)
+    response_updated_at = fields.DateTime(allow_none=True, metadata={
+        "description": "when the draft was last saved"})
+    answer_due_at = fields.DateTime(allow_none=True, metadata={
+        "description": "publication plus the network's target delay"})
     general_tags = fields.List(fields.Dict())
     business_tags = fields.List(fields.String())
     channel_feelings = fields.List(fields.Dict())
@@ -295,7 +347,23 @@ class ExperienceInternalOut(ExperienceOut):
     evaluation = fields.Nested(EvaluationOut, allow_none=True)
 
 
-ExperiencePage = page_of(ExperienceInternalOut, "ExperiencePage")
+class NetworkChoiceOut(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class StructureChoiceOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    parent_id = fields.String(allow_none=True)
+    depth = fields.Integer(metadata={"description": "0 for a root of the network's tree"})
+
+
+class ExperiencePage(page_of(ExperienceInternalOut, "ExperiencePageBase")):
+    # Only with `choices=true`: what the public list's filters offer.
+    networks = fields.List(fields.Nested(NetworkChoiceOut))
+    structures = fields.List(fields.Nested(StructureChoiceOut))
+    structures_truncated = fields.Boolean()
 
 
 ImprovementActionPage = page_of(ImprovementActionOut, "ImprovementActionPage")

@@ -128,9 +128,19 @@ def create_app(settings: Settings | None = None, clients: dict | None = None,
     _install_templating(app)
     _install_error_pages(app)
 
-    from services.gateway.views import agent, dashboard, diagnostic, moderation, public, users
+    from services.gateway.views import (
+        admin,
+        agent,
+        dashboard,
+        diagnostic,
+        moderation,
+        public,
+        resources,
+        users,
+    )
     from services.gateway.views.access import may
-    for blueprint in (public.bp, agent.bp, moderation.bp, dashboard.bp, diagnostic.bp, users.bp):
+    for blueprint in (public.bp, agent.bp, moderation.bp, dashboard.bp, diagnostic.bp, users.bp,
+                      admin.bp, resources.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["may"] = may  # the navigation shows only what the token allows
     return app

@@ -35,6 +35,13 @@ STATUS_BADGES = {
 CASE_STATUSES = {"pending": "En attente", "approved": "Approuvé", "rejected": "Refusé",
                  "rerouted": "Réorienté", "declined": "Réorientation refusée"}
 
+# What a moderation case is (the API's `kind`): the queue's badge and filter.
+CASE_KINDS = {"submission": "Nouvelle expérience", "reorientation": "Demande de réorientation"}
+CASE_KIND_BADGES = {"submission": "fr-badge--blue-ecume",
+                    "reorientation": "fr-badge--purple-glycine"}
+CASE_KIND_FILTER = {"": "Tous les dossiers", "submission": "Nouvelles expériences",
+                    "reorientation": "Demandes de réorientation"}
+
 REJECT_REASONS = {
     "insult": "Propos injurieux, diffamatoires ou discriminatoires",
     "personal_data": "Données personnelles",
@@ -117,7 +124,31 @@ DASHBOARD_FIGURES = {
 
 USER_STATES = {True: "Actif", False: "Désactivé"}
 
+# A user's state on the users' pages: an invited account has not chosen its password yet.
+USER_STATE_LABELS = {"active": "Actif", "invited": "Invitation envoyée", "disabled": "Désactivé"}
+USER_STATE_BADGES = {"active": "fr-badge--success", "invited": "fr-badge--info",
+                     "disabled": "fr-badge--error"}
+
+STRUCTURE_STATES = {True: "Active", False: "Désactivée"}
+
+# Whether a network's answers wait for a super agent's validation.
+NETWORK_VALIDATION = {True: "Validation par un super agent", False: "Publication directe"}
+
 MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
                 "oct.", "nov.", "déc.")
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre")
+
+# The agents' list: the « État » filter's words (a super agent looks for « à valider »), and
+# whose experiences it shows.
+AGENT_STATUS_FILTER_LABELS = {
+    "to_process": "À traiter",
+    "awaiting_validation": "En attente de validation (à valider)",
+    "answered": "Réponse apportée",
+}
+AGENT_SCOPES = {
+    "avec-filles": "Mes structures et leurs structures filles",
+    "mes-structures": "Mes structures seulement",
+}
+
+USEFUL = {True: "Oui", False: "Non"}

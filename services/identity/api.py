@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import time
 
 import sqlalchemy as sa
@@ -16,19 +17,24 @@ from services.chassis.errors import ApiError, not_found
 from services.chassis.permissions import Permission
 from services.chassis.web import Blueprint, client_address, db_of, settings_of
 from services.identity import keys, service
-from services.identity.domain import Refused, reads_every_network
+from services.identity.domain import Refused, check_network_scope, reads_every_network
+from services.identity.import_structures import Unreadable, import_into
 from services.identity.models import Network, Structure, User, rate_limits
 from services.identity.schemas import (
+    InvitationOut,
     LoginIn,
     NetworkIn,
     NetworkOut,
     NetworkPage,
+    NetworkPatch,
     PageArgs,
     PasswordResetIn,
     PreferencesIn,
     RefreshIn,
     SetPasswordIn,
     StructureArgs,
+    StructureImportIn,
+    StructureImportOut,
     StructureIn,
     StructureOut,
     StructurePage,
@@ -54,7 +60,8 @@ users = Blueprint("users", __name__, description="Users, profiles and missions")
 DEFAULT_LIMITS = {"login_account_address_limit": "5/minute",
                   "login_address_limit": "20/minute",
                   "login_account_limit": "20/minute",
-                  "reset_address_limit": "10/minute"}
+                  "reset_address_limit": "10/minute",
+                  "invitation_limit": "5/hour"}
 
 
 def _limit(name: str) -> str:
@@ -276,6 +283,30 @@ class Networks(MethodView):
             return service.create_network(acting.session, acting.actor, data)
 
 
+@networks.route("/networks/<string:network_id>")
+class NetworkItem(MethodView):
+    @networks.response(200, NetworkOut)
+    def get(self, network_id):
+        """One network (every signed-in user may read networks)."""
+        with _Acting() as acting:
+            network = acting.session.get(Network, network_id)
+            if network is None:
+                raise not_found("Réseau")
+            return network
+
+    @require(Permission.NETWORK_MANAGE)
+    @networks.arguments(NetworkPatch)
+    @networks.response(200, NetworkOut)
+    def patch(self, data, network_id):
+        """Change a network's name, code, validation rule or target delay (admins);
+        publishes network.updated."""
+        with _Acting() as acting:
+            network = acting.session.get(Network, network_id)
+            if network is None:
+                raise not_found("Réseau")
+            return service.update_network(acting.session, acting.actor, network, data)
+
+
 @structures.route("/structures")
 class Structures(MethodView):
     @structures.arguments(StructureArgs, location="query")
@@ -304,6 +335,29 @@ class Structures(MethodView):
         """Create a structure (referents in their network, admins anywhere)."""
         with _Acting() as acting:
             return service.create_structure(acting.session, acting.actor, data)
+
+
+@structures.route("/structures/import", methods=["POST"])
+@require(Permission.STRUCTURE_MANAGE)
+@structures.arguments(StructureImportIn)
+@structures.response(200, StructureImportOut)
+def import_structures(data):
+    """Import a network's structures from a CSV text (referents in their network, admins
+    anywhere): the good rows are created, each bad row is reported with its line; a file that
+    cannot be read (a missing column, a broken quote, too many rows) imports nothing (422)."""
+    with _Acting() as acting:
+        network = acting.session.get(Network, data["network_id"])
+        if network is None:
+            raise service.invalid("network_id", "Réseau introuvable.")
+        check_network_scope(acting.actor, network.id)
+        try:
+            report = import_into(acting.session, network, io.StringIO(data["csv"]))
+        except Unreadable as exc:
+            message = f"Fichier illisible : {exc}."
+            raise ApiError(422, "validation_error", message, {"csv": [message]}) from None
+        return {"created": report.created, "created_ids": report.created_ids,
+                "errors": [{"line": e.line, "column": e.column, "message": e.message}
+                           for e in report.errors]}
 
 
 def _visible_structure(acting: _Acting, structure_id: str) -> Structure:
@@ -380,6 +434,20 @@ class UserItem(MethodView):
         with _Acting() as acting:
             user = service.get_user_for(acting.session, acting.actor, user_id)
             return service.update_user(acting.session, acting.actor, user, data)
+
+
+@users.route("/users/<string:user_id>/invitation", methods=["POST"])
+@require(Permission.USER_MANAGE)
+@users.response(202, InvitationOut)
+def resend_invitation(user_id):
+    """Send a new invitation link to an account that never chose its password; its earlier
+    links stop working (`user.invited`, as at creation). 409 once a password is set."""
+    with _Acting() as acting:
+        user = service.get_user_for(acting.session, acting.actor, user_id)
+        ratelimit.hit(acting.session, _bucket("invitation:user", user.id),
+                      _limit("invitation_limit"), commit=False)
+        link = service.resend_invitation(acting.session, acting.actor, user)
+        return {"user_id": user.id, "expires_at": link["expires_at"]}
 
 
 BLUEPRINTS: list = [auth, me, networks, structures, users]

@@ -35,7 +35,8 @@ class LinkPurpose(StrEnum):
 
 
 class Refused(Exception):
-    """A rule says no. `kind` maps to a status at the edge: forbidden 403, invalid 422."""
+    """A rule says no. `kind` maps to a status at the edge: forbidden 403, conflict 409,
+    invalid 422."""
 
     def __init__(self, kind: str, message: str, field: str | None = None):
         super().__init__(message)
@@ -145,13 +146,46 @@ def check_structures_in_network(structure_networks: dict[str, str], wanted: list
 
 
 def check_parent(structure_id: str | None, network_id: str, parent_network_id: str | None,
-                 parent_ancestors: list[str]) -> None:
-    """The parent exists, lives in the same network, and is not the structure or one of its descendants."""
+                 parent_ancestors: list[str], parent_active: bool = True,
+                 active: bool = True) -> None:
+    """The parent exists, lives in the same network, is not the structure or one of its
+    descendants, and is active when the structure is (an active structure's ancestors are all
+    active: moderation routes to active structures only, and a closed office's tree closes
+    from its leaves up)."""
     if parent_network_id is None:
         raise Refused("invalid", "Structure parente introuvable.", "parent_id")
     if parent_network_id != network_id:
         raise Refused("invalid", "La structure parente doit appartenir au même réseau.",
                       "parent_id")
     if structure_id is not None and structure_id in parent_ancestors:
-        raise Refused("invalid", "Une structure ne peut pas être sa propre descendante.",
-                      "parent_id")
+        raise Refused("invalid", "Une structure ne peut pas être placée sous elle-même ni sous "
+                      "l'une de ses structures filles.", "parent_id")
+    if active and not parent_active:
+        raise Refused("invalid", "La structure parente est désactivée : réactivez-la d'abord "
+                      "ou choisissez-en une autre.", "parent_id")
+
+
+def check_deactivation(active_children: list[str]) -> None:
+    """A structure closes after its children: each is deactivated or moved first."""
+    if active_children:
+        shown = ", ".join(f"« {name} »" for name in active_children[:5])
+        more = len(active_children) - 5
+        suffix = f" et {more} autre{'s' if more > 1 else ''}" if more > 0 else ""
+        raise Refused("invalid", f"Cette structure a des structures filles actives ({shown}"
+                      f"{suffix}) : désactivez-les ou déplacez-les d'abord.", "active")
+
+
+def check_reactivation(parent_active: bool) -> None:
+    if not parent_active:
+        raise Refused("invalid", "Sa structure parente est désactivée : réactivez-la d'abord.",
+                      "active")
+
+
+def check_invitation(active: bool, password_set: bool) -> None:
+    """A new invitation link only for an active account that never chose its password."""
+    if not active:
+        raise Refused("invalid", "Ce compte est désactivé : réactivez-le avant de renvoyer "
+                      "l'invitation.", "active")
+    if password_set:
+        raise Refused("conflict", "Cette personne a déjà choisi son mot de passe : elle peut "
+                      "en demander un nouveau avec « Mot de passe oublié ».", "password")

@@ -70,13 +70,24 @@ class PreferencesIn(Schema):
     notification_frequency = fields.String(required=True, validate=_frequencies)
 
 
+_network_code = [validate.Length(min=1, max=50),
+                 validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                                 error="Code : lettres, chiffres, - ou _.")]
+_target_delay = validate.Range(min=1, max=365)
+
+
 class NetworkIn(Schema):
-    code = fields.String(required=True, validate=[
-        validate.Length(min=1, max=50),
-        validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", error="Code : lettres, chiffres, - ou _.")])
+    code = fields.String(required=True, validate=_network_code)
     name = Name(required=True)
     requires_validation = fields.Boolean(load_default=True)
-    target_delay_days = fields.Integer(load_default=15, validate=validate.Range(min=1, max=365))
+    target_delay_days = fields.Integer(load_default=15, validate=_target_delay)
+
+
+class NetworkPatch(Schema):
+    code = fields.String(validate=_network_code)
+    name = Name()
+    requires_validation = fields.Boolean()
+    target_delay_days = fields.Integer(validate=_target_delay)
 
 
 class NetworkOut(Schema):
@@ -131,6 +142,30 @@ class StructurePage(NetworkPage):
     items = fields.List(fields.Nested(StructureOut))
 
 
+MAX_IMPORT_CHARS = 500_000  # under the door's 1 MiB once JSON-escaped
+
+
+class StructureImportIn(Schema):
+    network_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    csv = fields.String(required=True, validate=validate.Length(
+        min=1, max=MAX_IMPORT_CHARS, error="Le fichier doit contenir entre {min} et {max} "
+        "caractères : découpez-le s'il est plus gros."), metadata={
+        "description": "The CSV file's text: columns name, parent_name, postal_code, city, "
+                       "channels (separated by |); commas or semicolons between columns"})
+
+
+class ImportRowError(Schema):
+    line = fields.Integer()
+    column = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class StructureImportOut(Schema):
+    created = fields.Integer()
+    created_ids = fields.List(fields.String())
+    errors = fields.List(fields.Nested(ImportRowError))
+
+
 class UserIn(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = Name(required=True)
@@ -171,6 +206,15 @@ class UserOut(Schema):
     structure_ids = fields.List(fields.String())
     notification_frequency = fields.String()
     active = fields.Boolean()
+    password_set = fields.Function(
+        lambda user: getattr(user, "password_hash", None) is not None,
+        metadata={"type": "boolean",
+                  "description": "false for an invited account that never chose its password"})
+
+
+class InvitationOut(Schema):
+    user_id = fields.String()
+    expires_at = fields.DateTime()
 
 
 class UserPage(NetworkPage):

@@ -47,11 +47,13 @@ hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _DUMMY_HASH = hasher.hash("not-a-real-password-for-timing")
 
 
+_REFUSALS = {"forbidden": (403, "forbidden"), "conflict": (409, "conflict")}
+
+
 def to_api_error(exc: Refused) -> ApiError:
-    status = 403 if exc.kind == "forbidden" else 422
+    status, code = _REFUSALS.get(exc.kind, (422, "validation_error"))
     errors = {exc.field: [exc.message]} if exc.field else {}
-    return ApiError(status, "forbidden" if status == 403 else "validation_error", exc.message,
-                    errors)
+    return ApiError(status, code, exc.message, errors)
 
 
 def invalid(field: str, message: str) -> ApiError:
@@ -339,17 +341,44 @@ def load_actor(session: Session, user_id: str) -> tuple[User, Actor]:
 
 # ---- networks and structures ----
 
+_CODE_TAKEN = "Ce code de réseau existe déjà."
+
+
+def _check_code_free(session: Session, code: str, network_id: str | None = None) -> None:
+    other = session.scalar(sa.select(Network.id).where(
+        sa.func.lower(Network.code) == code.lower()))
+    if other is not None and other != network_id:
+        raise ApiError(409, "conflict", _CODE_TAKEN, {"code": [_CODE_TAKEN]})
+
+
+def _flush_network(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError:  # the same code taken by a concurrent request
+        raise ApiError(409, "conflict", _CODE_TAKEN, {"code": [_CODE_TAKEN]}) from None
+
+
 def create_network(session: Session, actor: Actor, data: dict) -> Network:
     if not domain.is_admin(actor):
         raise ApiError(403, "forbidden", "Seul un administrateur crée un réseau.")
-    if session.scalars(sa.select(Network).where(
-            sa.func.lower(Network.code) == data["code"].lower())).first():
-        raise ApiError(409, "conflict", "Ce code de réseau existe déjà.",
-                       {"code": ["Ce code de réseau existe déjà."]})
+    _check_code_free(session, data["code"])
     network = Network(**data)
     session.add(network)
-    session.flush()
+    _flush_network(session)
     publish(session, EventType.NETWORK_CREATED, network_payload(network), producer=SERVICE)
+    return network
+
+
+def update_network(session: Session, actor: Actor, network: Network, data: dict) -> Network:
+    """Change a network's name, code, validation rule or target delay (admins)."""
+    if not domain.is_admin(actor):
+        raise ApiError(403, "forbidden", "Seul un administrateur modifie un réseau.")
+    if "code" in data:
+        _check_code_free(session, data["code"], network.id)
+    for key, value in data.items():
+        setattr(network, key, value)
+    _flush_network(session)
+    publish(session, EventType.NETWORK_UPDATED, network_payload(network), producer=SERVICE)
     return network
 
 
@@ -363,10 +392,11 @@ def _ancestors(session: Session, structure_id: str) -> list[str]:
 
 
 def _check_parent(session: Session, structure_id: str | None, network_id: str,
-                  parent_id: str) -> None:
+                  parent_id: str, active: bool = True) -> None:
     parent = session.get(Structure, parent_id)
     domain.check_parent(structure_id, network_id, parent.network_id if parent else None,
-                        _ancestors(session, parent_id) if parent else [])
+                        _ancestors(session, parent_id) if parent else [],
+                        parent_active=bool(parent and parent.active), active=active)
 
 
 def create_structure(session: Session, actor: Actor, data: dict) -> Structure:
@@ -383,9 +413,20 @@ def create_structure(session: Session, actor: Actor, data: dict) -> Structure:
 
 
 def update_structure(session: Session, actor: Actor, structure: Structure, data: dict) -> Structure:
+    """Change, move (another parent of the same network, never under itself) or (de)activate."""
     domain.check_network_scope(actor, structure.network_id)
-    if data.get("parent_id"):
-        _check_parent(session, structure.id, structure.network_id, data["parent_id"])
+    active = data.get("active", structure.active)
+    parent_id = data["parent_id"] if "parent_id" in data else structure.parent_id
+    if parent_id and parent_id != structure.parent_id:
+        _check_parent(session, structure.id, structure.network_id, parent_id, active)
+    elif parent_id and active and not structure.active:
+        parent = session.get(Structure, parent_id)
+        domain.check_reactivation(parent is None or parent.active)
+    if structure.active and not active:
+        domain.check_deactivation(list(session.scalars(
+            sa.select(Structure.name).where(Structure.parent_id == structure.id,
+                                            Structure.active.is_(True))
+            .order_by(Structure.name))))
     for key, value in data.items():
         setattr(structure, key, value)
     session.flush()
@@ -490,6 +531,21 @@ def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
         else EventType.USER_UPDATED
     publish(session, event, user_payload(user), producer=SERVICE)
     return user
+
+
+def resend_invitation(session: Session, actor: Actor, user: User) -> dict:
+    """A new invitation link for an account that never chose its password; the old links die.
+
+    The user's row is locked first, so two clicks leave exactly one live link."""
+    domain.check_manage_user(actor, user.profile, user.network_id)
+    session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    session.refresh(user)
+    domain.check_invitation(user.active, user.password_hash is not None)
+    now = datetime.now(UTC)
+    _retire_links(session, user.id, now)
+    link = _new_link(session, user, LinkPurpose.INVITATION)
+    publish(session, EventType.USER_INVITED, link, producer=SERVICE)
+    return link
 
 
 def _rights(user: User) -> dict:

@@ -1,9 +1,19 @@
-"""Automatic screening of an experience's text: personal data and insults.
+"""Automatic screening of an experience's public text: personal data, insults and threats.
 
-Pure rules: the only I/O is reading the insult lexicon shipped with this package, once.
-A flag is a hint for the moderator, who decides. Numbers are flagged only when their own
-check proves what they are (NIR key, IBAN mod 97, Luhn), or when they have the shape of a
-phone number, so amounts, dates, postal codes and file references stay unflagged.
+Pure rules and one optional model: the only I/O is reading the data files shipped with this
+package (lexicons, published public contacts, public names), once, and loading the French
+spaCy model on the first text that needs it, once per process. A flag is a hint for the
+moderator, who decides.
+
+Numbers: a number whose own check proves what it is (NIR key, IBAN mod 97, Luhn) is flagged
+as such; a number with the shape of a NIR or an IBAN whose key is wrong or missing is
+flagged too, with a note, since publishing it would leak as much. Amounts, dates, postal
+codes and the administration's file references stay unflagged, unless the usager gives the
+reference as his own (« mon dossier n° … »).
+
+Words: each detector reads the words around what it finds (a title, « née », a form's
+« Nom : », « à <ville> », a label, « espèce de », « je vais … »), so that a name, an
+address or a threat is found in the shapes people write, not only in the listed ones.
 """
 
 from __future__ import annotations
@@ -11,18 +21,27 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import phonenumbers
+import yaml
 from stdnum import iban as std_iban
 from stdnum import luhn
 from stdnum.fr import nir as std_nir
 
-LEXICON_PATH = Path(__file__).parent / "insults_fr.txt"
+DATA_DIR = Path(__file__).parent
+LEXICON_PATH = DATA_DIR / "insults_fr.txt"
+VULGARITIES_PATH = DATA_DIR / "vulgarities_fr.txt"
+ABUSE_CONTEXT_PATH = DATA_DIR / "abuse_context.yaml"
+PUBLIC_CONTACTS_PATH = DATA_DIR / "public_contacts.yaml"
+PUBLIC_NAMES_PATH = DATA_DIR / "names_public.yaml"
+FIRST_NAMES_PATH = DATA_DIR / "first_names_fr.txt"
+NAME_MODEL = "fr_core_news_sm"
 
 
 class FlagKind(StrEnum):
@@ -81,6 +100,10 @@ PRIORITY: tuple[FlagKind, ...] = (
     FlagKind.OTHER,
 )
 
+# The shape of the number with a wrong key, or none (a NIR without its two digits): masked
+# all the same, and the moderator is told the number could not be checked.
+CHECKSUM_FAILED = "checksum_failed"
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -95,25 +118,87 @@ def default_masks(flags: list[Flag]) -> list[Flag]:
     return [f for f in flags if FlagKind(f.kind) not in ADVISORY_KINDS]
 
 
-def screen(text: str) -> list[Flag]:
-    """Flags found in `text`, sorted by start, never overlapping."""
-    candidates = [
-        *_find_emails(text),
-        *_find_phones(text),
-        *_find_nirs(text),
-        *_find_ibans(text),
-        *_find_cards(text),
-        *_find_addresses(text),
-        *_find_person_names(text),
-        *_find_insults(text),
-    ]
+def screen(text: str, *, use_model: bool = True) -> list[Flag]:
+    """Flags found in `text`, sorted by start, never overlapping.
+
+    `use_model=False` leaves out the names found only by the spaCy model (the rules still
+    find titled names, « Prénom NOM » and the like)."""
+    candidates = list(_rule_candidates(text))
+    if use_model:
+        candidates += _model_names(text, candidates)
+    return _couples_joined(text, resolve(candidates))
+
+
+def _couples_joined(text: str, flags: list[Flag]) -> list[Flag]:
+    """« Sylvie et Bernard Lagarde »: two names joined by « et » are one flag."""
+    out: list[Flag] = []
+    for flag in flags:
+        previous = out[-1] if out else None
+        if (
+            previous
+            and previous.kind == flag.kind == FlagKind.PERSON_NAME
+            and re.fullmatch(r"\s+(?:et|&)\s+", text[previous.end : flag.start])
+        ):
+            out[-1] = Flag(FlagKind.PERSON_NAME, previous.start, flag.end)
+        else:
+            out.append(flag)
+    return out
+
+
+def resolve(candidates: Iterable[Flag]) -> list[Flag]:
+    """Overlapping candidates: those of one free-text kind are joined (a street found by one
+    rule, its building by another); then the kind earlier in PRIORITY wins, then the longer
+    span. A threat, a whole clause, keeps its longest part outside the flags that won over it."""
     rank = {kind: i for i, kind in enumerate(PRIORITY)}
-    candidates.sort(key=lambda f: (rank[f.kind], -(f.end - f.start), f.start))
+    ordered = sorted(_joined(candidates), key=lambda f: (rank[f.kind], -(f.end - f.start), f.start))
     kept: list[Flag] = []
-    for flag in candidates:
-        if all(flag.end <= other.start or other.end <= flag.start for other in kept):
+    for flag in ordered:
+        overlapping = [o for o in kept if o.start < flag.end and flag.start < o.end]
+        if overlapping and flag.kind == FlagKind.THREAT:
+            flag = _longest_part(flag, overlapping)
+        elif overlapping:
+            continue
+        if flag.start < flag.end:
             kept.append(flag)
     return sorted(kept, key=lambda f: f.start)
+
+
+_JOINED_KINDS = frozenset(
+    {FlagKind.ADDRESS, FlagKind.PERSON_NAME, FlagKind.THREAT, FlagKind.INSULT}
+)
+
+
+def _joined(candidates: Iterable[Flag]) -> list[Flag]:
+    """Overlapping candidates of a kind of _JOINED_KINDS become their union."""
+    out: list[Flag] = []
+    by_kind: dict[FlagKind, list[Flag]] = {}
+    for flag in candidates:
+        if flag.kind in _JOINED_KINDS:
+            by_kind.setdefault(flag.kind, []).append(flag)
+        else:
+            out.append(flag)
+    for kind, flags in by_kind.items():
+        flags.sort(key=lambda f: (f.start, -f.end))
+        current = flags[0]
+        for flag in flags[1:]:
+            if flag.start < current.end:
+                current = Flag(kind, current.start, max(current.end, flag.end), current.note)
+            else:
+                out.append(current)
+                current = flag
+        out.append(current)
+    return out
+
+
+def _longest_part(flag: Flag, others: list[Flag]) -> Flag:
+    bounds = [flag.start]
+    for other in sorted(others, key=lambda o: o.start):
+        bounds += [other.start, other.end]
+    bounds.append(flag.end)
+    pairs = zip(bounds[::2], bounds[1::2], strict=True)
+    parts = [(max(a, flag.start), min(b, flag.end)) for a, b in pairs]
+    start, end = max(parts, key=lambda p: p[1] - p[0])
+    return Flag(flag.kind, start, end, flag.note) if end - start >= 3 else Flag(flag.kind, 0, 0)
 
 
 def redact(text: str, flags: list[Flag]) -> str:
@@ -133,172 +218,1005 @@ def redact(text: str, flags: list[Flag]) -> str:
     return "".join(parts)
 
 
+def _rule_candidates(text: str) -> Iterator[Flag]:
+    yield from _find_emails(text)
+    yield from _find_phones(text)
+    yield from _find_nirs(text)
+    yield from _find_ibans(text)
+    yield from _find_cards(text)
+    yield from _find_identifiers(text)
+    yield from _find_birth_dates(text)
+    yield from _find_addresses(text)
+    yield from _find_person_names(text)
+    yield from _find_abuse(text)
+
+
+# --- data files
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+@cache
+def _public_contacts() -> dict[str, Any]:
+    return _read_yaml(PUBLIC_CONTACTS_PATH)
+
+
+@cache
+def _public_names() -> dict[str, Any]:
+    return _read_yaml(PUBLIC_NAMES_PATH)
+
+
+@cache
+def _abuse_context() -> dict[str, Any]:
+    return _read_yaml(ABUSE_CONTEXT_PATH)
+
+
+def _words_pattern(words: Iterable[str]) -> str:
+    """An alternation of folded words and phrases, longest first, spaces as any blank."""
+    folded = sorted({_fold(w.strip()) for w in words if w.strip()}, key=lambda w: (-len(w), w))
+    return "|".join(r"[\s-]+".join(re.escape(p) for p in re.split(r"[\s-]+", w)) for w in folded)
+
+
+# --- folding: lower case without accents, one character for one so that offsets stay valid
+
+# Apostrophes as one; digits and signs that stand for letters to dodge filters ("c0nnard",
+# "s@lope"). Lexicon forms are whole words, so a plain number never spells one.
+_FOLD_TABLE = str.maketrans(
+    {"’": "'", "ʼ": "'", "`": "'", "0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s",
+     "€": "e"}
+)  # fmt: skip
+
+
+@cache
+def _fold_char(char: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+    folded = base.lower().translate(_FOLD_TABLE)
+    return folded if len(folded) == 1 else char.lower() if len(char.lower()) == 1 else char
+
+
+# Characters of the scripts usagers write in: translated by one C call, one for one.
+_TABLE_RANGE = range(0x3000)
+_BEYOND_TABLE_RE = re.compile("[\u3000-\U0010ffff]")
+
+
+@cache
+def _translation(char_function: Callable[[str], str]) -> dict[int, str]:
+    return {i: char_function(chr(i)) for i in _TABLE_RANGE if char_function(chr(i)) != chr(i)}
+
+
+def _translate(text: str, char_function: Callable[[str], str]) -> str:
+    translated = text.translate(_translation(char_function))
+    if text.isascii() or not _BEYOND_TABLE_RE.search(text):
+        return translated
+    return "".join(char_function(c) if ord(c) >= _TABLE_RANGE.stop else c for c in translated)
+
+
+def _fold(text: str) -> str:
+    return _translate(text, _fold_char)
+
+
+_PLAIN_TABLE = str.maketrans({"’": "'", "ʼ": "'", "`": "'"})
+
+
+@cache
+def _plain_char(char: str) -> str:
+    """Like _fold_char, digits and signs kept: for patterns that read numbers."""
+    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+    plain = base.lower().translate(_PLAIN_TABLE)
+    return plain if len(plain) == 1 else char
+
+
+def _plain(text: str) -> str:
+    return _translate(text, _plain_char)
+
+
 # --- e-mails
 
-# The local part and domain accept letters with accents (internationalised addresses);
-# "(at)", "[at]", « arobase » and spaces around "@" are the usual ways of hiding an
-# address from robots.
-_AT = r"(?:\s?@\s?|\s?[(\[{]\s?(?:at|arobase|@)\s?[)\]}]\s?|\s(?:arobase|at)\s)"
-_EMAIL_RE = re.compile(
-    rf"(?<![\w.+'’-])[\w+-]+(?:[.'’][\w+-]+)*"
-    rf"{_AT}"
-    rf"[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{{2,}}(?![\w-])",
-    re.IGNORECASE,
+# Obfuscations: "(at)", "[at]", « arobase », « at », spaces around "@"; « point », « dot »,
+# "[.]" and spaces around the dots. A spelled-out dot needs a known top-level domain after
+# it, so that « rendez-vous at home point final » is no address.
+_AT_WORDS = r"at|arobase|arrobase|arobas|arrobas|a\s+commercial"
+_AT = (
+    rf"(?:\s{{0,2}}@\s{{0,2}}|\s?[(\[{{<]\s?(?:{_AT_WORDS}|@)\s?[)\]}}>]\s?"
+    rf"|\s+(?:{_AT_WORDS})\s+)"
+)
+_DOT_WORDS = r"point|dot|pt"
+_SPELLED_DOT = rf"(?:\s?[(\[{{<]\s?(?:{_DOT_WORDS}|\.)\s?[)\]}}>]\s?|\s+(?:{_DOT_WORDS})\s+)"
+_DOT = rf"(?:\.|\s\.\s|{_SPELLED_DOT})"
+_TLDS = (
+    r"fr|com|net|org|eu|be|ch|ca|lu|de|es|it|pt|uk|co|io|info|biz|me|tv|pro|asso|gouv|re"
+    r"|gp|mq|gf|yt|pf|nc|ma|dz|tn|sn|ci|cm|us|nl|pl|ro|ie|at|dk|se|no|fi|mc"
+)
+_LOCAL = r"[\w+'’-]+(?:(?:\.|_|{dot})[\w+'’-]+)*"
+_DOMAIN = rf"[\w-]+(?:{_DOT}[\w-]+)*(?:(?:\.|\s\.\s)[^\W\d_]{{2,}}|{_SPELLED_DOT}(?:{_TLDS}))"
+_EMAIL_RES = (
+    # Literal dots in the local part: the usual address, "@" possibly spelled out.
+    re.compile(
+        r"(?<![\w.+'’-])" + _LOCAL.format(dot=r"(?!)") + rf"{_AT}{_DOMAIN}(?![\w-])",
+        re.IGNORECASE,
+    ),
+    # Spelled or spaced dots in the local part: « jean point dupont arobase gmail point com ».
+    re.compile(
+        r"(?<![\w.+'’-])" + _LOCAL.format(dot=_DOT) + rf"{_AT}{_DOMAIN}(?![\w-])",
+        re.IGNORECASE,
+    ),
 )
 # An apostrophe may belong to the address (o'neil@…) or be a French elision before it
 # (« l'adresse d'amelie@… »).
 _ELISION_RE = re.compile(r"(?:[cdjlmnst]|qu)['’]", re.IGNORECASE)
 
 
+_STRONG_MAILBOX_WORDS = frozenset(
+    {"accueil", "contact", "contacts", "info", "infos", "secretariat", "courrier", "noreply",
+     "no-reply", "service", "services", "support", "standard"}
+)  # fmt: skip
+
+
+@cache
+def _mailbox_words() -> frozenset[str]:
+    return frozenset(_fold(w) for w in _public_contacts().get("mailbox_words", []))
+
+
+@cache
+def _public_domain_re() -> re.Pattern[str]:
+    starts = "|".join(re.escape(_fold(d)) for d in _public_contacts().get("public_domains", []))
+    return re.compile(rf"(?:^|[.@\s-])(?:{starts})(?:\d*(?=[.\s-]|$)|(?<=-))")
+
+
+def _shows_a_person(local: str) -> bool:
+    """« marie.dupont », « s.ortiz », « nkoulou.b »: a first name, an initial beside a name,
+    or two names joined by a dot."""
+    parts = [p for p in re.split(r"[._+\s-]+", _fold(local)) if p]
+    if any(_is_first_name(p, allow_word=False) for p in parts):
+        return True
+    alpha = [p for p in parts if p.isalpha()]
+    if len(alpha) == len(parts) >= 2 and any(len(p) == 1 for p in alpha) and any(
+        len(p) > 2 for p in alpha
+    ):
+        return True
+    generic = _mailbox_words() | _STRONG_MAILBOX_WORDS
+    return bool(
+        re.fullmatch(r"[a-z]{2,}\.[a-z]{2,}", _fold(local))
+        and not any(p in generic or _not_a_name(p) or len(p) <= 3 for p in parts)
+    )
+
+
+def _is_generic_mailbox(address: str) -> bool:
+    """An office's mailbox: its local part only names a service, never a person; at a
+    public service's domain, any local part that shows no person."""
+    at = re.search(_AT, address, flags=re.IGNORECASE)
+    local, domain = (address[: at.start()], address[at.end() :]) if at else (address, "")
+    domain = re.sub(rf"{_SPELLED_DOT}", ".", _fold(domain), flags=re.IGNORECASE)
+    if _public_domain_re().search(domain) and not _shows_a_person(local):
+        return True
+    words = [w for w in re.split(r"[._+\s-]+|(?<=\D)(?=\d)|(?<=\d)(?=\D)", _fold(local)) if w]
+    generic = _mailbox_words()
+    if words and words[0] in _STRONG_MAILBOX_WORDS and not any(_is_first_name(w) for w in words):
+        return True  # « accueil.paris15@… »
+    return bool(words) and all(
+        w in generic or w.isdigit() or len(w) <= 2 or re.fullmatch(r"(?:2a|2b|\d{2,3})", w)
+        for w in words
+    ) and any(w in generic for w in words)
+
+
 def _find_emails(text: str) -> Iterator[Flag]:
-    for m in _EMAIL_RE.finditer(text):
-        elision = _ELISION_RE.match(m.group())
-        yield Flag(FlagKind.EMAIL, m.start() + (elision.end() if elision else 0), m.end())
+    for pattern in _EMAIL_RES:
+        for m in pattern.finditer(text):
+            start = m.start()
+            elision = _ELISION_RE.match(m.group())
+            if elision:
+                start += elision.end()
+            value = text[start : m.end()]
+            if "@" not in value and not re.search(rf"{_SPELLED_DOT}|\.", value, re.IGNORECASE):
+                continue
+            if _is_generic_mailbox(value):
+                continue
+            # « jean dupont arobase orange point fr »: the first name belongs to it.
+            first = re.search(r"([^\W\d_]+)\s+$", text[max(0, start - 30) : start])
+            if first and "@" not in value.split()[0] and _is_first_name(first.group(1)):
+                start -= len(first.group())
+            yield Flag(FlagKind.EMAIL, start, m.end())
 
 
 # --- phones
 
-# phonenumbers misses numbers outside the allocated ranges it knows (and the ranges that
-# ARCEP keeps for fiction) and slashes between pairs; a French shape is personal data all
-# the same. One separator used throughout, so that "06/12/2024" is a date, not a phone.
-_DIGIT_SEP = r"[ \u00a0\u202f.\-/]"
+# A run of digits (or the letter O typed for a zero) with single separators, after an
+# optional international prefix. The letter O counts only next to no other letter, so that
+# « bonjour 06… » keeps its o.
+_DIGITISH = r"(?:\d|(?<![^\W\d_])[Oo](?![^\W\d_]))"
+# One blank, or a sign with a blank on either side (« 06 - 31 - 47 », « 06 • 12 »), or a
+# line break (a number split across two lines).
+_PHONE_SEP = r"(?:[ \u00a0\u202f]?[.\-–—•·_,/:][ \u00a0\u202f]?|[ \u00a0\u202f]|\r?\n)"
 _PHONE_RE = re.compile(
-    rf"""(?<![\w+(])
-    (?:(?:\+33|0033|\(\+33\))[\s.\-]?(?:\(0\)\s?)?[1-9] | 0[1-9])
-    (?P<sep>{_DIGIT_SEP}?)\d{{2}}(?:(?P=sep)\d{{2}}){{3}}
-    (?!\d)""",
+    rf"""(?<![\d+])
+    (?P<prefix>
+        \(\s?\+\s?(?P<cc1>\d{{1,3}})\s?\)
+      | \+\s?(?P<cc2>\d{{1,3}})
+      | 00\s?(?P<cc3>33|262|590|594|596|269|508|681|687|689|32|41|352|377|44|34|39|49|212|213|216|221|225|237)
+    )?
+    (?P<trunk>[\s.\-]{{0,2}}\(\s?0\s?\))?
+    [\s.\-]{{0,2}}
+    (?P<body>(?:\(\s?0\d\s?\)|{_DIGITISH})(?:{_PHONE_SEP}?{_DIGITISH}){{5,13}})
+    (?![^\W_])""",
     re.VERBOSE,
+)
+# Digits after the country code of French numbers outside the mainland.
+_OVERSEAS_LENGTHS = {"262": 9, "590": 9, "594": 9, "596": 9, "269": 9, "508": 6, "681": 6,
+                     "687": 6, "689": 8}  # fmt: skip
+
+
+@cache
+def _public_numbers() -> tuple[frozenset[str], tuple[str, ...]]:
+    contacts = _public_contacts()
+    numbers = frozenset(re.sub(r"\D", "", str(n)) for n in contacts.get("phones", []))
+    prefixes = tuple(re.sub(r"\D", "", str(p)) for p in contacts.get("phone_prefixes", []))
+    return numbers, prefixes
+
+
+@cache
+def _switchboard_re() -> re.Pattern[str]:
+    words = _words_pattern(_public_contacts().get("switchboard_words", []))
+    return re.compile(rf"(?:{words})\b[^.!?\n]{{0,40}}$")
+
+
+@cache
+def _office_words_re() -> re.Pattern[str]:
+    """Offices, not every capitalised acronym (« tél », « RDV » name none)."""
+    return re.compile(rf"\b(?:{_words_pattern(_public_contacts().get('office_words', []))})\b")
+
+
+@cache
+def _office_number_after_re() -> re.Pattern[str]:
+    """« 04 72 61 74 00 (numéro de la MDPH) »"""
+    return re.compile(
+        r"\s*[(,–-]?\s*(?:c'est |qui est )?(?:le |son |leur )?(?:numero|n°|standard|tel"
+        r"|telephone|ligne|accueil)(?: direct| general| public| officiel)?\s+(?:de la |du |de l'"
+        rf"|des |de )(?:{_office_words_re().pattern})"
+    )
+
+
+_FIRST_PERSON_RE = re.compile(
+    r"\b(?:mon|ma|mes|me|m'|moi|perso|personnel|portable|mobile|joindre|rappel\w*|contacte[rz]"
+    r"|appelez|appeler|sms)\b"
 )
 
 
+def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
+    """An office's published number: named so (« le standard de la mairie », « (numéro de
+    la MDPH) »), or a landline ending in 00, as switchboards do, given for an office by
+    someone who does not give it as hers."""
+    before = re.split(r"[.!?\n]", _fold(text[max(0, start - 60) : start]))[-1]
+    if _switchboard_re().search(before):
+        return True
+    if _office_number_after_re().match(_fold(text[end : end + 50])):
+        return True
+    return bool(
+        national[:2] in ("01", "02", "03", "04", "05", "09")
+        and national.endswith("00")
+        and _office_words_re().search(before)
+        and not _FIRST_PERSON_RE.search(before)
+    )
+
+
+def _is_public_number(national: str) -> bool:
+    numbers, prefixes = _public_numbers()
+    return national in numbers or national.startswith(prefixes)
+
+
+_PHONE_CONTEXT_RE = re.compile(
+    r"(?:\btel|\btelephone|\bportable|\bmobile|\bfixe|\bnumero|\bn°|\bjoindre|\bappel|\brappel"
+    r"|\bcontact|\bsms|\bjoignable)[^.!?\n]{0,25}$"
+)
+
+
+def _phone_body_ok(body: str, international: bool, context: str) -> bool:
+    """Groups as people write them: no digit alone but the first (« 0 800 », « +33 6 »,
+    « 0 6 12 … »), unless words about a phone come before; one kind of slash, comma or
+    colon throughout (« 06/12/2024 » is a date, « 08:30-12:00 » hours)."""
+    unbracketed = body.replace("(", "").replace(")", "")
+    separators = {sep.strip() or " " for sep in re.findall(_PHONE_SEP, unbracketed)}
+    if separators & {"/", ",", ":"} and len(separators) > 1:
+        return False
+    groups = [g.strip("() ") for g in re.split(_PHONE_SEP, body) if g.strip("() ")]
+    if not international and len(groups) > 2 and groups[0] in ("0", "O") and len(groups[1]) == 1:
+        groups = [groups[0] + groups[1], *groups[2:]]  # « 0 6 12 34 56 78 »
+    if any(len(g) == 1 for g in groups[1:]) and not _PHONE_CONTEXT_RE.search(context):
+        return False
+    return not (international and len(groups[0]) > 4 and len(groups) > 1)
+
+
+def _phone_flag(m: re.Match[str]) -> Flag | None:
+    """The number the match reads, or the first one of two numbers run together by a
+    separator (« 06 12 34 56 78 - 06 98 76 54 32 »)."""
+    text, body_start = m.string, m.start("body")
+    for body_end in _group_ends(text, body_start, m.end("body")):
+        flag = _phone_at(m, body_end)
+        if flag or body_end - body_start < 10:
+            return flag
+    return None
+
+
+def _phone_at(m: re.Match[str], body_end: int) -> Flag | None:
+    body = m.string[m.start("body") : body_end]
+    digits = re.sub(r"\D", "", body.replace("O", "0").replace("o", "0"))
+    cc = m.group("cc1") or m.group("cc2") or m.group("cc3")
+    start = m.start("prefix") if cc else m.start("body")
+    # « tel 33 6 12 34 56 78 »: the country code without its plus, after words of a phone.
+    if cc is None and re.fullmatch(r"33[1-9]\d{8}", digits) and _PHONE_CONTEXT_RE.search(
+        _fold(m.string[max(0, start - 40) : start])
+    ):
+        cc, digits, body = "33", digits[2:], re.sub(r"^33[ .\-]?", "", body)
+    if not _phone_body_ok(body, bool(cc), _fold(m.string[max(0, start - 40) : start])):
+        return None
+    if cc is None:
+        if not (len(digits) == 10 and digits[0] == "0" and digits[1] != "0"):
+            return None
+        national = digits
+    elif cc == "33":
+        national = digits if digits.startswith("0") else "0" + digits
+        if len(national) != 10 or national[1] == "0":
+            return None
+    elif cc in _OVERSEAS_LENGTHS:
+        if len(digits.lstrip("0")) != _OVERSEAS_LENGTHS[cc]:
+            return None
+        national = digits
+    else:
+        try:
+            number = phonenumbers.parse(f"+{cc}{digits}")
+        except phonenumbers.NumberParseException:
+            return None
+        if not phonenumbers.is_possible_number(number):
+            return None
+        national = digits
+    if cc in (None, "33") and _is_public_number(national):
+        return None
+    # Ten digits in one block after « facture », « référence »…: the administration's number.
+    context = _context_before(m.string, start, 30)
+    if body.isdigit() and _ADMIN_REFERENCE_RE.search(context) and not _PHONE_CONTEXT_RE.search(
+        context
+    ):
+        return None
+    if _is_switchboard(m.string, start, body_end, national if cc in (None, "33") else ""):
+        return None
+    # An O typed for a zero must sit among digits, not make most of the number.
+    if sum(c in "Oo" for c in body) > 3:
+        return None
+    return Flag(FlagKind.PHONE, start, body_end)
+
+
+# Numbers written in words, digits among them: « zéro six douze trente-quatre … ».
+_UNITS = {"zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
+          "sept": 7, "huit": 8, "neuf": 9}  # fmt: skip
+_TEENS = {"dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15,
+          "seize": 16}  # fmt: skip
+_TENS = {"vingt": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60}
+_NUMBER_WORD_RE = re.compile(
+    r"(?:zero|une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze"
+    r"|quinze|seize|vingts?|trente|quarante|cinquante|soixante|et|\d+)(?![\w])"
+)
+_SPOKEN_SEP_RE = re.compile(r"[\s,.\-–/]*")
+
+
+def _spoken_number(words: list[str]) -> tuple[str, int] | None:
+    """The digits of the number the words at the start of `words` say, and how many words
+    it takes: « soixante-dix-huit » -> ("78", 3), « zéro » -> ("0", 1), « 12 » -> ("12", 1)."""
+    first = words[0]
+    if first.isdigit():
+        return first, 1
+    if first in _UNITS:
+        if first == "quatre" and len(words) > 1 and words[1].startswith("vingt"):
+            rest = _below_twenty(words[2:])
+            return (str(80 + rest[0]), 2 + rest[1]) if rest else ("80", 2)
+        return str(_UNITS[first]), 1
+    if first in _TEENS or first == "dix":
+        return _below_twenty_str(words)
+    if first in _TENS:
+        value, used = _TENS[first], 1
+        if len(words) > used and words[used] == "et" and len(words) > used + 1:
+            extra = {"un": 1, "une": 1, "onze": 11}.get(words[used + 1])
+            if extra is not None:
+                return str(value + extra), used + 2
+        rest = _below_twenty(words[used:]) if first == "soixante" else None
+        if rest and rest[0] >= 10:
+            return str(value + rest[0]), used + rest[1]
+        if len(words) > used and words[used] in _UNITS and words[used] not in ("zero", "une"):
+            return str(value + _UNITS[words[used]]), used + 1
+        return str(value), used
+    return None
+
+
+def _below_twenty(words: list[str]) -> tuple[int, int] | None:
+    if not words:
+        return None
+    if words[0] in _TEENS and words[0] != "dix":
+        return _TEENS[words[0]], 1
+    if words[0] == "dix":
+        if len(words) > 1 and words[1] in ("sept", "huit", "neuf"):
+            return 10 + _UNITS[words[1]], 2
+        return 10, 1
+    if words[0] in _UNITS and words[0] not in ("zero",):
+        return _UNITS[words[0]], 1
+    return None
+
+
+def _below_twenty_str(words: list[str]) -> tuple[str, int] | None:
+    rest = _below_twenty(words)
+    return (str(rest[0]), rest[1]) if rest else None
+
+
+def _spoken_phones(text: str) -> Iterator[Flag]:
+    folded = _plain(text)
+    for start in re.finditer(r"(?<![\w])(?:zero|0)(?![\w])", folded):
+        tokens: list[tuple[str, int, int]] = []  # word, start, end
+        position = start.start()
+        while len(tokens) < 24:
+            word = _NUMBER_WORD_RE.match(folded, position)
+            if not word:
+                break
+            tokens.append((word.group(), word.start(), word.end()))
+            position = _SPOKEN_SEP_RE.match(folded, word.end()).end()
+        words = [t[0] for t in tokens]
+        if not any(w.isalpha() for w in words[1:]) and words[0] != "zero":
+            continue  # plain digits: the patterns above read them
+        digits, used = "", 0
+        while used < len(words) and len(digits) < 10:
+            spoken = _spoken_number(words[used:])
+            if spoken is None:
+                break
+            digits, used = digits + spoken[0], used + spoken[1]
+        if re.fullmatch(r"0[1-9]\d{8}", digits) and not _is_public_number(digits):
+            yield Flag(FlagKind.PHONE, tokens[0][1], tokens[used - 1][2])
+
+
 def _find_phones(text: str) -> Iterator[Flag]:
-    for match in phonenumbers.PhoneNumberMatcher(text, "FR", phonenumbers.Leniency.VALID):
-        # Nobody writes a number digit by digit; a list of digits is no phone.
-        if sum(len(g) == 1 for g in re.findall(r"\d+", match.raw_string)) <= 2:
-            yield Flag(FlagKind.PHONE, match.start, match.end)
-    for m in _PHONE_RE.finditer(text):
-        yield Flag(FlagKind.PHONE, m.start(), m.end())
+    yield from _search_all(_PHONE_RE, text, _phone_flag)
+    yield from _spoken_phones(text)
+    # Foreign numbers in international format that the French shapes above do not cover.
+    if "+" in text:
+        for match in phonenumbers.PhoneNumberMatcher(text, "FR", phonenumbers.Leniency.VALID):
+            if match.raw_string.lstrip("( ").startswith("+"):
+                if sum(len(g) == 1 for g in re.findall(r"\d+", match.raw_string)) <= 2:
+                    yield Flag(FlagKind.PHONE, match.start, match.end)
 
 
-# --- numbers proven by a checksum
+# --- numbers checked by a key
 
 _NUMBER_SEP = "[ \u00a0\u202f.\\-]"
 
 
 def _search_all(
-    pattern: re.Pattern[str], text: str, accept: Callable[[re.Match[str]], tuple[int, int] | None]
-) -> Iterator[tuple[int, int]]:
-    """Spans accepted among the matches of `pattern`, retrying one character further on
+    pattern: re.Pattern[str], text: str, accept: Callable[[re.Match[str]], Flag | None]
+) -> Iterator[Flag]:
+    """Flags accepted among the matches of `pattern`, retrying one character further on
     after a refused match, so that a refused run does not hide a valid one inside it."""
     position = 0
     while m := pattern.search(text, position):
-        span = accept(m)
-        if span:
-            yield span
-            position = span[1]
+        flag = accept(m)
+        if flag:
+            yield flag
+            position = max(flag.end, m.start() + 1)
         else:
             position = m.start() + 1
 
 
-def _group_prefixes(m: re.Match[str]) -> Iterator[tuple[int, int]]:
-    """Spans from the start of the run to the end of each of its groups, longest first:
-    a greedy run also takes what follows the number ("4970 1012 3456 7894 12/25")."""
-    text, start = m.string, m.start()
-    ends = [i for i in range(m.end(), start, -1) if i == m.end() or not text[i].isalnum()]
-    for end in ends:
-        if text[end - 1].isalnum():
-            yield start, end
+def _group_ends(text: str, start: int, end: int) -> Iterator[int]:
+    """Ends of the groups of the run text[start:end], longest first: a greedy run also
+    takes what follows the number ("4970 1012 3456 7894 12/25")."""
+    for i in range(end, start, -1):
+        if (i == end or not text[i].isalnum()) and text[i - 1].isalnum():
+            yield i
 
 
 def _compact(value: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", value)
 
 
+def _context_before(text: str, start: int, width: int = 60) -> str:
+    return _plain(text[max(0, start - width) : start])
+
+
 # NIR: sex (1-2, 3-4 and 7-8 for temporary numbers), year, month, department (2A/2B for
-# Corsica), commune, order, then the key that stdnum checks.
-_NIR_RE = re.compile(rf"(?<!\w)[1-478](?:{_NUMBER_SEP}?[0-9ABab]){{14}}(?!\w)")
+# Corsica), commune, order; then the key, possibly after « clé ».
+_NIR_RE = re.compile(
+    rf"""(?<![\w.,])
+    (?P<body>[1-478](?:{_NUMBER_SEP}?\d){{4}}{_NUMBER_SEP}?(?:\d{{2}}|2[ABab])
+             (?:{_NUMBER_SEP}?\d){{6}})
+    (?:(?:{_NUMBER_SEP}{{0,2}},?\(?\s?(?i:(?:et\s+)?(?:la\s+)?(?:cl[ée]|key)(?:\s+est)?)\s?:?\s?
+        |\s?/\s?|{_NUMBER_SEP}?)(?P<key>\d{{2}}))?
+    (?![\w])""",
+    re.VERBOSE,
+)
+_NIR_GROUPS_RE = re.compile(
+    rf"\d{_NUMBER_SEP}\d\d{_NUMBER_SEP}\d\d{_NUMBER_SEP}(?:\d\d|2[ABab]){_NUMBER_SEP}"
+    rf"\d{{3}}{_NUMBER_SEP}\d{{3}}"
+)
+_NIR_CONTEXT_RE = re.compile(
+    r"(?:secu|securite sociale|\bnir\b|insee|assure|immatriculation|vitale|\bss\b|"
+    r"social security)[^.!?\n]*$"
+)
+_FISCAL_CONTEXT_RE = re.compile(r"(?:fiscal|\bspi\b|impot|dgfip|contribuable)[^.!?\n]{0,40}$")
+
+
+def _nir_flag(m: re.Match[str]) -> Flag | None:
+    body = _compact(m.group("body")).upper()
+    month = int(body[3:5])
+    if not (1 <= month <= 12 or 20 <= month <= 42 or 50 <= month <= 99):
+        return None
+    context = _context_before(m.string, m.start())
+    nir_context = bool(_NIR_CONTEXT_RE.search(context))
+    fiscal_context = bool(_FISCAL_CONTEXT_RE.search(context)) and not nir_context
+    if m.group("key"):
+        if std_nir.is_valid(body + m.group("key")):
+            return Flag(FlagKind.NIR, m.start(), m.end())
+        # A wrong key: a NIR if said so or written as one, and not a card number.
+        digits = _compact(m.group())
+        if fiscal_context or (luhn.is_valid(digits) and _card_plausible(digits)):
+            return None
+        if nir_context or _NIR_GROUPS_RE.match(m.group("body")) or " " not in m.group():
+            return Flag(FlagKind.NIR, m.start(), m.end(), CHECKSUM_FAILED)
+        return None
+    # Without a key, 13 digits are a NIR when the context says so or when they are written
+    # in the groups of a NIR; otherwise they may be a fiscal number (see identifiers).
+    if nir_context or (_NIR_GROUPS_RE.fullmatch(m.group("body")) and not fiscal_context):
+        return Flag(FlagKind.NIR, m.start(), m.end("body"), CHECKSUM_FAILED)
+    return None
 
 
 def _find_nirs(text: str) -> Iterator[Flag]:
-    def accept(m: re.Match[str]) -> tuple[int, int] | None:
-        return m.span() if std_nir.is_valid(_compact(m.group()).upper()) else None
-
-    for start, end in _search_all(_NIR_RE, text, accept):
-        yield Flag(FlagKind.NIR, start, end)
+    yield from _search_all(_NIR_RE, text, _nir_flag)
 
 
-_IBAN_RE = re.compile(r"(?<!\w)[A-Za-z]{2}\d{2}[A-Za-z0-9]*(?:[ \u00a0\-][A-Za-z0-9]+){0,10}")
+_IBAN_RE = re.compile(
+    r"(?<![\w])[A-Za-z]{2}[ \u00a0]?\d{2}(?:[ \u00a0\-]?[A-Za-z0-9]){8,34}"
+)
+
+
+def _iban_format_ok(compact: str) -> bool:
+    """The country's length and structure, whatever the check digits."""
+    try:
+        info = std_iban._ibandb.info(compact)
+        structure = info[0][1].get("bban", "")
+        return bool(structure) and bool(std_iban._struct_to_re(structure).fullmatch(compact[4:]))
+    except Exception:  # noqa: BLE001 - an unknown country or structure is no IBAN
+        return False
+
+
+_IBAN_CONTEXT_RE = re.compile(r"(?:\biban|\brib\b|\bcompte|\bvirement|\bbanque)[^.!?\n]{0,40}$")
+
+
+def _iban_flag(m: re.Match[str]) -> Flag | None:
+    text, probable, near = m.string, None, None
+    context = _IBAN_CONTEXT_RE.search(_context_before(text, m.start()))
+    for end in _group_ends(text, m.start(), m.end()):
+        compact = _compact(text[m.start() : end]).upper()
+        if not 15 <= len(compact) <= 34:
+            continue
+        if std_iban.is_valid(compact, check_country=False):
+            return Flag(FlagKind.IBAN, m.start(), end)
+        if probable is None and _iban_format_ok(compact):
+            probable = Flag(FlagKind.IBAN, m.start(), end, CHECKSUM_FAILED)
+        # A digit too many or too few after « IBAN »: the same number with a typo.
+        if near is None and context and compact[:2] == "FR" and 25 <= len(compact) <= 29:
+            if re.fullmatch(r"FR\d{12,}[0-9A-Z]*", compact):
+                near = Flag(FlagKind.IBAN, m.start(), end, CHECKSUM_FAILED)
+    return probable or near
 
 
 def _find_ibans(text: str) -> Iterator[Flag]:
-    def accept(m: re.Match[str]) -> tuple[int, int] | None:
-        for start, end in _group_prefixes(m):
-            compact = _compact(text[start:end])
-            if 15 <= len(compact) <= 34 and std_iban.is_valid(compact.upper()):
-                return start, end
-        return None
-
-    for start, end in _search_all(_IBAN_RE, text, accept):
-        yield Flag(FlagKind.IBAN, start, end)
+    yield from _search_all(_IBAN_RE, text, _iban_flag)
 
 
 # No dot between groups: "1.250.000" is an amount, never a card.
 _CARD_RE = re.compile(r"(?<![\w.,])\d+(?:[ \u00a0\u202f\-]\d+){0,7}")
+_CARD_CONTEXT_RE = re.compile(r"(?:carte|\bcb\b|visa|mastercard|amex|bancaire)[^.!?\n]{0,40}$")
 
 
-def _is_card_number(digits: str) -> bool:
+def _card_plausible(digits: str) -> bool:
     """Luhn passes one random number in ten, and every SIRET: ask also for a length that
     the issuer of the first digits uses. 14 digits (old Diners) is left out for SIRET."""
     length, first = len(digits), digits[0]
     if first == "4":
-        plausible = length in (13, 16, 19)
-    elif first == "2":
-        plausible = length == 16 and 2221 <= int(digits[:4]) <= 2720
-    elif first == "3":
-        plausible = (length == 15 and digits[:2] in ("34", "37")) or (
+        return length in (13, 16, 19)
+    if first == "2":
+        return length == 16 and 2221 <= int(digits[:4]) <= 2720
+    if first == "3":
+        return (length == 15 and digits[:2] in ("34", "37")) or (
             16 <= length <= 19 and digits[:2] in ("35", "36", "38")
         )
-    elif first in "56":
-        plausible = 16 <= length <= 19
-    else:
-        plausible = False
-    return plausible and luhn.is_valid(digits)
+    return first in "56" and 16 <= length <= 19
+
+
+def _card_flag(m: re.Match[str]) -> Flag | None:
+    text, probable = m.string, None
+    for end in _group_ends(text, m.start(), m.end()):
+        digits = _compact(text[m.start() : end])
+        if not _card_plausible(digits):
+            continue
+        if luhn.is_valid(digits):
+            return Flag(FlagKind.CARD, m.start(), end)
+        # Four groups of four after « carte »: a card number with a typo.
+        if probable is None and re.fullmatch(r"\d{4}(?:[ \-]\d{4}){3}", text[m.start() : end]):
+            if _CARD_CONTEXT_RE.search(_context_before(text, m.start())):
+                probable = Flag(FlagKind.CARD, m.start(), end, CHECKSUM_FAILED)
+    return probable
 
 
 def _find_cards(text: str) -> Iterator[Flag]:
-    def accept(m: re.Match[str]) -> tuple[int, int] | None:
-        for start, end in _group_prefixes(m):
-            if _is_card_number(_compact(text[start:end])):
-                return start, end
-        return None
+    yield from _search_all(_CARD_RE, text, _card_flag)
 
-    for start, end in _search_all(_CARD_RE, text, accept):
-        yield Flag(FlagKind.CARD, start, end)
+
+# --- other personal identifiers: a label, then the number
+
+_ID_LABEL = r"""(?:
+    (?:n(?:°|o\b|um(?:ero)?\b)\.?\s*)?(?:d'\s*)?allocataire(?:\s+caf)?
+  | (?:n°|no\b|numero|num\b|identifiant|matricule)\s*(?:de\s+la\s+|de\s+|du\s+)?caf
+  | (?:numero|n°|no\b|identifiant|id\b|reference)\s*(?:de\s+|d')?(?:l'|la\s+)?(?:fiscal|spi|contribuable)
+  | (?:identifiant|id\b|n°|numero|code)\s+fiscal | \bspi\b | \bnif\b
+  | (?:identifiant|id\b|n°|numero|numero\s+d'identifiant|numero\s+d'inscription)\s*(?:de\s+|d'|du\s+|a\s+)?
+      (?:demandeur\s+d'emploi\s*(?:a\s+)?)?(?:france\s+travail|pole\s+emploi|\bft\b|\bpe\b)
+  | (?:identifiant|numero|n°)\s+(?:de\s+)?demandeur\s+d'emploi
+  | (?:numero|n°|no\b)?\s*(?:de\s+|du\s+|d'un\s+|mon\s+)?passeport
+  | (?:numero|n°|no\b)?\s*(?:de\s+|du\s+|mon\s+)?permis(?:\s+de\s+conduire)?
+  | (?:plaque|immatriculation)(?:\s+d'immatriculation)?
+      (?:\s+(?:de\s+)?(?:ma\s+|la\s+|mon\s+|sa\s+|notre\s+)?
+         (?:voiture|vehicule|moto|scooter|camion|camping-car))?
+  | (?:numero|n°|no\b)?\s*(?:d')?(?:agdref|etranger)
+  | (?:numero|n°|no\b)\s+(?:de\s+|du\s+)?
+      (?:titre\s+de\s+sejour|carte\s+de\s+sejour|carte\s+de\s+resident|recepisse|visa)
+  | (?:titre|carte)\s+de\s+(?:sejour|resident)\s+(?:n°|no\b|numero)
+  | \brib\b(?:\s+complet)?
+  | (?:numero|n°)\s+(?:de\s+)?compte(?:\s+bancaire)?
+  | (?:mon|ma|notre|son|sa|leur)\s+(?:numero|n°|identifiant|matricule|no\b)\s*(?:de\s+|d'|du\s+)?
+      (?:adherent|pension|retraite|msa|carsat|cnav|mutuelle|beneficiaire|usager|client|
+         cotisant|urssaf|ants|agirc-arrco|ircantec|affilie|assure\s+msa|pensionne|
+         inscription|invalidite|rente|allocataire|dossier\s+(?:caf|msa|mdph|retraite))
+  | \bmatricule\b
+  | (?:numero|n°)\s+(?:d')?(?:usager|beneficiaire|adherent|cotisant|pensionne|affilie|invalidite|rente)
+)"""
+_ID_RE = re.compile(
+    rf"""(?P<label>{_ID_LABEL})
+    (?:\s+(?:de|du|d')\s*(?:mon|ma|mes|son|sa|ses|notre|votre|leur)\s+[\w-]+)?  # « de ma fille »
+    (?:\s*\([^()]{{0,40}}\))?                                              # « (ancien modèle) »
+    \s*(?:\(\s*)?(?:(?:n°|no|numero|num)\s*)?(?:[:=#-]|est|:?\s*le|c'est|etait)?\s*(?:le\s+|bien\s+)?
+    (?P<number>[A-Za-z0-9](?:[ \u00a0./\-]?[A-Za-z0-9]){{3,30}})""",
+    re.VERBOSE,
+)
+# Shapes that are identifiers without a label: a licence plate (SIV), a passport, a fiscal
+# number in its printed groups, a RIB.
+_ID_SHAPES_RE = re.compile(
+    r"(?<![\w-])(?:[A-HJ-NP-TV-Z]{2}([- ])\d{3}\1[A-HJ-NP-TV-Z]{2}"
+    r"|\d{2}[A-Z]{2}\d{5}"
+    r"|[0-3]\d \d{2} \d{3} \d{3} \d{3}"
+    r"|\d{5}[ ]?\d{5}[ ]?[0-9A-Z]{11}[ ]?\d{2})(?![\w-])"
+)
+_PLATE_RE = re.compile(r"[A-Z]{2}[ -]?\d{3}[ -]?[A-Z]{2}|\d{1,4}[ -]?[A-Z]{1,3}[ -]?(?:\d{2}|2[AB]|97\d)")
+_DATE_RE = re.compile(r"\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?")
+# The administration's own references (« dossier n° … », « référence … »): no personal data.
+_ADMIN_REFERENCE_RE = re.compile(
+    r"\b(?:dossier|reference|ref|demande|courrier|facture|recommande|suivi|commande|accuse"
+    r"|decret|article|formulaire|cerfa|ticket|reclamation)\b[^.!?\n]{0,15}$"
+)
+
+
+def _identifier_number_end(text: str, start: int, end: int) -> int | None:
+    """End of the number that starts at `start`: its groups while they hold a digit or
+    are a short block of capitals (« 1234 AB 75 »), never a following word."""
+    last = None
+    for m in re.finditer(r"[A-Za-z0-9]+", text[start:end]):
+        token = m.group()
+        gap = text[start + (last - start if last else 0) : start + m.start()] if last else ""
+        if last is not None and (len(gap) > 1 or gap not in (" ", ".", "-", "/", "\u00a0")):
+            break
+        if not (any(c.isdigit() for c in token) or (token.isupper() and len(token) <= 3)):
+            break
+        last = start + m.end()
+    return last
+
+
+def _identifier_flag(m: re.Match[str]) -> Flag | None:
+    start = m.start("number")
+    end = _identifier_number_end(m.string, start, m.end("number"))
+    if end is None:
+        return None
+    value = m.string[start:end]
+    digits = sum(c.isdigit() for c in value)
+    if _PLATE_RE.fullmatch(value):
+        return Flag(FlagKind.IDENTIFIER, start, end)
+    if digits < 4 or _DATE_RE.fullmatch(value) or re.fullmatch(r"(?:19|20)\d\d", value):
+        return None
+    return Flag(FlagKind.IDENTIFIER, start, end)
+
+
+_RIB_PARTS_RE = re.compile(
+    r"(?i:code\s+banque|banque)\s*:?\s*(?P<start>\d{5})[^.!?\n]{0,25}?(?i:guichet)\s*:?\s*\d{5}"
+    r"[^.!?\n]{0,30}?(?i:compte)\s*:?\s*[0-9A-Z]{11}[^.!?\n]{0,15}?(?i:cl[ée])(?:\s+(?i:rib))?"
+    r"\s*:?\s*(?P<key>\d{2})(?!\d)"
+)
+
+
+# The files a usager has a number in, named in the label before the number (on _plain text):
+# « numéro d'adhérent mutuelle », « n° de carte d'identité », « CNI n° », « Numéro MSA ».
+_RECORD = r"""(?:
+    allocataire|caf|msa|cpam|urssaf|carsat|cnav|agirc[\s-]arrco|ircantec|mutuelle|adherent
+  | client|usager|beneficiaire|assuree?|cotisant|affiliee?|pensionnee?|pension|retraite|rente
+  | invalidite|fiscale?|spi|contribuable|nif|identification(?:\s+fiscale)?
+  | france\s+travail|pole\s+emploi|demandeur\s+d'emploi|inscription|passeport
+  | permis(?:\s+de\s+conduire)?|carte\s+(?:nationale\s+)?d'identite|cni|titre\s+de\s+sejour
+  | carte\s+de\s+sejour|carte\s+de\s+resident|visa|agdref|etranger|ofii|ofpra
+  | demandeur\s+d'asile|asile|ine|etudiante?|eleve|electeur|licence|badge|adhesion
+  | societaire|abonne|abonnement|compte\s+ameli|ameli|securite\s+sociale\s+etudiante
+  | locataire|neph|siret|siren|retraite\s+complementaire
+)"""
+_ID_OF = r"(?:d'|de\s+la\s+|de\s+l'|de\s+|du\s+|des\s+|a\s+la\s+|au\s+|mon\s+|ma\s+)"
+# Whose the file is. Not « votre »: a usager writing to an office says « votre dossier » of
+# the office's reference as well as of his own.
+_POSSESSIVE = r"(?:mon|ma|mes|son|sa|ses|notre|nos|leur|leurs)"
+# Files of the usager's own, after a possessive (« mon dossier ANTS n° … », « son numéro de
+# dossier à la Banque de France : … »): the administration's reference of his file is his.
+_FILE = (
+    r"(?:dossier|contrat|compte|certificat|abonnement|bail|carte|reference|ref|numero|n°|no"
+    r"|identifiant|matricule|badge|adhesion|formule|police|avis|attestation|inscription|nom)"
+)
+_ID_LABEL_RE = re.compile(
+    rf"""(?<![\w'@.])(?:
+        (?P<generic>{_POSSESSIVE}\s+(?:numero|n°|nº|no|num|identifiant|matricule|id)
+          (?:\s+personnel)?(?=\s*(?:[:=]|est\b|c'est\b|c\b|etait\b)))
+      | (?P<own>{_POSSESSIVE}\s+(?:[a-z'-]+\s+)?{_FILE})
+      | (?:numero|n°|nº|no|num|identifiant|id|matricule|code)\.?\s*{_ID_OF}?(?:[a-z'-]+\s+){{0,2}}?{_RECORD}
+      | {_RECORD}
+    )(?![\w])""",
+    re.VERBOSE,
+)
+# Words between a label and its number: connectors, the office, whose number it is.
+_ID_SKIPPED = frozenset(
+    "n° nº no num numero numéro est c'est c cest etait le la l' bien porte pour a : = # - – ( ) "
+    "caf msa cnav carsat edf engie sncf ratp free orange sfr bouygues urssaf cpam ants ofii "
+    "pole emploi france travail complet provisoire actuel actuelle ancien ancienne nouveau "
+    "nouvelle francais francaise personnel personnelle b d'identite d'identification vaut "
+    "suivant voici figure indique sur".split()
+)
+_ID_MARKERS = frozenset("n° nº no num numero numéro : = # ( ref reference".split())
+_POSSESSIVES = frozenset("mon ma mes son sa ses notre nos votre vos leur leurs".split())
+_ID_TOKEN_RE = re.compile(r"[\s:=#()\-–,]*([^\s:=#()\-–,]+)")
+_ID_PUNCT_RE = re.compile(r"\s*([:=#(])")
+_ADMIN_WORDS = frozenset(
+    "dossier reference ref facture courrier ticket decret cerfa formulaire commande suivi "
+    "recommande reclamation article loi demande contrat recepisse".split()
+)
+_PHONE_WORDS_RE = re.compile(r"\b(?:tel|telephone|portable|mobile|fixe|joindre|appel\w*|rappel\w*|sms)\b")
+
+
+_FILE_NOUN_RE = re.compile(rf"\b(?:{_RECORD}|{_FILE})(?!\w)", re.VERBOSE)
+# A file noun that says the number is no phone (not « numéro » alone).
+_SPECIFIC_FILE_RE = re.compile(rf"\b(?:{_RECORD}|(?!numero|n°|no\b|identifiant){_FILE})(?!\w)", re.VERBOSE)
+_ANNOUNCED_RE = re.compile(r"(?:n°|numero|reference|ref)\s*:?\s*$|[:(]\s*$")
+
+
+def _labelled_identifiers(text: str, plain: str) -> Iterator[Flag]:
+    """A label naming a personal file (or « mon numéro : »), a few connecting words, then
+    the number: its groups of digits, or letters and digits."""
+    for m in _ID_LABEL_RE.finditer(plain):
+        number = _number_after_label(text, plain, m.end())
+        if number is None:
+            continue
+        clause = re.split(r"[.!?;\n]", plain[max(0, m.start() - 30) : number])[-1]
+        own = bool(re.search(rf"\b{_POSSESSIVE}\b|\bpersonnel", clause))
+        # « référence client », « référence allocataire »: a label, not the office's reference.
+        prefix = re.search(r"\b(?:reference|ref)\.?\s+$", plain[max(0, m.start() - 12) : m.start()])
+        label_start = m.start() - (len(prefix.group()) if prefix else 0)
+        before_label = re.split(r"[.!?;\n]", plain[max(0, label_start - 30) : m.end()])[-1]
+        if prefix:
+            before_label = before_label.replace(prefix.group(), " ", 1)
+        if not own and _ADMIN_WORDS & set(re.findall(r"[a-z]+", before_label)):
+            continue
+        announced = _ANNOUNCED_RE.search(plain, max(0, number - 20), number)
+        if m.group("own") and not _FILE_NOUN_RE.search(clause.replace(m.group(), "", 1)) \
+                and not announced:
+            continue  # « mon dossier 3 mois après »: a number must be announced
+        specific = _SPECIFIC_FILE_RE.search(clause)
+        flag = _identifier_value(text, plain, number, phone_possible=not specific)
+        if flag and not (m.group("own") and _PHONE_WORDS_RE.search(clause)):
+            yield flag
+
+
+def _number_after_label(text: str, plain: str, position: int) -> int | None:
+    """Where the number after a label starts, past connecting words, the office (an acronym
+    in capitals), whose it is (« de ma mère »), or a word or two before « n° » or « : »."""
+    skipped, free, number, start = 0, 0, None, position
+    while skipped < 12:
+        token = _ID_TOKEN_RE.match(plain, position)
+        if not token or token.start(1) - position > 3:
+            return None
+        word = token.group(1)
+        marker = _ID_PUNCT_RE.match(plain, position)
+        if marker or word in _ID_MARKERS:
+            free = 0
+        if any(c.isdigit() for c in word) or re.match(r"[A-Z]{1,3}-?\d", text[token.start(1) :]):
+            number = token.start(1)
+            break
+        if word in ("de", "du", "d'", "a") or word.startswith("d'"):
+            following = _ID_TOKEN_RE.match(plain, token.end())
+            if following and following.group(1) in _POSSESSIVES:
+                after = _ID_TOKEN_RE.match(plain, following.end())
+                position, skipped = (after or following).end(), skipped + 3
+                continue
+        original = text[token.start(1) : token.end(1)]
+        if word in _ID_SKIPPED or word.rstrip(".") in _ID_SKIPPED:
+            pass
+        elif original.isupper() and 2 <= len(original) <= 8 and original.isalpha():
+            pass  # the office's acronym (« APA », « MDPH »)
+        elif word in _ID_PARTICLES:
+            pass
+        elif word.isalpha() and free < 3 and not _PHONE_WORDS_RE.match(word):
+            free += 1
+        else:
+            return None
+        position, skipped = token.end(), skipped + 1
+    if number is None or free or number - start > 60:
+        return None  # free words must be followed by « n° » or « : »
+    return number
+
+
+_ID_PARTICLES = frozenset("de du des d' a au aux la le les l' en".split())
+
+
+def _identifier_value(text: str, plain: str, number: int, *, phone_possible: bool) -> Flag | None:
+    end = _identifier_number_end(text, number, min(len(text), number + 40))
+    if end is None:
+        return None
+    value = text[number:end]
+    digits = sum(c.isdigit() for c in value)
+    letters = sum(c.isalpha() for c in value)
+    if digits < 5 and not (digits >= 1 and letters >= 1 and len(_compact(value)) >= 6):
+        return None
+    if _DATE_RE.fullmatch(value) or (phone_possible and _looks_like_a_phone(value)):
+        return None
+    if phone_possible and (phone := _PHONE_RE.match(text, number)) and _phone_flag(phone):
+        return None
+    if re.match(r"\s*(?:€|euros?\b|eur\b|%|ans\b|mois\b|jours\b|h\b)", plain[end : end + 8]):
+        return None
+    return Flag(FlagKind.IDENTIFIER, number, end)
+
+
+def _looks_like_a_phone(value: str) -> bool:
+    digits = re.sub(r"\D", "", value)
+    return bool(
+        re.fullmatch(r"(?:0|0033|33)[1-9]\d{8}", digits) and re.fullmatch(r"[\d\s.\-]+", value)
+        or value.lstrip().startswith("+")
+    )
+
+
+# A plate after words about a vehicle, in any case and any layout (« immatriculée ab-123-cd »,
+# « le véhicule AB123CD », « plaque 2345 XY 93 »).
+_VEHICLE_RE = re.compile(
+    r"\b(?:immatricul\w*|immat|plaques?|vehicules?|voitures?|auto|automobile|moto|scooter"
+    r"|camion|camionnette|fourgon|utilitaire|carte grise|certificat d'immatriculation|bagnole"
+    r"|caisse|clio|megane|twingo|peugeot|renault|citroen|dacia|toyota)\b[^.!?\n]{0,40}$"
+)
+_ANY_CASE_PLATE_RE = re.compile(
+    r"(?<![\w-])(?:(?i:[a-z]{2}([ -]?)\d{3}\1[a-z]{2})"
+    r"|\d{1,4}([ -]?)[A-Z]{1,3}\2(?:\d{2}|2[AB]|97\d))(?![\w-])"
+)
+
+
+def _vehicle_plates(text: str, plain: str) -> Iterator[Flag]:
+    for m in _ANY_CASE_PLATE_RE.finditer(text):
+        if _VEHICLE_RE.search(plain, max(0, m.start() - 60), m.start()):
+            yield Flag(FlagKind.IDENTIFIER, m.start(), m.end())
+
+
+def _find_identifiers(text: str) -> Iterator[Flag]:
+    for m in _RIB_PARTS_RE.finditer(_unaccent(text)):
+        yield Flag(FlagKind.IDENTIFIER, m.start("start"), m.end("key"))
+    # Offsets are those of the text: _plain keeps one character for one.
+    plain = _plain(text)
+    yield from _search_all(_ID_RE, plain, lambda m: _identifier_flag(_Rematch(m, text)))
+    yield from _labelled_identifiers(text, plain)
+    yield from _vehicle_plates(text, plain)
+    for m in _ID_SHAPES_RE.finditer(text):
+        if not _ADMIN_REFERENCE_RE.search(_context_before(text, m.start(), 30)):
+            yield Flag(FlagKind.IDENTIFIER, m.start(), m.end())
+
+
+class _Rematch:
+    """A match on a folded copy, read against the original text (same offsets)."""
+
+    def __init__(self, match: re.Match[str], text: str) -> None:
+        self._match, self.string = match, text
+
+    def start(self, group: str | int = 0) -> int:
+        return self._match.start(group)
+
+    def end(self, group: str | int = 0) -> int:
+        return self._match.end(group)
+
+
+# --- dates of birth
+
+_MONTH_NAMES = (
+    r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
+    r"|janv|fevr?|avr|juil|sept|oct|nov|dec"
+)
+_BIRTH_CUE_RE = re.compile(
+    r"\bne(?:e|s|es)?(?:\s?\(e\)|\s?\(e?s?\))?(?=\s+(?:le|en|a|au|aux|the|on)\b)"
+    r"|\b(?:date|jour|dates)\s+de\s+naissance\b|\bd\.?d\.?n\.?(?=[\s:])|\bnaissance\s*:"
+    r"|\bdate of birth\b|\bdob\b"
+)
+_BIRTH_DATE_RE = re.compile(
+    rf"""(?<![\d/.-])(?:
+        (?P<d>\d{{1,2}})\s?(?P<s>[/.\-])\s?(?P<m>\d{{1,2}})\s?(?P=s)\s?(?P<y>(?:19|20)?\d{{2}})
+      | (?P<d2>1er|\d{{1,2}})\s+(?P<m2>{_MONTH_NAMES})\.?(?:\s+(?P<y2>(?:19|20)\d{{2}}))?
+    )(?![\d/])""",
+    re.VERBOSE,
+)
+
+
+def _find_birth_dates(text: str) -> Iterator[Flag]:
+    """The first full date after « né le », « date de naissance »…, within a few words;
+    then the dates after it that repeat its day and month or its year (« né le 17/08/1999
+    et on a écrit 17/08/1990 »)."""
+    plain = _plain(text)
+    position = 0
+    for cue in _BIRTH_CUE_RE.finditer(plain):
+        if cue.start() < position:
+            continue
+        first = _BIRTH_DATE_RE.search(plain, cue.end(), min(len(plain), cue.end() + 80))
+        if not first:
+            continue
+        yield Flag(FlagKind.BIRTH_DATE, first.start(), first.end())
+        position = first.end()
+        parts = {g for g in first.groups() if g and g[0].isdigit()}
+        for later in _BIRTH_DATE_RE.finditer(plain, first.end(), min(len(plain), first.end() + 80)):
+            later_parts = [g for g in later.groups() if g and g[0].isdigit()]
+            if len(parts & set(later_parts)) >= 2 or (
+                len(later_parts) == 3 and {p.lstrip("0") for p in parts}
+                == {p.lstrip("0") for p in later_parts}
+            ):
+                yield Flag(FlagKind.BIRTH_DATE, later.start(), later.end())
+                position = later.end()
 
 
 # --- postal addresses
 
 # Street types whose name may be written in lower case by usagers ("12 rue de la paix").
 _STREET_TYPES = (
-    r"rue|avenue|av|bd|bld|blvd|boulevard|all[ée]e|impasse|quai|chemin|faubourg|fbg|ruelle"
-    r"|sentier|venelle|mont[ée]e|rond-point"
+    r"rue|r\.|avenue|av\.?|ave\.?|bd\.?|bld\.?|blvd\.?|bvd\.?|boulevard|boul\.?|all[ée]e|all\."
+    r"|impasse|imp\.?|quai|chemin|ch\.|chem\.?|faubourg|fbg\.?|fg\.?|ruelle|sentier|venelle"
+    r"|mont[ée]e|rond-point|lieu-dit|lieudit|lieu\s+dit|rte\.?|hent|straed|karront"
 )
 # Words that are also common nouns ("1 place de parking", "2 cours de français"): only
 # with a capitalised name.
 _AMBIGUOUS_STREET_TYPES = (
-    r"place|pl|cours|route|rte|square|sq|r[ée]sidence|lotissement|lieu-dit|voie|passage"
-    r"|cit[ée]|hameau|promenade|esplanade|parvis|villa|clos|domaine|traverse|chauss[ée]e"
+    r"place|pl\.?|cours|crs\.?|route|square|sq\.?|r[ée]sidence|r[ée]s\.|lotissement|lot\."
+    r"|voie|passage|cit[ée]|hameau|promenade|esplanade|parvis|villa|clos|domaine|traverse"
+    r"|chauss[ée]e|quartier|zone|za|zi|zac|mail|carrefour|sente|cour|port|parc|rocade"
 )
+# Streets whose type is the whole name (« 24 grande rue », « 2 Grand'Rue »).
+_NAMELESS_STREET_TYPES = r"grande?[\s-]?rue|grand['’]\s?rue"
+_STREET_NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater)\b|[A-Da-d]\b)?(?:\s?[-/]\s?\d{1,4})?"
 _STREET_RE = re.compile(
     rf"""(?<![\w.,/])
-    \d{{1,4}}(?:\s?(?:bis|ter|quater)\b|[A-Da-d]\b)?(?:\s?[-/]\s?\d{{1,4}})?
+    {_STREET_NUMBER}
     ,?\s+
-    (?:(?P<strict>{_STREET_TYPES})|(?P<ambiguous>{_AMBIGUOUS_STREET_TYPES}))\.?
-    (?=\s)""",
+    (?:(?:de\s+la|du|de\s+l['’])\s*)?                      # « au 14 de la rue des Lilas »
+    (?:(?P<nameless>{_NAMELESS_STREET_TYPES})(?![\w'’-])
+      |(?P<strict>{_STREET_TYPES})(?=\s)|(?P<ambiguous>{_AMBIGUOUS_STREET_TYPES})(?=\s))""",
     re.VERBOSE | re.IGNORECASE,
 )
+_NUMBER_BEFORE_RE = re.compile(rf"{_STREET_NUMBER},?\s+(?:(?:de\s+la|du|de\s+l['’])\s*)?$")
+_UNNUMBERED_STREET_RE = re.compile(
+    rf"(?<![\w.'’-])(?:(?P<strict>{_STREET_TYPES})|(?P<ambiguous>{_AMBIGUOUS_STREET_TYPES}))(?=\s)",
+    re.IGNORECASE,
+)
+# « 10 Le Bourg », « lieu-dit Les Granges »: rural addresses without a street type.
+_RURAL_RE = re.compile(
+    rf"(?<![\w.,/])(?:{_STREET_NUMBER},?\s+(?i:le\s+)?(?i:bourg)\b"
+    rf"|(?i:lieu-dit|lieudit|lieu\s+dit|hameau\s+d[eu']s?|l\.d\.)\s*(?=[A-ZÀ-Þ]))"
+)
 _TOKEN_RE = re.compile(r"(?:\s+|(?<=['’]))(?:(?P<elided>[dlDL]['’])|(?P<word>[\w-]+(?:['’]\w+)?))")
-_NAME_PARTICLES = {"de", "du", "des", "la", "le", "les", "aux", "et"}
+_NAME_PARTICLES = {"de", "du", "des", "la", "le", "les", "aux", "et", "sur", "en"}
 _MONTHS = {
     "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
     "septembre", "octobre", "novembre", "décembre",
@@ -314,9 +1232,118 @@ _STOP_WORDS = {
     "puis", "alors", "aussi", "comme", "si", "afin", "lors", "bâtiment", "bât", "appartement",
     "appt", "apt", "étage", "escalier", "porte", "résidence", "cedex", "bp", "tout",
     "tous", "toute", "toutes", "ville", "commune", "mairie", "agence", "guichet", "accueil",
+    "et", "rez", "code", "postal", "numéro", "n°", "tél", "tel", "téléphone", "mail",
 }  # fmt: skip
+_CITY_WORD = r"[A-ZÀ-Þ](?:[\w'’]*\w)?(?:-[\w'’]*\w)*"
 _POSTCODE_CITY_RE = re.compile(
-    r",?\s*(?:-\s*)?\d{5}\s+(?:[A-ZÀ-Þ][\w'’-]*(?:\s+[A-ZÀ-Þ][\w'’-]*){0,2}|[a-zà-ÿ][\w-]*)"
+    rf",?\s*(?:-\s*)?(?:\d{{5}}|\d{{2}}\s\d{{3}})[ \t\u00a0]+(?:{_CITY_WORD}(?:[ \t\u00a0]+(?:{_CITY_WORD}"
+    rf"|(?:sur|sous|en|les|le|la|de|du)(?![\w'’])|d'|l')){{0,4}}(?<![ \t\u00a0])|[a-zà-ÿ][\w-]*)"
+    rf"(?:\s+(?i:cedex)(?:\s+\d{{1,2}})?)?"
+)
+_COMMA_CITY_RE = re.compile(
+    rf",\s*(?P<city>{_CITY_WORD}(?:[\s-]+{_CITY_WORD}){{0,2}})(?=\s*(?:[.;:!?)]|$)|\s*[,(])"
+)
+# Flat and building details written before or after the street: « Bât B, appt 12, 3 rue … »,
+# « …, 3e étage gauche, 75011 Paris ».
+_FLOOR = (
+    r"\d{1,2}\s?(?i:e|è|ème|eme|er|ère|ere|°)\s*(?i:[ée]tage|[ée]t\.?)(?:\s+(?i:gauche|droite|droit"
+    r"|fond|face|g|d)(?![\w'’]))?"
+    r"|\d{1,2}\s?(?i:e|è|ème|eme|er|ère|ere)\s+(?i:gauche|droite|droit)(?![\w'’])"
+    r"|(?i:rez-de-chauss[ée]e|rdc)(?![\w'’])"
+)
+_DETAIL = (
+    r"(?:(?i:b[aâ]timent|b[aâ]t|appartement|appart|appt|app|apt|logement|logt|escalier|esc"
+    r"|entr[ée]e|porte|[ée]tage|imm(?:euble)?|tour|bo[iî]te|bal|chambre|studio|lot)(?![^\W\d_])\.?"
+    r"\s*(?:n°\s*)?[\w-]{0,8}"
+    rf"|{_FLOOR}"
+    r"|(?i:r[ée]sidence|r[ée]s\.|cit[ée]|immeuble|villa|domaine|lotissement|hameau)\s+"
+    r"(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
+    r"[A-ZÀ-Þ][\w'’-]*){0,3}"
+    r"|(?i:ferme|mas|moulin|ch[aâ]teau|manoir|chalet|maison|les\s+jardins|le\s+clos)\s+"
+    r"(?:(?i:des|du|de\s+la|de\s+l'|de|d'|les|le|la)\s*)?[A-ZÀ-Þ][\w'’-]*)"
+)
+# A detail written after the street without a comma: a keyword and its number or letter only.
+_FLAT_DETAIL = (
+    r"(?:(?i:b[aâ]timent|b[aâ]t|appartement|appart|appt|apt|logement|logt|escalier|esc|porte"
+    r"|entr[ée]e)\.?\s*(?:n°\s*)?(?:\d{1,4}[A-Za-z]?|[A-Z]\d?|(?i:gauche|droite|droit))(?![\w'’])"
+    rf"|{_FLOOR})"
+)
+_DETAILS_BEFORE_RE = re.compile(
+    rf"(?:(?:{_DETAIL}|(?i:bp|cs|tsa|bo[iî]te\s+postale)\s*\d{{1,5}})\s*[,;–-]?\s*)+$"
+)
+
+
+@cache
+def _office_before_re() -> re.Pattern[str]:
+    """An office word, its name (« l'agence France Travail de Lyon », « le centre des
+    finances publiques »), then « du », « au », a comma…: on text without accents, case kept."""
+    offices = _words_pattern(_public_contacts().get("office_words", []))
+    return re.compile(
+        rf"(?:^|[^\w])(?:(?i:{offices})"
+        r"(?:\s+(?:(?i:annexe|principale?|centrale?|departementale?|locale?|regionale?|de quartier"
+        r"|[a-z-]+(?:aire|ales?|aux|iennes?|ique|elles?|ives?|if))"
+        r"|(?i:de\s+la\s+|de\s+l'|de\s+|du\s+|des\s+|d')?[A-Z0-9][\w'-]*)){0,4}"
+        rf"|(?i:adresse|coordonnees|locaux|siege)\s+(?i:de\s+la\s+|de\s+l'|du\s+|des\s+|de\s+)"
+        rf"(?i:{offices})\b.*)"
+        r"\s*(?:(?i:,|:|\(|-|–|\bdu|\bau|\bde la|\bsituee?s? au|\bsise? au|\bsis|\bse trouvant au"
+        r"|\bqui se trouve au|\bse trouve au|\best au|\best situee? au|\bdomiciliee? au|\bsituee?s?)\s*)?$"
+    )
+
+
+@cache
+def _home_words_re() -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{_words_pattern(_public_contacts().get('home_words', []))})\b")
+
+
+def _unaccent(text: str) -> str:
+    return _translate(text, _unaccent_char)
+
+
+@cache
+def _unaccent_char(char: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+    base = base.translate(_PLAIN_TABLE)
+    return base if len(base) == 1 else char
+
+
+# The usager speaking of herself or her family: an address in her sentence may be hers.
+_OWN_RE = re.compile(
+    r"(?:^|[^\w'])(?:je|j'|me|m'|moi|mon|ma|mes|nous|nos|chez|perso|personnelle?"
+    r"|(?:son|sa|ses|leur|leurs) (?:domicile|logement|appartement|maison|adresse))(?![\w'])"
+)
+
+
+@cache
+def _office_subject_re() -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{_words_pattern(_public_contacts().get('office_words', []))})\b")
+
+
+def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
+    """An office's address: right after the office's name (« la CAF du 27 avenue … »), or
+    in a sentence about an office where nobody speaks of a home (« La permanence du CCAS a
+    lieu au 3 rue Carnot le mardi »)."""
+    sentence = re.split(r"[.!?\n]", text[max(0, start - 70) : start])[-1]
+    after = re.split(r"[.!?\n]", text[end : end + 60])[0] if end is not None else ""
+    folded = _fold(sentence)
+    if (
+        end is not None
+        and _OFFICE_SITE_RE.search(folded)
+        and _office_subject_re().search(folded)
+        and not _OWN_RE.search(folded)
+        and not _OWN_RE.search(_fold(after))
+    ):
+        return True  # « la MDPH a déménagé au 15 avenue … »
+    if _home_words_re().search(folded):
+        return False
+    return bool(_office_before_re().search(_unaccent(sentence)))
+
+
+# Verbs that place an office (« l'agence se trouve 12 rue … », « la permanence a lieu au … »).
+_OFFICE_SITE_RE = re.compile(
+    r"\b(?:se trouve(?:nt)?|se situe(?:nt)?|est situee?|sont situee?s|situee?s?|a lieu|ont lieu"
+    r"|se tien(?:t|nent)|est installee?|sont installee?s|a demenage|ont demenage|demenage"
+    r"|est au|sont au|est a|ouvre|ouvrent|ferme|ferment|recoit|recoivent|tient (?:sa|ses) permanences?)"
+    r"(?:\s+(?:desormais|maintenant|toujours|encore|aussi|au|a|le|les|a la|a l'|dans|du|de la))*\s*$"
 )
 
 
@@ -352,89 +1379,730 @@ def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int 
     return end
 
 
+_BUILDING_AFTER_RE = re.compile(rf"(?:\s*,\s*(?:{_DETAIL})|\s+{_FLAT_DETAIL}|\s*\((?:{_DETAIL})\))+")
+_DETAILS_AFTER_RE = re.compile(
+    rf"(?:\s*[,–-]\s*(?:{_DETAIL}|[A-ZÀ-Þ][\w'’]*(?:[\s-][A-ZÀ-Þ][\w'’]*){{0,2}})"
+    rf"|\s+{_FLAT_DETAIL}|\s*\((?:{_DETAIL})\))+"
+)
+# « 4 impasse des Roses à Vannes »: the city after « à » when no postal code is given. A city
+# in lower case only at the end of the clause (« … a evreux »), not « à côté de la poste ».
+_A_CITY_RE = re.compile(
+    rf"\s*,?\s*(?:à|a|A|À)\s+(?P<city>{_CITY_WORD}(?:[\s-]+(?:(?:sur|sous|en|lès|les|le|la|de|du|aux)(?![\w'’])"
+    rf"|d'|l'|{_CITY_WORD})){{0,4}}(?<![\s-])|[a-zà-ÿ][\w'’-]{{2,}}(?=\s*(?:[.,;:!?)]|\n|$)))"
+    rf"(?:\s*\(?\s*\d{{5}}\s*\)?)?"
+)
+
+
+_FLOOR_AFTER_RE = re.compile(rf"\s*,?\s*(?:(?i:au)\s+)?(?:{_FLOOR})")
+
+
+def _address_end(text: str, end: int) -> int:
+    """The postal code and city after the street, with the building details or the
+    locality in between (« , Bât D, 93200 Saint-Denis »), a city after « à » or after a
+    comma, or the building details alone."""
+    details = _DETAILS_AFTER_RE.match(text, end)
+    for position in ([details.end()] if details else []) + [end]:
+        city = _POSTCODE_CITY_RE.match(text, position)
+        if city and city.group().split()[-1].lower() not in _STOP_WORDS:
+            floor = _FLOOR_AFTER_RE.match(text, city.end())  # « …, 93000 Bobigny, au 7e étage »
+            return floor.end() if floor else city.end()
+        city = _A_CITY_RE.match(text, position)
+        if city and _is_city(city.group("city")):
+            return city.end()
+    building = _BUILDING_AFTER_RE.match(text, end)
+    if building:
+        return building.end()
+    city = _COMMA_CITY_RE.match(text, end)
+    if city and not re.search(rf"\b(?:{_DETAIL})", city.group()) and _is_city(city.group("city")):
+        if re.match(r"\s*[.;:!?)]|\s*$", text[city.end() :]) or not _is_first_name(
+            city.group("city")
+        ):
+            return city.end()
+    return end
+
+
+def _is_city(name: str) -> bool:
+    first = _fold(name.split()[0])
+    return not (
+        first in _STOP_WORDS or first in _CITY_STOP_WORDS or first in _FUNCTION_WORDS
+        or first in _name_lists()["acronyms"]
+    )
+
+
+# Words after « à » that are no city: times, days, feasts, people.
+_CITY_STOP_WORDS = frozenset(
+    "cote partir peine chaque cause travers moins condition pied nouveau present midi minuit "
+    "noel paques toussaint lundi mardi mercredi jeudi vendredi samedi dimanche janvier fevrier "
+    "mars avril mai juin juillet aout septembre octobre novembre decembre monsieur madame "
+    "mademoiselle bonjour merci cordialement".split()
+)
+
+
+def _has_postcode_after(text: str, end: int) -> int | None:
+    details = _DETAILS_AFTER_RE.match(text, end)
+    for position in ([details.end()] if details else []) + [end]:
+        city = _POSTCODE_CITY_RE.match(text, position)
+        if city and city.group().split()[-1].lower() not in _STOP_WORDS:
+            return city.end()
+    return None
+
+
+def _address_start(text: str, start: int) -> int:
+    details = _DETAILS_BEFORE_RE.search(text, max(0, start - 80), start)
+    return details.start() if details and details.end() == start else start
+
+
+# Addresses abroad written the local way: « Hauptstraße 12, 77694 Kehl », « Rua X 12 ».
+_FOREIGN_STREET_RE = re.compile(
+    r"(?<![\w-])[A-ZÀ-Þ][\w'’-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|ring|damm|laan"
+    r"|straat|plein|gracht)\s+\d{1,4}[a-z]?\b"
+)
+
+
+# A named place without a number, when a postal code follows (« Hameau de la Forêt, 12345
+# Ville », « Quartier Bellevue, 97200 Fort-de-France »).
+_NAMED_PLACE_RE = re.compile(
+    r"(?<![\w-])(?:(?i:hameau|quartier|cit[ée]|r[ée]sidence|lotissement|lot\.|domaine|mas|ferme|village"
+    r"|section|morne|habitation|lieu-dit|lieudit|lieu\s+dit|zone|chemin|route)\s+"
+    r"(?:(?i:de\s+la|de\s+l'|des|du|de|d'|les|le|la)\s*)?"
+    # « Le Moulin Neuf, 46100 Figeac »: a rural place named by its article, a postal code after.
+    r"|(?:Le|La|Les|L['’])\s*(?=[A-ZÀ-Þ]))[A-ZÀ-Þ][\w'’-]*"
+    r"(?:\s+(?:(?i:de\s+la|de\s+l'|des|du|de|d'|les|le|la|aux|au|sur|sous|en|lès)\s+)?[A-ZÀ-Þ][\w'’-]*){0,3}"
+)
+
+
+def _is_rural_name(name: str, after: str) -> bool:
+    """« La Grange Haute » before « , 23200 Aubusson »: not an office (« La Poste ») nor the
+    city itself (« Le Havre, 76600 Le Havre »)."""
+    words = [_fold(w) for w in re.findall(r"[\w'’-]+", name)[1:]]
+    if any(_office_subject_re().fullmatch(w) or w in _CITY_STOP_WORDS or w in _name_lists()["acronyms"]
+           for w in words):
+        return False
+    return _fold(name) not in _fold(after)
+
+
 def _find_addresses(text: str) -> Iterator[Flag]:
-    for m in _STREET_RE.finditer(text):
+    for m in _FOREIGN_STREET_RE.finditer(text):
+        if not _is_office_address(text, m.start(), m.end()):
+            yield Flag(FlagKind.ADDRESS, m.start(), _address_end(text, m.end()))
+    for m in _NAMED_PLACE_RE.finditer(text):
+        end = _has_postcode_after(text, m.end())
+        if not end or _is_office_address(text, m.start(), end):
+            continue
+        if m.group()[:2] in ("Le", "La", "L'", "L’") and not _is_rural_name(m.group(), text[m.end() : end]):
+            continue
+        yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), end)
+    # « rue de Langlois, 29914 Gosselin »: a street without a number, its postal code after.
+    for m in _UNNUMBERED_STREET_RE.finditer(text):
+        if _NUMBER_BEFORE_RE.search(text, max(0, m.start() - 20), m.start()):
+            continue  # numbered: read by _STREET_RE
         end = _street_name_end(text, m.end(), lower_case_allowed=bool(m.group("strict")))
+        end = _has_postcode_after(text, end) if end else None
+        if end and not _is_office_address(text, m.start(), end):
+            yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), end)
+    for m in _STREET_RE.finditer(text):
+        if m.group("nameless"):
+            end: int | None = m.end()
+        else:
+            end = _street_name_end(text, m.end(), lower_case_allowed=bool(m.group("strict")))
         if end is None:
             continue
-        city = _POSTCODE_CITY_RE.match(text, end)
-        if city and city.group().split()[-1].lower() not in _STOP_WORDS:
-            end = city.end()
-        yield Flag(FlagKind.ADDRESS, m.start(), end)
+        end = _address_end(text, end)
+        if _is_office_address(text, m.start(), end):
+            continue
+        yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), end)
+    for m in _RURAL_RE.finditer(text):
+        end = m.end() if m.group().lower().rstrip().endswith("bourg") else _street_name_end(
+            text, m.end() - 1 if text[m.end() - 1].isspace() else m.end(), lower_case_allowed=False
+        )
+        if end is None or _is_office_address(text, m.start(), end):
+            continue
+        yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), _address_end(text, end))
 
 
 # --- named persons
 
 _TITLE = (
-    r"(?:(?i:monsieur|madame|mademoiselle|docteur|ma[iî]tre|professeur)"
-    r"|(?i:mmes?|mlle|melle)\.?|M\.?|Mr\.?|Dr\.?|Pr\.?)"
+    r"(?:(?i:monsieur|madame|mademoiselle|docteur|docteure|ma[iî]tre|professeur|professeure)"
+    r"|(?i:mmes?|mlle|melle|mr|mrs|mme|dr|pr)\.?|M\.|m\.(?=\s+\w)|M(?=\s+[A-ZÀ-Þ])"
+    r"|Me\.?(?=\s+[A-ZÀ-Þ]))"
 )
-_NAME_WORD = r"(?:[A-ZÀ-Þ][\w'’]*(?:-[A-ZÀ-Þ]?[\w'’]+)*|[A-Z]\.)"
+_UPPER = "A-ZÀ-ÖØ-Þ"
+_LOWER = "a-zß-öø-ÿ\u0100-\u017f"  # with Latin Extended-A: « Ayşe », « Łukasz »
+_NAME_WORD = rf"(?:[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*|[{_UPPER}]\.)"
+_PARTICLE = r"(?:(?:de|du|des|van|von|di|da|le|la|ben|el|al|ait|aït|dos|do|mac|ter)\s+|[dD]['’])"
 _PERSON_RE = re.compile(
-    rf"(?<![\w.])(?P<title>{_TITLE})\s+"
-    rf"(?P<particle>(?:(?:de|du|des|van|von|di|da|le|la|Le|La|De|Du)\s+|[dD]['’]))?"
-    rf"(?P<names>{_NAME_WORD}(?:[ ]{_NAME_WORD}){{0,2}})"
+    rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?:et|&)\s+{_TITLE})?)\s+"
+    rf"(?P<names>(?i:{_PARTICLE})?{_NAME_WORD}(?:[ ](?i:{_PARTICLE})?{_NAME_WORD}){{0,3}}"
+    rf"|[{_LOWER}][{_LOWER}'’-]{{2,}}(?:[ ][{_LOWER}][{_LOWER}'’-]{{2,}})?)"
 )
-# Capitalised words after a title that are no one's name: functions, institutions, days.
-_NOT_NAMES = {
-    "directeur", "directrice", "préfet", "préfète", "sous-préfet", "sous-préfète", "maire",
-    "ministre", "président", "présidente", "conseiller", "conseillère", "agent", "agente",
-    "juge", "député", "députée", "sénateur", "sénatrice", "responsable", "chef", "cheffe",
-    "inspecteur", "inspectrice", "contrôleur", "contrôleuse", "médecin", "commissaire",
-    "procureur", "procureure", "défenseur", "défenseure", "délégué", "déléguée",
-    "secrétaire", "gestionnaire", "receveur", "trésorier", "comptable", "adjoint", "adjointe",
-    "monsieur", "madame", "mademoiselle", "messieurs", "mesdames", "docteur", "maître",
-    "caf", "cpam", "msa", "urssaf", "cnav", "carsat", "dgfip", "ants", "mdph", "ccas", "cpf",
-    "pôle", "france", "préfecture", "sécurité", "assurance", "impôts", "trésor", "la", "le",
-    "les", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
-    "bonjour", "merci", "cordialement", "je", "nous", "vous", "il", "elle", "ne", "si",
-    "tout-le-monde",
-} | _MONTHS  # fmt: skip
-
-
-# "rue du Docteur Roux" names a street, not a person met at the counter.
-_STREET_BEFORE_RE = re.compile(
-    rf"\b(?:{_STREET_TYPES}|{_AMBIGUOUS_STREET_TYPES})\.?\s+(?:du|de\s+la|de|des)\s+$",
-    re.IGNORECASE,
+# Lower-case words that are not a name after a title written in lower case (« madame est »).
+_FUNCTION_WORDS = frozenset(
+    "le la les l un une des du de d et ou est a été était sera je tu il elle on nous vous ils "
+    "elles me te se ce ça qui que quoi dont où au aux en y ne pas plus très bien mal tout tous "
+    "toute toutes mon ma mes ton ta tes son sa ses notre votre nos vos leur leurs avec sans pour "
+    "par sur sous dans chez vers m'a m'ont n'a n'est s'est c'est".split()
 )
-
-
-def _find_person_names(text: str) -> Iterator[Flag]:
-    def accept(m: re.Match[str]) -> tuple[int, int] | None:
-        kept = []
-        for name in m.group("names").split(" "):
-            if name.lower().rstrip(".") in _NOT_NAMES:
-                break
-            kept.append(name)
-        if not kept or kept[-1].endswith("."):
-            return None  # a function ("Madame la Directrice"), or an initial alone ("M. J.")
-        if _STREET_BEFORE_RE.search(text, max(0, m.start() - 30), m.start()):
-            return None
-        return m.start(), m.start("names") + len(" ".join(kept))
-
-    # Searching again one character further after a refusal finds "Monsieur Dupont"
-    # in "Madame Monsieur Dupont".
-    for start, end in _search_all(_PERSON_RE, text, accept):
-        yield Flag(FlagKind.PERSON_NAME, start, end)
-
-
-# --- insults
-
-# Apostrophes as one; digits and signs that stand for letters to dodge filters ("c0nnard",
-# "s@lope"). Lexicon forms are whole words, so a plain number never spells one.
-_FOLD_TABLE = str.maketrans({"’": "'", "ʼ": "'", "0": "o", "1": "i", "3": "e", "@": "a", "$": "s"})
+_CAPITALISED_WORD_RE = re.compile(
+    rf"(?<![\w'’-])(?:[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)*"
+    rf"|[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})*)(?![\w'’-])"
+)
+_SENTENCE_START_RE = re.compile(r"(?:^|[.!?\n…]|\.\.\.)[\s\"«»“”'’*-]*$")
+_INITIAL_RE = re.compile(rf"\s+[{_UPPER}]\.(?!\w)")
+_SURNAME_RE = re.compile(
+    rf"\s+(?:(?i:{_PARTICLE})){{0,2}}(?:[{_UPPER}][{_LOWER}'’]+(?:-[{_UPPER}][{_LOWER}]+)*"
+    rf"|[{_UPPER}]{{2,}}(?:[-'’][{_UPPER}]{{2,}})*)(?![\w'’-])"
+)
 
 
 @cache
-def _fold_char(char: str) -> str:
-    """Lower case without accents, one character for one, so offsets stay valid."""
-    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
-    folded = base.lower().translate(_FOLD_TABLE)
-    return folded if len(folded) == 1 else char
+def _name_lists() -> dict[str, frozenset[str]]:
+    data = _public_names()
+    return {
+        key: frozenset(_fold(str(w)) for w in data.get(key, []))
+        for key in ("public_figures", "set_phrases", "place_words", "public_functions",
+                    "not_names", "acronyms", "person_words", "places", "title_words")
+    }  # fmt: skip
 
 
-def _fold(text: str) -> str:
-    return "".join(_fold_char(c) for c in text)
+# The first names of the file come by rank of use; the commonest are names wherever they
+# stand, the rarer ones (often also places or surnames: « Metz ») need a person's context.
+COMMON_FIRST_NAMES = 1500
+
+
+@cache
+def _first_names() -> dict[str, bool]:
+    """Folded first name -> whether it is also a French word, in the file's order (rank)."""
+    names: dict[str, bool] = {}
+    for line in FIRST_NAMES_PATH.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, _, mark = line.partition(" ")
+            names.setdefault(_fold(name), mark.strip() == "~")
+    return names
+
+
+def _name_key(word: str) -> str:
+    """The key of a first name in _first_names(): folded, ligatures written out."""
+    return _fold(word).replace("æ", "ae").replace("œ", "oe")
+
+
+@cache
+def _common_first_names() -> frozenset[str]:
+    return frozenset(itertools.islice(_first_names(), COMMON_FIRST_NAMES))
+
+
+@cache
+def _place_before_re() -> re.Pattern[str]:
+    """A place word, then particles or capitalised words (« la Maison de Santé », « la
+    résidence Les Jardins de »), or a public function: on text without accents, case kept."""
+    words = _words_pattern(_public_names().get("place_words", []))
+    functions = _words_pattern(_public_names().get("public_functions", []))
+    particle = r"(?i:de\s+la|de\s+l'|du|des|de|d'|l'|la|le|les)"
+    # After a subject pronoun the word is a verb (« je cite Mme Laurent »).
+    pronoun = "".join(rf"(?<!\b(?i:{p}) )" for p in ("je", "il", "on", "elle", "nous", "vous"))
+    return re.compile(
+        rf"(?:^|[^\w]){pronoun}(?:(?i:{words})\.?(?:\s*(?:{particle}|[A-Z][\w-]*)){{0,4}}"
+        rf"|(?i:{functions})(?:\s+(?i:de\s+la|de\s+l'|du|des|de|d')\s*[\w'-]+)?)\s*$"
+    )
+
+
+@cache
+def _institution_before_re() -> re.Pattern[str]:
+    """« l'agence CAF de », « la gendarmerie de », « France Travail »: a place comes next."""
+    offices = _words_pattern(_public_contacts().get("office_words", []))
+    acronyms = _words_pattern(_public_names().get("acronyms", []))
+    return re.compile(
+        rf"(?:^|[^\w])(?:(?:{offices}|{acronyms})(?:\s+[\w'-]+){{0,2}}\s+(?:de\s+la|de\s+l'|du|des|de|d')"
+        rf"|(?:{acronyms})|france travail|france services|pole emploi|\ba|\ben|\bau|\bsur|\bvers"
+        rf"|\bpres de|\bville de|\bcommune de|\bregion)\s*$"
+    )
+
+
+def _is_public_name(text: str, start: int, end: int) -> bool:
+    """A public figure, a set phrase, a place or a building named after someone."""
+    lists = _name_lists()
+    name = _fold(text[start:end]).strip()
+    words = name.split()
+    if name in lists["public_figures"] or name in lists["set_phrases"]:
+        return True
+    if len(words) > 1 and " ".join(words[1:]) in lists["public_figures"]:
+        return True  # « M. Macron »
+    if re.search(r"\d{5}\s*$", text[max(0, start - 8) : start]):
+        return True  # « 46872 Durand »: a city after its postal code
+    window = _fold(text[max(0, start - 25) : end + 30])
+    offset = start - max(0, start - 25)
+    for phrase in lists["set_phrases"]:
+        at = window.find(phrase)
+        if at != -1 and at <= offset < at + len(phrase):
+            return True
+    return bool(_place_before_re().search(_unaccent(text[max(0, start - 40) : start])))
+
+
+def _not_a_name(word: str) -> bool:
+    lists = _name_lists()
+    folded = _fold(word).strip(".'’")
+    return folded in lists["not_names"] or folded in lists["acronyms"]
+
+
+def _is_first_name(word: str, *, allow_word: bool = True) -> bool:
+    folded = _name_key(word)
+    if folded not in _first_names() or _not_a_name(word):
+        return False
+    return allow_word or not _first_names()[folded]
+
+
+def _titled_flag(m: re.Match[str]) -> Flag | None:
+    names = m.group("names")
+    if names[0].islower():
+        # A title in lower case may come with a name in lower case (« avec m. leroy »).
+        word = names.split(" ")[0]
+        if word in _FUNCTION_WORDS or _not_a_name(word) or not m.group("title")[0].islower():
+            return None
+        if re.match(r"[ldjmnst]['’]", word):
+            return None  # « monsieur l'agent »
+        kept = [word]
+    else:
+        kept = []
+        for name in names.split(" "):
+            if _not_a_name(name) and not re.fullmatch(_PARTICLE.strip(), name + " ", re.I):
+                break
+            kept.append(name)
+        while kept and re.fullmatch(r"(?i:de|du|des|van|von|di|da|le|la|ben|el|al|d['’])", kept[-1]):
+            kept.pop()
+    if not kept or (len(kept) == 1 and re.fullmatch(r"\w\.", kept[0])):
+        return None  # a function (« Madame la Directrice »), or an initial alone (« M. J. »)
+    start, end = m.start("names"), m.start("names") + len(" ".join(kept))
+    lists = _name_lists()
+    name = _fold(m.string[start:end])
+    if name in lists["public_figures"] or any(p.startswith(_fold(m.group("title")) + " " + name)
+                                              for p in lists["set_phrases"]):  # fmt: skip
+        return None
+    if _place_before_re().search(_unaccent(m.string[max(0, m.start() - 40) : m.start()])):
+        return None  # « rue du Docteur Roux »
+    return Flag(FlagKind.PERSON_NAME, m.start(), end)
+
+
+@cache
+def _person_context_re() -> re.Pattern[str]:
+    """Words before a first name (« la conseillère Nadia », « mon fils Lucas », « merci à
+    Sophie »)."""
+    persons = _words_pattern(_public_names().get("person_words", []))
+    return re.compile(
+        rf"(?:\b(?:{persons})\s*(?:\(|,|:)?\s*|\bmerci\s+(?:a\s+|beaucoup\s+a\s+|encore\s+a\s+|bien\s+a\s+)?"
+        rf"|\bgrace\s+a\s+|\bremerci\w*\s+(?:encore\s+|beaucoup\s+|aussi\s+)?|\bbravo\s+a\s+"
+        rf"|\bfelicitations\s+a\s+|\bdemande[rz]?\s+a\s+|\bdemandez\s+|\bcertaine?\s+"
+        rf"|\bdite?s\s+a\s+|\bdire\s+a\s+|\bparle[rz]?\s+(?:a|avec)\s+|\bpassez\s+le\s+bonjour\s+a\s+"
+        rf"|\bnotamment\s+|\bsurtout\s+|\bet\s+|\bou\s+|,\s*)$"
+    )
+
+
+# Words after a name that speak of a person (« Sophie, à l'accueil, a été … »).
+_PERSON_AFTER_RE = re.compile(
+    r"^\s*(?:,\s*)?(?:m'a|m'ont|nous a|l'a|lui a|a ete|etait|est (?:tres|super|genial|adorable"
+    r"|gentil|aimable|patient|top|la|une|un|vraiment|toujours|partie|parti)|a su|a pris|a fait"
+    r"|a tout|a bien|a tres|a vraiment|a refuse|a dit|a ose|a ete|a repondu|a rappele|a appele"
+    r"|a traite|a raccroche|s'est|qui m'|qui nous|qui a|qui est|de l'accueil|du guichet"
+    r"|a l'accueil|au guichet|je crois|et (?:[A-Z]|[a-z]+ [A-Z])"
+    r"|\(\s*(?:la |le |notre |mon |ma )?(?:conseill|agent|assistant|secretaire|gestionnaire)"
+    r"|,\s*(?:la |le |notre |mon |ma |une |un |l')?(?:conseill|agent|assistant|secretaire"
+    r"|gestionnaire|responsable|referent|directeur|directrice|chef|infirmier|medecin|accueil"
+    r"|hotesse|collegue|voisin|ami|fils|fille|mari|femme|mere|pere|soeur|frere))"
+)
+
+
+def _is_sentence_start(text: str, start: int) -> bool:
+    return bool(_SENTENCE_START_RE.search(text, max(0, start - 6), start))
+
+
+def _extend_name(text: str, start: int, end: int) -> tuple[int, int]:
+    """The surname or initial after a first name, a first name before it (« Jean Pierre
+    DUPONT », « Karim B. »)."""
+    while m := (_INITIAL_RE.match(text, end) or _SURNAME_RE.match(text, end)):
+        word = m.group().strip()
+        bare = re.sub(rf"^(?i:{_PARTICLE})", "", word)
+        if bare.endswith("."):
+            end = m.end()
+            break
+        if _not_a_name(bare) or (bare.isupper() and len(bare) <= 3):
+            break
+        if _fold(bare) in _name_lists()["places"] or _place_before_re().search(
+            _unaccent(text[max(0, m.start() - 40) : m.start()])
+        ):
+            break
+        end = m.end()
+    return start, end
+
+
+def _first_name_flags(text: str) -> Iterator[Flag]:
+    """Names built on a known first name: « Nadia », « Jean DUPONT », « ODILE MARCHAND »,
+    « Karim B. »; at the start of a sentence only when the words around speak of a person."""
+    lists = _name_lists()
+    refused_until = 0  # a public name refused whole: its words are not looked at alone
+    for m in _CAPITALISED_WORD_RE.finditer(text):
+        if m.start() < refused_until:
+            continue
+        word = m.group()
+        shouted = word.isupper()
+        if shouted and len(word) < 3:
+            continue
+        if not _is_first_name(word.title() if shouted else word):
+            continue
+        start, end = _extend_name(text, m.start(), m.end())
+        has_surname = end > m.end()
+        if shouted and not has_surname:
+            continue  # a word of a sentence in capitals
+        before = _fold(text[max(0, start - 40) : start])
+        after = _fold(text[end : end + 40])
+        context = bool(_person_context_re().search(before) or _PERSON_AFTER_RE.search(after))
+        # « Marc et Isabelle »: a first name next to another one.
+        pair = re.match(rf"\s+(?:et|ou)\s+([{_UPPER}][{_LOWER}]+)", text[end : end + 30])
+        context = context or bool(pair and _is_first_name(pair.group(1), allow_word=False))
+        is_word = _first_names()[_name_key(word.title())]
+        if _is_public_name(text, start, end):
+            refused_until = end
+            continue
+        place_like = (
+            is_word
+            or _fold(word) in lists["places"]
+            or _name_key(word.title() if shouted else word) not in _common_first_names()
+        )
+        if place_like and _institution_before_re().search(before) and not context:
+            continue
+        if _fold(word) in lists["places"] and not (has_surname or context and not is_word):
+            continue
+        common = _name_key(word.title() if shouted else word) in _common_first_names()
+        alone = len(text.split()) <= 3  # a signature, an author's name
+        if _is_sentence_start(text, start) and not (
+            has_surname or context or alone or (common and not is_word)
+        ):
+            continue
+        if is_word and not (has_surname or context):
+            continue
+        if re.search(r"\b(?:au|aux)\s+$", before) and not has_surname:
+            continue  # « au Robert »: a place (a person is « à Robert »)
+        if re.search(r"(?:^|[^\w'])(?:le|la|les|du|des)\s+$", before):
+            continue  # « le Samu Social », « la Marianne »: an article names a thing
+        if re.search(r"\d{5}\s+$", before):
+            continue  # « 46872 Durand »: the city after its postal code
+        yield Flag(FlagKind.PERSON_NAME, _surname_before(text, start), end)
+
+
+_WORD_BEFORE_RE = re.compile(rf"(?<![\w'’-])([{_UPPER}][\w'’]*(?:-[{_UPPER}][\w'’]*)*)[ ]$")
+
+
+def _surname_before(text: str, start: int) -> int:
+    """« Lemoine Gaëlle »: a surname written before the first name."""
+    m = _WORD_BEFORE_RE.search(text, max(0, start - 40), start)
+    if not m or len(m.group(1)) < 2:
+        return start
+    word = m.group(1)
+    folded = _fold(word)
+    if (
+        _not_a_name(word)
+        or folded in _FUNCTION_WORDS
+        or folded in _STOP_FOLDED
+        or folded in _name_lists()["places"]
+        or folded in _name_lists()["person_words"]
+        or _is_first_name(word)
+        or _place_before_re().search(_unaccent(text[max(0, m.start() - 40) : m.end()]))
+        or _is_sentence_start(text, m.start()) and not word.isupper()
+    ):
+        return start
+    return m.start(1)
+
+
+def _lower_case_first_names(text: str) -> Iterator[Flag]:
+    """« merci a kevin »: a first name in lower case right after words for a person."""
+    for m in re.finditer(rf"(?<![\w'’-])[{_LOWER}]{{3,}}(?![\w'’-])", text):
+        if not _is_first_name(m.group(), allow_word=False):
+            continue
+        before = _fold(text[max(0, m.start() - 20) : m.start()])
+        if re.search(r"(?:\bmerci\s+(?:a\s+)?|\bavec\s+|\bpar\s+)$", before):
+            yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
+
+
+# « DUPONT Jean », « Jean DUPONT », « G. Lambert »: the parts are checked by _full_name_flag.
+_FULL_NAME_RES = (
+    re.compile(
+        rf"(?<![\w.'’-])(?P<names>[{_UPPER}]{{2,}}(?:[-'’][{_UPPER}]{{2,}})?(?:[ \t]+[{_UPPER}]{{2,}})?"
+        rf"[ \t]+[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?)(?![\w'’-])"
+    ),
+    re.compile(
+        rf"(?<![\w.'’-])(?P<names>[{_UPPER}]\.\s?[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?)"
+        rf"(?![\w'’-])"
+    ),
+)
+
+
+def _full_name_flag(m: re.Match[str]) -> Flag | None:
+    words = re.split(r"\s+", m.group("names"))
+    if any(_not_a_name(w) for w in words if not w.endswith(".")):
+        return None
+    if words[0].endswith("."):
+        if words[0] == "M." or not _is_sentence_start(m.string, m.start()) and len(m.string) > 40:
+            return None  # « M. Dupont » is a title; « J. Martin » alone is a signature
+    elif not _is_first_name(words[-1]) or len(words[0]) <= 3:
+        return None
+    if _is_public_name(m.string, m.start("names"), m.end("names")):
+        return None
+    return Flag(FlagKind.PERSON_NAME, m.start("names"), m.end("names"))
+
+
+# A name said to be one by the words before it: « je m'appelle », « un certain », a form's
+# « Nom : », « Prénom : », « Signé : ». The value is a name whatever the first-name list says.
+_NAMED_CUE_RE = re.compile(
+    r"(?:(?<![\w'’])(?i:je\s+m['’]\s?appelle|il\s+s['’]\s?appelle|elle\s+s['’]\s?appelle"
+    r"|qui\s+s['’]\s?appelle|s['’]appelait|un\s+certain|une\s+certaine|(?:d[ée])?nomm[ée]e?"
+    r"|pr[ée]nomm[ée]e?|du\s+nom\s+de|moi\s+c['’]est)\s+|(?i:de\s+la\s+part\s+d['’])\s*"
+    r"|(?i:de\s+la\s+part\s+de)\s+(?=[A-ZÀ-Þ]))"
+)
+_FORM_LABEL_RE = re.compile(
+    r"(?<![\w'’])(?i:nom(?:\s+(?:de\s+naissance|de\s+famille|de\s+jeune\s+fille|d['’]usage"
+    r"|marital|d['’][ée]pouse|et\s+pr[ée]noms?|complet|patronymique))?|pr[ée]noms?(?:\s*\(s\))?"
+    r"(?:\s+et\s+nom)?|identit[ée]|sign[ée]e?|signature|conseill[eè]re?|interlocut(?:eur|rice)"
+    r"|agent|r[ée]f[ée]rente?|gestionnaire|exp[ée]dit(?:eur|rice)|demandeur|demandeuse|titulaire"
+    r"|b[ée]n[ée]ficiaire|envoy[ée]e?\s+par|de\s+la\s+part\s+de|[ée]crit\s+par|auteur|autrice"
+    r"|contact|p[èe]re|m[èe]re|enfant|conjoint|conjointe|[ée]poux|[ée]pouse|parent)"
+    r"\s*(?:\d\s*)?:\s*"
+    r"|(?<![\w'’])(?i:nom\s+(?:de\s+naissance|de\s+famille|de\s+jeune\s+fille|d['’]usage|marital"
+    r"|d['’][ée]pouse))\s+(?=[A-ZÀ-Þ])"
+)
+# Words that end a name in a form (the next label) or that are no name.
+_FORM_STOP = frozenset(
+    "nom prenom prenoms ne nee date adresse tel telephone mail courriel email age sexe "
+    "numero n° voir cf idem neant inconnu".split()
+)
+# « née Moulin », « épouse Lambert », « veuve Carré »: the other name of the same person.
+_OTHER_NAME_RE = re.compile(
+    rf"(?<![\w'’])(?i:n[ée]e|[ée]pouse|[ée]p\.|veuve|vve|divorc[ée]e)\s+"
+    rf"(?P<names>(?i:{_PARTICLE})?[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*"
+    rf"(?:[ ](?i:{_PARTICLE})?[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*){{0,2}})"
+)
+# « la famille Kowalski », « les époux Marchetti »: a surname after words for a household.
+_HOUSEHOLD_RE = re.compile(
+    rf"(?<![\w'’])(?i:famille|les\s+[ée]poux|[ée]poux|couple)\s+"
+    rf"(?P<names>(?i:{_PARTICLE})?[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*)"
+)
+_NAME_TOKEN_RE = re.compile(
+    rf"(?:(?i:{_PARTICLE}))?(?:[{_UPPER}][\w'’]*(?:-[\w'’]+)*|[{_UPPER}]\.)"
+)
+
+
+_LOWER_TOKEN_RE = re.compile(r"[\w'’-]+")
+
+
+def _name_words_end(text: str, start: int, *, lower_case: bool = False, joined: bool = False,
+                    limit: int = 4) -> int | None:
+    """End of the name words from `start`: capitalised words (and particles), or lower-case
+    words when `lower_case`; « et » between two when `joined` (« Gilberte et Roger Pons »)."""
+    end, position, count = None, start, 0
+    pattern = _NAME_TOKEN_RE if not lower_case else _LOWER_TOKEN_RE
+    while count < limit:
+        m = pattern.match(text, position)
+        if not m:
+            break
+        word = m.group()
+        bare = _fold(re.sub(rf"^(?i:{_PARTICLE})", "", word)).strip(".")
+        if bare in _FORM_STOP or (_not_a_name(word) and not lower_case) or (
+            lower_case and (bare in _FUNCTION_WORDS or _fold(word) in _STOP_FOLDED
+                            or not word.isalpha())
+        ):
+            break
+        end, count, position = m.end(), count + 1, m.end()
+        gap = re.match(r"[ \t]+(?:(?:et|&)[ \t]+)?" if joined else r"[ \t]+", text[position:])
+        if not gap:
+            break
+        position += gap.end()
+    return end
+
+
+_STOP_FOLDED = frozenset(
+    "suis est etait a ai avec depuis pour et mais car de du des la le les un une au aux en "
+    "dans sur chez qui que mon ma mes son sa ses ne pas plus tres bien j je comme aussi pareil "
+    "ainsi toujours encore jamais rien personne tout".split()
+)
+
+
+# Person words after which a capitalised word is an organisation, not a name.
+_ORGANISATION_HOLDERS = frozenset(
+    "employeur bailleur proprietaire patron patronne locataire avec par bonjour salut".split()
+)
+
+
+# Kinship, after which « de » names the person (« la fille de Paulette »), not a place.
+_KIN = (
+    r"fille|fils|mere|pere|femme|mari|epouse|epoux|soeur|frere|tante|oncle|cousin|cousine"
+    r"|niece|neveu|grand-mere|grand-pere|petit-fils|petite-fille|veuve|veuf|compagne|compagnon"
+    r"|maman|papa|enfants?|belle-mere|beau-pere"
+)
+
+
+@cache
+def _person_noun_re() -> re.Pattern[str]:
+    """A determiner and a word for a person, right before a capitalised word: « ma mère
+    Germaine », « l'agent Kowalczyk »; on folded text."""
+    nouns = [w for w in _public_names().get("person_words", [])
+             if " " not in w.strip() and _fold(w) not in _ORGANISATION_HOLDERS]
+    return re.compile(
+        rf"(?:^|\W)(?:(?:mon|ma|mes|notre|votre|nos|vos|sa|son|ses|leur|la|le|l'|une|un|cette|ce"
+        rf"|cet)\s*(?:{_words_pattern(nouns)})\s*[,(]?|(?:la|le|les|l')\s*(?:{_KIN})\s+(?:de|d'))\s*$"
+    )
+
+
+# Endings of French nouns and adjectives that names seldom have (« mon fils Autiste », « le
+# médecin Généraliste »): a capitalised word ending so after a word for a person is no name
+# unless the first-name list knows it.
+_COMMON_WORD_ENDING_RE = re.compile(
+    r"(?:iste|isme|tion|sion|ment|ique|ite|ites|able|ible|ance|ence|euse|eux|aire|ive|if|ee|age"
+    r"|ale|aux|ant|ante|ants|ien|ienne|iens|iennes)$"
+)
+_PAIR_BEFORE_RE = re.compile(rf"(?<![\w'’-])([{_UPPER}][{_LOWER}]+)\s+(?:et|&)\s+$")
+
+
+def _cued_names(text: str) -> Iterator[Flag]:
+    for m in _CAPITALISED_WORD_RE.finditer(text):
+        word = m.group()
+        if word.isupper() and len(word) <= 3 or _not_a_name(word):
+            continue
+        if _fold(word) in _name_lists()["places"] or _is_sentence_start(text, m.start()):
+            continue
+        pair = _PAIR_BEFORE_RE.search(text, max(0, m.start() - 30), m.start())
+        if pair and _is_first_name(pair.group(1), allow_word=False) and not word.isupper():
+            yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())  # « Mehmet et Ayşe »
+            continue
+        if _person_noun_re().search(_fold(text[max(0, m.start() - 40) : m.start()])) and (
+            _is_first_name(word) or not _COMMON_WORD_ENDING_RE.search(_fold(word))
+        ):
+            start, end = _extend_name(text, m.start(), m.end())
+            if not _is_public_name(text, start, end):
+                yield Flag(FlagKind.PERSON_NAME, start, end)
+    for m in _NAMED_CUE_RE.finditer(text):
+        lower = not text[m.end() : m.end() + 1].isupper()
+        if lower and not re.search(r"(?i:appel\w*|c['’]est)\s+$", m.group()):
+            continue  # « une certaine lenteur »
+        end = _name_words_end(text, m.end(), lower_case=lower, limit=3 if lower else 4)
+        if end and not _is_public_name(text, m.end(), end):
+            yield Flag(FlagKind.PERSON_NAME, m.end(), end)
+    for m in _FORM_LABEL_RE.finditer(text):
+        end = _name_words_end(text, m.end(), joined=True)
+        if end and _reads_as_a_name(text, m.end(), end):
+            yield Flag(FlagKind.PERSON_NAME, m.end(), end)
+    for pattern in (_OTHER_NAME_RE, _HOUSEHOLD_RE):
+        for m in pattern.finditer(text):
+            end = _name_words_end(text, m.start("names"))
+            if end and _reads_as_a_name(text, m.start("names"), end):
+                yield Flag(FlagKind.PERSON_NAME, m.start(), end)
+
+
+def _reads_as_a_name(text: str, start: int, end: int) -> bool:
+    """Words after a label that are a name: not an office (« Bénéficiaire : Caisse
+    d'Allocations »), not a common word (« Famille Nombreuse »), not a public name."""
+    words = text[start:end].split()
+    if _office_subject_re().search(_fold(words[0])):
+        return False
+    if not any(_is_first_name(w) for w in words) and _COMMON_WORD_ENDING_RE.search(_fold(words[-1])):
+        return False
+    return not _is_public_name(text, start, end)
+
+
+def _find_person_names(text: str) -> Iterator[Flag]:
+    # Searching again one character further after a refusal finds "Monsieur Dupont"
+    # in "Madame Monsieur Dupont".
+    yield from _search_all(_PERSON_RE, text, _titled_flag)
+    for pattern in _FULL_NAME_RES:
+        yield from _search_all(pattern, text, _full_name_flag)
+    yield from _first_name_flags(text)
+    yield from _lower_case_first_names(text)
+    yield from _cued_names(text)
+
+
+@cache
+def name_model() -> Any:
+    """The French spaCy pipeline reduced to its entity recogniser, loaded once."""
+    import spacy  # imported here: only a process that screens text pays for it
+
+    return spacy.load(
+        NAME_MODEL,
+        exclude=["parser", "lemmatizer", "attribute_ruler", "morphologizer", "senter"],
+    )
+
+
+def _speaks_of_a_person(text: str, start: int, end: int) -> bool:
+    before = _fold(text[max(0, start - 40) : start])
+    after = _fold(text[end : end + 40])
+    return bool(_person_context_re().search(before) or _PERSON_AFTER_RE.search(after))
+
+
+def _model_names(text: str, found: list[Flag]) -> list[Flag]:
+    """Names the spaCy model tags PER where the words around speak of a person but no rule
+    found a name (surnames the first-name list does not know: « le conseiller Tsiranana »,
+    « C'est Rakotoarisoa qui m'a reçu »). Its labels are noisy on short French texts, so an
+    entity counts only when it reads as a name: capitalised words that are neither a
+    function nor a place. Only the sentences with such a word go through the model."""
+    named = {i for f in found if f.kind == FlagKind.PERSON_NAME for i in range(f.start, f.end)}
+    alone = _is_a_name_alone(text)
+    candidates = [
+        m.span()
+        for m in _CAPITALISED_WORD_RE.finditer(text)
+        if m.start() not in named
+        and not m.group().isupper()
+        and not _not_a_name(m.group())
+        and (alone or _speaks_of_a_person(text, m.start(), m.end()))
+    ]
+    if not candidates:
+        return []
+    bounds = [0] + [b.end() for b in re.finditer(r"[.!?\n]+\s*", text)] + [len(text)]
+    sentences = sorted({
+        (a, b) for a, b in itertools.pairwise(bounds) for s, _ in candidates if a <= s < b
+    })  # fmt: skip
+    flags = []
+    for (offset, _), doc in zip(
+        sentences, name_model().pipe(text[a:b] for a, b in sentences), strict=True
+    ):
+        for ent in doc.ents:
+            flag = _model_flag(text, offset, ent)
+            if flag:
+                flags.append(flag)
+    return flags
+
+
+def _is_a_name_alone(text: str) -> bool:
+    """A field of two to four capitalised words and nothing else (« Pham Van Duc »): an
+    author's name, if the model reads a person there."""
+    words = text.split()
+    return (
+        2 <= len(words) <= 4
+        and all(re.fullmatch(rf"[{_UPPER}][\w'’-]*", w) for w in words)
+        and not any(_fold(w) in _name_lists()["title_words"] for w in words)
+    )
+
+
+def _model_flag(text: str, offset: int, ent: Any) -> Flag | None:
+    if ent.label_ != "PER":
+        return None
+    tokens = [t for t in ent if not t.is_punct]
+    # Leading words that are not part of a name (« Merci Aurélie », « Mon fils Lucas »).
+    while tokens and (not tokens[0].text[:1].isupper() or _not_a_name(tokens[0].text)):
+        tokens = tokens[1:]
+    if not tokens or any(
+        not t.text[:1].isupper() or t.text.isupper() or _not_a_name(t.text)
+        or not re.fullmatch(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", t.text)
+        for t in tokens
+    ):
+        return None
+    start, end = offset + tokens[0].idx, offset + tokens[-1].idx + len(tokens[-1].text)
+    if _is_public_name(text, start, end):
+        return None
+    if len(tokens) == 1 and not _is_first_name(tokens[0].text) and _COMMON_WORD_ENDING_RE.search(
+        _fold(tokens[0].text)
+    ):
+        return None  # « le médecin Généraliste »
+    if not _speaks_of_a_person(text, start, end) and not (_is_a_name_alone(text) and len(tokens) > 1):
+        return None
+    return Flag(FlagKind.PERSON_NAME, start, end)
+
+
+# --- insults, vulgarity and threats
 
 
 def _derived_forms(lemma: str) -> set[str]:
@@ -457,7 +2125,7 @@ def _derived_forms(lemma: str) -> set[str]:
     return forms
 
 
-def parse_lexicon(lines: list[str]) -> set[str]:
+def parse_lexicon(lines: Iterable[str]) -> set[str]:
     """Every form of every lemma: "lemma" derives forms, "lemma = form, form" lists them."""
     forms: set[str] = set()
     for raw in lines:
@@ -472,20 +2140,271 @@ def parse_lexicon(lines: list[str]) -> set[str]:
     return forms
 
 
-def compile_lexicon(forms: set[str]) -> re.Pattern[str]:
+def compile_lexicon(forms: Iterable[str]) -> re.Pattern[str]:
     """One pattern over folded text; longest forms first so "fils de pute" beats "pute"."""
-    alternatives = []
-    for form in sorted({_fold(f) for f in forms}, key=lambda f: (-len(f), f)):
-        words = re.split(r"[\s-]+", form)
-        alternatives.append(r"[\s-]+".join(re.escape(w) for w in words))
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+    return re.compile(r"(?<!\w)(?:" + _words_pattern(forms) + r")(?!\w)")
+
+
+_PHONETIC_STEPS = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"ph", "f"), (r"ck|qu|q|c(?=[aouklrnt])|c$", "k"), (r"c(?=[eiy])", "s"), (r"h", ""),
+        (r"y", "i"), (r"eau|au", "o"), (r"ai|ei", "e"), (r"z", "s"), (r"w", "v"),
+        (r"(.)\1+", r"\1"), (r"(?:er|ez|et)$", "e"),
+    )
+)  # fmt: skip
 
 
 @cache
-def _insult_pattern() -> re.Pattern[str]:
-    return compile_lexicon(parse_lexicon(LEXICON_PATH.read_text(encoding="utf-8").splitlines()))
+def _phonetic(word: str) -> str:
+    """A rough French sound key: « konar » and « connard » sound alike."""
+    w = re.sub(r"[^a-z]", "", word)
+    for pattern, replacement in _PHONETIC_STEPS:
+        w = pattern.sub(replacement, w)
+    # Silent endings: a final e, else final consonants (« connasse », « konas », « conard »).
+    return w[:-1] if w.endswith("e") else re.sub(r"[dtsx]+$", "", w)
 
 
-def _find_insults(text: str) -> Iterator[Flag]:
-    for m in _insult_pattern().finditer(_fold(text)):
-        yield Flag(FlagKind.INSULT, m.start(), m.end())
+@dataclass(frozen=True)
+class _Abuse:
+    pattern: re.Pattern[str]  # insults and vulgar words
+    kinds: dict[str, FlagKind]  # folded form -> kind
+    phonetic: dict[str, FlagKind]  # sound key of a long form -> kind
+    aimed_only: re.Pattern[str]
+    aimed_as_group: frozenset[str]
+    person_cue: re.Pattern[str]
+    group_cue: re.Pattern[str]
+    thing_after: re.Pattern[str]
+    thing_before: re.Pattern[str]
+    thing_subject: re.Pattern[str]
+    weak_cue: re.Pattern[str]
+    aimed_weakly: frozenset[str]
+    person_noun_of: re.Pattern[str]
+    beside_person_before: re.Pattern[str]
+    beside_person_after: re.Pattern[str]
+    of_an_office: re.Pattern[str]
+    of_persons: re.Pattern[str]
+    dirty_person: re.Pattern[str]
+    threats: re.Pattern[str]
+    weapons: re.Pattern[str]
+    weapon_intent: re.Pattern[str]
+
+
+def _normal_form(folded: str) -> str:
+    return re.sub(r"[\s-]+", " ", folded)
+
+
+@cache
+def _abuse() -> _Abuse:
+    insults = parse_lexicon(LEXICON_PATH.read_text(encoding="utf-8").splitlines())
+    vulgar = parse_lexicon(VULGARITIES_PATH.read_text(encoding="utf-8").splitlines())
+    kinds = {_normal_form(_fold(f)): FlagKind.VULGARITY for f in vulgar}
+    kinds |= {_normal_form(_fold(f)): FlagKind.INSULT for f in insults}
+    phonetic = {}
+    for form, kind in kinds.items():
+        key = _phonetic(form)
+        if " " not in form and len(form) >= 5 and len(key) >= 5:
+            phonetic.setdefault(key, kind)
+    context = _abuse_context()
+    things = _words_pattern(context.get("things", []))
+    cues = "|".join(f"(?:{c})" for c in context.get("person_cues", []))
+    group_cues = "|".join(f"(?:{c})" for c in context.get("group_cues", []))
+    weak_cues = "|".join(f"(?:{c})" for c in context.get("weak_cues", []))
+    persons = _words_pattern(context.get("person_nouns", []))
+    offices = _words_pattern(_public_contacts().get("office_words", []))
+    parts = context.get("threat_parts", {})
+    return _Abuse(
+        pattern=compile_lexicon(kinds),
+        kinds=kinds,
+        phonetic=phonetic,
+        aimed_only=compile_lexicon(parse_lexicon(context.get("aimed_only", []))),
+        aimed_as_group=frozenset(_normal_form(_fold(w)) for w in context.get("aimed_as_group", [])),
+        person_cue=re.compile(rf"(?:^|(?<=\W))(?:{cues})$"),
+        group_cue=re.compile(rf"(?:^|(?<=\W))(?:{group_cues})$"),
+        thing_after=re.compile(
+            rf"^\s+d(?:e\s+|')(?:ce\s+|cet\s+|cette\s+|ces\s+|mon\s+|ma\s+|mes\s+|son\s+"
+            rf"|leur\s+|votre\s+|vos\s+)?(?:{things})\b"
+        ),
+        thing_before=re.compile(rf"\b(?:{things})\s+(?:de\s+|d')?$"),
+        # « le répondeur est complètement idiot »: the clause speaks of a thing.
+        thing_subject=re.compile(
+            rf"\b(?:{things})\s+(?:est|etait|sont|etaient|reste|semble|parait|devient)\s+"
+            rf"(?:[a-z']+\s+){{0,2}}$"
+        ),
+        weak_cue=re.compile(rf"(?:^|(?<=\W))(?:{weak_cues})$"),
+        aimed_weakly=frozenset(_normal_form(_fold(w)) for w in context.get("aimed_weakly", [])),
+        person_noun_of=re.compile(rf"\b(?:{persons})\s+(?:de\s+|d'|a\s+la\s+)$"),
+        beside_person_before=re.compile(
+            rf"\b(?:{persons})(?:\s+[\w']+){{0,3}}\s*,\s*(?:(?:un|une|des|ce|cet|cette|ces|l'|le|la"
+            rf"|les)\s*)?(?:(?:{weak_cues}))?$"
+        ),
+        of_persons=re.compile(rf"\s+(?:de|d')\s*(?:{persons})\b"),
+        dirty_person=re.compile(rf"\bsales?\s+(?:{persons}|bureaucrates?|gauchistes?|fachos?)\b"),
+        # « Pourris de la MDPH », « ces incapables de la CAF »: the persons of an office.
+        of_an_office=re.compile(
+            rf"\s+(?:de\s+la|de\s+l'|du|des|d')\s*(?:{offices})\b"
+        ),
+        beside_person_after=re.compile(
+            rf"(?:\s+[\w']+){{0,2}}\s*,\s*(?:ce|cet|cette|ces|le|la|les|l'|mon|ma|mes|votre|vos|notre|son|sa)\s*"
+            rf"(?:{persons})\b"
+        ),
+        threats=re.compile("|".join(f"(?:{_with_parts(t, parts)})" for t in context.get("threats", []))),
+        weapons=re.compile(rf"\b(?:{_words_pattern(context.get('weapons', []))})\b"),
+        weapon_intent=re.compile(context.get("weapon_intent", "(?!)")),
+    )
+
+
+def _with_parts(pattern: str, parts: dict[str, str]) -> str:
+    """`pattern` with each <name> of threat_parts replaced by its group."""
+    return re.sub(r"<(\w+)>", lambda m: f"(?:{parts[m.group(1)]})", pattern)
+
+
+def _abuse_kind(folded: str, start: int, end: int, kind: FlagKind) -> FlagKind:
+    """An insult aimed at a thing is a vulgarity; a vulgar word aimed at a person, an insult."""
+    abuse = _abuse()
+    before = folded[max(0, start - 40) : start]
+    if kind == FlagKind.INSULT:
+        if _said_of_a_thing(folded, start, end):
+            return FlagKind.VULGARITY
+        return kind
+    if abuse.person_cue.search(before) or abuse.person_noun_of.search(before):
+        return FlagKind.INSULT
+    return kind
+
+
+def _said_of_a_thing(folded: str, start: int, end: int) -> bool:
+    abuse = _abuse()
+    before = folded[max(0, start - 40) : start]
+    return bool(
+        abuse.thing_after.search(folded[end : end + 40])
+        or abuse.thing_before.search(before)
+        or abuse.thing_subject.search(before)
+    )
+
+
+def _aimed_at_a_person(folded: str, start: int, end: int, form: str) -> bool:
+    """A word of aimed_only insults when a cue aims it at a person: « espèce d'ordure »,
+    « ces incompétents de la CAF », « un gros porc », « une vipère, cette secrétaire »."""
+    abuse = _abuse()
+    before = folded[max(0, start - 40) : start]
+    if _said_of_a_thing(folded, start, end):
+        return False
+    if abuse.person_cue.search(before):
+        return True
+    if abuse.of_an_office.match(folded, end) and not re.search(r"\b(?:la|cette|une)\s+$", before):
+        return True  # « ces rigolos de la préfecture », not « la merde de la CAF »
+    if form in abuse.aimed_as_group and abuse.group_cue.search(before):
+        return True
+    if abuse.of_persons.match(folded, end):
+        return True  # « ces parasites de fonctionnaires »
+    if form in abuse.aimed_weakly and (
+        abuse.weak_cue.search(before)
+        or abuse.beside_person_before.search(before)
+        or abuse.beside_person_after.match(folded, end)
+    ):
+        return True
+    return False
+
+
+_SPELLED_OUT_RE = re.compile(r"(?<![\w*])(?:[^\W_][.\-_* ]){2,}[^\W_](?![\w*])")
+_STARRED_RE = re.compile(r"(?<![\w*])[\w@$]*\*[\w*@$]*(?![\w*])")
+_WORD_RE = re.compile(r"[^\W\d_]{4,}")
+
+
+def _find_abuse(text: str) -> Iterator[Flag]:
+    abuse, folded = _abuse(), _fold(text)
+    found: list[Flag] = []
+    for m in abuse.pattern.finditer(folded):
+        kind = abuse.kinds.get(_normal_form(m.group()), FlagKind.INSULT)
+        found.append(Flag(_abuse_kind(folded, m.start(), m.end(), kind), m.start(), m.end()))
+    for m in abuse.aimed_only.finditer(folded):
+        if _aimed_at_a_person(folded, m.start(), m.end(), _normal_form(m.group())):
+            found.append(Flag(FlagKind.INSULT, m.start(), m.end()))
+    # Dodged spellings: « c.o.n.n.a.r.d », « c*nnard », « konar ».
+    for m in _SPELLED_OUT_RE.finditer(folded):
+        joined = re.sub(r"[.\-_* ]", "", m.group())
+        if joined in abuse.kinds:
+            found.append(Flag(_abuse_kind(folded, m.start(), m.end(), abuse.kinds[joined]),
+                              m.start(), m.end()))  # fmt: skip
+    if "*" in text:
+        for m in _STARRED_RE.finditer(folded):
+            star = re.compile(
+                re.sub(r"\\\*(?:\\\*)*", lambda s: f"[a-z]{{1,{s.group().count('*') + 1}}}",
+                       re.escape(m.group()))  # fmt: skip
+            )
+            form = next((f for f in abuse.kinds if " " not in f and star.fullmatch(f)), None)
+            if form and m.group().strip("*"):
+                found.append(Flag(_abuse_kind(folded, m.start(), m.end(), abuse.kinds[form]),
+                                  m.start(), m.end()))  # fmt: skip
+    for m in _WORD_RE.finditer(folded):
+        if m.group() in abuse.kinds:
+            continue
+        kind = abuse.phonetic.get(_phonetic(m.group()))
+        if kind:
+            found.append(Flag(_abuse_kind(folded, m.start(), m.end(), kind), m.start(), m.end()))
+    for m in abuse.dirty_person.finditer(folded):  # « sale fonctionnaire », « sales flics »
+        found.append(Flag(FlagKind.INSULT, m.start(), m.end()))
+    insults = [_whole_insult(folded, f) if f.kind == FlagKind.INSULT else f for f in found]
+    yield from insults
+    yield from _find_threats(text, folded, insults)
+
+
+# Words around an insult that belong to it: « bande de fumiers », « sale raciste », « gros
+# con », « abruti fini », « allez vous faire enculer ».
+_INSULT_BEFORE_RE = re.compile(
+    r"(?:(?:bande|espece|tas|ramassis) d(?:e |')|(?:sales?|gros(?:se|ses)?|petite?s?|pauvres?"
+    r"|vieux|vieilles?|sacree?s?|vrai(?:e|s|es)?|grand(?:e|s|es)?) |(?:va te|allez vous|aller vous"
+    r"|vas te|va vous|allez|va|vous|te|se) faire )+$"
+)
+_INSULT_AFTER_RE = re.compile(r"^(?: fini(?:e|s|es)?| de merde| de mes deux| pretentieux| pretentieuse)")
+
+
+def _whole_insult(folded: str, flag: Flag) -> Flag:
+    before = _INSULT_BEFORE_RE.search(folded, max(0, flag.start - 40), flag.start)
+    after = _INSULT_AFTER_RE.match(folded[flag.end : flag.end + 20])
+    start = before.start() if before else flag.start
+    end = flag.end + (after.end() if after else 0)
+    return Flag(flag.kind, start, end, flag.note)
+
+
+_SENTENCE_BOUNDARY_RE = re.compile(r"[.!?;\n]")
+
+
+_FIGURATIVE_ARMS_RE = re.compile(
+    r"\s+(?:de|d')\s*(?:patience|courage|bonne volonte|mes papiers|documents|papiers|justificatifs"
+    r"|preuves|arguments)"
+)
+
+
+def _armed(folded: str) -> Iterator[re.Match[str]]:
+    """A weapon named in a sentence where someone says he will act."""
+    abuse = _abuse()
+    for weapon in abuse.weapons.finditer(folded):
+        if _FIGURATIVE_ARMS_RE.match(folded, weapon.end()):
+            continue  # « armée de patience »
+        starts = [b.end() for b in _SENTENCE_BOUNDARY_RE.finditer(folded, 0, weapon.start())]
+        start = starts[-1] if starts else 0
+        boundary = _SENTENCE_BOUNDARY_RE.search(folded, weapon.end())
+        intent = abuse.weapon_intent.search(folded, start, boundary.start() if boundary else len(folded))
+        if intent:
+            yield intent if intent.start() < weapon.start() else weapon
+
+
+def _find_threats(text: str, folded: str, abuse: list[Flag]) -> Iterator[Flag]:
+    """The whole sentence of a threat (« La prochaine fois je reviens avec une batte »),
+    short of the insults in it, which keep their own flag."""
+    for m in itertools.chain(_abuse().threats.finditer(folded), _armed(folded)):
+        starts = [b.end() for b in _SENTENCE_BOUNDARY_RE.finditer(folded, 0, m.start())]
+        start = starts[-1] if starts else 0
+        boundary = _SENTENCE_BOUNDARY_RE.search(folded, m.end())
+        end = boundary.start() if boundary else len(text)
+        for flag in abuse:
+            if start <= flag.start and flag.end <= m.start():
+                start = flag.end
+            if m.end() <= flag.start < end:
+                end = flag.start
+        while start < m.start() and not text[start].isalnum():
+            start += 1
+        while end > m.end() and not text[end - 1].isalnum():
+            end -= 1
+        yield Flag(FlagKind.THREAT, start, max(end, m.end()))

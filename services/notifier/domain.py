@@ -1,14 +1,20 @@
 """Notifier's pure rules: no Flask, no SQLAlchemy.
 
 Routing decision: an experience of a structure notifies only the agents assigned to that very
-structure (profile agent or super_agent with mission `answer`), not the agents of its ancestors;
-response validation notifies the super agents assigned to that structure. Ancestors already see
-child experiences in their dashboards; mailing every level would flood regional accounts.
+structure (profile agent or super_agent with mission `answer`), not the agents of its ancestors:
+ancestors already see child experiences in their lists and dashboards, and mailing every level
+would flood regional accounts. A response waiting for validation is different: a small agency
+often has no super agent of its own, and its answers would wait for ever, so the super agents of
+the structure AND of every ancestor are told (any of them may validate).
+
+Every mail to staff about an experience follows the recipient's frequency: at once, in the
+daily or weekly digest, or never.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -39,6 +45,9 @@ class EmailKind(StrEnum):
     REORIENTATION_DECLINED = "reorientation_declined"
     REJECTED_AUTHOR = "experience_rejected_author"
     RESPONSE_TO_VALIDATE = "response_to_validate"
+    RESPONSE_VALIDATED = "response_validated"
+    REORIENTATION_ACCEPTED = "reorientation_accepted"
+    EVALUATED = "experience_evaluated"
     ANSWERED_AUTHOR = "experience_answered_author"
     USER_INVITED = "user_invited"
     PASSWORD_RESET = "password_reset"
@@ -67,11 +76,47 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.REORIENTATION_DECLINED: "Réorientation refusée, expérience à traiter : {title}",
     EmailKind.REJECTED_AUTHOR: "Votre expérience n'a pas été publiée",
     EmailKind.RESPONSE_TO_VALIDATE: "Une réponse attend votre validation : {title}",
+    EmailKind.RESPONSE_VALIDATED: "Votre réponse est validée et publiée : {title}",
+    EmailKind.REORIENTATION_ACCEPTED: "Réorientation acceptée : {title}",
+    EmailKind.EVALUATED: "L'usager a évalué la réponse : {title}",
     EmailKind.ANSWERED_AUTHOR: "Votre expérience a reçu une réponse",
     EmailKind.USER_INVITED: "Votre compte Services Publics+",
     EmailKind.PASSWORD_RESET: "Réinitialisation de votre mot de passe",
-    EmailKind.DIGEST: "{count} nouvelle(s) expérience(s) à traiter",
+    EmailKind.DIGEST: "{headline}",
 }
+
+# A digest lists its items under one heading per kind, in this order. The three first all mean
+# « an experience to process for your structure » and share one heading.
+TO_PROCESS_KINDS = (EmailKind.TO_PROCESS, EmailKind.REASSIGNED, EmailKind.REORIENTATION_DECLINED)
+DIGEST_SECTIONS: tuple[tuple[tuple[EmailKind, ...], str], ...] = (
+    (TO_PROCESS_KINDS, "Nouvelles expériences à traiter pour votre structure"),
+    ((EmailKind.RESPONSE_TO_VALIDATE,), "Réponses qui attendent votre validation"),
+    ((EmailKind.RESPONSE_VALIDATED,), "Vos réponses validées et publiées"),
+    ((EmailKind.REORIENTATION_ACCEPTED,),
+     "Expériences réorientées par la modération, comme vous l'avez demandé"),
+    ((EmailKind.EVALUATED,), "Réponses évaluées par les usagers"),
+)
+DIGEST_KINDS = frozenset(k for kinds, _ in DIGEST_SECTIONS for k in kinds)
+
+
+def digest_sections(items: list[dict]) -> list[dict]:
+    """The digest's items ({kind, ...}) under their headings, in the order above; an item of
+    an unknown kind goes with the experiences to process, as all did before kinds were kept."""
+    sections = []
+    for kinds, heading in DIGEST_SECTIONS:
+        found = [i for i in items if i["kind"] in kinds
+                 or (kinds is TO_PROCESS_KINDS and i["kind"] not in DIGEST_KINDS)]
+        if found:
+            sections.append({"heading": heading, "items": found})
+    return sections
+
+
+def digest_headline(items: list[dict]) -> str:
+    """The digest's subject: the usual one when it lists only experiences to process."""
+    count = len(items)
+    if all(i["kind"] in TO_PROCESS_KINDS or i["kind"] not in DIGEST_KINDS for i in items):
+        return f"{count} nouvelle(s) expérience(s) à traiter"
+    return f"Votre récapitulatif Services Publics+ : {count} notification(s)"
 
 def reference(experience_id: str) -> str:
     """A short reference the author can quote to the service: ours, not their words."""
@@ -81,6 +126,14 @@ def reference(experience_id: str) -> str:
 def public_link(gateway: str, experience_id: str) -> str:
     """The published experience, as its author and the public see it."""
     return f"{gateway}/experiences/{quote(str(experience_id), safe='')}"
+
+
+def staff_link(gateway: str, kind: str, experience_id: str) -> str:
+    """Where a mail to staff about an experience leads: the agents' page, except after a
+    re-orientation, when the experience has left their scope and only its public page remains."""
+    if kind == EmailKind.REORIENTATION_ACCEPTED:
+        return public_link(gateway, experience_id)
+    return agent_link(gateway, experience_id)
 
 
 def agent_link(gateway: str, experience_id: str | None = None) -> str:
@@ -106,6 +159,13 @@ REJECTION_REASONS: dict[str, str] = {
 
 def rejection_sentence(reason: str) -> str:
     return REJECTION_REASONS.get(reason, REJECTION_REASONS["other"])
+
+
+FEELINGS = {"positive": "positif", "neutral": "neutre", "negative": "négatif"}
+
+
+def feeling_word(code: str | None) -> str:
+    return FEELINGS.get(code or "", "non indiqué")
 
 
 # Recipients ------------------------------------------------------------------------------------
@@ -146,6 +206,28 @@ def delivery_for(r: Recipient) -> Delivery:
     if r.frequency in (Frequency.DAILY, Frequency.WEEKLY):
         return Delivery.DIGEST
     return Delivery.NOW
+
+
+def ancestors(structure_id: str, parent_of: Mapping[str, str | None]) -> list[str]:
+    """The structure and those above it, nearest first (a loop in the replica stops the walk)."""
+    chain: list[str] = []
+    current: str | None = structure_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parent_of.get(current)
+    return chain
+
+
+def response_authors(drafted_by: str | None, submitted_by: str | None,
+                     validated_by: str | None) -> list[str]:
+    """Who hears that a response was validated: whoever wrote or sent it, not the validator."""
+    if validated_by is None:
+        return []  # answered without validation: its author published it themselves
+    out: list[str] = []
+    for user_id in (submitted_by, drafted_by):
+        if user_id and user_id != validated_by and user_id not in out:
+            out.append(user_id)
+    return out
 
 
 def unique_by_email(recipients: list[Recipient]) -> list[Recipient]:

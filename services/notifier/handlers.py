@@ -48,6 +48,31 @@ def _of_structure(session: Session, structure_id: str) -> list[domain.Recipient]
     return [_as_domain(r) for r in session.execute(_OF_STRUCTURE, {"structure_id": structure_id})]
 
 
+_PARENT = sa.select(Structure.parent_id).where(Structure.id == sa.bindparam("structure_id"))
+
+
+def _ancestors(session: Session, structure_id: str) -> list[str]:
+    """The structure and those above it in the replica, nearest first."""
+    parent_of: dict[str, str | None] = {}
+    current: str | None = structure_id
+    while current is not None and current not in parent_of:
+        parent = session.execute(_PARENT, {"structure_id": current}).scalar()
+        parent_of[current] = parent
+        current = parent
+    return domain.ancestors(structure_id, parent_of)
+
+
+def _by_ids(session: Session, user_ids: list[str]) -> list[domain.Recipient]:
+    if not user_ids:
+        return []
+    rows = session.execute(
+        sa.select(Recipient.id, Recipient.email, Recipient.name, Recipient.profile,
+                  Recipient.missions, Recipient.notification_frequency, Recipient.active)
+        .where(Recipient.id.in_(user_ids), Recipient.active.is_(True)))
+    found = {r.id: _as_domain(r) for r in rows}
+    return [found[i] for i in user_ids if i in found]
+
+
 def _expires(value: datetime) -> str:
     return value.astimezone(domain.PARIS).strftime("%d/%m/%Y à %H:%M")
 
@@ -89,21 +114,31 @@ def replicate_structure(session: Session, event: Event, payload: dict) -> None:
 
 
 # Experiences -------------------------------------------------------------------------------------
-def _notify_answer_agents(session: Session, event: Event, experience_id: str, title: str,
-                          structure_id: str, kind: EmailKind, **context) -> None:
-    link = domain.agent_link(gateway(), experience_id)
-    agents = domain.unique_by_email([r for r in _of_structure(session, structure_id)
-                                     if domain.answers(r)])
-    for agent in agents:
-        delivery = domain.delivery_for(agent)
+def _notify_staff(session: Session, event: Event, recipients: list[domain.Recipient],
+                  experience_id: str, title: str, kind: EmailKind, **context) -> None:
+    """Each recipient (once per address) as their frequency says: a mail now, an item of their
+    next digest, or nothing."""
+    link = domain.staff_link(gateway(), kind, experience_id)
+    for recipient in domain.unique_by_email(recipients):
+        delivery = domain.delivery_for(recipient)
         if delivery is Delivery.NOW:
-            queue_email(session, address=agent.email, kind=kind, event_id=event.id,
-                        recipient_id=agent.id, name=agent.name, title=title, link=link,
+            queue_email(session, address=recipient.email, kind=kind, event_id=event.id,
+                        recipient_id=recipient.id, name=recipient.name, title=title, link=link,
                         **context)
         elif delivery is Delivery.DIGEST:
-            session.add(DigestItem(recipient_id=agent.id, event_id=event.id,
+            session.add(DigestItem(recipient_id=recipient.id, event_id=event.id,
                                    experience_id=experience_id, title=title,
-                                   created_at=now_utc()))
+                                   created_at=now_utc(), kind=str(kind)))
+
+
+def _answer_agents(session: Session, structure_id: str) -> list[domain.Recipient]:
+    return [r for r in _of_structure(session, structure_id) if domain.answers(r)]
+
+
+def _notify_answer_agents(session: Session, event: Event, experience_id: str, title: str,
+                          structure_id: str, kind: EmailKind, **context) -> None:
+    _notify_staff(session, event, _answer_agents(session, structure_id), experience_id, title,
+                  kind, **context)
 
 
 def notify_publication(session: Session, event: Event, payload: dict) -> None:
@@ -118,9 +153,17 @@ def notify_publication(session: Session, event: Event, payload: dict) -> None:
 
 
 def notify_reassignment(session: Session, event: Event, payload: dict) -> None:
-    """The answer agents of the structure the experience was moved to."""
-    _notify_answer_agents(session, event, payload["id"], payload["title"],
-                          payload["structure_id"], EmailKind.REASSIGNED)
+    """The answer agents of the structure the experience was moved to; after a reroute
+    (moderation accepted a re-orientation request), those of the structure it left too."""
+    arriving = _answer_agents(session, payload["structure_id"])
+    _notify_staff(session, event, arriving, payload["id"], payload["title"], EmailKind.REASSIGNED)
+    if payload.get("kind") == "reroute" and payload.get("from_structure_id"):
+        # Someone in both structures hears of it once, as one of the new structure's agents.
+        told = {r.id for r in arriving} | {r.email.lower() for r in arriving}
+        leaving = [r for r in _answer_agents(session, payload["from_structure_id"])
+                   if r.id not in told and r.email.lower() not in told]
+        _notify_staff(session, event, leaving, payload["id"], payload["title"],
+                      EmailKind.REORIENTATION_ACCEPTED)
 
 
 def notify_reorientation_declined(session: Session, event: Event, payload: dict) -> None:
@@ -139,22 +182,35 @@ def notify_rejection(session: Session, event: Event, payload: dict) -> None:
 
 
 def notify_response_to_validate(session: Session, event: Event, payload: dict) -> None:
-    """The super agents of the structure."""
-    link = domain.agent_link(gateway(), payload["id"])
-    supers = domain.unique_by_email([r for r in _of_structure(session, payload["structure_id"])
-                                     if domain.validates(r)])
-    for agent in supers:
-        queue_email(session, address=agent.email, kind=EmailKind.RESPONSE_TO_VALIDATE,
-                    event_id=event.id, recipient_id=agent.id, name=agent.name,
-                    title=payload["title"], link=link)
+    """The super agents of the structure and of every structure above it (any may validate)."""
+    supers = [r for structure_id in _ancestors(session, payload["structure_id"])
+              for r in _of_structure(session, structure_id) if domain.validates(r)]
+    _notify_staff(session, event, supers, payload["id"], payload["title"],
+                  EmailKind.RESPONSE_TO_VALIDATE)
 
 
 def notify_answer(session: Session, event: Event, payload: dict) -> None:
-    """The author, with the evaluation link."""
+    """The author, with the evaluation link; after a validation, whoever wrote or sent the
+    response."""
     link = (f"{domain.public_link(gateway(), payload['id'])}/evaluation"
             f"?token={payload['evaluation_token']}")
     queue_email(session, address=payload["author_email"], kind=EmailKind.ANSWERED_AUTHOR,
                 event_id=event.id, link=link)
+    authors = domain.response_authors(payload.get("drafted_by"), payload.get("submitted_by"),
+                                      payload.get("validated_by"))
+    _notify_staff(session, event, _by_ids(session, authors), payload["id"], payload["title"],
+                  EmailKind.RESPONSE_VALIDATED)
+
+
+def notify_evaluation(session: Session, event: Event, payload: dict) -> None:
+    """The answer agents of the structure: how the usager rated its response. The usager's
+    free comment is not sent: it was never moderated."""
+    title = payload.get("title") or f"expérience {domain.reference(payload['id'])}"
+    _notify_answer_agents(session, event, payload["id"], title, payload["structure_id"],
+                          EmailKind.EVALUATED, useful=payload["useful"],
+                          feeling_before=domain.feeling_word(payload.get("feeling"))
+                          if payload.get("feeling") else None,
+                          feeling_after=domain.feeling_word(payload["feeling_after"]))
 
 
 # Accounts ----------------------------------------------------------------------------------------
@@ -188,6 +244,7 @@ HANDLERS: dict = with_revocation({
     EventType.EXPERIENCE_REJECTED: notify_rejection,
     EventType.EXPERIENCE_RESPONSE_SUBMITTED: notify_response_to_validate,
     EventType.EXPERIENCE_ANSWERED: notify_answer,
+    EventType.EXPERIENCE_EVALUATED: notify_evaluation,
     EventType.USER_INVITED: mail_invitation,
     EventType.USER_PASSWORD_RESET_REQUESTED: mail_password_reset,
 })

@@ -351,7 +351,7 @@ def _period_label(frequency: str, start: datetime, end: datetime) -> str:
 
 
 def run_digests(db: Database, settings: Settings, now: datetime | None = None) -> int:
-    """Queue the digest of the last completed period for each daily/weekly agent; returns count.
+    """Queue the digest of the last completed period for each daily/weekly user; returns count.
 
     Each (recipient, period_start) is claimed by inserting a digest_runs row: the unique key lets
     exactly one worker win, and the digest e-mail is queued in that same transaction.
@@ -382,14 +382,16 @@ def run_digests(db: Database, settings: Settings, now: datetime | None = None) -
                     session.flush()  # the claim: a competing worker fails here
                     if not items:
                         continue
+                    listed = [{"kind": i.kind, "title": i.title,
+                               "link": domain.staff_link(gateway, i.kind, i.experience_id)}
+                              for i in items]
                     queue_email(
                         session, address=recipient.email, kind=EmailKind.DIGEST,
                         event_id=f"digest:{frequency}:{start:%Y%m%dT%H%MZ}",
                         recipient_id=recipient_id, window=(start, end), name=recipient.name,
                         count=len(items), period=_period_label(frequency, start, end),
-                        items=[{"title": i.title,
-                                "link": domain.agent_link(gateway, i.experience_id)}
-                               for i in items],
+                        headline=domain.digest_headline(listed),
+                        sections=domain.digest_sections(listed),
                         link=domain.agent_link(gateway))
                     queued += 1
             except sa.exc.IntegrityError:

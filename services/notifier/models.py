@@ -89,7 +89,8 @@ class Email(Base):
 
 
 class DigestItem(Base):
-    """An experience to process waiting for the digest of an agent with a daily/weekly frequency."""
+    """A notice about an experience waiting for the digest of a user with a daily/weekly
+    frequency (a new one to process, a response to validate, ...: `kind`)."""
 
     __tablename__ = "digest_items"
     __table_args__ = (
@@ -103,6 +104,9 @@ class DigestItem(Base):
     experience_id: Mapped[str] = mapped_column(Id)
     title: Mapped[str] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(When)  # when the notifier handled the event
+    # an EmailKind: what the immediate mail would have been
+    kind: Mapped[str] = mapped_column(sa.String(40), default="experience_to_process",
+                                      server_default="experience_to_process")
 
 
 class DigestRun(Base):

@@ -133,7 +133,8 @@ def test_an_experience_goes_from_the_usager_to_an_evaluated_answer(platform):
 
     # Exactly one "to process" mail reached the agent for this experience.
     agent_mails = [m for m in _mails(platform["mail"], agent_address)
-                   if exp_id in _text(m) or "Accueil très patient" in _text(m)]
+                   if m["X-SPP-Kind"] == "experience_to_process"
+                   and (exp_id in _text(m) or "Accueil très patient" in _text(m))]
     assert len(agent_mails) == 1
 
 

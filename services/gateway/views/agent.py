@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
 from services.gateway.auth import clients, current_user, login_required, store_login
 from services.gateway.clients import ServiceError, Unavailable
-from services.gateway.labels import AGENT_STATUS_FILTER
+from services.gateway.labels import AGENT_SCOPES, AGENT_STATUS_FILTER, STATUSES
 from services.gateway.presenters import (
+    PARIS,
     convert_dates,
     first_error_messages,
     is_internal_view,
@@ -20,6 +22,7 @@ from services.gateway.presenters import (
     search_text,
     without_private,
 )
+from services.gateway.views.access import may
 from services.gateway.views.public import client_address
 
 bp = Blueprint("agent", __name__)
@@ -89,20 +92,97 @@ def logout():
     return redirect(url_for("public.home"))
 
 
+# Ages and deadlines of the agents' list, in whole days of Paris calendar: « il y a 3 j » reads
+# the same all day long, whatever the hour of publication.
+def paris_day(value) -> date | None:
+    """The Paris calendar day of an ISO datetime (naive ones are UTC); None when unreadable."""
+    if isinstance(value, str) and value:
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(PARIS).date()
+
+
+def today_in_paris() -> date:
+    return datetime.now(PARIS).date()
+
+
+def _days(n: int) -> tuple[str, str]:
+    """« 3 j » on screen, « 3 jours » for screen readers."""
+    return f"{n} j", f"{n} jour{'s' if n > 1 else ''}"
+
+
+def age_of(item: dict, today: date) -> dict | None:
+    """How long ago the experience was published: {text, spoken}."""
+    published = paris_day(item.get("published_at"))
+    if published is None:
+        return None
+    n = (today - published).days
+    if n <= 0:
+        return {"text": "aujourd'hui", "spoken": "publiée aujourd'hui"}
+    short, long = _days(n)
+    return {"text": f"il y a {short}", "spoken": f"publiée il y a {long}"}
+
+
+def deadline_of(item: dict, today: date) -> dict | None:
+    """Where the experience stands against the network's target delay: {text, spoken, late}."""
+    due = paris_day(item.get("answer_due_at"))
+    if due is None:
+        return None
+    if item.get("status") == "answered":
+        answered = paris_day(item.get("first_response_at"))
+        if answered is None:
+            return None
+        late = (answered - due).days
+        if late <= 0:
+            return {"text": "répondu dans le délai", "spoken": "répondu dans le délai",
+                    "late": False}
+        short, long = _days(late)
+        return {"text": f"répondu avec {short} de retard",
+                "spoken": f"répondu avec {long} de retard", "late": True}
+    if item.get("status") not in ("to_process", "awaiting_validation"):
+        return None
+    left = (due - today).days
+    if left == 0:
+        return {"text": "aujourd'hui", "spoken": "réponse attendue aujourd'hui", "late": False}
+    if left > 0:
+        short, long = _days(left)
+        return {"text": f"dans {short}", "spoken": f"réponse attendue dans {long}",
+                "late": False}
+    short, long = _days(-left)
+    return {"text": f"en retard de {short}", "spoken": f"réponse en retard de {long}",
+            "late": True}
+
+
 @bp.get("/agent/experiences")
 @login_required
 def experiences():
     user = current_user()
     status = request.args.get("status", "")
     status = status if status in AGENT_STATUS_FILTER else ""
+    scope = request.args.get("perimetre", "")
+    scope = scope if scope in AGENT_SCOPES else "avec-filles"
     q = search_text(request.args.get("q"))
     page = page_number(request.args.get("page"))
+    # With the child structures by default: a regional super agent validates her agencies'
+    # answers, and the list is where she finds them.
     listing = clients()["experiences"].get(
         "/experiences", token=user.token,
-        params={"status": status, "q": q, "page": page, "per_page": PER_PAGE})
-    items = [without_private(item) for item in listing.get("items", [])]
+        params={"status": status, "q": q, "page": page, "per_page": PER_PAGE,
+                "include_children": "true" if scope == "avec-filles" else "false"})
+    today = today_in_paris()
+    items = []
+    for item in listing.get("items", []):
+        item = without_private(item)
+        item["age"], item["deadline"] = age_of(item, today), deadline_of(item, today)
+        items.append(item)
     return render_template("agent/experiences.html", items=items, status=status, q=q,
-                           pages=pagination(listing, page, PER_PAGE))
+                           scope=scope, pages=pagination(listing, page, PER_PAGE))
 
 
 # What the agent is told after sending a response, by the status the API answers.
@@ -112,6 +192,32 @@ SUBMITTED = {
     "answered": "Votre réponse est publiée. L'usager en est informé par courriel.",
     None: "Votre réponse a bien été enregistrée.",
 }
+DRAFT_SAVED = ("Votre brouillon est enregistré. Il n'est pas envoyé : l'expérience reste "
+               "« À traiter » jusqu'à ce que vous envoyiez la réponse.")
+AMENDED = ("Vos modifications sont enregistrées. La réponse attend toujours la validation d'un "
+           "super agent.")
+# The page's buttons: « Enregistrer le brouillon » and « Enregistrer et envoyer la réponse ».
+SAVE_DRAFT, SEND = "brouillon", "envoyer"
+
+
+def readable(message: str) -> str:
+    """An API message without the status codes it quotes in brackets (« (awaiting_validation) »):
+    the French words before them say it already."""
+    for code in STATUSES:
+        message = message.replace(f" ({code})", "")
+    return message
+
+
+def api_problem(exc: ServiceError, shown: tuple[str, ...]) -> tuple[dict, list[str]]:
+    """What to tell on the page about an API refusal: (errors of the fields the form shows,
+    messages for the summary). A conflict (409) says it in its message; its `errors.status`
+    holds a code, never shown."""
+    if exc.status == 409:
+        return {}, [readable(exc.message)]
+    errors = {f: msgs for f, msgs in exc.errors.items() if f in shown}
+    general = [readable(m) for f, msgs in exc.errors.items() if f not in shown and f != "status"
+               for m in msgs]
+    return errors, general or ([] if errors else [readable(exc.message)])
 
 
 def _load(experience_id: str) -> dict:
@@ -126,37 +232,60 @@ def _load(experience_id: str) -> dict:
 @bp.route("/agent/experiences/<experience_id>", methods=["GET", "POST"])
 @login_required
 def experience(experience_id: str):
-    user = current_user()
+    """The experience and its response: a draft is saved without being sent (the status stays
+    « À traiter »), resumed, then sent; a response waiting for validation may still be amended
+    (it stays waiting: sending it again is not a step)."""
     found = _load(experience_id)
+    status = found.get("status")
     response = response_of(found, draft=True) or {}
     form = {name: response.get(name) or "" for name in RESPONSE_FIELDS}
     errors: dict[str, list[str]] = {}
     general: list[str] = []
     if request.method == "POST":
         form = {name: request.form.get(name, "").strip() for name in RESPONSE_FIELDS}
-        payload = {"body": form["body"]}
-        payload.update({k: form[k] for k in ("closing", "signature") if form[k]})
-        api = clients()["experiences"]
-        try:
-            api.put(f"/experiences/{experience_id}/response", json=payload, token=user.token)
-            submitted = api.post(f"/experiences/{experience_id}/response/submit", json={},
-                                 token=user.token)
-        except Unavailable as exc:
-            general = [exc.message]
-        except ServiceError as exc:
-            if exc.status == 401:
-                raise
-            errors = exc.errors
-            general = first_error_messages(errors, RESPONSE_FIELDS) or \
-                ([] if errors else [exc.message])
+        send = request.form.get("action", SEND) != SAVE_DRAFT and status == "to_process"
+        if status not in ("to_process", "awaiting_validation"):
+            general = ["La réponse est déjà publiée : elle ne peut plus être modifiée."]
+        elif not form["body"]:
+            errors = {"body": ["Écrivez votre réponse."]}
         else:
-            flash(SUBMITTED.get(submitted.get("status"), SUBMITTED[None]), "success")
-            return redirect(url_for("agent.experience", experience_id=experience_id))
-    status = 400 if (errors or general) else 200
+            payload = {"body": form["body"]}
+            payload.update({k: form[k] for k in ("closing", "signature") if form[k]})
+            errors, general, done = _save_response(experience_id, payload, send, status)
+            if done:
+                flash(done, "success")
+                return redirect(url_for("agent.experience", experience_id=experience_id))
+    code = 400 if (errors or general) else 200
     return _experience_page(found, form=form, errors=errors, general=general,
                             editing=request.method == "POST"
-                            or request.args.get("modifier") == "1"
-                            or not response_of(found, draft=True)), status
+                            or request.args.get("modifier") == "1"), code
+
+
+def _save_response(experience_id: str, payload: dict, send: bool, status: str | None):
+    """PUT the draft, then submit it when asked: (errors, general, message once done)."""
+    api = clients()["experiences"]
+    token = current_user().token
+    saved = False
+    try:
+        api.put(f"/experiences/{experience_id}/response", json=payload, token=token)
+        saved = True
+        if not send:
+            return {}, [], DRAFT_SAVED if status == "to_process" else AMENDED
+        submitted = api.post(f"/experiences/{experience_id}/response/submit", json={},
+                             token=token)
+    except Unavailable as exc:
+        errors, general = {}, [exc.message]
+    except ServiceError as exc:
+        if exc.status == 401:
+            raise
+        errors, general = api_problem(exc, RESPONSE_FIELDS)
+    else:
+        return {}, [], SUBMITTED.get(submitted.get("status"), SUBMITTED[None])
+    if saved:  # the draft is kept: only sending it failed
+        general = ["Votre brouillon est enregistré, mais la réponse n'a pas été envoyée."] \
+            + general
+    return errors, general, None
+
 
 
 def child_structures(structure_id) -> list[dict]:
@@ -194,9 +323,14 @@ def _experience_page(found: dict, *, form: dict | None = None, errors: dict | No
     if form is None:
         form = {name: (response or {}).get(name) or "" for name in RESPONSE_FIELDS}
     children = child_structures(found.get("structure_id"))
+    # « À traiter »: the form, with the draft if one was saved; waiting for validation: the
+    # response, and the form on « Modifier »; answered: the response only.
+    status = found.get("status")
+    editing = status == "to_process" or (status == "awaiting_validation"
+                                         and (editing or not response))
     return render_template("agent/experience.html", experience=found, response=response,
                            form=form, errors=errors or {}, general=general or [],
-                           editing=editing or not response,
+                           editing=editing,
                            children=[(str(c.get("id")), c.get("name") or str(c.get("id")))
                                      for c in children],
                            move=move or {"errors": {}, "general": [], "structure_id": ""},
@@ -218,9 +352,8 @@ def _experience_action(experience_id: str, path: str, payload: dict, done: str, 
     except ServiceError as exc:
         if exc.status in (401, 404):
             raise
-        state["errors"] = renamed(exc.errors, rename)
-        state["general"] = [m for f, msgs in exc.errors.items() if f not in payload
-                            for m in msgs] or ([] if exc.errors else [exc.message])
+        errors, state["general"] = api_problem(exc, tuple(payload))
+        state["errors"] = renamed(errors, rename)
     else:
         flash(done, "success")
         return redirect(url_for("agent.experience", experience_id=experience_id) + anchor)
@@ -257,7 +390,7 @@ def reorientation(experience_id: str):
 @login_required
 def validate(experience_id: str):
     user = current_user()
-    if not user.is_super_agent:
+    if not may("response:validate"):
         abort(403)
     try:
         clients()["experiences"].post(f"/experiences/{experience_id}/response/validate",
@@ -265,7 +398,7 @@ def validate(experience_id: str):
     except ServiceError as exc:
         if exc.status in (401, 404) or isinstance(exc, Unavailable):
             raise
-        flash(exc.message, "error")
+        flash(" ".join(api_problem(exc, ())[1]), "error")
     else:
         flash("La réponse est validée : elle est publiée.", "success")
     return redirect(url_for("agent.experience", experience_id=experience_id))
@@ -368,15 +501,18 @@ def set_password():
 
 
 ACTION_FIELDS = ("title", "description", "date", "structure_id", "experience_ids")
+ACTION_TITLES = {"title": "Titre", "description": "Description", "date": "Date",
+                 "structure_id": "Structure", "experience_ids": "Expériences concernées"}
 
 
 @bp.get("/agent/actions")
 @login_required
 def actions():
+    """The improvement actions of the agent's structures (and their children)."""
     page = page_number(request.args.get("page"))
     listing = clients()["experiences"].get(
         "/improvement-actions", token=current_user().token,
-        params={"page": page, "per_page": PER_PAGE})
+        params={"page": page, "per_page": PER_PAGE, "in_scope": "true"})
     return render_template("agent/actions.html", items=listing.get("items", []),
                            pages=pagination(listing, page, PER_PAGE))
 
@@ -386,22 +522,51 @@ def _my_structures(token: str) -> list[tuple[str, str]]:
     me = clients()["identity"].get("/me", token=token)
     choices = []
     for structure_id in me.get("structure_ids") or []:
-        try:
-            found = clients()["identity"].get(f"/structures/{structure_id}", token=token)
-        except ServiceError as exc:
-            if exc.status == 401:
-                raise
-            found = {}
-        choices.append((str(structure_id), found.get("name") or str(structure_id)))
+        choices.append((str(structure_id), _structure_name(structure_id, token)))
     return choices
 
 
-@bp.route("/agent/actions/nouvelle", methods=["GET", "POST"])
-@login_required
-def new_action():
+def _structure_name(structure_id, token: str) -> str:
+    try:
+        found = clients()["identity"].get(f"/structures/{structure_id}", token=token)
+    except ServiceError as exc:
+        if exc.status == 401:
+            raise
+        found = {}
+    return found.get("name") or str(structure_id)
+
+
+def _linkable_experiences(token: str, linked: list[str]) -> list[dict]:
+    """The answered experiences of the agent's scope, and those already linked (which may have
+    left it, or be older than the first hundred)."""
+    answered = clients()["experiences"].get(
+        "/experiences", token=token,
+        params={"status": "answered", "page": 1, "per_page": 100,
+                "include_children": "true"}).get("items", [])
+    found = {str(e.get("id")) for e in answered}
+    for experience_id in linked:
+        if experience_id not in found:
+            try:
+                answered.append(clients()["experiences"].get(f"/experiences/{experience_id}",
+                                                            token=token))
+            except ServiceError as exc:
+                if exc.status == 401:
+                    raise
+    return [without_private(e) for e in answered]
+
+
+def _action_form(action: dict | None = None):
+    """The form of a new action, or of an existing one (`action`), and its sending."""
     user = current_user()
-    form = {name: request.form.get(name, "").strip() for name in ACTION_FIELDS[:4]}
-    chosen = [i for i in request.form.getlist("experience_ids") if i]
+    if request.method == "POST":
+        form = {name: request.form.get(name, "").strip() for name in ACTION_FIELDS[:4]}
+        chosen = [i for i in request.form.getlist("experience_ids") if i]
+    elif action is not None:
+        form = {name: str(action.get(name) or "") for name in ACTION_FIELDS[:4]}
+        chosen = [str(i) for i in action.get("experience_ids") or []]
+    else:
+        form = {name: "" for name in ACTION_FIELDS[:4]}
+        chosen = [i for i in request.args.getlist("experience_ids") if i]
     errors: dict[str, list[str]] = {}
     general: list[str] = []
     if request.method == "POST":
@@ -409,27 +574,76 @@ def new_action():
     if request.method == "POST" and not errors:
         payload = {k: v for k, v in form.items() if v}
         payload["experience_ids"] = chosen
+        api = clients()["experiences"]
         try:
-            clients()["experiences"].post("/improvement-actions", json=payload,
-                                          token=user.token)
+            if action is None:
+                api.post("/improvement-actions", json=payload, token=user.token)
+            else:
+                api.request("PATCH", f"/improvement-actions/{action['id']}", json=payload,
+                            token=user.token)
         except Unavailable as exc:
             general = [exc.message]
         except ServiceError as exc:
-            if exc.status == 401:
+            if exc.status in (401, 403, 404):
                 raise
-            errors = exc.errors
-            general = first_error_messages(errors, ACTION_FIELDS) or \
-                ([] if errors else [exc.message])
+            errors, general = api_problem(exc, ACTION_FIELDS)
         else:
-            flash("L'action d'amélioration est enregistrée.", "success")
+            flash("L'action d'amélioration est enregistrée." if action is None
+                  else "L'action d'amélioration est modifiée.", "success")
             return redirect(url_for("agent.actions"))
-    answered = clients()["experiences"].get(
-        "/experiences", token=user.token,
-        params={"status": "answered", "page": 1, "per_page": 100}).get("items", [])
+    structures = _my_structures(user.token)
+    if form["structure_id"] and form["structure_id"] not in {i for i, _ in structures}:
+        structures.append((form["structure_id"], _structure_name(form["structure_id"],
+                                                                 user.token)))
     status = 400 if (errors or general) else 200
-    return render_template("agent/action_form.html", form=form, chosen=chosen, errors=errors,
-                           general=general, structures=_my_structures(user.token),
-                           experiences=[without_private(e) for e in answered]), status
+    return render_template("agent/action_form.html", action=action, form=form, chosen=chosen,
+                           errors=errors, general=general, structures=structures,
+                           titles=ACTION_TITLES,
+                           experiences=_linkable_experiences(user.token, chosen)), status
+
+
+@bp.route("/agent/actions/nouvelle", methods=["GET", "POST"])
+@login_required
+def new_action():
+    return _action_form()
+
+
+def _editable_action(action_id: str) -> dict:
+    """An action the agent may change: 403 when the API says it is not theirs."""
+    found = clients()["experiences"].get(f"/improvement-actions/{action_id}",
+                                         token=current_user().token)
+    if not found.get("editable"):
+        abort(403)
+    return found
+
+
+@bp.route("/agent/actions/<action_id>/modifier", methods=["GET", "POST"])
+@login_required
+def edit_action(action_id: str):
+    return _action_form(_editable_action(action_id))
+
+
+@bp.route("/agent/actions/<action_id>/supprimer", methods=["GET", "POST"])
+@login_required
+def delete_action(action_id: str):
+    """A confirmation page, then the deletion (a POST from its button)."""
+    action = _editable_action(action_id)
+    general: list[str] = []
+    if request.method == "POST":
+        try:
+            clients()["experiences"].request("DELETE", f"/improvement-actions/{action_id}",
+                                             token=current_user().token)
+        except Unavailable as exc:
+            general = [exc.message]
+        except ServiceError as exc:
+            if exc.status in (401, 403, 404):
+                raise
+            general = api_problem(exc, ())[1]
+        else:
+            flash(f"L'action d'amélioration « {action.get('title')} » est supprimée.", "success")
+            return redirect(url_for("agent.actions"))
+    return render_template("agent/action_delete.html", action=action,
+                           general=general), 400 if general else 200
 
 
 @bp.post("/agent/experiences/<experience_id>/commentaire")

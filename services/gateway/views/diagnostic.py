@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -19,7 +20,9 @@ PER_PAGE = 20
 START_FIELDS = ("structure_id", "channels")
 PARIS = ZoneInfo("Europe/Paris")
 MAX_EDITORS = 20  # names looked up per page, at most
-MISSING_LINKS = 25  # links in the error summary; the count says how many more
+# What « écart » means on every page, said once: the chart, the table and the CSV agree.
+GAP_DEFINITION = ("Écart = niveau attendu − score, en points. Un écart positif est ce qui "
+                  "manque pour atteindre le niveau attendu ; zéro ou négatif : niveau atteint.")
 
 
 def field_name(question_id: str, channel: str) -> str:
@@ -44,6 +47,30 @@ def _structure_names(structures: list[dict]) -> dict[str, str]:
     return {str(s.get("id")): s.get("name") or str(s.get("id")) for s in structures}
 
 
+def default_channels(questionnaire: dict, declared: list[str] | None) -> tuple[list[str], bool]:
+    """The questionnaire channels covering the contact channels a structure declares in identity
+    (the mapping is the diagnostic API's `structure_channels`), and whether it declared any;
+    every channel when it declares none, as the API does for a diagnostic started without."""
+    wanted = set(declared or ())
+    channels = questionnaire.get("channels", [])
+    picked = [c["code"] for c in channels if wanted & set(c.get("structure_channels") or ())]
+    return (picked, True) if picked else ([c["code"] for c in channels], False)
+
+
+def structure_choices(questionnaire: dict, structures: list[dict]) -> list[dict]:
+    """The structures one may diagnose, each with the channels ticked when it is chosen."""
+    labels_ = {c["code"]: c["label"] for c in questionnaire.get("channels", [])}
+    choices = []
+    for s in structures:
+        codes, declared = default_channels(questionnaire, s.get("channels"))
+        choices.append({
+            "id": str(s.get("id")), "name": s.get("name") or str(s.get("id")), "channels": codes,
+            "said": ("Canaux cochés : ceux déclarés pour cette structure ("
+                     + ", ".join(labels_.get(c, c) for c in codes) + ").") if declared else
+                    "Aucun canal déclaré pour cette structure : tous les canaux sont cochés."})
+    return choices
+
+
 @bp.route("/agent/diagnostic", methods=["GET", "POST"])
 @permission_required(READ)
 def diagnostics():
@@ -52,9 +79,17 @@ def diagnostics():
     structures = my_structures(clients()["identity"], user.token)
     questionnaire = api.get("/questionnaires/current", token=user.token)
     channels = [(c["code"], c["label"]) for c in questionnaire.get("channels", [])]
-    form = {"structure_id": request.form.get("structure_id", "").strip(),
-            "channels": request.form.getlist("channels") if request.method == "POST"
-            else [code for code, _ in channels]}
+    choices = structure_choices(questionnaire, structures)
+    by_id = {c["id"]: c for c in choices}
+    if request.method == "POST":
+        form = {"structure_id": request.form.get("structure_id", "").strip(),
+                "channels": request.form.getlist("channels")}
+    else:  # the structure asked for, or the only one; ticked: the channels it declares
+        chosen = request.args.get("structure_id", "").strip()
+        if chosen not in by_id:
+            chosen = choices[0]["id"] if len(choices) == 1 else ""
+        form = {"structure_id": chosen,
+                "channels": by_id[chosen]["channels"] if chosen else []}
     errors: dict[str, list[str]] = {}
     general: list[str] = []
     if request.method == "POST":
@@ -62,9 +97,13 @@ def diagnostics():
             abort(403)
         if not form["structure_id"]:
             errors["structure_id"] = ["Choisissez la structure à diagnostiquer."]
-        if not form["channels"]:
+        if request.form.get("action") == "channels":
+            # Without the script, this button ticks the chosen structure's channels.
+            if form["structure_id"] in by_id:
+                form["channels"] = by_id[form["structure_id"]]["channels"]
+        elif not form["channels"]:
             errors["channels"] = ["Choisissez au moins un canal."]
-        if not errors:
+        if not errors and request.form.get("action") != "channels":
             try:
                 created = api.post("/diagnostics", token=user.token, json=form)
             except Unavailable as exc:
@@ -92,7 +131,7 @@ def diagnostics():
     return render_template(
         "diagnostic/list.html", items=listing.get("items", []),
         pages=pagination(listing, page, PER_PAGE), names=_structure_names(structures),
-        structures=[(str(s.get("id")), s.get("name") or str(s.get("id"))) for s in structures],
+        structures=choices, chosen=by_id.get(form["structure_id"]),
         channels=channels, form=form, errors=errors, general=general, may_fill=may(FILL),
         channel_labels=dict(channels)), status
 
@@ -176,6 +215,20 @@ def _changes(sections: list[dict]) -> dict:
     return {"answers": answers, "notes": notes}
 
 
+def missing_by_commitment(sections: list[dict]) -> list[dict]:
+    """One line per commitment with unanswered questions: how many, and a link to the first."""
+    summary = []
+    for section in sections:
+        fields = [item["field"] for group in section["groups"] for item in group["entries"]
+                  if item["missing"]]
+        if fields:
+            count = len(fields)
+            summary.append({"field": fields[0], "count": count, "number": section["number"],
+                            "text": f"{count} question{'s' if count > 1 else ''} sans réponse "
+                                    f"dans l'engagement {section['number']}"})
+    return summary
+
+
 def _page(found: dict, questionnaire: dict, values: dict, notes: dict, missing: set[str],
           errors: dict, general: list[str], missing_links: list[dict], status: int = 200):
     token = current_user().token
@@ -195,7 +248,6 @@ def _page(found: dict, questionnaire: dict, values: dict, notes: dict, missing: 
         "diagnostic/questionnaire.html", diagnostic=found, questionnaire=questionnaire,
         sections=sections, structure_name=structure.get("name") or found.get("structure_id"),
         progress=progress, errors=errors, general=general, missing_links=missing_links,
-        more_missing=max(len(missing) - len(missing_links), 0),
         readonly=found.get("status") != "draft" or not may(FILL),
         scale=[(s["code"], s["label"]) for s in questionnaire.get("scale", [])],
         last_edit=when((found.get("last_edit") or {}).get("updated_at"))), status
@@ -249,27 +301,43 @@ def questionnaire(diagnostic_id: str):
         section = request.form.get("action", "").removeprefix("save-")
         return redirect(url_for("diagnostic.questionnaire", diagnostic_id=diagnostic_id,
                                 _anchor=f"engagement-{section}" if section.isdigit() else None))
-    links = []
-    for section in sections_of(questionnaire_, found, values, notes, missing, {}):
+    marked = sections_of(questionnaire_, found, values, notes, missing, {})
+    for section in marked:
         for group in section["groups"]:
             for item in group["entries"]:
-                if item["missing"] and len(links) < MISSING_LINKS:
-                    links.append({"field": item["field"],
-                                  "text": f"Engagement {section['number']}, {group['label']} : "
-                                          f"{item['text']}"})
                 if item["missing"]:
                     errors[item["field"]] = ["Répondez à cette question."]
-    return _page(found, questionnaire_, values, notes, missing, errors, general, links, 400)
+    return _page(found, questionnaire_, values, notes, missing, errors, general,
+                 missing_by_commitment(marked), 400)
 
 
 def _points(share) -> int | None:
-    return None if share is None else round(share * 100)
+    """A share as a whole percentage, half rounded up like the API's `score_percent`."""
+    if share is None:
+        return None
+    return int((Decimal(repr(share)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def gap_points(commitment: dict) -> int | None:
+    """The commitment's « écart » (GAP_DEFINITION): the API's `gap_points`, else the same rule
+    from its shares."""
+    if "gap_points" in commitment:
+        return commitment["gap_points"]
+    score, expected = _points(commitment.get("score")), _points(commitment.get("expected"))
+    return None if score is None or expected is None else expected - score
+
+
+def signed(points: int | None) -> str:
+    """« 45 », « 0 », « −5 » (a real minus sign): the gap as the chart and the table write it."""
+    if points is None:
+        return "—"
+    return f"−{-points}" if points < 0 else str(points)
 
 
 def gap_chart(commitments: list[dict], width: int = 720) -> dict:
     """Horizontal bars (score in %), weakest first, with markers for the expected level,
     the network average and the previous diagnostic when known."""
-    left, right, row, top = 130, 120, 34, 24
+    left, right, row, top = 130, 150, 34, 24
     plot_w = width - left - right
     rows = []
     for i, c in enumerate(commitments):
@@ -287,7 +355,7 @@ def gap_chart(commitments: list[dict], width: int = 720) -> dict:
             else round(left + plot_w * average / 100, 1),
             "previous": previous, "previous_x": None if previous is None
             else round(left + plot_w * previous / 100, 1),
-            "gap": None if score is None or expected is None else expected - score,
+            "gap": gap_points(c), "gap_text": signed(gap_points(c)),
             "value_x": left + plot_w + 10})  # a column of values: never over a marker
     height = top + len(rows) * row + 10
     return {"width": width, "height": height, "left": left, "plot_w": plot_w, "rows": rows,
@@ -324,10 +392,11 @@ def results(diagnostic_id: str):
             raise
         structure = {}
     for c in commitments:
-        c["gap_points"] = None if c.get("score") is None \
-            else _points(c.get("expected")) - _points(c.get("score"))
+        c["gap_points"] = gap_points(c)
+        c["gap_text"] = signed(c["gap_points"])
     return render_template(
         "diagnostic/results.html", results=found, chart=gap_chart(scored),
+        gap_definition=GAP_DEFINITION,
         commitments=scored + unscored,
         weakest=[c for c in found.get("weakest") or [] if (c.get("gap") or 0) > 0][:10],
         structure_name=structure.get("name") or found.get("structure_id"),

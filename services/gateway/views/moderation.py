@@ -12,6 +12,7 @@ from services.gateway import masks
 from services.gateway.auth import clients, current_user, login_required
 from services.gateway.clients import ServiceError, Unavailable
 from services.gateway.labels import (
+    CASE_KINDS,
     CASE_STATUSES,
     FLAG_KINDS,
     MODERATED_FIELDS,
@@ -43,21 +44,49 @@ def moderator_required(view):
 
 
 def age_label(created_at: str | None, now: datetime | None = None) -> str:
-    """« il y a 3 h », « il y a 2 j » from an ISO date."""
+    """« à l'instant », « il y a 12 min », « il y a 3 h », « il y a 2 j » from an ISO date
+    (a date slightly ahead of this clock reads « à l'instant »)."""
     if not created_at:
         return ""
     try:
-        when = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(str(created_at).replace("Z", "+00:00"))
     except ValueError:
         return ""
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     minutes = int(((now or datetime.now(UTC)) - when).total_seconds() // 60)
+    if minutes < 1:
+        return "à l'instant"
     if minutes < 60:
-        return f"il y a {max(minutes, 0)} min"
-    if minutes < 48 * 60:
+        return f"il y a {minutes} min"
+    if minutes < 24 * 60:
         return f"il y a {minutes // 60} h"
     return f"il y a {minutes // (24 * 60)} j"
+
+
+# A routing suggestion's score adds up clues (postal code 40 or département 15, city 20, the
+# structure's name in the place given up to 40 and in the text up to 15). Very likely takes the
+# name and the place together: two offices of one city share the postal code and the city.
+# The moderator reads the words, never the figure.
+LIKELY_SCORES = ((75, "Très probable"), (40, "Probable"), (0, "Possible"))
+
+
+def likelihood(score) -> str:
+    """« Très probable », « Probable » or « Possible » for a suggestion's score."""
+    if isinstance(score, bool) or not isinstance(score, int | float):
+        return "Possible"
+    return next(words for floor, words in LIKELY_SCORES if score >= floor)
+
+
+def suggestion_choices(suggestions: list[dict]) -> list[dict]:
+    """The suggestions, best first as the API ranks them, each with the words the radio shows."""
+    shown = []
+    for suggestion in suggestions or []:
+        words = likelihood(suggestion.get("score"))
+        shown.append(dict(suggestion, likelihood=words,
+                          choice_text=f"{suggestion.get('name') or suggestion.get('id')} — "
+                                      f"suggestion : {words.lower()}"))
+    return shown
 
 
 @bp.get("/moderation")
@@ -65,14 +94,17 @@ def age_label(created_at: str | None, now: datetime | None = None) -> str:
 def queue():
     status = request.args.get("status", "pending")
     status = status if status in CASE_STATUSES else "pending"
+    kind = request.args.get("kind", "")
+    kind = kind if kind in CASE_KINDS else ""
     page = page_number(request.args.get("page"))
-    listing = clients()["moderation"].get(
-        "/cases", token=current_user().token,
-        params={"status": status, "page": page, "per_page": PER_PAGE})
+    params = {"status": status, "page": page, "per_page": PER_PAGE}
+    if kind:
+        params["kind"] = kind
+    listing = clients()["moderation"].get("/cases", token=current_user().token, params=params)
     items = listing.get("items", [])
     for item in items:
         item["age"] = age_label(item.get("created_at"))
-    return render_template("moderation/queue.html", items=items, status=status,
+    return render_template("moderation/queue.html", items=items, status=status, kind=kind,
                            pages=pagination(listing, page, PER_PAGE))
 
 
@@ -162,6 +194,23 @@ def _found_structures(general: list) -> tuple[str, list[dict]]:
         return structure_q, []
 
 
+def _comments(case: dict) -> list[dict] | None:
+    """On a re-orientation request, the internal comments the structures wrote on the experience
+    (experiences lets a moderator read them all); None when they cannot be read just now."""
+    if case.get("kind") != "reorientation" or not case.get("experience_id"):
+        return []
+    try:
+        return clients()["experiences"].get(
+            f"/experiences/{case['experience_id']}/comments",
+            token=current_user().token).get("items", [])
+    except Unavailable:
+        return None
+    except ServiceError as exc:
+        if exc.status == 401:
+            raise
+        return None
+
+
 def _render(case_id: str, case: dict, states: list, errors: dict | None = None,
             general: list | None = None, status: int = 200, preview: bool = False):
     """The case page; with the moderator's decisions previewed when she asked or changed any."""
@@ -187,12 +236,14 @@ def _render(case_id: str, case: dict, states: list, errors: dict | None = None,
         else:
             notice = PREVIEWED if preview and not errors else None
     structure_q, found_structures = _found_structures(general)
+    comments = _comments(case)
     if errors and status < 400:
         status = 400
     return render_template(
         "moderation/case.html", case=case, case_id=case_id, editable=editable,
         fields=_field_views(case, states, previews, editable), notice=notice,
-        suggestions=case.get("suggested_structures", []), found_structures=found_structures,
+        suggestions=suggestion_choices(case.get("suggested_structures", [])),
+        comments=comments, found_structures=found_structures,
         structure_q=structure_q, errors=errors, general=general, titles=ERROR_TITLES,
         limits=masks.TEXT_LIMITS, reasons=REJECT_REASONS), status
 

@@ -1,4 +1,4 @@
-"""Public pages: home, « Je donne mon avis », published experiences, evaluation."""
+"""Public pages: home, « Je donne mon avis », published experiences, evaluation, legal pages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from services.chassis.addresses import resolve_client
 from services.gateway.auth import clients
 from services.gateway.clients import ServiceError, Unavailable
-from services.gateway.labels import EXPERIENCE_FIELDS
+from services.gateway.labels import CHANNELS, EXPERIENCE_FIELDS, FEELINGS
 from services.gateway.presenters import (
     convert_dates,
     first_error_messages,
@@ -17,10 +17,18 @@ from services.gateway.presenters import (
     search_text,
     without_private,
 )
+from services.gateway.territories import DEPARTMENTS, department_label
 
 bp = Blueprint("public", __name__)
 PER_PAGE = 10
 EVALUATION_FIELDS = ("useful", "feeling_after", "comment")
+# The public list's filters, as the query string names them (the API's own names).
+FILTERS = ("network_id", "structure_id", "department", "channel", "feeling", "answered")
+FILTER_TITLES = {"q": "Rechercher une expérience", "network_id": "Administration",
+                 "structure_id": "Structure", "department": "Territoire", "channel": "Canal",
+                 "feeling": "Ressenti", "answered": "Réponse"}
+ANSWERED = {"true": "Avec une réponse", "false": "En attente de réponse"}
+MAX_ID = 64  # the APIs' longest id
 
 
 def client_address() -> str:
@@ -66,15 +74,79 @@ def feedback_sent():
     return render_template("public/feedback_sent.html")
 
 
+def list_filters(args) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The filters asked in the query string, and the errors of those no list offers. A
+    structure is chosen inside an administration: alone, it is dropped."""
+    chosen = {name: search_text(args.get(name)) for name in FILTERS}
+    errors: dict[str, list[str]] = {}
+    allowed = {"department": DEPARTMENTS, "channel": CHANNELS, "feeling": FEELINGS,
+               "answered": ANSWERED}
+    for name, choices in allowed.items():
+        if chosen[name] and chosen[name] not in choices:
+            errors[name] = ["Choisissez une valeur de la liste."]
+    for name in ("network_id", "structure_id"):
+        if len(chosen[name]) > MAX_ID:
+            errors[name] = ["Choisissez une valeur de la liste."]
+    if not chosen["network_id"]:
+        chosen["structure_id"] = ""
+    return chosen, errors
+
+
+def _list(q: str, page: int, chosen: dict[str, str]) -> dict:
+    params = {"q": q, "page": page, "per_page": PER_PAGE}
+    params.update({name: value for name, value in chosen.items() if value})
+    if chosen["structure_id"]:
+        params["include_children"] = "true"  # a regional office's list holds its agencies'
+    params["choices"] = "true"
+    return clients()["experiences"].get("/experiences", params=params)
+
+
 @bp.get("/experiences")
 def experiences():
     q = search_text(request.args.get("q"))
     page = page_number(request.args.get("page"))
-    listing = clients()["experiences"].get(
-        "/experiences", params={"q": q, "page": page, "per_page": PER_PAGE})
-    items = [without_private(item) for item in listing.get("items", [])]
-    return render_template("public/experiences.html", items=items, q=q,
-                           pages=pagination(listing, page, PER_PAGE))
+    chosen, errors = list_filters(request.args)
+    general: list[str] = []
+    valid = {name: ("" if name in errors else value) for name, value in chosen.items()}
+    try:
+        listing = _list(q, page, valid)
+    except Unavailable:
+        raise
+    except ServiceError as exc:  # a filter the API refuses: said next to it, as ours are
+        if exc.status != 422:
+            raise
+        errors.update({name: msgs for name, msgs in exc.errors.items() if name in FILTER_TITLES})
+        general = first_error_messages(exc.errors, tuple(FILTER_TITLES)) or \
+            ([] if errors else [exc.message])
+        listing = {}
+    structures = listing.get("structures") or []
+    known = {s.get("id") for s in structures}
+    if valid["structure_id"] and valid["structure_id"] not in known \
+            and not listing.get("structures_truncated") and not errors and not general:
+        # The administration changed and the structure is not one of its own: drop it.
+        chosen["structure_id"] = valid["structure_id"] = ""
+        listing = _list(q, page, valid)
+        structures = listing.get("structures") or []
+    shown = {name: value for name, value in chosen.items() if value}
+    if q:
+        shown["q"] = q
+    items = [] if (errors or general) else \
+        [without_private(item) for item in listing.get("items", [])]
+    status = 400 if (errors or general) else 200
+    choices = {
+        "network_id": [(n.get("id"), n.get("name")) for n in listing.get("networks") or []],
+        # Indented by depth with no-break spaces: a select has no other way to show a tree.
+        "structure_id": [(s.get("id"), "\u00a0\u00a0\u00a0" * int(s.get("depth") or 0)
+                          + str(s.get("name"))) for s in structures],
+        "department": [(code, department_label(code)) for code in DEPARTMENTS],
+        "channel": list(CHANNELS.items()), "feeling": list(FEELINGS.items()),
+        "answered": list(ANSWERED.items())}
+    return render_template(
+        "public/experiences.html", items=items, q=q, chosen=chosen, errors=errors,
+        general=general, titles=FILTER_TITLES, choices=choices,
+        structures_truncated=bool(listing.get("structures_truncated")), params=shown,
+        filtered=any(chosen.values()) or bool(q),
+        pages=pagination(listing, page, PER_PAGE)), status
 
 
 def improvement_actions(experience: dict) -> list[dict]:
@@ -97,15 +169,60 @@ def experience(experience_id: str):
                            response=response_of(found), actions=improvement_actions(found))
 
 
+# Why an evaluation link shows no form: (title, message, alert kind, HTTP status).
+LINK_STATES = {
+    "missing": ("Lien d'évaluation incomplet",
+                "Le lien d'évaluation est incomplet : ouvrez le lien complet reçu par courriel.",
+                "error", 400),
+    "invalid": ("Lien d'évaluation non valable",
+                "Ce lien d'évaluation n'est pas valable. Vérifiez que vous avez bien ouvert le "
+                "lien complet reçu par courriel, sans le modifier.", "error", 404),
+    "used": ("Vous avez déjà évalué cette réponse",
+             "Merci, votre évaluation a bien été enregistrée. Chaque lien ne sert qu'une fois : "
+             "il n'est plus possible de la modifier.", "info", 410),
+    "unanswered": ("Aucune réponse à évaluer",
+                   "Cette expérience n'a pas de réponse publiée à évaluer pour l'instant.",
+                   "info", 409),
+}
+LINK_ERRORS = {403: "invalid", 404: "invalid", 422: "invalid", 409: "unanswered", 410: "used"}
+
+
+def _link_state(experience_id: str, token: str) -> str:
+    """Whether the link may still be used, asked to experiences without using it."""
+    if not token:
+        return "missing"
+    try:
+        clients()["experiences"].get(f"/experiences/{experience_id}/evaluation",
+                                     params={"token": token})
+    except Unavailable:
+        raise
+    except ServiceError as exc:
+        if exc.status in LINK_ERRORS:
+            return LINK_ERRORS[exc.status]
+        raise
+    return "open"
+
+
+def _rated(experience_id: str) -> dict | None:
+    """The experience whose response is rated (its public view); None when unknown."""
+    try:
+        return without_private(clients()["experiences"].get(f"/experiences/{experience_id}"))
+    except Unavailable:
+        raise
+    except ServiceError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
 @bp.route("/experiences/<experience_id>/evaluation", methods=["GET", "POST"])
 def evaluation(experience_id: str):
     token = request.values.get("token", "").strip()
     form = {name: request.form.get(name, "").strip() for name in EVALUATION_FIELDS}
     errors: dict[str, list[str]] = {}
     general: list[str] = []
-    if not token:
-        general = ["Le lien d'évaluation est incomplet : utilisez le lien reçu par courriel."]
-    elif request.method == "POST":
+    state = "missing" if not token else "open"
+    if request.method == "POST" and token:
         payload = {"token": token, "comment": form["comment"] or None}
         if form["useful"] in ("true", "false"):
             payload["useful"] = form["useful"] == "true"
@@ -118,12 +235,62 @@ def evaluation(experience_id: str):
         except Unavailable as exc:
             general = [exc.message]
         except ServiceError as exc:
-            errors = exc.errors
-            general = first_error_messages(errors, EVALUATION_FIELDS) or \
-                ([] if errors else [exc.message])
+            if exc.status in LINK_ERRORS and exc.status != 422:
+                state = LINK_ERRORS[exc.status]
+            else:
+                errors = exc.errors
+                general = first_error_messages(errors, EVALUATION_FIELDS) or \
+                    ([] if errors else [exc.message])
         else:
             flash("Merci ! Votre évaluation a bien été enregistrée.", "success")
             return redirect(url_for("public.experience", experience_id=experience_id))
-    status = 400 if (errors or general) and request.method == "POST" else 200
-    return render_template("public/evaluation.html", experience_id=experience_id, token=token,
-                           form=form, errors=errors, general=general), status
+    experience = _rated(experience_id)
+    if experience is None:
+        state = "invalid"
+    elif request.method == "GET" and token:
+        state = _link_state(experience_id, token)
+    if state != "open":
+        title, message, kind, status = LINK_STATES[state]
+        return render_template("public/evaluation.html", experience_id=experience_id,
+                               experience=experience, state=state, state_title=title,
+                               state_message=message, state_kind=kind, token="", form=form,
+                               errors={}, general=[],
+                               response=response_of(experience) if experience else None), status
+    status = 400 if (errors or general) else 200
+    return render_template("public/evaluation.html", experience_id=experience_id,
+                           experience=experience, state=state, token=token, form=form,
+                           errors=errors, general=general,
+                           response=response_of(experience)), status
+
+
+# Legal pages ----------------------------------------------------------------------------------
+
+# The RGAA status said in the footer and the accessibility statement: change it here only,
+# after an audit.
+# The RGAA: without a valid audit, a site is declared « non conforme ».
+ACCESSIBILITY_STATUS = "non conforme"
+
+
+@bp.app_context_processor
+def legal_context() -> dict:
+    return {"accessibility_status": ACCESSIBILITY_STATUS}
+
+
+@bp.get("/mentions-legales")
+def legal_notice():
+    return render_template("legal/legal_notice.html")
+
+
+@bp.get("/donnees-personnelles")
+def personal_data():
+    return render_template("legal/personal_data.html")
+
+
+@bp.get("/accessibilite")
+def accessibility():
+    return render_template("legal/accessibility.html")
+
+
+@bp.get("/plan-du-site")
+def sitemap():
+    return render_template("legal/sitemap.html")

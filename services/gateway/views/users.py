@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from services.chassis.permissions import GRANTABLE, Mission, Profile
 from services.gateway.auth import clients, current_user
@@ -15,6 +15,7 @@ from services.gateway.presenters import (
     search_text,
 )
 from services.gateway.views.access import claims, permission_required
+from services.gateway.views.admin import structure_tree
 
 bp = Blueprint("users", __name__)
 MANAGE = "user:manage"
@@ -49,13 +50,12 @@ def _networks(token: str) -> list[tuple[str, str]]:
             for n in clients()["identity"].get_all("/networks", token=token)]
 
 
-def _structures(token: str, network_id: str | None) -> list[tuple[str, str]]:
+def _structures(token: str, network_id: str | None) -> list[dict]:
     """The structures a user of `network_id` may be placed in (all pages of them)."""
     if not network_id:
         return []
-    found = clients()["identity"].get_all("/structures", token=token,
-                                          params={"network_id": network_id})
-    return [(str(s["id"]), s.get("name") or str(s["id"])) for s in found]
+    return clients()["identity"].get_all("/structures", token=token,
+                                         params={"network_id": network_id})
 
 
 def _structure_names(token: str, users: list[dict]) -> dict[str, str]:
@@ -63,8 +63,17 @@ def _structure_names(token: str, users: list[dict]) -> dict[str, str]:
     mixes networks; a user's structures are always in the user's network)."""
     networks = sorted({str(u["network_id"]) for u in users
                        if u.get("network_id") and u.get("structure_ids")})
-    return {id_: name for network_id in networks
-            for id_, name in _structures(token, network_id)}
+    return {str(s["id"]): s.get("name") or str(s["id"]) for network_id in networks
+            for s in _structures(token, network_id)}
+
+
+def user_state(target: dict) -> str:
+    """« disabled », « invited » (never chose a password) or « active »."""
+    if target.get("active") is False:
+        return "disabled"
+    if target.get("password_set") is False:
+        return "invited"
+    return "active"
 
 
 def _split(exc: ServiceError) -> tuple[dict, list[str]]:
@@ -90,8 +99,9 @@ def _form_of(target: dict) -> dict:
 def users():
     user = current_user()
     q = search_text(request.args.get("q"))
+    profiles = grantable_profiles()  # a referent filters on what she may grant
     profile = request.args.get("profile", "")
-    profile = profile if profile in PROFILES else ""
+    profile = profile if profile in dict(profiles) else ""
     page = page_number(request.args.get("page"))
     networks = _networks(user.token)  # admins only: they see every network's users
     network_id = request.args.get("network_id", "").strip()
@@ -100,8 +110,8 @@ def users():
     if network_id:
         params["network_id"] = network_id
     listing = clients()["identity"].get("/users", token=user.token, params=params)
-    items = listing.get("items", [])
-    return render_template("users/list.html", items=items, q=q,
+    items = [dict(item, state=user_state(item)) for item in listing.get("items", [])]
+    return render_template("users/list.html", items=items, q=q, profiles=profiles,
                            profile=profile, pages=pagination(listing, page, PER_PAGE),
                            networks=networks, network_id=network_id,
                            structure_names=_structure_names(user.token, items))
@@ -147,8 +157,8 @@ def new_user():
     return render_template(
         "users/form.html", form=form, errors=errors, general=general, creating=True,
         profiles=grantable_profiles(), missions=missions(), admin=admin,
-        networks=_networks(user.token), structures=_structures(user.token, network_id),
-        target=None), status
+        networks=_networks(user.token),
+        structures=structure_tree(_structures(user.token, network_id)), target=None), status
 
 
 @bp.route("/agent/utilisateurs/<user_id>", methods=["GET", "POST"])
@@ -192,29 +202,64 @@ def _edit_page(target: dict, form: dict, errors: dict, general: list[str]):
     return render_template(
         "users/form.html", form=form, errors=errors, general=general, creating=False,
         profiles=profiles, missions=missions(), admin=_is_admin(), networks=[],
-        structures=_structures(token, form["network_id"]), target=target,
+        structures=structure_tree(_structures(token, form["network_id"])),
+        target=dict(target, state=user_state(target)),
         may_change=target.get("profile") in dict(profiles),
         is_me=str(target.get("id")) == str(claims().get("sub"))), status
+
+
+def _after_failure(user_id: str, exc: Exception):
+    """The edit page again, with what identity said (a 401 or a 404 has its own page)."""
+    if isinstance(exc, Unavailable):
+        errors, general = {}, [exc.message]
+    else:
+        if exc.status in (401, 404):
+            raise exc
+        errors, general = _split(exc)
+        if "active" in errors or exc.status in (409, 429):  # no field on the page for those
+            general = list(dict.fromkeys(general + [m for m in errors.pop("active", [])]
+                                         + ([exc.message] if exc.status in (409, 429) else [])))
+    target = clients()["identity"].get(f"/users/{user_id}", token=current_user().token)
+    return _edit_page(target, _form_of(target), errors, general)
+
+
+@bp.get("/agent/utilisateurs/<user_id>/desactivation")
+@permission_required(MANAGE)
+def confirm_deactivation(user_id: str):
+    """Deactivation asks first: what it does, and a button that does it."""
+    target = clients()["identity"].get(f"/users/{user_id}", token=current_user().token)
+    if target.get("active") is False:
+        return redirect(url_for("users.edit_user", user_id=user_id))
+    if str(target.get("id")) == str(claims().get("sub")) \
+            or target.get("profile") not in dict(grantable_profiles()):
+        abort(403)  # identity would refuse it: no button that cannot work
+    return render_template("users/deactivate.html", target=target)
 
 
 @bp.post("/agent/utilisateurs/<user_id>/activation")
 @permission_required(MANAGE)
 def activation(user_id: str):
-    user = current_user()
-    identity = clients()["identity"]
     active = request.form.get("active") == "1"
+    if not active and request.form.get("confirm") != "1":
+        return redirect(url_for("users.confirm_deactivation", user_id=user_id))
     try:
-        identity.request("PATCH", f"/users/{user_id}", token=user.token, json={"active": active})
-    except Unavailable as exc:
-        general, errors = [exc.message], {}
+        clients()["identity"].request("PATCH", f"/users/{user_id}", token=current_user().token,
+                                      json={"active": active})
     except ServiceError as exc:
-        if exc.status in (401, 404):
-            raise
-        errors, general = _split(exc)
-    else:
-        flash("Le compte est réactivé." if active else
-              "Le compte est désactivé : la personne ne peut plus se connecter.", "success")
-        return redirect(url_for("users.edit_user", user_id=user_id))
-    target = identity.get(f"/users/{user_id}", token=user.token)
-    form = _form_of(target)
-    return _edit_page(target, form, errors, general)
+        return _after_failure(user_id, exc)
+    flash("Le compte est réactivé." if active else
+          "Le compte est désactivé : la personne ne peut plus se connecter.", "success")
+    return redirect(url_for("users.edit_user", user_id=user_id))
+
+
+@bp.post("/agent/utilisateurs/<user_id>/invitation")
+@permission_required(MANAGE)
+def resend_invitation(user_id: str):
+    """A new invitation link for an account that never chose its password (the old one dies)."""
+    try:
+        clients()["identity"].post(f"/users/{user_id}/invitation", token=current_user().token)
+    except ServiceError as exc:
+        return _after_failure(user_id, exc)
+    flash("Une nouvelle invitation est envoyée, valable 24 heures : le lien précédent ne "
+          "fonctionne plus.", "success")
+    return redirect(url_for("users.edit_user", user_id=user_id))

@@ -78,3 +78,8 @@ def test_identity_replicas_share_one_signing_key_kept_out_of_the_database():
         assert "identitykeys:/app/var/keys" in services[name]["volumes"], name
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert "chmod 700 /app/var /app/var/keys" in dockerfile
+
+
+def test_the_migrate_job_declares_every_queue_before_the_services_start():
+    command = " ".join(_compose()["migrate"]["command"])
+    assert command.rstrip().endswith("python -m services.chassis.topology")

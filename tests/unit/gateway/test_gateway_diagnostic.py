@@ -264,7 +264,8 @@ def test_completing_with_missing_items_links_each_missing_field(app, diag):
                         page, re.S).group(0)
     assert 'href="#q-c1-phone-1--phone"' in summary and 'href="#q-c2-in_person-1--in_person"' in \
         summary
-    assert "Engagement 2, Accueil physique : Les locaux sont accessibles." in summary
+    assert ">1 question sans réponse dans l&#39;engagement 1</a>" in summary
+    assert ">1 question sans réponse dans l&#39;engagement 2</a>" in summary
     assert 'id="q-c1-phone-1--phone-error-1">Répondez à cette question.' in page
     assert 'class="fr-fieldset fr-fieldset--error" id="q-c2-in_person-1--in_person"' in page
     assert 'class="fr-fieldset fr-fieldset--error" id="q-c1-all-1--phone"' not in page
@@ -292,7 +293,7 @@ def test_results_chart_and_table_show_the_real_scores_weakest_first(app, diag):
     svg = re.search(r'<svg id="graphique-ecarts" role="img".*?</svg>', html, re.S).group(0)
     assert '<title id="graphique-ecarts-title">' in svg
     assert re.findall(r'data-score="(\d+)"', svg) == ["35", "75"]  # weakest first
-    assert "(−45 pts)" in svg and "(−5 pts)" in svg
+    assert "35 % (écart 45)" in svg and "75 % (écart 5)" in svg  # the table's sign
     assert "stroke-dasharray" in svg and "<circle" in svg  # network average, previous one
     table = re.search(r'<table id="tableau-engagements">.*?</table>', html, re.S).group(0)
     rows = re.findall(r'<th scope="row">(\d)\..*?</th>\s*<td>(\d+)&nbsp;%</td>\s*'

@@ -191,7 +191,8 @@ def test_search_and_pagination_are_passed_to_the_api(client, fakes):
     fakes["experiences"].answers[("GET", "/experiences")] = {
         "items": [EXPERIENCE], "total": 25, "page": 2, "per_page": 10}
     html = client.get("/experiences?q=caf&page=2").get_data(as_text=True)
-    assert fakes["experiences"].calls[-1]["params"] == {"q": "caf", "page": 2, "per_page": 10}
+    assert fakes["experiences"].calls[-1]["params"] == {"q": "caf", "page": 2, "per_page": 10,
+                                                        "choices": "true"}
     assert "page=3" in html and "page=1" in html and "Page 2 sur 3" in html
 
 

@@ -169,8 +169,9 @@ def test_referent_deactivates_a_user(app, network):
     referent(client, network)
     html = client.get("/agent/utilisateurs/u5").get_data(as_text=True)
     assert "Désactiver le compte" in html
+    html = client.get("/agent/utilisateurs/u5/desactivation").get_data(as_text=True)
     response = client.post("/agent/utilisateurs/u5/activation",
-                           data={"csrf_token": csrf_of(html), "active": "0"})
+                           data={"csrf_token": csrf_of(html), "active": "0", "confirm": "1"})
     assert response.status_code == 302
     assert calls(network, "PATCH", "/users/u5")[0]["json"] == {"active": False}
     assert "Le compte est désactivé" in client.get(response.location).get_data(as_text=True)

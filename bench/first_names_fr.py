@@ -1,0 +1,123 @@
+"""Builds services/moderation/first_names_fr.txt, the first names the screening knows.
+
+Source: the `names-dataset` package (PyPI, MIT licence, maintained), whose first names carry
+their rank of use per country. Loading that package costs seconds and most of a gigabyte,
+so the screening reads the few thousand French names extracted here instead. Run it in a
+separate virtualenv when the package publishes a new release:
+
+    python -m venv /tmp/names && /tmp/names/bin/pip install names-dataset pycountry
+    /tmp/names/bin/python bench/first_names_fr.py [--dictionary /usr/share/dict/french]
+
+The dictionary (Debian's `wfrench`) marks the names that are also French words (« Rose »,
+« Claire », « Pierre ») with a trailing `~`: the screening asks more context for them. Such
+a name is kept when it is common in France (« René », « Paulette », « Germaine » are words
+of the dictionary too) or among the very first of another country (« Ana »).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import pickle
+import re
+import unicodedata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "services" / "moderation" / "first_names_fr.txt"
+MAX_RANK = 5000  # past this rank in France the names are mostly noise (words, places)
+# Countries many usagers or their families come from, or speak French: their most common
+# names, so that « Fabiola » or « Nancy » are known although rare in France.
+OTHER_COUNTRIES = ("BE", "CH", "LU", "CA", "IT", "ES", "PT", "DE", "GB", "US", "MA", "DZ",
+                   "TN", "SN", "CI", "CM", "ML", "TR", "RO", "PL", "HT", "MG", "CD", "BR")
+OTHER_MAX_RANK = 1000
+# A name that is also a word is kept only when it is common: in France (« Régis »,
+# « Paulette », « Germaine »), or among the very first of another country (« Ana »). The
+# screening asks a person's context for it (its trailing ~).
+WORD_NAMES_MAX_RANK = 1500
+WORD_NAMES_OTHER_MAX_RANK = 30
+# Words the dataset ranks as first names that name no one in a French text.
+NOT_NAMES = frozenset(
+    "petit petite mamie maman papa papy papi tata tonton christ ami amie juste chou mini dada "
+    "coco toto titi lolo jojo lulu kiki loulou mimi nana baba cricri polo boubou junior "
+    "bonjour soleil coeur gros bijou bijoux caca none".split()
+)
+
+
+def _dataset() -> dict:
+    spec = importlib.util.find_spec("names_dataset")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("install names-dataset first (see this script's docstring)")
+    base = Path(next(iter(spec.submodule_search_locations)))
+    with gzip.open(base / "v3" / "first_names.pkl.gz", "rb") as file:
+        return pickle.load(file)
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents: « Grace » is the word « grâce »."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _rank(ranks: dict[str, int | None]) -> int | None:
+    """The French rank, or past all French ranks the best rank among OTHER_COUNTRIES."""
+    if ranks.get("FR") and ranks["FR"] <= MAX_RANK:
+        return ranks["FR"]
+    other = [r for c in OTHER_COUNTRIES if (r := ranks.get(c)) and r <= OTHER_MAX_RANK]
+    return MAX_RANK + min(other) if other else None
+
+
+def _common_enough(rank: int, name: str) -> bool:
+    """Whether a name that is also a French word is kept."""
+    if _fold(name) in NOT_NAMES:
+        return False
+    if rank <= 300:
+        return True
+    other = MAX_RANK < rank <= MAX_RANK + WORD_NAMES_OTHER_MAX_RANK
+    return len(name) > 3 and rank <= WORD_NAMES_MAX_RANK or other
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("names-dataset")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dictionary", type=Path, default=Path("/usr/share/dict/french"))
+    args = parser.parse_args()
+    words = set()
+    if args.dictionary.exists():
+        words = {_fold(w) for w in args.dictionary.read_text(encoding="utf-8").split()}
+    ranked = sorted(
+        (_rank(info["rank"]), name)
+        for name, info in _dataset().items()
+        if _rank(info["rank"]) is not None
+    )
+    lines, seen = [], set()
+    for rank, name in ranked:
+        name = unicodedata.normalize("NFC", name)
+        if not re.fullmatch(r"[^\W\d_]{2,}(?:-[^\W\d_]{2,})*", name) or len(name) < 3:
+            continue
+        if not name[0].isupper() or name.isupper() or name in seen:
+            continue
+        is_word = _fold(name) in words
+        if is_word and not _common_enough(rank, name):
+            continue
+        seen.add(name)
+        lines.append(name + (" ~" if is_word else ""))
+    header = (
+        "# French first names for the screening (services/moderation/screening.py).\n"
+        f"# Generated by bench/first_names_fr.py from names-dataset {_version()} (the names\n"
+        f"# ranked 1 to {MAX_RANK} in France, then the {OTHER_MAX_RANK} first of "
+        f"{len(OTHER_COUNTRIES)} other\n# countries); do not edit by hand. A trailing ~ marks a "
+        "name that is also a French word.\n"
+    )
+    OUTPUT.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{len(lines)} names written to {OUTPUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Split the incoming corpus files into a development half and a held-out half.
+
+Run once per round of writing, before any screening rule was tuned on them, and the incoming
+files removed after it: round 1 (writers a and b) gave dev.yaml and heldout.yaml
+(`python split.py`), round 2 (writers c and d) dev2.yaml and heldout2.yaml
+(`python split.py 2`). An entry goes to a half by the SHA-256 of its text (even first byte:
+development), so the split depends on nothing a rule writer could choose. Each entry keeps the
+name of the file it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).parent
+HEADER = """\
+# {half} half of the screening corpus: texts written apart from the screening rules by two
+# writers who followed LABELS.md only (see docs/screening.md). Split by split.py before any rule
+# was tuned on it.{warning}
+"""
+
+
+def main(suffix: str = "") -> int:
+    halves: dict[str, list] = {"dev": [], "heldout": []}
+    seen: set[str] = set()
+    for path in sorted(HERE.glob("incoming_*.yaml")):
+        source = path.stem.removeprefix("incoming_")
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")):
+            if entry["text"] in seen:
+                continue
+            seen.add(entry["text"])
+            digest = hashlib.sha256(entry["text"].encode("utf-8")).digest()
+            half = "dev" if digest[0] % 2 == 0 else "heldout"
+            halves[half].append({"source": source, **entry})
+    for half, entries in halves.items():
+        warning = ("\n# Never tune a rule on it: it measures the rules on text they were not "
+                   "written for." if half == "heldout" else "")
+        text = HEADER.format(half="Held-out" if half == "heldout" else "Development",
+                             warning=warning)
+        text += yaml.safe_dump(entries, allow_unicode=True, sort_keys=False, width=100)
+        (HERE / f"{half}{suffix}.yaml").write_text(text, encoding="utf-8")
+        print(half, len(entries))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:2]))
