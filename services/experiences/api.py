@@ -467,16 +467,7 @@ def evaluate(data, experience_id: str):
                               .with_for_update()).first() if _plausible_id(experience_id) else None
         if exp is None or exp.status not in PUBLISHED:
             raise not_found("Expérience")
-        if not domain.token_matches(data["token"], exp.evaluation_token_hash):
-            raise ApiError(403, "invalid_token", "Lien d'évaluation invalide.",
-                           {"token": ["Le jeton d'évaluation est invalide."]})
-        try:
-            domain.evaluate(exp.status, exp.evaluated_at is not None)
-        except domain.AlreadyEvaluated as exc:
-            raise ApiError(410, "already_evaluated", str(exc),
-                           {"token": ["Ce lien a déjà été utilisé."]}) from None
-        except domain.IllegalTransition as exc:
-            raise conflict(str(exc), status=exc.current.value) from None
+        _check_evaluation_link(exp, data["token"])
         exp.evaluated_at = utcnow()
         exp.evaluation_useful = data["useful"]
         exp.evaluation_feeling_after = data["feeling_after"]
@@ -486,6 +477,20 @@ def evaluate(data, experience_id: str):
             "feeling_after": data["feeling_after"], "title": exp.title,
             "feeling": exp.feeling}, SERVICE)
     return {"status": "recorded"}
+
+
+def _check_evaluation_link(exp: Experience, token: str) -> None:
+    """The link's token is this experience's and the response may still be evaluated."""
+    if not domain.token_matches(token, exp.evaluation_token_hash):
+        raise ApiError(403, "invalid_token", "Lien d'évaluation invalide.",
+                       {"token": ["Le jeton d'évaluation est invalide."]})
+    try:
+        domain.evaluate(exp.status, exp.evaluated_at is not None)
+    except domain.AlreadyEvaluated as exc:
+        raise ApiError(410, "already_evaluated", str(exc),
+                       {"token": ["Ce lien a déjà été utilisé."]}) from None
+    except domain.IllegalTransition as exc:
+        raise conflict(str(exc), status=exc.current.value) from None
 
 
 @experiences.route("/<experience_id>/evaluation", methods=["GET"])
@@ -498,16 +503,7 @@ def evaluation_link(args, experience_id: str):
         exp = session.get(Experience, experience_id) if _plausible_id(experience_id) else None
         if exp is None or exp.status not in PUBLISHED:
             raise not_found("Expérience")
-        if not domain.token_matches(args["token"], exp.evaluation_token_hash):
-            raise ApiError(403, "invalid_token", "Lien d'évaluation invalide.",
-                           {"token": ["Le jeton d'évaluation est invalide."]})
-        try:
-            domain.evaluate(exp.status, exp.evaluated_at is not None)
-        except domain.AlreadyEvaluated as exc:
-            raise ApiError(410, "already_evaluated", str(exc),
-                           {"token": ["Ce lien a déjà été utilisé."]}) from None
-        except domain.IllegalTransition as exc:
-            raise conflict(str(exc), status=exc.current.value) from None
+        _check_evaluation_link(exp, args["token"])
     return {"state": "open"}
 
 
