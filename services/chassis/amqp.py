@@ -1,7 +1,7 @@
 """pika with pipelined publisher confirms: many messages in flight, one wait per batch.
 
-A relay that waits for each confirm in turn tops out near 1,000 msg/s on two cores; keeping the
-whole batch in flight is several times faster. The ioloop runs in its own thread; callers stay
+A relay that waits for each confirm in turn pays one round trip a message; keeping the whole
+batch in flight pays one a batch (docs/benchmarks.md). The ioloop runs in its own thread; callers stay
 synchronous and get an exception when a batch is not fully confirmed in time.
 """
 

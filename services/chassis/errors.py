@@ -10,6 +10,14 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from services.chassis.events import EventTooLarge
+from services.chassis.refusals import (  # noqa: F401  (re-exported)
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+)
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +142,10 @@ def register_error_handlers(app: Flask) -> None:
         if getattr(exc, "retry_after", None):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        return error_response(exc.status, exc.code, exc.message, exc.answer_errors())
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -34,7 +34,7 @@ _outbox = sa.table(
     sa.column("created_at"),
 )
 # Statements built once: SQLAlchemy memoizes a statement's cache key on the object, so a new
-# insert per event cost its key again (measured: a third of what publishing cost).
+# insert per event would compute its key again.
 _OUTBOX_INSERT = sa.insert(_outbox)
 
 

@@ -264,9 +264,8 @@ class OutboxRelay:
         """Sleep until another connection commits to the database file, or the timeout.
 
         `PRAGMA data_version` changes when any other connection has committed: reading it costs
-        less than half of a look into the outbox, a whole transaction (an idle relay took 5-7 %
-        of a core on a virtual machine, 2-3 % with this). The timeout still polls, whatever the
-        version says.
+        less than a look into the outbox, a whole transaction, so an idle relay takes little CPU.
+        The timeout still polls, whatever the version says.
         """
         deadline = time.monotonic() + timeout
         try:

@@ -20,6 +20,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from services.chassis.refusals import Conflict, Forbidden, Invalid, NotFound
+
 QUESTIONNAIRES_DIR = Path(__file__).parent / "questionnaires"
 ALL_CHANNELS = "all"
 
@@ -29,6 +31,11 @@ class AnswerCode(StrEnum):
     PARTLY = "partly"
     NO = "no"
     NOT_APPLICABLE = "not_applicable"
+
+
+class DiagnosticStatus(StrEnum):
+    DRAFT = "draft"
+    COMPLETED = "completed"
 
 
 class ChannelCode(StrEnum):
@@ -56,16 +63,107 @@ class QuestionnaireError(ValueError):
         super().__init__("invalid questionnaire: " + "; ".join(errors))
 
 
-class ChannelSelectionError(ValueError):
-    pass
+# --- refusals: the API answers them as the chassis errors they are; str() says it in English
 
 
-class AnswerError(ValueError):
-    """Answers that do not fit the questionnaire; `errors` lists every problem found."""
+class ChannelSelectionError(Invalid):
+    """No channel, or one the questionnaire does not have."""
 
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("invalid answers: " + "; ".join(errors))
+    def __init__(self, reason: str, known: Iterable[str]):
+        super().__init__("Canaux invalides.", channels="Choisissez au moins un canal parmi : "
+                         + ", ".join(known) + ".")
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class Problem(NamedTuple):
+    """One answer or note that does not fit: the field it came in, what is wrong (English),
+    and what the API answers (French)."""
+
+    field: str
+    english: str
+    french: str
+
+
+class AnswerError(Invalid):
+    """Answers (or notes) that do not fit the questionnaire; `errors` lists every problem
+    found."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("Certaines réponses sont invalides.")
+        self.errors = [problem.english for problem in problems]
+        self._by_field: dict[str, list[str]] = {}
+        for problem in problems:
+            self._by_field.setdefault(problem.field, []).append(problem.french)
+
+    def answer_errors(self) -> dict[str, list[str]]:
+        return self._by_field
+
+    def __str__(self) -> str:
+        return "invalid answers: " + "; ".join(self.errors)
+
+
+def _no_such_item(item: str) -> Problem:
+    return Problem("answers", f"{item}: no such item for the chosen channels",
+                   f"{item} : question ou canal inconnu pour ce diagnostic.")
+
+
+def _unknown_code(item: str, code: str) -> Problem:
+    return Problem("answers", f"{item}: unknown answer code {code!r}",
+                   f"{item} : réponse inconnue ({code!r}).")
+
+
+def _unknown_commitment(number: int) -> Problem:
+    return Problem("notes", f"{number}: no such commitment", f"{number} : engagement inconnu.")
+
+
+class UnknownVersion(NotFound):
+    def __init__(self):
+        super().__init__("Version de questionnaire introuvable.")
+
+
+class UnknownStructure(Invalid):
+    def __init__(self):
+        super().__init__("Structure inconnue.", field="structure_id")
+
+
+class OutOfScope(Forbidden):
+    def __init__(self):
+        super().__init__("Cette structure ne fait pas partie de votre périmètre.")
+
+
+class DraftInProgress(Conflict):
+    """The team resumes a structure's draft rather than starting another."""
+
+    def __init__(self, draft_id: str | None):
+        where = {"draft_id": draft_id} if draft_id else {"structure_id": "Brouillon en cours."}
+        super().__init__("Un diagnostic est déjà en cours pour cette structure : reprenez-le.",
+                         **where)
+
+
+class Completed(Conflict):
+    def __init__(self):
+        super().__init__("Ce diagnostic est terminé : il ne peut plus être modifié.",
+                         status="Diagnostic terminé.")
+
+
+class NoResultsYet(Conflict):
+    def __init__(self):
+        super().__init__("Ce diagnostic n'est pas terminé : pas encore de résultats.",
+                         status="Diagnostic en brouillon.")
+
+
+class Incomplete(Conflict):
+    code = "incomplete"
+
+    def __init__(self, missing: list[Item]):
+        super().__init__(f"{len(missing)} question(s) sans réponse : complétez-les d'abord.")
+        self.missing = [item.name for item in missing]
+
+    def answer_errors(self) -> dict:
+        return {"missing": self.missing}
 
 
 # --- the questionnaire ------------------------------------------------------------------
@@ -128,6 +226,10 @@ class Item(NamedTuple):
     def key(self) -> tuple[str, ChannelCode]:
         return (self.question_id, self.channel)
 
+    @property
+    def name(self) -> str:
+        return f"{self.question_id}/{self.channel}"
+
 
 Answers = Mapping[tuple[str, str], str | None]  # (question_id, channel) -> answer code
 
@@ -159,9 +261,9 @@ class Questionnaire:
         known = [channel.code for channel in self.channels]
         unknown = sorted(str(code) for code in picked - set(known))
         if unknown:
-            raise ChannelSelectionError(f"unknown channel(s): {', '.join(unknown)}")
+            raise ChannelSelectionError(f"unknown channel(s): {', '.join(unknown)}", known)
         if not picked:
-            raise ChannelSelectionError("pick at least one channel")
+            raise ChannelSelectionError("pick at least one channel", known)
         return tuple(code for code in known if code in picked)
 
     def default_channels(self, structure_channels: Iterable[str] | None) -> tuple[ChannelCode, ...]:
@@ -208,6 +310,14 @@ def load_questionnaire(path: Path | str) -> Questionnaire:
 def get_questionnaire(version: str) -> Questionnaire:
     """A shipped questionnaire version; raises KeyError for an unknown one."""
     return load_questionnaire(available_versions()[version])
+
+
+def questionnaire_of(version: str) -> Questionnaire:
+    """A shipped questionnaire version; UnknownVersion for any other."""
+    try:
+        return get_questionnaire(version)
+    except KeyError:
+        raise UnknownVersion() from None
 
 
 def current_questionnaire() -> Questionnaire:
@@ -421,21 +531,25 @@ def missing_items(
 
 
 def validate_answers(
-    questionnaire: Questionnaire, channels: Iterable[str], answers: Answers
+    questionnaire: Questionnaire, channels: Iterable[str], answers: Answers,
+    notes: Iterable[int] = (),
 ) -> None:
-    """Refuse answers to items outside the structure's questionnaire or with unknown codes.
+    """Refuse answers to items outside the structure's questionnaire or with unknown codes,
+    and notes on commitments it does not have.
 
     A None answer clears a draft answer and is accepted.
     """
     applicable = {item.key for item in questionnaire.items(channels)}
-    errors = []
+    problems = []
     for (question_id, channel), code in answers.items():
         if (question_id, channel) not in applicable:
-            errors.append(f"{question_id}/{channel}: no such item for the chosen channels")
+            problems.append(_no_such_item(f"{question_id}/{channel}"))
         elif code is not None and not _is_code(code, AnswerCode):
-            errors.append(f"{question_id}/{channel}: unknown answer code {code!r}")
-    if errors:
-        raise AnswerError(errors)
+            problems.append(_unknown_code(f"{question_id}/{channel}", code))
+    known = {commitment.number for commitment in questionnaire.commitments}
+    problems += [_unknown_commitment(number) for number in notes if number not in known]
+    if problems:
+        raise AnswerError(problems)
 
 
 # --- results --------------------------------------------------------------------------------
@@ -501,7 +615,7 @@ def compute_results(
         if code is None:
             continue
         if not _is_code(code, AnswerCode):
-            raise AnswerError([f"{item.question_id}/{item.channel}: unknown answer code {code!r}"])
+            raise AnswerError([_unknown_code(item.name, code)])
         value = questionnaire.scale.value(code)
         if value is None:
             continue
@@ -699,6 +813,24 @@ def in_scope(
 def hidden_from(profile: str, network_id: str | None, structure_network_id: str) -> bool:
     """A caller outside the structure's network does not learn that a diagnostic exists."""
     return profile != ADMIN_PROFILE and network_id != structure_network_id
+
+
+def check_draft(status: str) -> None:
+    """Only a draft changes."""
+    if status != DiagnosticStatus.DRAFT:
+        raise Completed()
+
+
+def check_results(status: str, results: Mapping | None) -> None:
+    """Results exist once the diagnostic is completed."""
+    if status != DiagnosticStatus.COMPLETED or results is None:
+        raise NoResultsYet()
+
+
+def check_complete(missing: list[Item]) -> None:
+    """A diagnostic completes once every applicable item is answered."""
+    if missing:
+        raise Incomplete(missing)
 
 
 # --- results as shown -----------------------------------------------------------------------

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.chassis import clock
 from services.chassis.db import UTCDateTime, add_messaging_tables
 from services.chassis.revocation import add_revocation_table
+from services.diagnostic.domain import DiagnosticStatus
 
 
 class Base(DeclarativeBase):
@@ -22,17 +23,8 @@ outbox, inbox = add_messaging_tables(Base.metadata)
 revoked_users = add_revocation_table(Base.metadata)
 
 
-class DiagnosticStatus(StrEnum):
-    DRAFT = "draft"
-    COMPLETED = "completed"
-
-
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Structure(Base):
@@ -46,7 +38,7 @@ class Structure(Base):
     name: Mapped[str] = mapped_column(sa.String(300))
     # identity's contact channels of the structure: a new diagnostic starts with them
     channels: Mapped[list | None] = mapped_column(sa.JSON, nullable=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class Diagnostic(Base):
@@ -68,7 +60,7 @@ class Diagnostic(Base):
     channels: Mapped[list] = mapped_column(sa.JSON)
     status: Mapped[str] = mapped_column(sa.String(16), default=DiagnosticStatus.DRAFT.value)
     started_by: Mapped[str] = mapped_column(sa.String(64))
-    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
     completed_by: Mapped[str | None] = mapped_column(sa.String(64))
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     results: Mapped[dict | None] = mapped_column(sa.JSON)
@@ -85,7 +77,7 @@ class Answer(Base):
     channel: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     answer: Mapped[str] = mapped_column(sa.String(32))
     updated_by: Mapped[str] = mapped_column(sa.String(64))
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class Note(Base):
@@ -98,4 +90,4 @@ class Note(Base):
     commitment: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     text: Mapped[str] = mapped_column(sa.Text)
     updated_by: Mapped[str] = mapped_column(sa.String(64))
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)

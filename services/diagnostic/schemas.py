@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from services.chassis.schemas import page_of
-from services.diagnostic.models import DiagnosticStatus
+from services.diagnostic.domain import DiagnosticStatus
 
 
 class StartDiagnosticSchema(Schema):

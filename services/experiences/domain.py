@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from services.chassis.permissions import Profile
+from services.chassis.refusals import Conflict, Forbidden, Gone, Invalid
+from services.chassis.refusals import DomainError as DomainError  # the base of every refusal here
+from services.chassis.vocabulary import Channel as Channel  # noqa: F401
 
 
 class Status(StrEnum):
@@ -42,15 +46,6 @@ STATUS_LABELS = {
 PUBLISHED = frozenset({Status.TO_PROCESS, Status.AWAITING_VALIDATION, Status.ANSWERED})
 
 
-class Channel(StrEnum):
-    IN_PERSON = "in_person"
-    PHONE = "phone"
-    MAIL = "mail"
-    EMAIL = "email"
-    ONLINE = "online"
-    OTHER = "other"
-
-
 class Feeling(StrEnum):
     POSITIVE = "positive"
     NEUTRAL = "neutral"
@@ -70,27 +65,58 @@ class MoveKind(StrEnum):
     REROUTE = "reroute"  # by moderation, after a re-orientation request
 
 
-class DomainError(Exception):
-    """A rule of the domain refuses the action."""
+class OutOfScope(Forbidden):
+    """The experience, structure or action is outside the caller's scope."""
+
+    code = "out_of_scope"
 
 
-class ReorientationPending(DomainError):
+class ReorientationPending(Conflict):
     """The structure asked moderation to send the experience elsewhere: it waits for that."""
 
     def __init__(self, action: str):
         self.action = action
         super().__init__(
             f"Action « {action} » impossible : une demande de réorientation est en cours "
-            "auprès de la modération.")
+            "auprès de la modération.",
+            reorientation_reason="Une demande de réorientation attend la décision de la "
+                                 "modération.")
 
 
-class IllegalTransition(DomainError):
+class IllegalTransition(Conflict):
     def __init__(self, current: Status, action: str):
         self.current = Status(current)
         self.action = action
         super().__init__(
             f"Action « {action} » impossible : l'expérience est au statut "
-            f"« {STATUS_LABELS[self.current]} » ({self.current.value}).")
+            f"« {STATUS_LABELS[self.current]} » ({self.current.value}).",
+            status=self.current.value)
+
+
+class AlreadyEvaluated(Gone):
+    code = "already_evaluated"
+
+    def __init__(self):
+        super().__init__("Cette réponse a déjà été évaluée : le lien n'est plus valable.",
+                         token="Ce lien a déjà été utilisé.")
+
+
+class InvalidEvaluationLink(Forbidden):
+    code = "invalid_token"
+
+    def __init__(self):
+        super().__init__("Lien d'évaluation invalide.",
+                         token="Le jeton d'évaluation est invalide.")
+
+
+class NotBelow(Invalid):
+    """A structure moves an experience only down its own tree."""
+
+    def __init__(self):
+        super().__init__("Seule une structure fille de la structure actuelle est possible ; "
+                         "sinon, demandez une réorientation.",
+                         structure_id="Le champ « structure_id » doit désigner une structure "
+                                      "fille de la structure actuelle.")
 
 
 def _expect(current: str, allowed: Iterable[Status], action: str) -> Status:
@@ -129,7 +155,7 @@ def validate_response(current: str, profile: str, reorientation_pending: bool = 
     if reorientation_pending:
         raise ReorientationPending("valider la réponse")
     if profile not in (Profile.SUPER_AGENT, Profile.ADMIN):
-        raise DomainError("Seul un super agent peut valider une réponse.")
+        raise Forbidden("Seul un super agent peut valider une réponse.")
     return Status.ANSWERED
 
 
@@ -137,6 +163,14 @@ def move(current: str) -> Status:
     """Reassigned or rerouted: the new structure starts from a fresh `to_process`."""
     _expect(current, {Status.TO_PROCESS, Status.AWAITING_VALIDATION}, "réaffecter")
     return Status.TO_PROCESS
+
+
+def check_reassign(current: str, current_structure: str, target: str,
+                   below_current: Iterable[str]) -> None:
+    """A structure's own move: the status allows a move, and the target is below it."""
+    move(current)
+    if not may_reassign(current_structure, target, below_current):
+        raise NotBelow()
 
 
 def request_reorientation(current: str, already_pending: bool = False) -> Status:
@@ -150,11 +184,12 @@ def request_reorientation(current: str, already_pending: bool = False) -> Status
 def evaluate(current: str, already_evaluated: bool) -> None:
     _expect(current, {Status.ANSWERED}, "évaluer la réponse")
     if already_evaluated:
-        raise AlreadyEvaluated("Cette réponse a déjà été évaluée : le lien n'est plus valable.")
+        raise AlreadyEvaluated()
 
 
-class AlreadyEvaluated(DomainError):
-    pass
+def annotate(current: str) -> None:
+    """Tags and flags go on what the public may see."""
+    _expect(current, PUBLISHED, "annoter")
 
 
 # Evaluation links -----------------------------------------------------------------------------
@@ -223,6 +258,63 @@ DEFAULT_TARGET_DELAY_DAYS = 15
 def may_reassign(current_structure: str, target: str, below_current: Iterable[str]) -> bool:
     """An agent moves an experience only down its own tree (to a child structure, at any depth)."""
     return target != current_structure and target in set(below_current)
+
+
+# Public filters and search -------------------------------------------------------------------
+
+# Corse's postal codes: 200xx-201xx in Corse-du-Sud, 202xx-206xx in Haute-Corse.
+_DEPARTMENT_PREFIXES = {"2A": ("200", "201"), "2B": ("202", "203", "204", "205", "206")}
+MAX_STRUCTURE_CHOICES = 1000
+_WORD = re.compile(r"[^\W\d_]{3,}")  # letters only: safe inside to_tsquery
+
+
+def postal_prefixes(department: str) -> tuple[str, ...]:
+    """The first digits of the postal codes of a département."""
+    return _DEPARTMENT_PREFIXES.get(department, (department,))
+
+
+def search_words(text: str) -> list[str]:
+    """The words to look for in other experiences (at most 40)."""
+    return sorted(set(_WORD.findall(text.lower())))[:40]
+
+
+def tree_order(rows, limit: int = MAX_STRUCTURE_CHOICES) -> tuple[list[dict], bool]:
+    """A network's structures (id, parent_id, name) depth first, each with its depth; True when
+    some were left out. Past `limit` the deepest levels go first: a regional office still
+    filters its agencies (the filter includes children), while a list cut at an arbitrary
+    branch would hide whole regions."""
+    by_id = {sid: (parent, name or "") for sid, parent, name in rows}
+    children: dict[str | None, list[str]] = {}
+    for sid, (parent, _name) in by_id.items():
+        children.setdefault(parent if parent in by_id else None, []).append(sid)
+
+    def after(sid: str) -> list[str]:  # reversed: the stack pops them in alphabetical order
+        return sorted(children.get(sid, []), key=lambda c: (by_id[c][1].lower(), c), reverse=True)
+
+    ordered: list[dict] = []
+    seen: set[str] = set()
+    stack = [(sid, 0) for sid in after(None)]
+    while stack:
+        sid, depth = stack.pop()
+        if sid in seen:
+            continue
+        seen.add(sid)
+        parent, name = by_id[sid]
+        ordered.append({"id": sid, "name": name, "depth": depth,
+                        "parent_id": parent if parent in by_id else None})
+        stack.extend((child, depth + 1) for child in after(sid))
+    if len(ordered) <= limit:
+        return ordered, False
+    cut = sorted(item["depth"] for item in ordered)[limit - 1]  # the level that does not fit
+    room = limit - sum(1 for item in ordered if item["depth"] < cut)
+    kept = []
+    for item in ordered:
+        if item["depth"] == cut and room > 0:
+            room -= 1
+            kept.append(item)
+        elif item["depth"] < cut:
+            kept.append(item)
+    return kept, True
 
 
 # Dashboards -----------------------------------------------------------------------------------

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.chassis import clock
 from services.chassis.db import UTCDateTime, add_messaging_tables
 from services.chassis.ratelimit import add_rate_limit_table
 from services.chassis.revocation import add_revocation_table
@@ -25,10 +26,6 @@ rate_limits = add_rate_limit_table(Base.metadata)
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 Id = sa.String(64)  # ids from identity are opaque strings
@@ -85,7 +82,7 @@ class Experience(Base):
     submitted_author_name: Mapped[str | None] = mapped_column(sa.Text)
     structure_id: Mapped[str | None] = mapped_column(Id)
     network_id: Mapped[str | None] = mapped_column(Id)
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rejection_reason: Mapped[str | None] = mapped_column(sa.String(30))
@@ -129,7 +126,7 @@ class ExperienceMove(Base):
     from_structure_id: Mapped[str | None] = mapped_column(Id)
     to_structure_id: Mapped[str] = mapped_column(Id)
     by_user_id: Mapped[str | None] = mapped_column(Id)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class Comment(Base):
@@ -141,7 +138,7 @@ class Comment(Base):
     author_id: Mapped[str] = mapped_column(Id)
     author_name: Mapped[str] = mapped_column(sa.String(200), default="")
     body: Mapped[str] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     # The experience's network when written: after a reroute to another network, the new one
     # does not read what the previous administration wrote (None: before this was kept).
     network_id: Mapped[str | None] = mapped_column(Id, nullable=True)
@@ -163,31 +160,4 @@ class ImprovementAction(Base):
     date: Mapped[date]
     structure_id: Mapped[str] = mapped_column(Id, index=True)
     created_by: Mapped[str | None] = mapped_column(Id)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-def descendant_ids(session: Session, roots: list[str] | tuple[str, ...]) -> set[str]:
-    """The roots and every structure below them (recursive query on the replica)."""
-    if not roots:
-        return set()
-    s = Structure.__table__
-    tree = sa.select(s.c.id).where(s.c.id.in_(list(roots))).cte("tree", recursive=True)
-    tree = tree.union(sa.select(s.c.id).where(s.c.parent_id == tree.c.id))
-    return set(roots) | set(session.scalars(sa.select(tree.c.id)))
-
-
-def action_ids_by_experience(session: Session, experience_ids: list[str]) -> dict[str, list]:
-    """Improvement actions linked to each experience."""
-    if not experience_ids:
-        return {}
-    link = improvement_action_experiences
-    rows = session.execute(
-        sa.select(link.c.experience_id, ImprovementAction)
-        .join(ImprovementAction, ImprovementAction.id == link.c.action_id)
-        .where(link.c.experience_id.in_(experience_ids))
-        .order_by(ImprovementAction.date)
-    ).all()
-    out: dict[str, list] = {}
-    for exp_id, action in rows:
-        out.setdefault(exp_id, []).append(action)
-    return out
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

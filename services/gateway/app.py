@@ -11,12 +11,10 @@ from pathlib import Path
 from flask import (
     Flask,
     abort,
-    flash,
     redirect,
     render_template,
     request,
     send_from_directory,
-    session,
     url_for,
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -27,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 from services.chassis.config import VAR, Settings
 from services.chassis.errors import error_response
 from services.gateway import labels
+from services.gateway.auth import end_session
 from services.gateway.clients import ServiceError, Unavailable, default_clients
 from services.gateway.presenters import date_fr, field_message, time_fr
 
@@ -246,8 +245,7 @@ def _install_error_pages(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
         if exc.status == 401:
-            session.clear()
-            flash("Votre session a expiré. Veuillez vous reconnecter.", "info")
+            end_session()
             return redirect(url_for("agent.login", next=request.full_path))
         if exc.status in (403, 404):  # the page the API's answer means, in our words
             return page(exc.status)

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from flask import current_app, flash, redirect, request, session, url_for
 
-from services.gateway.clients import ServiceError, Unavailable
+from services.gateway.calls import calling
 from services.gateway.presenters import token_claims
 
 EXPIRY_MARGIN_S = 30  # log out a little before the token dies, not in the middle of a form
 RENEW_BEFORE_S = 120  # renew the access token this long before it expires
+SESSION_EXPIRED = "Votre session a expiré. Veuillez vous reconnecter."
 
 
 @dataclass(frozen=True)
@@ -67,17 +68,22 @@ def renew_if_due(now: float | None = None) -> None:
         return
     if float(session.get("expires_at", 0)) - now > RENEW_BEFORE_S:
         return
-    try:
+    with calling(raising=()) as call:
         answer = clients()["identity"].post("/auth/refresh", json={"refresh_token": refresh})
-    except Unavailable:
+    if call.unavailable:
         return  # the current token lives on, if it still does; next request tries again
-    except ServiceError:
-        session.clear()
-        flash("Votre session a expiré. Veuillez vous reconnecter.", "info")
+    if call.failed:
+        end_session()
         return
     if not answer.get("refresh_token"):  # an identity that does not rotate them yet
         answer = dict(answer, refresh_token=refresh)
     store_login(answer, session.get("email", ""), now=now)
+
+
+def end_session() -> None:
+    """The session is over (expired, or ended at identity): forget it, and say so."""
+    session.clear()
+    flash(SESSION_EXPIRED, "info")
 
 
 def current_user(now: float | None = None) -> User | None:
@@ -98,8 +104,7 @@ def login_required(view):
     def wrapper(*args, **kwargs):
         if current_user() is None:
             if session.get("token"):
-                session.clear()
-                flash("Votre session a expiré. Veuillez vous reconnecter.", "info")
+                end_session()
             return redirect(url_for("agent.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 

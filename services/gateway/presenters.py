@@ -154,6 +154,16 @@ def convert_dates(form: dict, fields: tuple[str, ...]) -> dict[str, list[str]]:
     return errors
 
 
+def iso_moment(value: Any) -> datetime | None:
+    """A datetime from an API's ISO text (« Z » is UTC); None when empty or unreadable."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def date_fr(value: Any) -> str:
     """dd/mm/yyyy from a date or an ISO text; datetimes in Paris time (naive ones are UTC)."""
     if value in (None, ""):

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
-import sqlalchemy as sa
 from flask import current_app
 from flask.views import MethodView
+from sqlalchemy.orm import Session
 
 from services.chassis import ratelimit
 from services.chassis.auth import current_principal, require
-from services.chassis.db import LIKE_ESCAPE, contains_pattern
-from services.chassis.errors import ApiError, not_found
+from services.chassis.errors import ApiError
 from services.chassis.permissions import Permission
 from services.chassis.web import Blueprint, client_address, db_of, settings_of
 from services.identity import keys, service
-from services.identity.domain import Refused, check_network_scope, reads_every_network
-from services.identity.import_structures import Unreadable, import_into
-from services.identity.models import Network, Structure, User, rate_limits
+from services.identity.domain import Actor
+from services.identity.models import User
 from services.identity.schemas import (
     InvitationOut,
     LoginIn,
@@ -68,12 +66,6 @@ def _limit(name: str) -> str:
     return settings_of().extra.get(name, DEFAULT_LIMITS[name])
 
 
-def _bucket(kind: str, *parts: str) -> str:
-    """A rate-limit key of bounded length (an e-mail or a forwarded address can be long)."""
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{kind}:{digest[:40]}"
-
-
 def _throttle(key: str, limit_name: str) -> None:
     with db_of().transaction() as session:
         ratelimit.hit(session, key, _limit(limit_name))
@@ -95,51 +87,23 @@ def _count_failure(limits: dict[str, str]) -> None:
 def _waits(limits: dict[str, str]) -> dict[str, int]:
     """Seconds to wait, for each bucket that already spent its allowance in this window (a
     peek: nothing is counted)."""
-    now, waits = time.time(), {}
     with db_of().transaction() as session:
-        for key, limit_name in limits.items():
-            limit, period = ratelimit.parse_limit(_limit(limit_name))
-            window = int(now // period) * period
-            count = session.scalar(sa.select(rate_limits.c.count).where(
-                rate_limits.c.key == key, rate_limits.c.window_start == window)) or 0
-            if count >= limit:
-                waits[key] = int(window + period - now) + 1
-    return waits
+        return service.waits(session, {key: _limit(name) for key, name in limits.items()})
 
 
-def _too_many(retry_after: int) -> ApiError:
-    error = ApiError(429, "rate_limited", "Trop de tentatives de connexion : réessayez dans "
-                     f"{retry_after} secondes.")
-    error.retry_after = retry_after
-    return error
-
-
-def _page(query, args: dict, session) -> dict:
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    page, per_page = args["page"], args["per_page"]
-    items = session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
-
-
+@dataclass(frozen=True)
 class _Acting:
-    """The caller's account and session for one transaction; maps rule refusals to 403/422."""
+    session: Session
+    user: User
+    actor: Actor
 
-    def __enter__(self):
-        principal = current_principal()
-        self._tx = db_of().transaction()
-        self.session = self._tx.__enter__()
-        try:
-            self.user, self.actor = service.load_actor(self.session, principal.user_id)
-        except BaseException as exc:
-            self._tx.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        return self
 
-    def __exit__(self, exc_type, exc, tb):
-        self._tx.__exit__(exc_type, exc, tb)
-        if isinstance(exc, Refused):
-            raise service.to_api_error(exc) from None
-        return False
+@contextmanager
+def _acting() -> Iterator[_Acting]:
+    """The caller's account and session for one transaction (a deactivated account is 401)."""
+    principal = current_principal()
+    with db_of().transaction() as session:
+        yield _Acting(session, *service.load_actor(session, principal.user_id))
 
 
 def key_source():
@@ -165,27 +129,22 @@ def login(data):
     email = data["email"].strip().lower()
     address = client_address()
     # Only failures count, so the users behind one address never lock each other out.
-    account = _bucket("login:account", email)
-    limits = {_bucket("login:account-address", email, address): "login_account_address_limit",
-              _bucket("login:address", address): "login_address_limit",
+    account = service.rate_key("login:account", email)
+    limits = {service.rate_key("login:account-address", email, address):
+              "login_account_address_limit",
+              service.rate_key("login:address", address): "login_address_limit",
               account: "login_account_limit"}
     waits = _waits(limits)
     for key, retry_after in waits.items():
         if key != account:
-            raise _too_many(retry_after)
+            raise service.throttled(retry_after)
     with db_of().transaction() as session:
-        if account in waits and not service.known_address(session, email, address):
-            raise _too_many(waits[account])
-        user = service.authenticate(session, email, data["password"])
-        if user is not None:
-            login_session, refresh = service.open_session(session, user)
-            token = keys.issue_token(session, key_source(), user, settings_of().jwt_issuer,
-                                     login_session)
-            service.remember_address(session, user, address)
-    if user is None:
+        tokens = service.sign_in(session, key_source(), settings_of().jwt_issuer, email,
+                                 data["password"], address, locked_for=waits.get(account))
+    if tokens is None:
         _count_failure(limits)
         raise ApiError(401, "invalid_credentials", "Adresse e-mail ou mot de passe incorrect.")
-    return _tokens(token, refresh)
+    return _tokens(*tokens)
 
 
 def _tokens(access: str, refresh: str) -> dict:
@@ -200,20 +159,17 @@ def _tokens(access: str, refresh: str) -> dict:
 def refresh(data):
     """A new access token for a live session (the user's current rights, checked again), and a
     new refresh token that replaces the one sent: a replaced one used again ends the session."""
-    key = _bucket("refresh:address", client_address())
+    key = service.rate_key("refresh:address", client_address())
     waiting = _waits({key: "login_address_limit"}).get(key)  # failures only, as for logins
     if waiting is not None:
-        raise _too_many(waiting)
+        raise service.throttled(waiting)
     with db_of().transaction() as session:
-        renewed = service.refresh_session(session, data["refresh_token"])
-        if renewed is not None:
-            user, login_session, new_refresh = renewed
-            token = keys.issue_token(session, key_source(), user, settings_of().jwt_issuer,
-                                     login_session)
-    if renewed is None:
+        tokens = service.renew(session, key_source(), settings_of().jwt_issuer,
+                               data["refresh_token"])
+    if tokens is None:
         _count_failure({key: "login_address_limit"})
         raise ApiError(401, "session_expired", "Votre session a expiré. Veuillez vous reconnecter.")
-    return _tokens(token, new_refresh)
+    return _tokens(*tokens)
 
 
 @auth.route("/auth/logout", methods=["POST"])
@@ -231,7 +187,7 @@ def logout(data):
 @auth.response(202)
 def password_reset(data):
     """Mail a reset link when the account exists; the answer is the same either way."""
-    _throttle(_bucket("reset:address", client_address()), "reset_address_limit")
+    _throttle(service.rate_key("reset:address", client_address()), "reset_address_limit")
     with db_of().transaction() as session:
         service.request_reset(session, data["email"])
     return {"status": "accepted"}
@@ -251,7 +207,7 @@ def set_password(data):
 @me.response(200, UserOut)
 def get_me():
     """The caller's account."""
-    with _Acting() as acting:
+    with _acting() as acting:
         return acting.user
 
 
@@ -260,7 +216,7 @@ def get_me():
 @me.response(200, UserOut)
 def patch_preferences(data):
     """Change the caller's notification frequency."""
-    with _Acting() as acting:
+    with _acting() as acting:
         return service.set_preferences(acting.session, acting.user,
                                        data["notification_frequency"])
 
@@ -271,15 +227,15 @@ class Networks(MethodView):
     @networks.response(200, NetworkPage)
     def get(self, args):
         """List networks."""
-        with _Acting() as acting:
-            return _page(sa.select(Network).order_by(Network.code), args, acting.session)
+        with _acting() as acting:
+            return service.list_networks(acting.session, args["page"], args["per_page"])
 
     @require(Permission.NETWORK_MANAGE)
     @networks.arguments(NetworkIn)
     @networks.response(201, NetworkOut)
     def post(self, data):
         """Create a network (admins)."""
-        with _Acting() as acting:
+        with _acting() as acting:
             return service.create_network(acting.session, acting.actor, data)
 
 
@@ -288,11 +244,8 @@ class NetworkItem(MethodView):
     @networks.response(200, NetworkOut)
     def get(self, network_id):
         """One network (every signed-in user may read networks)."""
-        with _Acting() as acting:
-            network = acting.session.get(Network, network_id)
-            if network is None:
-                raise not_found("Réseau")
-            return network
+        with _acting() as acting:
+            return service.get_network(acting.session, network_id)
 
     @require(Permission.NETWORK_MANAGE)
     @networks.arguments(NetworkPatch)
@@ -300,11 +253,8 @@ class NetworkItem(MethodView):
     def patch(self, data, network_id):
         """Change a network's name, code, validation rule or target delay (admins);
         publishes network.updated."""
-        with _Acting() as acting:
-            network = acting.session.get(Network, network_id)
-            if network is None:
-                raise not_found("Réseau")
-            return service.update_network(acting.session, acting.actor, network, data)
+        with _acting() as acting:
+            return service.update_network(acting.session, acting.actor, network_id, data)
 
 
 @structures.route("/structures")
@@ -313,27 +263,15 @@ class Structures(MethodView):
     @structures.response(200, StructurePage)
     def get(self, args):
         """Search structures by network, parent, or name / postal code / city."""
-        query = sa.select(Structure).order_by(Structure.name, Structure.id)
-        if args.get("network_id"):
-            query = query.where(Structure.network_id == args["network_id"])
-        if args.get("parent_id"):
-            query = query.where(Structure.parent_id == args["parent_id"])
-        if args.get("q"):
-            like = contains_pattern(args["q"].strip().lower())
-            query = query.where(sa.or_(sa.func.lower(Structure.name).like(like, escape=LIKE_ESCAPE),
-                                       Structure.postal_code.like(like, escape=LIKE_ESCAPE),
-                                       sa.func.lower(Structure.city).like(like, escape=LIKE_ESCAPE)))
-        with _Acting() as acting:
-            if not reads_every_network(acting.actor):  # another network's tree is not ours
-                query = query.where(Structure.network_id == acting.actor.network_id)
-            return _page(query, args, acting.session)
+        with _acting() as acting:
+            return service.search_structures(acting.session, acting.actor, args)
 
     @require(Permission.STRUCTURE_MANAGE)
     @structures.arguments(StructureIn)
     @structures.response(201, StructureOut)
     def post(self, data):
         """Create a structure (referents in their network, admins anywhere)."""
-        with _Acting() as acting:
+        with _acting() as acting:
             return service.create_structure(acting.session, acting.actor, data)
 
 
@@ -345,28 +283,12 @@ def import_structures(data):
     """Import a network's structures from a CSV text (referents in their network, admins
     anywhere): the good rows are created, each bad row is reported with its line; a file that
     cannot be read (a missing column, a broken quote, too many rows) imports nothing (422)."""
-    with _Acting() as acting:
-        network = acting.session.get(Network, data["network_id"])
-        if network is None:
-            raise service.invalid("network_id", "Réseau introuvable.")
-        check_network_scope(acting.actor, network.id)
-        try:
-            report = import_into(acting.session, network, io.StringIO(data["csv"]))
-        except Unreadable as exc:
-            message = f"Fichier illisible : {exc}."
-            raise ApiError(422, "validation_error", message, {"csv": [message]}) from None
-        return {"created": report.created, "created_ids": report.created_ids,
-                "errors": [{"line": e.line, "column": e.column, "message": e.message}
-                           for e in report.errors]}
-
-
-def _visible_structure(acting: _Acting, structure_id: str) -> Structure:
-    """The structure if the caller may see it: another network's is 404, not even shown."""
-    structure = acting.session.get(Structure, structure_id)
-    if structure is None or not (reads_every_network(acting.actor)
-                                 or structure.network_id == acting.actor.network_id):
-        raise not_found("Structure")
-    return structure
+    with _acting() as acting:
+        report = service.import_structures(acting.session, acting.actor, data["network_id"],
+                                           data["csv"])
+    return {"created": report.created, "created_ids": report.created_ids,
+            "errors": [{"line": e.line, "column": e.column, "message": e.message}
+                       for e in report.errors]}
 
 
 @structures.route("/structures/<string:structure_id>")
@@ -374,17 +296,16 @@ class StructureItem(MethodView):
     @structures.response(200, StructureOut)
     def get(self, structure_id):
         """One structure."""
-        with _Acting() as acting:
-            return _visible_structure(acting, structure_id)
+        with _acting() as acting:
+            return service.visible_structure(acting.session, acting.actor, structure_id)
 
     @require(Permission.STRUCTURE_MANAGE)
     @structures.arguments(StructurePatch)
     @structures.response(200, StructureOut)
     def patch(self, data, structure_id):
         """Change a structure (referents in their network, admins anywhere)."""
-        with _Acting() as acting:
-            structure = _visible_structure(acting, structure_id)
-            return service.update_structure(acting.session, acting.actor, structure, data)
+        with _acting() as acting:
+            return service.update_structure(acting.session, acting.actor, structure_id, data)
 
 
 @users.route("/users")
@@ -394,26 +315,15 @@ class Users(MethodView):
     @users.response(200, UserPage)
     def get(self, args):
         """List users (referents see their network's)."""
-        query = sa.select(User).order_by(User.email)
-        with _Acting() as acting:
-            if acting.actor.profile != "admin":
-                query = query.where(User.network_id == acting.actor.network_id)
-            elif args.get("network_id"):
-                query = query.where(User.network_id == args["network_id"])
-            if args.get("profile"):
-                query = query.where(User.profile == args["profile"])
-            if args.get("q"):
-                like = contains_pattern(args["q"].strip().lower())
-                query = query.where(sa.or_(User.email.like(like, escape=LIKE_ESCAPE),
-                                           sa.func.lower(User.name).like(like, escape=LIKE_ESCAPE)))
-            return _page(query, args, acting.session)
+        with _acting() as acting:
+            return service.list_users(acting.session, acting.actor, args)
 
     @require(Permission.USER_MANAGE)
     @users.arguments(UserIn)
     @users.response(201, UserOut)
     def post(self, data):
         """Create a user; without a password they are invited to set one."""
-        with _Acting() as acting:
+        with _acting() as acting:
             return service.create_user(acting.session, acting.actor, data)
 
 
@@ -423,7 +333,7 @@ class UserItem(MethodView):
     @users.response(200, UserOut)
     def get(self, user_id):
         """One user."""
-        with _Acting() as acting:
+        with _acting() as acting:
             return service.get_user_for(acting.session, acting.actor, user_id)
 
     @require(Permission.USER_MANAGE)
@@ -431,9 +341,8 @@ class UserItem(MethodView):
     @users.response(200, UserOut)
     def patch(self, data, user_id):
         """Change a user; `active: false` deactivates them."""
-        with _Acting() as acting:
-            user = service.get_user_for(acting.session, acting.actor, user_id)
-            return service.update_user(acting.session, acting.actor, user, data)
+        with _acting() as acting:
+            return service.update_user(acting.session, acting.actor, user_id, data)
 
 
 @users.route("/users/<string:user_id>/invitation", methods=["POST"])
@@ -442,12 +351,10 @@ class UserItem(MethodView):
 def resend_invitation(user_id):
     """Send a new invitation link to an account that never chose its password; its earlier
     links stop working (`user.invited`, as at creation). 409 once a password is set."""
-    with _Acting() as acting:
-        user = service.get_user_for(acting.session, acting.actor, user_id)
-        ratelimit.hit(acting.session, _bucket("invitation:user", user.id),
-                      _limit("invitation_limit"), commit=False)
-        link = service.resend_invitation(acting.session, acting.actor, user)
-        return {"user_id": user.id, "expires_at": link["expires_at"]}
+    with _acting() as acting:
+        link = service.resend_invitation(acting.session, acting.actor, user_id,
+                                         _limit("invitation_limit"))
+    return {"user_id": link["user_id"], "expires_at": link["expires_at"]}
 
 
 BLUEPRINTS: list = [auth, me, networks, structures, users]

@@ -8,25 +8,12 @@ from enum import StrEnum
 from pathlib import Path
 
 from services.chassis.permissions import GRANTABLE, Profile, permissions_for
+from services.chassis.refusals import Conflict, DomainError, Forbidden, Invalid
+from services.chassis.vocabulary import Channel as Channel  # noqa: F401
+from services.chassis.vocabulary import NotificationFrequency as NotificationFrequency  # noqa: F401
 
 MIN_PASSWORD_LENGTH = 12
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
-
-
-class NotificationFrequency(StrEnum):
-    IMMEDIATE = "immediate"
-    DAILY = "daily"
-    WEEKLY = "weekly"
-    NONE = "none"
-
-
-class Channel(StrEnum):
-    IN_PERSON = "in_person"
-    PHONE = "phone"
-    MAIL = "mail"
-    EMAIL = "email"
-    ONLINE = "online"
-    OTHER = "other"
 
 
 class LinkPurpose(StrEnum):
@@ -34,15 +21,27 @@ class LinkPurpose(StrEnum):
     RESET = "reset"
 
 
-class Refused(Exception):
-    """A rule says no. `kind` maps to a status at the edge: forbidden 403, conflict 409,
-    invalid 422."""
+class Refused(DomainError):
+    """A rule says no. `kind` chooses the answer: forbidden 403, conflict 409, invalid 422."""
+
+    ANSWERS = {"forbidden": (Forbidden.status, Forbidden.code),
+               "conflict": (Conflict.status, Conflict.code)}
 
     def __init__(self, kind: str, message: str, field: str | None = None):
-        super().__init__(message)
+        super().__init__(message, field)
         self.kind = kind
-        self.message = message
-        self.field = field
+        self.status, self.code = self.ANSWERS.get(kind, (Invalid.status, Invalid.code))
+
+
+class WeakPassword(Invalid):
+    """Every problem of the password is listed under `password`; the first is the message."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(problems[0])
+        self.problems = problems
+
+    def answer_errors(self) -> dict:
+        return {"password": self.problems}
 
 
 @dataclass(frozen=True)
@@ -72,6 +71,12 @@ def password_problems(password: str, common: frozenset[str] = COMMON_PASSWORDS) 
     if password.lower() in common:
         problems.append("Ce mot de passe est trop courant : choisissez-en un autre.")
     return problems
+
+
+def check_password(password: str) -> None:
+    problems = password_problems(password)
+    if problems:
+        raise WeakPassword(problems)
 
 
 def hash_link_token(token: str) -> str:

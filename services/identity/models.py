@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.chassis import clock
 from services.chassis.db import UTCDateTime, add_messaging_tables
 from services.chassis.ratelimit import add_rate_limit_table
 
@@ -25,10 +26,6 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class SigningKey(Base):
     """A public signing key, published in the JWKS while it signs and a while after.
 
@@ -39,8 +36,8 @@ class SigningKey(Base):
 
     kid: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     public_jwk: Mapped[dict] = mapped_column(sa.JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)
 
 
 class Network(Base):
@@ -51,7 +48,7 @@ class Network(Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     requires_validation: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     target_delay_days: Mapped[int] = mapped_column(sa.Integer, default=15)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class Structure(Base):
@@ -65,7 +62,7 @@ class Structure(Base):
     city: Mapped[str | None] = mapped_column(sa.String(120))
     channels: Mapped[list] = mapped_column(sa.JSON, default=list)
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class User(Base):
@@ -81,7 +78,7 @@ class User(Base):
     structure_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
     notification_frequency: Mapped[str] = mapped_column(sa.String(20), default="immediate")
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class UserLink(Base):
@@ -108,8 +105,8 @@ class LoginSession(Base):
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_reason: Mapped[str | None] = mapped_column(sa.String(30))
@@ -123,7 +120,7 @@ class RefreshToken(Base):
 
     token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     session_id: Mapped[str] = mapped_column(sa.ForeignKey("login_sessions.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -135,4 +132,4 @@ class LoginAddress(Base):
 
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
     address_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    last_success_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    last_success_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)

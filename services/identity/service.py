@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import random
 import secrets
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -15,13 +18,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from services.chassis import clock, ratelimit
 from services.chassis.auth import Principal
 from services.chassis.catalogue import EventType
 from services.chassis.db import Database
-from services.chassis.errors import ApiError, not_found
+from services.chassis.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
 from services.chassis.events import publish
+from services.chassis.pagination import page_of
 from services.chassis.permissions import Profile
-from services.identity import domain, keys
+from services.identity import domain, keys, queries
 from services.identity.domain import Actor, LinkPurpose, Refused
 from services.identity.models import (
     LoginAddress,
@@ -32,7 +37,11 @@ from services.identity.models import (
     User,
     UserLink,
     new_id,
+    rate_limits,
 )
+
+if TYPE_CHECKING:
+    from services.identity.import_structures import ImportReport
 
 SERVICE = "identity"
 LINK_TTL = timedelta(hours=24)
@@ -45,19 +54,6 @@ log = logging.getLogger(__name__)
 hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # Verified when the e-mail is unknown, so both failures cost the same time.
 _DUMMY_HASH = hasher.hash("not-a-real-password-for-timing")
-
-
-_REFUSALS = {"forbidden": (403, "forbidden"), "conflict": (409, "conflict")}
-
-
-def to_api_error(exc: Refused) -> ApiError:
-    status, code = _REFUSALS.get(exc.kind, (422, "validation_error"))
-    errors = {exc.field: [exc.message]} if exc.field else {}
-    return ApiError(status, code, exc.message, errors)
-
-
-def invalid(field: str, message: str) -> ApiError:
-    return ApiError(422, "validation_error", message, {field: [message]})
 
 
 # ---- payloads (catalogue shapes) ----
@@ -83,12 +79,6 @@ def user_payload(u: User) -> dict:
 
 # ---- passwords and login ----
 
-def check_password(password: str) -> None:
-    problems = domain.password_problems(password)
-    if problems:
-        raise ApiError(422, "validation_error", problems[0], {"password": problems})
-
-
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The user if the e-mail and password match an active account; rehash on parameter change."""
     user = session.scalars(sa.select(User).where(User.email == email.strip().lower())).first()
@@ -109,11 +99,33 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
+def sign_in(session: Session, key_source: keys.KeySource, issuer: str, email: str,
+            password: str, address: str, locked_for: int | None = None) -> tuple[str, str] | None:
+    """An access token and a session's refresh token for a right e-mail and password, or None.
+    While the account waits `locked_for` seconds (too many failures), only an address it
+    signed in from lately gets in."""
+    if locked_for is not None and not known_address(session, email, address):
+        raise throttled(locked_for)
+    user = authenticate(session, email, password)
+    if user is None:
+        return None
+    login, refresh = open_session(session, user)
+    token = keys.issue_token(session, key_source, user, issuer, login)
+    remember_address(session, user, address)
+    return token, refresh
+
+
+def renew(session: Session, key_source: keys.KeySource, issuer: str, token: str) -> tuple[str, str] | None:
+    """An access token and a new refresh token for a live session (`refresh_session`), or
+    None."""
+    renewed = refresh_session(session, token)
+    if renewed is None:
+        return None
+    user, login, new_refresh = renewed
+    return keys.issue_token(session, key_source, user, issuer, login), new_refresh
+
+
 # ---- sessions (refresh tokens) ----
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
 
 def _new_refresh(session: Session, session_id: str, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
@@ -124,7 +136,7 @@ def _new_refresh(session: Session, session_id: str, now: datetime) -> str:
 
 def open_session(session: Session, user: User) -> tuple[LoginSession, str]:
     """A new login session and its first refresh token (only its hash is kept)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     login = LoginSession(id=new_id(), user_id=user.id, created_at=now, last_used_at=now,
                          expires_at=now + SESSION_MAX)
     session.add(login)
@@ -146,8 +158,8 @@ def _locked_session_of(session: Session, token: str) -> tuple[LoginSession, Refr
 
 
 def _over(login: LoginSession, now: datetime) -> bool:
-    return login.ended_at is not None or _aware(login.expires_at) <= now \
-        or _aware(login.last_used_at) + SESSION_IDLE <= now
+    return login.ended_at is not None or clock.as_utc(login.expires_at) <= now \
+        or clock.as_utc(login.last_used_at) + SESSION_IDLE <= now
 
 
 def refresh_session(session: Session, token: str) -> tuple[User, LoginSession, str] | None:
@@ -161,12 +173,12 @@ def refresh_session(session: Session, token: str) -> tuple[User, LoginSession, s
     if found is None:
         return None
     login, used = found
-    now = datetime.now(UTC)
+    now = clock.now()
     if _over(login, now):
         if login.ended_at is None:
             login.ended_at, login.ended_reason = now, "expired"
         return None
-    if used.replaced_at is not None and now - _aware(used.replaced_at) > REFRESH_GRACE:
+    if used.replaced_at is not None and now - clock.as_utc(used.replaced_at) > REFRESH_GRACE:
         log.warning("refresh token used again: session ended",
                     extra={"session_id": login.id, "user_id": login.user_id})
         _end(session, [login], "refresh_reused", now)
@@ -188,7 +200,7 @@ def _end(session: Session, logins: list[LoginSession], reason: str, now: datetim
     recent = now - timedelta(seconds=keys.TOKEN_TTL + 300)
     for login in logins:
         login.ended_at, login.ended_reason = now, reason
-    live = [login.id for login in logins if _aware(login.last_used_at) > recent]
+    live = [login.id for login in logins if clock.as_utc(login.last_used_at) > recent]
     if live:
         publish(session, EventType.USER_SESSIONS_REVOKED,
                 {"user_id": logins[0].user_id, "session_ids": live, "reason": reason},
@@ -199,7 +211,7 @@ def end_session(session: Session, token: str) -> None:
     """Logout: the session of this refresh token (any of its tokens) ends."""
     found = _locked_session_of(session, token)
     if found is not None and found[0].ended_at is None:
-        _end(session, [found[0]], "logout", datetime.now(UTC))
+        _end(session, [found[0]], "logout", clock.now())
 
 
 def end_sessions_of(session: Session, user_id: str, reason: str) -> None:
@@ -208,7 +220,7 @@ def end_sessions_of(session: Session, user_id: str, reason: str) -> None:
         LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
         .order_by(LoginSession.id).with_for_update()).all()
     if logins:
-        _end(session, list(logins), reason, datetime.now(UTC))
+        _end(session, list(logins), reason, clock.now())
 
 
 _SESSION_STATE = sa.select(LoginSession.ended_at).where(LoginSession.id == sa.bindparam("sid"))
@@ -225,7 +237,34 @@ def check_session(db: Database, principal: Principal) -> None:
         raise ApiError(401, "session_revoked", "Votre session a pris fin. Veuillez vous reconnecter.")
 
 
-# ---- login throttling: addresses an account signed in from ----
+# ---- throttling: rate-limit keys, and the addresses an account signed in from ----
+
+def rate_key(kind: str, *parts: str) -> str:
+    """A rate-limit key of bounded length (an e-mail or a forwarded address can be long)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{kind}:{digest[:40]}"
+
+
+def throttled(retry_after: int) -> ApiError:
+    error = ApiError(429, "rate_limited", "Trop de tentatives de connexion : réessayez dans "
+                     f"{retry_after} secondes.")
+    error.retry_after = retry_after
+    return error
+
+
+def waits(session: Session, limits: dict[str, str]) -> dict[str, int]:
+    """Seconds to wait, for each key (with its limit) that already spent its allowance in
+    this window: a peek, nothing is counted."""
+    now, found = time.time(), {}
+    for key, spec in limits.items():
+        limit, period = ratelimit.parse_limit(spec)
+        window = int(now // period) * period
+        count = session.scalar(sa.select(rate_limits.c.count).where(
+            rate_limits.c.key == key, rate_limits.c.window_start == window)) or 0
+        if count >= limit:
+            found[key] = int(window + period - now) + 1
+    return found
+
 
 def _address_hash(address: str) -> str:
     return hashlib.sha256(address.encode("utf-8", "surrogatepass")).hexdigest()
@@ -233,7 +272,7 @@ def _address_hash(address: str) -> str:
 
 def known_address(session: Session, email: str, address: str) -> bool:
     """Has this account signed in from this address lately?"""
-    since = datetime.now(UTC) - KNOWN_ADDRESS_FOR
+    since = clock.now() - KNOWN_ADDRESS_FOR
     return session.scalar(sa.select(LoginAddress.user_id).join(
         User, User.id == LoginAddress.user_id).where(
         User.email == email, LoginAddress.address_hash == _address_hash(address),
@@ -241,7 +280,7 @@ def known_address(session: Session, email: str, address: str) -> bool:
 
 
 def remember_address(session: Session, user: User, address: str) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     bind = session.get_bind()
     insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
     table = LoginAddress.__table__
@@ -263,13 +302,13 @@ def _retire_links(session: Session, user_id: str, now: datetime) -> None:
 
 
 def _password_changed(session: Session, user: User) -> None:
-    _retire_links(session, user.id, datetime.now(UTC))
+    _retire_links(session, user.id, clock.now())
     end_sessions_of(session, user.id, "password_changed")
 
 
 def _new_link(session: Session, user: User, purpose: LinkPurpose) -> dict:
     token = secrets.token_urlsafe(32)
-    expires_at = datetime.now(UTC) + LINK_TTL
+    expires_at = clock.now() + LINK_TTL
     session.add(UserLink(user_id=user.id, purpose=purpose.value,
                          token_hash=domain.hash_link_token(token), expires_at=expires_at))
     return {"user_id": user.id, "email": user.email, "name": user.name, "token": token,
@@ -284,19 +323,19 @@ def request_reset(session: Session, email: str) -> None:
             _new_link(session, user, LinkPurpose.RESET), producer=SERVICE)
 
 
+_LINK_REFUSED = "Lien invalide, déjà utilisé ou expiré."
+
+
 def set_password_from_link(session: Session, token: str, password: str) -> User:
     link = session.scalars(sa.select(UserLink).where(
         UserLink.token_hash == domain.hash_link_token(token)).with_for_update()).first()
-    now = datetime.now(UTC)
-    expires = link.expires_at if link else None
-    if expires is not None and expires.tzinfo is None:
-        expires = expires.replace(tzinfo=UTC)
-    if link is None or link.used_at is not None or expires < now:
-        raise invalid("token", "Lien invalide, déjà utilisé ou expiré.")
+    now = clock.now()
+    if link is None or link.used_at is not None or clock.as_utc(link.expires_at) < now:
+        raise Invalid(_LINK_REFUSED, field="token")
     user = session.get(User, link.user_id)
     if user is None or not user.active:
-        raise invalid("token", "Lien invalide, déjà utilisé ou expiré.")
-    check_password(password)
+        raise Invalid(_LINK_REFUSED, field="token")
+    domain.check_password(password)
     user.password_hash = hasher.hash(password)
     link.used_at = now
     _password_changed(session, user)  # the other links die with the old password
@@ -348,19 +387,19 @@ def _check_code_free(session: Session, code: str, network_id: str | None = None)
     other = session.scalar(sa.select(Network.id).where(
         sa.func.lower(Network.code) == code.lower()))
     if other is not None and other != network_id:
-        raise ApiError(409, "conflict", _CODE_TAKEN, {"code": [_CODE_TAKEN]})
+        raise Conflict(_CODE_TAKEN, field="code")
 
 
 def _flush_network(session: Session) -> None:
     try:
         session.flush()
     except IntegrityError:  # the same code taken by a concurrent request
-        raise ApiError(409, "conflict", _CODE_TAKEN, {"code": [_CODE_TAKEN]}) from None
+        raise Conflict(_CODE_TAKEN, field="code") from None
 
 
 def create_network(session: Session, actor: Actor, data: dict) -> Network:
     if not domain.is_admin(actor):
-        raise ApiError(403, "forbidden", "Seul un administrateur crée un réseau.")
+        raise Forbidden("Seul un administrateur crée un réseau.")
     _check_code_free(session, data["code"])
     network = Network(**data)
     session.add(network)
@@ -369,10 +408,23 @@ def create_network(session: Session, actor: Actor, data: dict) -> Network:
     return network
 
 
-def update_network(session: Session, actor: Actor, network: Network, data: dict) -> Network:
+def list_networks(session: Session, page: int, per_page: int) -> dict:
+    """Every signed-in user may read networks."""
+    return page_of(session, queries.networks(), page, per_page)
+
+
+def get_network(session: Session, network_id: str) -> Network:
+    network = session.get(Network, network_id)
+    if network is None:
+        raise NotFound("Réseau introuvable.")
+    return network
+
+
+def update_network(session: Session, actor: Actor, network_id: str, data: dict) -> Network:
     """Change a network's name, code, validation rule or target delay (admins)."""
+    network = get_network(session, network_id)
     if not domain.is_admin(actor):
-        raise ApiError(403, "forbidden", "Seul un administrateur modifie un réseau.")
+        raise Forbidden("Seul un administrateur modifie un réseau.")
     if "code" in data:
         _check_code_free(session, data["code"], network.id)
     for key, value in data.items():
@@ -382,26 +434,42 @@ def update_network(session: Session, actor: Actor, network: Network, data: dict)
     return network
 
 
-def _ancestors(session: Session, structure_id: str) -> list[str]:
-    chain, current, seen = [], structure_id, set()
-    while current and current not in seen:
-        seen.add(current)
-        chain.append(current)
-        current = session.scalar(sa.select(Structure.parent_id).where(Structure.id == current))
-    return chain
-
-
 def _check_parent(session: Session, structure_id: str | None, network_id: str,
                   parent_id: str, active: bool = True) -> None:
     parent = session.get(Structure, parent_id)
     domain.check_parent(structure_id, network_id, parent.network_id if parent else None,
-                        _ancestors(session, parent_id) if parent else [],
+                        queries.ancestors(session, parent_id) if parent else [],
                         parent_active=bool(parent and parent.active), active=active)
 
 
+def _existing_network(session: Session, network_id: str) -> Network:
+    """The network a request names (a 422 on that field when it does not exist)."""
+    network = session.get(Network, network_id)
+    if network is None:
+        raise Invalid("Réseau introuvable.", field="network_id")
+    return network
+
+
+def search_structures(session: Session, actor: Actor, args: dict) -> dict:
+    """Structures by network, parent, or name / postal code / city: one page."""
+    query = queries.structures(network_id=args.get("network_id"),
+                               parent_id=args.get("parent_id"), q=args.get("q"))
+    if not domain.reads_every_network(actor):  # another network's tree is not ours
+        query = query.where(Structure.network_id == actor.network_id)
+    return page_of(session, query, args["page"], args["per_page"])
+
+
+def visible_structure(session: Session, actor: Actor, structure_id: str) -> Structure:
+    """The structure if the caller may see it: another network's is 404, not even shown."""
+    structure = session.get(Structure, structure_id)
+    if structure is None or not (domain.reads_every_network(actor)
+                                 or structure.network_id == actor.network_id):
+        raise NotFound("Structure introuvable.")
+    return structure
+
+
 def create_structure(session: Session, actor: Actor, data: dict) -> Structure:
-    if session.get(Network, data["network_id"]) is None:
-        raise invalid("network_id", "Réseau introuvable.")
+    _existing_network(session, data["network_id"])
     domain.check_network_scope(actor, data["network_id"])
     if data.get("parent_id"):
         _check_parent(session, None, data["network_id"], data["parent_id"])
@@ -412,8 +480,25 @@ def create_structure(session: Session, actor: Actor, data: dict) -> Structure:
     return structure
 
 
-def update_structure(session: Session, actor: Actor, structure: Structure, data: dict) -> Structure:
+def import_structures(session: Session, actor: Actor, network_id: str,
+                      text: str) -> ImportReport:
+    """A network's structures from a CSV text (referents in their network, admins anywhere):
+    the good rows are created, each bad row is reported; a file that cannot be read imports
+    nothing (422)."""
+    # imported here: import_structures builds on this module's payloads
+    from services.identity.import_structures import Unreadable, import_into
+
+    network = _existing_network(session, network_id)
+    domain.check_network_scope(actor, network.id)
+    try:
+        return import_into(session, network, io.StringIO(text))
+    except Unreadable as exc:
+        raise Invalid(f"Fichier illisible : {exc}.", field="csv") from None
+
+
+def update_structure(session: Session, actor: Actor, structure_id: str, data: dict) -> Structure:
     """Change, move (another parent of the same network, never under itself) or (de)activate."""
+    structure = visible_structure(session, actor, structure_id)
     domain.check_network_scope(actor, structure.network_id)
     active = data.get("active", structure.active)
     parent_id = data["parent_id"] if "parent_id" in data else structure.parent_id
@@ -423,10 +508,7 @@ def update_structure(session: Session, actor: Actor, structure: Structure, data:
         parent = session.get(Structure, parent_id)
         domain.check_reactivation(parent is None or parent.active)
     if structure.active and not active:
-        domain.check_deactivation(list(session.scalars(
-            sa.select(Structure.name).where(Structure.parent_id == structure.id,
-                                            Structure.active.is_(True))
-            .order_by(Structure.name))))
+        domain.check_deactivation(queries.active_children(session, structure.id))
     for key, value in data.items():
         setattr(structure, key, value)
     session.flush()
@@ -439,16 +521,14 @@ def update_structure(session: Session, actor: Actor, structure: Structure, data:
 def _check_structures(session: Session, structure_ids: list[str], network_id: str | None) -> None:
     if not structure_ids:
         return
-    rows = session.execute(sa.select(Structure.id, Structure.network_id)
-                           .where(Structure.id.in_(structure_ids))).all()
-    domain.check_structures_in_network(dict(rows), structure_ids, network_id)
+    domain.check_structures_in_network(queries.networks_of(session, structure_ids),
+                                       structure_ids, network_id)
 
 
 def _check_email_free(session: Session, email: str, user_id: str | None = None) -> None:
     other = session.scalars(sa.select(User).where(User.email == email)).first()
     if other is not None and other.id != user_id:
-        raise ApiError(409, "conflict", "Cette adresse e-mail est déjà utilisée.",
-                       {"email": ["Cette adresse e-mail est déjà utilisée."]})
+        raise Conflict("Cette adresse e-mail est déjà utilisée.", field="email")
 
 
 def _without_repeats(data: dict) -> None:
@@ -468,14 +548,13 @@ def create_user(session: Session, actor: Actor, data: dict) -> User:
     domain.check_grant(actor, data["profile"])
     domain.check_user_placement(data["profile"], data["network_id"])
     if data["network_id"] is not None:
-        if session.get(Network, data["network_id"]) is None:
-            raise invalid("network_id", "Réseau introuvable.")
+        _existing_network(session, data["network_id"])
         domain.check_network_scope(actor, data["network_id"])
     _check_structures(session, data["structure_ids"], data["network_id"])
     _check_email_free(session, data["email"])
     password = data.pop("password", None)
     if password is not None:
-        check_password(password)
+        domain.check_password(password)
     user = User(**data, password_hash=hasher.hash(password) if password else None,
                 notification_frequency=domain.NotificationFrequency.IMMEDIATE.value, active=True)
     session.add(user)
@@ -487,7 +566,9 @@ def create_user(session: Session, actor: Actor, data: dict) -> User:
     return user
 
 
-def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
+def update_user(session: Session, actor: Actor, user_id: str, data: dict) -> User:
+    """Change a user; `active: false` deactivates them."""
+    user = get_user_for(session, actor, user_id)
     domain.check_manage_user(actor, user.profile, user.network_id)
     data = dict(data)
     _without_repeats(data)
@@ -503,8 +584,7 @@ def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
     domain.check_grant(actor, profile)
     domain.check_user_placement(profile, network_id)
     if network_id is not None:
-        if session.get(Network, network_id) is None:
-            raise invalid("network_id", "Réseau introuvable.")
+        _existing_network(session, network_id)
         domain.check_network_scope(actor, network_id)
     structure_ids = data.get("structure_ids", user.structure_ids or [])
     if network_id != user.network_id and "structure_ids" not in data:
@@ -514,7 +594,7 @@ def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
         raise Refused("forbidden", "Vous ne pouvez pas désactiver votre propre compte.", "active")
     password = data.pop("password", None)
     if password is not None:
-        check_password(password)
+        domain.check_password(password)
         user.password_hash = hasher.hash(password)
         _password_changed(session, user)
     was_active = user.active
@@ -522,7 +602,7 @@ def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
     for key, value in data.items():
         setattr(user, key, value)
     if not user.active:
-        _retire_links(session, user.id, datetime.now(UTC))
+        _retire_links(session, user.id, clock.now())
         end_sessions_of(session, user.id, "deactivated")
     elif domain.loses_rights(before, _rights(user)):
         end_sessions_of(session, user.id, "rights_reduced")
@@ -533,15 +613,18 @@ def update_user(session: Session, actor: Actor, user: User, data: dict) -> User:
     return user
 
 
-def resend_invitation(session: Session, actor: Actor, user: User) -> dict:
+def resend_invitation(session: Session, actor: Actor, user_id: str, limit: str) -> dict:
     """A new invitation link for an account that never chose its password; the old links die.
+    `limit` bounds how many a user is sent.
 
     The user's row is locked first, so two clicks leave exactly one live link."""
+    user = get_user_for(session, actor, user_id)
+    ratelimit.hit(session, rate_key("invitation:user", user.id), limit, commit=False)
     domain.check_manage_user(actor, user.profile, user.network_id)
     session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
     session.refresh(user)
     domain.check_invitation(user.active, user.password_hash is not None)
-    now = datetime.now(UTC)
+    now = clock.now()
     _retire_links(session, user.id, now)
     link = _new_link(session, user, LinkPurpose.INVITATION)
     publish(session, EventType.USER_INVITED, link, producer=SERVICE)
@@ -556,10 +639,20 @@ def _rights(user: User) -> dict:
 def get_user_for(session: Session, actor: Actor, user_id: str) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise not_found("Utilisateur")
+        raise NotFound("Utilisateur introuvable.")
     if not domain.is_admin(actor) and user.network_id != actor.network_id:
-        raise not_found("Utilisateur")  # other networks' users are not even visible
+        raise NotFound("Utilisateur introuvable.")  # other networks' users are not even visible
     return user
+
+
+def list_users(session: Session, actor: Actor, args: dict) -> dict:
+    """Users by e-mail (referents see their network's): one page."""
+    query = queries.users(profile=args.get("profile"), q=args.get("q"))
+    if actor.profile != Profile.ADMIN:
+        query = query.where(User.network_id == actor.network_id)
+    elif args.get("network_id"):
+        query = query.where(User.network_id == args["network_id"])
+    return page_of(session, query, args["page"], args["per_page"])
 
 
 def set_preferences(session: Session, user: User, frequency: str) -> User:

@@ -8,9 +8,11 @@ import statistics
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
+from services.chassis.clock import as_utc
+from services.chassis.refusals import Conflict, Forbidden, Invalid, NotFound
 from services.moderation.screening import FLAG_KINDS, Flag, FlagKind, default_masks, redact, screen
 
 
@@ -75,13 +77,79 @@ SUGGESTION_LIMIT = 5
 STATS_WINDOWS_DAYS = (7, 30)
 
 
-def utc(moment: datetime) -> datetime:
-    """An aware UTC datetime (SQLite hands back naive ones)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+# --- refusals: chassis errors, which the API answers with their status and fields
+
+
+class NotAModerator(Forbidden):
+    def __init__(self):
+        super().__init__("La modération n'appartient à aucun réseau : un membre d'une "
+                         "administration ne modère pas.")
+
+
+class CaseNotFound(NotFound):
+    def __init__(self):
+        super().__init__("Dossier introuvable.")
+
+
+class AlreadyDecided(Conflict):
+    def __init__(self, status: str):
+        super().__init__("Ce dossier a déjà été traité (statut : "
+                         f"{STATUS_LABELS[CaseStatus(status)]}).", status=status)
+
+
+class ClaimedByOther(Conflict):
+    def __init__(self, claimed_until: datetime):
+        super().__init__("Un autre modérateur traite ce dossier ; réessayez quand il l'aura "
+                         "libéré.", claimed_until=as_utc(claimed_until).isoformat())
+
+
+class NotForThisKind(Conflict):
+    def __init__(self, action: Action, kind: str):
+        super().__init__(f"{ACTION_LABELS[action]} : impossible pour une "
+                         f"{KIND_LABELS[CaseKind(kind)]}.", kind=kind)
+
+
+class InvalidStructure(Invalid):
+    """The structure a decision names cannot take the experience."""
+
+    def __init__(self, why: str):
+        super().__init__("Certains champs sont invalides.", structure_id=why)
+
+
+def check_moderator(network_id: str | None) -> None:
+    """An administration never moderates: a caller who belongs to a network is refused."""
+    if network_id is not None:
+        raise NotAModerator()
+
+
+def check_open(status: str, claimed_by: str | None, claimed_until: datetime | None,
+               moderator_id: str, now: datetime) -> None:
+    """A case this moderator may claim or decide now: pending, not another's claim."""
+    if status != CaseStatus.PENDING:
+        raise AlreadyDecided(status)
+    if is_claimed_by_other(claimed_by, claimed_until, moderator_id, now):
+        raise ClaimedByOther(claimed_until)
+
+
+def check_applies(action: Action, kind: str) -> None:
+    if kind not in APPLIES_TO[action]:
+        raise NotForThisKind(action, kind)
+
+
+def check_target(active: bool | None) -> None:
+    """A decision sends an experience to a known structure that is active (None: unknown)."""
+    if not active:
+        raise InvalidStructure("Structure inconnue ou inactive.")
+
+
+def check_moves(structure_id: str, current_structure_id: str | None) -> None:
+    """A re-orientation sends the experience somewhere else."""
+    if structure_id == current_structure_id:
+        raise InvalidStructure("L'expérience est déjà rattachée à cette structure.")
 
 
 def age_seconds(created_at: datetime, now: datetime) -> int:
-    return max(0, int((utc(now) - utc(created_at)).total_seconds()))
+    return max(0, int((as_utc(now) - as_utc(created_at)).total_seconds()))
 
 
 def claim_state(status: str, claimed_by: str | None, claimed_until: datetime | None,
@@ -91,7 +159,8 @@ def claim_state(status: str, claimed_by: str | None, claimed_until: datetime | N
         return "closed"
     if is_claimed_by_other(claimed_by, claimed_until, moderator_id, now):
         return "other"
-    if claimed_by == moderator_id and claimed_until is not None and utc(claimed_until) > utc(now):
+    if claimed_by == moderator_id and claimed_until is not None \
+            and as_utc(claimed_until) > as_utc(now):
         return "mine"
     return "free"
 
@@ -100,12 +169,25 @@ def is_claimed_by_other(claimed_by: str | None, claimed_until: datetime | None,
                         moderator_id: str, now: datetime) -> bool:
     """A case opened by another moderator is theirs until the claim lapses."""
     return (claimed_by is not None and claimed_by != moderator_id
-            and claimed_until is not None and utc(claimed_until) > utc(now))
+            and claimed_until is not None and as_utc(claimed_until) > as_utc(now))
 
 
 def median_seconds(durations: Iterable[timedelta]) -> float | None:
     values = [d.total_seconds() for d in durations]
     return statistics.median(values) if values else None
+
+
+def time_to_decision(decided: Iterable[tuple[datetime, datetime]], now: datetime) -> list[dict]:
+    """For each window of STATS_WINDOWS_DAYS, the cases decided in it and their median time
+    from opening to decision; `decided` holds (created_at, decided_at) pairs."""
+    pairs = [(as_utc(created), as_utc(decided_at)) for created, decided_at in decided]
+    windows = []
+    for days in STATS_WINDOWS_DAYS:
+        since = now - timedelta(days=days)
+        durations = [d - c for c, d in pairs if d >= since]
+        windows.append({"days": days, "decided": len(durations),
+                        "median_seconds": median_seconds(durations)})
+    return windows
 
 
 # --- routing suggestions
@@ -194,10 +276,6 @@ def _score(structure: StructureRef, query: _Query) -> float:
         in_text = len(name_tokens & query.text_words) / len(name_tokens)
         score += SCORE_NAME_HINT * in_hint + SCORE_NAME_TEXT * in_text
     return round(score, 1)
-
-
-def score_structure(structure: StructureRef, postal_code: str, hint: str, text: str) -> float:
-    return _score(structure, _Query.of(postal_code, hint, text))
 
 
 def suggest_structures(structures: Iterable[StructureRef], postal_code: str, hint: str,
@@ -319,12 +397,15 @@ class FieldOutcome:
         return self.published if self.known or self.text_edited else None
 
 
-class InvalidDecision(ValueError):
+class InvalidDecision(Invalid):
     """Field decisions that cannot apply: `errors` maps a field to its messages."""
 
     def __init__(self, errors: dict):
-        super().__init__(errors)
+        super().__init__("Certains champs sont invalides.")
         self.errors = errors
+
+    def answer_errors(self) -> dict:
+        return {"fields": dict(self.errors)}
 
 
 def text_errors(name: str, text: str) -> list[str]:

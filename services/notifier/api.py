@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from services.chassis.auth import require
+from services.chassis.pagination import page_of
 from services.chassis.permissions import Permission
 from services.chassis.web import Blueprint, db_of
 from services.notifier import domain
@@ -25,14 +26,11 @@ def list_notifications(query):
         where.append(sa.or_(Email.address == r.lower(), Email.recipient_id == r))
     if query.get("status"):
         where.append(Email.status == query["status"])
-    page, per_page = query["page"], query["per_page"]
     with db_of().transaction() as session:
-        total = session.scalar(sa.select(sa.func.count()).select_from(Email).where(*where))
-        items = session.scalars(sa.select(Email).where(*where)
-                                .order_by(Email.created_at.desc(), Email.id)
-                                .offset((page - 1) * per_page).limit(per_page)).all()
-    return {"items": [_for_operators(e) for e in items], "total": total, "page": page,
-            "per_page": per_page}
+        found = page_of(session, sa.select(Email).where(*where)
+                        .order_by(Email.created_at.desc(), Email.id),
+                        query["page"], query["per_page"])
+    return found | {"items": [_for_operators(e) for e in found["items"]]}
 
 
 def _for_operators(email: Email) -> dict:

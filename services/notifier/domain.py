@@ -21,15 +21,11 @@ from enum import StrEnum
 from urllib.parse import parse_qs, quote, unquote, urlparse
 from zoneinfo import ZoneInfo
 
+from services.chassis.vocabulary import NotificationFrequency
+
 PARIS = ZoneInfo("Europe/Paris")
 DIGEST_HOUR = time(8, 0)
-
-
-class Frequency(StrEnum):
-    IMMEDIATE = "immediate"
-    DAILY = "daily"
-    WEEKLY = "weekly"
-    NONE = "none"
+Frequency = NotificationFrequency  # the staff member's choice, kept by identity
 
 
 class EmailStatus(StrEnum):

@@ -6,18 +6,19 @@ the sender job does the SMTP part.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from services.chassis import clock, replica
 from services.chassis.catalogue import EventType
 from services.chassis.config import gateway_url
 from services.chassis.events import Event
 from services.chassis.revocation import with_revocation
 from services.notifier import domain
 from services.notifier.domain import Delivery, EmailKind
-from services.notifier.mailer import now_utc, queue_email
+from services.notifier.mailer import queue_email
 from services.notifier.models import DigestItem, Recipient, RecipientStructure, Structure
 
 SERVICE = "notifier"
@@ -28,19 +29,19 @@ def gateway() -> str:
 
 
 def _as_domain(r) -> domain.Recipient:
-    """From a row of `_OF_STRUCTURE`."""
+    """From a row of `_ACTIVE`."""
     return domain.Recipient(id=r.id, email=r.email, name=r.name, profile=r.profile,
                             missions=tuple(r.missions or ()), frequency=r.notification_frequency,
                             active=r.active)
 
 
-# Columns, not ORM objects, and a statement built once: it runs for every published experience.
+# Columns, not ORM objects, and statements built once: they run for every published experience.
+_ACTIVE = sa.select(Recipient.id, Recipient.email, Recipient.name, Recipient.profile,
+                    Recipient.missions, Recipient.notification_frequency,
+                    Recipient.active).where(Recipient.active.is_(True))
 _OF_STRUCTURE = (
-    sa.select(Recipient.id, Recipient.email, Recipient.name, Recipient.profile, Recipient.missions,
-              Recipient.notification_frequency, Recipient.active)
-    .join(RecipientStructure, RecipientStructure.recipient_id == Recipient.id)
-    .where(RecipientStructure.structure_id == sa.bindparam("structure_id"),
-           Recipient.active.is_(True))
+    _ACTIVE.join(RecipientStructure, RecipientStructure.recipient_id == Recipient.id)
+    .where(RecipientStructure.structure_id == sa.bindparam("structure_id"))
     .order_by(Recipient.id))
 
 
@@ -48,28 +49,11 @@ def _of_structure(session: Session, structure_id: str) -> list[domain.Recipient]
     return [_as_domain(r) for r in session.execute(_OF_STRUCTURE, {"structure_id": structure_id})]
 
 
-_PARENT = sa.select(Structure.parent_id).where(Structure.id == sa.bindparam("structure_id"))
-
-
-def _ancestors(session: Session, structure_id: str) -> list[str]:
-    """The structure and those above it in the replica, nearest first."""
-    parent_of: dict[str, str | None] = {}
-    current: str | None = structure_id
-    while current is not None and current not in parent_of:
-        parent = session.execute(_PARENT, {"structure_id": current}).scalar()
-        parent_of[current] = parent
-        current = parent
-    return domain.ancestors(structure_id, parent_of)
-
-
 def _by_ids(session: Session, user_ids: list[str]) -> list[domain.Recipient]:
     if not user_ids:
         return []
-    rows = session.execute(
-        sa.select(Recipient.id, Recipient.email, Recipient.name, Recipient.profile,
-                  Recipient.missions, Recipient.notification_frequency, Recipient.active)
-        .where(Recipient.id.in_(user_ids), Recipient.active.is_(True)))
-    found = {r.id: _as_domain(r) for r in rows}
+    found = {r.id: _as_domain(r)
+             for r in session.execute(_ACTIVE.where(Recipient.id.in_(user_ids)))}
     return [found[i] for i in user_ids if i in found]
 
 
@@ -81,7 +65,7 @@ def _expires(value: datetime) -> str:
 def replicate_user(session: Session, event: Event, payload: dict) -> None:
     values = dict(
         email=payload["email"], name=payload["name"], profile=payload["profile"],
-        missions=list(payload["missions"]), network_id=payload["network_id"],
+        missions=list(payload["missions"]),
         structure_ids=[str(s) for s in payload["structure_ids"]],
         notification_frequency=payload["notification_frequency"],
         active=payload["active"] and event.type != EventType.USER_DEACTIVATED,
@@ -90,8 +74,7 @@ def replicate_user(session: Session, event: Event, payload: dict) -> None:
     recipient = session.get(Recipient, payload["id"])
     if recipient is None:
         session.add(Recipient(id=payload["id"], **values))
-    elif recipient.updated_at.replace(tzinfo=recipient.updated_at.tzinfo or UTC) \
-            > event.occurred_at:
+    elif clock.as_utc(recipient.updated_at) > event.occurred_at:
         return  # an older event arriving late must not undo a newer one
     else:
         for key, value in values.items():
@@ -101,16 +84,6 @@ def replicate_user(session: Session, event: Event, payload: dict) -> None:
         RecipientStructure.recipient_id == payload["id"]))
     for structure_id in sorted(set(values["structure_ids"])):
         session.add(RecipientStructure(recipient_id=payload["id"], structure_id=structure_id))
-
-
-def replicate_structure(session: Session, event: Event, payload: dict) -> None:
-    structure = session.get(Structure, payload["id"])
-    if structure is None:
-        session.add(Structure(id=payload["id"], parent_id=payload["parent_id"],
-                              network_id=payload["network_id"]))
-    else:
-        structure.parent_id = payload["parent_id"]
-        structure.network_id = payload["network_id"]
 
 
 # Experiences -------------------------------------------------------------------------------------
@@ -128,7 +101,7 @@ def _notify_staff(session: Session, event: Event, recipients: list[domain.Recipi
         elif delivery is Delivery.DIGEST:
             session.add(DigestItem(recipient_id=recipient.id, event_id=event.id,
                                    experience_id=experience_id, title=title,
-                                   created_at=now_utc(), kind=str(kind)))
+                                   created_at=clock.now(), kind=str(kind)))
 
 
 def _answer_agents(session: Session, structure_id: str) -> list[domain.Recipient]:
@@ -183,7 +156,8 @@ def notify_rejection(session: Session, event: Event, payload: dict) -> None:
 
 def notify_response_to_validate(session: Session, event: Event, payload: dict) -> None:
     """The super agents of the structure and of every structure above it (any may validate)."""
-    supers = [r for structure_id in _ancestors(session, payload["structure_id"])
+    supers = [r for structure_id in replica.ancestor_ids(session, Structure,
+                                                         payload["structure_id"])
               for r in _of_structure(session, structure_id) if domain.validates(r)]
     _notify_staff(session, event, supers, payload["id"], payload["title"],
                   EmailKind.RESPONSE_TO_VALIDATE)
@@ -232,12 +206,10 @@ def mail_password_reset(session: Session, event: Event, payload: dict) -> None:
     _mail_link(session, event, payload, EmailKind.PASSWORD_RESET)
 
 
-HANDLERS: dict = with_revocation({
+HANDLERS: dict = with_revocation(replica.handlers(structure=Structure) | {
     EventType.USER_CREATED: replicate_user,
     EventType.USER_UPDATED: replicate_user,
     EventType.USER_DEACTIVATED: replicate_user,
-    EventType.STRUCTURE_CREATED: replicate_structure,
-    EventType.STRUCTURE_UPDATED: replicate_structure,
     EventType.EXPERIENCE_PUBLISHED: notify_publication,
     EventType.EXPERIENCE_REASSIGNED: notify_reassignment,
     EventType.EXPERIENCE_REORIENTATION_DECLINED: notify_reorientation_declined,

@@ -26,7 +26,7 @@ from email import policy
 import pytest
 import requests
 
-from tests.chaos.conftest import (
+from tests.support.chaos import (
     ADMIN,
     BACKENDS,
     children,

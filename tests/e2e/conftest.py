@@ -6,33 +6,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.support.browser import CHROMIUM, LAUNCH_ARGS
+from tests.support.e2e import ADMIN, PORT_BASE, SERVICES, url, wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
-PORT_BASE = int(os.environ.get("SPP_E2E_PORT_BASE", "18000"))  # a second run aside
-SERVICES = ["gateway", "identity", "experiences", "moderation", "diagnostic", "notifier"]
-ADMIN = ("admin@e2e.localhost", "un-mot-de-passe-e2e-solide")
-
-
-def wait_until(predicate, timeout: float = 60, interval: float = 0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            value = predicate()
-        except requests.RequestException:
-            value = None
-        if value:
-            return value
-        time.sleep(interval)
-    return None
-
-
-def url(service: str, path: str = "") -> str:
-    return f"http://127.0.0.1:{PORT_BASE + SERVICES.index(service)}{path}"
 
 
 @pytest.fixture(scope="session")
@@ -73,3 +55,16 @@ def broker_names_session(amqp_url):
     yield names
     delete_broker_names(amqp_url, names["exchange"], names["prefix"], SERVICES[1:],
                         (500, 2000, 10000, 30000))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium under Playwright, for one test module (tests.support.browser.Visitor)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium from Debian (/usr/bin/chromium) is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=LAUNCH_ARGS)
+        yield launched
+        launched.close()

@@ -6,9 +6,8 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import ADMIN
-from tests.e2e.test_browser import AXE, RUN_AXE, Visitor, browser  # noqa: F401 - the fixture
-from tests.e2e.test_lifecycle import PASSWORD, _login, _post
+from tests.support.browser import AXE, RUN_AXE, Visitor
+from tests.support.e2e import ADMIN, PASSWORD, login, post
 
 pytestmark = pytest.mark.e2e
 def _audit(visitor: Visitor, path: str, found: dict) -> None:
@@ -22,18 +21,18 @@ def test_main_pages_have_no_serious_accessibility_issue(platform, browser):  # n
     if not AXE.exists():
         pytest.skip("axe-core is not installed (npm ci in services/gateway)")
     tag = uuid.uuid4().hex[:8]
-    admin = _login(*ADMIN)
-    network = _post("identity", "/networks", admin, code=f"A{tag}", name=f"Réseau {tag}",
-                    requires_validation=True)
-    _post("identity", "/structures", admin, network_id=network["id"], name=f"Agence {tag}",
-          postal_code="69003", city="Lyon")
+    admin = login(*ADMIN)
+    network = post("identity", "/networks", admin, code=f"A{tag}", name=f"Réseau {tag}",
+                   requires_validation=True)
+    post("identity", "/structures", admin, network_id=network["id"], name=f"Agence {tag}",
+         postal_code="69003", city="Lyon")
     people = {}
     for profile, missions, net in (("referent", ["answer", "diagnostic"], network["id"]),
                                    ("moderator", [], None)):
         people[profile] = f"{profile}.{tag}@spp.example.fr"
-        _post("identity", "/users", admin, email=people[profile], name=f"{profile} {tag}",
-              profile=profile, missions=missions, network_id=net, structure_ids=[],
-              password=PASSWORD)
+        post("identity", "/users", admin, email=people[profile], name=f"{profile} {tag}",
+             profile=profile, missions=missions, network_id=net, structure_ids=[],
+             password=PASSWORD)
     found: dict[str, list] = {}
 
     usager = Visitor(browser, "@never.example")
@@ -98,15 +97,15 @@ def test_the_form_is_reachable_and_sendable_with_the_keyboard_alone(platform, br
 
 def test_a_long_list_of_structures_can_be_filtered(platform, browser):  # noqa: F811
     tag = uuid.uuid4().hex[:8]
-    admin = _login(*ADMIN)
-    network = _post("identity", "/networks", admin, code=f"F{tag}", name=f"Réseau {tag}")
+    admin = login(*ADMIN)
+    network = post("identity", "/networks", admin, code=f"F{tag}", name=f"Réseau {tag}")
     for i in range(18):
-        _post("identity", "/structures", admin, network_id=network["id"],
-              name=f"Agence de {'Lyon' if i % 3 == 0 else 'Lille'} n°{i}")
+        post("identity", "/structures", admin, network_id=network["id"],
+             name=f"Agence de {'Lyon' if i % 3 == 0 else 'Lille'} n°{i}")
     address = f"referent.{tag}@spp.example.fr"
-    _post("identity", "/users", admin, email=address, name=f"Référent {tag}",
-          profile="referent", missions=[], network_id=network["id"], structure_ids=[],
-          password=PASSWORD)
+    post("identity", "/users", admin, email=address, name=f"Référent {tag}",
+         profile="referent", missions=[], network_id=network["id"], structure_ids=[],
+         password=PASSWORD)
     referent = Visitor(browser, "@never.example")
     referent.login(address)
     referent.goto("/agent/utilisateurs/nouveau")

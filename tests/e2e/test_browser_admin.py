@@ -9,9 +9,8 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, wait_until
-from tests.e2e.test_browser import Visitor, browser  # noqa: F401 - the Chromium fixture
-from tests.e2e.test_lifecycle import _mails
+from tests.support.browser import Visitor
+from tests.support.e2e import ADMIN, mails_to, wait_until
 
 pytestmark = pytest.mark.e2e
 NOBODY = "personne@jamais.example"  # no usager's address shows on these pages anyway
@@ -139,7 +138,7 @@ def test_an_administrator_sets_up_a_network_and_its_tree_from_the_pages(platform
     assert page.locator("#structure_ids input:checked").count() == 1
     html = admin.follow(page.get_by_role("button", name="Renvoyer l'invitation"))
     assert "le lien précédent ne fonctionne plus" in html
-    assert wait_until(lambda: len(_mails(platform["mail"], address)) == 2, 30), \
+    assert wait_until(lambda: len(mails_to(platform["mail"], address)) == 2, 30), \
         "the second invitation never arrived"
     admin.follow(page.get_by_role("link", name="Désactiver le compte"), "users-deactivate")
     html = admin.follow(page.get_by_role("button", name="Oui, désactiver le compte"))

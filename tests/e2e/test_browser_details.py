@@ -11,9 +11,8 @@ import uuid
 import pytest
 import requests
 
-from tests.e2e.conftest import ADMIN, url, wait_until
-from tests.e2e.test_browser import Visitor, browser  # noqa: F401 - the Chromium fixture
-from tests.e2e.test_lifecycle import PASSWORD, _login, _post
+from tests.support.browser import Visitor
+from tests.support.e2e import ADMIN, PASSWORD, login, post, url, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -21,26 +20,26 @@ pytestmark = pytest.mark.e2e
 def test_a_reorientation_request_in_the_queue_with_the_structures_comments(
         platform, browser):  # noqa: F811 - pytest passes the imported fixture
     tag = uuid.uuid4().hex[:8]
-    admin = _login(*ADMIN)
-    network = _post("identity", "/networks", admin, code=f"R{tag}", name=f"Réseau {tag}",
-                    requires_validation=False)
-    structure = _post("identity", "/structures", admin, network_id=network["id"],
-                      name=f"Agence de Brest {tag}", postal_code="29200", city="Brest")
+    admin = login(*ADMIN)
+    network = post("identity", "/networks", admin, code=f"R{tag}", name=f"Réseau {tag}",
+                   requires_validation=False)
+    structure = post("identity", "/structures", admin, network_id=network["id"],
+                     name=f"Agence de Brest {tag}", postal_code="29200", city="Brest")
     agent_address = f"agent.{tag}@example.fr"
-    _post("identity", "/users", admin, email=agent_address, name=f"Agent {tag}", profile="agent",
-          missions=["answer"], network_id=network["id"], structure_ids=[structure["id"]],
-          password=PASSWORD)
+    post("identity", "/users", admin, email=agent_address, name=f"Agent {tag}", profile="agent",
+         missions=["answer"], network_id=network["id"], structure_ids=[structure["id"]],
+         password=PASSWORD)
     moderator_address = f"moderatrice.{tag}@ditp.example.fr"
-    _post("identity", "/users", admin, email=moderator_address, name=f"Modératrice {tag}",
-          profile="moderator", missions=[], network_id=None, structure_ids=[], password=PASSWORD)
-    moderator = _login(moderator_address, PASSWORD)
+    post("identity", "/users", admin, email=moderator_address, name=f"Modératrice {tag}",
+         profile="moderator", missions=[], network_id=None, structure_ids=[], password=PASSWORD)
+    moderator = login(moderator_address, PASSWORD)
     author = f"usager.{tag}@example.org"
     title = f"Pension de réversion {tag}"
-    exp_id = _post("experiences", "/experiences", expect=(202,), title=title,
-                   body="On m'a renvoyé d'un guichet à l'autre pour ma pension.",
-                   structure_hint="Agence de Brest", postal_code="29200", channel="in_person",
-                   occurred_on="2026-11-02", feeling="negative", author_name="Yann",
-                   author_email=author)["id"]
+    exp_id = post("experiences", "/experiences", expect=(202,), title=title,
+                  body="On m'a renvoyé d'un guichet à l'autre pour ma pension.",
+                  structure_hint="Agence de Brest", postal_code="29200", channel="in_person",
+                  occurred_on="2026-11-02", feeling="negative", author_name="Yann",
+                  author_email=author)["id"]
 
     def case_of(kind):
         cases = requests.get(url("moderation", f"/cases?status=pending&kind={kind}&per_page=100"),
@@ -49,14 +48,14 @@ def test_a_reorientation_request_in_the_queue_with_the_structures_comments(
 
     case = wait_until(lambda: case_of("submission"), 30)
     assert case, "moderation never opened a case"
-    _post("moderation", f"/cases/{case['id']}/approve", moderator, structure_id=structure["id"])
-    agent = _login(agent_address, PASSWORD)
+    post("moderation", f"/cases/{case['id']}/approve", moderator, structure_id=structure["id"])
+    agent = login(agent_address, PASSWORD)
     assert wait_until(lambda: requests.get(url("experiences", f"/experiences/{exp_id}"),
                                            timeout=10).json().get("status") == "to_process", 30)
-    _post("experiences", f"/experiences/{exp_id}/comments", agent,
-          body="Pension de réversion : c'est la caisse de retraite, pas nous.")
-    _post("experiences", f"/experiences/{exp_id}/reorientation", agent,
-          reason="Relève de la caisse de retraite.")
+    post("experiences", f"/experiences/{exp_id}/comments", agent,
+         body="Pension de réversion : c'est la caisse de retraite, pas nous.")
+    post("experiences", f"/experiences/{exp_id}/reorientation", agent,
+         reason="Relève de la caisse de retraite.")
     assert wait_until(lambda: case_of("reorientation"), 30), "no re-orientation case"
 
     person = Visitor(browser, author)
@@ -84,17 +83,17 @@ def test_a_reorientation_request_in_the_queue_with_the_structures_comments(
 def test_the_channels_follow_the_structure_and_a_refusal_is_summed_up(
         platform, browser):  # noqa: F811
     tag = uuid.uuid4().hex[:8]
-    admin = _login(*ADMIN)
-    network = _post("identity", "/networks", admin, code=f"D{tag}", name=f"Réseau {tag}")
-    declared = _post("identity", "/structures", admin, network_id=network["id"],
-                     name=f"Agence de Quimper {tag}", channels=["phone", "email"])
-    bare = _post("identity", "/structures", admin, network_id=network["id"],
-                 name=f"Antenne de Morlaix {tag}")
+    admin = login(*ADMIN)
+    network = post("identity", "/networks", admin, code=f"D{tag}", name=f"Réseau {tag}")
+    declared = post("identity", "/structures", admin, network_id=network["id"],
+                    name=f"Agence de Quimper {tag}", channels=["phone", "email"])
+    bare = post("identity", "/structures", admin, network_id=network["id"],
+                name=f"Antenne de Morlaix {tag}")
     referent_address = f"referente.{tag}@example.fr"
-    _post("identity", "/users", admin, email=referent_address, name=f"Référente {tag}",
-          profile="referent", missions=["diagnostic"], network_id=network["id"],
-          structure_ids=[], password=PASSWORD)
-    token = {"Authorization": _login(referent_address, PASSWORD)["Authorization"]}
+    post("identity", "/users", admin, email=referent_address, name=f"Référente {tag}",
+         profile="referent", missions=["diagnostic"], network_id=network["id"],
+         structure_ids=[], password=PASSWORD)
+    token = {"Authorization": login(referent_address, PASSWORD)["Authorization"]}
     for structure in (declared, bare):
         assert wait_until(lambda s=structure: requests.get(
             url("diagnostic", f"/diagnostics?structure_id={s['id']}"), headers=token,

@@ -8,9 +8,8 @@ import uuid
 import pytest
 import requests
 
-from tests.e2e.conftest import ADMIN, url, wait_until
-from tests.e2e.test_browser import SCREENSHOTS, Visitor, browser  # noqa: F401 - the Chromium fixture
-from tests.e2e.test_lifecycle import PASSWORD, _login, _post
+from tests.support.browser import SCREENSHOTS, Visitor
+from tests.support.e2e import ADMIN, PASSWORD, login, post, url, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -18,15 +17,15 @@ pytestmark = pytest.mark.e2e
 def test_a_referent_invites_a_user_runs_a_diagnostic_and_reads_the_dashboard(
         platform, browser):  # noqa: F811 - pytest passes the imported fixture
     tag = uuid.uuid4().hex[:8]
-    admin = _login(*ADMIN)
-    network = _post("identity", "/networks", admin, code=f"CPAM{tag}", name=f"CPAM {tag}")
+    admin = login(*ADMIN)
+    network = post("identity", "/networks", admin, code=f"CPAM{tag}", name=f"CPAM {tag}")
     structure_name = f"CPAM de Lille {tag}"
-    structure = _post("identity", "/structures", admin, network_id=network["id"],
-                      name=structure_name, postal_code="59000", city="Lille")
+    structure = post("identity", "/structures", admin, network_id=network["id"],
+                     name=structure_name, postal_code="59000", city="Lille")
     referent_address = f"referent.{tag}@cpam.example.fr"
-    _post("identity", "/users", admin, email=referent_address, name=f"Référente {tag}",
-          profile="referent", missions=["diagnostic"], network_id=network["id"],
-          structure_ids=[], password=PASSWORD)
+    post("identity", "/users", admin, email=referent_address, name=f"Référente {tag}",
+         profile="referent", missions=["diagnostic"], network_id=network["id"],
+         structure_ids=[], password=PASSWORD)
     referent = Visitor(browser, "@example.org")  # no page of this run shows a usager's address
     page = referent.page
     referent.login(referent_address)
@@ -54,7 +53,7 @@ def test_a_referent_invites_a_user_runs_a_diagnostic_and_reads_the_dashboard(
     assert agent_address in html and "Remplir le diagnostic local" in html
 
     # 2. It starts the structure's diagnostic (once diagnostic knows the structure).
-    token = {"Authorization": _login(referent_address, PASSWORD)["Authorization"]}
+    token = {"Authorization": login(referent_address, PASSWORD)["Authorization"]}
     assert wait_until(lambda: requests.get(
         url("diagnostic", f"/diagnostics?structure_id={structure['id']}"), headers=token,
         timeout=10).status_code == 200, 30), "diagnostic never learnt the structure"

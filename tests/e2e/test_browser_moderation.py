@@ -8,9 +8,8 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import ADMIN
-from tests.e2e.test_browser import Visitor, browser  # noqa: F401 - the Chromium fixture
-from tests.e2e.test_lifecycle import PASSWORD, _login, _post
+from tests.support.browser import Visitor
+from tests.support.e2e import ADMIN, PASSWORD, login, post
 
 pytestmark = pytest.mark.e2e
 PHONE = "06 12 34 56 78"
@@ -19,15 +18,15 @@ EMAIL = "jeanne.l@example.org"
 
 def test_the_moderator_masks_and_unmasks_before_approving(platform, browser):  # noqa: F811
     tag = uuid.uuid4().hex[:8]
-    admin = _login(*ADMIN)
-    network = _post("identity", "/networks", admin, code=f"M{tag}", name=f"Réseau {tag}",
-                    requires_validation=False)
+    admin = login(*ADMIN)
+    network = post("identity", "/networks", admin, code=f"M{tag}", name=f"Réseau {tag}",
+                   requires_validation=False)
     structure_name = f"Agence de Rennes {tag}"
-    _post("identity", "/structures", admin, network_id=network["id"], name=structure_name,
-          postal_code="35000", city="Rennes")
+    post("identity", "/structures", admin, network_id=network["id"], name=structure_name,
+         postal_code="35000", city="Rennes")
     moderator_address = f"moderatrice.{tag}@ditp.example.fr"
-    _post("identity", "/users", admin, email=moderator_address, name=f"Modératrice {tag}",
-          profile="moderator", missions=[], network_id=None, structure_ids=[], password=PASSWORD)
+    post("identity", "/users", admin, email=moderator_address, name=f"Modératrice {tag}",
+         profile="moderator", missions=[], network_id=None, structure_ids=[], password=PASSWORD)
     author = f"usager.{tag}@example.org"
     title = f"Rappel promis {tag} au {PHONE}"
 

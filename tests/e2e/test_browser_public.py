@@ -10,9 +10,8 @@ import uuid
 import pytest
 import requests
 
-from tests.e2e.conftest import ADMIN, url, wait_until
-from tests.e2e.test_browser import AXE, GATEWAY, Visitor, browser  # noqa: F401 - the fixture
-from tests.e2e.test_lifecycle import PASSWORD, _login, _mails, _post, _text
+from tests.support.browser import AXE, GATEWAY, Visitor
+from tests.support.e2e import ADMIN, PASSWORD, login, mails_to, post, text_of, url, wait_until
 
 pytestmark = pytest.mark.e2e
 # Colours the DSFR gives blue France in each theme (--background-action-high-blue-france).
@@ -21,8 +20,8 @@ BLUE_FRANCE = {"light": "rgb(0, 0, 145)", "dark": "rgb(133, 133, 246)"}
 
 def _publish(moderator: dict, structure_id: str, **fields) -> str:
     """An experience sent as a usager, approved by the moderator for the structure."""
-    exp_id = _post("experiences", "/experiences", expect=(202,), occurred_on="2026-11-02",
-                   **fields)["id"]
+    exp_id = post("experiences", "/experiences", expect=(202,), occurred_on="2026-11-02",
+                  **fields)["id"]
 
     def pending_case():
         cases = requests.get(url("moderation", "/cases?status=pending&per_page=100"),
@@ -31,7 +30,7 @@ def _publish(moderator: dict, structure_id: str, **fields) -> str:
 
     case = wait_until(pending_case, 30)
     assert case, "moderation never opened a case"
-    _post("moderation", f"/cases/{case['id']}/approve", moderator, structure_id=structure_id)
+    post("moderation", f"/cases/{case['id']}/approve", moderator, structure_id=structure_id)
     assert wait_until(lambda: requests.get(url("experiences", f"/experiences/{exp_id}"),
                                            timeout=10).ok, 30), "never published"
     return exp_id
@@ -43,8 +42,8 @@ def _complete_diagnostic(token: dict, structure_id: str) -> str:
     assert wait_until(lambda: requests.get(
         url("diagnostic", f"/diagnostics?structure_id={structure_id}"), headers=token,
         timeout=10).status_code == 200, 30), "diagnostic never learnt the structure"
-    started = _post("diagnostic", "/diagnostics", token, structure_id=structure_id,
-                    channels=["phone"])
+    started = post("diagnostic", "/diagnostics", token, structure_id=structure_id,
+                   channels=["phone"])
     questionnaire = requests.get(url("diagnostic", "/questionnaires/current"), headers=token,
                                  timeout=10).json()
     levels = sorted((s for s in questionnaire["scale"] if s.get("value") is not None),
@@ -56,7 +55,7 @@ def _complete_diagnostic(token: dict, structure_id: str) -> str:
     saved = requests.put(url("diagnostic", f"/diagnostics/{started['id']}/answers"),
                          headers=token, json={"answers": answers, "notes": []}, timeout=20)
     assert saved.ok, saved.text
-    _post("diagnostic", f"/diagnostics/{started['id']}/complete", token)
+    post("diagnostic", f"/diagnostics/{started['id']}/complete", token)
     return started["id"]
 
 
@@ -109,29 +108,29 @@ def test_public_filters_evaluation_legal_pages_and_ressources_in_both_themes(
         pytest.skip("axe-core is not installed (npm ci in services/gateway)")
     assert wait_until(lambda: _workers_started(platform), 120), "the workers never started"
     tag = uuid.uuid4().hex[:8]
-    admin = _login(*ADMIN)
+    admin = login(*ADMIN)
     network_name = f"Réseau public {tag}"
-    network = _post("identity", "/networks", admin, code=f"P{tag}", name=network_name,
-                    requires_validation=False)
-    direction = _post("identity", "/structures", admin, network_id=network["id"],
-                      name=f"Direction {tag}", postal_code="75011", city="Paris")
-    lyon = _post("identity", "/structures", admin, network_id=network["id"],
-                 parent_id=direction["id"], name=f"Agence de Lyon {tag}", postal_code="69003",
-                 city="Lyon")
-    bastia = _post("identity", "/structures", admin, network_id=network["id"],
-                   parent_id=direction["id"], name=f"Agence de Bastia {tag}",
-                   postal_code="20200", city="Bastia")
+    network = post("identity", "/networks", admin, code=f"P{tag}", name=network_name,
+                   requires_validation=False)
+    direction = post("identity", "/structures", admin, network_id=network["id"],
+                     name=f"Direction {tag}", postal_code="75011", city="Paris")
+    lyon = post("identity", "/structures", admin, network_id=network["id"],
+                parent_id=direction["id"], name=f"Agence de Lyon {tag}", postal_code="69003",
+                city="Lyon")
+    bastia = post("identity", "/structures", admin, network_id=network["id"],
+                  parent_id=direction["id"], name=f"Agence de Bastia {tag}",
+                  postal_code="20200", city="Bastia")
     people = {}
     for profile, missions, structures in (("agent", ["answer"], [lyon["id"]]),
                                           ("referent", ["answer", "diagnostic"], [])):
         people[profile] = f"{profile}.{tag}@spp.example.fr"
-        _post("identity", "/users", admin, email=people[profile], name=f"{profile} {tag}",
-              profile=profile, missions=missions, network_id=network["id"],
-              structure_ids=structures, password=PASSWORD)
+        post("identity", "/users", admin, email=people[profile], name=f"{profile} {tag}",
+             profile=profile, missions=missions, network_id=network["id"],
+             structure_ids=structures, password=PASSWORD)
     moderator_address = f"moderation.{tag}@ditp.example.fr"
-    _post("identity", "/users", admin, email=moderator_address, name=f"Modération {tag}",
-          profile="moderator", missions=[], network_id=None, structure_ids=[], password=PASSWORD)
-    moderator = _login(moderator_address, PASSWORD)
+    post("identity", "/users", admin, email=moderator_address, name=f"Modération {tag}",
+         profile="moderator", missions=[], network_id=None, structure_ids=[], password=PASSWORD)
+    moderator = login(moderator_address, PASSWORD)
     author = f"usager.{tag}@example.org"
     waited = f"Attente au téléphone {tag}"
     smiled = f"Accueil souriant {tag}"
@@ -141,18 +140,18 @@ def test_public_filters_evaluation_legal_pages_and_ressources_in_both_themes(
     _publish(moderator, bastia["id"], title=smiled, body="Un accueil chaleureux au guichet.",
              structure_hint="Agence de Bastia", postal_code="20200", channel="in_person",
              feeling="positive", author_name="Dominique", author_email=f"autre.{tag}@example.org")
-    agent = _login(people["agent"], PASSWORD)
+    agent = login(people["agent"], PASSWORD)
     drafted = requests.put(url("experiences", f"/experiences/{answered_id}/response"),
                            headers=agent, timeout=20, json={
                                "body": "Nous renforçons l'accueil téléphonique le matin.",
                                "closing": "Bien cordialement", "signature": "L'agence de Lyon"})
     assert drafted.ok, drafted.text
-    assert _post("experiences", f"/experiences/{answered_id}/response/submit",
-                 agent)["status"] == "answered"
+    assert post("experiences", f"/experiences/{answered_id}/response/submit",
+                agent)["status"] == "answered"
 
     def evaluation_link():
-        for message in _mails(platform["mail"], author):
-            found = re.search(r"https?://\S+/evaluation\?token=[A-Za-z0-9_\-]+", _text(message))
+        for message in mails_to(platform["mail"], author):
+            found = re.search(r"https?://\S+/evaluation\?token=[A-Za-z0-9_\-]+", text_of(message))
             if found:
                 return found.group(0)
         return None
@@ -253,7 +252,7 @@ def test_public_filters_evaluation_legal_pages_and_ressources_in_both_themes(
     night.close()
 
     # 5. Staff: « Ressources » and its search; the dashboard and diagnostic charts in both themes.
-    referent_token = _login(people["referent"], PASSWORD)
+    referent_token = login(people["referent"], PASSWORD)
     diagnostic_id = _complete_diagnostic(referent_token, lyon["id"])
     staff = Visitor(browser, author)
     page = staff.page

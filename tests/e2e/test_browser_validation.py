@@ -12,9 +12,8 @@ from datetime import date
 import pytest
 import requests
 
-from tests.e2e.conftest import ADMIN, url, wait_until
-from tests.e2e.test_browser import Visitor, browser  # noqa: F401 - the Chromium fixture
-from tests.e2e.test_lifecycle import PASSWORD, _login, _mails, _post, _text
+from tests.support.browser import Visitor
+from tests.support.e2e import ADMIN, PASSWORD, login, mails_to, post, text_of, url, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +38,7 @@ def _workers_listen(amqp_url: str, prefix: str) -> bool:
 
 def _mail_about(folder, to: str, subject: str):
     """The first e-mail to `to` whose subject is `subject`, once it has arrived."""
-    return wait_until(lambda: next((m for m in _mails(folder, to)
+    return wait_until(lambda: next((m for m in mails_to(folder, to)
                                     if str(m["Subject"]) == subject), None), 40)
 
 
@@ -48,36 +47,36 @@ def test_a_regional_super_agent_validates_an_agencys_answer(
     assert wait_until(lambda: _workers_listen(amqp_url, broker_names_session["prefix"]), 60), \
         "the workers never declared their queues"
     tag = uuid.uuid4().hex[:8]
-    admin = _login(*ADMIN)
-    network = _post("identity", "/networks", admin, code=f"V{tag}", name=f"Réseau {tag}",
-                    requires_validation=True, target_delay_days=10)
-    regional = _post("identity", "/structures", admin, network_id=network["id"],
-                     name=f"Direction régionale {tag}", postal_code="69000", city="Lyon")
+    admin = login(*ADMIN)
+    network = post("identity", "/networks", admin, code=f"V{tag}", name=f"Réseau {tag}",
+                   requires_validation=True, target_delay_days=10)
+    regional = post("identity", "/structures", admin, network_id=network["id"],
+                    name=f"Direction régionale {tag}", postal_code="69000", city="Lyon")
     agency_name = f"Agence de Bron {tag}"
-    agency = _post("identity", "/structures", admin, network_id=network["id"],
-                   name=agency_name, parent_id=regional["id"], postal_code="69500", city="Bron")
+    agency = post("identity", "/structures", admin, network_id=network["id"],
+                  name=agency_name, parent_id=regional["id"], postal_code="69500", city="Bron")
     agent_address = f"agente.{tag}@reseau.example.fr"
     chief_address = f"cheffe.{tag}@reseau.example.fr"
-    _post("identity", "/users", admin, email=agent_address, name=f"Agente {tag}",
-          profile="agent", missions=["answer"], network_id=network["id"],
-          structure_ids=[agency["id"]], password=PASSWORD)
-    _post("identity", "/users", admin, email=chief_address, name=f"Cheffe {tag}",
-          profile="super_agent", missions=["answer"], network_id=network["id"],
-          structure_ids=[regional["id"]], password=PASSWORD)
+    post("identity", "/users", admin, email=agent_address, name=f"Agente {tag}",
+         profile="agent", missions=["answer"], network_id=network["id"],
+         structure_ids=[agency["id"]], password=PASSWORD)
+    post("identity", "/users", admin, email=chief_address, name=f"Cheffe {tag}",
+         profile="super_agent", missions=["answer"], network_id=network["id"],
+         structure_ids=[regional["id"]], password=PASSWORD)
     moderator_address = f"moderateur.{tag}@ditp.example.fr"
-    _post("identity", "/users", admin, email=moderator_address, name=f"Modérateur {tag}",
-          profile="moderator", missions=[], network_id=None, structure_ids=[], password=PASSWORD)
-    moderator = _login(moderator_address, PASSWORD)
+    post("identity", "/users", admin, email=moderator_address, name=f"Modérateur {tag}",
+         profile="moderator", missions=[], network_id=None, structure_ids=[], password=PASSWORD)
+    moderator = login(moderator_address, PASSWORD)
 
     # An experience published for the agency (the usager and moderation steps have their own
     # browser tests).
     author = f"usager.{tag}@example.org"
     title = f"Dossier égaré {tag}"
-    exp_id = _post("experiences", "/experiences", expect=(202,), title=title,
-                   body="Mon dossier a été perdu deux fois au guichet.",
-                   structure_hint="Agence de Bron", postal_code="69500", channel="in_person",
-                   occurred_on="2026-11-02", feeling="negative", author_name="Camille",
-                   author_email=author)["id"]
+    exp_id = post("experiences", "/experiences", expect=(202,), title=title,
+                  body="Mon dossier a été perdu deux fois au guichet.",
+                  structure_hint="Agence de Bron", postal_code="69500", channel="in_person",
+                  occurred_on="2026-11-02", feeling="negative", author_name="Camille",
+                  author_email=author)["id"]
 
     def pending_case():
         cases = requests.get(url("moderation", "/cases?status=pending&per_page=100"),
@@ -86,7 +85,7 @@ def test_a_regional_super_agent_validates_an_agencys_answer(
 
     case = wait_until(pending_case, 30)
     assert case, "moderation never opened a case"
-    _post("moderation", f"/cases/{case['id']}/approve", moderator, structure_id=agency["id"])
+    post("moderation", f"/cases/{case['id']}/approve", moderator, structure_id=agency["id"])
 
     # 1. The agent saves a draft: nothing is sent, the experience stays « À traiter ».
     agent = Visitor(browser, author)
@@ -125,7 +124,7 @@ def test_a_regional_super_agent_validates_an_agencys_answer(
     mail = _mail_about(platform["mail"], chief_address,
                        f"Une réponse attend votre validation : {title}")
     assert mail, "the regional super agent was not told"
-    assert f"/agent/experiences/{exp_id}" in _text(mail)
+    assert f"/agent/experiences/{exp_id}" in text_of(mail)
     chief = Visitor(browser, author)
     chief.login(chief_address)
     chief.goto("/agent/experiences")

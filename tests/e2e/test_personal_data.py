@@ -9,8 +9,7 @@ import uuid
 import pytest
 import requests
 
-from tests.e2e.conftest import ADMIN, url, wait_until
-from tests.e2e.test_lifecycle import PASSWORD, _login, _mails, _post, _text
+from tests.support.e2e import ADMIN, PASSWORD, login, mails_to, post, text_of, url, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -33,30 +32,30 @@ def _leaks(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def setting(platform):
     tag = uuid.uuid4().hex[:8]
-    admin = _login(*ADMIN)
-    network = _post("identity", "/networks", admin, code=f"PD{tag}", name=f"Réseau {tag}",
-                    requires_validation=False)
-    structure = _post("identity", "/structures", admin, network_id=network["id"],
-                      name=f"Agence {tag}", postal_code="69003", city="Lyon")
+    admin = login(*ADMIN)
+    network = post("identity", "/networks", admin, code=f"PD{tag}", name=f"Réseau {tag}",
+                   requires_validation=False)
+    structure = post("identity", "/structures", admin, network_id=network["id"],
+                     name=f"Agence {tag}", postal_code="69003", city="Lyon")
     agent = f"agent.{tag}@caf.example.fr"
-    _post("identity", "/users", admin, email=agent, name=f"Agent {tag}", profile="agent",
-          missions=["answer"], network_id=network["id"], structure_ids=[structure["id"]],
-          password=PASSWORD)
+    post("identity", "/users", admin, email=agent, name=f"Agent {tag}", profile="agent",
+         missions=["answer"], network_id=network["id"], structure_ids=[structure["id"]],
+         password=PASSWORD)
     moderator = f"moderateur.{tag}@ditp.example.fr"
-    _post("identity", "/users", admin, email=moderator, name=f"Modérateur {tag}",
-          profile="moderator", missions=[], network_id=None, structure_ids=[], password=PASSWORD)
-    return {"structure": structure, "agent": agent, "moderator": _login(moderator, PASSWORD)}
+    post("identity", "/users", admin, email=moderator, name=f"Modérateur {tag}",
+         profile="moderator", missions=[], network_id=None, structure_ids=[], password=PASSWORD)
+    return {"structure": structure, "agent": agent, "moderator": login(moderator, PASSWORD)}
 
 
 def _submit(marker: str) -> str:
-    return _post("experiences", "/experiences", expect=(202,),
-                 title=f"{marker} rappelez-moi au {PHONES['title']} ou {EMAILS['title']}",
-                 body=(f"{marker} L'accueil a perdu mon dossier. Écrivez-moi à {EMAILS['body']} "
+    return post("experiences", "/experiences", expect=(202,),
+                title=f"{marker} rappelez-moi au {PHONES['title']} ou {EMAILS['title']}",
+                body=(f"{marker} L'accueil a perdu mon dossier. Écrivez-moi à {EMAILS['body']} "
                        f"ou appelez le {PHONES['body']} le matin."),
-                 structure_hint=f"Guichet 3, {PHONES['structure_hint']}, {EMAILS['structure_hint']}",
-                 postal_code="69003", channel="in_person", occurred_on="2026-11-02",
-                 feeling="negative", author_name=f"{PHONES['author_name']} {EMAILS['author_name']}",
-                 author_email=f"usager.{marker}@example.org")["id"]
+                structure_hint=f"Guichet 3, {PHONES['structure_hint']}, {EMAILS['structure_hint']}",
+                postal_code="69003", channel="in_person", occurred_on="2026-11-02",
+                feeling="negative", author_name=f"{PHONES['author_name']} {EMAILS['author_name']}",
+                author_email=f"usager.{marker}@example.org")["id"]
 
 
 def _case_of(moderator: dict, exp_id: str) -> dict:
@@ -95,10 +94,10 @@ def _everything_public(exp_id: str, marker: str, agent: str, mail_folder) -> dic
     }
     page_title = re.search(r"<title>(.*?)</title>", places["page"], re.S)
     places["page title"] = page_title.group(1) if page_title else ""
-    mails = wait_until(lambda: [m for m in _mails(mail_folder, agent) if marker in str(m["Subject"])
-                                or marker in _text(m)], 30)
+    mails = wait_until(lambda: [m for m in mails_to(mail_folder, agent) if marker in str(m["Subject"])
+                                or marker in text_of(m)], 30)
     assert mails, "the agent was never told"
-    places["agent mail"] = "\n".join(f"{m['Subject']}\n{_text(m)}" for m in mails)
+    places["agent mail"] = "\n".join(f"{m['Subject']}\n{text_of(m)}" for m in mails)
     return places
 
 
@@ -112,8 +111,8 @@ def test_phones_and_emails_in_every_field_are_flagged_and_never_published(platfo
         assert "phone" in kinds and "email" in kinds, (name, fields[name])
         assert not _leaks(fields[name]["redacted"]), (name, fields[name]["redacted"])
 
-    _post("moderation", f"/cases/{case['id']}/approve", setting["moderator"],
-          structure_id=setting["structure"]["id"])
+    post("moderation", f"/cases/{case['id']}/approve", setting["moderator"],
+         structure_id=setting["structure"]["id"])
     public = _published(exp_id)
     assert marker in public["title"]
     places = _everything_public(exp_id, marker, setting["agent"], platform["mail"])
@@ -131,8 +130,8 @@ def test_only_what_the_moderator_unmasks_is_published(platform, setting):
             if f["kind"] != "phone"]  # she judges the body's phone number fit to publish
     start = body["text"].index("perdu mon dossier")
     kept.append({"start": start, "end": start + len("perdu mon dossier")})
-    _post("moderation", f"/cases/{case['id']}/approve", setting["moderator"],
-          structure_id=setting["structure"]["id"], fields={"body": {"masks": kept}})
+    post("moderation", f"/cases/{case['id']}/approve", setting["moderator"],
+         structure_id=setting["structure"]["id"], fields={"body": {"masks": kept}})
     public = _published(exp_id)
     assert PHONES["body"] in public["body"]
     assert "perdu mon dossier" not in public["body"] and "[passage masqué]" in public["body"]

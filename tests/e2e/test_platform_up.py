@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import PORT_BASE, SERVICES
+from tests.support.e2e import PORT_BASE, SERVICES
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ from flask import abort
 
 from services.chassis.permissions import permissions_for
 from services.gateway.auth import current_user, login_required
-from services.gateway.clients import ServiceError
+from services.gateway.calls import calling
 from services.gateway.presenters import token_claims
 
 
@@ -56,10 +56,8 @@ def my_structures(identity, token: str) -> list[dict]:
                                 params={"network_id": found.get("network_id")})
     structures = []
     for structure_id in found.get("structure_ids") or []:
-        try:
-            structures.append(identity.get(f"/structures/{structure_id}", token=token))
-        except ServiceError as exc:  # a vanished structure still shows, by its id
-            if exc.status == 401:
-                raise
-            structures.append({"id": structure_id, "name": str(structure_id)})
+        structure = {"id": structure_id, "name": str(structure_id)}  # a vanished one, by its id
+        with calling():
+            structure = identity.get(f"/structures/{structure_id}", token=token)
+        structures.append(structure)
     return structures

@@ -4,12 +4,11 @@ only show what the token allows."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from services.gateway.auth import clients, current_user, login_required
-from services.gateway.clients import ServiceError, Unavailable
+from services.gateway.calls import calling, redirect_with
 from services.gateway.labels import CHANNELS
-from services.gateway.presenters import first_error_messages
 from services.gateway.views.access import claims, may, permission_required
 
 bp = Blueprint("admin", __name__)
@@ -91,16 +90,10 @@ def _is_admin() -> bool:
     return claims().get("profile") == "admin"
 
 
-def _split(exc: ServiceError, known: tuple[str, ...], renames: dict | None = None):
-    """identity's field errors next to their fields; the others, and a 403's message, in the
-    summary."""
-    errors = {(renames or {}).get(k, k): v for k, v in exc.errors.items()}
-    fields_ = known + tuple((renames or {}).values())
-    shown = {k: v for k, v in errors.items() if k in fields_}
-    general = first_error_messages(errors, fields_)
-    if exc.status in (403, 409) and exc.message not in [m for v in shown.values() for m in v]:
-        general = [exc.message] + general
-    return shown, general or ([] if shown else [exc.message])
+def _calling(fields: tuple[str, ...], **options):
+    """identity's field errors next to their fields; the others, and the message of a refusal
+    or a conflict, in the summary. A 401 and a 404 go to the usual pages."""
+    return calling(fields, lead=(403, 409), raising=(401, 404), **options)
 
 
 def _network(network_id: str) -> dict:
@@ -116,17 +109,20 @@ def _structures(network_id: str) -> list[dict]:
 
 
 def _call(method: str, path: str, payload: dict, known: tuple[str, ...]):
-    """(answer, errors, general): a 401 and a 404 go to the usual pages."""
-    try:
+    """(answer, errors, general)."""
+    with _calling(known) as call:
         return clients()["identity"].request(method, path, token=current_user().token,
                                              json=payload), {}, []
-    except Unavailable as exc:
-        return None, {}, [exc.message]
-    except ServiceError as exc:
-        if exc.status in (401, 404):
-            raise
-        errors, general = _split(exc, known)
-        return None, errors, general
+    return None, call.errors, call.general
+
+
+def _send(method: str, path: str, form: dict, payload_of, known: tuple[str, ...], **extra):
+    """The form's payload to identity, unless the form lacks something: (answer, errors,
+    general)."""
+    payload, errors = payload_of(form)
+    if errors:
+        return None, errors, []
+    return _call(method, path, dict(payload, **extra), known)
 
 
 # ---- the landing page ----
@@ -188,13 +184,12 @@ def new_network():
         "code": "", "name": "", "requires_validation": "1", "target_delay_days": "15"}
     errors, general = {}, []
     if request.method == "POST":
-        payload, errors = _network_payload(form)
-        if not errors:
-            created, errors, general = _call("POST", "/networks", payload, NETWORK_FIELDS)
-            if created is not None:
-                flash(f"Le réseau « {created.get('name') or form['name']} » est créé. Ajoutez "
-                      "maintenant ses structures.", "success")
-                return redirect(url_for("admin.tree", network_id=created["id"]))
+        created, errors, general = _send("POST", "/networks", form, _network_payload,
+                                         NETWORK_FIELDS)
+        if created is not None:
+            return redirect_with(f"Le réseau « {created.get('name') or form['name']} » est créé. "
+                                 "Ajoutez maintenant ses structures.",
+                                 url_for("admin.tree", network_id=created["id"]))
     return _network_page(form, errors, general)
 
 
@@ -208,13 +203,11 @@ def edit_network(network_id: str):
     errors, general = {}, []
     if request.method == "POST":
         form = _network_form(request.form)
-        payload, errors = _network_payload(form)
-        if not errors:
-            changed, errors, general = _call("PATCH", f"/networks/{network_id}", payload,
-                                             NETWORK_FIELDS)
-            if changed is not None:
-                flash("Les modifications du réseau sont enregistrées.", "success")
-                return redirect(url_for("admin.networks"))
+        changed, errors, general = _send("PATCH", f"/networks/{network_id}", form,
+                                         _network_payload, NETWORK_FIELDS)
+        if changed is not None:
+            return redirect_with("Les modifications du réseau sont enregistrées.",
+                                 url_for("admin.networks"))
     return _network_page(form, errors, general, network)
 
 
@@ -282,15 +275,11 @@ def new_structure(network_id: str):
         "channels": []}
     errors, general = {}, []
     if request.method == "POST":
-        payload, errors = _structure_payload(form)
-        if not errors:
-            created, errors, general = _call("POST", "/structures",
-                                             dict(payload, network_id=network_id),
-                                             STRUCTURE_FIELDS)
-            if created is not None:
-                flash(f"La structure « {created.get('name') or form['name']} » est créée.",
-                      "success")
-                return redirect(url_for("admin.tree", network_id=network_id))
+        created, errors, general = _send("POST", "/structures", form, _structure_payload,
+                                         STRUCTURE_FIELDS, network_id=network_id)
+        if created is not None:
+            return redirect_with(f"La structure « {created.get('name') or form['name']} » est "
+                                 "créée.", url_for("admin.tree", network_id=network_id))
     return _structure_page(network, structures, form, errors, general)
 
 
@@ -315,16 +304,14 @@ def edit_structure(structure_id: str):
     form, errors, general = current, {}, []
     if request.method == "POST":
         form = _structure_form(request.form)
-        payload, errors = _structure_payload(form)
-        if not errors:
-            changed, errors, general = _call("PATCH", f"/structures/{structure_id}", payload,
-                                             STRUCTURE_FIELDS)
-            if changed is not None:
-                moved = str(changed.get("parent_id") or "") != current["parent_id"]
-                flash("La structure est déplacée et ses modifications sont enregistrées."
-                      if moved else "Les modifications de la structure sont enregistrées.",
-                      "success")
-                return redirect(url_for("admin.tree", network_id=network["id"]))
+        changed, errors, general = _send("PATCH", f"/structures/{structure_id}", form,
+                                         _structure_payload, STRUCTURE_FIELDS)
+        if changed is not None:
+            moved = str(changed.get("parent_id") or "") != current["parent_id"]
+            return redirect_with("La structure est déplacée et ses modifications sont "
+                                 "enregistrées." if moved else
+                                 "Les modifications de la structure sont enregistrées.",
+                                 url_for("admin.tree", network_id=network["id"]))
     return _structure_page(network, structures, form, errors, general, structure)
 
 
@@ -342,9 +329,9 @@ def structure_activation(structure_id: str, action: str):
         changed, errors, general = _call("PATCH", f"/structures/{structure_id}",
                                          {"active": not deactivating}, STRUCTURE_FIELDS)
         if changed is not None:
-            flash(f"La structure « {structure.get('name')} » est "
-                  f"{'désactivée' if deactivating else 'réactivée'}.", "success")
-            return redirect(url_for("admin.tree", network_id=network["id"]))
+            return redirect_with(f"La structure « {structure.get('name')} » est "
+                                 f"{'désactivée' if deactivating else 'réactivée'}.",
+                                 url_for("admin.tree", network_id=network["id"]))
     children = [s for s in structures if str(s.get("parent_id") or "") == str(structure_id)
                 and s.get("active") is not False]
     parent = next((s for s in structures
@@ -387,19 +374,14 @@ def import_structures(network_id: str):
         if problem:
             errors["fichier"] = [problem]
         else:
-            try:
+            with _calling(("fichier",), rename={"csv": "fichier"}) as call:
                 report = clients()["identity"].post(
                     "/structures/import", token=current_user().token,
                     json={"network_id": network_id, "csv": text})
-            except Unavailable as exc:
-                general = [exc.message]
-            except ServiceError as exc:
-                if exc.status in (401, 404):
-                    raise
-                errors, general = _split(exc, ("fichier",), renames={"csv": "fichier"})
-            else:
+            if not call.failed:
                 return render_template("admin/import_report.html", network=network,
                                        report=report, filename=request.files["fichier"].filename)
+            errors, general = call.errors, call.general
     return render_template("admin/import.html", network=network, errors=errors, general=general,
                            titles=IMPORT_TITLES, max_kb=MAX_IMPORT_BYTES // 1000), \
         400 if errors or general else 200

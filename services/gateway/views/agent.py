@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
 from services.gateway.auth import clients, current_user, login_required, store_login
-from services.gateway.clients import ServiceError, Unavailable
+from services.gateway.calls import calling, redirect_with
+from services.gateway.clients import ServiceError
 from services.gateway.labels import AGENT_SCOPES, AGENT_STATUS_FILTER, STATUSES
 from services.gateway.presenters import (
     PARIS,
     convert_dates,
-    first_error_messages,
     is_internal_view,
     page_number,
     pagination,
@@ -47,49 +48,50 @@ def safe_next(target: str | None) -> str | None:
 @bp.route("/connexion", methods=["GET", "POST"])
 def login():
     email = request.form.get("email", "").strip()
+    password = request.form.get("password", "")
     errors: dict[str, list[str]] = {}
     general: list[str] = []
     if request.method == "POST":
-        password = request.form.get("password", "")
         if not email:
             errors["email"] = ["Saisissez votre adresse électronique."]
         if not password:
             errors["password"] = ["Saisissez votre mot de passe."]
         if not errors:
-            try:
+            with calling(split=_login_refused, raising=()) as call:
                 answer = clients()["identity"].post(
                     "/auth/token", json={"email": email, "password": password},
                     forwarded_for=client_address())
-            except Unavailable as exc:
-                general = [exc.message]
-            except ServiceError as exc:
-                if exc.status in (400, 401, 403):
-                    general = ["Adresse électronique ou mot de passe incorrect."]
-                else:
-                    general = [exc.message]
-            else:
-                store_login(answer, email)
-                flash("Vous êtes connecté.", "success")
-                user = current_user()
-                default = url_for("moderation.queue") if user and user.is_moderator \
-                    else url_for("agent.experiences")
-                return redirect(safe_next(request.args.get("next")) or default)
+            if not call.failed:
+                return _signed_in(answer, email)
+            general = call.general
     status = 400 if (errors or general) else 200
     return render_template("agent/login.html", email=email, errors=errors,
                            general=general), status
+
+
+def _login_refused(exc: ServiceError) -> tuple[dict, list[str]]:
+    if exc.status in (400, 401, 403):
+        return {}, ["Adresse électronique ou mot de passe incorrect."]
+    return {}, [exc.message]
+
+
+def _signed_in(answer: dict, email: str):
+    store_login(answer, email)
+    flash("Vous êtes connecté.", "success")
+    user = current_user()
+    default = url_for("moderation.queue") if user and user.is_moderator \
+        else url_for("agent.experiences")
+    return redirect(safe_next(request.args.get("next")) or default)
 
 
 @bp.post("/deconnexion")
 def logout():
     refresh = session.get("refresh_token")
     if refresh:
-        try:  # end the session at identity too, so a copied cookie is worth nothing
+        with calling(raising=()):  # end the session at identity too: a copied cookie is worthless
             clients()["identity"].post("/auth/logout", json={"refresh_token": refresh})
-        except ServiceError:
-            pass
     session.clear()
-    flash("Vous êtes déconnecté.", "info")
-    return redirect(url_for("public.home"))
+    return redirect_with("Vous êtes déconnecté.", url_for("public.home"), "info")
 
 
 # Ages and deadlines of the agents' list, in whole days of Paris calendar: « il y a 3 j » reads
@@ -253,8 +255,8 @@ def experience(experience_id: str):
             payload.update({k: form[k] for k in ("closing", "signature") if form[k]})
             errors, general, done = _save_response(experience_id, payload, send, status)
             if done:
-                flash(done, "success")
-                return redirect(url_for("agent.experience", experience_id=experience_id))
+                return redirect_with(done, url_for("agent.experience",
+                                                   experience_id=experience_id))
     code = 400 if (errors or general) else 200
     return _experience_page(found, form=form, errors=errors, general=general,
                             editing=request.method == "POST"
@@ -266,53 +268,37 @@ def _save_response(experience_id: str, payload: dict, send: bool, status: str | 
     api = clients()["experiences"]
     token = current_user().token
     saved = False
-    try:
+    with calling(split=partial(api_problem, shown=RESPONSE_FIELDS)) as call:
         api.put(f"/experiences/{experience_id}/response", json=payload, token=token)
         saved = True
         if not send:
             return {}, [], DRAFT_SAVED if status == "to_process" else AMENDED
         submitted = api.post(f"/experiences/{experience_id}/response/submit", json={},
                              token=token)
-    except Unavailable as exc:
-        errors, general = {}, [exc.message]
-    except ServiceError as exc:
-        if exc.status == 401:
-            raise
-        errors, general = api_problem(exc, RESPONSE_FIELDS)
-    else:
         return {}, [], SUBMITTED.get(submitted.get("status"), SUBMITTED[None])
     if saved:  # the draft is kept: only sending it failed
-        general = ["Votre brouillon est enregistré, mais la réponse n'a pas été envoyée."] \
-            + general
-    return errors, general, None
-
+        return call.errors, ["Votre brouillon est enregistré, mais la réponse n'a pas été "
+                             "envoyée."] + call.general, None
+    return call.errors, call.general, None
 
 
 def child_structures(structure_id) -> list[dict]:
     """The child structures of the experience's structure (identity), [] when unknown."""
     if not structure_id:
         return []
-    try:
+    with calling():
         listing = clients()["identity"].get("/structures", token=current_user().token,
                                             params={"parent_id": str(structure_id)})
-    except ServiceError as exc:
-        if exc.status == 401:
-            raise
-        return []
-    return [s for s in listing.get("items", []) if str(s.get("id")) != str(structure_id)]
+        return [s for s in listing.get("items", []) if str(s.get("id")) != str(structure_id)]
+    return []
 
 
 def internal_comments(experience_id) -> list[dict]:
     """The internal comments (structures concerned and moderation), [] when unavailable."""
-    try:
+    with calling():
         return clients()["experiences"].get(f"/experiences/{experience_id}/comments",
                                             token=current_user().token).get("items", [])
-    except Unavailable:
-        return []
-    except ServiceError as exc:
-        if exc.status == 401:
-            raise
-        return []
+    return []
 
 
 def _experience_page(found: dict, *, form: dict | None = None, errors: dict | None = None,
@@ -339,51 +325,42 @@ def _experience_page(found: dict, *, form: dict | None = None, errors: dict | No
                            comment=comment or {"errors": {}, "general": [], "comment_body": ""})
 
 
-def _experience_action(experience_id: str, path: str, payload: dict, done: str, key: str,
-                       state: dict, rename: dict | None = None, anchor: str = ""):
-    """POST to the experience's `path`; API errors go back to the form `key` of the page, their
-    fields renamed where the page's names differ from the API's."""
-    user = current_user()
-    try:
-        clients()["experiences"].post(f"/experiences/{experience_id}/{path}", json=payload,
-                                      token=user.token)
-    except Unavailable as exc:
-        state["general"] = [exc.message]
-    except ServiceError as exc:
-        if exc.status in (401, 404):
-            raise
-        errors, state["general"] = api_problem(exc, tuple(payload))
-        state["errors"] = renamed(errors, rename)
-    else:
-        flash(done, "success")
-        return redirect(url_for("agent.experience", experience_id=experience_id) + anchor)
+def _experience_action(experience_id: str, key: str, field: str, missing: str, path: str,
+                       done: str, api_field: str = "", anchor: str = ""):
+    """One of the experience page's small forms (`key`), of one `field`: POSTed to the
+    experience's `path` as `api_field` when the API names it otherwise; what is `missing` and
+    the API's errors go back to the form."""
+    value = request.form.get(field, "").strip()
+    state = {"errors": {}, "general": [], field: value}
+    api_field = api_field or field
+    if not value:
+        state["errors"] = {field: [missing]}
+        return _experience_page(_load(experience_id), **{key: state}), 400
+    with calling(split=partial(api_problem, shown=(api_field,)), raising=(401, 404)) as call:
+        clients()["experiences"].post(f"/experiences/{experience_id}/{path}",
+                                      json={api_field: value}, token=current_user().token)
+    if not call.failed:
+        return redirect_with(done, url_for("agent.experience", experience_id=experience_id)
+                             + anchor)
+    state.update(errors=renamed(call.errors, {api_field: field}), general=call.general)
     return _experience_page(_load(experience_id), **{key: state}), 400
 
 
 @bp.post("/agent/experiences/<experience_id>/deplacement")
 @login_required
 def reassign(experience_id: str):
-    structure_id = request.form.get("structure_id", "").strip()
-    state = {"errors": {}, "general": [], "structure_id": structure_id}
-    if not structure_id:
-        state["errors"] = {"structure_id": ["Choisissez une structure fille."]}
-        return _experience_page(_load(experience_id), move=state), 400
-    return _experience_action(experience_id, "reassign", {"structure_id": structure_id},
-                              "L'expérience a été déplacée vers la structure choisie.",
-                              "move", state)
+    return _experience_action(experience_id, "move", "structure_id",
+                              "Choisissez une structure fille.", "reassign",
+                              "L'expérience a été déplacée vers la structure choisie.")
 
 
 @bp.post("/agent/experiences/<experience_id>/reorientation")
 @login_required
 def reorientation(experience_id: str):
-    reason = request.form.get("reason", "").strip()
-    state = {"errors": {}, "general": [], "reason": reason}
-    if not reason:
-        state["errors"] = {"reason": ["Expliquez pourquoi l'expérience doit être réorientée."]}
-        return _experience_page(_load(experience_id), reorient=state), 400
-    return _experience_action(experience_id, "reorientation", {"reason": reason},
-                              "Votre demande de réorientation a été transmise aux modérateurs.",
-                              "reorient", state)
+    return _experience_action(experience_id, "reorient", "reason",
+                              "Expliquez pourquoi l'expérience doit être réorientée.",
+                              "reorientation",
+                              "Votre demande de réorientation a été transmise aux modérateurs.")
 
 
 @bp.post("/agent/experiences/<experience_id>/validation")
@@ -392,16 +369,11 @@ def validate(experience_id: str):
     user = current_user()
     if not may("response:validate"):
         abort(403)
-    try:
+    with calling(split=partial(api_problem, shown=()), raising=(401, 404)) as call:
         clients()["experiences"].post(f"/experiences/{experience_id}/response/validate",
                                       json={}, token=user.token)
-    except ServiceError as exc:
-        if exc.status in (401, 404) or isinstance(exc, Unavailable):
-            raise
-        flash(" ".join(api_problem(exc, ())[1]), "error")
-    else:
-        flash("La réponse est validée : elle est publiée.", "success")
-    return redirect(url_for("agent.experience", experience_id=experience_id))
+    return call.flash_redirect(url_for("agent.experience", experience_id=experience_id),
+                               "La réponse est validée : elle est publiée.")
 
 
 @bp.route("/agent/profil", methods=["GET", "POST"])
@@ -413,19 +385,13 @@ def profile():
     general: list[str] = []
     if request.method == "POST":
         frequency = request.form.get("notification_frequency", "")
-        try:
+        with calling() as call:
             identity.request("PATCH", "/me/preferences", token=user.token,
                              json={"notification_frequency": frequency})
-        except Unavailable as exc:
-            general = [exc.message]
-        except ServiceError as exc:
-            if exc.status == 401:
-                raise
-            errors = exc.errors
-            general = [] if errors else [exc.message]
-        else:
-            flash("Vos préférences de notification sont enregistrées.", "success")
-            return redirect(url_for("agent.profile"))
+        if not call.failed:
+            return redirect_with("Vos préférences de notification sont enregistrées.",
+                                 url_for("agent.profile"))
+        errors, general = call.errors, call.general
     me = identity.get("/me", token=user.token)
     me = {k: v for k, v in me.items() if k != "password"}
     frequency = request.form.get("notification_frequency") or \
@@ -445,22 +411,23 @@ def forgotten_password():
         if not email:
             errors["email"] = ["Saisissez votre adresse électronique."]
         else:
-            try:
+            with calling(split=_reset_refused, raising=()) as call:
                 clients()["identity"].post("/auth/password-reset", json={"email": email},
                                            forwarded_for=client_address())
-            except Unavailable as exc:
-                general = [exc.message]
-            except ServiceError as exc:
-                if exc.status == 400 and exc.errors:
-                    errors = exc.errors
-                elif exc.status == 429:
-                    general = [exc.message]
-                # any other answer: same confirmation, so nobody learns which addresses exist
+            errors, general = call.errors, call.general
             if not errors and not general:
                 return render_template("agent/password_reset_sent.html")
     status = 400 if (errors or general) else 200
     return render_template("agent/forgotten_password.html", email=email, errors=errors,
                            general=general), status
+
+
+def _reset_refused(exc: ServiceError) -> tuple[dict, list[str]]:
+    """Only an invalid address and too many requests are said: any other answer shows the same
+    confirmation, so nobody learns which addresses exist."""
+    if exc.status == 400 and exc.errors:
+        return exc.errors, []
+    return {}, [exc.message] if exc.status == 429 else []
 
 
 PASSWORD_FIELDS = ("password", "confirmation")  # errors.token goes to the summary
@@ -481,20 +448,14 @@ def set_password():
         elif password != confirmation:
             errors["confirmation"] = ["Les deux mots de passe ne sont pas identiques."]
         if not errors:
-            try:
+            with calling(PASSWORD_FIELDS, keep_all=True, raising=()) as call:
                 clients()["identity"].post("/auth/password",
                                            json={"token": token, "password": password},
                                            forwarded_for=client_address())
-            except Unavailable as exc:
-                general = [exc.message]
-            except ServiceError as exc:
-                errors = exc.errors
-                general = first_error_messages(errors, PASSWORD_FIELDS) or \
-                    ([] if errors else [exc.message])
-            else:
-                flash("Votre mot de passe est enregistré. Vous pouvez vous connecter.",
-                      "success")
-                return redirect(url_for("agent.login"))
+            if not call.failed:
+                return redirect_with("Votre mot de passe est enregistré. Vous pouvez vous "
+                                     "connecter.", url_for("agent.login"))
+            errors, general = call.errors, call.general
     status = 400 if (errors or general) and request.method == "POST" else 200
     return render_template("agent/set_password.html", token=token, errors=errors,
                            general=general), status
@@ -527,12 +488,9 @@ def _my_structures(token: str) -> list[tuple[str, str]]:
 
 
 def _structure_name(structure_id, token: str) -> str:
-    try:
+    found = {}
+    with calling():
         found = clients()["identity"].get(f"/structures/{structure_id}", token=token)
-    except ServiceError as exc:
-        if exc.status == 401:
-            raise
-        found = {}
     return found.get("name") or str(structure_id)
 
 
@@ -546,27 +504,28 @@ def _linkable_experiences(token: str, linked: list[str]) -> list[dict]:
     found = {str(e.get("id")) for e in answered}
     for experience_id in linked:
         if experience_id not in found:
-            try:
+            with calling():
                 answered.append(clients()["experiences"].get(f"/experiences/{experience_id}",
                                                             token=token))
-            except ServiceError as exc:
-                if exc.status == 401:
-                    raise
     return [without_private(e) for e in answered]
+
+
+def _action_fields(action: dict | None) -> tuple[dict, list[str]]:
+    """The action form's fields and its linked experiences: as posted, else the action's, else
+    empty with the experiences the link asks for."""
+    if request.method == "POST":
+        form = {name: request.form.get(name, "").strip() for name in ACTION_FIELDS[:4]}
+        return form, [i for i in request.form.getlist("experience_ids") if i]
+    if action is not None:
+        form = {name: str(action.get(name) or "") for name in ACTION_FIELDS[:4]}
+        return form, [str(i) for i in action.get("experience_ids") or []]
+    form = {name: "" for name in ACTION_FIELDS[:4]}
+    return form, [i for i in request.args.getlist("experience_ids") if i]
 
 
 def _action_form(action: dict | None = None):
     """The form of a new action, or of an existing one (`action`), and its sending."""
-    user = current_user()
-    if request.method == "POST":
-        form = {name: request.form.get(name, "").strip() for name in ACTION_FIELDS[:4]}
-        chosen = [i for i in request.form.getlist("experience_ids") if i]
-    elif action is not None:
-        form = {name: str(action.get(name) or "") for name in ACTION_FIELDS[:4]}
-        chosen = [str(i) for i in action.get("experience_ids") or []]
-    else:
-        form = {name: "" for name in ACTION_FIELDS[:4]}
-        chosen = [i for i in request.args.getlist("experience_ids") if i]
+    form, chosen = _action_fields(action)
     errors: dict[str, list[str]] = {}
     general: list[str] = []
     if request.method == "POST":
@@ -575,31 +534,32 @@ def _action_form(action: dict | None = None):
         payload = {k: v for k, v in form.items() if v}
         payload["experience_ids"] = chosen
         api = clients()["experiences"]
-        try:
+        with calling(split=partial(api_problem, shown=ACTION_FIELDS),
+                     raising=(401, 403, 404)) as call:
             if action is None:
-                api.post("/improvement-actions", json=payload, token=user.token)
+                api.post("/improvement-actions", json=payload, token=current_user().token)
             else:
                 api.request("PATCH", f"/improvement-actions/{action['id']}", json=payload,
-                            token=user.token)
-        except Unavailable as exc:
-            general = [exc.message]
-        except ServiceError as exc:
-            if exc.status in (401, 403, 404):
-                raise
-            errors, general = api_problem(exc, ACTION_FIELDS)
-        else:
-            flash("L'action d'amélioration est enregistrée." if action is None
-                  else "L'action d'amélioration est modifiée.", "success")
-            return redirect(url_for("agent.actions"))
-    structures = _my_structures(user.token)
+                            token=current_user().token)
+        if not call.failed:
+            return redirect_with("L'action d'amélioration est enregistrée." if action is None
+                                 else "L'action d'amélioration est modifiée.",
+                                 url_for("agent.actions"))
+        errors, general = call.errors, call.general
+    return _action_page(action, form, chosen, errors, general)
+
+
+def _action_page(action: dict | None, form: dict, chosen: list[str], errors: dict,
+                 general: list[str]):
+    token = current_user().token
+    structures = _my_structures(token)
     if form["structure_id"] and form["structure_id"] not in {i for i, _ in structures}:
-        structures.append((form["structure_id"], _structure_name(form["structure_id"],
-                                                                 user.token)))
+        structures.append((form["structure_id"], _structure_name(form["structure_id"], token)))
     status = 400 if (errors or general) else 200
     return render_template("agent/action_form.html", action=action, form=form, chosen=chosen,
                            errors=errors, general=general, structures=structures,
                            titles=ACTION_TITLES,
-                           experiences=_linkable_experiences(user.token, chosen)), status
+                           experiences=_linkable_experiences(token, chosen)), status
 
 
 @bp.route("/agent/actions/nouvelle", methods=["GET", "POST"])
@@ -630,18 +590,13 @@ def delete_action(action_id: str):
     action = _editable_action(action_id)
     general: list[str] = []
     if request.method == "POST":
-        try:
+        with calling(split=partial(api_problem, shown=()), raising=(401, 403, 404)) as call:
             clients()["experiences"].request("DELETE", f"/improvement-actions/{action_id}",
                                              token=current_user().token)
-        except Unavailable as exc:
-            general = [exc.message]
-        except ServiceError as exc:
-            if exc.status in (401, 403, 404):
-                raise
-            general = api_problem(exc, ())[1]
-        else:
-            flash(f"L'action d'amélioration « {action.get('title')} » est supprimée.", "success")
-            return redirect(url_for("agent.actions"))
+        if not call.failed:
+            return redirect_with(f"L'action d'amélioration « {action.get('title')} » est "
+                                 "supprimée.", url_for("agent.actions"))
+        general = call.general
     return render_template("agent/action_delete.html", action=action,
                            general=general), 400 if general else 200
 
@@ -649,12 +604,8 @@ def delete_action(action_id: str):
 @bp.post("/agent/experiences/<experience_id>/commentaire")
 @login_required
 def comment(experience_id: str):
-    body = request.form.get("comment_body", "").strip()
-    state = {"errors": {}, "general": [], "comment_body": body}
-    if not body:
-        state["errors"] = {"comment_body": ["Écrivez votre commentaire."]}
-        return _experience_page(_load(experience_id), comment=state), 400
     # The API names the field "body"; on this page it is "comment_body".
-    return _experience_action(experience_id, "comments", {"body": body},
-                              "Votre commentaire est ajouté.", "comment", state,
-                              rename={"body": "comment_body"}, anchor="#commentaires")
+    return _experience_action(experience_id, "comment", "comment_body",
+                              "Écrivez votre commentaire.", "comments",
+                              "Votre commentaire est ajouté.", api_field="body",
+                              anchor="#commentaires")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from functools import partial
 
 from flask import Blueprint, render_template, request
 
 from services.gateway.auth import clients, current_user
-from services.gateway.clients import ServiceError, Unavailable
+from services.gateway.calls import calling, split_errors
+from services.gateway.clients import ServiceError
 from services.gateway.labels import DASHBOARD_FIGURES, MONTHS, MONTHS_SHORT
 from services.gateway.presenters import INVALID_DATE, typed_date
 from services.gateway.views.access import claims, my_structures, permission_required
@@ -108,15 +110,11 @@ def _target_days(token: str) -> int | None:
     network_id = claims().get("network_id")
     if not network_id:
         return None
-    try:
+    with calling():
         listing = clients()["identity"].get("/networks", token=token, params={"per_page": 500})
-    except ServiceError as exc:
-        if exc.status == 401:
-            raise
-        return None
-    for network in listing.get("items", []):
-        if str(network.get("id")) == str(network_id):
-            return network.get("target_delay_days")
+        for network in listing.get("items", []):
+            if str(network.get("id")) == str(network_id):
+                return network.get("target_delay_days")
     return None
 
 
@@ -127,6 +125,27 @@ def _parse(raw: str, field: str, errors: dict) -> date | None:
     except ValueError:
         errors[field] = [INVALID_DATE]
         return None
+
+
+def _months(figures: dict, start: date, end: date) -> list[dict]:
+    """The last months of the period, with their figures (none: zero)."""
+    series = {str(m.get("month")): m for m in figures.get("by_month") or []}
+    months = []
+    for first, _last in months_between(start, end)[-MAX_MONTHS:]:
+        found = series.get(f"{first.year:04d}-{first.month:02d}", {})
+        published, answered = found.get("published") or 0, found.get("answered") or 0
+        months.append({"label": f"{MONTHS[first.month - 1]} {first.year}",
+                       "short": f"{MONTHS_SHORT[first.month - 1]} {first.year % 100:02d}",
+                       "published": published, "answered": answered,
+                       "answered_share": percent(answered / published if published else None)})
+    return months
+
+
+def _refused_scope(structure_id: str, exc: ServiceError) -> tuple[dict, list[str]]:
+    """A structure out of the user's scope is said next to its field."""
+    if exc.status in (403, 404) and structure_id:
+        return {"structure_id": [exc.message]}, []
+    return split_errors(exc)
 
 
 @bp.get("/agent/tableau-de-bord")
@@ -148,30 +167,12 @@ def dashboard():
     if not errors:
         scope = {"structure_id": structure_id,
                  "include_children": "true" if include_children else None}
-        api = clients()["experiences"]
-        try:
-            figures = api.get("/dashboard", token=user.token,
-                              params={**scope, "from": start.isoformat(), "to": end.isoformat()})
-            series = {str(m.get("month")): m for m in figures.get("by_month") or []}
-            for first, _last in months_between(start, end)[-MAX_MONTHS:]:
-                found = series.get(f"{first.year:04d}-{first.month:02d}", {})
-                published, answered = found.get("published") or 0, found.get("answered") or 0
-                months.append({"label": f"{MONTHS[first.month - 1]} {first.year}",
-                               "short": f"{MONTHS_SHORT[first.month - 1]} {first.year % 100:02d}",
-                               "published": published, "answered": answered,
-                               "answered_share": percent(answered / published
-                                                         if published else None)})
-        except Unavailable as exc:
-            general = [exc.message]
-        except ServiceError as exc:
-            if exc.status == 401:
-                raise
-            if exc.status in (403, 404) and structure_id:
-                errors["structure_id"] = [exc.message]
-            else:
-                errors = exc.errors
-                general = [] if errors else [exc.message]
-            figures, months = None, []
+        with calling(split=partial(_refused_scope, structure_id)) as call:
+            figures = clients()["experiences"].get(
+                "/dashboard", token=user.token,
+                params={**scope, "from": start.isoformat(), "to": end.isoformat()})
+        months = [] if call.failed else _months(figures, start, end)
+        errors, general = call.errors, call.general
     status = 400 if (errors or general) else 200
     return render_template(
         "dashboard/dashboard.html", structures=structures, structure_id=structure_id,

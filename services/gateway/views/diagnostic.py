@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from services.gateway.auth import clients, current_user
-from services.gateway.clients import ServiceError, Unavailable
-from services.gateway.presenters import first_error_messages, page_number, pagination
+from services.gateway.calls import calling, redirect_with
+from services.gateway.clients import ServiceError
+from services.gateway.presenters import first_error_messages, iso_moment, page_number, pagination
 from services.gateway.views.access import claims, may, my_structures, permission_required
 
 bp = Blueprint("diagnostic", __name__)
@@ -32,11 +32,8 @@ def field_name(question_id: str, channel: str) -> str:
 
 def when(value: str | None) -> str:
     """« 28/11/2026 à 15:03 » in Paris time from an ISO date."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+    moment = iso_moment(value)
+    if moment is None:
         return ""
     if moment.tzinfo is not None:
         moment = moment.astimezone(PARIS)
@@ -71,67 +68,80 @@ def structure_choices(questionnaire: dict, structures: list[dict]) -> list[dict]
     return choices
 
 
+def _start_form(choices: list[dict], by_id: dict[str, dict]) -> dict:
+    """The start form as posted; else the structure asked for, or the only one, with the
+    channels it declares ticked."""
+    if request.method == "POST":
+        return {"structure_id": request.form.get("structure_id", "").strip(),
+                "channels": request.form.getlist("channels")}
+    chosen = request.args.get("structure_id", "").strip()
+    if chosen not in by_id:
+        chosen = choices[0]["id"] if len(choices) == 1 else ""
+    return {"structure_id": chosen, "channels": by_id[chosen]["channels"] if chosen else []}
+
+
+def _start_errors(form: dict, by_id: dict[str, dict]) -> dict[str, list[str]]:
+    """What the posted start form lacks."""
+    errors: dict[str, list[str]] = {}
+    if not form["structure_id"]:
+        errors["structure_id"] = ["Choisissez la structure à diagnostiquer."]
+    if request.form.get("action") == "channels":
+        # Without the script, this button ticks the chosen structure's channels.
+        if form["structure_id"] in by_id:
+            form["channels"] = by_id[form["structure_id"]]["channels"]
+    elif not form["channels"]:
+        errors["channels"] = ["Choisissez au moins un canal."]
+    return errors
+
+
+def _to_questionnaire(diagnostic_id, message: str, category: str = "info"):
+    return redirect_with(message, url_for("diagnostic.questionnaire",
+                                          diagnostic_id=diagnostic_id), category)
+
+
 @bp.route("/agent/diagnostic", methods=["GET", "POST"])
 @permission_required(READ)
 def diagnostics():
     user = current_user()
-    api = clients()["diagnostic"]
     structures = my_structures(clients()["identity"], user.token)
-    questionnaire = api.get("/questionnaires/current", token=user.token)
-    channels = [(c["code"], c["label"]) for c in questionnaire.get("channels", [])]
+    questionnaire = clients()["diagnostic"].get("/questionnaires/current", token=user.token)
     choices = structure_choices(questionnaire, structures)
     by_id = {c["id"]: c for c in choices}
-    if request.method == "POST":
-        form = {"structure_id": request.form.get("structure_id", "").strip(),
-                "channels": request.form.getlist("channels")}
-    else:  # the structure asked for, or the only one; ticked: the channels it declares
-        chosen = request.args.get("structure_id", "").strip()
-        if chosen not in by_id:
-            chosen = choices[0]["id"] if len(choices) == 1 else ""
-        form = {"structure_id": chosen,
-                "channels": by_id[chosen]["channels"] if chosen else []}
+    form = _start_form(choices, by_id)
     errors: dict[str, list[str]] = {}
     general: list[str] = []
     if request.method == "POST":
         if not may(FILL):
             abort(403)
-        if not form["structure_id"]:
-            errors["structure_id"] = ["Choisissez la structure à diagnostiquer."]
-        if request.form.get("action") == "channels":
-            # Without the script, this button ticks the chosen structure's channels.
-            if form["structure_id"] in by_id:
-                form["channels"] = by_id[form["structure_id"]]["channels"]
-        elif not form["channels"]:
-            errors["channels"] = ["Choisissez au moins un canal."]
+        errors = _start_errors(form, by_id)
         if not errors and request.form.get("action") != "channels":
-            try:
-                created = api.post("/diagnostics", token=user.token, json=form)
-            except Unavailable as exc:
-                general = [exc.message]
-            except ServiceError as exc:
-                if exc.status == 401:
-                    raise
-                draft = (exc.errors.get("draft_id") or [None])[0]
-                if exc.status == 409 and draft:
-                    flash("Un diagnostic est déjà en cours pour cette structure : "
-                          "vous pouvez le reprendre.", "info")
-                    return redirect(url_for("diagnostic.questionnaire", diagnostic_id=draft))
-                errors = {k: v for k, v in exc.errors.items() if k in START_FIELDS}
-                general = first_error_messages(exc.errors, START_FIELDS) or \
-                    ([] if errors else [exc.message])
-            else:
-                flash("Le diagnostic est commencé. Vos réponses sont enregistrées à chaque "
-                      "« Enregistrer le brouillon ».", "success")
-                return redirect(url_for("diagnostic.questionnaire",
-                                        diagnostic_id=created["id"]))
+            with calling(START_FIELDS) as call:
+                created = clients()["diagnostic"].post("/diagnostics", token=user.token,
+                                                       json=form)
+            if not call.failed:
+                return _to_questionnaire(created["id"], "Le diagnostic est commencé. Vos "
+                                         "réponses sont enregistrées à chaque « Enregistrer "
+                                         "le brouillon ».", "success")
+            draft = call.refused((409,)) and (call.error.errors.get("draft_id") or [None])[0]
+            if draft:
+                return _to_questionnaire(draft, "Un diagnostic est déjà en cours pour cette "
+                                         "structure : vous pouvez le reprendre.")
+            errors, general = call.errors, call.general
+    return _list_page(questionnaire, structures, by_id.get(form["structure_id"]), choices,
+                      form, errors, general)
+
+
+def _list_page(questionnaire: dict, structures: list[dict], chosen: dict | None,
+               choices: list[dict], form: dict, errors: dict, general: list[str]):
     page = page_number(request.args.get("page"))
-    listing = api.get("/diagnostics", token=user.token,
-                      params={"page": page, "per_page": PER_PAGE})
+    listing = clients()["diagnostic"].get("/diagnostics", token=current_user().token,
+                                          params={"page": page, "per_page": PER_PAGE})
+    channels = [(c["code"], c["label"]) for c in questionnaire.get("channels", [])]
     status = 400 if (errors or general) else 200
     return render_template(
         "diagnostic/list.html", items=listing.get("items", []),
         pages=pagination(listing, page, PER_PAGE), names=_structure_names(structures),
-        structures=choices, chosen=by_id.get(form["structure_id"]),
+        structures=choices, chosen=chosen,
         channels=channels, form=form, errors=errors, general=general, may_fill=may(FILL),
         channel_labels=dict(channels)), status
 
@@ -145,12 +155,9 @@ def _editor_names(ids: set[str], token: str) -> dict[str, str]:
         names[me] = "vous"
     if may("user:manage"):
         for user_id in sorted(ids - {me})[:MAX_EDITORS]:
-            try:
+            with calling():
                 names[user_id] = clients()["identity"].get(f"/users/{user_id}",
                                                            token=token).get("name") or names[user_id]
-            except ServiceError as exc:
-                if exc.status == 401:
-                    raise
     return names
 
 
@@ -229,6 +236,13 @@ def missing_by_commitment(sections: list[dict]) -> list[dict]:
     return summary
 
 
+def _structure(structure_id, token: str) -> dict:
+    """The diagnosed structure; {} when identity cannot say."""
+    with calling():
+        return clients()["identity"].get(f"/structures/{structure_id}", token=token)
+    return {}
+
+
 def _page(found: dict, questionnaire: dict, values: dict, notes: dict, missing: set[str],
           errors: dict, general: list[str], missing_links: list[dict], status: int = 200):
     token = current_user().token
@@ -236,13 +250,7 @@ def _page(found: dict, questionnaire: dict, values: dict, notes: dict, missing: 
     editors |= {str(n.get("updated_by")) for n in found.get("notes") or [] if n.get("updated_by")}
     sections = sections_of(questionnaire, found, values, notes, missing,
                            _editor_names(editors, token))
-    try:
-        structure = clients()["identity"].get(f"/structures/{found.get('structure_id')}",
-                                              token=token)
-    except ServiceError as exc:
-        if exc.status == 401:
-            raise
-        structure = {}
+    structure = _structure(found.get("structure_id"), token)
     progress = found.get("progress") or {}
     return render_template(
         "diagnostic/questionnaire.html", diagnostic=found, questionnaire=questionnaire,
@@ -263,52 +271,54 @@ def questionnaire(diagnostic_id: str):
                              token=user.token)
     values = {f"{a['question_id']}/{a['channel']}": a.get("answer") or ""
               for a in found.get("answers") or []}
-    notes: dict[int, str] = {}
     if request.method == "GET":
-        return _page(found, questionnaire_, values, notes, set(), {}, [], [])
+        return _page(found, questionnaire_, values, {}, set(), {}, [], [])
     if not may(FILL) or found.get("status") != "draft":
         abort(403)
     sections = sections_of(questionnaire_, found, values, {}, set(), {})
-    for section in sections:  # keep what was typed, whatever happens next
-        notes[section["number"]] = request.form.get(f"note-{section['number']}", "")
-        for group in section["groups"]:
-            for item in group["entries"]:
-                values[item["key"]] = request.form.get(item["field"]) or values.get(item["key"], "")
+    notes = _typed(sections, values)
     completing = request.form.get("action") == "complete"
     changes = _changes(sections)
-    general: list[str] = []
-    errors: dict[str, list[str]] = {}
-    missing: set[str] = set()
-    try:
+    with calling(split=_not_completed, raising=(401, 404)) as call:
         if changes["answers"] or changes["notes"]:
             found = api.put(f"/diagnostics/{diagnostic_id}/answers", token=user.token,
                             json=changes) or found
         if completing:
             api.post(f"/diagnostics/{diagnostic_id}/complete", token=user.token, json={})
-    except Unavailable as exc:
-        general = [exc.message]
-    except ServiceError as exc:
-        if exc.status in (401, 404):
-            raise
-        missing = set(exc.errors.get("missing") or [])
-        general = [exc.message] + [m for field, msgs in exc.errors.items() if field != "missing"
-                                   for m in msgs]
-    else:
-        if completing:
-            flash("Le diagnostic est terminé. Voici ses résultats.", "success")
-            return redirect(url_for("diagnostic.results", diagnostic_id=diagnostic_id))
-        flash("Le brouillon est enregistré.", "success")
-        section = request.form.get("action", "").removeprefix("save-")
-        return redirect(url_for("diagnostic.questionnaire", diagnostic_id=diagnostic_id,
-                                _anchor=f"engagement-{section}" if section.isdigit() else None))
+    if not call.failed:
+        return _saved(diagnostic_id, completing)
+    missing = set(call.errors.get("missing") or [])
     marked = sections_of(questionnaire_, found, values, notes, missing, {})
-    for section in marked:
+    errors = {item["field"]: ["Répondez à cette question."] for section in marked
+              for group in section["groups"] for item in group["entries"] if item["missing"]}
+    return _page(found, questionnaire_, values, notes, missing, errors, call.general,
+                 missing_by_commitment(marked), 400)
+
+
+def _typed(sections: list[dict], values: dict[str, str]) -> dict[int, str]:
+    """Keep what was typed, whatever happens next: the answers in `values`; the notes."""
+    notes: dict[int, str] = {}
+    for section in sections:
+        notes[section["number"]] = request.form.get(f"note-{section['number']}", "")
         for group in section["groups"]:
             for item in group["entries"]:
-                if item["missing"]:
-                    errors[item["field"]] = ["Répondez à cette question."]
-    return _page(found, questionnaire_, values, notes, missing, errors, general,
-                 missing_by_commitment(marked), 400)
+                values[item["key"]] = request.form.get(item["field"]) or values.get(item["key"], "")
+    return notes
+
+
+def _not_completed(exc: ServiceError) -> tuple[dict, list[str]]:
+    """The questions still unanswered (`missing`) and, in the summary, what the API said."""
+    return exc.errors, [exc.message] + first_error_messages(exc.errors, ("missing",))
+
+
+def _saved(diagnostic_id: str, completing: bool):
+    if completing:
+        return redirect_with("Le diagnostic est terminé. Voici ses résultats.",
+                             url_for("diagnostic.results", diagnostic_id=diagnostic_id))
+    section = request.form.get("action", "").removeprefix("save-")
+    return redirect_with("Le brouillon est enregistré.", url_for(
+        "diagnostic.questionnaire", diagnostic_id=diagnostic_id,
+        _anchor=f"engagement-{section}" if section.isdigit() else None))
 
 
 def _points(share) -> int | None:
@@ -371,26 +381,17 @@ def gap_chart(commitments: list[dict], width: int = 720) -> dict:
 def results(diagnostic_id: str):
     user = current_user()
     api = clients()["diagnostic"]
-    try:
+    with calling(only=(409,)) as call:
         found = api.get(f"/diagnostics/{diagnostic_id}/results", token=user.token)
-    except ServiceError as exc:
-        if exc.status != 409:
-            raise
-        flash(exc.message, "info")
-        return redirect(url_for("diagnostic.questionnaire", diagnostic_id=diagnostic_id))
+    if call.failed:  # a draft has no results yet: back to its questionnaire
+        return _to_questionnaire(diagnostic_id, call.error.message)
     # weakest_commitments gives the order; commitments carries notes and comparisons.
     order = [c.get("number") for c in found.get("weakest_commitments") or []]
     commitments = found.get("commitments") or []
     scored = sorted((c for c in commitments if c.get("number") in order),
                     key=lambda c: order.index(c.get("number")))
     unscored = [c for c in commitments if c.get("number") not in order]
-    try:
-        structure = clients()["identity"].get(f"/structures/{found.get('structure_id')}",
-                                              token=user.token)
-    except ServiceError as exc:
-        if exc.status == 401:
-            raise
-        structure = {}
+    structure = _structure(found.get("structure_id"), user.token)
     for c in commitments:
         c["gap_points"] = gap_points(c)
         c["gap_text"] = signed(c["gap_points"])
@@ -408,14 +409,11 @@ def results(diagnostic_id: str):
 @bp.get("/agent/diagnostic/<diagnostic_id>/resultats.csv")
 @permission_required(READ)
 def results_csv(diagnostic_id: str):
-    try:
+    with calling(only=(409,)) as call:
         body, content_type, filename = clients()["diagnostic"].download(
             f"/diagnostics/{diagnostic_id}/results.csv", token=current_user().token)
-    except ServiceError as exc:
-        if exc.status != 409:  # a draft has no results yet: back to its questionnaire
-            raise
-        flash(exc.message, "info")
-        return redirect(url_for("diagnostic.questionnaire", diagnostic_id=diagnostic_id))
+    if call.failed:  # a draft has no results yet: back to its questionnaire
+        return _to_questionnaire(diagnostic_id, call.error.message)
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "diagnostic.csv"
     return Response(body, content_type=content_type or "text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{safe}"', "Cache-Control": "no-store"})

@@ -4,13 +4,16 @@ structure, reject; re-orientation requests)."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from services.gateway import masks
 from services.gateway.auth import clients, current_user, login_required
-from services.gateway.clients import ServiceError, Unavailable
+from services.gateway.calls import calling, redirect_with
+from services.gateway.clients import ServiceError
 from services.gateway.labels import (
     CASE_KINDS,
     CASE_STATUSES,
@@ -22,6 +25,7 @@ from services.gateway.labels import (
 from services.gateway.presenters import (
     first_error_messages,
     highlight_flags,
+    iso_moment,
     page_number,
     pagination,
     renamed,
@@ -46,11 +50,8 @@ def moderator_required(view):
 def age_label(created_at: str | None, now: datetime | None = None) -> str:
     """« à l'instant », « il y a 12 min », « il y a 3 h », « il y a 2 j » from an ISO date
     (a date slightly ahead of this clock reads « à l'instant »)."""
-    if not created_at:
-        return ""
-    try:
-        when = datetime.fromisoformat(str(created_at).replace("Z", "+00:00"))
-    except ValueError:
+    when = iso_moment(created_at)
+    if when is None:
         return ""
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -183,15 +184,12 @@ def _found_structures(general: list) -> tuple[str, list[dict]]:
     structure_q = search_text(request.values.get("structure_q"))
     if not structure_q:
         return structure_q, []
-    try:
+    with calling():
         return structure_q, clients()["identity"].get(
             "/structures", token=current_user().token,
             params={"q": structure_q}).get("items", [])
-    except ServiceError as exc:
-        if exc.status == 401:
-            raise
-        general.append("La recherche de structures est indisponible.")
-        return structure_q, []
+    general.append("La recherche de structures est indisponible.")
+    return structure_q, []
 
 
 def _comments(case: dict) -> list[dict] | None:
@@ -199,16 +197,11 @@ def _comments(case: dict) -> list[dict] | None:
     (experiences lets a moderator read them all); None when they cannot be read just now."""
     if case.get("kind") != "reorientation" or not case.get("experience_id"):
         return []
-    try:
+    with calling():
         return clients()["experiences"].get(
             f"/experiences/{case['experience_id']}/comments",
             token=current_user().token).get("items", [])
-    except Unavailable:
-        return None
-    except ServiceError as exc:
-        if exc.status == 401:
-            raise
-        return None
+    return None
 
 
 def _render(case_id: str, case: dict, states: list, errors: dict | None = None,
@@ -221,18 +214,15 @@ def _render(case_id: str, case: dict, states: list, errors: dict | None = None,
     previews, notice = {}, None
     decided = masks.decisions(states) if editable else {}
     if editable and (preview or decided):
-        try:
+        with calling(split=_api_errors, raising=(401, 403, 404)) as call:
             previews = masks.preview_by_name(clients()["moderation"].post(
                 f"/cases/{case_id}/preview", json={"fields": decided},
                 token=current_user().token))
-        except Unavailable:
+        if call.unavailable:
             general.append(PREVIEW_UNAVAILABLE)
-        except ServiceError as exc:
-            if exc.status in (401, 403, 404):
-                raise
-            more_errors, more_general = _api_errors(exc)
-            _merge(errors, more_errors)
-            general += [m for m in more_general if m not in general]
+        elif call.failed:
+            _merge(errors, call.errors)
+            general += [m for m in call.general if m not in general]
         else:
             notice = PREVIEWED if preview and not errors else None
     structure_q, found_structures = _found_structures(general)
@@ -263,13 +253,10 @@ def case(case_id: str):
 def _claim(case_id: str) -> dict | None:
     """Take the case (an explicit action: reading it takes nothing); None when another
     moderator holds it or it was decided meanwhile."""
-    try:
+    with calling(only=(409,)):
         return clients()["moderation"].post(f"/cases/{case_id}/claim",
                                             token=current_user().token)
-    except ServiceError as exc:
-        if exc.status == 409:
-            return None
-        raise
+    return None
 
 
 @bp.post("/moderation/cas/<case_id>/prise-en-charge")
@@ -295,19 +282,17 @@ def preview(case_id: str):
                    preview=request.form.get("action") != "search")
 
 
-def _decide(case_id: str, action: str, payload: dict, done: str, rename: dict | None = None):
-    try:
+def _decide(case_id: str, action: str, payload: dict, done: str, rename: dict | None = None,
+            page: Callable | None = None):
+    """Send the decision, then back to the queue; else the case page again (`page`, else as
+    the API has it) with what the API said."""
+    with calling(split=partial(_api_errors, rename=rename)) as call:
         clients()["moderation"].post(f"/cases/{case_id}/{action}", json=payload,
                                      token=current_user().token)
-    except Unavailable as exc:
-        return _case_page(case_id, general=[exc.message], status=503)
-    except ServiceError as exc:
-        if exc.status == 401:
-            raise
-        errors, general = _api_errors(exc, rename)
-        return _case_page(case_id, errors=errors, general=general, status=400)
-    flash(done, "success")
-    return redirect(url_for("moderation.queue"))
+    if not call.failed:
+        return redirect_with(done, url_for("moderation.queue"))
+    page = page or partial(_case_page, case_id)
+    return page(errors=call.errors, general=call.general, status=503 if call.unavailable else 400)
 
 
 @bp.post("/moderation/cas/<case_id>/approbation")
@@ -323,18 +308,8 @@ def approve(case_id: str):
     payload: dict = {"structure_id": structure_id}
     if decided := masks.decisions(states):
         payload["fields"] = decided
-    try:
-        clients()["moderation"].post(f"/cases/{case_id}/approve", json=payload,
-                                     token=current_user().token)
-    except Unavailable as exc:
-        return _render(case_id, case, states, general=[exc.message], status=503)
-    except ServiceError as exc:
-        if exc.status == 401:
-            raise
-        errors, general = _api_errors(exc)
-        return _render(case_id, case, states, errors, general, status=400)
-    flash("L'expérience est approuvée et sera publiée.", "success")
-    return redirect(url_for("moderation.queue"))
+    return _decide(case_id, "approve", payload, "L'expérience est approuvée et sera publiée.",
+                   page=partial(_render, case_id, case, states))
 
 
 @bp.post("/moderation/cas/<case_id>/refus")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from functools import partial
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from services.chassis.addresses import resolve_client
 from services.gateway.auth import clients
-from services.gateway.clients import ServiceError, Unavailable
+from services.gateway.calls import calling, redirect_with
+from services.gateway.clients import ServiceError
 from services.gateway.labels import CHANNELS, EXPERIENCE_FIELDS, FEELINGS
 from services.gateway.presenters import (
     convert_dates,
@@ -20,7 +23,6 @@ from services.gateway.presenters import (
 from services.gateway.territories import DEPARTMENTS, department_label
 
 bp = Blueprint("public", __name__)
-PER_PAGE = 10
 EVALUATION_FIELDS = ("useful", "feeling_after", "comment")
 # The public list's filters, as the query string names them (the API's own names).
 FILTERS = ("network_id", "structure_id", "department", "channel", "feeling", "answered")
@@ -28,6 +30,7 @@ FILTER_TITLES = {"q": "Rechercher une expérience", "network_id": "Administratio
                  "structure_id": "Structure", "department": "Territoire", "channel": "Canal",
                  "feeling": "Ressenti", "answered": "Réponse"}
 ANSWERED = {"true": "Avec une réponse", "false": "En attente de réponse"}
+PER_PAGE = 10
 MAX_ID = 64  # the APIs' longest id
 
 
@@ -52,18 +55,13 @@ def give_feedback():
         errors = convert_dates(form, ("occurred_on",))
     if request.method == "POST" and not errors:
         payload = {name: value for name, value in form.items() if value != ""}
-        try:
+        with calling(EXPERIENCE_FIELDS, keep_all=True, raising=()) as call:
             answer = clients()["experiences"].post("/experiences", json=payload,
                                                    forwarded_for=client_address())
-        except Unavailable as exc:
-            general = [exc.message]
-        except ServiceError as exc:
-            errors = exc.errors
-            general = first_error_messages(errors, EXPERIENCE_FIELDS) or \
-                ([] if errors else [exc.message])
-        else:
+        if not call.failed:
             session["last_experience_id"] = str(answer.get("id", ""))
             return redirect(url_for("public.feedback_sent"))
+        errors, general = call.errors, call.general
     status = 400 if (errors or general) else 200
     return render_template("public/give_feedback.html", form=form, errors=errors,
                            general=general), status
@@ -101,24 +99,24 @@ def _list(q: str, page: int, chosen: dict[str, str]) -> dict:
     return clients()["experiences"].get("/experiences", params=params)
 
 
+def _refused_filters(errors: dict[str, list[str]], exc: ServiceError) -> tuple[dict, list]:
+    """A filter the API refuses: said next to it, as ours (`errors`) are."""
+    errors = {**errors, **{name: msgs for name, msgs in exc.errors.items()
+                           if name in FILTER_TITLES}}
+    return errors, first_error_messages(exc.errors, tuple(FILTER_TITLES)) or \
+        ([] if errors else [exc.message])
+
+
 @bp.get("/experiences")
 def experiences():
     q = search_text(request.args.get("q"))
     page = page_number(request.args.get("page"))
     chosen, errors = list_filters(request.args)
-    general: list[str] = []
     valid = {name: ("" if name in errors else value) for name, value in chosen.items()}
-    try:
+    listing = {}
+    with calling(only=(422,), split=partial(_refused_filters, errors)) as call:
         listing = _list(q, page, valid)
-    except Unavailable:
-        raise
-    except ServiceError as exc:  # a filter the API refuses: said next to it, as ours are
-        if exc.status != 422:
-            raise
-        errors.update({name: msgs for name, msgs in exc.errors.items() if name in FILTER_TITLES})
-        general = first_error_messages(exc.errors, tuple(FILTER_TITLES)) or \
-            ([] if errors else [exc.message])
-        listing = {}
+    errors, general = (call.errors, call.general) if call.failed else (errors, [])
     structures = listing.get("structures") or []
     known = {s.get("id") for s in structures}
     if valid["structure_id"] and valid["structure_id"] not in known \
@@ -152,14 +150,13 @@ def experiences():
 def improvement_actions(experience: dict) -> list[dict]:
     if isinstance(experience.get("improvement_actions"), list):
         return experience["improvement_actions"]
-    try:
+    with calling(raising=()):
         listing = clients()["experiences"].get(
             "/improvement-actions", params={"experience_id": experience.get("id")})
-    except ServiceError:
-        return []
-    return [action for action in listing.get("items", [])
-            if str(experience.get("id")) in [str(i) for i in action.get("experience_ids", [])]
-            or "experience_ids" not in action]
+        return [action for action in listing.get("items", [])
+                if str(experience.get("id")) in [str(i) for i in action.get("experience_ids", [])]
+                or "experience_ids" not in action]
+    return []
 
 
 @bp.get("/experiences/<experience_id>")
@@ -191,28 +188,17 @@ def _link_state(experience_id: str, token: str) -> str:
     """Whether the link may still be used, asked to experiences without using it."""
     if not token:
         return "missing"
-    try:
+    with calling(only=LINK_ERRORS) as call:
         clients()["experiences"].get(f"/experiences/{experience_id}/evaluation",
                                      params={"token": token})
-    except Unavailable:
-        raise
-    except ServiceError as exc:
-        if exc.status in LINK_ERRORS:
-            return LINK_ERRORS[exc.status]
-        raise
-    return "open"
+    return LINK_ERRORS[call.error.status] if call.failed else "open"
 
 
 def _rated(experience_id: str) -> dict | None:
     """The experience whose response is rated (its public view); None when unknown."""
-    try:
+    with calling(only=(404,)):
         return without_private(clients()["experiences"].get(f"/experiences/{experience_id}"))
-    except Unavailable:
-        raise
-    except ServiceError as exc:
-        if exc.status == 404:
-            return None
-        raise
+    return None
 
 
 @bp.route("/experiences/<experience_id>/evaluation", methods=["GET", "POST"])
@@ -229,21 +215,16 @@ def evaluation(experience_id: str):
         if form["feeling_after"]:
             payload["feeling_after"] = form["feeling_after"]
         payload = {k: v for k, v in payload.items() if v is not None}
-        try:
+        with calling(EVALUATION_FIELDS, keep_all=True, raising=()) as call:
             clients()["experiences"].post(f"/experiences/{experience_id}/evaluation",
                                           json=payload, forwarded_for=client_address())
-        except Unavailable as exc:
-            general = [exc.message]
-        except ServiceError as exc:
-            if exc.status in LINK_ERRORS and exc.status != 422:
-                state = LINK_ERRORS[exc.status]
-            else:
-                errors = exc.errors
-                general = first_error_messages(errors, EVALUATION_FIELDS) or \
-                    ([] if errors else [exc.message])
+        if not call.failed:
+            return redirect_with("Merci ! Votre évaluation a bien été enregistrée.",
+                                 url_for("public.experience", experience_id=experience_id))
+        if call.refused(LINK_ERRORS.keys() - {422}):
+            state = LINK_ERRORS[call.error.status]
         else:
-            flash("Merci ! Votre évaluation a bien été enregistrée.", "success")
-            return redirect(url_for("public.experience", experience_id=experience_id))
+            errors, general = call.errors, call.general
     experience = _rated(experience_id)
     if experience is None:
         state = "invalid"
@@ -276,21 +257,14 @@ def legal_context() -> dict:
     return {"accessibility_status": ACCESSIBILITY_STATUS}
 
 
-@bp.get("/mentions-legales")
-def legal_notice():
-    return render_template("legal/legal_notice.html")
+# Each shows the template of its name, legal/<endpoint>.html.
+LEGAL_PAGES = {"legal_notice": "/mentions-legales", "personal_data": "/donnees-personnelles",
+               "accessibility": "/accessibilite", "sitemap": "/plan-du-site"}
 
 
-@bp.get("/donnees-personnelles")
-def personal_data():
-    return render_template("legal/personal_data.html")
+def legal_page(page: str):
+    return render_template(f"legal/{page}.html")
 
 
-@bp.get("/accessibilite")
-def accessibility():
-    return render_template("legal/accessibility.html")
-
-
-@bp.get("/plan-du-site")
-def sitemap():
-    return render_template("legal/sitemap.html")
+for _endpoint, _path in LEGAL_PAGES.items():
+    bp.add_url_rule(_path, _endpoint, legal_page, defaults={"page": _endpoint})

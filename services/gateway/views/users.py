@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from services.chassis.permissions import GRANTABLE, Mission, Profile
 from services.gateway.auth import clients, current_user
-from services.gateway.clients import ServiceError, Unavailable
+from services.gateway.calls import Outcome, calling, redirect_with, split_errors
+from services.gateway.clients import ServiceError
 from services.gateway.labels import MISSIONS, PROFILES
-from services.gateway.presenters import (
-    first_error_messages,
-    page_number,
-    pagination,
-    search_text,
-)
+from services.gateway.presenters import page_number, pagination, search_text
 from services.gateway.views.access import claims, permission_required
 from services.gateway.views.admin import structure_tree
 
@@ -24,6 +20,8 @@ FIELDS = ("email", "name", "profile", "missions", "network_id", "structure_ids",
 TITLES = {"email": "Adresse électronique", "name": "Nom", "profile": "Profil",
           "missions": "Missions", "network_id": "Réseau", "structure_ids": "Structures",
           "active": "Compte"}
+REQUIRED = {"email": "Saisissez l'adresse électronique.", "name": "Saisissez le nom.",
+            "profile": "Choisissez un profil."}
 
 
 def grantable_profiles() -> list[tuple[str, str]]:
@@ -78,13 +76,16 @@ def user_state(target: dict) -> str:
 
 def _split(exc: ServiceError) -> tuple[dict, list[str]]:
     """Field errors next to their field; the others (and 403s) in the summary."""
-    errors = {k: v for k, v in exc.errors.items() if k in FIELDS}
-    general = first_error_messages(exc.errors, FIELDS)
+    errors, general = split_errors(exc, FIELDS)
     if exc.status == 403:
         general = [exc.message] + [m for k, msgs in errors.items() for m in msgs
                                    if m != exc.message]
         errors = {k: v for k, v in errors.items() if k in ("profile", "structure_ids")}
-    return errors, general or ([] if errors else [exc.message])
+    return errors, general
+
+
+def _missing(form: dict, fields: tuple[str, ...]) -> dict[str, list[str]]:
+    return {name: [REQUIRED[name]] for name in fields if not form[name]}
 
 
 def _form_of(target: dict) -> dict:
@@ -132,27 +133,19 @@ def new_user():
     errors: dict[str, list[str]] = {}
     general: list[str] = []
     if request.method == "POST":
-        for field, message in (("email", "Saisissez l'adresse électronique."),
-                               ("name", "Saisissez le nom."), ("profile", "Choisissez un profil.")):
-            if not form[field]:
-                errors[field] = [message]
+        errors = _missing(form, ("email", "name", "profile"))
         if not errors:
             payload = {k: form[k] for k in ("email", "name", "profile", "missions",
                                             "structure_ids")}
             if admin:
                 payload["network_id"] = network_id or None
-            try:
+            with calling(split=_split) as call:
                 created = clients()["identity"].post("/users", token=user.token, json=payload)
-            except Unavailable as exc:
-                general = [exc.message]
-            except ServiceError as exc:
-                if exc.status == 401:
-                    raise
-                errors, general = _split(exc)
-            else:
-                flash(f"Le compte de {created.get('name') or form['name']} est créé : un courriel "
-                      "l'invite à choisir son mot de passe.", "success")
-                return redirect(url_for("users.users"))
+            if not call.failed:
+                return redirect_with(f"Le compte de {created.get('name') or form['name']} est "
+                                     "créé : un courriel l'invite à choisir son mot de passe.",
+                                     url_for("users.users"))
+            errors, general = call.errors, call.general
     status = 400 if (errors or general) else 200
     return render_template(
         "users/form.html", form=form, errors=errors, general=general, creating=True,
@@ -164,35 +157,25 @@ def new_user():
 @bp.route("/agent/utilisateurs/<user_id>", methods=["GET", "POST"])
 @permission_required(MANAGE)
 def edit_user(user_id: str):
-    user = current_user()
-    identity = clients()["identity"]
-    target = identity.get(f"/users/{user_id}", token=user.token)
+    target = clients()["identity"].get(f"/users/{user_id}", token=current_user().token)
     form = _form_of(target)
-    errors: dict[str, list[str]] = {}
-    general: list[str] = []
-    if request.method == "POST":
-        form.update(name=request.form.get("name", "").strip(),
-                    profile=request.form.get("profile", ""),
-                    missions=request.form.getlist("missions"),
-                    structure_ids=request.form.getlist("structure_ids"))
-        if not form["name"]:
-            errors["name"] = ["Saisissez le nom."]
-        if not form["profile"]:
-            errors["profile"] = ["Choisissez un profil."]
-        if not errors:
-            payload = {k: form[k] for k in ("name", "profile", "missions", "structure_ids")}
-            try:
-                identity.request("PATCH", f"/users/{user_id}", token=user.token, json=payload)
-            except Unavailable as exc:
-                general = [exc.message]
-            except ServiceError as exc:
-                if exc.status == 401:
-                    raise
-                errors, general = _split(exc)
-            else:
-                flash("Les modifications sont enregistrées.", "success")
-                return redirect(url_for("users.edit_user", user_id=user_id))
-    return _edit_page(target, form, errors, general)
+    if request.method != "POST":
+        return _edit_page(target, form, {}, [])
+    form.update(name=request.form.get("name", "").strip(),
+                profile=request.form.get("profile", ""),
+                missions=request.form.getlist("missions"),
+                structure_ids=request.form.getlist("structure_ids"))
+    errors = _missing(form, ("name", "profile"))
+    if errors:
+        return _edit_page(target, form, errors, [])
+    payload = {k: form[k] for k in ("name", "profile", "missions", "structure_ids")}
+    with calling(split=_split) as call:
+        clients()["identity"].request("PATCH", f"/users/{user_id}", token=current_user().token,
+                                      json=payload)
+    if call.failed:
+        return _edit_page(target, form, call.errors, call.general)
+    return redirect_with("Les modifications sont enregistrées.",
+                         url_for("users.edit_user", user_id=user_id))
 
 
 def _edit_page(target: dict, form: dict, errors: dict, general: list[str]):
@@ -208,17 +191,23 @@ def _edit_page(target: dict, form: dict, errors: dict, general: list[str]):
         is_me=str(target.get("id")) == str(claims().get("sub"))), status
 
 
-def _after_failure(user_id: str, exc: Exception):
+def _account_change(user_id: str, method: str, path: str, payload: dict | None, done: str):
+    """An account button: `done` flashed on the edit page, else the page with what identity
+    said."""
+    with calling(split=_split, raising=(401, 404)) as call:
+        clients()["identity"].request(method, path, token=current_user().token, json=payload)
+    if call.failed:
+        return _after_failure(user_id, call)
+    return redirect_with(done, url_for("users.edit_user", user_id=user_id))
+
+
+def _after_failure(user_id: str, call: Outcome):
     """The edit page again, with what identity said (a 401 or a 404 has its own page)."""
-    if isinstance(exc, Unavailable):
-        errors, general = {}, [exc.message]
-    else:
-        if exc.status in (401, 404):
-            raise exc
-        errors, general = _split(exc)
-        if "active" in errors or exc.status in (409, 429):  # no field on the page for those
-            general = list(dict.fromkeys(general + [m for m in errors.pop("active", [])]
-                                         + ([exc.message] if exc.status in (409, 429) else [])))
+    errors, general = call.errors, call.general
+    conflict = call.refused((409, 429))
+    if "active" in errors or conflict:  # no field on the page for those
+        general = list(dict.fromkeys(general + errors.pop("active", [])
+                                     + ([call.error.message] if conflict else [])))
     target = clients()["identity"].get(f"/users/{user_id}", token=current_user().token)
     return _edit_page(target, _form_of(target), errors, general)
 
@@ -242,24 +231,15 @@ def activation(user_id: str):
     active = request.form.get("active") == "1"
     if not active and request.form.get("confirm") != "1":
         return redirect(url_for("users.confirm_deactivation", user_id=user_id))
-    try:
-        clients()["identity"].request("PATCH", f"/users/{user_id}", token=current_user().token,
-                                      json={"active": active})
-    except ServiceError as exc:
-        return _after_failure(user_id, exc)
-    flash("Le compte est réactivé." if active else
-          "Le compte est désactivé : la personne ne peut plus se connecter.", "success")
-    return redirect(url_for("users.edit_user", user_id=user_id))
+    return _account_change(user_id, "PATCH", f"/users/{user_id}", {"active": active},
+                           "Le compte est réactivé." if active else
+                           "Le compte est désactivé : la personne ne peut plus se connecter.")
 
 
 @bp.post("/agent/utilisateurs/<user_id>/invitation")
 @permission_required(MANAGE)
 def resend_invitation(user_id: str):
     """A new invitation link for an account that never chose its password (the old one dies)."""
-    try:
-        clients()["identity"].post(f"/users/{user_id}/invitation", token=current_user().token)
-    except ServiceError as exc:
-        return _after_failure(user_id, exc)
-    flash("Une nouvelle invitation est envoyée, valable 24 heures : le lien précédent ne "
-          "fonctionne plus.", "success")
-    return redirect(url_for("users.edit_user", user_id=user_id))
+    return _account_change(user_id, "POST", f"/users/{user_id}/invitation", None,
+                           "Une nouvelle invitation est envoyée, valable 24 heures : le lien "
+                           "précédent ne fonctionne plus.")

@@ -4,101 +4,24 @@ import csv
 import io
 import json
 import shutil
-import uuid
 
 import pytest
 import sqlalchemy as sa
 import yaml
 
 from services.chassis.catalogue import EventType
-from services.chassis.config import Settings
-from services.chassis.consumer import EventConsumer
-from services.chassis.db import Database, migrate
-from services.chassis.events import make_event
 from services.diagnostic import domain
-from services.diagnostic.app import create_app
 from services.diagnostic.handlers import HANDLERS
-
-V1 = "2023-v1"
-
-
-@pytest.fixture(scope="module")
-def env(create_database, tokens):
-    url = create_database("diagnostic")
-    migrate("diagnostic", url)
-    db = Database(url)
-    app = create_app(Settings.from_env("diagnostic", database_url=url), db=db,
-                     verifier=tokens.verifier("diagnostic"))
-    yield app, db
-    db.dispose()
-
-
-@pytest.fixture
-def client(env):
-    return env[0].test_client()
-
-
-@pytest.fixture
-def db(env):
-    return env[1]
-
-
-def uid() -> str:
-    return str(uuid.uuid4())
-
-
-def structure_event(db, event_type, **payload):
-    """Deliver a structure event through the consumer's idempotent path."""
-    event = make_event(event_type, payload, producer="identity")
-    consumer = EventConsumer(None, db, HANDLERS, topology=None)
-    consumer.handle(HANDLERS[event_type], event, payload)
-    return event, consumer
-
-
-@pytest.fixture
-def world(db):
-    """Two networks: N1 with A (child A1) and B; N2 with C."""
-    ids = {"N1": uid(), "N2": uid(), "A": uid(), "A1": uid(), "B": uid(), "C": uid()}
-    for name, network, parent in (("A", "N1", None), ("A1", "N1", "A"), ("B", "N1", None),
-                                  ("C", "N2", None)):
-        structure_event(db, EventType.STRUCTURE_CREATED, id=ids[name], network_id=ids[network],
-                        parent_id=ids[parent] if parent else None, name=f"Structure {name}")
-    return ids
-
-
-def h(tokens, profile, world, structures=(), network="N1", missions=("diagnostic",), sub=None):
-    return tokens.headers(profile, network_id=world[network] if network else None,
-                          structure_ids=[world[s] for s in structures], missions=missions,
-                          sub=sub)
-
-
-def items(channels, version=V1):
-    return domain.get_questionnaire(version).items(channels)
-
-
-def all_answers(channels, code="yes", overrides=None):
-    overrides = overrides or {}
-    return [{"question_id": i.question_id, "channel": str(i.channel),
-             "answer": overrides.get(i.commitment, code)} for i in items(channels)]
-
-
-def start(client, headers, structure_id, channels=("phone",)):
-    response = client.post("/diagnostics", json={"structure_id": structure_id,
-                                                 "channels": list(channels)}, headers=headers)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def fill_and_complete(client, headers, structure_id, channels=("phone",), code="yes",
-                      overrides=None):
-    d = start(client, headers, structure_id, channels)
-    r = client.put(f"/diagnostics/{d['id']}/answers",
-                   json={"answers": all_answers(channels, code, overrides)}, headers=headers)
-    assert r.status_code == 200, r.get_json()
-    r = client.post(f"/diagnostics/{d['id']}/complete", headers=headers)
-    assert r.status_code == 200, r.get_json()
-    return r.get_json()
-
+from tests.support.diagnostic_db import (
+    V1,
+    all_answers,
+    fill_and_complete,
+    h,
+    items,
+    start,
+    structure_event,
+    uid,
+)
 
 # --- questionnaires -------------------------------------------------------------------------
 

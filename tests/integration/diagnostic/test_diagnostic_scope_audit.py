@@ -2,11 +2,7 @@
 
 import pytest
 
-from . import test_diagnostic_api as api
-from .test_diagnostic_api import fill_and_complete, h, start
-
-# the API tests' fixtures: one database for the module, its app, and a fresh tree per test
-env, client, db, world = api.env, api.client, api.db, api.world
+from tests.support.diagnostic_db import fill_and_complete, h, start
 
 
 def _endpoints(diagnostic_id):

@@ -6,20 +6,11 @@ import csv
 import io
 
 from services.chassis.catalogue import EventType
-from tests.integration.diagnostic.test_diagnostic_api import (  # noqa: F401 - module fixtures
-    all_answers,
-    client,
-    db,
-    env,
-    h,
-    structure_event,
-    uid,
-    world,
-)
+from tests.support.diagnostic_db import all_answers, h, structure_event, uid
 
 
 def test_the_questionnaire_says_which_structure_channels_each_channel_covers(
-        client, tokens, world):  # noqa: F811 - pytest passes the imported fixtures
+        client, tokens, world):
     body = client.get("/questionnaires/current", headers=h(tokens, "agent", world, ["A"]))
     assert {c["code"]: c["structure_channels"] for c in body.get_json()["channels"]} == {
         "in_person": ["in_person"], "phone": ["phone"], "mail_email": ["mail", "email"],
@@ -27,7 +18,7 @@ def test_the_questionnaire_says_which_structure_channels_each_channel_covers(
 
 
 def test_a_structure_alone_starts_with_its_declared_channels(
-        client, tokens, world, db):  # noqa: F811
+        client, tokens, world, db):
     declared = uid()
     structure_event(db, EventType.STRUCTURE_CREATED, id=declared, network_id=world["N1"],
                     parent_id=None, name="CAF de Bron", channels=["online", "email", "other"])
@@ -61,7 +52,7 @@ def test_a_structure_alone_starts_with_its_declared_channels(
 
 
 def test_an_update_changes_the_channels_of_the_next_diagnostic(
-        client, tokens, world, db):  # noqa: F811
+        client, tokens, world, db):
     structure = uid()
     structure_event(db, EventType.STRUCTURE_CREATED, id=structure, network_id=world["N1"],
                     parent_id=None, name="Mairie", channels=["phone"])
@@ -72,7 +63,7 @@ def test_an_update_changes_the_channels_of_the_next_diagnostic(
     assert started.get_json()["channels"] == ["in_person", "mail_email"]
 
 
-def test_results_and_csv_carry_the_same_gap_points(client, tokens, world):  # noqa: F811
+def test_results_and_csv_carry_the_same_gap_points(client, tokens, world):
     alice = h(tokens, "agent", world, ["B"])
     d = client.post("/diagnostics", headers=alice,
                     json={"structure_id": world["B"], "channels": ["phone"]}).get_json()

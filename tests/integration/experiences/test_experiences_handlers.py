@@ -9,8 +9,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from services.experiences.handlers import UnknownExperience
 from services.experiences.models import Experience, ExperienceMove, Network, Structure
+from services.experiences.service import UnknownExperience
 
 pytestmark = pytest.mark.integration
 

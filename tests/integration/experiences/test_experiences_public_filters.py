@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from services.experiences.api import tree_order
+from services.experiences.domain import tree_order
 
 pytestmark = pytest.mark.integration
 

@@ -8,10 +8,8 @@ import sqlalchemy as sa
 
 from services.chassis.config import Settings
 from services.chassis.db import migrate
+from tests.support.identity import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD
 
-ADMIN_EMAIL = "admin@spp.test"
-ADMIN_PASSWORD = "correct horse battery staple"
-PASSWORD = "une phrase de passe assez longue"
 _seq = itertools.count(1)
 
 

@@ -16,8 +16,7 @@ from services.chassis.db import Database, migrate
 from services.identity import keys
 from services.identity.domain import hash_link_token
 from services.identity.models import SigningKey
-
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.identity import ADMIN_EMAIL, ADMIN_PASSWORD
 
 
 def _published(client) -> dict:

@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from services.chassis.auth import TokenVerifier
 from services.chassis.errors import ApiError
 from services.identity import keys
-
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD
+from tests.support.identity import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD
 
 
 def _verifier(platform, audience="experiences") -> TokenVerifier:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import PASSWORD
+from tests.support.identity import PASSWORD
 
 
 @pytest.fixture(scope="module")

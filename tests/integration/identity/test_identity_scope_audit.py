@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from .conftest import PASSWORD
+from tests.support.identity import PASSWORD
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,7 @@ import sqlalchemy as sa
 
 from services.identity import models
 from services.identity.domain import hash_link_token
-
-from .conftest import PASSWORD
+from tests.support.identity import PASSWORD
 
 NEW_PASSWORD = "un tout nouveau mot de passe solide"
 
@@ -223,8 +222,7 @@ def test_rotation_reuse_and_revocation_on_sqlite_as_make_up_runs_it(tmp_path, mo
     from services.chassis.config import Settings
     from services.chassis.db import migrate
     from services.identity.app import create_app
-
-    from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+    from tests.support.identity import ADMIN_EMAIL, ADMIN_PASSWORD
 
     url = f"sqlite:///{tmp_path / 'identity.db'}"
     migrate("identity", url)

@@ -2,113 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from services.chassis.catalogue import EventType
-from services.chassis.config import Settings
-from services.chassis.consumer import EventConsumer
-from services.chassis.db import Database, migrate
-from services.chassis.events import make_event, parse_event
-from services.moderation.app import create_app
-from services.moderation.handlers import HANDLERS
-from services.moderation.models import Base, Case, Decision
-
-
-@pytest.fixture(scope="module")
-def database(create_database):
-    url = create_database("moderation")
-    migrate("moderation", url)
-    db = Database(url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def db(database):
-    with database.transaction() as session:
-        for table in reversed(Base.metadata.sorted_tables):
-            session.execute(table.delete())
-    return database
-
-
-@pytest.fixture
-def client(db, tokens):
-    settings = Settings.from_env("moderation", database_url=db.url)
-    app = create_app(settings, verifier=tokens.verifier("moderation"), db=db)
-    return app.test_client()
-
-
-@pytest.fixture
-def moderator(tokens):
-    sub = str(uuid.uuid4())
-    return {"id": sub, "headers": tokens.headers("moderator", sub=sub)}
-
-
-def deliver(db, event_type, payload, event=None):
-    """Hand an event to moderation's handler the way the consumer does (inbox included)."""
-    event = event or make_event(event_type, payload, producer="test")
-    event, loaded = parse_event(event.to_json())
-    consumer = EventConsumer(None, db, HANDLERS, topology=None)
-    consumer.handle(HANDLERS[event_type], event, loaded)
-    return event
-
-
-def add_network(db, code="caf"):
-    payload = {"id": str(uuid.uuid4()), "code": code, "name": f"Réseau {code}",
-               "requires_validation": False, "target_delay_days": 15}
-    deliver(db, EventType.NETWORK_CREATED, payload)
-    return payload
-
-
-def add_structure(db, network_id, name, postal_code="69003", city="Lyon", active=True):
-    payload = {"id": str(uuid.uuid4()), "network_id": network_id, "parent_id": None,
-               "name": name, "postal_code": postal_code, "city": city, "channels": [],
-               "active": active}
-    deliver(db, EventType.STRUCTURE_CREATED, payload)
-    return payload
-
-
-def submit(db, body="J'ai attendu deux heures au guichet.", submitted_at=None, **extra):
-    payload = {
-        "id": str(uuid.uuid4()), "title": "Attente interminable", "body": body,
-        "structure_hint": "CAF de Lyon", "postal_code": "69003", "channel": "guichet",
-        "occurred_on": date(2026, 11, 20), "feeling": "negative", "author_name": "Un usager",
-        "submitted_at": submitted_at or datetime.now(UTC),
-    } | extra
-    deliver(db, EventType.EXPERIENCE_SUBMITTED, payload)
-    return payload
-
-
-def request_reorientation(db, structure, reason="Ne relève pas de notre agence."):
-    payload = {"id": str(uuid.uuid4()), "title": "Dossier égaré", "body": "Mon dossier est perdu.",
-               "structure_id": structure["id"], "network_id": structure["network_id"],
-               "reason": reason, "requested_by": str(uuid.uuid4())}
-    deliver(db, EventType.EXPERIENCE_REORIENTATION_REQUESTED, payload)
-    return payload
-
-
-def case_of(db, experience_id, kind="submission"):
-    with db.transaction() as session:
-        return session.execute(sa.select(Case).where(
-            Case.experience_id == experience_id, Case.kind == kind)).scalar_one()
-
-
-def outbox_events(db, event_type=None):
-    with db.transaction() as session:
-        rows = session.execute(sa.text("SELECT event_type, body FROM outbox ORDER BY id")).all()
-    return [json.loads(body) for t, body in rows if event_type in (None, t)]
-
-
-def audit_rows(db, case_id):
-    with db.transaction() as session:
-        query = sa.select(Decision).where(Decision.case_id == case_id)
-        return session.execute(query).scalars().all()
-
+from services.chassis.events import make_event
+from services.moderation.models import Case
+from tests.support.moderation import (
+    add_network,
+    add_structure,
+    audit_rows,
+    case_of,
+    deliver,
+    outbox_events,
+    request_reorientation,
+    submit,
+)
 
 # --- handlers --------------------------------------------------------------------------------
 

@@ -25,40 +25,27 @@ from services.chassis.relay import OutboxRelay
 from services.moderation.app import create_app
 from services.moderation.handlers import HANDLERS
 from services.moderation.models import Case, Structure
-
-from . import test_moderation_api as api
-from .test_moderation_api import (
+from tests.support.moderation import (
+    AUTHOR,
+    HINT,
+    PHONE_AT,
+    TITLE,
     add_network,
     add_structure,
     audit_rows,
     case_of,
+    check_case_of_before,
+    flagged_case,
+    insert_case_of_before,
+    kinds,
     outbox_events,
     request_reorientation,
     submit,
 )
 
-# the API tests' fixtures: a database per module, emptied before each test, and its app
-database, db, client, moderator = api.database, api.db, api.client, api.moderator
-
-TITLE = "Rappelez-moi au 06 12 34 56 78"
-AUTHOR = "camille.martin@example.org"
-HINT = "CAF de Lyon, guichet du 06 11 22 33 44"
-PHONE_AT = TITLE.index("06")
-
-
-def flagged_case(db):
-    """A case whose title, author name and place each hold personal data."""
-    payload = submit(db, title=TITLE, author_name=AUTHOR, structure_hint=HINT,
-                     body="Accueil correct, attente longue.")
-    return payload, case_of(db, payload["id"]).id
-
 
 def fields_by_name(answer):
     return {field["name"]: field for field in answer["fields"]}
-
-
-def kinds(field):
-    return [(flag["kind"], flag["start"], flag["end"], flag["masked"]) for flag in field["flags"]]
 
 
 # --- the case ---------------------------------------------------------------------------------
@@ -333,70 +320,6 @@ def test_two_different_body_texts_are_422(db, client, moderator):
 
 
 # --- a case opened before every field was screened ----------------------------------------------
-
-def insert_case_of_before(db_url: str) -> dict:
-    """A case and a decided one written by the schema of revision 0003 (no per-field data)."""
-    ids = {"pending": str(uuid.uuid4()), "decided": str(uuid.uuid4()),
-           "experience": str(uuid.uuid4())}
-    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
-    now = datetime.now(UTC)
-    row = {"kind": "submission", "title": "Rappelez-moi au 06 12 34 56 78",
-           "body": "Mon mail : camille@example.org", "structure_hint": "CAF de Lyon",
-           "postal_code": "69003", "flags": [{"kind": "email", "start": 11, "end": 30}],
-           "redacted_body": "Mon mail : [courriel masqué]", "created_at": now}
-    with engine.begin() as conn:
-        # the tables as that revision left them, read from the database itself
-        cases, decisions = (sa.Table(name, sa.MetaData(), autoload_with=conn)
-                            for name in ("cases", "decisions"))
-        assert "field_flags" not in cases.c and "changes" not in decisions.c
-        conn.execute(cases.insert(), [
-            row | {"id": ids["pending"], "experience_id": ids["experience"], "status": "pending"},
-            row | {"id": ids["decided"], "experience_id": str(uuid.uuid4()), "status": "approved",
-                   "decided_at": now}])
-        conn.execute(decisions.insert(), {
-            "id": str(uuid.uuid4()), "case_id": ids["decided"], "moderator_id": "m-0",
-            "action": "approve", "structure_id": "s", "network_id": "n", "decided_at": now,
-            "published_body": "Mon mail : [courriel masqué]", "edited": True})
-    engine.dispose()
-    return ids
-
-
-def check_case_of_before(db: Database, app, headers: dict, ids: dict) -> None:
-    """Read and approve the cases `insert_case_of_before` wrote, once migrated to head."""
-    client = app.test_client()
-    detail = client.get(f"/cases/{ids['pending']}", headers=headers)
-    assert detail.status_code == 200, detail.get_json()
-    detail = detail.get_json()
-    title, body, author, hint = detail["fields"]
-    assert title == {"name": "title", "text": "Rappelez-moi au 06 12 34 56 78", "flags": [],
-                     "redacted": "Rappelez-moi au 06 12 34 56 78"}
-    assert kinds(body) == [("email", 11, 30, True)]
-    assert body["redacted"] == "Mon mail : [courriel masqué]"
-    assert (author["text"], hint["text"], hint["flags"]) == ("", "CAF de Lyon", [])
-    assert (detail["author_name"], detail["channel"], detail["occurred_on"], detail["feeling"]) \
-        == ("", "", None, "")
-    decided = client.get(f"/cases/{ids['decided']}", headers=headers).get_json()
-    assert decided["decision"]["published_body"] == "Mon mail : [courriel masqué]"
-    assert decided["decision"]["published"] is None and decided["decision"]["changes"] is None
-    assert client.get("/cases", headers=headers).status_code == 200
-
-    structure = add_structure(db, add_network(db)["id"], "CAF de Lyon")
-    preview = client.post(f"/cases/{ids['pending']}/preview", headers=headers,
-                          json={"fields": {"title": {"masks": [{"start": 16, "end": 30,
-                                                                "kind": "phone"}]}}})
-    assert preview.get_json()["fields"][0]["published"] == "Rappelez-moi au [téléphone masqué]"
-    approved = client.post(f"/cases/{ids['pending']}/approve", headers=headers,
-                           json={"structure_id": structure["id"]})
-    assert approved.status_code == 200, approved.get_json()
-    # the author name was never kept: None leaves the usager's own where experiences has it
-    assert approved.get_json()["decision"]["published"]["author_name"] is None
-    with db.transaction() as session:
-        body = session.execute(sa.text("SELECT body FROM outbox WHERE event_type = "
-                                       "'moderation.approved'")).scalar_one()
-    payload = json.loads(body)["payload"]
-    assert (payload["title"], payload["author_name"], payload["edited_fields"]) == \
-        ("Rappelez-moi au 06 12 34 56 78", None, ["body"])
-
 
 def test_a_case_from_before_the_migration_still_renders(create_database, tokens):
     url = create_database("moderation_before")

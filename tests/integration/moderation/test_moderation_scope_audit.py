@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import test_moderation_api as api
-from .test_moderation_api import add_network, add_structure, audit_rows, case_of, outbox_events, submit
-
-# the API tests' fixtures: a database per module, emptied before each test, and its app
-database, db, client = api.database, api.db, api.client
+from tests.support.moderation import add_network, add_structure, audit_rows, case_of, outbox_events, submit
 
 ENDPOINTS = [("get", "/cases", None), ("get", "/stats", None), ("get", "/structures?q=lyon", None)]
 

@@ -12,18 +12,21 @@ import sqlalchemy as sa
 
 from services.chassis.config import Settings
 from services.chassis.db import Database, alembic_config, migrate
-from services.moderation import api
+from services.moderation import service as api
 from services.moderation.app import create_app
 from services.moderation.domain import Action
-
-from .test_moderation_api import add_network, add_structure, case_of, outbox_events, submit
-from .test_moderation_fields import (
+from tests.support.moderation import (
     AUTHOR,
     HINT,
     TITLE,
+    add_network,
+    add_structure,
+    case_of,
     check_case_of_before,
     flagged_case,
     insert_case_of_before,
+    outbox_events,
+    submit,
 )
 
 

@@ -10,16 +10,7 @@ import sqlalchemy as sa
 
 from services.notifier.mailer import run_digests
 from services.notifier.models import DigestItem
-
-# The fixtures of the notifier's mail tests (the tests' `env` parameters are those: F811).
-from tests.integration.notifier.test_notifier_mail import (  # noqa: F401 - fixtures
-    GATEWAY,
-    db_url,
-    env,
-    html_of,
-    next_digest_time,
-    text_of,
-)
+from tests.support.notifier import GATEWAY, html_of, next_digest_time, text_of
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
@@ -47,7 +38,7 @@ def _digest_items(notifier, recipient_id):
             sa.select(DigestItem).where(DigestItem.recipient_id == recipient_id))]
 
 
-def test_a_response_to_validate_reaches_the_super_agents_up_the_tree(env):  # noqa: F811
+def test_a_response_to_validate_reaches_the_super_agents_up_the_tree(env):
     _tree(env)
     env.user("local.chef@a.fr", profile="super_agent", structures=(AGENCY,))
     env.user("regional.chef@a.fr", profile="super_agent", structures=(REG,))
@@ -70,7 +61,7 @@ def test_a_response_to_validate_reaches_the_super_agents_up_the_tree(env):  # no
     assert _digest_items(env, daily) == [("response_to_validate", "e-1")]
 
 
-def test_a_loop_in_the_tree_replica_does_not_hang_the_handler(env):  # noqa: F811
+def test_a_loop_in_the_tree_replica_does_not_hang_the_handler(env):
     env.deliver("structure.created", {"id": "a", "network_id": "n-1", "name": "A",
                                       "parent_id": "b"})
     env.deliver("structure.created", {"id": "b", "network_id": "n-1", "name": "B",
@@ -82,7 +73,7 @@ def test_a_loop_in_the_tree_replica_does_not_hang_the_handler(env):  # noqa: F81
     assert [m["To"] for m in env.box.messages()] == ["chef.b@a.fr"]
 
 
-def test_the_agent_who_wrote_it_hears_that_the_response_was_validated(env):  # noqa: F811
+def test_the_agent_who_wrote_it_hears_that_the_response_was_validated(env):
     _tree(env)
     drafter = env.user("redactrice@a.fr", structures=(AGENCY,))
     sender = env.user("envoyeur@a.fr", structures=(AGENCY,))
@@ -100,7 +91,7 @@ def test_the_agent_who_wrote_it_hears_that_the_response_was_validated(env):  # n
     assert "token=" not in text_of(mail) + html_of(mail)  # the author's link is the author's
 
 
-def test_no_validation_mail_when_nobody_validated_or_the_validator_wrote_it(env):  # noqa: F811
+def test_no_validation_mail_when_nobody_validated_or_the_validator_wrote_it(env):
     _tree(env)
     agent = env.user("agent@a.fr", structures=(AGENCY,))
     chef = env.user("chef@a.fr", profile="super_agent", structures=(AGENCY,))
@@ -116,7 +107,7 @@ def test_no_validation_mail_when_nobody_validated_or_the_validator_wrote_it(env)
     assert {m["To"] for m in env.box.messages()} == {"auteur@example.org"}
 
 
-def test_validated_goes_to_the_digest_of_a_daily_drafter_and_nowhere_for_none(env):  # noqa: F811
+def test_validated_goes_to_the_digest_of_a_daily_drafter_and_nowhere_for_none(env):
     _tree(env)
     daily = env.user("daily@a.fr", structures=(AGENCY,), frequency="daily")
     never = env.user("never@a.fr", structures=(AGENCY,), frequency="none")
@@ -137,7 +128,7 @@ def test_validated_goes_to_the_digest_of_a_daily_drafter_and_nowhere_for_none(en
     assert f'href="{GATEWAY}/agent/experiences/e-1"' in html_of(digest)
 
 
-def test_an_accepted_reorientation_tells_the_structure_it_left(env):  # noqa: F811
+def test_an_accepted_reorientation_tells_the_structure_it_left(env):
     _tree(env)
     env.user("leaving@a.fr", structures=(AGENCY,))
     env.user("arriving@a.fr", structures=(ELSEWHERE,))
@@ -160,7 +151,7 @@ def test_an_accepted_reorientation_tells_the_structure_it_left(env):  # noqa: F8
     assert _digest_items(env, weekly) == [("reorientation_accepted", "e-5")]
 
 
-def test_a_move_by_the_structure_tells_only_the_new_one(env):  # noqa: F811
+def test_a_move_by_the_structure_tells_only_the_new_one(env):
     _tree(env)
     env.user("regional@a.fr", structures=(REG,))
     env.user("agency@a.fr", structures=(AGENCY,))
@@ -172,7 +163,7 @@ def test_a_move_by_the_structure_tells_only_the_new_one(env):  # noqa: F811
     assert [m["To"] for m in env.box.messages()] == ["agency@a.fr", "agency@a.fr"]
 
 
-def test_the_answer_agents_hear_how_the_usager_rated_the_response(env):  # noqa: F811
+def test_the_answer_agents_hear_how_the_usager_rated_the_response(env):
     _tree(env)
     env.user("agent@a.fr", structures=(AGENCY,))
     env.user("chef@a.fr", profile="super_agent", structures=(AGENCY,))
@@ -196,7 +187,7 @@ def test_the_answer_agents_hear_how_the_usager_rated_the_response(env):  # noqa:
     assert _digest_items(env, daily) == [("experience_evaluated", "e-7")]
 
 
-def test_an_older_evaluation_event_still_makes_a_readable_mail(env):  # noqa: F811
+def test_an_older_evaluation_event_still_makes_a_readable_mail(env):
     _tree(env)
     env.user("agent@a.fr", structures=(AGENCY,))
     env.deliver("experience.evaluated", {"id": "abcdef12-3456", "structure_id": AGENCY,
@@ -207,7 +198,7 @@ def test_an_older_evaluation_event_still_makes_a_readable_mail(env):  # noqa: F8
     assert "Réponse utile : non" in text_of(mail) and "avant la réponse" not in text_of(mail)
 
 
-def test_a_digest_of_several_kinds_lists_each_under_its_heading(env):  # noqa: F811
+def test_a_digest_of_several_kinds_lists_each_under_its_heading(env):
     _tree(env)
     env.user("chef@a.fr", profile="super_agent", structures=(AGENCY,), frequency="daily")
     env.deliver("experience.published", {

@@ -9,14 +9,11 @@ import pytest
 
 from services.notifier import mailer
 from services.notifier.app import create_app
-
-from . import test_notifier_mail as mail
+from tests.support import notifier as mail
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
 
-# the mail tests' fixtures: the module's database and a mail catcher per test
-db_url, env = mail.db_url, mail.env
 AUTHOR = "auteur.secret@example.org"
 
 

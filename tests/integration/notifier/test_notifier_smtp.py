@@ -1,4 +1,4 @@
-"""The notifier's SMTP dialogue against a scripted server on loopback: pipelined and not."""
+"""The notifier's SMTP dialogue (smtplib) against a scripted server on loopback."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from services.notifier.mailer import deliver
 
 
 class ScriptedServer(threading.Thread):
-    """Answers 250 to every command but those containing a key of `refuse`, which get its
-    value; records each command and what each recv() brought."""
+    """Answers 250 to every command but those containing a key of `refuse` (in any case),
+    which get its value; records each command and what each recv() brought."""
 
     def __init__(self, extensions=("PIPELINING", "8BITMIME"), refuse=None, lenient=False):
         super().__init__(daemon=True)
@@ -53,7 +53,7 @@ class ScriptedServer(threading.Thread):
                         conn.sendall("".join(f"250{'-' if i < len(lines) - 1 else ' '}{x}\r\n"
                                              for i, x in enumerate(lines)).encode())
                     elif refusal := next((v for k, v in self.refuse.items()
-                                          if k in line.decode("utf-8")), None):
+                                          if k.lower() in line.decode("utf-8").lower()), None):
                         conn.sendall(refusal.encode() + b"\r\n")
                     elif verb == "DATA" and not recipients and not self.lenient:
                         conn.sendall(b"554 5.5.1 no valid recipients\r\n")
@@ -76,7 +76,7 @@ def _client(server) -> smtplib.SMTP:
     return smtplib.SMTP("127.0.0.1", server.port, timeout=5)
 
 
-def test_pipelined_mail_rcpt_and_data_leave_in_one_write():
+def test_one_connection_carries_several_messages_each_to_its_one_recipient():
     server = ScriptedServer()
     client = _client(server)
     deliver(client, "agent@example.fr", MESSAGE)
@@ -86,9 +86,7 @@ def test_pipelined_mail_rcpt_and_data_leave_in_one_write():
     assert server.commands[0].lower().startswith("ehlo ")
     assert [c.split(":")[0].upper() for c in server.commands[1:]] == [
         "MAIL FROM", "RCPT TO", "DATA", "MAIL FROM", "RCPT TO", "DATA", "QUIT"]
-    assert server.commands[2] == "RCPT TO:<agent@example.fr>"
-    assert any(c.startswith(b"MAIL FROM") and b"RCPT TO" in c and c.endswith(b"DATA\r\n")
-               for c in server.chunks), "the three commands went in one write"
+    assert server.commands[2].upper() == "RCPT TO:<AGENT@EXAMPLE.FR>"
     assert server.messages == [MESSAGE, MESSAGE]  # dot-stuffed on the way, restored on arrival
 
 
@@ -104,7 +102,7 @@ def test_a_refused_recipient_raises_and_leaves_the_connection_usable():
     assert "RSET" in [c.upper() for c in server.commands] and server.messages == [MESSAGE]
 
 
-def test_a_server_taking_data_without_recipient_gets_an_empty_end_and_a_reset():
+def test_a_server_that_would_take_data_without_recipient_gets_none():
     server = ScriptedServer(refuse={"inconnu@": "550 5.1.1 no such user"}, lenient=True)
     client = _client(server)
     with pytest.raises(smtplib.SMTPRecipientsRefused):
@@ -112,7 +110,7 @@ def test_a_server_taking_data_without_recipient_gets_an_empty_end_and_a_reset():
     deliver(client, "agent@example.fr", MESSAGE)
     client.quit()
     server.join(5)
-    assert server.messages == [b"", MESSAGE]  # the message itself went only to the agent
+    assert server.messages == [MESSAGE]  # the message went only to the agent
 
 
 def test_a_refused_sender_raises():
@@ -129,15 +127,16 @@ def test_an_accented_address_asks_for_smtputf8_or_is_refused_before_sending():
     deliver(client, "andré@exemple.fr", MESSAGE)
     client.quit()
     server.join(5)
-    assert "MAIL FROM:<ne-pas-repondre@servicespublics.plus> SMTPUTF8" in server.commands
-    assert "RCPT TO:<andré@exemple.fr>" in server.commands
+    commands = [c.lower() for c in server.commands]
+    assert "mail from:<ne-pas-repondre@servicespublics.plus> smtputf8" in commands
+    assert "rcpt to:<andré@exemple.fr>" in commands
 
     plain = ScriptedServer(extensions=("PIPELINING",))
     client = _client(plain)
     with pytest.raises(smtplib.SMTPNotSupportedError):
         deliver(client, "andré@exemple.fr", MESSAGE)
     client.close()
-    assert not any(c.startswith("MAIL") for c in plain.commands)
+    assert not any(c.upper().startswith("MAIL") for c in plain.commands)
 
 
 def test_without_pipelining_each_command_waits_for_its_answer():

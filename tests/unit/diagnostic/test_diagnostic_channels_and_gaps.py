@@ -17,7 +17,7 @@ from services.diagnostic.domain import (
     results_view,
     validate_questionnaire,
 )
-from tests.unit.diagnostic.test_domain import ANSWERS, BOTH, SMALL
+from tests.support.diagnostic import ANSWERS, BOTH, SMALL
 
 ALL = ("in_person", "phone", "mail_email", "online")
 

@@ -10,12 +10,7 @@ import pytest
 
 from services.gateway.clients import ServiceError
 from services.gateway.views.admin import parent_choices, structure_tree, walk
-from tests.unit.gateway.test_gateway_dashboard import (  # noqa: F401 - fixtures
-    gateway_app,
-    gateway_fakes,
-    login_as,
-)
-from tests.unit.gateway.test_gateway_pages import csrf_of
+from tests.support.gateway import csrf_of, login_as
 
 NETWORK = {"id": "n1", "code": "CAF", "name": "Caisses d'allocations familiales",
            "requires_validation": True, "target_delay_days": 15}

@@ -3,22 +3,11 @@ confirmation page), only where the API says the action is the agent's."""
 
 from __future__ import annotations
 
-import pytest
-
 from services.gateway.clients import ServiceError
-from tests.unit.gateway.test_gateway_dashboard import (  # noqa: F401 - fixtures
-    gateway_app,
-    gateway_fakes,
-)
-from tests.unit.gateway.test_gateway_pages import EXPERIENCE, csrf_of, login
+from tests.support.gateway import EXPERIENCE, csrf_of, login
 
 ACTION = {"id": "3", "title": "Nouveaux horaires", "description": "Ouvert le samedi.",
           "date": "2026-11-20", "structure_id": "10", "experience_ids": ["7"], "editable": True}
-
-
-@pytest.fixture(name="client")
-def gateway_client(app):
-    return app.test_client()
 
 
 def _setup(fakes, action=ACTION):

@@ -8,18 +8,9 @@ from datetime import date
 import pytest
 
 from services.gateway.views.agent import age_of, deadline_of, paris_day
-from tests.unit.gateway.test_gateway_dashboard import (  # noqa: F401 - fixtures
-    gateway_app,
-    gateway_fakes,
-)
-from tests.unit.gateway.test_gateway_pages import INTERNAL, login
+from tests.support.gateway import INTERNAL, login
 
 TODAY = date(2026, 11, 10)
-
-
-@pytest.fixture(name="client")
-def gateway_client(app):
-    return app.test_client()
 
 
 def _listing(*items):

@@ -6,19 +6,10 @@ from __future__ import annotations
 import pytest
 
 from services.gateway.clients import ServiceError
-from tests.unit.gateway.test_gateway_dashboard import (  # noqa: F401 - fixtures
-    gateway_app,
-    gateway_fakes,
-)
-from tests.unit.gateway.test_gateway_pages import INTERNAL, csrf_of, login
+from tests.support.gateway import INTERNAL, csrf_of, login
 
 DRAFT = {"body": "Merci pour votre message.", "closing": "Bien à vous", "signature": "La CAF"}
 RAW_CODES = ("awaiting_validation", "to_process", "answered")
-
-
-@pytest.fixture(name="client")
-def gateway_client(app):
-    return app.test_client()
 
 
 def _writes(fakes) -> list[tuple[str, str]]:

@@ -2,55 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from datetime import date
 
 import pytest
 
-from services.chassis.config import Settings
-from services.chassis.permissions import permissions_for
-from services.gateway.app import create_app
 from services.gateway.clients import ServiceError
 from services.gateway.views.dashboard import bar_chart, default_period, months_between, nice_step
-from tests.unit.gateway.test_gateway_pages import FakeClient, csrf_of
-
-SERVICES = ("identity", "experiences", "moderation", "diagnostic", "notifier")
-
-
-# Named through `name=` so the other page tests can import them without shadowing.
-@pytest.fixture(name="fakes")
-def gateway_fakes():
-    return {name: FakeClient() for name in SERVICES}
-
-
-@pytest.fixture(name="app")
-def gateway_app(fakes, tmp_path, monkeypatch):
-    monkeypatch.delenv("SPP_SECRET_KEY", raising=False)
-    return create_app(Settings.from_env("gateway"), clients=fakes, var_dir=tmp_path)
-
-
-def token_for(profile: str, missions=(), network_id="n1", structure_ids=("10",), sub="u1",
-              name="Alice Agent") -> str:
-    """A JWT shaped like identity's (unsigned: the gateway only reads it to adapt pages)."""
-    def part(data):
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-    claims = {"sub": sub, "profile": profile, "name": name, "missions": list(missions),
-              "perms": sorted(permissions_for(profile, list(missions))),
-              "network_id": network_id, "structure_ids": list(structure_ids)}
-    return f"{part({'alg': 'RS256'})}.{part(claims)}.sig"
-
-
-def login_as(client, fakes, profile="agent", **claims):
-    fakes["identity"].answers[("POST", "/auth/token")] = {
-        "access_token": token_for(profile, **claims), "token_type": "Bearer", "expires_in": 900}
-    token = csrf_of(client.get("/connexion").get_data(as_text=True))
-    response = client.post("/connexion", data={"csrf_token": token, "email": "a@b.fr",
-                                               "password": "secret"})
-    assert response.status_code == 302
-    return response
-
+from tests.support.gateway import FakeClient, login_as, token_for
 
 FIGURES = {"published": 137, "answered": 104, "answered_share": 0.7591,
            "average_delay_days": 6.5, "within_target_share": 0.8846, "evaluations": 41,

@@ -8,12 +8,7 @@ import pytest
 
 from services.gateway.clients import ServiceError
 from services.gateway.views.diagnostic import field_name, gap_chart
-from tests.unit.gateway.test_gateway_dashboard import (  # noqa: F401 - fixtures
-    gateway_app,
-    gateway_fakes,
-    login_as,
-)
-from tests.unit.gateway.test_gateway_pages import FakeClient, csrf_of
+from tests.support.gateway import DRAFT, RESULTS, DiagnosticFake, csrf_of, login_as
 
 QUESTIONNAIRE = {
     "version": "2023-v1", "title": "Diagnostic local (2023)",
@@ -34,59 +29,6 @@ QUESTIONNAIRE = {
              {"id": "c2-in_person-1", "text": "Les locaux sont accessibles.",
               "channels": ["in_person"]}]},
     ]}
-
-DRAFT = {"id": "d1", "structure_id": "10", "network_id": "n1", "questionnaire_version": "2023-v1",
-         "channels": ["in_person", "phone"], "status": "draft", "started_by": "u1",
-         "progress": {"answered": 2, "total": 4},
-         "last_edit": {"updated_by": "u2", "updated_at": "2026-11-27T09:30:00+00:00"},
-         "answers": [
-             {"question_id": "c1-all-1", "channel": "in_person", "answer": "yes",
-              "updated_by": "u1", "updated_at": "2026-11-26T14:00:00+00:00"},
-             {"question_id": "c1-all-1", "channel": "phone", "answer": "partly",
-              "updated_by": "u2", "updated_at": "2026-11-27T09:30:00+00:00"}],
-         "notes": [{"commitment": 1, "text": "Former l'équipe du samedi.", "updated_by": "u2",
-                    "updated_at": "2026-11-27T09:30:00+00:00"}],
-         "missing": ["c1-phone-1/phone", "c2-in_person-1/in_person"]}
-
-RESULTS = {
-    "diagnostic_id": "d1", "structure_id": "10", "network_id": "n1",
-    "completed_at": "2026-11-28T10:00:00+00:00", "questionnaire_version": "2023-v1",
-    "previous": {"diagnostic_id": "d0", "completed_at": "2025-11-02T10:00:00+00:00",
-                 "questionnaire_version": "2023-v1", "overall_score": 0.5},
-    "network": {"structures": 4}, "overall_score": 0.625, "overall_percent": 63,
-    "commitments": [
-        {"number": 1, "code": "kindness", "label": "Vous êtes accueillis avec bienveillance.",
-         "expected": 0.8, "score": 0.75, "gap": 0.05, "score_percent": 75,
-         "previous_score": 0.5, "change": 0.25, "network_average": 0.7, "note": "Samedi."},
-        {"number": 2, "code": "contact", "label": "Vous entrez facilement en contact.",
-         "expected": 0.8, "score": 0.35, "gap": 0.45, "score_percent": 35,
-         "previous_score": None, "change": None, "network_average": 0.6, "note": None}],
-    "weakest_commitments": [
-        {"number": 2, "code": "contact", "label": "Vous entrez facilement en contact.",
-         "expected": 0.8, "score": 0.35, "gap": 0.45, "score_percent": 35,
-         "previous_score": None, "network_average": 0.6},
-        {"number": 1, "code": "kindness", "label": "Vous êtes accueillis avec bienveillance.",
-         "expected": 0.8, "score": 0.75, "gap": 0.05, "score_percent": 75,
-         "previous_score": 0.5, "network_average": 0.7}],
-    "channels": [{"channel": "in_person", "label": "Accueil physique", "score": 0.5,
-                  "score_percent": 50}],
-    "cells": [],
-    "weakest": [{"commitment": 2, "commitment_label": "Vous entrez facilement en contact.",
-                 "channel": "in_person", "channel_label": "Accueil physique", "score": 0.35,
-                 "expected": 0.8, "gap": 0.45, "score_percent": 35}]}
-
-
-class DiagnosticFake(FakeClient):
-    def __init__(self, answers=None):
-        super().__init__(answers)
-        self.csv = (b"\xef\xbb\xbfEngagement;Score\r\n1;75\r\n", "text/csv; charset=utf-8",
-                    "diagnostic-d1.csv")
-
-    def download(self, path, **kwargs):
-        self.calls.append({"method": "DOWNLOAD", "path": path, **kwargs})
-        if isinstance(self.csv, Exception):
-            raise self.csv
-        return self.csv
 
 
 @pytest.fixture

@@ -17,13 +17,7 @@ from services.gateway.views.diagnostic import (
     gap_points,
     signed,
 )
-from tests.unit.gateway.test_gateway_dashboard import (  # noqa: F401 - fixtures
-    gateway_app,
-    gateway_fakes,
-    login_as,
-)
-from tests.unit.gateway.test_gateway_diagnostic import DRAFT, RESULTS, DiagnosticFake
-from tests.unit.gateway.test_gateway_pages import csrf_of
+from tests.support.gateway import DRAFT, RESULTS, DiagnosticFake, csrf_of, login_as
 
 # The questionnaire's channels as the API publishes them: identity's channels each one covers.
 CHANNELS = [

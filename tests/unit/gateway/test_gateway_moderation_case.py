@@ -11,41 +11,8 @@ from werkzeug.datastructures import MultiDict
 from services.gateway import masks
 from services.gateway.clients import ServiceError, Unavailable, flat_errors
 from services.gateway.presenters import highlight_flags
-from tests.unit.gateway.test_gateway_dashboard import (  # noqa: F401 - fixtures
-    gateway_app,
-    gateway_fakes,
-    login_as,
-)
-from tests.unit.gateway.test_gateway_pages import csrf_of
+from tests.support.gateway import BODY, CASE, NAME, PHONE, VULGAR, csrf_of, login_as
 
-TITLE = "Jean Dupont à la CAF"
-BODY = "Je suis Jean Dupont, appelez-moi au 06 12 34 56 78. Quel bordel à la CAF."
-PHONE = (BODY.index("06 12"), BODY.index("06 12") + len("06 12 34 56 78"))
-NAME = (BODY.index("Jean"), BODY.index("Jean") + len("Jean Dupont"))
-VULGAR = (BODY.index("bordel"), BODY.index("bordel") + len("bordel"))
-CASE = {
-    "id": "c1", "experience_id": "7", "kind": "new_experience", "status": "pending",
-    "title": TITLE, "body": BODY, "created_at": "2026-11-02T08:00:00+00:00",
-    "postal_code": "69003", "channel": "phone", "occurred_on": "2026-10-30",
-    "feeling": "negative", "author_name": "Jean D.", "structure_hint": "CAF de Lyon",
-    "flags": [], "redacted_body": "",
-    "fields": [
-        {"name": "title", "text": TITLE,
-         "flags": [{"kind": "person_name", "start": 0, "end": 11, "note": None, "masked": True}],
-         "redacted": "[nom masqué] à la CAF"},
-        {"name": "body", "text": BODY, "flags": [
-            {"kind": "person_name", "start": NAME[0], "end": NAME[1], "note": None, "masked": True},
-            {"kind": "phone", "start": PHONE[0], "end": PHONE[1], "note": "checksum_failed",
-             "masked": True},
-            {"kind": "vulgarity", "start": VULGAR[0], "end": VULGAR[1], "note": None,
-             "masked": False}],
-         "redacted": "Je suis [nom masqué], appelez-moi au [téléphone masqué]. Quel bordel à la "
-                     "CAF."},
-        {"name": "author_name", "text": "Jean D.", "flags": [], "redacted": "Jean D."},
-        {"name": "structure_hint", "text": "CAF de Lyon", "flags": [], "redacted": "CAF de Lyon"},
-    ],
-    "suggested_structures": [{"id": "s9", "name": "CAF du Rhône", "score": 80}],
-}
 USAGER_WORDS = ("Jean", "Dupont", "06 12", "bordel", "CAF de Lyon")
 
 

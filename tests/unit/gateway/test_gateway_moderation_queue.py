@@ -11,12 +11,7 @@ import pytest
 
 from services.gateway.clients import ServiceError, Unavailable
 from services.gateway.views.moderation import age_label, likelihood, suggestion_choices
-from tests.unit.gateway.test_gateway_dashboard import (  # noqa: F401 - fixtures
-    gateway_app,
-    gateway_fakes,
-    login_as,
-)
-from tests.unit.gateway.test_gateway_moderation_case import CASE
+from tests.support.gateway import CASE, login_as
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import time
 
@@ -11,78 +9,8 @@ import pytest
 
 from services.chassis.config import Settings
 from services.gateway.app import DSFR_DIST, create_app
-from services.gateway.clients import ServiceClient, ServiceError, Unavailable
-
-
-class FakeClient:
-    """Records every call; answers from a dict {(method, path): answer or exception}."""
-
-    def __init__(self, answers: dict | None = None):
-        self.answers = answers or {}
-        self.calls: list[dict] = []
-
-    def request(self, method, path, **kwargs):
-        self.calls.append({"method": method, "path": path, **kwargs})
-        answer = self.answers.get((method, path), {})
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, **kw):
-        return self.request("POST", path, **kw)
-
-    def put(self, path, **kw):
-        return self.request("PUT", path, **kw)
-
-    get_all = ServiceClient.get_all  # the real paging, over the fake answers
-
-
-def jwt_for(profile: str, name: str = "Alice Agent") -> str:
-    def part(data):
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-    return f"{part({'alg': 'RS256'})}.{part({'sub': '1', 'profile': profile, 'name': name})}.sig"
-
-
-@pytest.fixture
-def fakes():
-    return {name: FakeClient() for name in
-            ("identity", "experiences", "moderation", "diagnostic", "notifier")}
-
-
-@pytest.fixture
-def app(fakes, tmp_path, monkeypatch):
-    monkeypatch.delenv("SPP_SECRET_KEY", raising=False)
-    return create_app(Settings.from_env("gateway"), clients=fakes, var_dir=tmp_path)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def login(client, fakes, profile="agent", expires_in=900):
-    fakes["identity"].answers[("POST", "/auth/token")] = {
-        "access_token": jwt_for(profile), "token_type": "Bearer", "expires_in": expires_in}
-    token = csrf_of(client.get("/connexion").get_data(as_text=True))
-    return client.post("/connexion", data={"csrf_token": token, "email": "a@b.fr",
-                                           "password": "secret"})
-
-
-EXPERIENCE = {"id": "7", "title": "Accueil à la CAF", "body": "Très bon accueil.",
-              "status": "answered", "channel": "in_person", "feeling": "positive",
-              "author_name": "Camille", "author_email": "camille@secret.example",
-              "occurred_on": "2026-11-02",
-              "response": {"body": "Merci pour votre retour.", "closing": "Cordialement",
-                           "signature": "La CAF du Rhône"}}
-# What staff in scope get: the internal view, with the draft and the moderation dates.
-INTERNAL = dict(EXPERIENCE, submitted_at="2026-11-02T08:00:00+00:00", response_draft=None)
+from services.gateway.clients import ServiceError, Unavailable
+from tests.support.gateway import EXPERIENCE, INTERNAL, csrf_of, jwt_for, login
 
 
 @pytest.mark.parametrize("path", ["/", "/donner-mon-avis", "/donner-mon-avis/merci",

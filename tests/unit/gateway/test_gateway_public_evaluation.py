@@ -6,10 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.gateway.clients import ServiceError
-from tests.unit.gateway import test_gateway_pages as pages
-from tests.unit.gateway.test_gateway_pages import EXPERIENCE, csrf_of
-
-app, client, fakes = pages.app, pages.client, pages.fakes  # the fixtures
+from tests.support.gateway import EXPERIENCE, csrf_of
 
 LINK = ("GET", "/experiences/7/evaluation")
 

@@ -9,10 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from services.gateway.clients import ServiceError
-from tests.unit.gateway import test_gateway_pages as pages
-from tests.unit.gateway.test_gateway_pages import EXPERIENCE
-
-app, client, fakes = pages.app, pages.client, pages.fakes  # the fixtures
+from tests.support.gateway import EXPERIENCE
 
 NETWORKS = [{"id": "caf", "name": "Caisse d'allocations familiales"},
             {"id": "ft", "name": "France Travail"}]

@@ -8,10 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.gateway import test_gateway_pages as pages
-from tests.unit.gateway.test_gateway_pages import login
-
-app, client, fakes = pages.app, pages.client, pages.fakes  # the fixtures
+from tests.support.gateway import login
 
 GATEWAY = Path(__file__).resolve().parents[3] / "services" / "gateway"
 LEGAL = {"/mentions-legales": "Mentions légales", "/donnees-personnelles": "Données personnelles",

@@ -9,10 +9,7 @@ import re
 import pytest
 
 from services.gateway.views import resources
-from tests.unit.gateway import test_gateway_pages as pages
-from tests.unit.gateway.test_gateway_pages import login
-
-app, client, fakes = pages.app, pages.client, pages.fakes  # the fixtures
+from tests.support.gateway import login
 
 FAQ_SOURCE = (resources.FOLDER / "faq.md").read_text(encoding="utf-8")
 

@@ -7,12 +7,7 @@ import re
 import pytest
 
 from services.gateway.clients import ServiceError
-from tests.unit.gateway.test_gateway_dashboard import (  # noqa: F401 - fixtures
-    gateway_app,
-    gateway_fakes,
-    login_as,
-)
-from tests.unit.gateway.test_gateway_pages import FakeClient, csrf_of
+from tests.support.gateway import FakeClient, csrf_of, login_as
 
 USER = {"id": "u5", "email": "bruno@caf.example.fr", "name": "Bruno Martin", "profile": "agent",
         "missions": ["answer"], "network_id": "n1", "structure_ids": ["10"],

@@ -1,11 +1,11 @@
 import dataclasses
-import importlib.util
 import itertools
 import sys
 from pathlib import Path
 
 import pytest
 
+from services.moderation import screening_report
 from services.moderation.screening import (
     ADVISORY_KINDS,
     CHECKSUM_FAILED,
@@ -855,18 +855,8 @@ def test_the_rules_alone_still_find_titled_names_without_the_model():
 # --- the report generator
 
 
-def _report_module():
-    spec = importlib.util.spec_from_file_location(
-        "screening_report", ROOT / "bench" / "screening_report.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_report_reads_the_half_asked_and_publishes_the_held_out_ones_only():
-    report = _report_module()
+    report = screening_report
     assert report.parse_args(["--half", "dev2"]).corpus == CORPUS / "dev2.yaml"
     assert report.parse_args([]).corpus == DEV
     assert report.parse_args(["--write-docs"]).halves[0] == "heldout"
@@ -885,7 +875,7 @@ def _tiny_corpus(path: Path, texts: list[tuple[str, list[list[str]]]]) -> Path:
 def test_the_docs_give_both_held_out_halves_as_counts_and_never_their_texts(
     model, tmp_path, monkeypatch, capsys
 ):
-    report = _report_module()
+    report = screening_report
     secret = "Zéphyrine Quellec-Abgrall"
     first = _tiny_corpus(tmp_path / "h1.yaml", [
         (f"Merci à {secret}, tél 06 12 34 56 78", [["person_name", secret], ["phone", "06 12 34 56 78"]]),
@@ -908,7 +898,7 @@ def test_the_docs_give_both_held_out_halves_as_counts_and_never_their_texts(
 
 
 def test_a_dev_half_lists_its_texts(model, tmp_path, monkeypatch):
-    report = _report_module()
+    report = screening_report
     dev = _tiny_corpus(tmp_path / "d.yaml", [("Rien à signaler à Brest.", [["person_name", "Brest"]])])
     monkeypatch.setattr(report, "HALVES", {**report.HALVES, "dev": dev})
     monkeypatch.setattr(report, "SENTENCE_ROUNDS", 1)

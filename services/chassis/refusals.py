@@ -1,0 +1,43 @@
+"""The refusals of the domain rules, with the HTTP status each one means: free of Flask and
+SQLAlchemy, so that every service's domain.py stays pure while raising them."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A domain rule refused. Services raise a subclass (or their own subclasses of those);
+    services.chassis.errors turns it into the contract's error shape, in one place.
+    `field` names the field at fault; `details` add fields to the answer's `errors`."""
+
+    status = 422
+    code = "validation_error"
+
+    def __init__(self, message: str, field: str | None = None, **details):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+
+    def answer_errors(self) -> dict:
+        found = {self.field: [self.message]} if self.field else {}
+        return found | {key: [value] for key, value in self.details.items()}
+
+
+class Invalid(DomainError):
+    status, code = 422, "validation_error"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class Gone(DomainError):
+    status, code = 410, "gone"

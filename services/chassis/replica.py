@@ -1,0 +1,78 @@
+"""Identity's networks and structures as each service keeps them: the upsert on identity's
+events, and the walks up and down the structure tree. Each service maps only the columns it
+needs; the replica copies, of an event's payload, the fields its table has."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.chassis import clock
+from services.chassis.catalogue import EventType
+from services.chassis.events import Event
+
+MAX_DEPTH = 32  # a bound for the replicas' walks, whatever a replica holds
+
+
+def upsert(session: Session, model, payload: dict, **values) -> object:
+    """The row of `payload["id"]`, created or updated with the payload's fields that are
+    columns of `model`, then with `values`."""
+    row = session.get(model, payload["id"])
+    if row is None:
+        row = model(id=payload["id"])
+        session.add(row)
+    for column in model.__table__.columns.keys():
+        if column != "id" and column in payload:
+            setattr(row, column, payload[column])
+    for column, value in values.items():
+        setattr(row, column, value)
+    return row
+
+
+def handlers(*, network=None, structure=None, touched: str | None = None) -> dict:
+    """The event handlers that keep `network` and `structure` (mapped classes) up to date;
+    `touched` names a column set to the time of the last change."""
+
+    def stamp() -> dict:
+        return {touched: clock.now()} if touched else {}
+
+    def upsert_network(session: Session, event: Event, payload: dict) -> None:
+        upsert(session, network, payload, **stamp())
+
+    def upsert_structure(session: Session, event: Event, payload: dict) -> None:
+        upsert(session, structure, payload, **stamp())
+
+    found: dict[EventType, Callable] = {}
+    if network is not None:
+        found |= {EventType.NETWORK_CREATED: upsert_network,
+                  EventType.NETWORK_UPDATED: upsert_network}
+    if structure is not None:
+        found |= {EventType.STRUCTURE_CREATED: upsert_structure,
+                  EventType.STRUCTURE_UPDATED: upsert_structure}
+    return found
+
+
+def subtree_ids(session: Session, structure, roots: Iterable[str]) -> set[str]:
+    """The roots and every structure below them (one recursive query)."""
+    roots = list(roots)
+    if not roots:
+        return set()
+    table = structure.__table__
+    tree = sa.select(table.c.id).where(table.c.id.in_(roots)).cte("tree", recursive=True)
+    tree = tree.union(sa.select(table.c.id).where(table.c.parent_id == tree.c.id))
+    return set(roots) | set(session.scalars(sa.select(tree.c.id)))
+
+
+def ancestor_ids(session: Session, structure, structure_id: str,
+                 max_depth: int | None = MAX_DEPTH) -> list[str]:
+    """The structure and those above it, nearest first; stops at a cycle or `max_depth`
+    (None: identity walks its own tree whatever its depth, to refuse any cycle)."""
+    parent = sa.select(structure.parent_id).where(structure.id == sa.bindparam("structure_id"))
+    chain: list[str] = []
+    current: str | None = structure_id
+    while current and current not in chain and (max_depth is None or len(chain) < max_depth):
+        chain.append(current)
+        current = session.execute(parent, {"structure_id": current}).scalar()
+    return chain

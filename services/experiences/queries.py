@@ -1,0 +1,368 @@
+"""Experiences's data access: the caller's scope, the selects of the use cases, and the
+statements the hot paths build once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.chassis import replica
+from services.chassis.auth import Principal
+from services.chassis.db import LIKE_ESCAPE, contains_pattern, is_postgres
+from services.experiences import domain
+from services.experiences.domain import PUBLISHED, ScopeKind, Status
+from services.experiences.models import (
+    Comment,
+    Experience,
+    ImprovementAction,
+    Network,
+    Structure,
+    improvement_action_experiences,
+)
+
+_PUBLISHED = sorted(s.value for s in PUBLISHED)
+_link = improvement_action_experiences
+
+
+# Scope ----------------------------------------------------------------------------------------
+
+class Scope:
+    """Where a staff member works: everything, a network, or structures (with their children)."""
+
+    def __init__(self, session: Session, principal: Principal, include_children: bool = True):
+        self.network_id = principal.network_id
+        self.kind = domain.scope_kind(principal.profile, principal.network_id)
+        self.structure_ids: set[str] = set()
+        if self.kind is ScopeKind.STRUCTURES:
+            roots = list(principal.structure_ids)
+            self.structure_ids = replica.subtree_ids(session, Structure, roots) \
+                if include_children else set(roots)
+
+    def _covers(self, network_id: str | None, structure_id: str | None) -> bool:
+        if self.kind is ScopeKind.ALL:
+            return True
+        if self.kind is ScopeKind.NETWORK:
+            return network_id is not None and network_id == self.network_id
+        if self.kind is ScopeKind.STRUCTURES:
+            return structure_id in self.structure_ids
+        return False
+
+    def covers(self, exp: Experience) -> bool:
+        return self._covers(exp.network_id, exp.structure_id)
+
+    def covers_structure(self, structure: Structure) -> bool:
+        return self._covers(structure.network_id, structure.id)
+
+    def condition(self):
+        """The experiences of the scope."""
+        if self.kind is ScopeKind.ALL:
+            return sa.true()
+        if self.kind is ScopeKind.NETWORK:
+            return Experience.network_id == self.network_id
+        if self.kind is ScopeKind.STRUCTURES:
+            return Experience.structure_id.in_(sorted(self.structure_ids))
+        return sa.false()
+
+    def action_condition(self):
+        """The improvement actions of the scope (by their structure)."""
+        if self.kind is ScopeKind.ALL:
+            return sa.true()
+        if self.kind is ScopeKind.NETWORK:
+            return ImprovementAction.structure_id.in_(
+                sa.select(Structure.id).where(Structure.network_id == self.network_id))
+        return ImprovementAction.structure_id.in_(sorted(self.structure_ids))
+
+
+# Experiences ----------------------------------------------------------------------------------
+
+INSERT_EXPERIENCE = Experience.__table__.insert()  # Core: the ORM bulk path costs more
+
+# Built once: Session.get builds its select, and works out its cache key, at every call.
+# populate_existing: an approval earlier in the same batch may have changed the row by a plain
+# UPDATE, which an object already in the session would not show.
+EXPERIENCE_FOR_UPDATE = (sa.select(Experience).where(Experience.id == sa.bindparam("exp_id"))
+                         .with_for_update().execution_options(populate_existing=True))
+
+# The approval, one per experience, in columns and statements built once: loading and flushing
+# an ORM object cost more than the rest of the handler. The select names the mapped columns so
+# that the session flushes first what earlier events of the same batch changed.
+_experiences = Experience.__table__
+TO_APPROVE = (sa.select(Experience.id, Experience.status, Experience.title,
+                        Experience.structure_hint, Experience.author_email, Experience.author_name)
+              .where(Experience.id == sa.bindparam("exp_id")).with_for_update())
+APPROVE = (_experiences.update().where(_experiences.c.id == sa.bindparam("exp_id"))
+           .values(status=sa.bindparam("new_status"), published_at=sa.bindparam("at"),
+                   structure_id=sa.bindparam("to_structure"), network_id=sa.bindparam("to_network"),
+                   published_body=sa.bindparam("text"), edited=sa.bindparam("was_edited"),
+                   title=sa.bindparam("public_title"),
+                   structure_hint=sa.bindparam("public_hint"),
+                   author_name=sa.bindparam("public_author"),
+                   submitted_title=sa.bindparam("own_title"),
+                   submitted_structure_hint=sa.bindparam("own_hint"),
+                   submitted_author_name=sa.bindparam("own_author")))
+
+
+def experience(session: Session, experience_id: str, lock: bool = False) -> Experience | None:
+    query = sa.select(Experience).where(Experience.id == experience_id)
+    return session.scalars(query.with_for_update() if lock else query).first()
+
+
+def in_structure(session: Session, structure_id: str, include_children: bool):
+    """The experiences of a structure, or of it and those below it."""
+    if not include_children:
+        return Experience.structure_id == structure_id
+    return Experience.structure_id.in_(
+        sorted(replica.subtree_ids(session, Structure, [structure_id])))
+
+
+def in_period(query: sa.Select, args: dict) -> sa.Select:
+    """Published between `date_from` and `date_to` (whole days, UTC), where given."""
+    if args.get("date_from"):
+        query = query.where(Experience.published_at >= datetime.combine(
+            args["date_from"], time.min, UTC))
+    if args.get("date_to"):
+        query = query.where(Experience.published_at <= datetime.combine(
+            args["date_to"], time.max, UTC))
+    return query
+
+
+def experience_list(session: Session, scope: Scope | None, args: dict) -> sa.Select:
+    """The list's experiences: the public sees published ones, newest first; staff their
+    scope, the oldest to process first."""
+    query = sa.select(Experience)
+    if scope is None:
+        query = query.where(Experience.status.in_(_PUBLISHED))
+        order = (Experience.published_at.desc(), Experience.id)
+    else:
+        query = query.where(scope.condition())
+        order = (Experience.published_at.asc().nulls_first(), Experience.submitted_at,
+                 Experience.id)
+    if args.get("structure_id"):
+        query = query.where(in_structure(session, args["structure_id"],
+                                         args["include_children"]))
+    return _filtered(query, args).order_by(*order)
+
+
+def _filtered(query: sa.Select, args: dict) -> sa.Select:
+    for name in ("status", "network_id", "channel", "feeling", "postal_code"):
+        if args.get(name):
+            query = query.where(getattr(Experience, name) == args[name])
+    if args.get("department"):
+        query = query.where(sa.or_(*(Experience.postal_code.startswith(p, autoescape=True)
+                                     for p in domain.postal_prefixes(args["department"]))))
+    if "answered" in args:
+        query = query.where((Experience.status == Status.ANSWERED) if args["answered"]
+                            else (Experience.status != Status.ANSWERED))
+    if args.get("q"):
+        like = contains_pattern(args["q"])
+        # The structure's name too: « CAF de Lyon » finds what was routed there.
+        named = sa.select(Structure.id).where(Structure.name.ilike(like, escape=LIKE_ESCAPE))
+        query = query.where(sa.or_(Experience.title.ilike(like, escape=LIKE_ESCAPE),
+                                   Experience.published_body.ilike(like, escape=LIKE_ESCAPE),
+                                   Experience.structure_id.in_(named)))
+    return in_period(query, args)
+
+
+def filter_choices(session: Session, network_id: str | None) -> dict:
+    """What the public list's filters offer: every network; the structures of the chosen one."""
+    networks = [{"id": nid, "name": name or code} for nid, code, name in session.execute(
+        sa.select(Network.id, Network.code, Network.name).order_by(Network.name, Network.id))]
+    structures, truncated = [], False
+    if network_id:
+        structures, truncated = domain.tree_order(session.execute(
+            sa.select(Structure.id, Structure.parent_id, Structure.name)
+            .where(Structure.network_id == network_id)).all())
+    return {"networks": networks, "structures": structures, "structures_truncated": truncated}
+
+
+def structure_names(session: Session, ids: Iterable[str | None]) -> dict[str, str]:
+    ids = [i for i in set(ids) if i]
+    if not ids:
+        return {}
+    return dict(session.execute(sa.select(Structure.id, Structure.name)
+                                .where(Structure.id.in_(ids))).all())
+
+
+def target_delays(session: Session, network_ids: Iterable[str | None]) -> dict[str, int]:
+    ids = sorted({i for i in network_ids if i})
+    if not ids:
+        return {}
+    return dict(session.execute(sa.select(Network.id, Network.target_delay_days)
+                                .where(Network.id.in_(ids))).all())
+
+
+def requires_validation(session: Session, network_id: str | None) -> bool:
+    network = session.get(Network, network_id) if network_id else None
+    return True if network is None else network.requires_validation  # unknown: the safe side
+
+
+def comments(session: Session, experience_id: str, network_id: str | None) -> list[Comment]:
+    """Internal comments; a network's staff do not read those written under another network."""
+    query = sa.select(Comment).where(Comment.experience_id == experience_id)
+    if network_id is not None:  # moderators and admins (no network) read them all
+        query = query.where(sa.or_(Comment.network_id.is_(None),
+                                   Comment.network_id == network_id))
+    return list(session.scalars(query.order_by(Comment.created_at, Comment.id)))
+
+
+def similar_answered(session: Session, exp: Experience, words: list[str]) -> list:
+    """(experience, score): the answered experiences of its network closest to those words."""
+    if not words or not is_postgres(session):
+        return []
+    # the very expression of the GIN index ix_experiences_fts (migration 0002)
+    document = sa.func.to_tsvector(
+        sa.literal_column("'french'"),
+        Experience.title.op("||")(sa.literal_column("' '")).op("||")(
+            sa.func.coalesce(Experience.published_body, sa.literal_column("''"))))
+    query = sa.func.to_tsquery("french", " | ".join(words))
+    rank = sa.func.ts_rank(document, query).label("score")
+    return list(session.execute(
+        sa.select(Experience, rank)
+        .where(Experience.network_id == exp.network_id, Experience.id != exp.id,
+               Experience.status == Status.ANSWERED, document.op("@@")(query))
+        .order_by(rank.desc()).limit(5)).all())
+
+
+# Improvement actions --------------------------------------------------------------------------
+
+def action(session: Session, action_id: str, lock: bool = False) -> ImprovementAction | None:
+    query = sa.select(ImprovementAction).where(ImprovementAction.id == action_id)
+    return session.scalars(query.with_for_update() if lock else query).first()
+
+
+def actions_by_experience(session: Session, experience_ids: list[str]) -> dict[str, list]:
+    """Improvement actions linked to each experience."""
+    if not experience_ids:
+        return {}
+    rows = session.execute(
+        sa.select(_link.c.experience_id, ImprovementAction)
+        .join(ImprovementAction, ImprovementAction.id == _link.c.action_id)
+        .where(_link.c.experience_id.in_(experience_ids))
+        .order_by(ImprovementAction.date)
+    ).all()
+    found: dict[str, list] = {}
+    for exp_id, linked in rows:
+        found.setdefault(exp_id, []).append(linked)
+    return found
+
+
+def experience_ids_by_action(session: Session, action_ids: list[str]) -> dict[str, list[str]]:
+    """The experiences each action is linked to, sorted."""
+    found: dict[str, list[str]] = {}
+    if action_ids:
+        for action_id, exp_id in session.execute(
+                sa.select(_link.c.action_id, _link.c.experience_id)
+                .where(_link.c.action_id.in_(action_ids))):
+            found.setdefault(action_id, []).append(exp_id)
+    return {action_id: sorted(ids) for action_id, ids in found.items()}
+
+
+def linked_ids(session: Session, action_id: str) -> list[str]:
+    return sorted(session.scalars(sa.select(_link.c.experience_id)
+                                  .where(_link.c.action_id == action_id)))
+
+
+def link(session: Session, action_id: str, experience_ids: list[str]) -> None:
+    session.execute(sa.insert(_link),
+                    [{"action_id": action_id, "experience_id": i} for i in experience_ids])
+
+
+def unlink_all(session: Session, action_id: str) -> None:
+    session.execute(sa.delete(_link).where(_link.c.action_id == action_id))
+
+
+def action_list(scope: Scope | None, args: dict) -> sa.Select:
+    """Improvement actions, newest first: of a scope, a structure, an experience, where given."""
+    query = sa.select(ImprovementAction)
+    if scope is not None:
+        query = query.where(scope.action_condition())
+    if args.get("structure_id"):
+        query = query.where(ImprovementAction.structure_id == args["structure_id"])
+    if args.get("experience_id"):
+        query = query.where(ImprovementAction.id.in_(
+            sa.select(_link.c.action_id).where(_link.c.experience_id == args["experience_id"])))
+    return query.order_by(ImprovementAction.date.desc(), ImprovementAction.id)
+
+
+def structures_in(session: Session, ids: list[str]) -> list[Structure]:
+    return list(session.scalars(sa.select(Structure).where(Structure.id.in_(ids))))
+
+
+def experiences_in(session: Session, ids: list[str]) -> list[Experience]:
+    return list(session.scalars(sa.select(Experience).where(Experience.id.in_(ids)))) \
+        if ids else []
+
+
+# Dashboards ----------------------------------------------------------------------------------
+
+def _seconds_between(session: Session, later, earlier):
+    if is_postgres(session):
+        return sa.func.extract("epoch", later - earlier)
+    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400
+
+
+def _month_of(session: Session, column):
+    """'YYYY-MM' of a timestamp, in UTC like the period bounds."""
+    if is_postgres(session):
+        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM")
+    return sa.func.strftime("%Y-%m", column)
+
+
+def _count_if(condition):
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def dashboard_counts(session: Session, condition, args: dict) -> sa.Row:
+    """(published, answered, sum of answer delays in seconds, answered within the network's
+    target, evaluations, useful ones, negative ones, negative ones turned positive)."""
+    delay = _seconds_between(session, Experience.first_response_at, Experience.published_at)
+    answered = Experience.first_response_at.is_not(None)
+    evaluated = Experience.evaluated_at.is_not(None)
+    negative = sa.and_(evaluated, Experience.feeling == "negative")
+    target = sa.func.coalesce(Network.target_delay_days, domain.DEFAULT_TARGET_DELAY_DAYS) * 86400
+    return session.execute(in_period(
+        sa.select(
+            sa.func.count(), _count_if(answered), sa.func.sum(sa.case((answered, delay))),
+            _count_if(sa.and_(answered, delay <= target)), _count_if(evaluated),
+            _count_if(sa.and_(evaluated, Experience.evaluation_useful.is_(True))),
+            _count_if(negative),
+            _count_if(sa.and_(negative, Experience.evaluation_feeling_after == "positive")),
+        ).select_from(Experience)
+        .outerjoin(Network, Network.id == Experience.network_id)
+        .where(condition, Experience.status.in_(_PUBLISHED)), args)).one()
+
+
+def dashboard_months(session: Session, condition, args: dict) -> list[sa.Row]:
+    """(month, published, answered) per month of publication."""
+    month = _month_of(session, Experience.published_at)
+    answered = Experience.first_response_at.is_not(None)
+    return list(session.execute(in_period(
+        sa.select(month, sa.func.count(), _count_if(answered)).select_from(Experience)
+        .where(condition, Experience.status.in_(_PUBLISHED))
+        .group_by(month).order_by(month), args)).all())
+
+
+# Open data -----------------------------------------------------------------------------------
+
+def structure_tree(session: Session) -> dict[str, tuple[str, str | None]]:
+    """{structure: (name, parent)} of every structure."""
+    return {sid: (name, parent) for sid, name, parent in
+            session.execute(sa.select(Structure.id, Structure.name, Structure.parent_id))}
+
+
+def published_batches(session: Session, size: int = 500) -> Iterator[list[Experience]]:
+    """Published experiences, oldest first, in batches (never all in memory)."""
+    query = (sa.select(Experience)
+             .where(Experience.status.in_(_PUBLISHED))
+             .order_by(Experience.published_at, Experience.id)
+             .execution_options(yield_per=size))
+    batch: list[Experience] = []
+    for exp in session.scalars(query):
+        batch.append(exp)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    yield batch

@@ -1,0 +1,65 @@
+"""The platform the e2e tests start (tests/e2e/conftest.py's `platform`) and its clients: where
+each service listens, the seeded administrator, the API calls and the mail catcher's letters.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import time
+from email import policy
+
+import requests
+
+PORT_BASE = int(os.environ.get("SPP_E2E_PORT_BASE", "18000"))  # a second run aside
+SERVICES = ["gateway", "identity", "experiences", "moderation", "diagnostic", "notifier"]
+ADMIN = ("admin@e2e.localhost", "un-mot-de-passe-e2e-solide")
+PASSWORD = "correct horse battery staple 42"  # every user the tests create
+
+
+def wait_until(predicate, timeout: float = 60, interval: float = 0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            value = predicate()
+        except requests.RequestException:
+            value = None
+        if value:
+            return value
+        time.sleep(interval)
+    return None
+
+
+def url(service: str, path: str = "") -> str:
+    return f"http://127.0.0.1:{PORT_BASE + SERVICES.index(service)}{path}"
+
+
+def login(address: str, password: str) -> dict:
+    """The Authorization header of a user signed in to identity."""
+    response = requests.post(url("identity", "/auth/token"),
+                             json={"email": address, "password": password}, timeout=20)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def post(service, path, headers=None, expect=(200, 201, 202), **body):
+    """POST a JSON body to a service; the JSON answer, once its status is one expected."""
+    response = requests.post(url(service, path), json=body, headers=headers, timeout=20)
+    assert response.status_code in expect, (path, response.status_code, response.text)
+    return response.json()
+
+
+def mails_to(folder, to: str) -> list[email.message.EmailMessage]:
+    """The letters the mail catcher kept in `folder` for the address `to`, oldest first."""
+    found = []
+    for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        if to in [r.strip() for r in message.get("X-Envelope-To", "").split(",")]:
+            found.append(message)
+    return found
+
+
+def text_of(message) -> str:
+    """A letter's plain text (its HTML when it has no plain part)."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    return part.get_content() if part else ""

@@ -1,0 +1,54 @@
+"""Domain refusals reach HTTP in one place, in the contract's error shape."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from services.chassis.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    register_error_handlers,
+)
+
+
+class AlreadyUsed(Gone):
+    code = "already_used"
+
+
+def _app(exc: Exception) -> Flask:
+    app = Flask(__name__)
+    register_error_handlers(app)
+
+    @app.get("/")
+    def refuse():
+        raise exc
+
+    return app
+
+
+def test_each_kind_of_refusal_has_its_status_code_and_field():
+    cases = [
+        (Invalid("Trop long.", field="title"), 422, "validation_error", {"title": ["Trop long."]}),
+        (Forbidden("Hors de votre périmètre."), 403, "forbidden", {}),
+        (NotFound("Expérience introuvable."), 404, "not_found", {}),
+        (Conflict("Déjà publiée.", status="published"), 409, "conflict",
+         {"status": ["published"]}),
+        (AlreadyUsed("Lien déjà utilisé.", field="token"), 410, "already_used",
+         {"token": ["Lien déjà utilisé."]}),
+    ]
+    for exc, status, code, errors in cases:
+        answer = _app(exc).test_client().get("/")
+        assert answer.status_code == status
+        assert answer.get_json() == {"code": code, "message": exc.message, "errors": errors}
+
+
+def test_a_service_refusal_subclassing_the_base_is_a_422():
+    class OwnRule(DomainError):
+        pass
+
+    answer = _app(OwnRule("Règle.", field="x")).test_client().get("/")
+    assert answer.status_code == 422 and answer.get_json()["errors"] == {"x": ["Règle."]}
