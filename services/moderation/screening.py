@@ -317,11 +317,14 @@ def _plain(text: str) -> str:
 # Obfuscations: "(at)", "[at]", « arobase », « at », spaces around "@"; « point », « dot »,
 # "[.]" and spaces around the dots. A spelled-out dot needs a known top-level domain after
 # it, so that « rendez-vous at home point final » is no address.
-_AT_WORDS = r"at|arobase|arrobase|arobas|arrobas|a\s+commercial"
+_AT_WORDS = r"at|arobase|arrobase|arobas|arrobas|arobaz|arrobaz|arobasse|a\s+commercial"
 _AT = (
-    rf"(?:\s{{0,2}}@\s{{0,2}}|\s?[(\[{{<]\s?(?:{_AT_WORDS}|@)\s?[)\]}}>]\s?"
+    rf"(?:\s{{0,2}}[@＠]{{1,2}}\s{{0,2}}|\s?[(\[{{<]\s?(?:{_AT_WORDS}|@|a|chez)\s?[)\]}}>]\s?"
     rf"|\s+(?:{_AT_WORDS})\s+)"
 )
+# « chez », « a », « à » between two words are French: an "@" only between a local part that
+# shows a separator (« paul.meunier chez orange.fr ») and a domain with a dot and a known end.
+_LOOSE_AT = r"\s+(?:chez|a|à)\s+"
 _DOT_WORDS = r"point|dot|pt"
 _SPELLED_DOT = rf"(?:\s?[(\[{{<]\s?(?:{_DOT_WORDS}|\.)\s?[)\]}}>]\s?|\s+(?:{_DOT_WORDS})\s+)"
 _DOT = rf"(?:\.|\s\.\s|{_SPELLED_DOT})"
@@ -329,8 +332,13 @@ _TLDS = (
     r"fr|com|net|org|eu|be|ch|ca|lu|de|es|it|pt|uk|co|io|info|biz|me|tv|pro|asso|gouv|re"
     r"|gp|mq|gf|yt|pf|nc|ma|dz|tn|sn|ci|cm|us|nl|pl|ro|ie|at|dk|se|no|fi|mc"
 )
+# The commonest ends, after a dot typed with one space or as a comma (« orange .fr »).
+_COMMON_TLDS = r"fr|com|net|org|eu|be|ch"
 _LOCAL = r"[\w+'’-]+(?:(?:\.|_|{dot})[\w+'’-]+)*"
-_DOMAIN = rf"[\w-]+(?:{_DOT}[\w-]+)*(?:(?:\.|\s\.\s)[^\W\d_]{{2,}}|{_SPELLED_DOT}(?:{_TLDS}))"
+_DOMAIN = (
+    rf"[\w-]+(?:{_DOT}[\w-]+)*(?:(?:\.|\s\.\s)[^\W\d_]{{2,}}|{_SPELLED_DOT}(?:{_TLDS})"
+    rf"|(?:\s\.\s?|\.\s|,)(?:{_COMMON_TLDS})(?![\w-]))"
+)
 _EMAIL_RES = (
     # Literal dots in the local part: the usual address, "@" possibly spelled out.
     re.compile(
@@ -340,6 +348,11 @@ _EMAIL_RES = (
     # Spelled or spaced dots in the local part: « jean point dupont arobase gmail point com ».
     re.compile(
         r"(?<![\w.+'’-])" + _LOCAL.format(dot=_DOT) + rf"{_AT}{_DOMAIN}(?![\w-])",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"(?<![\w.+'’-])[\w+'’-]+(?:[._][\w+'’-]+)+" + _LOOSE_AT
+        + rf"[\w-]+(?:\.[\w-]+)*(?:\.|{_SPELLED_DOT})(?:{_TLDS})(?![\w-])",
         re.IGNORECASE,
     ),
 )
@@ -386,7 +399,7 @@ def _shows_a_person(local: str) -> bool:
 def _is_generic_mailbox(address: str) -> bool:
     """An office's mailbox: its local part only names a service, never a person; at a
     public service's domain, any local part that shows no person."""
-    at = re.search(_AT, address, flags=re.IGNORECASE)
+    at = re.search(_AT, address, flags=re.IGNORECASE) or re.search(_LOOSE_AT, address, re.I)
     local, domain = (address[: at.start()], address[at.end() :]) if at else (address, "")
     domain = re.sub(rf"{_SPELLED_DOT}", ".", _fold(domain), flags=re.IGNORECASE)
     if _public_domain_re().search(domain) and not _shows_a_person(local):
@@ -428,7 +441,7 @@ def _find_emails(text: str) -> Iterator[Flag]:
 _DIGITISH = r"(?:\d|(?<![^\W\d_])[Oo](?![^\W\d_]))"
 # One blank, or a sign with a blank on either side (« 06 - 31 - 47 », « 06 • 12 »), or a
 # line break (a number split across two lines).
-_PHONE_SEP = r"(?:[ \u00a0\u202f]?[.\-–—•·_,/:][ \u00a0\u202f]?|[ \u00a0\u202f]|\r?\n)"
+_PHONE_SEP = r"(?:[ \u00a0\u202f]?(?:[.\-–—•·_,/:]|\.{2,3})[ \u00a0\u202f]?|[ \u00a0\u202f]|\r?\n)"
 _PHONE_RE = re.compile(
     rf"""(?<![\d+])
     (?P<prefix>
@@ -439,7 +452,7 @@ _PHONE_RE = re.compile(
     (?P<trunk>[\s.\-]{{0,2}}\(\s?0\s?\))?
     [\s.\-]{{0,2}}
     (?P<body>(?:\(\s?0\d\s?\)|{_DIGITISH})(?:{_PHONE_SEP}?{_DIGITISH}){{5,13}})
-    (?![^\W_])""",
+    (?:(?![^\W_])|(?=[a-zà-ÿ]{{2,}}(?![\w]*\d)))  # stuck to the next word: « 0612345678svp »""",
     re.VERBOSE,
 )
 # Digits after the country code of French numbers outside the mainland.
@@ -474,7 +487,26 @@ def _office_number_after_re() -> re.Pattern[str]:
         r"\s*[(,–-]?\s*(?:c'est |qui est )?(?:le |son |leur )?(?:numero|n°|standard|tel"
         r"|telephone|ligne|accueil)(?: direct| general| public| officiel)?\s+(?:de la |du |de l'"
         rf"|des |de )(?:{_office_words_re().pattern})"
+        # « 04 91 55 11 11 c'est leur standard », « 0590 89 10 10 (standard) »
+        r"|\s*[(,–-]?\s*(?:c'?est |qui est )?(?:le |son |leur |leurs |du |un |au )?"
+        r"(?:standard|accueil telephonique)\b"
+        # « … 09 69 32 34 34 indiqué sur leur site »: the number the office publishes
+        r"|\s*[(,–-]?\s*(?:(?:qui est |celui )?(?:indique|donne|affiche|inscrit|mentionne|ecrit)e?"
+        r"|qui (?:figure|est ecrit|est indique))\s+(?:sur|dans)\s+"
+        r"(?:leur|leurs|votre|vos|le|la|les|l'|son|sa)\s*(?:site|courrier|lettre|convocation|avis"
+        r"|page|affiche|mail|courriel|notification|facture)"
     )
+
+
+# The office's own line, as the usager calls it: « j'ai essayé de vous joindre au … », « le
+# numéro indiqué sur votre courrier, le … ».
+_OFFICE_LINE_BEFORE_RE = re.compile(
+    r"\b(?:vous (?:joindre|appeler|contacter|telephoner)|(?:ai|avons) appele (?:votre|vos|leur)"
+    r"|(?:votre|vos|leur|leurs) (?:numero|standard|ligne|plateforme|service client)"
+    r"|(?:numero|tel|telephone) (?:indique|donne|affiche|inscrit|figurant|mentionne)e? (?:sur|dans)"
+    r" (?:votre|vos|leur|leurs|le|la|les|l'))(?P<rest>[^.!?\n]{0,40})$"
+)
+_OWN_LINE_RE = re.compile(r"\b(?:me|m'|moi|mon|ma|mes|perso\w*|portable|rappel\w*|sms|whatsapp)\b")
 
 
 _FIRST_PERSON_RE = re.compile(
@@ -487,17 +519,41 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
     """An office's published number: named so (« le standard de la mairie », « (numéro de
     la MDPH) »), or a landline ending in 00, as switchboards do, given for an office by
     someone who does not give it as hers."""
-    before = re.split(r"[.!?\n]", _fold(text[max(0, start - 60) : start]))[-1]
+    before = _CLAUSE_SPLIT_RE.split(_fold(text[max(0, start - 60) : start]))[-1]
     if _switchboard_re().search(before):
         return True
     if _office_number_after_re().match(_fold(text[end : end + 50])):
         return True
+    line = _OFFICE_LINE_BEFORE_RE.search(before)
+    if line and not _OWN_LINE_RE.search(line.group("rest")):
+        return True
+    landline = national[:2] in ("01", "02", "03", "04", "05", "09")
+    # « la CPAM (05 90 21 44 44) », « le CCAS, tél. 02 … »: a landline right after the
+    # office's name, where no person is named.
+    if landline and _office_named_before_re().search(before) and not (
+        _FIRST_PERSON_RE.search(before) or _NAMED_PERSON_BEFORE_RE.search(before)
+    ):
+        return True
     return bool(
-        national[:2] in ("01", "02", "03", "04", "05", "09")
+        landline
         and national.endswith("00")
         and _office_words_re().search(before)
         and not _FIRST_PERSON_RE.search(before)
     )
+
+
+@cache
+def _office_named_before_re() -> re.Pattern[str]:
+    return re.compile(
+        rf"\b(?:le|la|les|l'|du|de la|de l'|des|au|a la|a l')\s*(?:{_office_words_re().pattern})"
+        r"(?:\s+(?:de|du|d')\s*[\w'-]+)?\s*[(,:–-]\s*(?:(?:tel|telephone|n°|numero)\.?\s*:?\s*)?$"
+    )
+
+
+_NAMED_PERSON_BEFORE_RE = re.compile(
+    r"\b(?:monsieur|madame|mme|mlle|mr|m\.|dr|docteur|conseill\w*|agent\w*|gestionnaire"
+    r"|referent\w*|assistante?)\b"
+)
 
 
 def _is_public_number(national: str) -> bool:
@@ -506,24 +562,47 @@ def _is_public_number(national: str) -> bool:
 
 
 _PHONE_CONTEXT_RE = re.compile(
-    r"(?:\btel|\btelephone|\bportable|\bmobile|\bfixe|\bnumero|\bn°|\bjoindre|\bappel|\brappel"
-    r"|\bcontact|\bsms|\bjoignable)[^.!?\n]{0,25}$"
+    r"(?:\btel|\btelephone|\bportable|\bmobile|\bfixe|\bnumero|\bnum\b|\bn°|\bjoindre|\bappel"
+    r"|\brappel|\bcontact|\bsms|\bjoignable|\bwhatsapp)[^.!?\n]{0,25}$"
+)
+# A number typed digit by digit may come further after its words (« mon numéro en chiffres
+# séparés pour que les robots ne le lisent pas : 0 7 … »).
+_WIDE_PHONE_CONTEXT_RE = re.compile(
+    r"(?:\btel|\btelephone|\bportable|\bmobile|\bfixe|\bnumero|\bnum\b|\bjoindre|\bappel"
+    r"|\brappel|\bsms|\bjoignable|\bwhatsapp)[^!?\n]{0,80}$"
 )
 
 
-def _phone_body_ok(body: str, international: bool, context: str) -> bool:
+# Words about a phone after the number (« … voilà mon tel », « … sur whatsapp »).
+_PHONE_WORDS_AFTER_RE = re.compile(
+    r"^[^.!?\n]{0,60}?(?:\btel\b|\btelephone|\bportable|\bmobile|\bnumero|\bnum\b|\bjoindre"
+    r"|\bappel|\brappel|\bsms\b|\bwhatsapp|\bjoignable)"
+)
+
+
+def _phone_body_ok(body: str, international: bool, context: str, after: str = "") -> bool:
     """Groups as people write them: no digit alone but the first (« 0 800 », « +33 6 »,
-    « 0 6 12 … »), unless words about a phone come before; one kind of slash, comma or
-    colon throughout (« 06/12/2024 » is a date, « 08:30-12:00 » hours)."""
+    « 0 6 12 … »), unless words about a phone come before, or the number is typed digit by
+    digit beside such words or as a mobile; one kind of slash, comma or colon throughout
+    (« 06/12/2024 » is a date, « 08:30-12:00 » hours), but for a number cut once by a
+    slash (« 06 27 41 / 93 58 ») or mixed signs after words about a phone."""
     unbracketed = body.replace("(", "").replace(")", "")
-    separators = {sep.strip() or " " for sep in re.findall(_PHONE_SEP, unbracketed)}
+    found = re.findall(_PHONE_SEP, unbracketed)
+    separators = {sep.strip() or " " for sep in found}
     if separators & {"/", ",", ":"} and len(separators) > 1:
-        return False
+        cut_once = separators <= {" ", ".", "/"} and body.count("/") == 1
+        mixed = ":" not in separators and _PHONE_CONTEXT_RE.search(context)
+        if not (cut_once or mixed):
+            return False
     groups = [g.strip("() ") for g in re.split(_PHONE_SEP, body) if g.strip("() ")]
+    one_by_one = sum(len(g) == 1 for g in groups) >= 6
+    mobile = one_by_one and "".join(groups[:2]) in ("06", "07", "O6", "O7")
     if not international and len(groups) > 2 and groups[0] in ("0", "O") and len(groups[1]) == 1:
         groups = [groups[0] + groups[1], *groups[2:]]  # « 0 6 12 34 56 78 »
     if any(len(g) == 1 for g in groups[1:]) and not _PHONE_CONTEXT_RE.search(context):
-        return False
+        near = _WIDE_PHONE_CONTEXT_RE.search(context) or _PHONE_WORDS_AFTER_RE.search(after)
+        if not (one_by_one and (near or mobile)):
+            return False
     return not (international and len(groups[0]) > 4 and len(groups) > 1)
 
 
@@ -548,7 +627,8 @@ def _phone_at(m: re.Match[str], body_end: int) -> Flag | None:
         _fold(m.string[max(0, start - 40) : start])
     ):
         cc, digits, body = "33", digits[2:], re.sub(r"^33[ .\-]?", "", body)
-    if not _phone_body_ok(body, bool(cc), _fold(m.string[max(0, start - 40) : start])):
+    after = _fold(m.string[body_end : body_end + 70])
+    if not _phone_body_ok(body, bool(cc), _fold(m.string[max(0, start - 100) : start]), after):
         return None
     if cc is None:
         if not (len(digits) == 10 and digits[0] == "0" and digits[1] != "0"):
@@ -769,7 +849,7 @@ def _find_nirs(text: str) -> Iterator[Flag]:
 
 
 _IBAN_RE = re.compile(
-    r"(?<![\w])[A-Za-z]{2}[ \u00a0]?\d{2}(?:[ \u00a0\-]?[A-Za-z0-9]){8,34}"
+    r"(?<![\w])[A-Za-z]{2}[ \u00a0.]?\d{2}(?:(?:[ \u00a0\-.]|[ \u00a0]?\r?\n)?[A-Za-z0-9]){8,34}"
 )
 
 
@@ -911,8 +991,17 @@ def _identifier_number_end(text: str, start: int, end: int) -> int | None:
             break
         if not (any(c.isdigit() for c in token) or (token.isupper() and len(token) <= 3)):
             break
+        if last is not None and _fold(token) in _NOT_ID_BLOCKS:
+            break  # « … 3456789C TEL 07 … »: a word in capitals, not a block of the number
         last = start + m.end()
     return last
+
+
+# Short words in capitals that end a number rather than continue it.
+_NOT_ID_BLOCKS = frozenset(
+    "tel fax mob gsm et ou le la les du de des au aux ne nee mon ma mes son sa ses svp est "
+    "par sur en id num no ref nir iban rib caf cpam msa ans age".split()
+)
 
 
 def _identifier_flag(m: re.Match[str]) -> Flag | None:
@@ -941,13 +1030,14 @@ _RIB_PARTS_RE = re.compile(
 _RECORD = r"""(?:
     allocataire|caf|msa|cpam|urssaf|carsat|cnav|agirc[\s-]arrco|ircantec|mutuelle|adherent
   | client|usager|beneficiaire|assuree?|cotisant|affiliee?|pensionnee?|pension|retraite|rente
-  | invalidite|fiscale?|spi|contribuable|nif|identification(?:\s+fiscale)?
+  | invalidite|fiscale?s?|fiscaux|spi|contribuable|nif|identification(?:\s+fiscale)?
   | france\s+travail|pole\s+emploi|demandeur\s+d'emploi|inscription|passeport
   | permis(?:\s+de\s+conduire)?|carte\s+(?:nationale\s+)?d'identite|cni|titre\s+de\s+sejour
   | carte\s+de\s+sejour|carte\s+de\s+resident|visa|agdref|etranger|ofii|ofpra
   | demandeur\s+d'asile|asile|ine|etudiante?|eleve|electeur|licence|badge|adhesion
   | societaire|abonne|abonnement|compte\s+ameli|ameli|securite\s+sociale\s+etudiante
   | locataire|neph|siret|siren|retraite\s+complementaire
+  | alloc|cesu|pajemploi|unique\s+(?:departemental|regional)
 )"""
 _ID_OF = r"(?:d'|de\s+la\s+|de\s+l'|de\s+|du\s+|des\s+|a\s+la\s+|au\s+|mon\s+|ma\s+)"
 # Whose the file is. Not « votre »: a usager writing to an office says « votre dossier » of
@@ -962,7 +1052,8 @@ _FILE = (
 _ID_LABEL_RE = re.compile(
     rf"""(?<![\w'@.])(?:
         (?P<generic>{_POSSESSIVE}\s+(?:numero|n°|nº|no|num|identifiant|matricule|id)
-          (?:\s+personnel)?(?=\s*(?:[:=]|est\b|c'est\b|c\b|etait\b)))
+          (?:\s+personnel|\s+[a-z]{{2,10}})?(?=\s*(?:[:=]|est\b|c'est\b|c\b|etait\b)))
+      | identifiant(?:\s+(?:personnel|usager|client|de\s+connexion))?(?=\s*[:=])
       | (?P<own>{_POSSESSIVE}\s+(?:[a-z'-]+\s+)?{_FILE})
       | (?:numero|n°|nº|no|num|identifiant|id|matricule|code)\.?\s*{_ID_OF}?(?:[a-z'-]+\s+){{0,2}}?{_RECORD}
       | {_RECORD}
@@ -994,28 +1085,51 @@ _SPECIFIC_FILE_RE = re.compile(rf"\b(?:{_RECORD}|(?!numero|n°|no\b|identifiant)
 _ANNOUNCED_RE = re.compile(r"(?:n°|numero|reference|ref)\s*:?\s*$|[:(]\s*$")
 
 
+# A clause ends at a stop, not at the dot of « Réf. », « tél. » or « n. ».
+_CLAUSE_SPLIT_RE = re.compile(r"[!?;\n]|(?<!\bref)(?<!\btel)(?<!\bn)(?<!\bno)\.")
+_TRACKING_RE = re.compile(r"\b(?:recommande|colis|courrier|lettre|envoi|accuse|suivi)\b")
+_COMPANY_BEFORE_RE = re.compile(r"\b(?:sarl|sas|sasu|eurl|sci|snc|societe|association)\b[^.;:]{0,15}$")
+
+
+@cache
+def _office_of_re() -> re.Pattern[str]:
+    """« SIRET de la CAF »: the office whose number it is, right after the label."""
+    offices = _words_pattern(_public_contacts().get("office_words", []))
+    return re.compile(rf"\s*(?:de\s+la|de\s+l'|du|des|de|d')\s*(?:{offices}|{_RECORD})\b", re.VERBOSE)
+
+
 def _labelled_identifiers(text: str, plain: str) -> Iterator[Flag]:
     """A label naming a personal file (or « mon numéro : »), a few connecting words, then
     the number: its groups of digits, or letters and digits."""
+    public: set[int] = set()  # numbers already known to be an office's or a company's
     for m in _ID_LABEL_RE.finditer(plain):
         number = _number_after_label(text, plain, m.end())
-        if number is None:
+        if number is None or number in public:
             continue
-        clause = re.split(r"[.!?;\n]", plain[max(0, m.start() - 30) : number])[-1]
+        clause = _CLAUSE_SPLIT_RE.split(plain[max(0, m.start() - 30) : number])[-1]
         own = bool(re.search(rf"\b{_POSSESSIVE}\b|\bpersonnel", clause))
         # « référence client », « référence allocataire »: a label, not the office's reference.
         prefix = re.search(r"\b(?:reference|ref)\.?\s+$", plain[max(0, m.start() - 12) : m.start()])
         label_start = m.start() - (len(prefix.group()) if prefix else 0)
-        before_label = re.split(r"[.!?;\n]", plain[max(0, label_start - 30) : m.end()])[-1]
+        before_label = _CLAUSE_SPLIT_RE.split(plain[max(0, label_start - 30) : m.end()])[-1]
         if prefix:
             before_label = before_label.replace(prefix.group(), " ", 1)
         if not own and _ADMIN_WORDS & set(re.findall(r"[a-z]+", before_label)):
             continue
+        if _TRACKING_RE.search(before_label):
+            continue  # « mon recommandé n° 1A 123 … »: the post's number, not a file's
+        if re.search(r"\bsire[nt]\b", m.group()) and (
+            _COMPANY_BEFORE_RE.search(plain, max(0, m.start() - 30), m.start())
+            or _office_of_re().match(plain, m.end())
+        ):
+            public.add(number)
+            continue  # the SIRET of an office or of a company, both public
         announced = _ANNOUNCED_RE.search(plain, max(0, number - 20), number)
         if m.group("own") and not _FILE_NOUN_RE.search(clause.replace(m.group(), "", 1)) \
                 and not announced:
             continue  # « mon dossier 3 mois après »: a number must be announced
-        specific = _SPECIFIC_FILE_RE.search(clause)
+        # An office named alone says nothing of the number: « la CPAM (05 90 …) » is a phone.
+        specific = _SPECIFIC_FILE_RE.search(_office_words_re().sub(" ", clause))
         flag = _identifier_value(text, plain, number, phone_possible=not specific)
         if flag and not (m.group("own") and _PHONE_WORDS_RE.search(clause)):
             yield flag
@@ -1112,12 +1226,36 @@ def _find_identifiers(text: str) -> Iterator[Flag]:
         yield Flag(FlagKind.IDENTIFIER, m.start("start"), m.end("key"))
     # Offsets are those of the text: _plain keeps one character for one.
     plain = _plain(text)
-    yield from _search_all(_ID_RE, plain, lambda m: _identifier_flag(_Rematch(m, text)))
-    yield from _labelled_identifiers(text, plain)
+    labelled = [
+        *_search_all(_ID_RE, plain, lambda m: _identifier_flag(_Rematch(m, text))),
+        *_labelled_identifiers(text, plain),
+    ]
+    yield from labelled
+    yield from _listed_after(text, plain, labelled)
     yield from _vehicle_plates(text, plain)
     for m in _ID_SHAPES_RE.finditer(text):
         if not _ADMIN_REFERENCE_RE.search(_context_before(text, m.start(), 30)):
             yield Flag(FlagKind.IDENTIFIER, m.start(), m.end())
+
+
+# « … est le 1245789306147 pour Monsieur et le 2245789306150 pour Madame »: a second
+# number of the same length, joined to a labelled one.
+_NEXT_NUMBER_RE = re.compile(
+    r"(?:\s+(?:pour|de|du|d')\s*[^\d.;:!?\n]{1,25}?)?\s*(?:,|\bet\b|\bou\b|/|\bpuis\b)\s*"
+    r"(?:le\s+|la\s+|l'|celui\s+d[eu']\s*[^\d.;:!?\n]{1,20}?\s*:?\s*)?(?=[A-Za-z]{0,3}\d)"
+)
+
+
+def _listed_after(text: str, plain: str, flags: list[Flag]) -> Iterator[Flag]:
+    for flag in flags:
+        first = _compact(text[flag.start : flag.end])
+        while m := _NEXT_NUMBER_RE.match(plain, flag.end):
+            end = _identifier_number_end(text, m.end(), min(len(text), m.end() + 40))
+            value = _compact(text[m.end() : end]) if end else ""
+            if not value or abs(len(value) - len(first)) > 1 or sum(c.isdigit() for c in value) < 5:
+                break
+            flag = Flag(FlagKind.IDENTIFIER, m.end(), end)
+            yield flag
 
 
 class _Rematch:
@@ -1191,14 +1329,16 @@ _STREET_TYPES = (
 _AMBIGUOUS_STREET_TYPES = (
     r"place|pl\.?|cours|crs\.?|route|square|sq\.?|r[ée]sidence|r[ée]s\.|lotissement|lot\."
     r"|voie|passage|cit[ée]|hameau|promenade|esplanade|parvis|villa|clos|domaine|traverse"
-    r"|chauss[ée]e|quartier|zone|za|zi|zac|mail|carrefour|sente|cour|port|parc|rocade"
+    r"|chauss[ée]e|quartier|zone|za|zi|zac|mail|carrefour|sente|cour|port|parc|rocade|r"
 )
 # Streets whose type is the whole name (« 24 grande rue », « 2 Grand'Rue »).
 _NAMELESS_STREET_TYPES = r"grande?[\s-]?rue|grand['’]\s?rue"
 _STREET_NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater)\b|[A-Da-d]\b)?(?:\s?[-/]\s?\d{1,4})?"
+# Overseas, a road's kilometre point stands for the number (« PK 4,5 route de Montabo »).
+_KILOMETRE_POINT = r"(?:PK|pk|Pk|km|KM)\s?\d{1,3}(?:[,.]\d{1,3})?"
 _STREET_RE = re.compile(
     rf"""(?<![\w.,/])
-    {_STREET_NUMBER}
+    (?:{_KILOMETRE_POINT}|{_STREET_NUMBER})
     ,?\s+
     (?:(?:de\s+la|du|de\s+l['’])\s*)?                      # « au 14 de la rue des Lilas »
     (?:(?P<nameless>{_NAMELESS_STREET_TYPES})(?![\w'’-])
@@ -1215,7 +1355,10 @@ _RURAL_RE = re.compile(
     rf"(?<![\w.,/])(?:{_STREET_NUMBER},?\s+(?i:le\s+)?(?i:bourg)\b"
     rf"|(?i:lieu-dit|lieudit|lieu\s+dit|hameau\s+d[eu']s?|l\.d\.)\s*(?=[A-ZÀ-Þ]))"
 )
-_TOKEN_RE = re.compile(r"(?:\s+|(?<=['’]))(?:(?P<elided>[dlDL]['’])|(?P<word>[\w-]+(?:['’]\w+)?))")
+# An initial counts as a word of the name (« rue A. Briand »).
+_TOKEN_RE = re.compile(
+    r"(?:\s+|(?<=['’]))(?:(?P<elided>[dlDL]['’])|(?P<word>[A-ZÀ-Þ]\.(?=\s+[A-ZÀ-Þ])|[\w-]+(?:['’]\w+)?))"
+)
 _NAME_PARTICLES = {"de", "du", "des", "la", "le", "les", "aux", "et", "sur", "en"}
 _MONTHS = {
     "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
@@ -1235,9 +1378,15 @@ _STOP_WORDS = {
     "et", "rez", "code", "postal", "numéro", "n°", "tél", "tel", "téléphone", "mail",
 }  # fmt: skip
 _CITY_WORD = r"[A-ZÀ-Þ](?:[\w'’]*\w)?(?:-[\w'’]*\w)*"
+# A city in lower case after its postal code: « metz », « st maur », « le tampon », « la
+# roche sur yon ».
+_LOWER_CITY = (
+    r"(?:(?:le|la|les|st|ste|saint|sainte)[ \t]+|l['’])?[a-zà-ÿ][\w-]*"
+    r"(?:[ \t]+(?:sur|sous|lès|les|en)[ \t]+[a-zà-ÿ][\w-]*)?"
+)
 _POSTCODE_CITY_RE = re.compile(
     rf",?\s*(?:-\s*)?(?:\d{{5}}|\d{{2}}\s\d{{3}})[ \t\u00a0]+(?:{_CITY_WORD}(?:[ \t\u00a0]+(?:{_CITY_WORD}"
-    rf"|(?:sur|sous|en|les|le|la|de|du)(?![\w'’])|d'|l')){{0,4}}(?<![ \t\u00a0])|[a-zà-ÿ][\w-]*)"
+    rf"|(?:sur|sous|en|les|le|la|de|du)(?![\w'’])|d'|l')){{0,4}}(?<![ \t\u00a0])|{_LOWER_CITY})"
     rf"(?:\s+(?i:cedex)(?:\s+\d{{1,2}})?)?"
 )
 _COMMA_CITY_RE = re.compile(
@@ -1252,11 +1401,12 @@ _FLOOR = (
     r"|(?i:rez-de-chauss[ée]e|rdc)(?![\w'’])"
 )
 _DETAIL = (
-    r"(?:(?i:b[aâ]timent|b[aâ]t|appartement|appart|appt|app|apt|logement|logt|escalier|esc"
-    r"|entr[ée]e|porte|[ée]tage|imm(?:euble)?|tour|bo[iî]te|bal|chambre|studio|lot)(?![^\W\d_])\.?"
+    r"(?:(?i:b[aâ]timent|b[aâ]t|bt|appartement|appart|appt|app|apt|logement|logt|escalier|esc"
+    r"|entr[ée]e|porte|[ée]tage|imm(?:euble)?|tour|bo[iî]te|bal|chambre|studio|lot"
+    r"|ch(?=\.?\s*\d))(?![^\W\d_])\.?"
     r"\s*(?:n°\s*)?[\w-]{0,8}"
-    rf"|{_FLOOR}"
-    r"|(?i:r[ée]sidence|r[ée]s\.|cit[ée]|immeuble|villa|domaine|lotissement|hameau)\s+"
+    rf"|{_FLOOR}|{_KILOMETRE_POINT}|(?:RN|RD|CD|N|D)\s?\d{{1,4}}(?![\w'’])"
+    r"|(?i:r[ée]sidence|r[ée]s\.|cit[ée]|immeuble|villa|domaine|lotissement|hameau|foyer)\s+"
     r"(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
     r"[A-ZÀ-Þ][\w'’-]*){0,3}"
     r"|(?i:ferme|mas|moulin|ch[aâ]teau|manoir|chalet|maison|les\s+jardins|le\s+clos)\s+"
@@ -1265,11 +1415,18 @@ _DETAIL = (
 # A detail written after the street without a comma: a keyword and its number or letter only.
 _FLAT_DETAIL = (
     r"(?:(?i:b[aâ]timent|b[aâ]t|appartement|appart|appt|apt|logement|logt|escalier|esc|porte"
-    r"|entr[ée]e)\.?\s*(?:n°\s*)?(?:\d{1,4}[A-Za-z]?|[A-Z]\d?|(?i:gauche|droite|droit))(?![\w'’])"
+    r"|entr[ée]e|chambre)\.?\s*(?:n°\s*)?(?:\d{1,4}[A-Za-z]?|[A-Z]\d?|(?i:gauche|droite|droit))(?![\w'’])"
     rf"|{_FLOOR})"
 )
+# Before a street already found, a residence may be written in lower case (« res les
+# glycines bat C, 22 rue … »).
+_LOWER_RESIDENCE = (
+    r"(?<![\w'’])(?i:r[ée]sidence|r[ée]s|cit[ée]|foyer)\.?\s+(?:(?:les|le|la|des|du|de)\s+)?"
+    r"[a-zà-ÿ][\w'’-]+(?:\s+[a-zà-ÿ][\w'’-]+){0,2}"
+)
 _DETAILS_BEFORE_RE = re.compile(
-    rf"(?:(?:{_DETAIL}|(?i:bp|cs|tsa|bo[iî]te\s+postale)\s*\d{{1,5}})\s*[,;–-]?\s*)+$"
+    rf"(?:(?:{_DETAIL}|{_LOWER_RESIDENCE}|(?i:bp|cs|tsa|bo[iî]te\s+postale)\s*\d{{1,5}})"
+    rf"\s*[,;–-]?\s*)+$"
 )
 
 
@@ -1278,8 +1435,9 @@ def _office_before_re() -> re.Pattern[str]:
     """An office word, its name (« l'agence France Travail de Lyon », « le centre des
     finances publiques »), then « du », « au », a comma…: on text without accents, case kept."""
     offices = _words_pattern(_public_contacts().get("office_words", []))
+    # « lantenne du 15 rue … »: an elided article stuck to the office word.
     return re.compile(
-        rf"(?:^|[^\w])(?:(?i:{offices})"
+        rf"(?:^|[^\w])(?:[lLdD](?=[aeiouhAEIOUH]))?(?:(?i:{offices})"
         r"(?:\s+(?:(?i:annexe|principale?|centrale?|departementale?|locale?|regionale?|de quartier"
         r"|[a-z-]+(?:aire|ales?|aux|iennes?|ique|elles?|ives?|if))"
         r"|(?i:de\s+la\s+|de\s+l'|de\s+|du\s+|des\s+|d')?[A-Z0-9][\w'-]*)){0,4}"
@@ -1333,11 +1491,23 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
         and not _OWN_RE.search(_fold(after))
     ):
         return True  # « la MDPH a déménagé au 15 avenue … »
+    if (
+        _OFFICE_SITE_AFTER_RE.match(_fold(after))
+        and _office_subject_re().search(folded)
+        and not _OWN_RE.search(folded)
+        and not _home_words_re().search(folded)
+    ):
+        return True  # « Le centre des impôts de X, 5 rue …, est fermé depuis … »
     if _home_words_re().search(folded):
         return False
     return bool(_office_before_re().search(_unaccent(sentence)))
 
 
+# The office's address as the subject of a verb of an office, right after it.
+_OFFICE_SITE_AFTER_RE = re.compile(
+    r"\s*[,)]?\s*(?:est|sont|a ete|ont ete|reste|restent)?\s*(?:desormais |toujours |encore )?"
+    r"(?:fermee?s?|ouverte?s?|ouvre|ouvrent|ferme|ferment|recoit|recoivent|demenage|en travaux)\b"
+)
 # Verbs that place an office (« l'agence se trouve 12 rue … », « la permanence a lieu au … »).
 _OFFICE_SITE_RE = re.compile(
     r"\b(?:se trouve(?:nt)?|se situe(?:nt)?|est situee?|sont situee?s|situee?s?|a lieu|ont lieu"
@@ -1361,7 +1531,10 @@ def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int 
             continue
         if word.isdigit():
             # "rue du 8 Mai 1945", "avenue du 11 Novembre"
-            accepted = len(word) <= 4 and (previous == "du" or previous in _MONTHS)
+            # « rue des 3 Frères »
+            accepted = (len(word) <= 4 and (previous == "du" or previous in _MONTHS)) or (
+                len(word) <= 2 and previous == "des"
+            )
         elif word[0].isupper():
             accepted = capitalised = True
         else:
@@ -1380,8 +1553,14 @@ def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int 
 
 
 _BUILDING_AFTER_RE = re.compile(rf"(?:\s*,\s*(?:{_DETAIL})|\s+{_FLAT_DETAIL}|\s*\((?:{_DETAIL})\))+")
+# A road without a number between a place and its postal code (« quartier Beauséjour, route
+# de la Trinité, 97230 … »).
+_ROAD_DETAIL = (
+    rf"(?i:{_STREET_TYPES}|route|chemin)\s+(?:(?i:de\s+la|de\s+l['’]|des|du|de|d['’])\s*)?"
+    r"[A-ZÀ-Þ][\w'’-]*(?:\s+[A-ZÀ-Þ][\w'’-]*){0,2}"
+)
 _DETAILS_AFTER_RE = re.compile(
-    rf"(?:\s*[,–-]\s*(?:{_DETAIL}|[A-ZÀ-Þ][\w'’]*(?:[\s-][A-ZÀ-Þ][\w'’]*){{0,2}})"
+    rf"(?:\s*[,–-]\s*(?:{_DETAIL}|{_ROAD_DETAIL}|[A-ZÀ-Þ][\w'’]*(?:[\s-][A-ZÀ-Þ][\w'’]*){{0,2}})"
     rf"|\s+{_FLAT_DETAIL}|\s*\((?:{_DETAIL})\))+"
 )
 # « 4 impasse des Roses à Vannes »: the city after « à » when no postal code is given. A city
@@ -1393,7 +1572,7 @@ _A_CITY_RE = re.compile(
 )
 
 
-_FLOOR_AFTER_RE = re.compile(rf"\s*,?\s*(?:(?i:au)\s+)?(?:{_FLOOR})")
+_FLOOR_AFTER_RE = re.compile(rf"(?:\s*,?\s*(?:(?i:au)\s+)?(?:{_FLAT_DETAIL}))+")
 
 
 def _address_end(text: str, end: int) -> int:
@@ -1403,7 +1582,7 @@ def _address_end(text: str, end: int) -> int:
     details = _DETAILS_AFTER_RE.match(text, end)
     for position in ([details.end()] if details else []) + [end]:
         city = _POSTCODE_CITY_RE.match(text, position)
-        if city and city.group().split()[-1].lower() not in _STOP_WORDS:
+        if city and _city_word_ok(city.group()):
             floor = _FLOOR_AFTER_RE.match(text, city.end())  # « …, 93000 Bobigny, au 7e étage »
             return floor.end() if floor else city.end()
         city = _A_CITY_RE.match(text, position)
@@ -1418,7 +1597,24 @@ def _address_end(text: str, end: int) -> int:
             city.group("city")
         ):
             return city.end()
+    street = text[max(0, end - 25) : end]
+    city = _LOWER_COMMA_CITY_RE.match(text, end)
+    if city and street.islower() and _is_city(city.group("city")):
+        return city.end()  # « 12 rue des lilas, rennes »: all in lower case
     return end
+
+
+# The city in lower case after a comma, at the end of the clause.
+_LOWER_COMMA_CITY_RE = re.compile(
+    r",\s*(?P<city>[a-zà-ÿ][\w'’-]{2,}(?:[ -](?:sur|sous|en|les|le|la)[ -][a-zà-ÿ][\w'’-]+)?)"
+    r"(?=\s*(?:[.;!?)]|\n|$))"
+)
+
+
+def _city_word_ok(city: str) -> bool:
+    """The last word of « 75011 Paris » is a city's, not « 75011 et » (« Cedex » aside)."""
+    words = re.sub(r"(?i)\s+cedex(?:\s+\d{1,2})?$", "", city).split()
+    return words[-1].lower() not in _STOP_WORDS
 
 
 def _is_city(name: str) -> bool:
@@ -1434,7 +1630,7 @@ _CITY_STOP_WORDS = frozenset(
     "cote partir peine chaque cause travers moins condition pied nouveau present midi minuit "
     "noel paques toussaint lundi mardi mercredi jeudi vendredi samedi dimanche janvier fevrier "
     "mars avril mai juin juillet aout septembre octobre novembre decembre monsieur madame "
-    "mademoiselle bonjour merci cordialement".split()
+    "mademoiselle bonjour merci mercii cordialement svp stp voila bref etc".split()
 )
 
 
@@ -1442,7 +1638,7 @@ def _has_postcode_after(text: str, end: int) -> int | None:
     details = _DETAILS_AFTER_RE.match(text, end)
     for position in ([details.end()] if details else []) + [end]:
         city = _POSTCODE_CITY_RE.match(text, position)
-        if city and city.group().split()[-1].lower() not in _STOP_WORDS:
+        if city and _city_word_ok(city.group()):
             return city.end()
     return None
 
@@ -1505,6 +1701,10 @@ def _find_addresses(text: str) -> Iterator[Flag]:
             end: int | None = m.end()
         else:
             end = _street_name_end(text, m.end(), lower_case_allowed=bool(m.group("strict")))
+        if end is None and m.group("ambiguous"):
+            # « 17 pl. de la republique, 76600 le havre »: a lower-case name, then a postal code.
+            lower = _street_name_end(text, m.end(), lower_case_allowed=True)
+            end = lower if lower and _has_postcode_after(text, lower) else None
         if end is None:
             continue
         end = _address_end(text, end)
@@ -1531,10 +1731,11 @@ _UPPER = "A-ZÀ-ÖØ-Þ"
 _LOWER = "a-zß-öø-ÿ\u0100-\u017f"  # with Latin Extended-A: « Ayşe », « Łukasz »
 _NAME_WORD = rf"(?:[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*|[{_UPPER}]\.)"
 _PARTICLE = r"(?:(?:de|du|des|van|von|di|da|le|la|ben|el|al|ait|aït|dos|do|mac|ter)\s+|[dD]['’])"
+_LOWER_PARTICLE = r"(?:le|la|de|du|des|van|von|ben|el|al|da|di|dos)"
 _PERSON_RE = re.compile(
     rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?:et|&)\s+{_TITLE})?)\s+"
     rf"(?P<names>(?i:{_PARTICLE})?{_NAME_WORD}(?:[ ](?i:{_PARTICLE})?{_NAME_WORD}){{0,3}}"
-    rf"|[{_LOWER}][{_LOWER}'’-]{{2,}}(?:[ ][{_LOWER}][{_LOWER}'’-]{{2,}})?)"
+    rf"|(?:{_LOWER_PARTICLE}[ ])?[{_LOWER}][{_LOWER}'’-]{{2,}}(?:[ ][{_LOWER}][{_LOWER}'’-]{{2,}})?)"
 )
 # Lower-case words that are not a name after a title written in lower case (« madame est »).
 _FUNCTION_WORDS = frozenset(
@@ -1601,8 +1802,8 @@ def _place_before_re() -> re.Pattern[str]:
     # After a subject pronoun the word is a verb (« je cite Mme Laurent »).
     pronoun = "".join(rf"(?<!\b(?i:{p}) )" for p in ("je", "il", "on", "elle", "nous", "vous"))
     return re.compile(
-        rf"(?:^|[^\w]){pronoun}(?:(?i:{words})\.?(?:\s*(?:{particle}|[A-Z][\w-]*)){{0,4}}"
-        rf"|(?i:{functions})(?:\s+(?i:de\s+la|de\s+l'|du|des|de|d')\s*[\w'-]+)?)\s*$"
+        rf"(?:^|[^\w]){pronoun}(?:(?i:{words})(?!\w)\.?(?:\s*(?:{particle}|[A-Z][\w-]*)){{0,4}}"
+        rf"|(?i:{functions})(?:\s+(?i:de\s+la|de\s+l'|du|des|de|d')\s*[\w'-]+)?\s*,?)\s*$"
     )
 
 
@@ -1646,6 +1847,13 @@ def _not_a_name(word: str) -> bool:
 
 def _is_first_name(word: str, *, allow_word: bool = True) -> bool:
     folded = _name_key(word)
+    if folded not in _first_names() and "-" in folded.strip("-"):
+        # « Paul-Émile », « Marie-Noëlle »: a compound of first names the list lacks.
+        parts = folded.split("-")
+        return len(parts) == 2 and all(
+            p in _common_first_names() and not _first_names()[p] and not _not_a_name(p)
+            for p in parts
+        ) and not _not_a_name(word)
     if folded not in _first_names() or _not_a_name(word):
         return False
     return allow_word or not _first_names()[folded]
@@ -1655,17 +1863,35 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
     names = m.group("names")
     if names[0].islower():
         # A title in lower case may come with a name in lower case (« avec m. leroy »).
-        word = names.split(" ")[0]
-        if word in _FUNCTION_WORDS or _not_a_name(word) or not m.group("title")[0].islower():
+        words = names.split(" ")
+        word = words[0]
+        if not m.group("title")[0].islower():
+            return None
+        if re.fullmatch(_LOWER_PARTICLE, word) and len(words) > 1:
+            # « dr le goff », not « madame la directrice »
+            following = _fold(words[1])
+            if _not_a_name(following) or following in _name_lists()["person_words"] or (
+                following in _name_lists()["public_functions"] or following in _FUNCTION_WORDS
+                or re.match(r"[ldjmnst]['’]", following) or following in _STOP_FOLDED
+            ):
+                return None
+            words = [f"{word} {words[1]}", *words[2:]]
+            word = words[0]
+        elif word in _FUNCTION_WORDS or _not_a_name(word):
             return None
         if re.match(r"[ldjmnst]['’]", word):
             return None  # « monsieur l'agent »
         kept = [word]
+        if len(words) == 2 and _is_first_name(words[1], allow_word=False):
+            kept.append(words[1])  # « mme traore fatoumata »
     else:
         kept = []
         for name in names.split(" "):
-            if _not_a_name(name) and not re.fullmatch(_PARTICLE.strip(), name + " ", re.I):
+            particle = re.fullmatch(_PARTICLE.strip(), name + " ", re.I)
+            if _not_a_name(name) and not particle:
                 break
+            if name.isupper() and _fold(name) in _FUNCTION_WORDS and not particle:
+                break  # « MME DUPONT AU GUICHET »
             kept.append(name)
         while kept and re.fullmatch(r"(?i:de|du|des|van|von|di|da|le|la|ben|el|al|d['’])", kept[-1]):
             kept.pop()
@@ -1677,7 +1903,10 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
     if name in lists["public_figures"] or any(p.startswith(_fold(m.group("title")) + " " + name)
                                               for p in lists["set_phrases"]):  # fmt: skip
         return None
-    if _place_before_re().search(_unaccent(m.string[max(0, m.start() - 40) : m.start()])):
+    before = m.string[max(0, m.start() - 40) : m.start()]
+    # « le service du Dr Nestor »: a department named by the person at its head.
+    headed = re.search(r"\b(?:service|cabinet|bureau|equipe)\s+(?:du|de\s+la|de)\s*$", _fold(before))
+    if not headed and _place_before_re().search(_unaccent(before)):
         return None  # « rue du Docteur Roux »
     return Flag(FlagKind.PERSON_NAME, m.start(), end)
 
@@ -1747,17 +1976,21 @@ def _first_name_flags(text: str) -> Iterator[Flag]:
             continue
         if not _is_first_name(word.title() if shouted else word):
             continue
+        if shouted and _name_key(word.title()) not in _common_first_names() and re.match(
+            rf"\s+[{_UPPER}]{{2,}}\b", text[m.end() : m.end() + 20]
+        ):
+            continue  # « CHUI KARIM … »: in a text in capitals, only the common first names
         start, end = _extend_name(text, m.start(), m.end())
         has_surname = end > m.end()
-        if shouted and not has_surname:
-            continue  # a word of a sentence in capitals
         before = _fold(text[max(0, start - 40) : start])
+        if shouted and not has_surname and not _shouted_name_alone(word, before):
+            continue  # a word of a sentence in capitals
         after = _fold(text[end : end + 40])
         context = bool(_person_context_re().search(before) or _PERSON_AFTER_RE.search(after))
         # « Marc et Isabelle »: a first name next to another one.
         pair = re.match(rf"\s+(?:et|ou)\s+([{_UPPER}][{_LOWER}]+)", text[end : end + 30])
         context = context or bool(pair and _is_first_name(pair.group(1), allow_word=False))
-        is_word = _first_names()[_name_key(word.title())]
+        is_word = _first_names().get(_name_key(word.title()), False)
         if _is_public_name(text, start, end):
             refused_until = end
             continue
@@ -1784,7 +2017,20 @@ def _first_name_flags(text: str) -> Iterator[Flag]:
             continue  # « le Samu Social », « la Marianne »: an article names a thing
         if re.search(r"\d{5}\s+$", before):
             continue  # « 46872 Durand »: the city after its postal code
-        yield Flag(FlagKind.PERSON_NAME, _surname_before(text, start), end)
+        # « CHUI KARIM BENSALEM »: with a surname after it, the word before is no surname.
+        yield Flag(FlagKind.PERSON_NAME, start if has_surname else _surname_before(text, start), end)
+
+
+def _shouted_name_alone(word: str, before: str) -> bool:
+    """« MERCI SOPHIE ET FATIMA »: a first name in capitals without a surname, after words
+    for a person, when it is no French word and no place."""
+    key = _name_key(word.title())
+    return (
+        key in _common_first_names()
+        and not _first_names()[key]
+        and key not in _name_lists()["places"]
+        and bool(_person_context_re().search(before))
+    )
 
 
 _WORD_BEFORE_RE = re.compile(rf"(?<![\w'’-])([{_UPPER}][\w'’]*(?:-[{_UPPER}][\w'’]*)*)[ ]$")
@@ -1812,13 +2058,62 @@ def _surname_before(text: str, start: int) -> int:
 
 
 def _lower_case_first_names(text: str) -> Iterator[Flag]:
-    """« merci a kevin »: a first name in lower case right after words for a person."""
+    """« merci a kevin », « la conseillere nadia », « le guichet de nadia »: a first name in
+    lower case right after words for a person; « julie et marc »: the one joined to it."""
+    previous_end = -1
     for m in re.finditer(rf"(?<![\w'’-])[{_LOWER}]{{3,}}(?![\w'’-])", text):
-        if not _is_first_name(m.group(), allow_word=False):
+        joined = previous_end >= 0 and re.fullmatch(
+            r"\s+(?:et|&)\s+(?:(?:a|à)\s+)?", text[previous_end : m.start()]
+        )
+        if not (_is_first_name(m.group(), allow_word=False) or joined and _is_first_name(m.group())):
             continue
-        before = _fold(text[max(0, m.start() - 20) : m.start()])
-        if re.search(r"(?:\bmerci\s+(?:a\s+)?|\bavec\s+|\bpar\s+)$", before):
+        before = _fold(text[max(0, m.start() - 40) : m.start()])
+        if joined or _LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before):
+            previous_end = m.end()
             yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
+
+
+_LOWER_NAME_CUE_RE = re.compile(
+    r"(?:\bmerci\s+(?:a\s+)?|\bavec\s+|\bpar\s+|\b(?:guichet|bureau|equipe)\s+(?:de|d')\s*)$"
+)
+
+
+def _strict_person_context(before: str) -> bool:
+    """Words for a person before a name, without the loose joints (« et », « ou », a comma)
+    that only a capitalised name may follow."""
+    m = _person_context_re().search(before)
+    return bool(m) and not re.fullmatch(r"\s*(?:,|et|ou|notamment|surtout|certaine?)?\s*", m.group())
+
+
+def _lone_handle(text: str) -> Iterator[Flag]:
+    """A field that is only a pseudonym made of a person's names (« kevin.lefort »,
+    « manon_r »), or two or three lower-case words with a first name (« mamadou diop »)."""
+    value = text.strip()
+    start = text.find(value) if value else 0
+    if re.fullmatch(r"[^\W\d_]+(?:[._-][^\W\d_]+)+\d*", value):
+        parts = [p for p in re.split(r"[._-]", value.rstrip("0123456789")) if p]
+        initial = any(len(p) == 1 for p in parts) and any(len(p) > 2 for p in parts)
+        # Hyphens alone join the words of a place too (« marie-galante »): an initial only.
+        named = re.search(r"[._]", value) and any(_is_first_name(p, allow_word=False) for p in parts)
+        if named or (initial and len(parts) == 2):
+            yield Flag(FlagKind.PERSON_NAME, start, start + len(value))
+        return
+    words = value.split()
+    if not (2 <= len(words) <= 3 and value.islower()
+            and all(w.isalpha() or re.fullmatch(r"[^\W\d_]\.", w) for w in words)):
+        return
+    persons = _name_lists()["person_words"]
+    while words and _fold(words[0]) in persons:
+        words = words[1:]  # « mamie jeanine »: the name only
+    names = [w for w in words if _is_first_name(w, allow_word=False)]
+    others = [w for w in words if w not in names]
+    if names and _fold(" ".join(words)) not in _name_lists()["places"] and all(
+        _fold(w) not in _FUNCTION_WORDS and _fold(w) not in _STOP_FOLDED and not _not_a_name(w)
+        and _fold(w) not in persons and not _COMMON_WORD_ENDING_RE.search(_fold(w))
+        for w in others
+    ):
+        first = value.rfind(" ".join(words))
+        yield Flag(FlagKind.PERSON_NAME, start + first, start + len(value))
 
 
 # « DUPONT Jean », « Jean DUPONT », « G. Lambert »: the parts are checked by _full_name_flag.
@@ -1851,7 +2146,10 @@ def _full_name_flag(m: re.Match[str]) -> Flag | None:
 # A name said to be one by the words before it: « je m'appelle », « un certain », a form's
 # « Nom : », « Prénom : », « Signé : ». The value is a name whatever the first-name list says.
 _NAMED_CUE_RE = re.compile(
-    r"(?:(?<![\w'’])(?i:je\s+m['’]\s?appelle|il\s+s['’]\s?appelle|elle\s+s['’]\s?appelle"
+    r"(?:(?<![\w'’])(?i:je\s+m['’]\s?appelle|il\s+s['’]\s?appelle"
+    # « mon fils s'appelle enzo »: a word for a person as the subject
+    r"|(?:fils|fille|mari|femme|m[èe]re|p[èe]re|fr[èe]re|s(?:œ|oe)ur|conseill[eè]re?|agente?"
+    r"|voisine?|enfant|b[ée]b[ée]|gar[çc]on|oncle|tante|neveu|ni[èe]ce)\s+s['’]\s?appelle"
     r"|qui\s+s['’]\s?appelle|s['’]appelait|un\s+certain|une\s+certaine|(?:d[ée])?nomm[ée]e?"
     r"|pr[ée]nomm[ée]e?|du\s+nom\s+de|moi\s+c['’]est)\s+|(?i:de\s+la\s+part\s+d['’])\s*"
     r"|(?i:de\s+la\s+part\s+de)\s+(?=[A-ZÀ-Þ]))"
@@ -2013,6 +2311,7 @@ def _find_person_names(text: str) -> Iterator[Flag]:
         yield from _search_all(pattern, text, _full_name_flag)
     yield from _first_name_flags(text)
     yield from _lower_case_first_names(text)
+    yield from _lone_handle(text)
     yield from _cued_names(text)
 
 
@@ -2352,11 +2651,14 @@ def _find_abuse(text: str) -> Iterator[Flag]:
 # Words around an insult that belong to it: « bande de fumiers », « sale raciste », « gros
 # con », « abruti fini », « allez vous faire enculer ».
 _INSULT_BEFORE_RE = re.compile(
-    r"(?:(?:bande|espece|tas|ramassis) d(?:e |')|(?:sales?|gros(?:se|ses)?|petite?s?|pauvres?"
+    r"(?:(?:(?:une|cette|la|ces|des) )?(?:bandes?|especes?|tas|ramassis) d(?:e |')"
+    r"|(?:sales?|gros(?:se|ses)?|petite?s?|pauvres?"
     r"|vieux|vieilles?|sacree?s?|vrai(?:e|s|es)?|grand(?:e|s|es)?) |(?:va te|allez vous|aller vous"
     r"|vas te|va vous|allez|va|vous|te|se) faire )+$"
 )
-_INSULT_AFTER_RE = re.compile(r"^(?: fini(?:e|s|es)?| de merde| de mes deux| pretentieux| pretentieuse)")
+_INSULT_AFTER_RE = re.compile(
+    r"^(?: fini(?:e|s|es)?| de merde| de mes deux| pretentieux| pretentieuse| aigrie?s?)"
+)
 
 
 def _whole_insult(folded: str, flag: Flag) -> Flag:
@@ -2364,7 +2666,11 @@ def _whole_insult(folded: str, flag: Flag) -> Flag:
     after = _INSULT_AFTER_RE.match(folded[flag.end : flag.end + 20])
     start = before.start() if before else flag.start
     end = flag.end + (after.end() if after else 0)
-    return Flag(flag.kind, start, end, flag.note)
+    # « ces fainéants de fonctionnaires »: a group named by the insult, then by its persons
+    persons = _abuse().of_persons.match(folded, end)
+    if persons and not (folded[end - 1] in "sx" and persons.group()[-1] in "sx"):
+        persons = None
+    return Flag(flag.kind, start, persons.end() if persons else end, flag.note)
 
 
 _SENTENCE_BOUNDARY_RE = re.compile(r"[.!?;\n]")
@@ -2398,7 +2704,8 @@ def _find_threats(text: str, folded: str, abuse: list[Flag]) -> Iterator[Flag]:
         start = starts[-1] if starts else 0
         boundary = _SENTENCE_BOUNDARY_RE.search(folded, m.end())
         end = boundary.start() if boundary else len(text)
-        for flag in abuse:
+        # A vulgar word inside the clause is part of the threat (« foutre le feu »).
+        for flag in (f for f in abuse if f.kind == FlagKind.INSULT):
             if start <= flag.start and flag.end <= m.start():
                 start = flag.end
             if m.end() <= flag.start < end:
