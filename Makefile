@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: up test unit integration e2e chaos install bench lint deadletter clean chromium
+.PHONY: up test unit integration e2e compose chaos install bench lint deadletter clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv .venv
@@ -36,10 +36,23 @@ integration: $(STAMP)
 e2e: $(STAMP) $(DSFR) chromium
 	$(PY) -m pytest tests/e2e
 
+# deploy/docker-compose.yml's own commands, environment and health checks, run as processes of
+# this machine with no Docker engine, then the lifecycle through them (docs/deploy.md). Part of
+# `make test`.
+compose: $(STAMP) $(DSFR)
+	$(PY) -m pytest tests/compose
+
 # Fault tests (broker app restart, kill -9 of every worker and of a web service) under load.
 # About 70 s, so `make test` runs them too. They take /tmp/spp-broker.lock themselves.
 chaos: $(STAMP)
 	$(PY) -m pytest tests/chaos
+
+# A three-node RabbitMQ cluster of the test's own (spp-a/b/c@localhost, AMQP 5681-5683) under a node
+# crash and a node restart, the platform under load (docs/cluster.md). About 2 min, so not in
+# `make test` (.ci/run runs it after). It never touches the broker on 5672: no broker lock.
+.PHONY: cluster
+cluster: $(STAMP)
+	$(PY) -m pytest tests/cluster
 
 # One pytest run for everything: one summary line for CI.
 test: $(STAMP) $(DSFR) chromium
