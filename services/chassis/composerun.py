@@ -502,7 +502,7 @@ class ComposeRun:
 
         def add_user() -> None:  # a user the broker already has is used, and left, as it is
             try:
-                self._rabbitmqctl("add_user", user, password)
+                self._rabbitmqctl("add_user", "--", user, password)  # a password may start with "-"
                 self.user_made = user
             except ComposeError as exc:
                 if "already exists" not in str(exc):

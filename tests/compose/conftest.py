@@ -34,7 +34,7 @@ def compose_environment(run_id: str, pg_server_url: str) -> dict[str, str]:
     env = read_env_file(ENV_EXAMPLE)
     for key, value in env.items():
         if value.startswith("change-me"):  # every secret, new for each run
-            env[key] = secrets.token_urlsafe(24)
+            env[key] = secrets.token_hex(24)  # never a leading "-", which rabbitmqctl reads as an option
     env.update({
         "POSTGRES_PASSWORD": sa.engine.make_url(pg_server_url).password or env["POSTGRES_PASSWORD"],
         "RABBITMQ_DEFAULT_USER": f"spp-compose-{run_id}",  # made for the run, deleted after

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -133,7 +134,7 @@ def test_a_killed_writer_process_loses_no_committed_event(db, amqp_url, broker_n
         "    [publish(s, 'test.happened', {'n': i}, producer='chassis') for i in range(7)]\n"
         "os.kill(os.getpid(), 9)\n"
     )
-    proc = subprocess.run([".venv/bin/python", "-c", script, db.url], capture_output=True)
+    proc = subprocess.run([sys.executable, "-c", script, db.url], capture_output=True)
     assert proc.returncode == -9
     relay = OutboxRelay(db, amqp_url, broker_names["exchange"])
     assert relay.run_once() == 7
