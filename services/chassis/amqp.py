@@ -3,6 +3,10 @@
 A relay that waits for each confirm in turn pays one round trip a message; keeping the whole
 batch in flight pays one a batch (docs/benchmarks.md). The ioloop runs in its own thread; callers stay
 synchronous and get an exception when a batch is not fully confirmed in time.
+
+`AMQP_URL` may list the nodes of a cluster, separated by `;` (as kombu, the consumers, takes it):
+the publisher connects to the first that accepts, and the relay starts its next connection after
+the node whose connection broke (docs/cluster.md).
 """
 
 from __future__ import annotations
@@ -30,14 +34,34 @@ def pika_url(url: str) -> str:
     return f"{head}{sep}{host}/{path}"
 
 
-def connection_parameters(url: str, heartbeat: int = 60, timeout: float = 10.0) -> pika.URLParameters:
-    params = pika.URLParameters(pika_url(url))
-    params.heartbeat = heartbeat
-    params.socket_timeout = timeout
-    params.stack_timeout = timeout
-    params.blocked_connection_timeout = timeout * 3
-    params.connection_attempts = 1
-    return params
+def amqp_urls(url: str) -> list[str]:
+    """The nodes of `AMQP_URL`: one address, or several separated by `;` (kombu's failover
+    syntax, `amqp://u:p@rmq-1:5672/%2F;amqp://u:p@rmq-2:5672/%2F;…`), in their order."""
+    urls = [part.strip() for part in url.split(";") if part.strip()]
+    if not urls:
+        raise ValueError("AMQP_URL names no broker")
+    return urls
+
+
+def connection_parameters(url: str, heartbeat: int = 60,
+                          timeout: float = 10.0) -> list[pika.URLParameters]:
+    """One parameters object per node listed in `url`, in order: `pika.BlockingConnection` takes
+    the list (and tries each node in turn), `PipelinedPublisher` iterates on it."""
+    nodes = []
+    for node_url in amqp_urls(url):
+        params = pika.URLParameters(pika_url(node_url))
+        params.heartbeat = heartbeat
+        params.socket_timeout = timeout
+        params.stack_timeout = timeout
+        params.blocked_connection_timeout = timeout * 3
+        params.connection_attempts = 1
+        nodes.append(params)
+    return nodes
+
+
+def _where(params: pika.connection.Parameters) -> str:
+    """A node for the logs: host and port, never the credentials."""
+    return f"{params.host}:{params.port}"
 
 
 def queue_names(prefix: str, service: str, retry_delays_ms) -> list[str]:
@@ -47,7 +71,8 @@ def queue_names(prefix: str, service: str, retry_delays_ms) -> list[str]:
 
 
 def delete_broker_names(url: str, exchange: str, prefix: str, services, retry_delays_ms) -> None:
-    """Remove a run's queues and exchanges (tests, benchmarks: anything with its own names)."""
+    """Remove a run's queues and exchanges (tests, benchmarks: anything with its own names).
+    `url` may list several nodes: the first that answers does it."""
     conn = pika.BlockingConnection(connection_parameters(url))
     try:
         channel = conn.channel()
@@ -82,17 +107,39 @@ class _Batch:
 
 
 class PipelinedPublisher:
-    def __init__(self, url: str, confirm_timeout: float = 10.0, connect_timeout: float = 10.0):
+    """One connection to the first node of `url` that accepts it, from `first_node` on (the
+    relay starts after the node whose connection broke); PublishError if none does."""
+
+    def __init__(self, url: str, confirm_timeout: float = 10.0, connect_timeout: float = 10.0,
+                 first_node: int = 0):
         self.confirm_timeout = confirm_timeout
-        self._ready = threading.Event()
-        self._open_error: str | None = None
-        self._channel = None
         self._tag = 0
         self._pending: dict[int, _Batch] = {}
         self._returned: set[str] = set()
+        nodes = connection_parameters(url, timeout=connect_timeout)
+        self.nodes = len(nodes)
+        self.node: int | None = None  # the index in `url` of the node this connection is on
+        failures = []
+        for k in range(len(nodes)):
+            i = (first_node + k) % len(nodes)
+            reason = self._open(nodes[i], connect_timeout)
+            if reason is None:
+                self.node = i
+                if failures:
+                    log.warning("publishing through broker node %s (%s)", _where(nodes[i]),
+                                "; ".join(failures))
+                return
+            failures.append(f"{_where(nodes[i])} did not accept: {reason}")
+        raise PublishError(f"cannot connect to the broker: {'; '.join(failures)}")
+
+    def _open(self, params: pika.connection.Parameters, timeout: float) -> str | None:
+        """Connect to one node and open the confirming channel; None, or why not."""
+        self._ready = threading.Event()
+        self._open_error: str | None = None
+        self._channel = None
         self.broken = False
         self._conn = pika.SelectConnection(
-            connection_parameters(url, timeout=connect_timeout),
+            params,
             on_open_callback=self._on_open,
             on_open_error_callback=self._on_open_error,
             on_close_callback=self._on_close,
@@ -100,20 +147,23 @@ class PipelinedPublisher:
         self._thread = threading.Thread(target=self._conn.ioloop.start, name="pika-ioloop",
                                         daemon=True)
         self._thread.start()
-        if not self._ready.wait(connect_timeout) or self._open_error:
+        if not self._ready.wait(timeout) or self._open_error:
             reason = self._open_error or "timed out"
             self.close()
-            raise PublishError(f"cannot connect to the broker: {reason}")
+            return reason
+        return None
 
     # ioloop callbacks -------------------------------------------------------------------
     def _on_open(self, conn):
         conn.channel(on_open_callback=self._on_channel)
 
-    def _on_open_error(self, _conn, error):
+    def _on_open_error(self, conn, error):
+        conn.ioloop.stop()
+        if conn is not self._conn:
+            return  # an earlier node's attempt, given up already
         self._open_error = str(error) or type(error).__name__
         self.broken = True
         self._ready.set()
-        self._conn.ioloop.stop()
 
     def _on_channel(self, channel):
         self._channel = channel
@@ -126,12 +176,14 @@ class PipelinedPublisher:
         if self._conn.is_open:
             self._conn.close()
 
-    def _on_close(self, _conn, reason):
+    def _on_close(self, conn, reason):
+        conn.ioloop.stop()
+        if conn is not self._conn:
+            return  # an earlier node's attempt, given up already
         self._fail_all(f"connection closed: {reason}")
         if not self._ready.is_set():
             self._open_error = str(reason)
             self._ready.set()
-        self._conn.ioloop.stop()
 
     def _fail_all(self, reason: str):
         self.broken = True
@@ -197,6 +249,10 @@ class PipelinedPublisher:
         if batch.error:
             raise PublishError(batch.error)
         if batch.nacked:
+            # Publish again on a new connection: a channel that first published to a quorum
+            # queue while it elected a leader may be nacked until the old leader's node returns
+            # (seen in the cluster test, docs/cluster.md); a new channel is not. Rare: no cost.
+            self.broken = True
             raise PublishError(f"{batch.nacked} message(s) nacked by the broker")
         ids = {m.message_id for m in messages}
         returned = self._returned & ids

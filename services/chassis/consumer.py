@@ -6,6 +6,12 @@ Topology per service `<prefix>.<service>`:
 - retry queues `<queue>.retry.<ms>` whose TTL sends a message back to the main queue;
 - the DLQ `<queue>.dlq`, where a message lands with `x-spp-reason` after the last attempt, or at
   once when its envelope is invalid.
+All are quorum queues: replicated on every node of a cluster (services/chassis/topology.py
+replaces the classic retry queues of earlier versions).
+
+A copy sent to a retry queue or to the DLQ is published `mandatory` and confirmed before the
+original is acknowledged: if the broker cannot take it (no such queue, a nack), the original is
+not acknowledged but delivered again, never lost.
 
 Messages that arrive together are handled together: one transaction (and one commit) for up to
 `batch_size` events, acknowledged after it commits. If any of them fails, nothing of that
@@ -16,14 +22,18 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import count
 
 import sqlalchemy as sa
+from amqp.exceptions import ConnectionError as AMQPConnectionError
+from amqp.exceptions import MessageNacked, PreconditionFailed
 from kombu import Connection, Exchange, Producer, Queue, binding
 from kombu.mixins import ConsumerMixin
 from sqlalchemy.orm import Session
@@ -46,6 +56,11 @@ _RECORD = sa.insert(_inbox)
 ATTEMPTS_HEADER = "x-spp-attempts"
 REASON_HEADER = "x-spp-reason"
 ROUTING_KEY_HEADER = "x-spp-routing-key"
+
+
+class CopyRefused(AMQPConnectionError):
+    """The broker nacked a copy to a retry queue or the DLQ: the consumer reconnects (kombu's
+    loop catches connection errors), and the original, unacknowledged, is delivered again."""
 
 
 @dataclass(frozen=True)
@@ -76,21 +91,30 @@ class Topology:
         )
         retry_queues = {
             ms: Queue(f"{queue_name}.retry.{ms}", durable=True, queue_arguments={
-                "x-message-ttl": ms,
+                # Replicated like the others: a classic queue lives on one node, and while that
+                # node is away no consumer can declare its topology (docs/cluster.md).
+                "x-queue-type": "quorum",
+                "x-message-ttl": ms,  # quorum queues expire messages since RabbitMQ 3.10
                 "x-dead-letter-exchange": "",  # back to the main queue through the default exchange
                 "x-dead-letter-routing-key": queue_name,
+                # Expired messages leave only once the main queue has confirmed them (a quorum
+                # queue's default, at-most-once, could drop one on the way); the strategy needs
+                # reject-publish.
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
             })
             for ms in sorted(set(retry_delays_ms))
         }
         return cls(exchange, dlx, queue, dlq, retry_queues)
 
-    def declare(self, channel) -> None:
+    def declare(self, channel, retry_queues: bool = True) -> None:
         self.exchange.bind(channel).declare()
         self.dlx.bind(channel).declare()
         self.dlq.bind(channel).declare()
         self.queue.bind(channel).declare()
-        for q in self.retry_queues.values():
-            q.bind(channel).declare()
+        if retry_queues:
+            for q in self.retry_queues.values():
+                q.bind(channel).declare()
 
 
 def log_safe(exc: BaseException) -> str:
@@ -108,7 +132,8 @@ class EventConsumer(ConsumerMixin):
     def __init__(self, connection: Connection, db: Database, handlers: dict[str, Handler],
                  topology: Topology, max_attempts: int = 5, prefetch: int = 100,
                  retry_delays_ms: tuple[int, ...] = (500, 2000, 10000, 30000),
-                 batch_size: int = 50):
+                 batch_size: int = 50, confirm_timeout: float = 10.0,
+                 requeue_pause: float = 1.0):
         self.connection = connection
         self.db = db
         self.handlers = {str(k): v for k, v in handlers.items()}
@@ -117,13 +142,23 @@ class EventConsumer(ConsumerMixin):
         self.prefetch = prefetch
         self.retry_delays_ms = tuple(retry_delays_ms) or (1000,)
         self.batch_size = max(1, min(batch_size, prefetch))
+        self.confirm_timeout = confirm_timeout  # for a copy to a retry queue or the DLQ
+        self.requeue_pause = requeue_pause  # before an original goes back (its copy refused)
         self.handled = 0  # for tests and metrics
         self.batches = 0  # transactions that committed more than one event
+        self.refused_copies = 0  # copies to a retry queue or the DLQ the broker refused
         self._received: list = []
+        self._returned: str | None = None
 
     def get_consumers(self, Consumer, channel):
-        self.topology.declare(channel)
-        self._producer = Producer(channel)
+        try:
+            self.topology.declare(channel)
+        except PreconditionFailed as exc:
+            log.error("the broker holds this service's queues with other arguments (%s): run "
+                      "`python -m services.chassis.topology` (make up and the compose migrate "
+                      "job do) before the workers", exc)
+            raise
+        self._producer = Producer(channel, on_return=self._on_return)
         consumer = Consumer(queues=[self.topology.queue], on_message=self.on_message,
                             auto_declare=False, prefetch_count=self.prefetch)
         return [consumer]
@@ -169,7 +204,13 @@ class EventConsumer(ConsumerMixin):
                 except OSError:
                     self._received.clear()
                     raise
-                self.handle_received()
+                try:
+                    self.handle_received()
+                except Exception:
+                    # Going to reconnect: what arrived meanwhile is delivered again on the new
+                    # channel, where these messages' delivery tags mean nothing.
+                    self._received.clear()
+                    raise
                 elapsed = 0
                 yield
 
@@ -185,9 +226,9 @@ class EventConsumer(ConsumerMixin):
             try:
                 event, payload = parse_event(message.body)
             except InvalidEvent as exc:
-                self._send(message, self.topology.dlq.name,
-                           {REASON_HEADER: f"invalid: {exc}"[:1000]})
-                message.ack()
+                if self._send(message, self.topology.dlq.name,
+                              {REASON_HEADER: f"invalid: {exc}"[:1000]}):
+                    message.ack()
                 continue
             handler = self.handlers.get(event.type)
             if handler is None:
@@ -247,16 +288,17 @@ class EventConsumer(ConsumerMixin):
             if attempts >= self.max_attempts:
                 log.error("event %s (%s) dead-lettered after %d attempts: %s",
                           event.id, event.type, attempts, summary)
-                self._send(message, self.topology.dlq.name,
-                           {ATTEMPTS_HEADER: attempts, REASON_HEADER: reason})
+                sent = self._send(message, self.topology.dlq.name,
+                                  {ATTEMPTS_HEADER: attempts, REASON_HEADER: reason})
             else:
                 delay = self.retry_delays_ms[min(attempts - 1, len(self.retry_delays_ms) - 1)]
                 log.warning("event %s (%s) failed, retry %d in %d ms: %s\n%s", event.id,
                             event.type, attempts, delay, summary,
                             "".join(traceback.format_tb(exc.__traceback__, limit=-3)))
-                self._send(message, self.topology.retry_queues[delay].name,
-                           {ATTEMPTS_HEADER: attempts, REASON_HEADER: reason})
-            message.ack()
+                sent = self._send(message, self.topology.retry_queues[delay].name,
+                                  {ATTEMPTS_HEADER: attempts, REASON_HEADER: reason})
+            if sent:
+                message.ack()
         else:
             self.handled += 1
             message.ack()
@@ -283,19 +325,53 @@ class EventConsumer(ConsumerMixin):
         session.execute(_RECORD, {"event_id": event.id, "event_type": event.type,
                                   "handled_at": datetime.now(UTC)})
 
-    def _send(self, message, queue_name: str, extra_headers: dict) -> None:
+    def _send(self, message, queue_name: str, extra_headers: dict) -> bool:
+        """Copy `message` to a retry queue or the DLQ; True once the broker has confirmed the
+        copy into that queue, and only then may the original be acknowledged.
+
+        - The copy is returned (`mandatory`: no such queue): the original goes back to its queue
+          after a pause, to be delivered again; False.
+        - The copy is nacked: the same, through a new connection (CopyRefused). A channel that
+          first published to a quorum queue while it elected a leader may be nacked until the
+          old leader's node returns (seen in the cluster test); a new channel is not.
+        - No confirm in time, or the connection dropped: the error goes up, and the consumer
+          reconnects.
+        Whatever was not acknowledged is delivered again; each return counts towards the main
+        queue's `x-delivery-limit`, past which the broker dead-letters the message itself."""
         headers = dict(message.headers or {})
         headers.update(extra_headers)
         headers.setdefault(ROUTING_KEY_HEADER, message.delivery_info.get("routing_key"))
         props = message.properties or {}
-        self._producer.publish(
-            message.body, exchange="", routing_key=queue_name, headers=headers,
-            content_type=message.content_type or "application/json",
-            content_encoding=message.content_encoding or "utf-8",
-            delivery_mode=2, message_id=props.get("message_id"),
-            correlation_id=props.get("correlation_id"), type=props.get("type"),
-            retry=True,
-        )
+        self._returned = None
+        try:
+            # No `retry`: kombu would reconnect under this consumer, and the original's delivery
+            # tag would then mean nothing (or another message) on the new channel.
+            self._producer.publish(
+                message.body, exchange="", routing_key=queue_name, headers=headers,
+                content_type=message.content_type or "application/json",
+                content_encoding=message.content_encoding or "utf-8",
+                delivery_mode=2, message_id=props.get("message_id"),
+                correlation_id=props.get("correlation_id"), type=props.get("type"),
+                mandatory=True, confirm_timeout=self.confirm_timeout,
+            )
+        except MessageNacked:
+            self.refused_copies += 1
+            log.error("copy of message %s to %s nacked by the broker: reconnecting, the original "
+                      "will be delivered again", props.get("message_id"), queue_name)
+            time.sleep(self.requeue_pause)
+            raise CopyRefused(f"copy to {queue_name} nacked") from None
+        if self._returned is None:
+            return True
+        self.refused_copies += 1
+        log.error("copy of message %s to %s returned by the broker (%s): the original goes back "
+                  "to its queue", props.get("message_id"), queue_name, self._returned)
+        time.sleep(self.requeue_pause)  # or the broker delivers it again at once, many times over
+        message.requeue()
+        return False
+
+    def _on_return(self, exc, _exchange, routing_key, _message) -> None:
+        """basic.return of a mandatory copy (before its confirm): remember why."""
+        self._returned = f"{exc.reply_code} {exc.reply_text} ({routing_key})"
 
 
 def open_connection(amqp_url: str, heartbeat: int = 60, timeout: float = 10.0) -> Connection:
@@ -303,12 +379,33 @@ def open_connection(amqp_url: str, heartbeat: int = 60, timeout: float = 10.0) -
                       transport_options={"confirm_publish": True})
 
 
-def broker_reachable(amqp_url: str, timeout: float = 1.0) -> bool:
-    """A TCP check: web workers never open AMQP connections."""
-    conn = Connection(amqp_url)
-    host, port = conn.hostname or "127.0.0.1", conn.port or 5672
+def broker_addresses(amqp_url: str) -> list[tuple[str, int]]:
+    """(host, port) of each node listed in AMQP_URL (one, or several separated by `;`)."""
+    addresses = []
+    for part in amqp_url.split(";"):
+        if part.strip():
+            conn = Connection(part.strip())  # parses only
+            addresses.append((conn.hostname or "127.0.0.1", conn.port or 5672))
+    return addresses
+
+
+def _answers(address: tuple[str, int], timeout: float) -> bool:
     try:
-        with socket.create_connection((host, port), timeout=timeout):
+        with socket.create_connection(address, timeout=timeout):
             return True
     except OSError:
         return False
+
+
+def broker_reachable(amqp_url: str, timeout: float = 1.0) -> bool:
+    """A TCP check (web workers never open AMQP connections): True when any listed node
+    answers. Several nodes are tried at once, so that a dead one costs no more than `timeout`."""
+    addresses = broker_addresses(amqp_url)
+    if len(addresses) <= 1:
+        return bool(addresses) and _answers(addresses[0], timeout)
+    pool = ThreadPoolExecutor(max_workers=len(addresses), thread_name_prefix="broker-check")
+    try:
+        futures = [pool.submit(_answers, address, timeout) for address in addresses]
+        return any(future.result() for future in as_completed(futures))
+    finally:
+        pool.shutdown(wait=False)

@@ -115,6 +115,7 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.confirm_timeout = confirm_timeout
         self._publisher: _Publisher | None = None
+        self._next_node = 0  # where the next connection begins in AMQP_URL's list of nodes
         self._listener = None
         # Built once: a statement's cache key is memoized on it (a new select per poll cost its
         # key each time, most of what an idle worker spent).
@@ -129,9 +130,13 @@ class OutboxRelay:
     def _get_publisher(self) -> _Publisher:
         if self._publisher is None or self._publisher.broken:
             if self._publisher is not None:
+                # AMQP_URL may list several nodes: begin after the one whose connection broke
+                # (a crashed host may take a whole connect timeout to refuse).
+                self._next_node = (self._publisher.node or 0) + 1
                 self._publisher.close()
             self._publisher = None  # a failed connection must not leave the old refusal behind
-            self._publisher = _Publisher(self.amqp_url, confirm_timeout=self.confirm_timeout)
+            self._publisher = _Publisher(self.amqp_url, confirm_timeout=self.confirm_timeout,
+                                         first_node=self._next_node)
         return self._publisher
 
     def run_once(self) -> int:

@@ -79,10 +79,15 @@ def main() -> int:
     for service in BACKENDS:
         migrate(service, database_url(service))
         print(f"migrated {service}: {database_url(service).split('@')[-1]}")
-    from services.chassis.topology import declare_all
+    from services.chassis.topology import RetryQueueNotEmpty, declare_all
 
-    # Every queue before any relay publishes: nothing of a first start is unroutable.
-    print(f"declared the queues of {len(declare_all(tuple(BACKENDS)))} services")
+    # Every queue before any relay publishes: nothing of a first start is unroutable. The retry
+    # queues of an earlier version (classic) become quorum queues here, once empty.
+    try:
+        print(f"declared the queues of {len(declare_all(tuple(BACKENDS)))} services", flush=True)
+    except RetryQueueNotEmpty as exc:
+        print(exc, file=sys.stderr)
+        return 1
     env = dict(os.environ)
     smtp_local = not os.environ.get("SMTP_URL")
     if smtp_local:

@@ -3,8 +3,13 @@
 Exactly once: handlers insert `queued` rows under UNIQUE (address, event_id, kind) in the
 consumer's transaction (with the inbox), so redelivery and replicas add nothing. The sender locks
 one row (FOR UPDATE SKIP LOCKED on PostgreSQL), hands it to SMTP and marks it `sent` in the same
-transaction right after the server accepts it. The only window for a duplicate is a crash (or a
-lost database connection) between SMTP acceptance and that commit: a few milliseconds per mail.
+transaction right after the server accepts it. The only window for a duplicate is a crash between
+SMTP acceptance and that commit: a few milliseconds per mail. A database that goes away in that
+window (a PostgreSQL restart cuts every connection) fails the commit, not the process: the
+sender keeps the e-mail's id and records it as sent before it sends anything else, once the
+database answers again (`_DELIVERED`). Another replica could still take the row in between,
+after the lost connection released its lock: a resend needs that replica to poll within that
+moment.
 
 Since each e-mail waits for its own commit and SMTP answers, one sender is bound by those waits;
 several senders (threads or replicas) each take a share of the ids, by their first character, so
@@ -15,12 +20,12 @@ from __future__ import annotations
 
 import logging
 import os
+import quopri
 import re
 import smtplib
 import ssl
 import uuid
 from datetime import UTC, datetime
-from email.charset import QP, Charset
 from email.contentmanager import ContentManager
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
@@ -116,14 +121,13 @@ def queue_email(session: Session, *, address: str, kind: EmailKind, event_id: st
 MESSAGE_ID_DOMAIN = "servicespublics.plus"
 
 # Quoted-printable UTF-8 bodies: 7-bit safe for any server, and links stay readable in the source.
-_UTF8_QP = Charset("utf-8")
-_UTF8_QP.body_encoding = QP
-
-
+# quopri encodes with binascii; the headers we write ourselves are fixed ASCII, stored as they are
+# (`set_raw`) rather than parsed again by the policy. The default handler would also append a
+# newline to the text.
 def _set_text(part: EmailMessage, text: str, subtype: str = "plain") -> None:
-    # The charset's encoder keeps the text as it is; the default handler would append a newline.
-    part["Content-Type"] = f"text/{subtype}"
-    part.set_payload(text, _UTF8_QP)
+    part.set_raw("Content-Type", f'text/{subtype}; charset="utf-8"')
+    part.set_raw("Content-Transfer-Encoding", "quoted-printable")
+    part.set_payload(quopri.encodestring(text.encode("utf-8")).decode("ascii"))
 
 
 _TEXT = ContentManager()
@@ -140,15 +144,15 @@ def build_message(email) -> bytes:
     address = "".join(email.address.split())  # no whitespace, so no line break, in the header
     # An accented address goes as UTF-8 (the server's SMTPUTF8, see `deliver`).
     message = EmailMessage(policy=SMTP if address.isascii() else SMTPUTF8)
-    message["From"] = formataddr((FROM_NAME, FROM_ADDRESS))
+    message["From"] = formataddr((FROM_NAME, FROM_ADDRESS))  # NOTIFIER_FROM may be any address
     message["To"] = address
     message["Subject"] = " ".join(email.subject.split())  # one line: no header can be injected
     # One Message-ID per e-mail row: the rare resend after a crash (see the module docstring)
     # carries the same id, so receiving servers and clients can drop the copy.
-    message["Message-ID"] = f"<{email.id}@{MESSAGE_ID_DOMAIN}>"
-    message["Date"] = formatdate(localtime=False)
-    message["X-SPP-Email-Id"] = str(email.id)
-    message["X-SPP-Kind"] = str(email.kind)
+    message.set_raw("Message-ID", f"<{email.id}@{MESSAGE_ID_DOMAIN}>")
+    message.set_raw("Date", formatdate(localtime=False))
+    message.set_raw("X-SPP-Email-Id", str(email.id))
+    message.set_raw("X-SPP-Kind", str(email.kind))
     message.set_content(text, content_manager=_TEXT)
     message.add_alternative(html, "html", content_manager=_TEXT)
     return message.as_bytes()
@@ -201,10 +205,38 @@ _ONE = sa.select(_EMAILS).where(_EMAILS.c.id == sa.bindparam("email_id"),
 _ONE_LOCKED = _ONE.with_for_update(skip_locked=True)  # PostgreSQL: replicas skip it
 
 
+# E-mails the SMTP server accepted whose `sent` mark could not be committed (the database went
+# away in between), per sender share: id → when the server accepted it. Recorded before the
+# sender of that share sends anything else; until then nothing is sent, so none goes twice.
+_DELIVERED: dict[tuple[int, int], dict[str, datetime]] = {}
+
+# Only a row still queued: the commit that seemed to fail may have been applied after all.
+_MARK_DELIVERED = (sa.update(_EMAILS)
+                   .where(_EMAILS.c.id == sa.bindparam("email_id"),
+                          _EMAILS.c.status == str(EmailStatus.QUEUED))
+                   .values(status=str(EmailStatus.SENT), attempts=_EMAILS.c.attempts + 1,
+                           sent_at=sa.bindparam("at"), last_error=None, secret=None))
+
+
+def _record_delivered(db: Database, share: tuple[int, int]) -> None:
+    """Commit the `sent` marks that a lost connection left out; raises while the database is
+    still away (the sender then sends nothing and tries again on its next run)."""
+    delivered = _DELIVERED.get(share)
+    if not delivered:
+        return
+    with db.engine.begin() as conn:
+        conn.execute(_MARK_DELIVERED, [{"email_id": email_id, "at": at}
+                                       for email_id, at in delivered.items()])
+    log.info("recorded %d e-mail(s) sent before the database connection was lost",
+             len(delivered))
+    delivered.clear()
+
+
 def send_pending(db: Database, settings: Settings, now: datetime | None = None,
                  share: tuple[int, int] = (0, 1)) -> int:
     """Send due queued e-mails until none is left (or SMTP fails); returns how many were sent.
     `share` (k, n): only those of sender k of n (see `id_share`)."""
+    _record_delivered(db, share)
     sent = 0
     while True:
         batch_sent, more = _send_batch(db, settings, now, share)
@@ -237,46 +269,59 @@ def _send_batch(db: Database, settings: Settings, now: datetime | None,
         conn.rollback()
         if not due:
             return 0, False
-        return _send_each(conn, settings, due, one, at)
+        return _send_each(conn, settings, due, one, at, share)
 
 
 def _send_each(conn: sa.Connection, settings: Settings, due: list[str], one: sa.Select,
-               at: datetime) -> tuple[int, bool]:
+               at: datetime, share: tuple[int, int] = (0, 1)) -> tuple[int, bool]:
     max_attempts, base = _options(settings)
     client: smtplib.SMTP | None = None
     sent = 0
     try:
         for email_id in due:
-            with conn.begin():
-                email = conn.execute(one, {"email_id": email_id}).first()
-                if email is None:
-                    continue  # another sender took it
-                try:
-                    if client is None:
-                        client = open_smtp(settings.smtp_url)
-                    deliver(client, email.address, build_message(email))
-                # UnicodeError too: it escaped before, and the e-mail, first in line at every
-                # run, held back all those after it.
-                except (OSError, UnicodeError, smtplib.SMTPException) as exc:
-                    _close(client)
-                    client = None
-                    attempts = email.attempts + 1
-                    status = domain.after_failure(attempts, max_attempts)
-                    conn.execute(_MARK_FAILED, {
-                        "email_id": email_id, "new_attempts": attempts,
-                        "error": f"{type(exc).__name__}: {exc}"[:2000],
-                        "new_status": str(status), "retry_at": at + domain.retry_delay(attempts, base),
-                        # Given up: the link will never be sent, its token goes.
-                        "kept_secret": email.secret if status == EmailStatus.QUEUED else None})
-                    # The id and the error's kind only: SMTP errors may quote the address, and
-                    # logs carry no personal data (the full error stays on the row).
-                    log.warning("e-mail %s failed (attempt %d): %s %s", email.id, attempts,
-                                type(exc).__name__, getattr(exc, "smtp_code", ""))
-                    return sent, False  # the server is likely down: the next run tries again
-                # Accepted by SMTP: record it now, in this same transaction.
-                conn.execute(_MARK_SENT, {"email_id": email_id, "new_attempts": email.attempts + 1,
-                                          "at": now_utc()})
-                sent += 1
+            accepted_at = None
+            try:
+                with conn.begin():
+                    email = conn.execute(one, {"email_id": email_id}).first()
+                    if email is None:
+                        continue  # another sender took it
+                    try:
+                        if client is None:
+                            client = open_smtp(settings.smtp_url)
+                        deliver(client, email.address, build_message(email))
+                    # UnicodeError too: it escaped before, and the e-mail, first in line at
+                    # every run, held back all those after it.
+                    except (OSError, UnicodeError, smtplib.SMTPException) as exc:
+                        _close(client)
+                        client = None
+                        attempts = email.attempts + 1
+                        status = domain.after_failure(attempts, max_attempts)
+                        conn.execute(_MARK_FAILED, {
+                            "email_id": email_id, "new_attempts": attempts,
+                            "error": f"{type(exc).__name__}: {exc}"[:2000],
+                            "new_status": str(status),
+                            "retry_at": at + domain.retry_delay(attempts, base),
+                            # Given up: the link will never be sent, its token goes.
+                            "kept_secret": email.secret if status == EmailStatus.QUEUED else None})
+                        # The id and the error's kind only: SMTP errors may quote the address,
+                        # and logs carry no personal data (the full error stays on the row).
+                        log.warning("e-mail %s failed (attempt %d): %s %s", email.id, attempts,
+                                    type(exc).__name__, getattr(exc, "smtp_code", ""))
+                        return sent, False  # the server is likely down: the next run tries again
+                    # Accepted by SMTP: record it now, in this same transaction.
+                    accepted_at = now_utc()
+                    conn.execute(_MARK_SENT, {"email_id": email_id,
+                                              "new_attempts": email.attempts + 1,
+                                              "at": accepted_at})
+                    sent += 1
+            except sa.exc.DBAPIError:
+                # The database went away after the server had accepted the e-mail: its mark is
+                # recorded before this sender sends anything else (`_DELIVERED`).
+                if accepted_at is not None:
+                    _DELIVERED.setdefault(share, {})[email_id] = accepted_at
+                    log.warning("e-mail %s sent, its mark not committed: recorded once the "
+                                "database answers", email_id)
+                raise
     finally:
         _close(client)
     return sent, sent > 0 and len(due) == SEND_BATCH

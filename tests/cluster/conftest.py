@@ -11,7 +11,8 @@ How the services reach the cluster (SPP_CLUSTER_CLIENTS):
 - `proxy` (default): AMQP_URL is one address, a TCP front that sends each connection to the
   first live node (tests/support/cluster_proxy.py), as a load balancer does for operators;
 - `list`: AMQP_URL lists the three nodes, `amqp://…:5681//;amqp://…:5682//;amqp://…:5683//`.
-  kombu (the consumers) takes such a list; the relay does not yet (docs/cluster.md).
+  the consumers (kombu), the relay (pika) and the readiness check each take the first node that
+  answers (docs/cluster.md).
 """
 
 from __future__ import annotations

@@ -7,10 +7,11 @@ most is away at any time, so quorum queues keep their majority. Afterwards no ev
 published experience reached its agents' mailboxes, every author got the decision), no e-mail
 went out twice, and no queue, dead-letter queue or outbox holds anything.
 
-The short tests before it say what the clients take today: a node list in AMQP_URL works for
-kombu (consumers) but not for the relay (pika) nor the readiness probe; the retry queues are
-classic, not replicated. They are strict xfails: once services/ changes, they fail until their
-marker goes (docs/cluster.md says what to change). Run with `make cluster`.
+The short tests before it check what the clients take: a node list in AMQP_URL, for kombu (the
+consumers), the relay (pika) and the readiness probe; every queue of the platform, retry queues
+included, a quorum queue replicated on the three nodes. The last one crashes the node of a retry
+queue's leader while a consumer on another node sends a failed event there: the event is handled
+all the same (docs/cluster.md). Run with `make cluster`.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def _node_list(cluster) -> str:
     return ";".join([dead] + [node.url for node in cluster.nodes])
 
 
-# What the clients take today ------------------------------------------------------------------
+# What the clients take -----------------------------------------------------------------------
 def test_cluster_has_three_nodes_and_replicated_main_queues(cluster, platform):
     for node in cluster.nodes:
         assert cluster.running_nodes(node) == {n.name for n in cluster.nodes}, node.name
@@ -105,11 +106,8 @@ def test_consumers_fail_over_along_a_node_list(cluster):
         assert conn.port in {node.amqp_port for node in cluster.nodes}
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="the relay takes one URL: services/chassis/amqp.py connection_parameters() "
-                   "hands the whole `a;b;c` string to pika.URLParameters (the first node only, "
-                   "the rest read as the vhost); see docs/cluster.md")
 def test_relay_publishes_along_a_node_list(cluster):
+    """The relay's publisher skips the node that does not answer and connects to spp-a."""
     queue = f"spp.cluster.probe.{uuid.uuid4().hex[:8]}"
     with Connection(cluster.nodes[1].url) as conn:
         conn.default_channel.queue_declare(queue, durable=True, auto_delete=False,
@@ -117,6 +115,7 @@ def test_relay_publishes_along_a_node_list(cluster):
     try:
         publisher = PipelinedPublisher(_node_list(cluster), connect_timeout=5)
         try:
+            assert publisher.node == 1  # the first cluster node, after the dead one
             returned = publisher.publish_batch([Message(routing_key=queue, body=b"{}",
                                                         message_id=uuid.uuid4().hex)])
         finally:
@@ -129,21 +128,22 @@ def test_relay_publishes_along_a_node_list(cluster):
             conn.default_channel.queue_delete(queue)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="services/chassis/consumer.py broker_reachable() checks the "
-                   "first listed node only: /readyz says 503 while that node is down")
 def test_readiness_accepts_any_listed_node(cluster):
+    """/readyz and make up's start check: true while any listed node answers."""
     assert broker_reachable(_node_list(cluster))
+    assert not broker_reachable(_node_list(cluster).split(";")[0])
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="retry queues are classic (services/chassis/consumer.py "
-                   "Topology.build: no x-queue-type): on one node only; while it is down no "
-                   "consumer can declare its topology (404 home node down)")
 def test_every_platform_queue_is_replicated(cluster, platform):
+    """Main, dead-letter and retry queues: quorum queues with a member on each node."""
     queues = _queues(cluster)
     ours = {name: q["type"] for name, q in queues.items() if name.startswith("spp.")}
     assert ours and all(kind == "quorum" for kind in ours.values()), ours
+    assert any(".retry." in name for name in ours), sorted(ours)
+    names = {n.name for n in cluster.nodes}
+    thin = {name: q["members"] for name, q in queues.items()
+            if name.startswith("spp.") and set(q["members"]) != names}
+    assert not thin, thin
 
 
 def _log_count(var, service: str, text: str) -> int:
@@ -304,7 +304,8 @@ def test_no_event_lost_nor_mailed_twice_when_nodes_fail(cluster, platform, reque
         "quorum_leaders_after": Counter(q["leader"] for q in queues.values()
                                         if q["type"] == "quorum"),
         "worker_restarts": [line for line in up_log.splitlines() if "restarting" in line],
-        # a consumer that reconnected while its retry queues' node was away (classic queues)
+        # a consumer that reconnected while its retry queues' node was away (classic retry
+        # queues, before they were quorum queues: none expected now)
         "consumer_declares_refused_home_node_down": {
             s: n for s in BACKENDS if (n := _log_count(var, s, "home node"))},
         "cluster_events_s": [f"{t - t_ready:.1f} {what}" for t, what in cluster.events
@@ -348,6 +349,8 @@ def test_no_event_lost_nor_mailed_twice_when_nodes_fail(cluster, platform, reque
     dlqs = {name for name in queues if name.endswith(".dlq")}
     assert {"spp.experiences.dlq", "spp.moderation.dlq", "spp.notifier.dlq"} <= dlqs
     assert not any(left.values()), f"outbox or e-mails not drained: {left}"
+    # Every queue replicated: no consumer ever found its retry queue's node away.
+    assert not summary["consumer_declares_refused_home_node_down"], summary
 
 
 def _publish(url: str, exchange: str, event) -> bool:
@@ -365,14 +368,13 @@ class EventLost(Exception):
     pass
 
 
-@pytest.mark.xfail(strict=True, raises=EventLost,
-                   reason="a consumer sends a failed event to its retry queue without `mandatory` "
-                   "(services/chassis/consumer.py EventConsumer._send): a classic retry queue whose "
-                   "node is down drops it while the broker confirms it, then the original is acked")
-def test_a_failing_event_survives_the_loss_of_its_retry_queue_node(cluster):
+def test_a_failing_event_survives_the_loss_of_its_retry_queue_node(cluster, request):
     """A consumer on spp-b (it had failed over there, or a balancer sent it there) whose handler
-    fails once while spp-a, where the classic retry queues live, is down. Runs last: it crashes
-    spp-a (and starts it again)."""
+    fails once while spp-a, where its retry queue's leader is (declared through spp-a), is down.
+    Once a classic queue on spp-a, the retry queue dropped the copy the broker had confirmed, and
+    the original was acknowledged: the event was lost. Now a quorum queue, it takes the copy on
+    spp-b and spp-c (or, during its election, refuses it: the original is delivered again).
+    Runs last: it crashes spp-a (and starts it again)."""
     a, b = cluster.nodes[0], cluster.nodes[1]
     suffix = uuid.uuid4().hex[:8]
     topology = Topology.build(f"spp.probe.{suffix}", f"sppprobe{suffix}.chassis", [TEST_EVENT],
@@ -397,18 +399,30 @@ def test_a_failing_event_survives_the_loss_of_its_retry_queue_node(cluster):
     event = make_event(TEST_EVENT, {"n": 1}, producer="cluster-test")
     try:
         assert wait_until(lambda: getattr(consumer, "_producer", None), 15), "consumer never started"
+        t_kill = time.time()
         cluster.kill(a)
         # As the relay does: again until confirmed (nacked while the queue elects a new leader).
         assert wait_until(lambda: _publish(b.url, topology.exchange.name, event), 20, 0.5), \
             "the event was never confirmed"
+        t_published = time.time()
         assert wait_until(lambda: attempts[event.id] >= 1, 15), "the event never reached the handler"
-        handled_while_down = wait_until(lambda: consumer.handled, 5)
+        handled_while_down = wait_until(lambda: consumer.handled, 20, 0.1)
+        t_handled = time.time()
         cluster.start(a)
         cluster.await_up(a)
         if not (handled_while_down or wait_until(lambda: consumer.handled, 5)):
             raise EventLost(f"event {event.id} lost: it failed once ({attempts[event.id]} attempt), "
                             "its retry copy went to a queue whose node was down (confirmed by the "
                             "broker, dropped), and the original was acknowledged")
+        summary = request.config.stash.get(SUMMARY, None)
+        if summary is None:
+            summary = request.config.stash[SUMMARY] = {}
+        summary["retry_probe"] = {
+            "published_after_kill_s": round(t_published - t_kill, 1),
+            "handled_after_publish_s": round(t_handled - t_published, 1),
+            "handler_calls": attempts[event.id], "copies_refused": consumer.refused_copies,
+            "handled_while_node_down": bool(handled_while_down)}
+        assert handled_while_down, f"handled only once {a.name} was back: {summary['retry_probe']}"
     finally:
         consumer.should_stop = True
         thread.join(timeout=10)

@@ -369,3 +369,75 @@ def test_the_consumer_recovers_after_the_broker_closes_its_connections(db, amqp_
     _raw_publish(amqp_url, broker_names["exchange"],
                  make_event(TEST_EVENT, {"n": 2}, producer="test").to_json())
     assert _wait_for(lambda: len(_effects(db)) == 2, timeout=30)
+
+
+class FailsOnce:
+    """Fails the first delivery of each event, then records it."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, session, event, payload):
+        self.calls.append(event.id)
+        if self.calls.count(event.id) == 1:
+            raise ValueError("fails once")
+        session.execute(sa.insert(effects).values(event_id=event.id, n=payload["n"]))
+
+
+def _retry_queue(broker_names, ms=50) -> str:
+    return _topology(broker_names).retry_queues[ms].name
+
+
+def test_a_failed_event_whose_retry_queue_is_gone_is_delivered_again_not_lost(
+        db, amqp_url, broker_names, consumer_factory):
+    handler = FailsOnce()
+    consumer = consumer_factory(handler)
+    conn = pika.BlockingConnection(connection_parameters(amqp_url))
+    conn.channel().queue_delete(_retry_queue(broker_names))  # the copy will be unroutable
+    conn.close()
+    event = make_event(TEST_EVENT, {"n": 7}, producer="test")
+    _raw_publish(amqp_url, broker_names["exchange"], event.to_json(), message_id=event.id)
+    # Its copy returned (312 NO_ROUTE), the original was not acknowledged but given back:
+    # delivered again, and handled.
+    assert _wait_for(lambda: [r.n for r in _effects(db)] == [7])
+    assert handler.calls == [event.id, event.id]
+    assert consumer.refused_copies == 1
+
+
+def test_a_failed_event_whose_copy_is_nacked_is_delivered_again_not_lost(
+        db, amqp_url, broker_names, consumer_factory):
+    handler = FailsOnce()
+    consumer = consumer_factory(handler)
+    full = _retry_queue(broker_names)
+    conn = pika.BlockingConnection(connection_parameters(amqp_url))
+    channel = conn.channel()
+    channel.queue_delete(full)  # in its place, a queue that refuses what it gets
+    channel.queue_declare(full, durable=True, arguments={
+        "x-queue-type": "quorum", "x-max-length": 1, "x-overflow": "reject-publish"})
+    channel.confirm_delivery()
+    for _ in range(2):
+        channel.basic_publish("", full, b"{}", mandatory=True)
+    conn.close()
+    event = make_event(TEST_EVENT, {"n": 8}, producer="test")
+    _raw_publish(amqp_url, broker_names["exchange"], event.to_json(), message_id=event.id)
+    assert _wait_for(lambda: consumer.refused_copies == 1)
+    assert not _effects(db)
+    # The consumer reconnects (and declares its topology again: the real retry queue this time).
+    conn = pika.BlockingConnection(connection_parameters(amqp_url))
+    conn.channel().queue_delete(full)
+    conn.close()
+    # The original, never acknowledged, came again.
+    assert _wait_for(lambda: [r.n for r in _effects(db)] == [8])
+    assert handler.calls == [event.id, event.id]
+    assert consumer.refused_copies == 1
+
+
+def test_a_failed_event_goes_to_its_retry_queue_and_comes_back(db, amqp_url, broker_names,
+                                                               consumer_factory):
+    handler = FailsOnce()
+    consumer = consumer_factory(handler)
+    event = make_event(TEST_EVENT, {"n": 9}, producer="test")
+    _raw_publish(amqp_url, broker_names["exchange"], event.to_json(), message_id=event.id)
+    assert _wait_for(lambda: [r.n for r in _effects(db)] == [9])
+    assert handler.calls == [event.id, event.id]
+    assert consumer.refused_copies == 0  # taken: the quorum retry queue sent it back
