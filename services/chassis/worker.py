@@ -63,4 +63,5 @@ def _every(stop: threading.Event, interval: float, job, db: Database) -> None:
         try:
             job(db)
         except Exception:
-            log.exception("periodic job %s failed", getattr(job, "__name__", job))
+            # Never the job's repr: a partial's shows its settings, passwords included.
+            log.exception("periodic job %s failed", getattr(job, "__name__", "job"))
