@@ -42,8 +42,9 @@ e2e: $(STAMP) $(DSFR) chromium
 compose: $(STAMP) $(DSFR)
 	$(PY) -m pytest tests/compose
 
-# Fault tests (broker app restart, kill -9 of every worker and of a web service) under load.
-# About 70 s, so `make test` runs them too. They take /tmp/spp-broker.lock themselves.
+# Fault tests under load, on SQLite and PostgreSQL (broker app restart, kill -9 of every worker and
+# of a web service, a PostgreSQL restart, the mail relay down a minute, poisoned messages).
+# About 5 minutes; `make test` runs them too. They take /tmp/spp-broker.lock themselves.
 chaos: $(STAMP)
 	$(PY) -m pytest tests/chaos
 

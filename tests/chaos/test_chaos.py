@@ -1,228 +1,62 @@
-"""Fault tests (issue #9): under a steady load, the broker's app restarts, every worker is killed
-with SIGKILL once and a web service is killed; afterwards every experience is in the state its
-moderator decided, every agent got exactly one "to process" e-mail per published experience of
-their structure, every author exactly one decision e-mail, and no queue, dead-letter queue or
-outbox holds anything.
+"""Fault tests under a steady load, then checks that nothing was lost or done twice.
 
-Run with `make chaos` (details and measurements: docs/chaos.md).
+Issue #9, on SQLite per service (a bare `make up`) and on PostgreSQL (issue #22): the broker's
+app restarts, every worker is killed with SIGKILL once and a web service is killed; afterwards
+every experience is in the state its moderator decided, every agent got exactly one "to process"
+e-mail per published experience of their structure, every author exactly one decision e-mail, and
+no queue, dead-letter queue or outbox holds anything.
+
+Issue #22, on PostgreSQL, on the same platform (each test with its own people and load):
+- PostgreSQL restarts under load (`pg_ctlcluster … restart`, fast mode: every connection cut,
+  open transactions rolled back): every process keeps running and reconnects — web services,
+  relays, consumers, the notifier's senders; no experience lost or doubled, every e-mail once;
+- the mail relay is down for a minute, under load, then back on its port: the e-mails are
+  delayed, none is lost, none is sent twice, and they all arrive within the notifier's back-off
+  bound after the relay returns;
+- poisoned messages on the exchange, with routing keys that services consume: each lands in its
+  consumer's dead-letter queue with its reason, and the workers go on with the good events.
+
+Run with `make chaos` (method and measurements: docs/chaos.md).
 """
 
 from __future__ import annotations
 
-import email
 import json
 import os
 import re
 import signal
 import subprocess
-import threading
 import time
 import uuid
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from email import policy
 
+import pika
 import pytest
 import requests
 
+from services.chassis.amqp import connection_parameters
+from services.chassis.consumer import REASON_HEADER, ROUTING_KEY_HEADER
 from tests.support.chaos import (
-    ADMIN,
     BACKENDS,
+    POSTGRES_LOCK,
+    Crowd,
     children,
+    exclusive_lock,
+    foreign_clients,
+    local_cluster,
     queue_depths,
-    sqlite_scalar,
+    quiet_server,
+    restart_postgres,
+    senders,
     url,
     wait_until,
 )
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(900)]
 
-PASSWORD = "un mot de passe de chaos assez long"
 EXPERIENCES = int(os.environ.get("SPP_CHAOS_EXPERIENCES", "200"))
 RATE = float(os.environ.get("SPP_CHAOS_RATE", "4"))  # submits per second
-REJECT_EVERY = 5  # every fifth experience is rejected, to check that final state too
 SETTLE_TIMEOUT = 180
 STRICT_MAIL = os.environ.get("SPP_CHAOS_STRICT_MAIL") == "1"
-EXP_LINK = re.compile(r"/experiences/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
-
-
-@dataclass
-class Submission:
-    i: int
-    token: str
-    structure: int
-    reject: bool
-    author: str
-    exp_id: str | None = None
-    attempts: int = 0
-    refused: int = 0  # failures where the request surely never reached a server
-    ambiguous: int = 0  # failures after the request may have been handled
-    adopted: bool = False  # an ambiguous attempt had in fact created the experience
-    errors: list[str] = field(default_factory=list)
-
-
-def _login(address: str, password: str) -> dict:
-    response = requests.post(url("identity", "/auth/token"),
-                             json={"email": address, "password": password}, timeout=20)
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-def _post(service: str, path: str, headers=None, **body) -> dict:
-    response = requests.post(url(service, path), json=body, headers=headers, timeout=20)
-    assert response.status_code in (200, 201, 202), (path, response.status_code, response.text)
-    return response.json()
-
-
-def _surely_not_sent(exc: requests.RequestException) -> bool:
-    """True when the connection was never established, so the request cannot have been handled."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    text = repr(exc)
-    return "NewConnectionError" in text or "Connection refused" in text
-
-
-# Usagers ------------------------------------------------------------------------------------
-class Usagers:
-    """Submits at a steady rate; retries what failed, without creating a second experience."""
-
-    def __init__(self, subs: list[Submission], admin: dict):
-        self.subs, self.admin = subs, admin
-        self.done = threading.Event()
-        self.failures: list[str] = []
-
-    def _find(self, token: str) -> list[str] | None:
-        """Ids of the experiences whose title carries the token (None while the API is down)."""
-        try:
-            response = requests.get(url("experiences", "/experiences"), headers=self.admin,
-                                    params={"q": token, "per_page": 10}, timeout=10)
-        except requests.RequestException:
-            return None
-        return [e["id"] for e in response.json()["items"]] if response.ok else None
-
-    def submit(self, sub: Submission) -> None:
-        body = {"title": f"Expérience {sub.token}", "body": "Un accueil clair et rapide au guichet.",
-                "structure_hint": f"Agence chaos {sub.structure}", "postal_code": "75011",
-                "channel": "in_person", "occurred_on": "2026-11-02", "feeling": "positive",
-                "author_name": "Usager", "author_email": sub.author}
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            sub.attempts += 1
-            try:
-                # No pooled session: a stale keep-alive connection would blur the diagnosis.
-                response = requests.post(url("experiences", "/experiences"), json=body, timeout=10)
-            except requests.RequestException as exc:
-                sub.errors.append(f"{type(exc).__name__}")
-                sure = _surely_not_sent(exc)
-            else:
-                if response.status_code == 202:
-                    sub.exp_id = response.json()["id"]
-                    return
-                sub.errors.append(f"HTTP {response.status_code}")
-                if response.status_code < 500:
-                    self.failures.append(f"{sub.token}: {response.status_code} {response.text[:200]}")
-                    return
-                sure = False  # a 5xx might come after the commit
-            time.sleep(0.5)
-            if sure:
-                sub.refused += 1
-                continue
-            # Ambiguous: look for the experience before sending it again (a user would look at
-            # their e-mail or the site; here the admin API), once the service answers again.
-            sub.ambiguous += 1
-            found, until = None, time.time() + 60
-            while found is None and time.time() < until:
-                found = self._find(sub.token)
-                if found is None:
-                    time.sleep(0.5)
-            if found is None:
-                self.failures.append(f"{sub.token}: the experiences API never came back")
-                return
-            if found:
-                sub.exp_id, sub.adopted = found[0], True
-                return
-        self.failures.append(f"{sub.token}: still failing after 120 s ({sub.errors[-3:]})")
-
-    def run(self) -> None:
-        pool = ThreadPoolExecutor(6)
-        t0 = time.time()
-        try:
-            futures = []
-            for k, sub in enumerate(self.subs):
-                delay = t0 + k / RATE - time.time()
-                if delay > 0:
-                    time.sleep(delay)
-                futures.append(pool.submit(self.submit, sub))
-            for future in futures:
-                try:
-                    future.result()
-                except Exception as exc:  # a bug here must show in the assertions, not vanish
-                    self.failures.append(f"submit crashed: {exc!r}")
-        finally:
-            pool.shutdown()
-            self.done.set()
-
-
-# Moderator ----------------------------------------------------------------------------------
-class Moderator:
-    """Decides each case as it appears: approve to the experience's structure, or reject."""
-
-    def __init__(self, subs: list[Submission], headers: dict, structures: list[str],
-                 usagers: Usagers):
-        self.subs, self.headers, self.structures, self.usagers = subs, headers, structures, usagers
-        self.decided: dict[str, str] = {}  # experience id → approved|rejected
-        self.unknown: set[str] = set()  # cases of experiences no usager is known to have made
-        self.errors: list[str] = []
-        self.stop = threading.Event()
-
-    def _decide(self, case: dict, sub: Submission) -> None:
-        action = "reject" if sub.reject else "approve"
-        body = {"reason": "off_topic"} if sub.reject else \
-            {"structure_id": self.structures[sub.structure]}
-        try:
-            response = requests.post(url("moderation", f"/cases/{case['id']}/{action}"),
-                                     json=body, headers=self.headers, timeout=15)
-        except requests.RequestException:
-            return  # try again on the next round
-        expected = "rejected" if sub.reject else "approved"
-        if response.ok:
-            self.decided[sub.exp_id] = expected
-        elif response.status_code == 409:
-            # Decided already (an earlier answer was lost)? Then it must be our decision.
-            try:
-                detail = requests.get(url("moderation", f"/cases/{case['id']}"),
-                                      headers=self.headers, timeout=15).json()
-            except (requests.RequestException, ValueError):
-                return  # try again on the next round
-            if detail.get("status") == expected:
-                self.decided[sub.exp_id] = expected
-            else:
-                self.errors.append(f"case {case['id']}: {response.text[:200]}")
-        else:
-            self.errors.append(f"case {case['id']}: {response.status_code} {response.text[:200]}")
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            by_id = {s.exp_id: s for s in self.subs if s.exp_id}
-            try:
-                response = requests.get(url("moderation", "/cases"), headers=self.headers,
-                                        params={"status": "pending", "per_page": 100}, timeout=15)
-                cases = response.json()["items"] if response.ok else []
-            except requests.RequestException:
-                cases = []
-            fresh = False
-            for case in cases:
-                sub = by_id.get(case["experience_id"])
-                if sub is None:
-                    if self.usagers.done.is_set():
-                        self.unknown.add(case["experience_id"])
-                    continue
-                if case["experience_id"] not in self.decided:
-                    self._decide(case, sub)
-                    fresh = True
-            if not fresh:
-                time.sleep(0.2)
 
 
 # Faults -------------------------------------------------------------------------------------
@@ -247,14 +81,16 @@ def _restart_broker_app(log: list) -> None:
     log.append(("broker away (s)", round(time.time() - t0, 1)))
 
 
-def _backlog(var, amqp_url: str, prefix: str, service: str) -> dict:
+def _backlog(platform: dict, service: str) -> dict:
     """What the worker had to do when it was killed (evidence that the fault hit live work)."""
-    depth = queue_depths(amqp_url, prefix, services=(service,)).get(f"{prefix}.{service}")
-    found = {"queue_ready": depth, "outbox_unsent": sqlite_scalar(
-        var / f"{service}.db", "SELECT count(*) FROM outbox WHERE published_at IS NULL")}
+    db, prefix = platform["db"], platform["names"]["prefix"]
+    depth = queue_depths(platform["amqp_url"], prefix, services=(service,)).get(
+        f"{prefix}.{service}")
+    found = {"queue_ready": depth, "outbox_unsent": db.scalar(
+        service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")}
     if service == "notifier":
-        found["emails_queued"] = sqlite_scalar(
-            var / "notifier.db", "SELECT count(*) FROM emails WHERE status = 'queued'")
+        found["emails_queued"] = db.scalar(
+            "notifier", "SELECT count(*) FROM emails WHERE status = 'queued'")
     return found
 
 
@@ -284,110 +120,19 @@ def _kill_web(supervisor_pid: int, service: str, log: list) -> None:
     log.append((f"kill -9 {service} web (master and workers)", round(time.time() - t0, 1)))
 
 
-# Reading the results ------------------------------------------------------------------------
-class Mailbox:
-    """The mail catcher's files, parsed once each: (recipient, kind, experience id, e-mail row id).
-
-    The row id (X-SPP-Email-Id) tells a row sent twice (a crash between SMTP and the commit) from
-    two rows for one recipient and event (a broken idempotency)."""
-
-    def __init__(self, folder):
-        self.folder, self.parsed = folder, {}
-
-    def read(self) -> list[tuple[str, str, str | None, str]]:
-        for path in sorted(self.folder.glob("*.eml")) if self.folder.exists() else []:
-            if path.name in self.parsed:
-                continue
-            message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-            part = message.get_body(preferencelist=("plain",))
-            found = EXP_LINK.search(part.get_content() if part else "")
-            for to in message.get("X-Envelope-To", "").split(","):
-                self.parsed.setdefault(path.name, []).append(
-                    (to.strip().lower(), str(message.get("X-SPP-Kind", "")),
-                     found.group(1) if found else None, str(message.get("X-SPP-Email-Id", ""))))
-        return [m for messages in self.parsed.values() for m in messages]
-
-
-def _held_messages(prefix: str) -> dict[str, tuple[int, int]]:
-    """Queues of the platform holding any message, ready or unacknowledged (rabbitmqctl)."""
-    out = subprocess.run(["rabbitmqctl", "-q", "list_queues", "--no-table-headers", "name",
-                          "messages_ready", "messages_unacknowledged"], check=True, timeout=60,
-                         capture_output=True, text=True).stdout
-    held = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[0].startswith(prefix + ".") and \
-                (int(parts[1]) or int(parts[2])):
-            held[parts[0]] = (int(parts[1]), int(parts[2]))
-    return held
-
-
-def _all_experiences(admin: dict) -> list[dict]:
-    items, page = [], 1
-    while True:
-        data = requests.get(url("experiences", "/experiences"), headers=admin,
-                            params={"page": page, "per_page": 100}, timeout=20).json()
-        items += data["items"]
-        if page * 100 >= data["total"]:
-            return items
-        page += 1
-
-
-def _unsent(var) -> dict[str, int]:
-    """Rows still waiting: outbox events not published, e-mails queued, per service."""
-    left = {s: sqlite_scalar(var / f"{s}.db", "SELECT count(*) FROM outbox WHERE published_at IS NULL")
-            for s in BACKENDS}
-    left["notifier e-mails queued"] = sqlite_scalar(
-        var / "notifier.db", "SELECT count(*) FROM emails WHERE status = 'queued'")
-    return left
-
-
+@pytest.mark.parametrize("chaos_platform", ["sqlite", "postgresql"], indirect=True)
 def test_experiences_survive_broker_worker_and_web_failures(chaos_platform):
     t_start = time.time()
     supervisor = chaos_platform["proc"].pid
-    var, amqp_url, prefix = (chaos_platform["var"], chaos_platform["amqp_url"],
-                             chaos_platform["names"]["prefix"])
-    tag = uuid.uuid4().hex[:6]
+    var = chaos_platform["var"]
 
     # The people: 2 structures × 2 agents, and a moderator.
-    admin = _login(*ADMIN)
-    network = _post("identity", "/networks", admin, code=f"CHAOS{tag}", name=f"Réseau chaos {tag}",
-                    requires_validation=False)
-    structures, agents = [], {}
-    for s in range(2):
-        structure = _post("identity", "/structures", admin, network_id=network["id"],
-                          name=f"Agence chaos {s} {tag}", postal_code="75011", city="Paris")
-        structures.append(structure["id"])
-        for a in range(2):
-            address = f"agent{s}{a}.{tag}@chaos.example.fr"
-            _post("identity", "/users", admin, email=address, name=f"Agent {s}{a}", profile="agent",
-                  missions=["answer"], network_id=network["id"], structure_ids=[structure["id"]],
-                  password=PASSWORD)
-            agents[address] = s
-    moderator_address = f"moderateur.{tag}@chaos.example.fr"
-    _post("identity", "/users", admin, email=moderator_address, name="Modérateur chaos",
-          profile="moderator", missions=[], network_id=None, structure_ids=[], password=PASSWORD)
-    moderator_headers = _login(moderator_address, PASSWORD)
-    marks = ",".join("?" * len(structures))
-    assert wait_until(lambda: sqlite_scalar(
-        var / "moderation.db", f"SELECT count(*) FROM structures WHERE id IN ({marks})",
-        *structures) == 2 and sqlite_scalar(
-        var / "experiences.db", f"SELECT count(*) FROM structures WHERE id IN ({marks})",
-        *structures) == 2 and sqlite_scalar(
-        var / "notifier.db", f"SELECT count(*) FROM recipient_structures WHERE structure_id IN "
-        f"({marks})", *structures) == 4, 60), "the replicas never learnt the structures and agents"
+    crowd = Crowd(chaos_platform, uuid.uuid4().hex[:6], EXPERIENCES, RATE)
+    crowd.people()
     t_ready = time.time()
 
     # The load, and the moderator, in the background.
-    subs = [Submission(i=i, token=f"ck{tag}n{i:04d}", structure=i % 2,
-                       reject=i % REJECT_EVERY == 0, author=f"usager{i}.{tag}@chaos.example.org")
-            for i in range(EXPERIENCES)]
-    usagers = Usagers(subs, admin)
-    moderator = Moderator(subs, moderator_headers, structures, usagers)
-    threads = [threading.Thread(target=usagers.run, daemon=True),
-               threading.Thread(target=moderator.run, daemon=True)]
-    for thread in threads:
-        thread.start()
+    crowd.start()
 
     # The faults, one after the other, while the load runs.
     faults: list = []
@@ -396,72 +141,30 @@ def test_experiences_survive_broker_worker_and_web_failures(chaos_platform):
         _restart_broker_app(faults)
         time.sleep(4)
         for service in BACKENDS:
-            _kill_worker(supervisor, service, faults,
-                         lambda s: _backlog(var, amqp_url, prefix, s))
+            _kill_worker(supervisor, service, faults, lambda s: _backlog(chaos_platform, s))
             time.sleep(2)
         _kill_web(supervisor, "experiences", faults)
         t_faults = time.time()
 
         # Afterwards: wait (with deadlines) for the load to end, every case to be decided and
         # everything to settle.
-        assert usagers.done.wait(300), "the load never finished"
-        t_load = time.time()
-        assert not usagers.failures, usagers.failures[:10]
-        assert all(s.exp_id for s in subs)
-        assert wait_until(lambda: len(moderator.decided) == len(subs), SETTLE_TIMEOUT), \
-            f"{len(subs) - len(moderator.decided)} cases never decided; errors {moderator.errors[:5]}"
+        crowd.finish(SETTLE_TIMEOUT)
     finally:
-        moderator.stop.set()
-    assert not moderator.errors, moderator.errors[:10]
+        crowd.moderator.stop.set()
+    t_load = crowd.t_load
 
-    expected_mails = Counter()
-    for sub in subs:
-        expected_mails[(sub.author, "experience_rejected_author" if sub.reject else
-                        "experience_published_author")] += 1
-        if not sub.reject:
-            for address, s in agents.items():
-                if s == sub.structure:
-                    expected_mails[(address, "experience_to_process", sub.exp_id)] += 1
-    mailbox = Mailbox(chaos_platform["mail"])
-
-    def got_mails() -> Counter:
-        counts = Counter()
-        for to, kind, exp_id, _ in mailbox.read():
-            counts[(to, kind, exp_id) if kind == "experience_to_process" else (to, kind)] += 1
-        return counts
-
-    def settled():
-        depths = queue_depths(amqp_url, prefix)
-        unsent = _unsent(var)
-        complete = set(got_mails()) >= set(expected_mails)
-        return complete and not any(depths.values()) and not any(unsent.values()) and \
-            (depths, unsent)
-
-    final = wait_until(settled, SETTLE_TIMEOUT, 0.5)
+    final = crowd.settle(SETTLE_TIMEOUT)
     t_settled = time.time()
-    depths, unsent = queue_depths(amqp_url, prefix), _unsent(var)
-    mails = got_mails()
-    rows: dict = {}  # mail key → ids of the e-mail rows received for it
-    for to, kind, exp_id, row in mailbox.read():
-        rows.setdefault((to, kind, exp_id) if kind == "experience_to_process" else (to, kind),
-                        []).append(row)
-    experiences = _all_experiences(admin)
     up_log = (var / "up.log").read_text()
     notifier_deaths = up_log.count("notifier-worker exited")
 
     summary = {
-        "experiences": len(subs), "rate_per_s": RATE,
+        "database": chaos_platform["database"], **crowd.numbers(),
         "lock_waited_s": round(chaos_platform["lock_waited"], 1),
+        "platform_started_in_s": chaos_platform["started_in"],
         "setup_s": round(t_ready - t_start, 1), "faults": faults,
         "load_s": round(t_load - t_ready, 1), "faults_end_s": round(t_faults - t_ready, 1),
         "settled_after_load_s": round(t_settled - t_load, 1),
-        "submit_attempts": sum(s.attempts for s in subs),
-        "submits_retried_refused": sum(1 for s in subs if s.refused),
-        "submits_ambiguous": sum(1 for s in subs if s.ambiguous),
-        "ambiguous_that_had_succeeded": sum(1 for s in subs if s.adopted),
-        "mails_expected": sum(expected_mails.values()), "mails_caught": sum(mails.values()),
-        "mails_resent_after_a_notifier_death": sum(n - 1 for n in mails.values() if n > 1),
-        "unknown_cases": len(moderator.unknown),
         "restarts_seen": [line for line in up_log.splitlines() if "restarting" in line],
     }
     print("\nchaos summary: " + json.dumps(summary, ensure_ascii=False, indent=1))
@@ -473,45 +176,338 @@ def test_experiences_survive_broker_worker_and_web_failures(chaos_platform):
     assert "experiences exited (-9)" in up_log, up_log[-2000:]
 
     # Every experience exists once, in the state its moderator chose.
-    by_token = Counter(re.search(r"ck\w+n\d{4}", e["title"]).group(0) for e in experiences
-                       if f"ck{tag}n" in e["title"])
-    duplicates = {t: c for t, c in by_token.items() if c > 1}
-    assert not duplicates, f"experiences created twice: {duplicates}"
-    assert not moderator.unknown, f"cases of unknown experiences: {sorted(moderator.unknown)[:5]}"
-    assert set(by_token) == {s.token for s in subs}
-    status = {e["id"]: e["status"] for e in experiences}
-    wrong = {s.token: status.get(s.exp_id) for s in subs
-             if status.get(s.exp_id) != ("rejected" if s.reject else "to_process")}
-    assert not wrong, f"{len(wrong)} experiences in the wrong state: {dict(list(wrong.items())[:10])}"
+    crowd.check_experiences()
 
     # Exactly one e-mail per (recipient, experience): nothing lost, nothing twice, nothing stray.
-    assert final, f"never settled: queues {({q: n for q, n in depths.items() if n})}, " \
-                  f"unsent {unsent}, missing mails {sorted(set(expected_mails) - set(mails))[:5]}"
-    missing = set(expected_mails) - set(mails)
-    twice = {k: n for k, n in mails.items() if n > 1}
-    stray = {k: n for k, n in mails.items() if k not in expected_mails}
-    assert not missing, f"{len(missing)} e-mails never sent: {sorted(missing)[:5]}"
-    # Two rows for one (recipient, event): the queueing is not idempotent — always a bug.
-    split = {k: rows[k] for k in twice if len(set(rows[k])) > 1}
-    assert not split, f"one e-mail queued twice (distinct e-mail rows): {sorted(split.items())[:5]}"
     # One row sent twice: the sender died between the SMTP server's acceptance and the commit of
     # the "sent" mark (services/notifier/mailer.py). At most one e-mail in flight per sender
     # thread (NOTIFIER_SENDERS, 2 by default) per death of the notifier worker, unless
     # SPP_CHAOS_STRICT_MAIL=1 asks for no resend at all.
-    senders = min(16, max(1, int(os.environ.get("NOTIFIER_SENDERS", "2"))))
-    allowed = 0 if STRICT_MAIL else notifier_deaths * senders
-    assert sum(n - 1 for n in twice.values()) <= allowed, \
-        f"{len(twice)} e-mails sent more than once ({notifier_deaths} notifier worker deaths, " \
-        f"{allowed} resends tolerated): {[(k, rows[k]) for k in sorted(twice)][:5]}"
-    assert not stray, f"unexpected e-mails: {sorted(stray.items())[:5]}"
+    crowd.check_mails(final, 0 if STRICT_MAIL else notifier_deaths * senders(),
+                      f"{notifier_deaths} notifier worker deaths")
 
     # Nothing left behind: dead-letter, main and retry queues empty, outboxes drained.
-    dlqs = {q: n for q, n in depths.items() if q.endswith(".dlq")}
-    for service in ("experiences", "moderation", "notifier"):
-        assert dlqs[f"{prefix}.{service}.dlq"] is not None, f"{service} has no dead-letter queue"
-    assert not any(dlqs.values()), f"dead letters: {dlqs}"
-    assert not any(depths.values()), f"messages left in queues: {depths}"
-    # Ready counts miss unacknowledged messages: ask the broker for both.
-    held = wait_until(lambda: not _held_messages(prefix), 15, 1)
-    assert held, f"messages held in queues (ready, unacked): {_held_messages(prefix)}"
-    assert not any(unsent.values()), f"outbox or e-mails not drained: {unsent}"
+    crowd.check_nothing_left(final)
+
+
+# PostgreSQL: a server restart, the mail relay down, poisoned messages --------------------
+RELAY_DOWN_S = float(os.environ.get("SPP_CHAOS_RELAY_DOWN_S", "60"))
+# Before a restart, nobody else connected to PostgreSQL (waited for up to FOREIGN_WAIT_S, then
+# the test is skipped), and still nobody for QUIET_S in a row while the load runs: somebody's
+# test run has no connection open for a moment between two of its tests.
+QUIET_S, FOREIGN_WAIT_S = 6, 120
+# The tests below share the PostgreSQL platform of the test above (module scope, one start).
+ON_POSTGRESQL = pytest.mark.parametrize("chaos_platform", ["postgresql"], indirect=True)
+
+
+class Watch:
+    """The supervisor's children and logs from a test's start: what died, what complained."""
+
+    def __init__(self, platform: dict):
+        self.platform = platform
+        self.supervisor = platform["proc"].pid
+        self.pids = self._pids()
+        self.up_log = len((platform["var"] / "up.log").read_text())
+        self.logs = {p.name: p.stat().st_size for p in (platform["var"] / "log").glob("*.log")}
+
+    def _pids(self) -> dict[int, str]:
+        return {pid: " ".join(argv[2:4]) for pid, argv in children(self.supervisor).items()}
+
+    def deaths(self) -> list[str]:
+        """Lines of the supervisor's log since the start: a process that exited."""
+        text = (self.platform["var"] / "up.log").read_text()[self.up_log:]
+        return [line for line in text.splitlines() if "exited" in line]
+
+    def replaced(self) -> dict[int, str]:
+        """Processes of the start that are gone."""
+        now = self._pids()
+        return {pid: what for pid, what in self.pids.items() if pid not in now}
+
+    def complaints(self) -> dict[str, int]:
+        """Warnings and errors each process logged since the start (the fault's visible trace)."""
+        found = {}
+        for path in (self.platform["var"] / "log").glob("*.log"):
+            with open(path, "rb") as handle:
+                handle.seek(self.logs.get(path.name, 0))
+                text = handle.read().decode(errors="replace")
+            n = len(re.findall(r'"level": "(?:WARNING|ERROR)"|\[ERROR\]', text))
+            if n:
+                found[path.stem] = n
+        return found
+
+    def leaks(self, secrets: list[str]) -> list[str]:
+        """Log lines since the start that show any of `secrets` (a failing job once logged its
+        settings: every URL, passwords included)."""
+        found = []
+        for path in (self.platform["var"] / "log").glob("*.log"):
+            with open(path, "rb") as handle:
+                handle.seek(self.logs.get(path.name, 0))
+                text = handle.read().decode(errors="replace")
+            found += [f"{path.name}: {line[:300]}" for line in text.splitlines()
+                      if any(secret in line for secret in secrets)]
+        return found
+
+    def assert_nobody_died(self) -> None:
+        assert not self.deaths(), f"processes died: {self.deaths()}"
+        assert not self.replaced(), f"processes replaced: {self.replaced()}"
+
+
+def _report(platform: dict, name: str, summary: dict) -> None:
+    print(f"\n{name}: " + json.dumps(summary, ensure_ascii=False, indent=1))
+    (platform["var"] / f"{name}.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+
+
+# PostgreSQL restart ---------------------------------------------------------------------------
+RESTART_EXPERIENCES = int(os.environ.get("SPP_CHAOS_PG_EXPERIENCES", "80"))
+RESTART_RATE = 4.0
+
+
+@ON_POSTGRESQL
+def test_every_process_reconnects_after_a_postgresql_restart_under_load(chaos_platform,
+                                                                          pg_server_url):
+    cluster = local_cluster(pg_server_url)
+    if cluster is None:
+        pytest.skip("the restart drives a local Debian cluster with pg_ctlcluster")
+    t_start = time.time()
+    crowd = Crowd(chaos_platform, uuid.uuid4().hex[:6], RESTART_EXPERIENCES, RESTART_RATE)
+    crowd.people()
+    watch = Watch(chaos_platform)
+    # A restart breaks every connection to the server, anyone's: only with the PostgreSQL lock
+    # (and the broker lock, held for the module) and nobody else connected. `make test` runs its
+    # tests one after the other, so nothing else of the run uses PostgreSQL at that moment.
+    with exclusive_lock(POSTGRES_LOCK) as waited:
+        ours = chaos_platform["db"].names()
+        t_quiet = time.time()
+        if not quiet_server(pg_server_url, ours, 0, FOREIGN_WAIT_S):
+            pytest.skip(f"somebody else kept using PostgreSQL for {FOREIGN_WAIT_S} s, a restart "
+                        f"would break their work: {foreign_clients(pg_server_url, ours)[:5]}")
+        t_ready = time.time()
+        crowd.start()
+        try:
+            # The load runs on a warm platform, while nobody else has been connected for
+            # QUIET_S, then the server goes away.
+            if not quiet_server(pg_server_url, ours, QUIET_S, QUIET_S + 6):
+                crowd.usagers.done.wait(300)
+                pytest.skip("somebody else began using PostgreSQL: no restart under them "
+                            f"({foreign_clients(pg_server_url, ours)[:5]})")
+            t_restart = time.time()
+            restart = restart_postgres(pg_server_url, cluster)
+            t_back = time.time()
+        except BaseException:
+            crowd.moderator.stop.set()
+            raise
+    try:
+        crowd.finish(SETTLE_TIMEOUT)
+    finally:
+        crowd.moderator.stop.set()
+    final = crowd.settle(SETTLE_TIMEOUT)
+    t_settled = time.time()
+    after = sum(1 for *_, stored in crowd.mailbox.read() if stored > t_back)
+    summary = {
+        "database": "postgresql", **crowd.numbers(), "postgres_lock_waited_s": round(waited, 1),
+        "waited_for_a_quiet_server_s": round(t_ready - t_quiet, 1),
+        "setup_s": round(t_quiet - t_start, 1), "restart_at_s": round(t_restart - t_ready, 1),
+        **restart, "load_s": round(crowd.t_load - t_ready, 1),
+        "settled_after_load_s": round(t_settled - crowd.t_load, 1),
+        "mails_after_the_restart": after, "warnings_and_errors_logged": watch.complaints(),
+    }
+    _report(chaos_platform, "postgres-restart-summary", summary)
+
+    # No process died or was replaced: each reconnected on its own (pool_pre_ping, the relay's
+    # and the senders' loops, the consumer's retries).
+    watch.assert_nobody_died()
+    crowd.check_experiences()
+    # Every e-mail once. The restart cuts the senders' connections, also between the SMTP
+    # server's acceptance of an e-mail and the commit of its "sent" mark: the sender keeps that
+    # e-mail's id and records the mark once the database answers, before sending anything else
+    # (services/notifier/mailer.py, `_DELIVERED`). No resend is tolerated.
+    crowd.check_mails(final, 0, "none: a lost connection is no crash")
+    assert after > 0, "no e-mail was sent after the restart: the senders never came back"
+    # What failed during the restart was logged without the settings' URLs and credentials.
+    leaks = watch.leaks([chaos_platform["amqp_url"], "Settings(",
+                         *chaos_platform["urls"].values()])
+    assert not leaks, f"settings in the logs: {leaks[:3]}"
+    crowd.check_nothing_left(final)
+
+
+# The mail relay down for a minute -------------------------------------------------------------
+RELAY_RATE = 2.0
+
+
+def backoff_bound(outage_s: float, base_s: float) -> float:
+    """The longest an e-mail may still wait once the relay is back: its current back-off, the
+    largest an e-mail can reach within the outage (failures at t, t+base, t+3·base, …;
+    services/notifier/domain.py retry_delay)."""
+    k = 1
+    while base_s * (2 ** k - 1) <= outage_s:
+        k += 1
+    return base_s * 2 ** (k - 1)
+
+
+@ON_POSTGRESQL
+def test_mails_wait_for_a_mail_relay_down_for_a_minute_and_arrive_once(chaos_platform):
+    relay = chaos_platform["relay"]
+    base = float(os.environ.get("NOTIFIER_RETRY_BASE_S", "30"))  # as the notifier reads it
+    bound = backoff_bound(RELAY_DOWN_S, base)
+    t_start = time.time()
+    # Submits for the whole outage and a little before.
+    crowd = Crowd(chaos_platform, uuid.uuid4().hex[:6], int((RELAY_DOWN_S + 4) * RELAY_RATE),
+                  RELAY_RATE)
+    crowd.people()
+    watch = Watch(chaos_platform)
+    t_ready = time.time()
+    crowd.start()
+    try:
+        time.sleep(3)
+        relay.stop()
+        t_down = time.time()
+        before = len(crowd.mailbox.read())
+        time.sleep(max(0.0, t_down + RELAY_DOWN_S - time.time()))
+        relay.start()
+        t_back = time.time()
+        crowd.finish(SETTLE_TIMEOUT)
+    finally:
+        crowd.moderator.stop.set()
+    # Everything is due within the bound after the relay's return; a margin for the senders'
+    # 0.1 s period, the batch in progress and this test's 0.5 s polling.
+    final = crowd.settle(max(1.0, t_back + bound + 20 - time.time()))
+    t_settled = time.time()
+    stored = sorted(t for *_, t in crowd.mailbox.read())
+    during = [t for t in stored if t_down < t < t_back]
+    delayed = chaos_platform["db"].scalar(
+        "notifier", "SELECT count(*) FROM emails WHERE attempts > 1 AND address LIKE :tagged",
+        tagged=f"%.{crowd.tag}@%")
+    longest = chaos_platform["db"].scalar(
+        "notifier", "SELECT max(attempts) FROM emails WHERE address LIKE :tagged",
+        tagged=f"%.{crowd.tag}@%")
+    summary = {
+        "database": "postgresql", **crowd.numbers(), "setup_s": round(t_ready - t_start, 1),
+        "relay_down_at_s": round(t_down - t_ready, 1), "relay_down_s": round(t_back - t_down, 1),
+        "mails_before_the_outage": before, "mails_delayed": delayed,
+        "most_attempts_of_an_email": longest, "retry_base_s": base, "bound_after_return_s": bound,
+        "last_mail_after_return_s": round(stored[-1] - t_back, 1) if stored else None,
+        "settled_after_return_s": round(t_settled - t_back, 1),
+        "load_s": round(crowd.t_load - t_ready, 1),
+        "warnings_and_errors_logged": watch.complaints(),
+    }
+    _report(chaos_platform, "mail-relay-summary", summary)
+
+    watch.assert_nobody_died()
+    crowd.check_experiences()
+    assert not during, f"{len(during)} e-mails stored while the relay was down"
+    assert delayed > 0, "no e-mail waited for the relay: the outage hit nothing"
+    # Every e-mail once. The relay is stopped with SIGTERM, as an operator stops one: a message
+    # it had stored but not yet acknowledged (250) when it stopped is sent again, with the same
+    # e-mail row and Message-ID (mailcatcher.FileHandler stores before answering, as a real
+    # relay queues before answering). At most that one; none with SPP_CHAOS_STRICT_MAIL=1.
+    crowd.check_mails(final, 0 if STRICT_MAIL else 1,
+                      "a message the relay stored but never acknowledged as it stopped")
+    assert stored[-1] - t_back <= bound + 20, \
+        f"the last e-mail came {stored[-1] - t_back:.0f} s after the relay returned " \
+        f"(back-off bound {bound:.0f} s)"
+    crowd.check_nothing_left(final)
+
+
+# Poisoned messages ----------------------------------------------------------------------------
+POISON_EXPERIENCES = 24
+POISON_RATE = 4.0
+
+
+def _poisons() -> list[dict]:
+    """Malformed events for three consumers: not JSON, not an object, a payload off its schema."""
+    envelope = {"id": str(uuid.uuid4()), "type": "experience.published", "version": 1,
+                "occurred_at": "2026-12-01T10:00:00+00:00", "producer": "chaos",
+                "correlation_id": None, "payload": {"experience_id": "not-a-uuid"}}
+    return [
+        {"key": "experience.submitted", "consumer": "moderation", "body": b'{"id": "half an ev',
+         "reason": "invalid: body is not JSON"},
+        {"key": "moderation.approved", "consumer": "experiences", "body": b'["a", "list"]',
+         "reason": "invalid: body is not a JSON object"},
+        {"key": "experience.published", "consumer": "notifier",
+         "body": json.dumps(envelope).encode(),
+         "reason": "invalid: payload of experience.published v1"},
+    ]
+
+
+def _publish(amqp_url: str, exchange: str, poisons: list[dict]) -> None:
+    conn = pika.BlockingConnection(connection_parameters(amqp_url))
+    try:
+        channel = conn.channel()
+        channel.confirm_delivery()
+        for poison in poisons:
+            poison["message_id"] = f"poison-{uuid.uuid4()}"
+            # mandatory: an unroutable message raises here rather than vanish.
+            channel.basic_publish(exchange, poison["key"], poison["body"], pika.BasicProperties(
+                content_type="application/json", delivery_mode=2,
+                message_id=poison["message_id"]), mandatory=True)
+    finally:
+        conn.close()
+
+
+def _dead_letters(amqp_url: str, queue: str, remove: set[str]) -> list[tuple]:
+    """(message id, headers, body) of every letter in `queue`; those in `remove` are taken
+    out (acknowledged), the others put back."""
+    conn = pika.BlockingConnection(connection_parameters(amqp_url))
+    letters = []
+    try:
+        channel = conn.channel()
+        taken = []
+        while True:
+            method, props, body = channel.basic_get(queue, auto_ack=False)
+            if method is None:
+                break
+            taken.append(method.delivery_tag)
+            letters.append((props.message_id, dict(props.headers or {}), body))
+            if props.message_id in remove:
+                channel.basic_ack(method.delivery_tag)
+            else:
+                channel.basic_nack(method.delivery_tag, requeue=True)
+    finally:
+        conn.close()
+    return letters
+
+
+@ON_POSTGRESQL
+def test_poisoned_messages_land_in_the_dead_letter_queues_and_the_workers_go_on(chaos_platform):
+    amqp_url, names = chaos_platform["amqp_url"], chaos_platform["names"]
+    prefix = names["prefix"]
+    crowd = Crowd(chaos_platform, uuid.uuid4().hex[:6], POISON_EXPERIENCES, POISON_RATE)
+    crowd.people()
+    watch = Watch(chaos_platform)
+    poisons = _poisons()
+    crowd.start()
+    try:
+        time.sleep(2)  # a third of the load before the poison, the rest after it
+        _publish(amqp_url, names["exchange"], poisons)
+        t_poison = time.time()
+        crowd.finish(SETTLE_TIMEOUT)
+    finally:
+        crowd.moderator.stop.set()
+    dead = {f"{prefix}.{p['consumer']}.dlq": 1 for p in poisons}
+    final = crowd.settle(SETTLE_TIMEOUT, dead=dead)
+    letters = {p["consumer"]: _dead_letters(amqp_url, f"{prefix}.{p['consumer']}.dlq",
+                                            {p["message_id"]}) for p in poisons}
+    after = sum(1 for *_, stored in crowd.mailbox.read() if stored > t_poison)
+    summary = {
+        "database": "postgresql", **crowd.numbers(), "mails_after_the_poison": after,
+        "dead_letters": {service: [(m, h.get(REASON_HEADER), h.get(ROUTING_KEY_HEADER))
+                                   for m, h, _ in found] for service, found in letters.items()},
+        "warnings_and_errors_logged": watch.complaints(),
+    }
+    _report(chaos_platform, "poison-summary", summary)
+
+    # Each poisoned message is in its consumer's dead-letter queue, as it was sent, with why.
+    for poison in poisons:
+        found = letters[poison["consumer"]]
+        assert [m for m, _, _ in found] == [poison["message_id"]], \
+            f"{poison['consumer']}'s dead letters: {found}"
+        _, headers, body = found[0]
+        assert body == poison["body"]
+        assert str(headers.get(REASON_HEADER, "")).startswith(poison["reason"]), headers
+        assert headers.get(ROUTING_KEY_HEADER) == poison["key"], headers
+    # The workers went on: none died, and the good events after the poison were all handled.
+    watch.assert_nobody_died()
+    assert after > 0, "no e-mail after the poison"
+    crowd.check_experiences()
+    crowd.check_mails(final, 0, "no fault on the notifier")
+    crowd.check_nothing_left(final)  # the poison taken out, nothing else in any queue

@@ -10,7 +10,9 @@ import requests
 
 from tests.support.e2e import ADMIN, PASSWORD, login, mails_to, post, text_of, url, wait_until
 
-pytestmark = pytest.mark.e2e
+# On both databases: SQLite as `make up` runs it, and PostgreSQL (tests/e2e/conftest.py).
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.parametrize("platform", ["sqlite", "postgresql"], indirect=True)]
 
 
 def test_an_experience_goes_from_the_usager_to_an_evaluated_answer(platform):

@@ -11,7 +11,9 @@ import requests
 
 from tests.support.e2e import ADMIN, PASSWORD, login, mails_to, post, text_of, url, wait_until
 
-pytestmark = pytest.mark.e2e
+# On both databases: SQLite as `make up` runs it, and PostgreSQL (tests/e2e/conftest.py).
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.parametrize("platform", ["sqlite", "postgresql"], indirect=True)]
 
 PHONES = {"title": "06 12 34 56 78", "body": "07.98.76.54.32", "author_name": "0611223344",
           "structure_hint": "+33 6 55 44 33 22"}

@@ -1,5 +1,9 @@
-"""The platform the e2e tests start (tests/e2e/conftest.py's `platform`) and its clients: where
+"""The platforms the e2e tests start (tests/e2e/conftest.py's `platform`) and their clients: where
 each service listens, the seeded administrator, the API calls and the mail catcher's letters.
+
+Two platforms may run side by side: SQLite (every e2e test, on `PORT_BASE`) and PostgreSQL (the
+lifecycle and personal-data tests, on `PG_PORT_BASE`). `url()` points at the one the current test
+module uses (`use_platform`, called by the `platform` fixture).
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from email import policy
 import requests
 
 PORT_BASE = int(os.environ.get("SPP_E2E_PORT_BASE", "18000"))  # a second run aside
+# The PostgreSQL platform's ports, beside the SQLite one's (its mail catcher on base + 25).
+PG_PORT_BASE = int(os.environ.get("SPP_E2E_PG_PORT_BASE", str(PORT_BASE + 50)))
+_ACTIVE = {"port_base": PORT_BASE}
 SERVICES = ["gateway", "identity", "experiences", "moderation", "diagnostic", "notifier"]
 ADMIN = ("admin@e2e.localhost", "un-mot-de-passe-e2e-solide")
 PASSWORD = "correct horse battery staple 42"  # every user the tests create
@@ -30,8 +37,14 @@ def wait_until(predicate, timeout: float = 60, interval: float = 0.2):
     return None
 
 
-def url(service: str, path: str = "") -> str:
-    return f"http://127.0.0.1:{PORT_BASE + SERVICES.index(service)}{path}"
+def use_platform(port_base: int) -> None:
+    """Send `url()`, and so every helper here, to the platform listening from `port_base`."""
+    _ACTIVE["port_base"] = port_base
+
+
+def url(service: str, path: str = "", port_base: int | None = None) -> str:
+    base = _ACTIVE["port_base"] if port_base is None else port_base
+    return f"http://127.0.0.1:{base + SERVICES.index(service)}{path}"
 
 
 def login(address: str, password: str) -> dict:
