@@ -59,9 +59,17 @@ cluster: $(STAMP)
 test: $(STAMP) $(DSFR) chromium
 	$(PY) -m pytest tests
 
-# The broker lock keeps the fault tests' RabbitMQ restart away from the measurements.
+# The broker lock keeps the fault tests' RabbitMQ restart away from the measurements. locust
+# comes from the `bench` extra (pip install -e '.[bench]'). The pages, export and list
+# benchmarks may miss a target without stopping the rest (`-`): the pipeline's line stays last.
 bench: $(STAMP)
+	@$(PY) -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("locust") is None)' \
+	  || $(PY) -m pip install -q -e '.[bench]'
 	flock /tmp/spp-broker.lock $(PY) bench/relay.py --write-docs
+	-flock /tmp/spp-broker.lock $(PY) bench/pages.py --write-docs
+	-$(PY) bench/export_memory.py --experiences 1000000 --write-docs
+	-$(PY) bench/agents_list.py --experiences 10000000 --networks 10 --regions 20 \
+	  --locals-per-region 50 --requests 300 --write-docs
 	flock /tmp/spp-broker.lock $(PY) bench/pipeline.py --experiences 2000 --write-docs
 
 lint: $(STAMP)

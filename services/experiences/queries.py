@@ -353,16 +353,21 @@ def structure_tree(session: Session) -> dict[str, tuple[str, str | None]]:
             session.execute(sa.select(Structure.id, Structure.name, Structure.parent_id))}
 
 
-def published_batches(session: Session, size: int = 500) -> Iterator[list[Experience]]:
-    """Published experiences, oldest first, in batches (never all in memory)."""
-    query = (sa.select(Experience)
+# What the open-data rows are made of, read as plain rows: whole ORM objects cost more CPU
+# per row (docs/benchmarks.md, "Production volume (#22)").
+_OPEN_DATA = (Experience.id, Experience.title, Experience.published_body, Experience.feeling,
+              Experience.status, Experience.network_id, Experience.structure_id,
+              Experience.postal_code, Experience.occurred_on, Experience.published_at,
+              Experience.first_response_at, Experience.general_tags,
+              Experience.improvement_to_consider, Experience.response_body)
+
+
+def published_batches(session: Session, size: int = 1000) -> Iterator[list[sa.Row]]:
+    """Published experiences, oldest first, in batches of rows with the columns of the open
+    data (attributes named as the model's); never all in memory: a server-side cursor."""
+    query = (sa.select(*_OPEN_DATA)
              .where(Experience.status.in_(_PUBLISHED))
              .order_by(Experience.published_at, Experience.id)
              .execution_options(yield_per=size))
-    batch: list[Experience] = []
-    for exp in session.scalars(query):
-        batch.append(exp)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    yield batch
+    for batch in session.execute(query).partitions():
+        yield list(batch)
