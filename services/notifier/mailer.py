@@ -18,6 +18,7 @@ that they never take the same e-mail, on SQLite too (which has no SKIP LOCKED).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import quopri
@@ -26,7 +27,6 @@ import smtplib
 import ssl
 import uuid
 from datetime import UTC, datetime
-from email.contentmanager import ContentManager
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import formataddr, formatdate
@@ -121,17 +121,40 @@ def queue_email(session: Session, *, address: str, kind: EmailKind, event_id: st
 MESSAGE_ID_DOMAIN = "servicespublics.plus"
 
 # Quoted-printable UTF-8 bodies: 7-bit safe for any server, and links stay readable in the source.
-# quopri encodes with binascii; the headers we write ourselves are fixed ASCII, stored as they are
-# (`set_raw`) rather than parsed again by the policy. The default handler would also append a
-# newline to the text.
-def _set_text(part: EmailMessage, text: str, subtype: str = "plain") -> None:
-    part.set_raw("Content-Type", f'text/{subtype}; charset="utf-8"')
-    part.set_raw("Content-Transfer-Encoding", "quoted-printable")
+# The `email` package parses a header when it is set from a string and again when a part's type
+# is read, and folds it when the message is written: headers that never change are parsed once
+# here, fixed ASCII ones are stored as written (`set_raw`), so that a message costs the parsing of
+# its subject and its multipart type only.
+def _parsed(name: str, value: str):
+    return SMTP.header_factory(name, value)
+
+
+def _folded(name: str, value: str) -> str:
+    """The value as the policy folds it, to be stored raw: folded once rather than per e-mail."""
+    return _parsed(name, value).fold(policy=SMTP).split(":", 1)[1].strip()
+
+
+_FROM = _folded("From", formataddr((FROM_NAME, FROM_ADDRESS)))  # NOTIFIER_FROM may be any address
+
+
+@functools.lru_cache(maxsize=1024)
+def _subject(text: str) -> str:
+    """The subject as encoded and folded for SMTP: folded once for every e-mail that shares it
+    (an author's notice; one experience's e-mail to each agent of its structure)."""
+    return _folded("Subject", text)
+# Parsed header objects given to `set_raw`: the generator reads a part's type and transfer
+# encoding back, which a string would have parsed again.
+_PART_TYPES = {subtype: _parsed("Content-Type", f'text/{subtype}; charset="utf-8"')
+               for subtype in ("plain", "html")}
+_QUOTED_PRINTABLE = _parsed("Content-Transfer-Encoding", "quoted-printable")
+
+
+def _part(text: str, subtype: str, policy) -> EmailMessage:
+    part = EmailMessage(policy=policy)
+    part.set_raw("Content-Type", _PART_TYPES[subtype])
+    part.set_raw("Content-Transfer-Encoding", _QUOTED_PRINTABLE)
     part.set_payload(quopri.encodestring(text.encode("utf-8")).decode("ascii"))
-
-
-_TEXT = ContentManager()
-_TEXT.add_set_handler(str, _set_text)
+    return part
 
 
 def build_message(email) -> bytes:
@@ -143,18 +166,31 @@ def build_message(email) -> bytes:
         html = html.replace(SECRET_PLACEHOLDER, str(escape(secret)))
     address = "".join(email.address.split())  # no whitespace, so no line break, in the header
     # An accented address goes as UTF-8 (the server's SMTPUTF8, see `deliver`).
-    message = EmailMessage(policy=SMTP if address.isascii() else SMTPUTF8)
-    message["From"] = formataddr((FROM_NAME, FROM_ADDRESS))  # NOTIFIER_FROM may be any address
-    message["To"] = address
-    message["Subject"] = " ".join(email.subject.split())  # one line: no header can be injected
+    policy = SMTP if address.isascii() else SMTPUTF8
+    message = EmailMessage(policy=policy)
+    message.set_raw("From", _FROM)
+    if address.isascii():
+        message.set_raw("To", address)
+    else:
+        message["To"] = address
+    subject = " ".join(email.subject.split())  # one line: no header can be injected
+    if policy is SMTP:
+        message.set_raw("Subject", _subject(subject))
+    else:
+        message["Subject"] = subject
     # One Message-ID per e-mail row: the rare resend after a crash (see the module docstring)
     # carries the same id, so receiving servers and clients can drop the copy.
     message.set_raw("Message-ID", f"<{email.id}@{MESSAGE_ID_DOMAIN}>")
     message.set_raw("Date", formatdate(localtime=False))
     message.set_raw("X-SPP-Email-Id", str(email.id))
     message.set_raw("X-SPP-Kind", str(email.kind))
-    message.set_content(text, content_manager=_TEXT)
-    message.add_alternative(html, "html", content_manager=_TEXT)
+    message.set_raw("MIME-Version", "1.0")
+    # Quoted-printable writes every "=" as "=3D": a boundary made of "=" and random hex can
+    # never appear in the parts, whatever the usager wrote.
+    message.set_raw("Content-Type", _parsed(
+        "Content-Type", f'multipart/alternative; boundary="==spp-{uuid.uuid4().hex}=="'))
+    message.attach(_part(text, "plain", policy))
+    message.attach(_part(html, "html", policy))
     return message.as_bytes()
 
 

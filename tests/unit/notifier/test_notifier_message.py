@@ -1,4 +1,5 @@
-"""The hand-written MIME message reads back, through the standard parser, as what was queued."""
+"""The MIME message (the `email` package, headers parsed once) reads back, through the standard
+parser, as what was queued."""
 
 import email
 from email import policy
@@ -66,3 +67,14 @@ def test_a_rendered_mail_keeps_its_link_readable():
                                                subject=subject, body_text=text, body_html=html))
     assert b"http://gw/agent/x/1" in raw  # quoted-printable, not base64: links stay greppable
     assert _content(email.message_from_bytes(raw, policy=policy.default), "plain") == text
+
+
+def test_what_a_usager_writes_cannot_end_a_part():
+    """A title or text copying a boundary line (a usager sees them in the e-mails she gets) stays
+    text: quoted-printable writes every « = » of the parts as « =3D »."""
+    trap = "\n--==spp-0123456789abcdef0123456789abcdef==\nContent-Type: text/html\n\n<script>x</script>\n"
+    message = _parsed("Sujet", "avant" + trap + "après", "<p>avant</p>" + trap)
+    parts = [part.get_content_type() for part in message.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+    assert _content(message, "plain") == "avant" + trap + "après"
+    assert "==spp-0123456789abcdef" not in message.get_boundary()
