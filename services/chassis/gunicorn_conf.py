@@ -9,6 +9,8 @@ import re
 
 from gunicorn.glogging import Logger
 
+from services.chassis import heartbeat
+
 accesslog = "-"
 access_log_format = '%(m)s %(U)s %(s)s %(B)s %(M)sms'  # what AccessLogger writes
 timeout = 60
@@ -17,6 +19,10 @@ logger_class = "services.chassis.gunicorn_conf.AccessLogger"
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+
+
+def post_fork(server, worker):
+    heartbeat.attach(worker)  # streamed answers report the worker alive (heartbeat.py)
 
 # Line breaks of any kind (C0, DEL, C1 with NEL, U+2028/2029) and the backslash that escapes them.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\\\\]")

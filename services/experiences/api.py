@@ -10,6 +10,7 @@ import json
 from flask import Response
 from flask.views import MethodView
 
+from services.chassis import heartbeat
 from services.chassis.auth import Principal, current_principal, require
 from services.chassis.errors import ApiError
 from services.chassis.exports import spreadsheet_row
@@ -224,16 +225,15 @@ def open_data_csv():
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=service.OPEN_DATA_COLUMNS)
         writer.writeheader()
+        yield buffer.getvalue()
         with db.transaction() as session:
             for row in service.open_data_rows(session):
+                buffer.seek(0)
+                buffer.truncate()
                 writer.writerow(spreadsheet_row(row))
-                if buffer.tell() > 64 * 1024:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
-        yield buffer.getvalue()
+                yield buffer.getvalue()
 
-    return Response(generate(), mimetype="text/csv",
+    return Response(heartbeat.chunks(generate()), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=experiences.csv"})
 
 
@@ -252,7 +252,7 @@ def open_data_json():
                 first = False
         yield "]"
 
-    return Response(generate(), mimetype="application/json")
+    return Response(heartbeat.chunks(generate()), mimetype="application/json")
 
 
 BLUEPRINTS: list = [experiences, actions, dashboard, open_data]

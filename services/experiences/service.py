@@ -15,7 +15,7 @@ from services.chassis.auth import Principal
 from services.chassis.catalogue import EventType
 from services.chassis.errors import Invalid, NotFound
 from services.chassis.events import publish
-from services.chassis.pagination import page_of
+from services.chassis.pagination import count, envelope, page_of
 from services.chassis.permissions import Permission
 from services.chassis.ratelimit import hit
 from services.experiences import domain, queries
@@ -173,8 +173,12 @@ def submit_experience(session: Session, data: dict, limit_key: str, limit: str) 
 def list_experiences(session: Session, reader: Principal | None, args: dict) -> dict:
     """A page of experiences: the public's published ones, or the staff reader's scope."""
     scope = None if reader is None else Scope(session, reader, args["include_children"])
-    found = page_of(session, queries.experience_list(session, scope, args), args["page"],
-                    args["per_page"])
+    query = queries.experience_list(session, scope, args)
+    merged = queries.merged_page(session, scope, args, args["page"], args["per_page"])
+    if merged is None:
+        found = page_of(session, query, args["page"], args["per_page"])
+    else:
+        found = envelope(merged, count(session, query), args["page"], args["per_page"])
     found["items"] = _views(session, reader, found["items"], internal=reader is not None)
     if args["choices"]:
         found.update(queries.filter_choices(session, args.get("network_id")))

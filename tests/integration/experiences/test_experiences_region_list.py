@@ -1,0 +1,80 @@
+"""A region's list on PostgreSQL is read office by office and merged (queries.merged_page): the
+same pages, in the same order, with the same total, as the plain query over the whole scope."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.chassis.auth import Principal
+from services.chassis.pagination import page_of
+from services.experiences import queries
+
+pytestmark = pytest.mark.integration
+
+CASES = [
+    {},
+    {"q": "guichet"},
+    {"answered": False},
+    {"status": "published"},
+    {"structure_id": "loc", "include_children": False},
+]
+
+
+def _args(ids: dict, case: dict, page: int, per_page: int) -> dict:
+    args = {"include_children": True, "page": page, "per_page": per_page, **case}
+    if "structure_id" in case:
+        args["structure_id"] = ids[case["structure_id"]]
+    return args
+
+
+def test_a_regions_pages_are_the_plain_querys_pages(env):
+    ids = env.tree(requires_validation=False)
+    made = {"loc": [], "reg": [], "side": []}
+    for n in range(16):
+        where = ("loc", "reg", "loc", "side")[n % 4]
+        title = "Accueil au guichet" if n % 3 == 0 else "Attente au téléphone"
+        made[where].append(env.published(ids, structure=where, title=f"{title} {n}"))
+    env.submit(title="Pas encore modérée")  # no structure yet: in no office's list
+    regional = Principal(user_id="u-reg", profile="super_agent", network_id=ids["net"],
+                         structure_ids=(ids["reg"],))
+    in_scope = set(made["loc"] + made["reg"])
+
+    with env.db.transaction() as session:
+        scope = queries.Scope(session, regional)
+        assert scope.structure_ids == {ids["reg"], ids["loc"]}
+        for case in CASES:
+            for per_page in (2, 5):
+                for page in (1, 2, 3, 7):
+                    args = _args(ids, case, page, per_page)
+                    plain = page_of(session, queries.experience_list(session, scope, args),
+                                    page, per_page)
+                    merged = queries.merged_page(session, scope, args, page, per_page)
+                    assert merged is not None, "a region's early page is merged"
+                    assert [e.id for e in merged] == [e.id for e in plain["items"]], (case, page)
+                    assert {e.id for e in merged} <= in_scope
+        # A late page, past what is worth merging, goes the plain way.
+        late = queries.MERGE_UP_TO // 20 + 1
+        assert queries.merged_page(session, scope, _args(ids, {}, late, 20), late, 20) is None
+
+    # Through the API: the whole list, page after page, holds each experience of the scope once.
+    headers = env.headers("super_agent", ids, structures=["reg"])
+    seen, page = [], 1
+    while True:
+        body = env.client.get(f"/experiences?include_children=true&per_page=3&page={page}",
+                              headers=headers).json
+        seen += [item["id"] for item in body["items"]]
+        if page * 3 >= body["total"]:
+            break
+        page += 1
+    assert sorted(seen) == sorted(in_scope) and body["total"] == len(in_scope)
+
+
+def test_a_single_office_and_the_public_list_are_not_merged(env):
+    ids = env.tree(requires_validation=False)
+    env.published(ids, structure="loc")
+    office = Principal(user_id="u-loc", profile="agent", network_id=ids["net"],
+                       structure_ids=(ids["loc"],))
+    with env.db.transaction() as session:
+        args = _args(ids, {}, 1, 20)
+        assert queries.merged_page(session, queries.Scope(session, office), args, 1, 20) is None
+        assert queries.merged_page(session, None, args, 1, 20) is None
