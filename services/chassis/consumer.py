@@ -226,6 +226,9 @@ class EventConsumer(ConsumerMixin):
             try:
                 event, payload = parse_event(message.body)
             except InvalidEvent as exc:
+                # The reason names fields and rules, never their values (events.parse_event).
+                log.error("malformed message %s to the dead-letter queue: %s",
+                          message.properties.get("message_id", "-"), str(exc)[:300])
                 if self._send(message, self.topology.dlq.name,
                               {REASON_HEADER: f"invalid: {exc}"[:1000]}):
                     message.ack()

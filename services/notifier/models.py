@@ -32,7 +32,6 @@ class Recipient(Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     profile: Mapped[str] = mapped_column(sa.String(20))
     missions: Mapped[list] = mapped_column(JSON, default=list)
-    # The table still has `network_id` (nullable): nothing here read it, so it is left NULL.
     structure_ids: Mapped[list] = mapped_column(JSON, default=list)
     notification_frequency: Mapped[str] = mapped_column(sa.String(20), index=True)
     active: Mapped[bool] = mapped_column(sa.Boolean)
@@ -50,13 +49,11 @@ class RecipientStructure(Base):
 
 
 class Structure(Base):
-    """The structure tree (structure.created|updated), for the super agents above a structure.
-    `network_id` is never read, but the table requires it: it is copied all the same."""
+    """The structure tree (structure.created|updated), for the super agents above a structure."""
 
     __tablename__ = "structures"
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     parent_id: Mapped[str | None] = mapped_column(Id, nullable=True, index=True)
-    network_id: Mapped[str] = mapped_column(Id)
 
 
 class Email(Base):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import os
 import time
+from collections.abc import Callable
 from email import policy
 
 import requests
@@ -47,19 +48,33 @@ def url(service: str, path: str = "", port_base: int | None = None) -> str:
     return f"http://127.0.0.1:{base + SERVICES.index(service)}{path}"
 
 
+class Api:
+    """The calls the scenarios make, on a platform whose addresses `url_of(service, path)` gives
+    (the e2e platforms' fixed ports, or a compose run's)."""
+
+    def __init__(self, url_of: Callable[..., str]):
+        self.url = url_of
+
+    def login(self, address: str, password: str) -> dict:
+        """The Authorization header of a user signed in to identity."""
+        response = requests.post(self.url("identity", "/auth/token"),
+                                 json={"email": address, "password": password}, timeout=20)
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def post(self, service, path, headers=None, expect=(200, 201, 202), **body):
+        """POST a JSON body to a service; the JSON answer, once its status is one expected."""
+        response = requests.post(self.url(service, path), json=body, headers=headers, timeout=20)
+        assert response.status_code in expect, (path, response.status_code, response.text)
+        return response.json()
+
+
 def login(address: str, password: str) -> dict:
-    """The Authorization header of a user signed in to identity."""
-    response = requests.post(url("identity", "/auth/token"),
-                             json={"email": address, "password": password}, timeout=20)
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return Api(url).login(address, password)
 
 
 def post(service, path, headers=None, expect=(200, 201, 202), **body):
-    """POST a JSON body to a service; the JSON answer, once its status is one expected."""
-    response = requests.post(url(service, path), json=body, headers=headers, timeout=20)
-    assert response.status_code in expect, (path, response.status_code, response.text)
-    return response.json()
+    return Api(url).post(service, path, headers, expect, **body)
 
 
 def mails_to(folder, to: str) -> list[email.message.EmailMessage]:

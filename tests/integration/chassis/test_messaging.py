@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -334,7 +335,8 @@ def test_a_failing_event_in_a_batch_costs_the_others_nothing(db, amqp_url, broke
 
 
 def test_a_malformed_message_goes_to_the_dlq_without_retries(db, amqp_url, broker_names,
-                                                             consumer_factory):
+                                                             consumer_factory, caplog):
+    caplog.set_level(logging.ERROR, logger="services.chassis.consumer")
     consumer_factory(Recorder())
     _raw_publish(amqp_url, broker_names["exchange"], b"{not json")
     _raw_publish(amqp_url, broker_names["exchange"], json.dumps({"id": "x", "type": TEST_EVENT}))
@@ -346,6 +348,9 @@ def test_a_malformed_message_goes_to_the_dlq_without_retries(db, amqp_url, broke
     for props, _ in letters:
         assert props.headers[REASON_HEADER].startswith("invalid:")
         assert ATTEMPTS_HEADER not in props.headers
+    # The operator reads it in the worker's log too.
+    said = [r.getMessage() for r in caplog.records if "malformed message" in r.getMessage()]
+    assert len(said) == 2 and any("not JSON" in line for line in said), said
 
 
 def test_the_consumer_recovers_after_the_broker_closes_its_connections(db, amqp_url, broker_names,
