@@ -317,7 +317,7 @@ def _plain(text: str) -> str:
 # Obfuscations: "(at)", "[at]", « arobase », « at », spaces around "@"; « point », « dot »,
 # "[.]" and spaces around the dots. A spelled-out dot needs a known top-level domain after
 # it, so that « rendez-vous at home point final » is no address.
-_AT_WORDS = r"at|arobase|arrobase|arobas|arrobas|arobaz|arrobaz|arobasse|a\s+commercial"
+_AT_WORDS = r"at|arobase|arrobase|arobas|arrobas|arobaz|arrobaz|arobasse|a[\s-]commercial|arob"
 _AT = (
     rf"(?:\s{{0,2}}[@＠]{{1,2}}\s{{0,2}}|\s?[(\[{{<]\s?(?:{_AT_WORDS}|@|a|chez)\s?[)\]}}>]\s?"
     rf"|\s+(?:{_AT_WORDS})\s+)"
@@ -356,6 +356,26 @@ _EMAIL_RES = (
         re.IGNORECASE,
     ),
 )
+# The catch-all: an address-like local part, an "@" or an « arobase », and a mail provider
+# without its end (« jean.dupont arobase gmail »), or any word after a literal "@" when the
+# local part shows a separator or a digit (« j.dupont@orange », « dupont93@free »).
+_MAIL_PROVIDERS = (
+    r"gmail|googlemail|hotmail|yahoo|orange|free|sfr|laposte|outlook|wanadoo|icloud|live|msn|aol"
+    r"|protonmail|proton|neuf|bbox|gmx|yopmail|numericable|club-internet|caramail"
+)
+# Something _AT can read: a sign, a bracket, or a word for "@".
+_AT_HINT_RE = re.compile(r"[(\[{<]|(?i:\bat\b|arr?ob|a[\s-]commercial)")
+_LOOSE_EMAIL_RES = (
+    re.compile(
+        r"(?<![\w.+'’-])[\w+'’-]{2,}(?:[._][\w+'’-]+)*" + _AT + rf"(?:{_MAIL_PROVIDERS})(?![\w-])",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"(?<![\w.+'’-])(?=[\w+'’-]*(?:[._]|\d))[\w+'’-]{2,}(?:[._][\w+'’-]+)*\s?[@＠]{1,2}\s?[^\W\d_][\w-]{2,}"
+        r"(?:\.{1,2}[\w-]+)*(?![\w-])",
+        re.IGNORECASE,
+    ),
+)
 # An apostrophe may belong to the address (o'neil@…) or be a French elision before it
 # (« l'adresse d'amelie@… »).
 _ELISION_RE = re.compile(r"(?:[cdjlmnst]|qu)['’]", re.IGNORECASE)
@@ -385,7 +405,8 @@ def _shows_a_person(local: str) -> bool:
     if any(_is_first_name(p, allow_word=False) for p in parts):
         return True
     alpha = [p for p in parts if p.isalpha()]
-    if len(alpha) == len(parts) >= 2 and any(len(p) == 1 for p in alpha) and any(
+    generic = _mailbox_words() | _STRONG_MAILBOX_WORDS
+    if len(alpha) == len(parts) >= 2 and any(len(p) <= 2 and p not in generic for p in alpha) and any(
         len(p) > 2 for p in alpha
     ):
         return True
@@ -414,7 +435,33 @@ def _is_generic_mailbox(address: str) -> bool:
     ) and any(w in generic for w in words)
 
 
+# An address typed letter by letter: « m a r i e . t @ y a h o o . f r ».
+_SPACED_EMAIL_RE = re.compile(
+    r"(?<![\w.])(?:[\w.+-][ \u00a0]){2,60}[@＠](?:[ \u00a0][\w.-]){3,60}(?![\w.])"
+)
+# Signs typed between the parts of an address (« jean.dupont + arobase + gmail + point + com
+# », « jean.dupont / at / gmail / com »): read as blanks, one character for one.
+_JOINING_SIGNS_RE = re.compile(r"(?<=\s)[+/|*~_](?=\s)")
+
+
 def _find_emails(text: str) -> Iterator[Flag]:
+    for m in _SPACED_EMAIL_RE.finditer(text) if ("@" in text or "＠" in text) else ():
+        if re.search(r"[ \u00a0]\.[ \u00a0]\w", m.group().split("@")[-1]):
+            yield Flag(FlagKind.EMAIL, m.start(), m.end())
+    yield from _emails_in(text)
+    at = "@" in text or "＠" in text
+    hint = at or bool(_AT_HINT_RE.search(text))
+    for pattern, needed in zip(_LOOSE_EMAIL_RES, (hint, at), strict=True):
+        for m in pattern.finditer(text) if needed else ():
+            start = m.start() + (e.end() if (e := _ELISION_RE.match(m.group())) else 0)
+            if not _is_generic_mailbox(text[start : m.end()]):
+                yield Flag(FlagKind.EMAIL, start, m.end())
+    joined = _JOINING_SIGNS_RE.sub(" ", text)
+    if joined != text:
+        yield from _emails_in(joined)
+
+
+def _emails_in(text: str) -> Iterator[Flag]:
     for pattern in _EMAIL_RES:
         for m in pattern.finditer(text):
             start = m.start()
@@ -438,7 +485,7 @@ def _find_emails(text: str) -> Iterator[Flag]:
 # A run of digits (or the letter O typed for a zero) with single separators, after an
 # optional international prefix. The letter O counts only next to no other letter, so that
 # « bonjour 06… » keeps its o.
-_DIGITISH = r"(?:\d|(?<![^\W\d_])[Oo](?![^\W\d_]))"
+_DIGITISH = r"(?:\d|(?<![^\W\dOo_])[Oo](?![^\W\dOo_]))"
 # One blank, or a sign with a blank on either side (« 06 - 31 - 47 », « 06 • 12 »), or a
 # line break (a number split across two lines).
 _PHONE_SEP = r"(?:[ \u00a0\u202f]?(?:[.\-–—•·_,/:]|\.{2,3})[ \u00a0\u202f]?|[ \u00a0\u202f]|\r?\n)"
@@ -652,6 +699,8 @@ def _phone_at(m: re.Match[str], body_end: int) -> Flag | None:
         national = digits
     if cc in (None, "33") and _is_public_number(national):
         return None
+    if cc is None and _FULL_DATE_RE.search(body):
+        return None  # « 03.11.2024 / 09:30 »: a date and an hour
     # Ten digits in one block after « facture », « référence »…: the administration's number.
     context = _context_before(m.string, start, 30)
     if body.isdigit() and _ADMIN_REFERENCE_RE.search(context) and not _PHONE_CONTEXT_RE.search(
@@ -750,8 +799,78 @@ def _spoken_phones(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.PHONE, tokens[0][1], tokens[used - 1][2])
 
 
+# The catch-all: runs of digits joined by any short run of signs (« 06 23 // 94 // 17 // 38 »,
+# « 06 | 12 | 34 | 56 | 78 », « 06)12)34 »), ten digits in all from « 0X », or nine after
+# « +33 » / « 0033 », read as a phone unless it is a date, a public number or the
+# administration's reference. What is also a NIR, an IBAN or an identifier loses to them.
+_DIGIT_RUN_RE = re.compile(r"\d+")
+_LOOSE_GAP_RE = re.compile(r"[^\w\n]{1,5}|[ \u00a0]*\n[ \u00a0]*|[ ,]*\b(?:puis|tiret|espace)\b[ ,]*")
+_FULL_DATE_RE = re.compile(r"(?<!\d)\d{1,2}\s?([/.\-])\s?\d{1,2}\s?\1\s?(?:19|20)\d\d(?!\d)")
+_LOOSE_DATE_RE = re.compile(rf"{_FULL_DATE_RE.pattern}|\d{{1,2}}\s?[:h]\s?\d\d")
+_LOOSE_PREFIX_RE = re.compile(r"(?:\+\s?|\b00\s?)(33)[^\w\n]{0,4}(?:\(\s?0\s?\)[^\w\n]{0,3})?$")
+
+
+def _loose_phones(text: str) -> Iterator[Flag]:
+    runs = [(m.start(), m.end()) for m in _DIGIT_RUN_RE.finditer(text)]
+    chains: list[list[tuple[int, int]]] = []
+    for run in runs:
+        if chains and _LOOSE_GAP_RE.fullmatch(text, chains[-1][-1][1], run[0]):
+            chains[-1].append(run)
+        else:
+            chains.append([run])
+    for chain in chains:
+        if (chain[0][0] > 0 and text[chain[0][0] - 1].isalpha() and len(chain) == 1) or (
+            chain[-1][1] < len(text) and text[chain[-1][1]].isalpha() and len(chain) == 1
+        ):
+            continue
+        i = 0
+        while i < len(chain):
+            flag = _loose_phone_at(text, chain, i)
+            if flag:
+                yield flag
+                i = next((k for k, r in enumerate(chain) if r[0] >= flag.end), len(chain))
+            else:
+                i += 1
+
+
+def _loose_phone_at(text: str, chain: list[tuple[int, int]], i: int) -> Flag | None:
+    if i > 0 and not re.search(r"[^\w\s.]|\s{2,}", text[chain[i - 1][1] : chain[i][0]]):
+        return None  # inside a longer number
+    start = chain[i][0]
+    prefix = _LOOSE_PREFIX_RE.search(text, max(0, start - 12), start)
+    digits, j = "", i
+    while j < len(chain) and len(digits) < (9 if prefix else 10):
+        digits += text[chain[j][0] : chain[j][1]]
+        j += 1
+    end = chain[j - 1][1]
+    if prefix:
+        ok = len(digits) == 9 and digits[0] != "0"
+        national, start = "0" + digits, prefix.start()
+    elif len(digits) == 9 and digits[0] in "67" and _PHONE_CONTEXT_RE.search(
+        _context_before(text, start, 40)
+    ):
+        ok, national = True, "0" + digits  # « tel 6 12 34 56 78 »: the first zero left out
+    else:
+        ok = len(digits) == 10 and digits[0] == "0" and digits[1] != "0"
+        national = digits
+    if not ok or j - i > 7 or (j - i > 1 and any(e - s > 4 for s, e in chain[i + 1 : j])):
+        return None
+    if j < len(chain) and not re.search(r"[^\w\s.]|\s{2,}", text[end : chain[j][0]]):
+        return None  # the number goes on
+    span = text[start:end]
+    if _LOOSE_DATE_RE.search(span) or _is_public_number(national):
+        return None
+    context = _context_before(text, start, 30)
+    if _ADMIN_REFERENCE_RE.search(context) and not _PHONE_CONTEXT_RE.search(context):
+        return None
+    if _is_switchboard(text, start, end, national):
+        return None
+    return Flag(FlagKind.PHONE, start, end)
+
+
 def _find_phones(text: str) -> Iterator[Flag]:
     yield from _search_all(_PHONE_RE, text, _phone_flag)
+    yield from _loose_phones(text)
     yield from _spoken_phones(text)
     # Foreign numbers in international format that the French shapes above do not cover.
     if "+" in text:
@@ -804,7 +923,7 @@ _NIR_RE = re.compile(
     (?P<body>[1-478](?:{_NUMBER_SEP}?\d){{4}}{_NUMBER_SEP}?(?:\d{{2}}|2[ABab])
              (?:{_NUMBER_SEP}?\d){{6}})
     (?:(?:{_NUMBER_SEP}{{0,2}},?\(?\s?(?i:(?:et\s+)?(?:la\s+)?(?:cl[ée]|key)(?:\s+est)?)\s?:?\s?
-        |\s?/\s?|{_NUMBER_SEP}?)(?P<key>\d{{2}}))?
+        |\s?/\s?|\s?[-–—]\s?|\s?\(\s?|{_NUMBER_SEP}?)(?P<key>\d{{2}}))?
     (?![\w])""",
     re.VERBOSE,
 )
@@ -967,6 +1086,7 @@ _ID_RE = re.compile(
 # number in its printed groups, a RIB.
 _ID_SHAPES_RE = re.compile(
     r"(?<![\w-])(?:[A-HJ-NP-TV-Z]{2}([- ])\d{3}\1[A-HJ-NP-TV-Z]{2}"
+    r"|(?<![.@])\d{7}[A-Z](?![.@])"  # a France Travail identifier (« 1234567A »)
     r"|\d{2}[A-Z]{2}\d{5}"
     r"|[0-3]\d \d{2} \d{3} \d{3} \d{3}"
     r"|\d{5}[ ]?\d{5}[ ]?[0-9A-Z]{11}[ ]?\d{2})(?![\w-])"
@@ -1073,8 +1193,12 @@ _POSSESSIVES = frozenset("mon ma mes son sa ses notre nos votre vos leur leurs".
 _ID_TOKEN_RE = re.compile(r"[\s:=#()\-–,]*([^\s:=#()\-–,]+)")
 _ID_PUNCT_RE = re.compile(r"\s*([:=#(])")
 _ADMIN_WORDS = frozenset(
-    "dossier reference ref facture courrier ticket decret cerfa formulaire commande suivi "
+    "dossier reference ref facture courrier ticket decret cerfa formulaire commande suivi convocation "
     "recommande reclamation article loi demande contrat recepisse".split()
+)
+# The administration's papers named between a label and a number: the number is theirs.
+_ADMIN_BETWEEN = frozenset(
+    "convocation courrier facture ticket commande suivi recommande reclamation cerfa formulaire".split()
 )
 _PHONE_WORDS_RE = re.compile(r"\b(?:tel|telephone|portable|mobile|fixe|joindre|appel\w*|rappel\w*|sms)\b")
 
@@ -1116,6 +1240,10 @@ def _labelled_identifiers(text: str, plain: str) -> Iterator[Flag]:
             before_label = before_label.replace(prefix.group(), " ", 1)
         if not own and _ADMIN_WORDS & set(re.findall(r"[a-z]+", before_label)):
             continue
+        if not (m.group("own") or m.group("generic")) and _ADMIN_BETWEEN & set(
+            re.findall(r"[a-z]+", plain[m.end() : number])
+        ):
+            continue  # « titre de séjour, convocation n° 2024/IDF/118745 »
         if _TRACKING_RE.search(before_label):
             continue  # « mon recommandé n° 1A 123 … »: the post's number, not a file's
         if re.search(r"\bsire[nt]\b", m.group()) and (
@@ -1221,11 +1349,67 @@ def _vehicle_plates(text: str, plain: str) -> Iterator[Flag]:
             yield Flag(FlagKind.IDENTIFIER, m.start(), m.end())
 
 
+# A number written with an international prefix (« +33 6 … », « +212 6 … », « 0033 6 … ») is
+# a phone, whatever label comes before it (« mon numéro français +33 … »).
+_INTERNATIONAL_PREFIX_RE = re.compile(
+    r"\(?\s?\+\s?\d"
+    r"|00\s?(?:33|32|41|44|34|39|49|212|213|216|221|225|237|262|590|594|596|269)\s?[1-9]"
+)
+
+
 def _find_identifiers(text: str) -> Iterator[Flag]:
+    flags = [f for f in _identifier_candidates(text) if not _INTERNATIONAL_PREFIX_RE.match(text, f.start)]
+    yield from flags
+    yield from _distant_label_identifiers(text, flags)
+
+
+# « d identité », « n est »: an elision typed without its apostrophe, one character for one.
+_BARE_ELISION_RE = re.compile(r"(?<![\w'])([dlnjcmst]) (?=[aeiouyhéèêàâîôû]\w)")
+# A label naming a personal file, and further in its clause a number of a file's shape (« mon
+# numéro fiscal pour le chèque énergie, c'est le 3012457889216 », « passeport marocain
+# UZ4816273 »).
+_STRONG_LABEL_RE = re.compile(
+    r"\b(?:fiscal|allocataire|passeport|passport|cni|carte (?:nationale )?d'identite|permis"
+    r"|france travail|pole emploi|identifiant|agdref|titre de sejour|carte de sejour"
+    r"|carte de resident|numero unique|neph|siret|securite sociale etudiante|id)\b"
+)
+_FILE_SHAPE_RE = re.compile(
+    r"(?<![\w/.,+-])(?:[A-Za-z]{0,3}\d{6,15}[A-Za-z]?|[A-Z]{1,2}\d{6,9})(?![\w/-]|[.,]\d)"
+)
+_DISTANT_STOP_RE = re.compile(
+    r"[.!?;\n]|\b(?:dossier|courrier|reference|facture|convocation|demande|tel|telephone"
+    r"|portable|appel\w*|rappel\w*|joindre|mail|montant|euros?)\b"
+)
+
+
+def _distant_label_identifiers(text: str, flags: list[Flag]) -> Iterator[Flag]:
+    shapes = list(_FILE_SHAPE_RE.finditer(text))
+    if not shapes:
+        return
+    plain = _BARE_ELISION_RE.sub(r"\1'", _plain(text))
+    for m in shapes:
+        if any(f.start < m.end() and m.start() < f.end for f in flags):
+            continue
+        value = m.group()
+        if _looks_like_a_phone(value) or re.fullmatch(r"0[1-9]\d{8}", value):
+            continue
+        if re.match(r"\s*(?:€|euros?\b|eur\b|%)", plain[m.end() : m.end() + 8]):
+            continue
+        window = plain[max(0, m.start() - 80) : m.start()]
+        labels = list(_STRONG_LABEL_RE.finditer(window))
+        before = re.split(r"[.!?;:,\n]", window[: labels[-1].start()] if labels else "")[-1]
+        own = re.search(rf"\b{_POSSESSIVE}\s+(?:[\w']+\s+){{0,2}}$", before)
+        if labels and not _DISTANT_STOP_RE.search(window, labels[-1].end()) and (
+            own or not _ADMIN_WORDS & set(re.findall(r"[a-z]+", before))
+        ):
+            yield Flag(FlagKind.IDENTIFIER, m.start(), m.end())
+
+
+def _identifier_candidates(text: str) -> Iterator[Flag]:
     for m in _RIB_PARTS_RE.finditer(_unaccent(text)):
         yield Flag(FlagKind.IDENTIFIER, m.start("start"), m.end("key"))
     # Offsets are those of the text: _plain keeps one character for one.
-    plain = _plain(text)
+    plain = _BARE_ELISION_RE.sub(r"\1'", _plain(text))
     labelled = [
         *_search_all(_ID_RE, plain, lambda m: _identifier_flag(_Rematch(m, text))),
         *_labelled_identifiers(text, plain),
@@ -1286,6 +1470,7 @@ _BIRTH_DATE_RE = re.compile(
     rf"""(?<![\d/.-])(?:
         (?P<d>\d{{1,2}})\s?(?P<s>[/.\-])\s?(?P<m>\d{{1,2}})\s?(?P=s)\s?(?P<y>(?:19|20)?\d{{2}})
       | (?P<d2>1er|\d{{1,2}})\s+(?P<m2>{_MONTH_NAMES})\.?(?:\s+(?P<y2>(?:19|20)\d{{2}}))?
+      | (?P<y3>(?:19|20)\d{{2}})(?P<s3>[/.\-])(?P<m3>[01]\d)(?P=s3)(?P<d3>[0-3]\d)  # ISO: 1986-11-23
     )(?![\d/])""",
     re.VERBOSE,
 )
@@ -1330,6 +1515,7 @@ _AMBIGUOUS_STREET_TYPES = (
     r"place|pl\.?|cours|crs\.?|route|square|sq\.?|r[ée]sidence|r[ée]s\.|lotissement|lot\."
     r"|voie|passage|cit[ée]|hameau|promenade|esplanade|parvis|villa|clos|domaine|traverse"
     r"|chauss[ée]e|quartier|zone|za|zi|zac|mail|carrefour|sente|cour|port|parc|rocade|r"
+    r"|ligne|rampe|sentier"
 )
 # Streets whose type is the whole name (« 24 grande rue », « 2 Grand'Rue »).
 _NAMELESS_STREET_TYPES = r"grande?[\s-]?rue|grand['’]\s?rue"
@@ -1359,7 +1545,7 @@ _RURAL_RE = re.compile(
 _TOKEN_RE = re.compile(
     r"(?:\s+|(?<=['’]))(?:(?P<elided>[dlDL]['’])|(?P<word>[A-ZÀ-Þ]\.(?=\s+[A-ZÀ-Þ])|[\w-]+(?:['’]\w+)?))"
 )
-_NAME_PARTICLES = {"de", "du", "des", "la", "le", "les", "aux", "et", "sur", "en"}
+_NAME_PARTICLES = {"de", "du", "des", "la", "le", "les", "aux", "et", "sur", "en", "a", "à", "au"}
 _MONTHS = {
     "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
     "septembre", "octobre", "novembre", "décembre",
@@ -1383,9 +1569,12 @@ _CITY_WORD = r"[A-ZÀ-Þ](?:[\w'’]*\w)?(?:-[\w'’]*\w)*"
 _LOWER_CITY = (
     r"(?:(?:le|la|les|st|ste|saint|sainte)[ \t]+|l['’])?[a-zà-ÿ][\w-]*"
     r"(?:[ \t]+(?:sur|sous|lès|les|en)[ \t]+[a-zà-ÿ][\w-]*)?"
+    # « 97122 baie mahault », « 97200 fort de france »: more words only up to the clause's end
+    r"(?:(?:[ \t]+(?:(?:de|du|des)[ \t]+|d['’])?[a-zà-ÿ][\w-]*){1,2}(?=[ \t]*(?:[.,;:!?)\n]|$)))?"
 )
 _POSTCODE_CITY_RE = re.compile(
-    rf",?\s*(?:-\s*)?(?:\d{{5}}|\d{{2}}\s\d{{3}})[ \t\u00a0]+(?:{_CITY_WORD}(?:[ \t\u00a0]+(?:{_CITY_WORD}"
+    rf",?\s*(?:-\s*)?(?:\d{{5}}|\d{{2}}\s\d{{3}})(?:[ \t\u00a0]*[-–][ \t\u00a0]*|[ \t\u00a0]+)"
+    rf"(?:{_CITY_WORD}(?:[ \t\u00a0]+(?:{_CITY_WORD}"
     rf"|(?:sur|sous|en|les|le|la|de|du)(?![\w'’])|d'|l')){{0,4}}(?<![ \t\u00a0])|{_LOWER_CITY})"
     rf"(?:\s+(?i:cedex)(?:\s+\d{{1,2}})?)?"
 )
@@ -1401,12 +1590,13 @@ _FLOOR = (
     r"|(?i:rez-de-chauss[ée]e|rdc)(?![\w'’])"
 )
 _DETAIL = (
-    r"(?:(?i:b[aâ]timent|b[aâ]t|bt|appartement|appart|appt|app|apt|logement|logt|escalier|esc"
+    r"(?:(?<![\w'’-])(?i:b[aâ]timent|b[aâ]t|bt|appartement|appart|appt|app|apt|logement|logt|escalier|esc|atelier"
     r"|entr[ée]e|porte|[ée]tage|imm(?:euble)?|tour|bo[iî]te|bal|chambre|studio|lot"
     r"|ch(?=\.?\s*\d))(?![^\W\d_])\.?"
     r"\s*(?:n°\s*)?[\w-]{0,8}"
     rf"|{_FLOOR}|{_KILOMETRE_POINT}|(?:RN|RD|CD|N|D)\s?\d{{1,4}}(?![\w'’])"
-    r"|(?i:r[ée]sidence|r[ée]s\.|cit[ée]|immeuble|villa|domaine|lotissement|hameau|foyer)\s+"
+    r"|(?<![\w'’-])(?i:r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|villa|domaine|lotissement|hameau|foyer|quartier"
+    r"|lieu-dit|lieudit|section|habitation|ehpad|village|b[aâ]timent|b[aâ]t\.?|tour|za|zi|zac)\s+"
     r"(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
     r"[A-ZÀ-Þ][\w'’-]*){0,3}"
     r"|(?i:ferme|mas|moulin|ch[aâ]teau|manoir|chalet|maison|les\s+jardins|le\s+clos)\s+"
@@ -1420,13 +1610,19 @@ _FLAT_DETAIL = (
 )
 # Before a street already found, a residence may be written in lower case (« res les
 # glycines bat C, 22 rue … »).
+_NOT_A_PLACE_WORD = (
+    r"(?!(?i:b[aâ]t|b[aâ]timent|esc|escalier|appt|apt|app|appart|appartement|porte|entr[ée]e|[ée]tage|chambre"
+    r"|est|sont|[ée]tait|a|ai|as|avait|avec|pour|par|qui|que|et|ou|mais|c|ce|il|elle|on|je|tu|nous|vous"
+    r"|ils|elles|en|au|aux|sur|dans|pas|plus|tr[èe]s|trop|tout|bien|mal|depuis|ici|la-bas)(?![\w'’-]))"
+)
 _LOWER_RESIDENCE = (
-    r"(?<![\w'’])(?i:r[ée]sidence|r[ée]s|cit[ée]|foyer)\.?\s+(?:(?:les|le|la|des|du|de)\s+)?"
-    r"[a-zà-ÿ][\w'’-]+(?:\s+[a-zà-ÿ][\w'’-]+){0,2}"
+    r"(?:(?<![\w'’])|(?<=\b[lLdD]['’]))(?i:r[ée]sidence|r[ée]s|cit[ée]|foyer|ehpad|hameau|quartier|lieu-dit|lieudit|za|zi|zac"
+    r"|zone\s+artisanale|zone\s+industrielle)\.?\s+(?:(?i:les|le|la|l'|des|du|de\s+la|de\s+l'|de|d')\s*)?"
+    rf"{_NOT_A_PLACE_WORD}[^\W\d_][\w'’-]+(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?{_NOT_A_PLACE_WORD}[^\W\d_][\w'’-]+){{0,3}}"
 )
 _DETAILS_BEFORE_RE = re.compile(
     rf"(?:(?:{_DETAIL}|{_LOWER_RESIDENCE}|(?i:bp|cs|tsa|bo[iî]te\s+postale)\s*\d{{1,5}})"
-    rf"\s*[,;–-]?\s*)+$"
+    rf"\s*[,;–—-]?\s*)+$"
 )
 
 
@@ -1441,6 +1637,9 @@ def _office_before_re() -> re.Pattern[str]:
         r"(?:\s+(?:(?i:annexe|principale?|centrale?|departementale?|locale?|regionale?|de quartier"
         r"|[a-z-]+(?:aire|ales?|aux|iennes?|ique|elles?|ives?|if))"
         r"|(?i:de\s+la\s+|de\s+l'|de\s+|du\s+|des\s+|d')?[A-Z0-9][\w'-]*)){0,4}"
+        # « UDAF de la Marne, service des majeurs protégés, », « URSSAF X, site d'Arras, »
+        r"(?:\s*,\s*(?i:service|site|pole|direction|antenne|accueil|bureau|cellule|departement"
+        r"|unite|plateforme|agence|delegation|permanence)\b[^,.;:!?()]{0,40}?(?=\s*,))?"
         rf"|(?i:adresse|coordonnees|locaux|siege)\s+(?i:de\s+la\s+|de\s+l'|du\s+|des\s+|de\s+)"
         rf"(?i:{offices})\b.*)"
         r"\s*(?:(?i:,|:|\(|-|–|\bdu|\bau|\bde la|\bsituee?s? au|\bsise? au|\bsis|\bse trouvant au"
@@ -1483,6 +1682,12 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
     sentence = re.split(r"[.!?\n]", text[max(0, start - 70) : start])[-1]
     after = re.split(r"[.!?\n]", text[end : end + 60])[0] if end is not None else ""
     folded = _fold(sentence)
+    if _OWN_HOME_AFTER_RE.match(_fold(after)):
+        return False  # « MSA Limousin, lieu-dit La Croix, 87120 Eymoutiers (mon domicile) »
+    if _OFFICE_HOURS_RE.search(folded) and _office_subject_re().search(folded) and not (
+        _OWN_RE.search(folded) or _home_words_re().search(folded)
+    ):
+        return True  # « les permanences du CCAS ont lieu le lundi …, au 1 place … »
     if (
         end is not None
         and _OFFICE_SITE_RE.search(folded)
@@ -1500,7 +1705,22 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
         return True  # « Le centre des impôts de X, 5 rue …, est fermé depuis … »
     if _home_words_re().search(folded):
         return False
+    if _PROFESSIONAL_BEFORE_RE.search(sentence):
+        return True  # « Me Romain Vial, 14 cours Pasteur … »: a lawyer's, a doctor's office
     return bool(_office_before_re().search(_unaccent(sentence)))
+
+
+_PROFESSIONAL_BEFORE_RE = re.compile(
+    r"(?:\bMe|\bMa[iî]tre|\bDr\.?|\bDocteure?|\b[Cc]abinet|[ÉE]tude)\s+(?:(?:de|d'|du)\s*)?(?:[A-ZÀ-Þ][\w'’-]+\s+){0,3}"
+    r"[A-ZÀ-Þ][\w'’-]+\s*[,:–-]\s*$"
+)
+
+
+_OWN_HOME_AFTER_RE = re.compile(
+    r"\s*[(,–-]?\s*(?:c'est |qui est )?(?:mon|ma|notre|son|sa|leur) (?:domicile|adresse|logement|maison)"
+)
+_OFFICE_HOURS_RE = re.compile(r"\b(?:a lieu|ont lieu|se tien(?:t|nent)|permanences?|recoit|recoivent"
+                              r"|horaires?|ouvert(?:e|s|es)?)\b")
 
 
 # The office's address as the subject of a verb of an office, right after it.
@@ -1527,6 +1747,10 @@ def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int 
         word = m.group("word")
         lower = word.lower()
         if lower in _NAME_PARTICLES and word.islower():
+            if lower in ("a", "à", "au"):  # « rue du Four à Chaux », not « rue d'à côté »
+                following = _TOKEN_RE.match(text, m.end())
+                if not (following and following.group("word") and following.group("word")[0].isupper()):
+                    break
             previous, position = lower, m.end()
             continue
         if word.isdigit():
@@ -1560,7 +1784,9 @@ _ROAD_DETAIL = (
     r"[A-ZÀ-Þ][\w'’-]*(?:\s+[A-ZÀ-Þ][\w'’-]*){0,2}"
 )
 _DETAILS_AFTER_RE = re.compile(
-    rf"(?:\s*[,–-]\s*(?:{_DETAIL}|{_ROAD_DETAIL}|[A-ZÀ-Þ][\w'’]*(?:[\s-][A-ZÀ-Þ][\w'’]*){{0,2}})"
+    rf"(?:\s*[,–-]\s*(?:{_DETAIL}|{_ROAD_DETAIL}|[A-ZÀ-Þ][\w'’]*(?:[\s-](?:(?:de|du|des|la|le|les)\s+|d['’]|l['’])?"
+    rf"[A-ZÀ-Þ][\w'’]*){{0,3}})"
+    rf"|\s*,?\s*(?i:n°|no\.?|num[ée]ro)\s*\d{{1,4}}(?:\s?(?:bis|ter)\b)?"
     rf"|\s+{_FLAT_DETAIL}|\s*\((?:{_DETAIL})\))+"
 )
 # « 4 impasse des Roses à Vannes »: the city after « à » when no postal code is given. A city
@@ -1658,13 +1884,28 @@ _FOREIGN_STREET_RE = re.compile(
 # A named place without a number, when a postal code follows (« Hameau de la Forêt, 12345
 # Ville », « Quartier Bellevue, 97200 Fort-de-France »).
 _NAMED_PLACE_RE = re.compile(
-    r"(?<![\w-])(?:(?i:hameau|quartier|cit[ée]|r[ée]sidence|lotissement|lot\.|domaine|mas|ferme|village"
+    r"(?<![\w-])(?:(?i:hameau|quartier|cit[ée]|r[ée]sidence|r[ée]s\.?|ehpad|foyer|lotissement|lot\.|domaine|mas|ferme|village"
     r"|section|morne|habitation|lieu-dit|lieudit|lieu\s+dit|zone|chemin|route)\s+"
     r"(?:(?i:de\s+la|de\s+l'|des|du|de|d'|les|le|la)\s*)?"
     # « Le Moulin Neuf, 46100 Figeac »: a rural place named by its article, a postal code after.
     r"|(?:Le|La|Les|L['’])\s*(?=[A-ZÀ-Þ]))[A-ZÀ-Þ][\w'’-]*"
     r"(?:\s+(?:(?i:de\s+la|de\s+l'|des|du|de|d'|les|le|la|aux|au|sur|sous|en|lès)\s+)?[A-ZÀ-Þ][\w'’-]*){0,3}"
 )
+
+
+def _home_for_an_institution(text: str, m: re.Match[str]) -> bool:
+    """« l'EHPAD Les Lilas, 59000 Lille »: an institution's address, unless someone lives there
+    (« sa chambre : EHPAD Les Lilas, … », « j'habite foyer Adoma, … »)."""
+    if not re.match(r"(?i:ehpad|foyer)\b", m.group().lstrip("0123456789 ,")):
+        return True
+    sentence = _fold(re.split(r"[.!?\n]", text[max(0, m.start() - 70) : m.start()])[-1])
+    return bool(_home_words_re().search(sentence) or _OWN_RE.search(sentence))
+
+
+_ARTICLE_BEFORE_RE = re.compile(r"(?i:\b(?:le|la|les|ce|cette|du|des|notre|mon|ma|son|sa|leur|un|une)\s+)$")
+_LOWER_PLACE_RE = re.compile(rf"(?<![\w.,/])(?:{_STREET_NUMBER},?\s+)?{_LOWER_RESIDENCE}")
+_POST_BOX_RE = re.compile(r"(?<![\w.])(?i:bp|b\.p\.|bo[iî]te\s+postale)\s*(?:n°\s*)?\d{1,5}(?![\w])")
+_PLACE_NUMBER_BEFORE_RE = re.compile(rf"(?<![\w.,/]){_STREET_NUMBER},?\s+$")
 
 
 def _is_rural_name(name: str, after: str) -> bool:
@@ -1681,13 +1922,33 @@ def _find_addresses(text: str) -> Iterator[Flag]:
     for m in _FOREIGN_STREET_RE.finditer(text):
         if not _is_office_address(text, m.start(), m.end()):
             yield Flag(FlagKind.ADDRESS, m.start(), _address_end(text, m.end()))
+    # « 12 res les flamboyants bat C 97139 les abymes »: a residence in lower case, numbered or
+    # not, its postal code after.
+    for m in _LOWER_PLACE_RE.finditer(text):
+        if _ARTICLE_BEFORE_RE.search(text, max(0, m.start() - 12), m.start()):
+            continue  # « le quartier est calme »: a common noun
+        end = _has_postcode_after(text, m.end())
+        if not end or not re.search(r"(?<!\d)\d{5}(?!\d)", text[m.end() : end]):
+            continue
+        if _is_office_address(text, m.start(), end) or not _home_for_an_institution(text, m):
+            continue
+        yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), end)
+    for m in _POST_BOX_RE.finditer(text):
+        end = _has_postcode_after(text, m.end())
+        if end and _home_words_re().search(_fold(text[max(0, m.start() - 40) : m.start()])):
+            yield Flag(FlagKind.ADDRESS, m.start(), end)  # « domicilié BP 58, 97620 Chirongui »
     for m in _NAMED_PLACE_RE.finditer(text):
         end = _has_postcode_after(text, m.end())
-        if not end or _is_office_address(text, m.start(), end):
+        # « 3 Le Mas, 48150 … », « 215 chemin de Gibbes, … »: the number is the address's.
+        number = _PLACE_NUMBER_BEFORE_RE.search(text, max(0, m.start() - 12), m.start())
+        start = number.start() if number and _address_start(text, m.start()) == m.start() else m.start()
+        if not end or _is_office_address(text, start, end):
             continue
         if m.group()[:2] in ("Le", "La", "L'", "L’") and not _is_rural_name(m.group(), text[m.end() : end]):
             continue
-        yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), end)
+        if not _home_for_an_institution(text, m):
+            continue
+        yield Flag(FlagKind.ADDRESS, _address_start(text, start), end)
     # « rue de Langlois, 29914 Gosselin »: a street without a number, its postal code after.
     for m in _UNNUMBERED_STREET_RE.finditer(text):
         if _NUMBER_BEFORE_RE.search(text, max(0, m.start() - 20), m.start()):
@@ -1733,7 +1994,7 @@ _NAME_WORD = rf"(?:[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*|[{_UPPER}]\.)"
 _PARTICLE = r"(?:(?:de|du|des|van|von|di|da|le|la|ben|el|al|ait|aït|dos|do|mac|ter)\s+|[dD]['’])"
 _LOWER_PARTICLE = r"(?:le|la|de|du|des|van|von|ben|el|al|da|di|dos)"
 _PERSON_RE = re.compile(
-    rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?:et|&)\s+{_TITLE})?)\s+"
+    rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?:et|&|ou)\s+{_TITLE})?)\s+"
     rf"(?P<names>(?i:{_PARTICLE})?{_NAME_WORD}(?:[ ](?i:{_PARTICLE})?{_NAME_WORD}){{0,3}}"
     rf"|(?:{_LOWER_PARTICLE}[ ])?[{_LOWER}][{_LOWER}'’-]{{2,}}(?:[ ][{_LOWER}][{_LOWER}'’-]{{2,}})?)"
 )
@@ -1745,7 +2006,7 @@ _FUNCTION_WORDS = frozenset(
     "par sur sous dans chez vers m'a m'ont n'a n'est s'est c'est".split()
 )
 _CAPITALISED_WORD_RE = re.compile(
-    rf"(?<![\w'’-])(?:[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)*"
+    rf"(?:(?<![\w'’-])|(?<=\b[dD]['’]))(?:[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)*"
     rf"|[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})*)(?![\w'’-])"
 )
 _SENTENCE_START_RE = re.compile(r"(?:^|[.!?\n…]|\.\.\.)[\s\"«»“”'’*-]*$")
@@ -1882,8 +2143,11 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
         if re.match(r"[ldjmnst]['’]", word):
             return None  # « monsieur l'agent »
         kept = [word]
-        if len(words) == 2 and _is_first_name(words[1], allow_word=False):
-            kept.append(words[1])  # « mme traore fatoumata »
+        if len(words) == 2 and (_is_first_name(words[1], allow_word=False) or (
+            _is_first_name(word) and _fold(words[1]) not in _FUNCTION_WORDS
+            and _fold(words[1]) not in _STOP_FOLDED and not _not_a_name(words[1])
+        )):
+            kept.append(words[1])  # « mme traore fatoumata », « mme rosalie zami »
     else:
         kept = []
         for name in names.split(" "):
@@ -1917,7 +2181,7 @@ def _person_context_re() -> re.Pattern[str]:
     Sophie »)."""
     persons = _words_pattern(_public_names().get("person_words", []))
     return re.compile(
-        rf"(?:\b(?:{persons})\s*(?:\(|,|:)?\s*|\bmerci\s+(?:a\s+|beaucoup\s+a\s+|encore\s+a\s+|bien\s+a\s+)?"
+        rf"(?:\b(?:{persons})\s*(?:\(|,|:|d')?\s*|\bmoi\s+(?:c'est\s+)?|\bmerci\s+(?:a\s+|beaucoup\s+a\s+|encore\s+a\s+|bien\s+a\s+)?"
         rf"|\bgrace\s+a\s+|\bremerci\w*\s+(?:encore\s+|beaucoup\s+|aussi\s+)?|\bbravo\s+a\s+"
         rf"|\bfelicitations\s+a\s+|\bdemande[rz]?\s+a\s+|\bdemandez\s+|\bcertaine?\s+"
         rf"|\bdite?s\s+a\s+|\bdire\s+a\s+|\bparle[rz]?\s+(?:a|avec)\s+|\bpassez\s+le\s+bonjour\s+a\s+"
@@ -1931,7 +2195,8 @@ _PERSON_AFTER_RE = re.compile(
     r"|gentil|aimable|patient|top|la|une|un|vraiment|toujours|partie|parti)|a su|a pris|a fait"
     r"|a tout|a bien|a tres|a vraiment|a refuse|a dit|a ose|a ete|a repondu|a rappele|a appele"
     r"|a traite|a raccroche|s'est|qui m'|qui nous|qui a|qui est|de l'accueil|du guichet"
-    r"|a l'accueil|au guichet|je crois|et (?:[A-Z]|[a-z]+ [A-Z])"
+    r"|a l'accueil|au guichet|je crois|et (?:[A-Z]|[a-z]+ [A-Z])|et moi\b"
+    r"|\(\s*(?:tel|tel\.|telephone|portable|mob|gsm|mail)\b|:?\s*(?:\+33|0[1-9])[\s.]?\d\d[\s.]?\d\d"
     r"|\(\s*(?:la |le |notre |mon |ma )?(?:conseill|agent|assistant|secretaire|gestionnaire)"
     r"|,\s*(?:la |le |notre |mon |ma |une |un |l')?(?:conseill|agent|assistant|secretaire"
     r"|gestionnaire|responsable|referent|directeur|directrice|chef|infirmier|medecin|accueil"
@@ -2071,10 +2336,23 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
         if joined or _LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before):
             previous_end = m.end()
             yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
+            continue
+        # « kevin 0612983475 », « yanis benhamou 2 allee des tilleuls … »: a signature in lower
+        # case, a first name (and a surname) opening the text, then a number or an address.
+        signed = _LOWER_SIGNATURE_RE.match(text, m.end())
+        if signed and not text[: m.start()].strip() and _is_first_name(m.group(), allow_word=False):
+            surname = signed.group("surname")
+            if surname and (_fold(surname) in _FUNCTION_WORDS or _fold(surname) in _STOP_FOLDED):
+                continue
+            yield Flag(FlagKind.PERSON_NAME, m.start(), signed.end("surname") if surname else m.end())
 
 
+_LOWER_SIGNATURE_RE = re.compile(
+    rf"(?:[ ](?P<surname>[{_LOWER}][{_LOWER}'’-]{{2,}}))?[ ,:;-]*(?=\+?\d|[\w.-]+@|\s*$)"
+)
 _LOWER_NAME_CUE_RE = re.compile(
-    r"(?:\bmerci\s+(?:a\s+)?|\bavec\s+|\bpar\s+|\b(?:guichet|bureau|equipe)\s+(?:de|d')\s*)$"
+    r"(?:\bmerci\s+(?:a\s+)?|\bavec\s+|\bpar\s+|\b(?:guichet|bureau|equipe)\s+(?:de|d')\s*"
+    r"|\b(?:jsuis|chui|je suis|moi c'est|moi|nom de jeune fille|nom de naissance)\s+)$"
 )
 
 
@@ -2152,7 +2430,10 @@ _NAMED_CUE_RE = re.compile(
     r"|voisine?|enfant|b[ée]b[ée]|gar[çc]on|oncle|tante|neveu|ni[èe]ce)\s+s['’]\s?appelle"
     r"|qui\s+s['’]\s?appelle|s['’]appelait|un\s+certain|une\s+certaine|(?:d[ée])?nomm[ée]e?"
     r"|pr[ée]nomm[ée]e?|du\s+nom\s+de|moi\s+c['’]est)\s+|(?i:de\s+la\s+part\s+d['’])\s*"
-    r"|(?i:de\s+la\s+part\s+de)\s+(?=[A-ZÀ-Þ]))"
+    r"|(?i:de\s+la\s+part\s+de)\s+(?=[A-ZÀ-Þ])"
+    # « mon nom est Kouadio Yao Serge », « ils ont écrit mon nom 'Ngoma Jean' »
+    r"|(?<![\w'’])(?i:(?:mon|son|sa|leur)\s+(?:vrai\s+)?nom(?:\s+complet)?(?:\s+(?:est|c['’]est|s['’][ée]crit))?)"
+    r"\s*:?\s*['\"«“‘]?\s*(?=[A-ZÀ-Þ]))"
 )
 _FORM_LABEL_RE = re.compile(
     r"(?<![\w'’])(?i:nom(?:\s+(?:de\s+naissance|de\s+famille|de\s+jeune\s+fille|d['’]usage"
@@ -2611,7 +2892,8 @@ _WORD_RE = re.compile(r"[^\W\d_]{4,}")
 
 
 def _find_abuse(text: str) -> Iterator[Flag]:
-    abuse, folded = _abuse(), _fold(text)
+    # « vous n êtes qu une bande d escrocs »: elisions typed without their apostrophe.
+    abuse, folded = _abuse(), _BARE_ELISION_RE.sub(r"\1'", _fold(text))
     found: list[Flag] = []
     for m in abuse.pattern.finditer(folded):
         kind = abuse.kinds.get(_normal_form(m.group()), FlagKind.INSULT)

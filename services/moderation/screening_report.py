@@ -43,8 +43,10 @@ HALVES = {
     "heldout2": CORPUS_DIR / "heldout2.yaml",
     "dev3": CORPUS_DIR / "dev3.yaml",
     "heldout3": CORPUS_DIR / "heldout3.yaml",
+    "dev4": CORPUS_DIR / "dev4.yaml",
+    "heldout4": CORPUS_DIR / "heldout4.yaml",
 }
-HELD_OUT = ("heldout", "heldout2", "heldout3")
+HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4")
 OLD_SET = ROOT / "tests" / "unit" / "moderation" / "screening_set.yaml"
 DOC_PATH = ROOT / "docs" / "screening.md"
 EXPERIENCE_BODY_CHARS = 1000
@@ -244,6 +246,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
     who = {"dev": "two writers following", "heldout": "two writers following",
            "dev3": "the three writers of the third corpus, following",
            "heldout3": "the three writers of the third corpus, following",
+           "dev4": "the three writers of the fourth corpus, following",
+           "heldout4": "the three writers of the fourth corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -320,16 +324,26 @@ METHOD = """## Method
 
 - **Corpus**: the labelling rules (LABELS.md) were fixed before the rules were written; two
   engineers wrote the first corpus without seeing the code, two others the second, three
-  others the third; the lead split each in two halves (`dev`/`heldout`, `dev2`/`heldout2`,
-  `dev3`/`heldout3`) before any rule was tuned on it. The rules were tuned on the dev halves,
-  the old set and invented sentences; no rule writer opened a held-out half.
+  others the third, three others the fourth; the lead split each in two halves (`dev`/`heldout`,
+  `dev2`/`heldout2`, `dev3`/`heldout3`, `dev4`/`heldout4`) before any rule was tuned on it.
+  The rules were tuned on the dev halves, the old set and invented sentences; no rule writer
+  opened a held-out half before it was spent (scored after a round).
 - **Rounds**: round 1 wrote the rules on `dev`; `heldout` was scored (section « Earlier
   held-out run »). Round 2 tuned on `dev`, `dev2` and invented sentences, knowing only those
   aggregate figures; `heldout` was scored a second time and `heldout2` once. Round 3 tuned on
   `dev3` (on which the round-2 rules scored precision 97.5 %, recall 91.4 % before any
   change: text they were not written for) and the other dev halves, knowing only the
-  aggregate figures of round 2; `heldout3` is scored once, by this page. The `heldout3`
-  table is the only one measured on text no rule writer had a figure of before.
+  aggregate figures of round 2; `heldout3` was scored once. Round 4: the fourth corpus was
+  split and `heldout4` moved out of the repository before the round started; the round-3
+  rules were scored on both new halves first (the « before » figures below); then the rules
+  were tuned on `dev4` and on every other half, the three spent held-out halves included
+  (their figures on this page are therefore no longer held-out figures); `heldout4` came back
+  only to be scored by this page. The `heldout4` table is the only one measured on text no
+  rule writer had read. Before the round, the round-3 rules scored `dev4`: precision 98.0 %,
+  recall 95.1 % (e-mail 97.4 %, phone 97.6 %, NIR and IBAN 100 %, addresses 83.1 %, names
+  98.6 %), and `heldout4` (its per-kind counts only, no text shown): precision 97.5 %, recall
+  95.2 % (e-mail 91.9 %, phone 96.9 %, NIR 96.6 %, IBAN 100 %, addresses 96.7 %, names
+  97.6 %).
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).

@@ -3,7 +3,9 @@
 Run once per round of writing, before any screening rule was tuned on them, and the incoming
 files removed after it: round 1 (writers a and b) gave dev.yaml and heldout.yaml
 (`python split.py`), round 2 (writers c and d) dev2.yaml and heldout2.yaml
-(`python split.py 2`), round 3 (writers e, f and g) dev3.yaml and heldout3.yaml (`python split.py 3`). An entry goes to a half by the SHA-256 of its text (even first byte:
+(`python split.py 2`), round 3 (writers e, f and g) dev3.yaml and heldout3.yaml
+(`python split.py 3`), round 4 (writers h, i and j) dev4.yaml and heldout4.yaml
+(`python split.py 4`). An entry goes to a half by the SHA-256 of its text (even first byte:
 development), so the split depends on nothing a rule writer could choose. Each entry keeps the
 name of the file it came from.
 """
