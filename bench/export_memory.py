@@ -239,8 +239,8 @@ def main() -> int:
         f"first byte after {first * 1000:.0f} ms)",
         f"serving worker: {idle:.0f} MiB resident before, peak {peak:.0f} MiB "
         f"(target < {TARGET_MIB} MiB); master {sampler.peaks[proc.pid] / 1024:.0f} MiB",
-        f"gunicorn worker timeout {worker_timeout} s ({source}): a sync worker streaming "
-        "longer is killed and the download cut",
+        f"gunicorn worker timeout {worker_timeout} s ({source}): each streamed chunk reports "
+        "the worker alive (services/chassis/heartbeat.py), so a longer download is not cut",
         f"open data export: peak {peak:.0f} MiB, {elapsed:.1f} s, {rows:,} rows: "
         + ("target met" if ok else "TARGET MISSED"),
     ]

@@ -225,13 +225,14 @@ def open_data_csv():
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=service.OPEN_DATA_COLUMNS)
         writer.writeheader()
-        yield buffer.getvalue()
         with db.transaction() as session:
             for row in service.open_data_rows(session):
-                buffer.seek(0)
-                buffer.truncate()
                 writer.writerow(spreadsheet_row(row))
-                yield buffer.getvalue()
+                if buffer.tell() > heartbeat.CHUNK:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+        yield buffer.getvalue()
 
     return Response(heartbeat.chunks(generate()), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=experiences.csv"})
