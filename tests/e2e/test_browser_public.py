@@ -11,7 +11,17 @@ import pytest
 import requests
 
 from tests.support.browser import AXE, GATEWAY, Visitor
-from tests.support.e2e import ADMIN, PASSWORD, login, mails_to, post, text_of, url, wait_until
+from tests.support.e2e import (
+    ADMIN,
+    PASSWORD,
+    approve_when_pending,
+    login,
+    mails_to,
+    post,
+    text_of,
+    url,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 # Colours the DSFR gives blue France in each theme (--background-action-high-blue-france).
@@ -23,14 +33,7 @@ def _publish(moderator: dict, structure_id: str, **fields) -> str:
     exp_id = post("experiences", "/experiences", expect=(202,), occurred_on="2026-11-02",
                   **fields)["id"]
 
-    def pending_case():
-        cases = requests.get(url("moderation", "/cases?status=pending&per_page=100"),
-                             headers=moderator, timeout=10).json()["items"]
-        return next((c for c in cases if c["experience_id"] == exp_id), None)
-
-    case = wait_until(pending_case, 30)
-    assert case, "moderation never opened a case"
-    post("moderation", f"/cases/{case['id']}/approve", moderator, structure_id=structure_id)
+    approve_when_pending(moderator, exp_id, structure_id)
     assert wait_until(lambda: requests.get(url("experiences", f"/experiences/{exp_id}"),
                                            timeout=10).ok, 30), "never published"
     return exp_id

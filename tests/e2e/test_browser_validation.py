@@ -13,7 +13,17 @@ import pytest
 import requests
 
 from tests.support.browser import Visitor
-from tests.support.e2e import ADMIN, PASSWORD, login, mails_to, post, text_of, url, wait_until
+from tests.support.e2e import (
+    ADMIN,
+    PASSWORD,
+    approve_when_pending,
+    login,
+    mails_to,
+    post,
+    text_of,
+    url,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -78,14 +88,7 @@ def test_a_regional_super_agent_validates_an_agencys_answer(
                   occurred_on="2026-11-02", feeling="negative", author_name="Camille",
                   author_email=author)["id"]
 
-    def pending_case():
-        cases = requests.get(url("moderation", "/cases?status=pending&per_page=100"),
-                             headers=moderator, timeout=10).json()["items"]
-        return next((c for c in cases if c["experience_id"] == exp_id), None)
-
-    case = wait_until(pending_case, 30)
-    assert case, "moderation never opened a case"
-    post("moderation", f"/cases/{case['id']}/approve", moderator, structure_id=agency["id"])
+    approve_when_pending(moderator, exp_id, agency["id"])
 
     # 1. The agent saves a draft: nothing is sent, the experience stays « À traiter ».
     agent = Visitor(browser, author)

@@ -69,12 +69,31 @@ class Api:
         return response.json()
 
 
+    def approve_when_pending(self, moderator: dict, exp_id: str, structure_id: str) -> dict:
+        """Wait for moderation to open the experience's case, then approve it for the
+        structure; the decision."""
+
+        def pending_case():
+            cases = requests.get(self.url("moderation", "/cases?status=pending&per_page=100"),
+                                 headers=moderator, timeout=10).json()["items"]
+            return next((c for c in cases if c["experience_id"] == exp_id), None)
+
+        case = wait_until(pending_case, 30)
+        assert case, "moderation never opened a case"
+        return self.post("moderation", f"/cases/{case['id']}/approve", moderator,
+                         structure_id=structure_id)
+
+
 def login(address: str, password: str) -> dict:
     return Api(url).login(address, password)
 
 
 def post(service, path, headers=None, expect=(200, 201, 202), **body):
     return Api(url).post(service, path, headers, expect, **body)
+
+
+def approve_when_pending(moderator: dict, exp_id: str, structure_id: str) -> dict:
+    return Api(url).approve_when_pending(moderator, exp_id, structure_id)
 
 
 def mails_to(folder, to: str) -> list[email.message.EmailMessage]:

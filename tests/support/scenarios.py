@@ -53,14 +53,7 @@ def experience_lifecycle(api: Api, mail: Path, admin_login: tuple[str, str]) -> 
     exp_id = submitted["id"]
 
     # 2. A moderator approves it for the structure; it is published.
-    def pending_case():
-        cases = requests.get(url("moderation", "/cases?status=pending&per_page=100"),
-                             headers=moderator, timeout=10).json()["items"]
-        return next((c for c in cases if c["experience_id"] == exp_id), None)
-
-    case = wait_until(pending_case, 30)
-    assert case, "moderation never opened a case"
-    post("moderation", f"/cases/{case['id']}/approve", moderator, structure_id=structure["id"])
+    api.approve_when_pending(moderator, exp_id, structure["id"])
 
     def published():
         response = requests.get(url("experiences", f"/experiences/{exp_id}"), timeout=10)
