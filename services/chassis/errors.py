@@ -6,7 +6,7 @@ import logging
 import re
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from services.chassis.events import EventTooLarge
@@ -184,6 +184,17 @@ def register_error_handlers(app: Flask) -> None:
         log.warning("a text could not be encoded: %s", type(exc).__name__)
         return error_response(422, "validation_error", _MESSAGES[422],
                               {"_schema": ["Un texte contient un caractère non autorisé."]})
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_away(exc: OperationalError | InterfaceError):
+        # The database restarting or out of reach (SQLite: locked past its timeout): the
+        # request can be tried again. The driver's message may quote the statement's values:
+        # only its kind is logged.
+        log.warning("database unavailable: %s", type(getattr(exc, "orig", exc)).__name__)
+        response = error_response(503, "unavailable", _MESSAGES[503])
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

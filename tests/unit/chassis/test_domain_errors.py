@@ -52,3 +52,18 @@ def test_a_service_refusal_subclassing_the_base_is_a_422():
 
     answer = _app(OwnRule("Règle.", field="x")).test_client().get("/")
     assert answer.status_code == 422 and answer.get_json()["errors"] == {"x": ["Règle."]}
+
+
+def test_a_database_out_of_reach_is_a_503_to_try_again_and_no_value_is_logged(caplog):
+    import sqlalchemy as sa
+
+    lost = sa.exc.OperationalError("UPDATE users SET email = %(email)s",
+                                   {"email": "camille@example.org"},
+                                   Exception("server closed the connection unexpectedly"))
+    closed = sa.exc.InterfaceError("SELECT 1", {}, Exception("connection already closed"))
+    for exc in (lost, closed):
+        response = _app(exc).test_client().get("/")
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert response.json["code"] == "unavailable"
+    assert "camille" not in caplog.text and "UPDATE" not in caplog.text
