@@ -9,7 +9,6 @@ and vhost names change. Everything it made is removed after.
 from __future__ import annotations
 
 import fcntl
-import os
 import secrets
 import shutil
 import time
@@ -21,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.chassis.composerun import ComposeRun, read_env_file
+from tests.support.chaos import ancestors, lock_holders
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "deploy" / "docker-compose.yml"
@@ -46,27 +46,6 @@ def compose_environment(run_id: str, pg_server_url: str) -> dict[str, str]:
     return env
 
 
-def _ancestors() -> set[int]:
-    pids, pid = set(), os.getpid()
-    while pid > 1:
-        pids.add(pid)
-        try:
-            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            break
-    return pids
-
-
-def _lock_holders(path: Path) -> set[int]:
-    inode, holders = os.stat(path).st_ino, set()
-    for line in Path("/proc/locks").read_text().splitlines():
-        parts = line.split()
-        if len(parts) > 5 and parts[1] == "FLOCK" and "->" not in parts:
-            if int(parts[5].rsplit(":", 1)[1]) == inode:
-                holders.add(int(parts[4]))
-    return holders
-
-
 @pytest.fixture(scope="module")
 def broker_shared_lock():
     """A shared hold of /tmp/spp-broker.lock: the fault tests (exclusive) never restart the
@@ -75,7 +54,7 @@ def broker_shared_lock():
         try:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            if _lock_holders(BROKER_LOCK) & _ancestors():
+            if lock_holders(BROKER_LOCK) & ancestors():
                 yield
                 return
             fcntl.flock(handle, fcntl.LOCK_SH)

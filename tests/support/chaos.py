@@ -180,7 +180,7 @@ def children(parent_pid: int) -> dict[int, list[str]]:
     return found
 
 
-def _ancestors() -> set[int]:
+def ancestors() -> set[int]:
     pids, pid = set(), os.getpid()
     while pid > 1:
         pids.add(pid)
@@ -191,7 +191,7 @@ def _ancestors() -> set[int]:
     return pids
 
 
-def _lock_holders(path: Path) -> set[int]:
+def lock_holders(path: Path) -> set[int]:
     """Pids holding a flock on the file, from /proc/locks ("1: FLOCK ADVISORY WRITE pid maj:min:inode …")."""
     inode, holders = os.stat(path).st_ino, set()
     for line in Path("/proc/locks").read_text().splitlines():
@@ -213,7 +213,7 @@ def exclusive_lock(path: Path):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            if _lock_holders(path) & _ancestors():
+            if lock_holders(path) & ancestors():
                 yield 0.0
                 return
             fcntl.flock(handle, fcntl.LOCK_EX)
