@@ -25,6 +25,7 @@ import quopri
 import re
 import smtplib
 import ssl
+import time
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -122,9 +123,9 @@ MESSAGE_ID_DOMAIN = "servicespublics.plus"
 
 # Quoted-printable UTF-8 bodies: 7-bit safe for any server, and links stay readable in the source.
 # The `email` package parses a header when it is set from a string and again when a part's type
-# is read, and folds it when the message is written: headers that never change are parsed once
-# here, fixed ASCII ones are stored as written (`set_raw`), so that a message costs the parsing of
-# its subject and its multipart type only.
+# is read, and folds it when the message is written: what never changes is parsed and folded
+# once here (`_fixed`), the other ASCII headers are stored as written (`set_raw`), so that a
+# message costs the folding of its subject only (itself cached).
 def _parsed(name: str, value: str):
     return SMTP.header_factory(name, value)
 
@@ -132,6 +133,16 @@ def _parsed(name: str, value: str):
 def _folded(name: str, value: str) -> str:
     """The value as the policy folds it, to be stored raw: folded once rather than per e-mail."""
     return _parsed(name, value).fold(policy=SMTP).split(":", 1)[1].strip()
+
+
+def _fixed(name: str, value: str):
+    """A parsed header (the generator reads a part's type and encoding from it) whose folding is
+    done once: the policy folds a header object by calling its `fold`. ASCII values only, so
+    the SMTP and SMTPUTF8 policies fold it alike."""
+    header = _parsed(name, value)
+    folded = header.fold(policy=SMTP)
+    header.fold = lambda *, policy: folded
+    return header
 
 
 _FROM = _folded("From", formataddr((FROM_NAME, FROM_ADDRESS)))  # NOTIFIER_FROM may be any address
@@ -142,11 +153,15 @@ def _subject(text: str) -> str:
     """The subject as encoded and folded for SMTP: folded once for every e-mail that shares it
     (an author's notice; one experience's e-mail to each agent of its structure)."""
     return _folded("Subject", text)
-# Parsed header objects given to `set_raw`: the generator reads a part's type and transfer
-# encoding back, which a string would have parsed again.
-_PART_TYPES = {subtype: _parsed("Content-Type", f'text/{subtype}; charset="utf-8"')
+
+
+_PART_TYPES = {subtype: _fixed("Content-Type", f'text/{subtype}; charset="utf-8"')
                for subtype in ("plain", "html")}
-_QUOTED_PRINTABLE = _parsed("Content-Transfer-Encoding", "quoted-printable")
+_QUOTED_PRINTABLE = _fixed("Content-Transfer-Encoding", "quoted-printable")
+# Quoted-printable writes every "=" of a part as "=3D": a boundary made of "=" and hex can never
+# appear in the parts, whatever the usager wrote, so one random boundary serves the process.
+_ALTERNATIVE = _fixed("Content-Type",
+                      f'multipart/alternative; boundary="==spp-{uuid.uuid4().hex}=="')
 
 
 def _part(text: str, subtype: str, policy) -> EmailMessage:
@@ -185,10 +200,7 @@ def build_message(email) -> bytes:
     message.set_raw("X-SPP-Email-Id", str(email.id))
     message.set_raw("X-SPP-Kind", str(email.kind))
     message.set_raw("MIME-Version", "1.0")
-    # Quoted-printable writes every "=" as "=3D": a boundary made of "=" and random hex can
-    # never appear in the parts, whatever the usager wrote.
-    message.set_raw("Content-Type", _parsed(
-        "Content-Type", f'multipart/alternative; boundary="==spp-{uuid.uuid4().hex}=="'))
+    message.set_raw("Content-Type", _ALTERNATIVE)
     message.attach(_part(text, "plain", policy))
     message.attach(_part(html, "html", policy))
     return message.as_bytes()
@@ -216,6 +228,62 @@ def open_smtp(url: str, timeout: float = 10.0) -> smtplib.SMTP:
             client.starttls(context=ssl.create_default_context())
     if cfg.user:
         client.login(cfg.user, cfg.password or "")
+    return client
+
+
+# Each sender keeps its SMTP connection between its runs (every 0.1 s while mail flows) instead of
+# opening one per run: the connection, greeting, EHLO and QUIT cost more than an e-mail. One
+# idle longer than KEEP_SMTP_S is closed; servers drop idle clients after a few minutes.
+KEEP_SMTP_S = 30.0
+_KEPT: dict[tuple[int, int], tuple[str, smtplib.SMTP, float]] = {}  # share → url, client, last use
+
+
+def _take_kept(share: tuple[int, int], url: str) -> smtplib.SMTP | None:
+    """The share's connection kept by its last run, if recent and to the same server."""
+    kept = _KEPT.pop(share, None)
+    if kept is None:
+        return None
+    kept_url, client, used = kept
+    if kept_url == url and time.monotonic() - used < KEEP_SMTP_S:
+        return client
+    _close(client)
+    return None
+
+
+def _keep(share: tuple[int, int], url: str, client: smtplib.SMTP | None) -> None:
+    if client is not None:
+        _KEPT[share] = (url, client, time.monotonic())
+
+
+def _close_idle(share: tuple[int, int]) -> None:
+    kept = _KEPT.get(share)
+    if kept is not None and time.monotonic() - kept[2] >= KEEP_SMTP_S:
+        _close(_KEPT.pop(share)[1])
+
+
+def _deliver_on(client: smtplib.SMTP | None, kept: bool, settings: Settings,
+                email) -> smtplib.SMTP:
+    """Hand one e-mail over, on `client` or a new connection; returns the connection used, or
+    raises with every connection it used closed.
+
+    A kept connection that the server closed meanwhile (its idle timeout, a restart) fails on
+    its first command and is replaced once: the server had not accepted the e-mail, so sending
+    it again on the new connection sends it once."""
+    message = build_message(email)
+    if client is not None and kept:
+        try:
+            deliver(client, email.address, message)
+            return client
+        except (smtplib.SMTPServerDisconnected, ConnectionError):
+            _close(client)
+            client = None
+    if client is None:
+        client = open_smtp(settings.smtp_url)
+    try:
+        deliver(client, email.address, message)
+    except BaseException:
+        _close(client)
+        raise
     return client
 
 
@@ -273,6 +341,7 @@ def send_pending(db: Database, settings: Settings, now: datetime | None = None,
     """Send due queued e-mails until none is left (or SMTP fails); returns how many were sent.
     `share` (k, n): only those of sender k of n (see `id_share`)."""
     _record_delivered(db, share)
+    _close_idle(share)
     sent = 0
     while True:
         batch_sent, more = _send_batch(db, settings, now, share)
@@ -311,7 +380,8 @@ def _send_batch(db: Database, settings: Settings, now: datetime | None,
 def _send_each(conn: sa.Connection, settings: Settings, due: list[str], one: sa.Select,
                at: datetime, share: tuple[int, int] = (0, 1)) -> tuple[int, bool]:
     max_attempts, base = _options(settings)
-    client: smtplib.SMTP | None = None
+    client = _take_kept(share, settings.smtp_url)
+    kept = client is not None  # until its first e-mail: it may have been closed meanwhile
     sent = 0
     try:
         for email_id in due:
@@ -322,9 +392,7 @@ def _send_each(conn: sa.Connection, settings: Settings, due: list[str], one: sa.
                     if email is None:
                         continue  # another sender took it
                     try:
-                        if client is None:
-                            client = open_smtp(settings.smtp_url)
-                        deliver(client, email.address, build_message(email))
+                        client, kept = _deliver_on(client, kept, settings, email), False
                     # UnicodeError too: it escaped before, and the e-mail, first in line at
                     # every run, held back all those after it.
                     except (OSError, UnicodeError, smtplib.SMTPException) as exc:
@@ -358,8 +426,10 @@ def _send_each(conn: sa.Connection, settings: Settings, due: list[str], one: sa.
                     log.warning("e-mail %s sent, its mark not committed: recorded once the "
                                 "database answers", email_id)
                 raise
-    finally:
+    except BaseException:
         _close(client)
+        raise
+    _keep(share, settings.smtp_url, client)
     return sent, sent > 0 and len(due) == SEND_BATCH
 
 

@@ -313,7 +313,7 @@ def test_every_process_reconnects_after_a_postgresql_restart_under_load(chaos_pl
     }
     _report(chaos_platform, "postgres-restart-summary", summary)
 
-    # No process died or was replaced: each reconnected on its own (pool_pre_ping, the relay's
+    # No process died or was replaced: each reconnected on its own (the pool's idle ping, the relay's
     # and the senders' loops, the consumer's retries).
     watch.assert_nobody_died()
     crowd.check_experiences()
