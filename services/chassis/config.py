@@ -89,6 +89,8 @@ class Settings:
     retry_delays_ms: tuple[int, ...]
     prefetch: int
     consumer_batch: int = 50
+    # Open-data downloads per address: each holds a web worker for as long as it lasts.
+    open_data_rate_limit: str = "10/hour"
     # identity's signing key file (the PEM may instead come from SPP_JWT_PRIVATE_KEY, read by
     # services/identity/keys.py only, so that no settings dump ever shows it)
     jwt_private_key_file: str = ""
@@ -113,6 +115,7 @@ class Settings:
             retry_delays_ms=tuple(int(d) for d in delays.split(",") if d.strip()),
             prefetch=int(_env("SPP_PREFETCH", "100")),
             consumer_batch=int(_env("SPP_CONSUMER_BATCH", "50")),
+            open_data_rate_limit=_env("SPP_OPEN_DATA_RATE_LIMIT", "10/hour"),
             jwt_private_key_file=_env("SPP_JWT_PRIVATE_KEY_FILE", str(default_key_file())),
         )
         for key, value in overrides.items():

@@ -9,6 +9,9 @@ cut, and one stuck in a query is still killed after `timeout`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _worker = None  # gunicorn's worker object in a gunicorn worker process (set by post_fork)
 
@@ -39,3 +42,10 @@ def chunks(pieces: Iterable[str], size: int = CHUNK) -> Iterator[str]:
             buffer, held = [], 0
     beat()
     yield "".join(buffer)
+
+
+def each(pieces: Iterable[T]) -> Iterator[T]:
+    """`pieces` (already of a good size: a file passed on) as they come, each with a heartbeat."""
+    for piece in pieces:
+        beat()
+        yield piece

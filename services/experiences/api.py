@@ -215,10 +215,19 @@ def get_dashboard(args):
 
 # Open data -----------------------------------------------------------------------------------
 
+def _count_download() -> None:
+    """One download for the caller's address; a 429 past `SPP_OPEN_DATA_RATE_LIMIT` (a
+    download of the whole file holds a web worker for as long as it lasts)."""
+    with db_of().transaction() as session:
+        service.count_open_data_download(session, f"open-data:{client_address()}",
+                                         settings_of().open_data_rate_limit)
+
+
 @open_data.route("/experiences.csv")
 @open_data.response(200, content_type="text/csv")
 def open_data_csv():
-    """Published experiences as CSV (streamed)."""
+    """Published experiences as CSV (streamed; rate-limited per address)."""
+    _count_download()
     db = db_of()  # the generator runs after the request context is gone: it needs only the db
 
     def generate():
@@ -241,7 +250,8 @@ def open_data_csv():
 @open_data.route("/experiences.json")
 @open_data.response(200)
 def open_data_json():
-    """Published experiences as a JSON array (streamed)."""
+    """Published experiences as a JSON array (streamed; rate-limited per address)."""
+    _count_download()
     db = db_of()
 
     def generate():

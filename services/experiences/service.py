@@ -599,6 +599,11 @@ def dashboard(session: Session, principal: Principal, args: dict) -> dict:
 
 # Open data ------------------------------------------------------------------------------------
 
+def count_open_data_download(session: Session, limit_key: str, limit: str) -> None:
+    """One more download for the caller's address; a 429 ApiError past `limit`, not counted."""
+    hit(session, limit_key, limit, commit=False)
+
+
 OPEN_DATA_COLUMNS = ["id", "title", "description", "feeling", "status", "network_id",
                      "structure_path", "postal_code", "written_on", "published_at",
                      "first_response_at", "general_tags", "improvement_to_consider", "response",

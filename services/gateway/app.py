@@ -249,4 +249,5 @@ def _install_error_pages(app: Flask) -> None:
             return redirect(url_for("agent.login", next=request.full_path))
         if exc.status in (403, 404):  # the page the API's answer means, in our words
             return page(exc.status)
-        return page(exc.status, message=exc.message)
+        retry = {"Retry-After": exc.retry_after} if exc.retry_after else None
+        return page(exc.status, message=exc.message, headers=retry)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -15,12 +16,13 @@ class ServiceError(Exception):
     """A service answered with an error (or did not answer); carries its field errors."""
 
     def __init__(self, status: int, code: str, message: str,
-                 errors: dict[str, list[str]] | None = None):
+                 errors: dict[str, list[str]] | None = None, retry_after: str | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.errors = errors or {}
+        self.retry_after = retry_after
 
 
 class Unavailable(ServiceError):
@@ -73,7 +75,7 @@ class ServiceClient:
             errors = flat_errors(errors)
             raise ServiceError(response.status_code, str(body.get("code", "error")),
                                str(body.get("message") or "La demande n'a pas pu aboutir."),
-                               errors)
+                               errors, response.headers.get("Retry-After"))
         return {} if body is None else body  # a 204, or a JSON null: the pages call .get()
 
     def get(self, path: str, **kwargs) -> Any:
@@ -98,24 +100,48 @@ class ServiceClient:
     def put(self, path: str, **kwargs) -> Any:
         return self.request("PUT", path, **kwargs)
 
-    def download(self, path: str, *, token: str | None = None) -> tuple[bytes, str, str]:
-        """A non-JSON answer (e.g. a CSV export): (body, content type, suggested file name)."""
-        headers = {"Accept": "*/*"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
+    def _raw(self, path: str, headers: dict, stream: bool = False) -> requests.Response:
+        """A non-JSON GET; the service's error raised as a ServiceError."""
         try:
             response = self.http.request("GET", self.base_url + path, headers=headers,
-                                         timeout=TIMEOUT)
+                                         timeout=TIMEOUT, stream=stream)
         except requests.RequestException as exc:
             raise Unavailable(503, "unavailable",
                               "Le service est momentanément indisponible. "
                               "Veuillez réessayer plus tard.") from exc
         if response.status_code >= 400:
-            self._decode(response)  # raises with the service's error
-        disposition = response.headers.get("Content-Disposition", "")
-        filename = disposition.partition("filename=")[2].strip('"; ') or "export"
-        return (response.content,
-                response.headers.get("Content-Type", "application/octet-stream"), filename)
+            with response:
+                self._decode(response)  # raises with the service's error
+        return response
+
+    def download(self, path: str, *, token: str | None = None) -> tuple[bytes, str, str]:
+        """A non-JSON answer (e.g. a CSV export): (body, content type, suggested file name)."""
+        headers = {"Accept": "*/*"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = self._raw(path, headers)
+        return response.content, *_type_and_name(response)
+
+    def stream(self, path: str, *, forwarded_for: str) -> tuple[Iterator[bytes], str, str]:
+        """A long public file passed on as it comes: (chunks, content type, file name). The
+        answer is read only as the chunks are, and closed at their end."""
+        response = self._raw(path, {"Accept": "*/*", "X-Forwarded-For": forwarded_for},
+                             stream=True)
+
+        def chunks() -> Iterator[bytes]:
+            with response:
+                yield from response.iter_content(STREAM_CHUNK)
+
+        return chunks(), *_type_and_name(response)
+
+
+STREAM_CHUNK = 64 * 1024
+
+
+def _type_and_name(response: requests.Response) -> tuple[str, str]:
+    disposition = response.headers.get("Content-Disposition", "")
+    filename = disposition.partition("filename=")[2].strip('"; ') or "export"
+    return response.headers.get("Content-Type", "application/octet-stream"), filename
 
 
 def default_clients() -> dict[str, ServiceClient]:

@@ -93,6 +93,8 @@ def _everything_public(exp_id: str, marker: str, agent: str, mail_folder) -> dic
                                     timeout=10).text,
         "open data": requests.get(url("experiences", "/open-data/experiences.csv"),
                                   timeout=30).text,
+        "open data through the gateway": requests.get(
+            url("gateway", "/donnees-ouvertes/experiences.json"), timeout=30).text,
     }
     page_title = re.search(r"<title>(.*?)</title>", places["page"], re.S)
     places["page title"] = page_title.group(1) if page_title else ""
@@ -119,6 +121,7 @@ def test_phones_and_emails_in_every_field_are_flagged_and_never_published(platfo
     assert marker in public["title"]
     places = _everything_public(exp_id, marker, setting["agent"], platform["mail"])
     assert marker in places["page"] and marker in places["open data"]
+    assert marker in places["open data through the gateway"]
     for place, text in places.items():
         assert not _leaks(text), f"personal data in the {place}: {_leaks(text)}"
 

@@ -41,6 +41,15 @@ class FakeClient:
 
     get_all = ServiceClient.get_all  # the real paging, over the fake answers
 
+    def stream(self, path, **kwargs):
+        """Answers[("STREAM", path)]: (chunks, content type, file name), or an exception."""
+        self.calls.append({"method": "STREAM", "path": path, **kwargs})
+        answer = self.answers[("STREAM", path)]
+        if isinstance(answer, Exception):
+            raise answer
+        chunks, content_type, name = answer
+        return iter(chunks), content_type, name
+
 
 class DiagnosticFake(FakeClient):
     """The diagnostic service's fake, with the CSV download the results page offers."""

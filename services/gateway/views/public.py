@@ -1,10 +1,13 @@
-"""Public pages: home, « Je donne mon avis », published experiences, evaluation, legal pages."""
+"""Public pages: home, « Je donne mon avis », published experiences, evaluation, open data, legal
+pages."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+
+from services.chassis import heartbeat
 
 from services.chassis.addresses import resolve_client
 from services.gateway.auth import clients
@@ -255,6 +258,23 @@ ACCESSIBILITY_STATUS = "non conforme"
 @bp.app_context_processor
 def legal_context() -> dict:
     return {"accessibility_status": ACCESSIBILITY_STATUS}
+
+
+# Open data: the published experiences as the experiences service exports them, passed on as they
+# come (the service limits downloads per address; the gateway forwards the usager's).
+@bp.get("/donnees-ouvertes")
+def open_data():
+    return render_template("public/open_data.html")
+
+
+@bp.get("/donnees-ouvertes/experiences.<any(csv, json):extension>")
+def open_data_file(extension: str):
+    chunks, content_type, _name = clients()["experiences"].stream(
+        f"/open-data/experiences.{extension}", forwarded_for=client_address())
+    filename = f"experiences-services-publics-plus.{extension}"
+    return Response(heartbeat.each(chunks), content_type=content_type,
+                    headers={"Content-Disposition": f"attachment; filename={filename}",
+                             "Cache-Control": "no-store"})
 
 
 # Each shows the template of its name, legal/<endpoint>.html.

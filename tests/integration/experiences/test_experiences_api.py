@@ -405,6 +405,21 @@ def test_open_data_lists_published_only(env):
     assert published in {r["id"] for r in as_json.json}
 
 
+def test_open_data_downloads_are_limited_per_address(env, experiences_db_url, tokens):
+    # The gateway (a trusted proxy: loopback by default) forwards the usager's address.
+    settings = Settings.from_env("experiences", database_url=experiences_db_url,
+                                 open_data_rate_limit="2/hour")
+    client = create_app(settings, db=env.db, verifier=tokens.verifier("experiences")).test_client()
+    usager = {"X-Forwarded-For": "198.51.100.20"}
+    for path in ("/open-data/experiences.csv", "/open-data/experiences.json"):
+        assert client.get(path, headers=usager).status_code == 200
+    refused = client.get("/open-data/experiences.csv", headers=usager)
+    assert refused.status_code == 429 and refused.json["code"] == "rate_limited"
+    assert 0 < int(refused.headers["Retry-After"]) <= 3601
+    other = {"X-Forwarded-For": "203.0.113.7"}
+    assert client.get("/open-data/experiences.csv", headers=other).status_code == 200
+
+
 # Annotations, comments, similar answered experiences -------------------------------------------
 
 def test_annotations_in_scope(env):

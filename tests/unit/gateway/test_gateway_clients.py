@@ -178,3 +178,44 @@ def test_nested_field_errors_get_dotted_names():
     assert flat_errors(nested) == {"structure_id": ["Requis."],
                                    "fields.title.masks.0.start": ["Trop grand."],
                                    "fields.title.masks.1": ["Chevauche."]}
+
+
+class StreamSession:
+    """A requests session whose answer is read chunk by chunk, like a real streamed one."""
+
+    def __init__(self, status, content: bytes, headers=None):
+        self.status, self.content, self.headers, self.calls = status, content, headers or {}, []
+
+    def request(self, method, url, **kwargs):
+        import io
+
+        self.calls.append((method, url, kwargs))
+        response = requests.Response()
+        response.status_code = self.status
+        response.raw = io.BytesIO(self.content)
+        response.headers.update(self.headers)
+        return response
+
+
+def test_stream_passes_chunks_with_type_and_name_and_forwards_the_address():
+    body = b"id,title\r\n" + b"e,x\r\n" * 40_000
+    session = StreamSession(200, body, {"Content-Type": "text/csv",
+                                        "Content-Disposition": "attachment; filename=e.csv"})
+    client = ServiceClient("experiences", "http://exp", session=session)
+    chunks, content_type, name = client.stream("/open-data/experiences.csv",
+                                               forwarded_for="198.51.100.9")
+    [(method, url, kwargs)] = session.calls
+    assert (method, url) == ("GET", "http://exp/open-data/experiences.csv")
+    assert kwargs["stream"] is True and kwargs["headers"]["X-Forwarded-For"] == "198.51.100.9"
+    pieces = list(chunks)
+    assert len(pieces) > 1 and b"".join(pieces) == body
+    assert (content_type, name) == ("text/csv", "e.csv")
+
+
+def test_stream_errors_carry_the_retry_after():
+    session = StreamSession(429, json.dumps({"code": "rate_limited", "message": "Trop"}).encode(),
+                            {"Retry-After": "60"})
+    client = ServiceClient("experiences", "http://exp", session=session)
+    with pytest.raises(ServiceError) as raised:
+        client.stream("/open-data/experiences.csv", forwarded_for="198.51.100.9")
+    assert raised.value.status == 429 and raised.value.retry_after == "60"
