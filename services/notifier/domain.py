@@ -267,8 +267,15 @@ def retry_delay(attempts: int, base_s: float = 30.0, cap_s: float = 3600.0) -> t
     return timedelta(seconds=min(cap_s, base_s * 2 ** max(attempts - 1, 0)))
 
 
-def after_failure(attempts: int, max_attempts: int) -> EmailStatus:
-    return EmailStatus.FAILED if attempts >= max_attempts else EmailStatus.QUEUED
+def after_failure(attempts: int, max_attempts: int | None, age: timedelta | None = None,
+                  max_age: timedelta | None = None) -> EmailStatus:
+    """Failed once `max_attempts` tries are spent (when there is a cap) or the e-mail is older
+    than `max_age`; queued for another try otherwise."""
+    if max_attempts is not None and attempts >= max_attempts:
+        return EmailStatus.FAILED
+    if max_age is not None and age is not None and age >= max_age:
+        return EmailStatus.FAILED
+    return EmailStatus.QUEUED
 
 
 @dataclass(frozen=True)

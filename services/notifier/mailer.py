@@ -27,7 +27,7 @@ import smtplib
 import ssl
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import formataddr, formatdate
@@ -287,12 +287,16 @@ def _deliver_on(client: smtplib.SMTP | None, kept: bool, settings: Settings,
     return client
 
 
-def _options(settings: Settings) -> tuple[int, float]:
-    max_attempts = int(settings.extra.get("email_max_attempts",
-                                          os.environ.get("NOTIFIER_MAX_ATTEMPTS", "8")))
+def _options(settings: Settings) -> tuple[int | None, float, timedelta]:
+    """(attempts before giving up, or None: no cap; the first retry's delay in seconds; how long
+    an e-mail is tried at all). By default an e-mail is tried for five days, as mail servers do
+    (a relay down over a weekend loses nothing); an operator may cap the attempts instead."""
+    cap = settings.extra.get("email_max_attempts", os.environ.get("NOTIFIER_MAX_ATTEMPTS"))
     base = float(settings.extra.get("email_retry_base_s",
                                     os.environ.get("NOTIFIER_RETRY_BASE_S", "30")))
-    return max_attempts, base
+    hours = float(settings.extra.get("email_give_up_after_h",
+                                     os.environ.get("NOTIFIER_GIVE_UP_AFTER_H", "120")))
+    return (int(cap) if cap not in (None, "") else None), base, timedelta(hours=hours)
 
 
 _DUE = (sa.select(_EMAILS.c.id)
@@ -379,7 +383,7 @@ def _send_batch(db: Database, settings: Settings, now: datetime | None,
 
 def _send_each(conn: sa.Connection, settings: Settings, due: list[str], one: sa.Select,
                at: datetime, share: tuple[int, int] = (0, 1)) -> tuple[int, bool]:
-    max_attempts, base = _options(settings)
+    max_attempts, base, max_age = _options(settings)
     client = _take_kept(share, settings.smtp_url)
     kept = client is not None  # until its first e-mail: it may have been closed meanwhile
     sent = 0
@@ -399,7 +403,8 @@ def _send_each(conn: sa.Connection, settings: Settings, due: list[str], one: sa.
                         _close(client)
                         client = None
                         attempts = email.attempts + 1
-                        status = domain.after_failure(attempts, max_attempts)
+                        status = domain.after_failure(attempts, max_attempts,
+                                                      at - email.created_at, max_age)
                         conn.execute(_MARK_FAILED, {
                             "email_id": email_id, "new_attempts": attempts,
                             "error": f"{type(exc).__name__}: {exc}"[:2000],
@@ -409,8 +414,10 @@ def _send_each(conn: sa.Connection, settings: Settings, due: list[str], one: sa.
                             "kept_secret": email.secret if status == EmailStatus.QUEUED else None})
                         # The id and the error's kind only: SMTP errors may quote the address,
                         # and logs carry no personal data (the full error stays on the row).
-                        log.warning("e-mail %s failed (attempt %d): %s %s", email.id, attempts,
-                                    type(exc).__name__, getattr(exc, "smtp_code", ""))
+                        log.log(logging.ERROR if status == EmailStatus.FAILED else logging.WARNING,
+                                "e-mail %s failed (attempt %d%s): %s %s", email.id, attempts,
+                                ", given up" if status == EmailStatus.FAILED else "",
+                                type(exc).__name__, getattr(exc, "smtp_code", ""))
                         return sent, False  # the server is likely down: the next run tries again
                     # Accepted by SMTP: record it now, in this same transaction.
                     accepted_at = now_utc()

@@ -173,3 +173,11 @@ def test_operators_never_see_an_authors_address():
         AUTHOR_ADDRESS_SHOWN, None)
     assert for_operators("user_invited", "new@a.fr", "refused new@a.fr") == (
         "new@a.fr", "refused new@a.fr")
+
+
+def test_after_failure_gives_up_on_the_cap_or_the_age():
+    day = timedelta(days=1)
+    assert domain.after_failure(50, None, 4 * day, 5 * day) is EmailStatus.QUEUED
+    assert domain.after_failure(51, None, 5 * day, 5 * day) is EmailStatus.FAILED
+    assert domain.after_failure(3, 3, timedelta(0), 5 * day) is EmailStatus.FAILED
+    assert domain.after_failure(1000, None) is EmailStatus.QUEUED
