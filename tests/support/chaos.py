@@ -22,7 +22,6 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from email import policy
 from pathlib import Path
 
@@ -32,6 +31,8 @@ import sqlalchemy as sa
 
 from services.chassis import amqp
 from services.chassis.amqp import connection_parameters
+from tests.support import submissions
+from tests.support.submissions import Submission
 
 ROOT = Path(__file__).resolve().parents[2]
 PORT_BASE = int(os.environ.get("SPP_CHAOS_PORT_BASE", "19000"))
@@ -368,29 +369,6 @@ def post(service: str, path: str, headers=None, **body) -> dict:
     return response.json()
 
 
-def _surely_not_sent(exc: requests.RequestException) -> bool:
-    """True when the connection was never established, so the request cannot have been handled."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    text = repr(exc)
-    return "NewConnectionError" in text or "Connection refused" in text
-
-
-@dataclass
-class Submission:
-    i: int
-    token: str
-    structure: int
-    reject: bool
-    author: str
-    exp_id: str | None = None
-    attempts: int = 0
-    refused: int = 0  # failures where the request surely never reached a server
-    ambiguous: int = 0  # failures after the request may have been handled
-    adopted: bool = False  # an ambiguous attempt had in fact created the experience
-    errors: list[str] = field(default_factory=list)
-
-
 class Usagers:
     """Submits at a steady rate; retries what failed, without creating a second experience."""
 
@@ -399,57 +377,8 @@ class Usagers:
         self.done = threading.Event()
         self.failures: list[str] = []
 
-    def _find(self, token: str) -> list[str] | None:
-        """Ids of the experiences whose title carries the token (None while the API is down)."""
-        try:
-            response = requests.get(url("experiences", "/experiences"), headers=self.admin,
-                                    params={"q": token, "per_page": 10}, timeout=10)
-        except requests.RequestException:
-            return None
-        return [e["id"] for e in response.json()["items"]] if response.ok else None
-
     def submit(self, sub: Submission) -> None:
-        body = {"title": f"Expérience {sub.token}", "body": "Un accueil clair et rapide au guichet.",
-                "structure_hint": f"Agence chaos {sub.structure}", "postal_code": "75011",
-                "channel": "in_person", "occurred_on": "2026-11-02", "feeling": "positive",
-                "author_name": "Usager", "author_email": sub.author}
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            sub.attempts += 1
-            try:
-                # No pooled session: a stale keep-alive connection would blur the diagnosis.
-                response = requests.post(url("experiences", "/experiences"), json=body, timeout=10)
-            except requests.RequestException as exc:
-                sub.errors.append(f"{type(exc).__name__}")
-                sure = _surely_not_sent(exc)
-            else:
-                if response.status_code == 202:
-                    sub.exp_id = response.json()["id"]
-                    return
-                sub.errors.append(f"HTTP {response.status_code}")
-                if response.status_code < 500:
-                    self.failures.append(f"{sub.token}: {response.status_code} {response.text[:200]}")
-                    return
-                sure = False  # a 5xx might come after the commit
-            time.sleep(0.5)
-            if sure:
-                sub.refused += 1
-                continue
-            # Ambiguous: look for the experience before sending it again (a user would look at
-            # their e-mail or the site; here the admin API), once the service answers again.
-            sub.ambiguous += 1
-            found, until = None, time.time() + 60
-            while found is None and time.time() < until:
-                found = self._find(sub.token)
-                if found is None:
-                    time.sleep(0.5)
-            if found is None:
-                self.failures.append(f"{sub.token}: the experiences API never came back")
-                return
-            if found:
-                sub.exp_id, sub.adopted = found[0], True
-                return
-        self.failures.append(f"{sub.token}: still failing after 120 s ({sub.errors[-3:]})")
+        submissions.submit(sub, url("experiences"), self.admin, "Agence chaos", self.failures)
 
     def run(self) -> None:
         pool = ThreadPoolExecutor(6)

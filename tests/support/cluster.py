@@ -15,12 +15,15 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import policy
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.support import submissions
+from tests.support.submissions import Submission
 
 SUMMARY = pytest.StashKey[dict]()  # the load test's figures, shown at the end of the run
 PORT_BASE = int(os.environ.get("SPP_CLUSTER_PORT_BASE", "19300"))
@@ -90,26 +93,6 @@ def all_experiences(admin: dict) -> list[dict]:
         page += 1
 
 
-@dataclass
-class Submission:
-    i: int
-    token: str
-    structure: int
-    reject: bool
-    author: str
-    exp_id: str | None = None
-    submitted_at: float = 0.0
-    attempts: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-def _surely_not_sent(exc: requests.RequestException) -> bool:
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    text = repr(exc)
-    return "NewConnectionError" in text or "Connection refused" in text
-
-
 class Usagers:
     """Submit at a steady rate over HTTP, at least `minimum` experiences and until `enough` is set
     (the faults are over); a failure is retried only where it cannot have created the experience,
@@ -124,51 +107,8 @@ class Usagers:
         self.done = threading.Event()
         self.failures: list[str] = []
 
-    def _find(self, token: str) -> list[str] | None:
-        try:
-            response = requests.get(url("experiences", "/experiences"), headers=self.admin,
-                                    params={"q": token, "per_page": 10}, timeout=10)
-        except requests.RequestException:
-            return None
-        return [e["id"] for e in response.json()["items"]] if response.ok else None
-
     def submit(self, sub: Submission) -> None:
-        body = {"title": f"Expérience {sub.token}", "body": "Un accueil clair et rapide au guichet.",
-                "structure_hint": f"Agence grappe {sub.structure}", "postal_code": "75011",
-                "channel": "in_person", "occurred_on": "2026-11-02", "feeling": "positive",
-                "author_name": "Usager", "author_email": sub.author}
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            sub.attempts += 1
-            try:
-                response = requests.post(url("experiences", "/experiences"), json=body, timeout=10)
-            except requests.RequestException as exc:
-                sub.errors.append(type(exc).__name__)
-                sure = _surely_not_sent(exc)
-            else:
-                if response.status_code == 202:
-                    sub.exp_id, sub.submitted_at = response.json()["id"], time.time()
-                    return
-                sub.errors.append(f"HTTP {response.status_code}")
-                if response.status_code < 500:
-                    self.failures.append(f"{sub.token}: {response.status_code} {response.text[:200]}")
-                    return
-                sure = False
-            time.sleep(0.5)
-            if sure:
-                continue
-            found, until = None, time.time() + 60
-            while found is None and time.time() < until:
-                found = self._find(sub.token)
-                if found is None:
-                    time.sleep(0.5)
-            if found is None:
-                self.failures.append(f"{sub.token}: the experiences API never came back")
-                return
-            if found:
-                sub.exp_id, sub.submitted_at = found[0], time.time()
-                return
-        self.failures.append(f"{sub.token}: still failing after 120 s ({sub.errors[-3:]})")
+        submissions.submit(sub, url("experiences"), self.admin, "Agence grappe", self.failures)
 
     def run(self) -> None:
         pool = ThreadPoolExecutor(self.threads)

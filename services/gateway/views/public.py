@@ -8,7 +8,6 @@ from functools import partial
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 
 from services.chassis import heartbeat
-
 from services.chassis.addresses import resolve_client
 from services.gateway.auth import clients
 from services.gateway.calls import calling, redirect_with
