@@ -33,7 +33,6 @@ import json
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -53,18 +52,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from pipeline import (  # noqa: E402
     ADMIN,
-    BROKER_NAMES,
     PORT_BASE,
     SERVICES,
-    MemorySampler,
-    Settings,
     _machine_cpu,
     databases,
-    delete_broker_names,
     login,
     percentile,
+    platform_running,
     post,
-    start_platform,
     url,
 )
 
@@ -351,10 +346,7 @@ def api_times(var: Path, since: dict[str, int]) -> dict[tuple[str, str], list[in
 
 def run(args, urls: dict[str, str], amqp_url: str) -> dict:
     var = Path(tempfile.mkdtemp(prefix="spp-bench-pages-"))
-    proc = start_platform(var, amqp_url, urls)
-    sampler = MemorySampler(proc.pid)
-    sampler.start()
-    try:
+    with platform_running(var, amqp_url, urls) as sampler:
         t0 = time.perf_counter()
         http = requests.Session()
         seed = seed_identity(http)
@@ -410,15 +402,6 @@ def run(args, urls: dict[str, str], amqp_url: str) -> dict:
                 "machine_busy": busy / total if total else float("nan"),
                 "peak_rss": sampler.peak, "var": var,
                 "locust_log": (var / "locust.log").read_text()[-3000:]}
-    finally:
-        sampler.stop.set()
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        delete_broker_names(amqp_url, BROKER_NAMES["exchange"], BROKER_NAMES["prefix"],
-                            SERVICES[1:], Settings.from_env("bench").retry_delays_ms)
 
 
 class ServerCpu(threading.Thread):

@@ -407,20 +407,15 @@ def databases(kind: str, server_url: str):
         admin.dispose()
 
 
-def run(n: int, amqp_url: str, database_urls: dict[str, str], paced_share: float = 0.5,
-        paced_seconds: float = 20) -> dict:
-    """A saturating phase (throughput), then a paced one at a share of it (latency)."""
-    var = Path(tempfile.mkdtemp(prefix="spp-bench-"))
-    proc = start_platform(var, amqp_url, database_urls)
+@contextmanager
+def platform_running(var: Path, amqp_url: str, databases: dict[str, str]):
+    """The platform started as `make up` starts it, with its memory sampled; stopped after, its
+    broker names deleted. Yields the memory sampler."""
+    proc = start_platform(var, amqp_url, databases)
     sampler = MemorySampler(proc.pid)
     sampler.start()
     try:
-        bench = Bench(var, sampler)
-        saturated = bench.phase(n)
-        rate = max(1.0, round(saturated["rate"] * paced_share))
-        paced = bench.phase(int(rate * paced_seconds), rate=rate)
-        return {"saturated": saturated, "paced": paced, "raw": raw_broker_rate(amqp_url),
-                "peak_rss": sampler.peak}
+        yield sampler
     finally:
         sampler.stop.set()
         os.killpg(proc.pid, signal.SIGTERM)
@@ -430,6 +425,19 @@ def run(n: int, amqp_url: str, database_urls: dict[str, str], paced_share: float
             os.killpg(proc.pid, signal.SIGKILL)
         delete_broker_names(amqp_url, BROKER_NAMES["exchange"], BROKER_NAMES["prefix"],
                             SERVICES[1:], Settings.from_env("bench").retry_delays_ms)
+
+
+def run(n: int, amqp_url: str, database_urls: dict[str, str], paced_share: float = 0.5,
+        paced_seconds: float = 20) -> dict:
+    """A saturating phase (throughput), then a paced one at a share of it (latency)."""
+    var = Path(tempfile.mkdtemp(prefix="spp-bench-"))
+    with platform_running(var, amqp_url, database_urls) as sampler:
+        bench = Bench(var, sampler)
+        saturated = bench.phase(n)
+        rate = max(1.0, round(saturated["rate"] * paced_share))
+        paced = bench.phase(int(rate * paced_seconds), rate=rate)
+        return {"saturated": saturated, "paced": paced, "raw": raw_broker_rate(amqp_url),
+                "peak_rss": sampler.peak}
 
 
 def describe(p: dict) -> list[str]:
