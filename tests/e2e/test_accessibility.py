@@ -36,7 +36,8 @@ def test_main_pages_have_no_serious_accessibility_issue(platform, browser):  # n
     found: dict[str, list] = {}
 
     usager = Visitor(browser, "@never.example")
-    for path in ("/", "/donner-mon-avis", "/experiences", "/connexion", "/mot-de-passe-oublie"):
+    for path in ("/", "/donner-mon-avis", "/experiences", "/connexion", "/mot-de-passe-oublie",
+                 "/donnees-ouvertes"):
         _audit(usager, path, found)
     # The form with its errors shown (summary and inline messages).
     usager.goto("/donner-mon-avis")
