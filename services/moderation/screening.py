@@ -34,6 +34,8 @@ from stdnum import iban as std_iban
 from stdnum import luhn
 from stdnum.fr import nir as std_nir
 
+from services.moderation.screening_normal import normalised
+
 DATA_DIR = Path(__file__).parent
 LEXICON_PATH = DATA_DIR / "insults_fr.txt"
 VULGARITIES_PATH = DATA_DIR / "vulgarities_fr.txt"
@@ -126,7 +128,49 @@ def screen(text: str, *, use_model: bool = True) -> list[Flag]:
     candidates = list(_rule_candidates(text))
     if use_model:
         candidates += _model_names(text, candidates)
-    return _couples_joined(text, resolve(candidates))
+    candidates = [
+        named for c in candidates
+        if (named := c if c.kind != FlagKind.PERSON_NAME else _person_in(text, c)) is not None
+    ]
+    flags = resolve(candidates)
+    return _couples_joined(text, resolve([*flags, *_repeated_names(text, flags)]))
+
+
+# What a name detector or the model may take for a person's name and is not: a firm
+# (« SARL Transports Ledoux »), a town named after a saint (« Saint-Pierre »), a letter
+# spelled out (« Q comme Quentin »), « pr FT » (« pour France Travail »), a lone letter.
+_FIRM_START_RE = re.compile(
+    r"(?i:sarl|sas|sasu|eurl|sci|snc|scp|selarl|eirl|soci[ée]t[ée]|ets|[ée]tablissements)\b"
+)
+_SAINT_PLACE_RE = re.compile(r"Sainte?-[A-ZÀ-Þ][\w'’-]*")
+_SPELLING_BEFORE_RE = re.compile(r"\b[A-Za-z]\s+comme\s+$")
+_TITLE_BEFORE_ACRONYM_RE = re.compile(r"(?:pr|dr|me|mr|m)\.?\s+[A-Z]{2,3}")
+
+
+def _person_in(text: str, flag: Flag) -> Flag | None:
+    """The flag, what of it names a person after a firm's legal form, or None."""
+    firm = _FIRM_START_RE.match(text, flag.start, flag.end)
+    after_firm = re.search(rf"{_FIRM_START_RE.pattern}\s+$", text[max(0, flag.start - 20) : flag.start])
+    first = re.match(r"[\w'’-]+", text[flag.start : flag.end])
+    if after_firm and first and _fold(first.group()) in _name_lists()["firm_words"]:
+        return None  # « SARL Transports Ledoux », the model's span without « SARL »
+    if firm:
+        trade = re.match(r"\s*([\w'’-]+)", text[firm.end() : flag.end])
+        if not trade or _fold(trade.group(1)) in _name_lists()["firm_words"]:
+            return None
+        start = firm.end() + len(trade.group()) - len(trade.group(1))
+        flag = Flag(flag.kind, start, flag.end, flag.note)
+    span = text[flag.start : flag.end]
+    lower_title = re.match(r"(?:pr|me|m)\.?\s+([\w'’]+)", span)  # « pr le remboursement »
+    if (
+        (lower_title and _fold(lower_title.group(1)) in _FUNCTION_WORDS | _STOP_FOLDED)
+        or sum(c.isalpha() for c in span) < 2
+        or _SAINT_PLACE_RE.fullmatch(span)
+        or _TITLE_BEFORE_ACRONYM_RE.fullmatch(span)
+        or _SPELLING_BEFORE_RE.search(text, max(0, flag.start - 12), flag.start)
+    ):
+        return None
+    return flag
 
 
 def _couples_joined(text: str, flags: list[Flag]) -> list[Flag]:
@@ -220,15 +264,30 @@ def redact(text: str, flags: list[Flag]) -> str:
 
 def _rule_candidates(text: str) -> Iterator[Flag]:
     yield from _find_emails(text)
+    yield from _domain_anchored_emails(text)
     yield from _find_phones(text)
     yield from _find_nirs(text)
     yield from _find_ibans(text)
+    yield from _on_normalised_view(text)
     yield from _find_cards(text)
     yield from _find_identifiers(text)
     yield from _find_birth_dates(text)
     yield from _find_addresses(text)
     yield from _find_person_names(text)
     yield from _find_abuse(text)
+
+
+# The number detectors also read the normalised view (screening_normal.py): letters typed
+# for digits, numbers in words, emojis and dictation words between groups; what they find
+# there masks the characters as typed.
+def _on_normalised_view(text: str) -> Iterator[Flag]:
+    view = normalised(text)
+    if view is None:
+        return
+    for detector in (_find_phones, _find_nirs, _find_ibans, _find_addresses):
+        for flag in detector(view.text):
+            start, end = view.span(flag.start, flag.end)
+            yield Flag(flag.kind, start, end, flag.note)
 
 
 # --- data files
@@ -317,7 +376,10 @@ def _plain(text: str) -> str:
 # Obfuscations: "(at)", "[at]", « arobase », « at », spaces around "@"; « point », « dot »,
 # "[.]" and spaces around the dots. A spelled-out dot needs a known top-level domain after
 # it, so that « rendez-vous at home point final » is no address.
-_AT_WORDS = r"at|arobase|arrobase|arobas|arrobas|arobaz|arrobaz|arobasse|a[\s-]commercial|arob"
+_AT_WORDS = (
+    r"at|arobase|arrobase|arobas|arrobas|arobaz|arrobaz|arobasse|a[\s-]commercial|arob"
+    r"|arr?obe|arr?oba|arr?obasse"
+)
 _AT = (
     rf"(?:\s{{0,2}}[@＠]{{1,2}}\s{{0,2}}|\s?[(\[{{<]\s?(?:{_AT_WORDS}|@|a|chez)\s?[)\]}}>]\s?"
     rf"|\s+(?:{_AT_WORDS})\s+)"
@@ -334,7 +396,9 @@ _TLDS = (
 )
 # The commonest ends, after a dot typed with one space or as a comma (« orange .fr »).
 _COMMON_TLDS = r"fr|com|net|org|eu|be|ch"
-_LOCAL = r"[\w+'’-]+(?:(?:\.|_|{dot})[\w+'’-]+)*"
+# "_" is a word character: giving it again as a separator made « a_a_a_… » backtrack
+# exponentially, so only the dot (or a spelled one) separates the tokens.
+_LOCAL = r"[\w+'’-]+(?:(?:\.|{dot})[\w+'’-]+)*"
 _DOMAIN = (
     rf"[\w-]+(?:{_DOT}[\w-]+)*(?:(?:\.|\s\.\s)[^\W\d_]{{2,}}|{_SPELLED_DOT}(?:{_TLDS})"
     rf"|(?:\s\.\s?|\.\s|,)(?:{_COMMON_TLDS})(?![\w-]))"
@@ -347,11 +411,11 @@ _EMAIL_RES = (
     ),
     # Spelled or spaced dots in the local part: « jean point dupont arobase gmail point com ».
     re.compile(
-        r"(?<![\w.+'’-])" + _LOCAL.format(dot=_DOT) + rf"{_AT}{_DOMAIN}(?![\w-])",
+        r"(?<![\w.+'’-])" + _LOCAL.format(dot=rf"\s\.\s|{_SPELLED_DOT}") + rf"{_AT}{_DOMAIN}(?![\w-])",
         re.IGNORECASE,
     ),
     re.compile(
-        r"(?<![\w.+'’-])[\w+'’-]+(?:[._][\w+'’-]+)+" + _LOOSE_AT
+        r"(?<![\w.+'’-])(?=[\w+'’-]*[._])[\w+'’-]+(?:\.[\w+'’-]+)*" + _LOOSE_AT
         + rf"[\w-]+(?:\.[\w-]+)*(?:\.|{_SPELLED_DOT})(?:{_TLDS})(?![\w-])",
         re.IGNORECASE,
     ),
@@ -367,11 +431,11 @@ _MAIL_PROVIDERS = (
 _AT_HINT_RE = re.compile(r"[(\[{<]|(?i:\bat\b|arr?ob|a[\s-]commercial)")
 _LOOSE_EMAIL_RES = (
     re.compile(
-        r"(?<![\w.+'’-])[\w+'’-]{2,}(?:[._][\w+'’-]+)*" + _AT + rf"(?:{_MAIL_PROVIDERS})(?![\w-])",
+        r"(?<![\w.+'’-])[\w+'’-]{2,}(?:\.[\w+'’-]+)*" + _AT + rf"(?:{_MAIL_PROVIDERS})(?![\w-])",
         re.IGNORECASE,
     ),
     re.compile(
-        r"(?<![\w.+'’-])(?=[\w+'’-]*(?:[._]|\d))[\w+'’-]{2,}(?:[._][\w+'’-]+)*\s?[@＠]{1,2}\s?[^\W\d_][\w-]{2,}"
+        r"(?<![\w.+'’-])(?=[\w+'’.-]*(?:[._]|\d))[\w+'’-]{2,}(?:\.[\w+'’-]+)*\s?[@＠]{1,2}\s?[^\W\d_][\w-]{2,}"
         r"(?:\.{1,2}[\w-]+)*(?![\w-])",
         re.IGNORECASE,
     ),
@@ -427,7 +491,15 @@ def _is_generic_mailbox(address: str) -> bool:
         return True
     words = [w for w in re.split(r"[._+\s-]+|(?<=\D)(?=\d)|(?<=\d)(?=\D)", _fold(local)) if w]
     generic = _mailbox_words()
-    if words and words[0] in _STRONG_MAILBOX_WORDS and not any(_is_first_name(w) for w in words):
+    # « contact.famille-baudry@wanadoo.fr »: at a consumer provider, a word that names no
+    # service is a family's or a person's name.
+    private = re.match(_PROVIDER_DOMAIN, domain.lstrip(" .")) and any(
+        w.isalpha() and len(w) >= 4 and w not in generic and w not in _STRONG_MAILBOX_WORDS
+        for w in words
+    )
+    if words and words[0] in _STRONG_MAILBOX_WORDS and not private and not any(
+        _is_first_name(w) for w in words
+    ):
         return True  # « accueil.paris15@… »
     return bool(words) and all(
         w in generic or w.isdigit() or len(w) <= 2 or re.fullmatch(r"(?:2a|2b|\d{2,3})", w)
@@ -478,6 +550,98 @@ def _emails_in(text: str) -> Iterator[Flag]:
             if first and "@" not in value.split()[0] and _is_first_name(first.group(1)):
                 start -= len(first.group())
             yield Flag(FlagKind.EMAIL, start, m.end())
+
+
+# The catch-all anchored on the domain: a mail provider (with or without its end) or a
+# « word.tld », preceded within a short gap by something shaped like a local part, is an
+# address, whatever sign, emoji or small word stands for the "@" (« nour.h 🌀 gmail.com »,
+# « dylan.m sur outlook.fr », « jdupont (a) free fr », « camille underscore roux 92 at
+# yahoo point fr »). The address runs from the local part to the end of the domain.
+# A provider's name may be typed in two words (« hot mail », « la poste »).
+_SPLIT_PROVIDERS = r"g\s?mail|hot\s?mail|la\s?poste|out\s?look|ya\s?hoo|i\s?cloud|wana\s?doo"
+_PROVIDER_DOMAIN = rf"(?:{_MAIL_PROVIDERS}|{_SPLIT_PROVIDERS})(?![\w-])"
+_ANY_DOT = r"(?:\s*[.,]\s*|\s*[^\w\s]{1,3}\s*|\s+(?:point|dot|pt)\s+|\s*[(\[](?:\.|point|dot)[)\]]\s*|\s)"
+_ANCHOR_DOMAIN_RE = re.compile(
+    rf"(?<![\w.-])(?:(?P<provider>{_PROVIDER_DOMAIN})(?:{_ANY_DOT}(?:{_TLDS})(?![\w-]))?"
+    rf"|(?P<site>[a-z0-9][\w-]*(?:\.[\w-]+)*(?:\.|\s+(?:point|dot)\s+)(?:{_TLDS}))(?![\w-]))",
+    re.IGNORECASE,
+)
+_LOCAL_JOIN = (
+    r"(?:[.\-]|\s+(?:point|dot|pt|tiret\s+(?:bas|du\s+bas|du\s+(?:8|huit))|underscore"
+    r"|tiret|trait\s+d['’]union)\s+)"
+)
+_STRONG_GAP = rf"(?:[@＠]|[(\[{{<]\s?(?:a|at|@|arobase)\s?[)\]}}>]|ⓐ|\b(?:{_AT_WORDS})\b)"
+_WEAK_GAP = r"(?:\b(?:chez|sur|à|a)\b|[^\w\s.,;:!?'’\"«»()\[\]-]{1,3})"
+_LOCAL_BEFORE_RE = re.compile(
+    rf"(?<![\w.+'’-])(?P<local>[\w+'’]+(?:{_LOCAL_JOIN}[\w+'’]+)*(?:\s\d{{1,4}})?)"
+    rf"(?P<gap>\s*[,;:]?\s*(?:(?P<strong>{_STRONG_GAP})|{_WEAK_GAP})?\s*)$",
+    re.IGNORECASE,
+)
+# « pierre.vidalarobaselaposte.net »: the word for "@" typed inside the address.
+_GLUED_AT_RE = re.compile(
+    rf"(?<![\w.+-])[\w.+-]{{2,}}?(?:arr?obase?|arr?obas)(?:{_MAIL_PROVIDERS}|[\w-]+\.(?:{_TLDS}))"
+    rf"(?:\.(?:{_TLDS}))?(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def _domain_anchored_emails(text: str) -> Iterator[Flag]:
+    for m in _GLUED_AT_RE.finditer(text):
+        if not _is_generic_mailbox(m.group()):
+            yield Flag(FlagKind.EMAIL, m.start(), m.end())
+    for domain in _ANCHOR_DOMAIN_RE.finditer(text):
+        before = _LOCAL_BEFORE_RE.search(text, max(0, domain.start() - 80), domain.start())
+        if before and _local_part_ok(before, domain):
+            elision = _ELISION_RE.match(before.group("local"))
+            start = before.start() + (elision.end() if elision else 0)
+            local = text[start : before.end("local")]
+            if not _is_generic_mailbox(text[start : domain.end()]) and not _is_generic_mailbox(
+                local + "@" + domain.group()
+            ):
+                yield Flag(FlagKind.EMAIL, start, domain.end())
+
+
+def _local_part_ok(before: re.Match[str], domain: re.Match[str]) -> bool:
+    """A sign or word for "@" needs a local part of two letters; a weaker gap (« chez »,
+    « sur », an emoji, nothing) needs a local part that shows a separator or a digit, and
+    a known provider or a written dot in the domain."""
+    local = before.group("local")
+    if not re.search(r"[^\W\d_]{2}", local) or _HYPHENATED_WORD_RE.fullmatch(_fold(local)):
+        return False
+    if before.group("strong"):
+        return True
+    shaped = re.search(rf"\d|_|{_LOCAL_JOIN}", local, re.IGNORECASE)
+    # A first name glued to a name or an initial, before a provider and its end.
+    if domain.group("provider") and "." in domain.group() and _starts_with_a_first_name(local):
+        return True  # « nourhamdi 🌀 gmail.com », « dylanmrc sur outlook.fr »
+    if not shaped:
+        return False
+    # « rond-point SFR »: with nothing between them, a hyphenated word is French.
+    if not before.group("gap").strip(" ,;:") and not re.search(r"[._\d]|\s", local):
+        return False
+    if re.search(r"\s", domain.group("provider") or ""):
+        return False  # « la Poste », « hot mail » in two words: only after a word for "@"
+    if domain.group("provider"):
+        return True
+    # « rendez-vous sur ameli.fr »: a hyphen alone is French; a site needs a dot or a digit.
+    return "." in domain.group() and bool(re.search(r"[._\d]", local))
+
+
+def _starts_with_a_first_name(local: str) -> bool:
+    """« nourhamdi », « lucasb »: a first name glued to a name or an initial."""
+    folded = _fold(local)
+    return len(folded) >= 5 and folded.isalpha() and not _is_first_name(folded) and any(
+        _is_first_name(folded[:n], allow_word=False) for n in range(len(folded) - 1, 2, -1)
+    )
+
+
+# French words joined by a hyphen, never a local part: « e-mail », « inscrivez-vous »,
+# « c'est-à-dire », « peut-être ».
+_HYPHENATED_WORD_RE = re.compile(
+    r"[\w'’]*(?:-(?:vous|moi|nous|toi|les|le|la|lui|leur|leurs|ci|la|meme|memes|il|elle|on|ils"
+    r"|elles|t|y|en))+|e-?mail|e-?mails|mail|rendez-vous|peut-etre|c'est-a-dire|est-a-dire"
+    r"|au-dessus|au-dessous|vis-a-vis|quelques-uns|c'est|vous|moi"
+)
 
 
 # --- phones
@@ -538,7 +702,10 @@ def _office_number_after_re() -> re.Pattern[str]:
         r"|\s*[(,–-]?\s*(?:c'?est |qui est )?(?:le |son |leur |leurs |du |un |au )?"
         r"(?:standard|accueil telephonique)\b"
         # « … 09 69 32 34 34 indiqué sur leur site »: the number the office publishes
-        r"|\s*[(,–-]?\s*(?:(?:qui est |celui )?(?:indique|donne|affiche|inscrit|mentionne|ecrit)e?"
+        # « … qu'on m'a donné sur le courrier, c'est le standard du ministère »
+        r"|[^.!?\n]{0,60}\bc'est (?:le|leur|son|un) standard\b"
+        r"|\s*[(,–-]?\s*(?:(?:qui est |celui |qu'on m'a |qu'on nous a |que vous m'avez |que l'on m'a )?"
+        r"(?:indique|donne|affiche|inscrit|mentionne|ecrit)e?"
         r"|qui (?:figure|est ecrit|est indique))\s+(?:sur|dans)\s+"
         r"(?:leur|leurs|votre|vos|le|la|les|l'|son|sa)\s*(?:site|courrier|lettre|convocation|avis"
         r"|page|affiche|mail|courriel|notification|facture)"
@@ -562,11 +729,17 @@ _FIRST_PERSON_RE = re.compile(
 )
 
 
+_TEL_LABEL_END_RE = re.compile(r"\b(?:tel|telephone)\.?\s*:?\s*$")
+_DIRECT_LINE_RE = re.compile(r"\b(?:direct|directe|ligne perso\w*|portable|mobile|poste)\b[^\d\w]{0,4}$")
+
+
 def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
     """An office's published number: named so (« le standard de la mairie », « (numéro de
     la MDPH) »), or a landline ending in 00, as switchboards do, given for an office by
     someone who does not give it as hers."""
     before = _CLAUSE_SPLIT_RE.split(_fold(text[max(0, start - 60) : start]))[-1]
+    if _DIRECT_LINE_RE.search(before):
+        return False  # « Tél. direct : … »: an agent's own line, not the office's
     if _switchboard_re().search(before):
         return True
     if _office_number_after_re().match(_fold(text[end : end + 50])):
@@ -577,7 +750,9 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
     landline = national[:2] in ("01", "02", "03", "04", "05", "09")
     # « la CPAM (05 90 21 44 44) », « le CCAS, tél. 02 … »: a landline right after the
     # office's name, where no person is named.
-    if landline and _office_named_before_re().search(before) and not (
+    # « Mairie de Quimperlé — Service État civil — Tél. 02 … »: an office's heading.
+    heading = _office_words_re().search(before) and _TEL_LABEL_END_RE.search(before)
+    if landline and (_office_named_before_re().search(before) or heading) and not (
         _FIRST_PERSON_RE.search(before) or _NAMED_PERSON_BEFORE_RE.search(before)
     ):
         return True
@@ -868,16 +1043,103 @@ def _loose_phone_at(text: str, chain: list[tuple[int, int]], i: int) -> Flag | N
     return Flag(FlagKind.PHONE, start, end)
 
 
+# Phones by digit density: a stretch of 8 to 13 digits with short gaps is a phone when it
+# starts like one (« 0X », an overseas code) or comes right after words about a phone, even
+# a digit short or long (« 06.74.19.83.2 », « 07911 123456 », « 596 696 45 33 21 »). A
+# length other than ten needs words about a phone near it or the pairs people type.
+_DENSE_GAP_RE = re.compile(r"[^\w\n]{1,4}")
+_OVERSEAS_STARTS = ("262", "269", "590", "594", "596", "508", "681", "687", "689")
+_STRICT_PHONE_WORDS_RE = re.compile(
+    r"(?:\btel\b|\btelephone|\bportable|\bmobile|\bjoignable|\bjoindre|\bappel|\brappel"
+    r"|\bwhatsapp|\bsms\b|\bnumero (?:de (?:tel|portable|telephone)|etranger|perso|local|au pays|la-bas"
+    # « mon numéro tunisien », « numéro canadien »: a number of another country
+    r"|[a-z]+(?:ais|aise|ain|aine|ien|ienne|ois|oise|ais|an|ane)\b))"
+    r"[^.!?\n\d]{0,20}$"
+)
+_ISO_DATE_RE = re.compile(r"(?<!\d)(?:19|20)\d\d([-/.])\d{1,2}\1\d{1,2}(?!\d)")
+_AMOUNT_AFTER_RE = re.compile(r"\s?(?:€|eur\b|euros?\b|%|ans\b|h\b|km\b|kg\b)", re.IGNORECASE)
+
+
+def _digit_chains(text: str) -> Iterator[list[tuple[int, int]]]:
+    chain: list[tuple[int, int]] = []
+    for m in _DIGIT_RUN_RE.finditer(text):
+        if chain and _DENSE_GAP_RE.fullmatch(text, chain[-1][1], m.start()):
+            chain.append((m.start(), m.end()))
+            continue
+        if chain:
+            yield chain
+        chain = [(m.start(), m.end())]
+    if chain:
+        yield chain
+
+
+def _dense_phones(text: str) -> Iterator[Flag]:
+    for chain in _digit_chains(text):
+        start, end = chain[0][0], chain[-1][1]
+        digits = "".join(text[a:b] for a, b in chain)
+        if 8 <= len(digits) <= 13 and _dense_phone_ok(text, chain, digits):
+            prefix = _LOOSE_PREFIX_RE.search(text, max(0, start - 12), start)
+            if not prefix and start and text[start - 1] in "(+":
+                start -= 1  # « (418) 555-0142 », « +33 6 … »
+            yield Flag(FlagKind.PHONE, prefix.start() if prefix else start, end)
+
+
+def _dense_phone_ok(text: str, chain: list[tuple[int, int]], digits: str) -> bool:
+    start, end = chain[0][0], chain[-1][1]
+    if (start and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha()):
+        return False
+    groups = [b - a for a, b in chain]
+    if start and text[start - 1] == "+":
+        # « +33 6 12 34 56 7 »: an international number a digit short or long
+        national = "0" + digits[2:] if digits.startswith("33") else digits
+        return 10 <= len(digits) <= 13 and len(groups) >= 3 and not (
+            _is_public_number(national) or _is_switchboard(text, start - 1, end, national)
+        )
+    before = _STRICT_PHONE_WORDS_RE.search(_context_before(text, start, 40))
+    words = before or _PHONE_WORDS_AFTER_RE.search(_fold(text[end : end + 60]))
+    paired = len(groups) >= 4 and sum(g == 2 for g in groups) >= len(groups) - 1
+    if re.match(r"0[1-9]", digits):
+        ok = len(digits) == 10 or words or (paired and 9 <= len(digits) <= 11)
+    elif digits.startswith(_OVERSEAS_STARTS) and 11 <= len(digits) <= 13:
+        ok = len(groups) >= 3
+    else:
+        ok = bool(before) and len(digits) <= 10 and len(groups) >= 3
+    if not ok or len(groups) == 1 and len(digits) != 10:
+        return False
+    if sum(g == 1 for g in groups) >= 4 and not words:
+        return False  # « 0 1 2 3 4 5 … »: digits listed, not dictated
+    span = text[start:end]
+    national = "0" + digits if len(digits) == 9 and digits[0] != "0" else digits
+    if _LOOSE_DATE_RE.search(span) or _ISO_DATE_RE.search(span) or _AMOUNT_AFTER_RE.match(text, end):
+        return False
+    if _is_public_number(national) or _is_public_number(digits):
+        return False
+    context = _context_before(text, start, 30)
+    if _ADMIN_REFERENCE_RE.search(context) and not _PHONE_CONTEXT_RE.search(context):
+        return False
+    return not _is_switchboard(text, start, end, national)
+
+
 def _find_phones(text: str) -> Iterator[Flag]:
     yield from _search_all(_PHONE_RE, text, _phone_flag)
     yield from _loose_phones(text)
+    yield from _dense_phones(text)
     yield from _spoken_phones(text)
     # Foreign numbers in international format that the French shapes above do not cover.
     if "+" in text:
         for match in phonenumbers.PhoneNumberMatcher(text, "FR", phonenumbers.Leniency.VALID):
             if match.raw_string.lstrip("( ").startswith("+"):
-                if sum(len(g) == 1 for g in re.findall(r"\d+", match.raw_string)) <= 2:
+                singles = sum(len(g) == 1 for g in re.findall(r"\d+", match.raw_string))
+                if singles <= 2 and not _french_office_number(text, match):
                     yield Flag(FlagKind.PHONE, match.start, match.end)
+
+
+def _french_office_number(text: str, match: phonenumbers.PhoneNumberMatch) -> bool:
+    """« +33 9 71 10 39 60 », the 3960 from abroad: a published number in its +33 form."""
+    if match.number.country_code != 33:
+        return False
+    national = "0" + str(match.number.national_number)
+    return _is_public_number(national) or _is_switchboard(text, match.start, match.end, national)
 
 
 # --- numbers checked by a key
@@ -918,12 +1180,15 @@ def _context_before(text: str, start: int, width: int = 60) -> str:
 
 # NIR: sex (1-2, 3-4 and 7-8 for temporary numbers), year, month, department (2A/2B for
 # Corsica), commune, order; then the key, possibly after « clé ».
+# Any one sign between the groups (« 2/79/10/… », « 1_82_… »), and before the key any short
+# run of signs around « clé » (« + clé 59 », « — clé 40 », « [49] », « (clé: 12) »).
+_NIR_SEP = "[ \u00a0\u202f.\\-/_–—]"
 _NIR_RE = re.compile(
     rf"""(?<![\w.,])
-    (?P<body>[1-478](?:{_NUMBER_SEP}?\d){{4}}{_NUMBER_SEP}?(?:\d{{2}}|2[ABab])
-             (?:{_NUMBER_SEP}?\d){{6}})
-    (?:(?:{_NUMBER_SEP}{{0,2}},?\(?\s?(?i:(?:et\s+)?(?:la\s+)?(?:cl[ée]|key)(?:\s+est)?)\s?:?\s?
-        |\s?/\s?|\s?[-–—]\s?|\s?\(\s?|{_NUMBER_SEP}?)(?P<key>\d{{2}}))?
+    (?P<body>[1-478](?:{_NIR_SEP}?\d){{4}}{_NIR_SEP}?(?:\d{{2}}|2[ABab])
+             (?:{_NIR_SEP}?\d){{6}})
+    (?:(?:[\s.,:;+/\-–—(\[]{{0,4}}(?i:(?:et\s+)?(?:la\s+)?(?:cl[ée]f?|cle|key)(?:\s+est)?)[\s:=(\[]{{0,3}}
+        |\s?[/+\-–—(\[]\s?|{_NIR_SEP}?)(?P<key>\d{{2}}))?
     (?![\w])""",
     re.VERBOSE,
 )
@@ -963,8 +1228,37 @@ def _nir_flag(m: re.Match[str]) -> Flag | None:
     return None
 
 
+# A NIR by density: after words about the social security in the same sentence, 12 to 16
+# digits in short groups starting like a NIR are one, a digit short or long (« secu 1 85 05
+# 75 123 45 78 »), masked with its key unchecked.
+_NIR_CHAIN_GAP_RE = re.compile(r"[^\w\n]{1,4}|[^\w\n]{0,3}(?i:cl[ée]f?)[^\w\n]{0,3}")
+
+
+def _dense_nirs(text: str) -> Iterator[Flag]:
+    runs = [(m.start(), m.end()) for m in _DIGIT_RUN_RE.finditer(text)]
+    chain: list[tuple[int, int]] = []
+    for run in [*runs, (-1, -1)]:
+        if chain and run[0] >= 0 and _NIR_CHAIN_GAP_RE.fullmatch(text, chain[-1][1], run[0]):
+            chain.append(run)
+            continue
+        if chain:
+            digits = "".join(text[a:b] for a, b in chain)
+            start, end = chain[0][0], chain[-1][1]
+            if (
+                12 <= len(digits) <= 16
+                and digits[0] in "1278"
+                and len(chain) >= 2
+                and not (start and text[start - 1].isalnum())
+                and not (end < len(text) and text[end].isalnum())
+                and _NIR_CONTEXT_RE.search(_context_before(text, start))
+            ):
+                yield Flag(FlagKind.NIR, start, end, CHECKSUM_FAILED)
+        chain = [run]
+
+
 def _find_nirs(text: str) -> Iterator[Flag]:
     yield from _search_all(_NIR_RE, text, _nir_flag)
+    yield from _dense_nirs(text)
 
 
 _IBAN_RE = re.compile(
@@ -997,14 +1291,57 @@ def _iban_flag(m: re.Match[str]) -> Flag | None:
         if probable is None and _iban_format_ok(compact):
             probable = Flag(FlagKind.IBAN, m.start(), end, CHECKSUM_FAILED)
         # A digit too many or too few after « IBAN »: the same number with a typo.
-        if near is None and context and compact[:2] == "FR" and 25 <= len(compact) <= 29:
+        tail_is_a_word = re.search(r"\s[^\W\d_]+$", text[m.start() : end])  # « … 1 il manque »
+        if near is None and context and compact[:2] == "FR" and 25 <= len(compact) <= 29 \
+                and not tail_is_a_word:
             if re.fullmatch(r"FR\d{12,}[0-9A-Z]*", compact):
                 near = Flag(FlagKind.IBAN, m.start(), end, CHECKSUM_FAILED)
     return probable or near
 
 
+# An IBAN typed in groups of four but with a group missing or one too many (« FR76 1130
+# 6033 4282 2860 480 »), or cut by a few words (« FR76 1558 9907 et la suite c'est 0969
+# 4128 … »): the shape of an IBAN of a known country, masked with its key unchecked.
+_IBAN_GROUP = r"(?:\d{4}|[0-9A-Z]{4}(?![a-z]))"
+_IBAN_START_RE = re.compile(
+    rf"(?<![\w])(?P<cc>[A-Za-z]{{2}})[ \u00a0.]?\d{{2}}(?:[ \u00a0\-.]?{_IBAN_GROUP}){{2,}}"
+    r"(?:[ \u00a0\-.]?[0-9A-Z]{1,3})?(?![\w])"
+)
+_IBAN_WORDS_GAP_RE = re.compile(
+    r"(?:[ \u00a0]*(?:[^\w\s]{1,3}(?![^\w\s])|[^\W\d_]+(?![^\W\d_])['’]?)){1,8}[ \u00a0]*"
+    rf"(?={_IBAN_GROUP}[ \u00a0\-.]?\d)"
+)
+_IBAN_REST_RE = re.compile(
+    rf"{_IBAN_GROUP}(?:[ \u00a0\-.]?{_IBAN_GROUP})*(?:[ \u00a0\-.]?[0-9A-Z]{{1,3}})?(?![\w])"
+)
+
+
+def _iban_country(code: str) -> bool:
+    return bool(std_iban._ibandb.info(code)[0][1].get("bban"))
+
+
+def _iban_shapes(text: str) -> Iterator[Flag]:
+    for m in _IBAN_START_RE.finditer(text):
+        lower = not m.group("cc").isupper()
+        if not _iban_country(m.group("cc").upper()) or (
+            lower and not _IBAN_CONTEXT_RE.search(_context_before(text, m.start(), 30))
+        ):
+            continue
+        end, groups = m.end(), len(re.findall(r"[0-9A-Z]{4}", m.group()[4:]))
+        gap = _IBAN_WORDS_GAP_RE.match(text, end)
+        rest = _IBAN_REST_RE.match(text, gap.end()) if gap else None
+        if rest and not re.search(r"\d", gap.group()):
+            end, groups = rest.end(), groups + len(re.findall(r"[0-9A-Z]{4}", rest.group()))
+        compact = _compact(text[m.start() : end])
+        if groups >= 4 - lower and 15 <= len(compact) <= 34 or (rest and std_iban.is_valid(
+            _compact(m.group() + rest.group())
+        )):
+            yield Flag(FlagKind.IBAN, m.start(), end, CHECKSUM_FAILED)
+
+
 def _find_ibans(text: str) -> Iterator[Flag]:
     yield from _search_all(_IBAN_RE, text, _iban_flag)
+    yield from _iban_shapes(text)
 
 
 # No dot between groups: "1.250.000" is an amount, never a card.
@@ -1065,6 +1402,8 @@ _ID_LABEL = r"""(?:
   | (?:numero|n°|no\b)\s+(?:de\s+|du\s+)?
       (?:titre\s+de\s+sejour|carte\s+de\s+sejour|carte\s+de\s+resident|recepisse|visa)
   | (?:titre|carte)\s+de\s+(?:sejour|resident)\s+(?:n°|no\b|numero)
+  | (?:numero|n°|no\b)\s+(?:de\s+)?(?:(?:ma|sa|la|mon|son)\s+)?carte
+      (?:\s+(?:mobilite\s+inclusion|d'invalidite|de\s+stationnement|d'identite))?
   | \brib\b(?:\s+complet)?
   | (?:numero|n°)\s+(?:de\s+)?compte(?:\s+bancaire)?
   | (?:mon|ma|notre|son|sa|leur)\s+(?:numero|n°|identifiant|matricule|no\b)\s*(?:de\s+|d'|du\s+)?
@@ -1157,6 +1496,7 @@ _RECORD = r"""(?:
   | demandeur\s+d'asile|asile|ine|etudiante?|eleve|electeur|licence|badge|adhesion
   | societaire|abonne|abonnement|compte\s+ameli|ameli|securite\s+sociale\s+etudiante
   | locataire|neph|siret|siren|retraite\s+complementaire
+  | cmi|plainte
   | alloc|cesu|pajemploi|unique\s+(?:departemental|regional)
 )"""
 _ID_OF = r"(?:d'|de\s+la\s+|de\s+l'|de\s+|du\s+|des\s+|a\s+la\s+|au\s+|mon\s+|ma\s+)"
@@ -1258,7 +1598,9 @@ def _labelled_identifiers(text: str, plain: str) -> Iterator[Flag]:
             continue  # « mon dossier 3 mois après »: a number must be announced
         # An office named alone says nothing of the number: « la CPAM (05 90 …) » is a phone.
         specific = _SPECIFIC_FILE_RE.search(_office_words_re().sub(" ", clause))
-        flag = _identifier_value(text, plain, number, phone_possible=not specific)
+        # « Tél. du propriétaire communiqué par la locataire : 03… »: a phone said so first.
+        said_phone = _PHONE_WORDS_RE.search(plain, max(0, label_start - 40), label_start)
+        flag = _identifier_value(text, plain, number, phone_possible=not specific or bool(said_phone))
         if flag and not (m.group("own") and _PHONE_WORDS_RE.search(clause)):
             yield flag
 
@@ -1275,7 +1617,8 @@ def _number_after_label(text: str, plain: str, position: int) -> int | None:
         marker = _ID_PUNCT_RE.match(plain, position)
         if marker or word in _ID_MARKERS:
             free = 0
-        if any(c.isdigit() for c in word) or re.match(r"[A-Z]{1,3}-?\d", text[token.start(1) :]):
+        # « X 428 715 », « AB-123 »: a letter or two of the number before its digits
+        if any(c.isdigit() for c in word) or re.match(r"[A-Z]{1,3}[ -]?\d", text[token.start(1) :]):
             number = token.start(1)
             break
         if word in ("de", "du", "d'", "a") or word.startswith("d'"):
@@ -1353,7 +1696,8 @@ def _vehicle_plates(text: str, plain: str) -> Iterator[Flag]:
 # a phone, whatever label comes before it (« mon numéro français +33 … »).
 _INTERNATIONAL_PREFIX_RE = re.compile(
     r"\(?\s?\+\s?\d"
-    r"|00\s?(?:33|32|41|44|34|39|49|212|213|216|221|225|237|262|590|594|596|269)\s?[1-9]"
+    r"|00[\s.\-/]{0,2}(?:33|32|41|44|34|39|49|212|213|216|221|225|237|262|590|594|596|269)"
+    r"[\s.\-/]{0,2}[1-9]"
 )
 
 
@@ -1466,10 +1810,12 @@ _BIRTH_CUE_RE = re.compile(
     r"|\b(?:date|jour|dates)\s+de\s+naissance\b|\bd\.?d\.?n\.?(?=[\s:])|\bnaissance\s*:"
     r"|\bdate of birth\b|\bdob\b"
 )
+# « née le 30 septembre 48 »: a year in two digits after the month, not an age or an amount.
+_SHORT_YEAR = r"\d{2}(?!\s?(?:ans?|h|heures?|€|euros?|mois|jours?|%)\b)"
 _BIRTH_DATE_RE = re.compile(
     rf"""(?<![\d/.-])(?:
         (?P<d>\d{{1,2}})\s?(?P<s>[/.\-])\s?(?P<m>\d{{1,2}})\s?(?P=s)\s?(?P<y>(?:19|20)?\d{{2}})
-      | (?P<d2>1er|\d{{1,2}})\s+(?P<m2>{_MONTH_NAMES})\.?(?:\s+(?P<y2>(?:19|20)\d{{2}}))?
+      | (?P<d2>1er|\d{{1,2}})\s+(?P<m2>{_MONTH_NAMES})\.?(?:\s+(?P<y2>(?:19|20)\d{{2}}|{_SHORT_YEAR}))?
       | (?P<y3>(?:19|20)\d{{2}})(?P<s3>[/.\-])(?P<m3>[01]\d)(?P=s3)(?P<d3>[0-3]\d)  # ISO: 1986-11-23
     )(?![\d/])""",
     re.VERBOSE,
@@ -1572,8 +1918,14 @@ _LOWER_CITY = (
     # « 97122 baie mahault », « 97200 fort de france »: more words only up to the clause's end
     r"(?:(?:[ \t]+(?:(?:de|du|des)[ \t]+|d['’])?[a-zà-ÿ][\w-]*){1,2}(?=[ \t]*(?:[.,;:!?)\n]|$)))?"
 )
+# Postal codes abroad, before the city: Belgium, Switzerland, Luxembourg (« 1000 », « L-1234 »),
+# Canada (« H2J 2L3 »), the United Kingdom (« SW1A 1AA »).
+_FOREIGN_POSTCODE = (
+    r"(?:[A-Z]{1,2}-)?\d{4}(?!\d)|[A-Z]\d[A-Z][ \u00a0]?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?[ \u00a0]\d[A-Z]{2}"
+)
 _POSTCODE_CITY_RE = re.compile(
-    rf",?\s*(?:-\s*)?(?:\d{{5}}|\d{{2}}\s\d{{3}})(?:[ \t\u00a0]*[-–][ \t\u00a0]*|[ \t\u00a0]+)"
+    rf",?\s*(?:-\s*)?(?:\d{{5}}|\d{{2}}\s\d{{3}}|{_FOREIGN_POSTCODE})"
+    rf"(?:[ \t\u00a0]*[-–][ \t\u00a0]*|[ \t\u00a0]+)"
     rf"(?:{_CITY_WORD}(?:[ \t\u00a0]+(?:{_CITY_WORD}"
     rf"|(?:sur|sous|en|les|le|la|de|du)(?![\w'’])|d'|l')){{0,4}}(?<![ \t\u00a0])|{_LOWER_CITY})"
     rf"(?:\s+(?i:cedex)(?:\s+\d{{1,2}})?)?"
@@ -1591,12 +1943,15 @@ _FLOOR = (
 )
 _DETAIL = (
     r"(?:(?<![\w'’-])(?i:b[aâ]timent|b[aâ]t|bt|appartement|appart|appt|app|apt|logement|logt|escalier|esc|atelier"
-    r"|entr[ée]e|porte|[ée]tage|imm(?:euble)?|tour|bo[iî]te|bal|chambre|studio|lot"
+    r"|entr[ée]e|porte|[ée]tage|imm(?:euble)?|tour|bo[iî]te|bal|chambre|studio|lot|villa|case|pavillon"
     r"|ch(?=\.?\s*\d))(?![^\W\d_])\.?"
     r"\s*(?:n°\s*)?[\w-]{0,8}"
     rf"|{_FLOOR}|{_KILOMETRE_POINT}|(?:RN|RD|CD|N|D)\s?\d{{1,4}}(?![\w'’])"
     r"|(?<![\w'’-])(?i:r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|villa|domaine|lotissement|hameau|foyer|quartier"
-    r"|lieu-dit|lieudit|section|habitation|ehpad|village|b[aâ]timent|b[aâ]t\.?|tour|za|zi|zac)\s+"
+    r"|lieu-dit|lieudit|section|habitation|ehpad|village|b[aâ]timent|b[aâ]t\.?|tour|za|zi|zac"
+    # lodgings of social housing and shelters: « CHRS L'Escale », « FJT Les Acacias »
+    r"|chrs|fjt|cada|huda|prahda|cph|chu|usld|maison\s+relais|pension\s+de\s+famille"
+    r"|centre\s+d['’]h[ée]bergement|r[ée]sidence\s+sociale|r[ée]sidence\s+autonomie)\s+"
     r"(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
     r"[A-ZÀ-Þ][\w'’-]*){0,3}"
     r"|(?i:ferme|mas|moulin|ch[aâ]teau|manoir|chalet|maison|les\s+jardins|le\s+clos)\s+"
@@ -1874,6 +2229,14 @@ def _address_start(text: str, start: int) -> int:
     return details.start() if details and details.end() == start else start
 
 
+# Belgium and Switzerland write the number after the street, a four-digit postal code
+# before the city: « Rue de la Loi 16, 1040 Bruxelles », « Avenue Louise 231 boîte 4, … ».
+_NUMBER_AFTER_STREET_RE = re.compile(
+    r"(?<![\w-])(?i:rue|avenue|av\.|boulevard|bd|chauss[ée]e|place|chemin|quai|all[ée]e|route|impasse)"
+    r"\s+(?:(?i:de\s+la|de\s+l['’]|des|du|de|d['’])\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+[A-ZÀ-Þ][\w'’-]*){0,3}"
+    r"\s+\d{1,4}[a-z]?(?:\s*(?i:bo[iî]te|bte|bus)\s*\d{1,4})?,?\s+(?:[A-Z]-)?\d{4}\s+[A-ZÀ-Þ][\w'’-]+"
+    r"(?:[\s-][A-ZÀ-Þ][\w'’-]+){0,2}"
+)
 # Addresses abroad written the local way: « Hauptstraße 12, 77694 Kehl », « Rua X 12 ».
 _FOREIGN_STREET_RE = re.compile(
     r"(?<![\w-])[A-ZÀ-Þ][\w'’-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|ring|damm|laan"
@@ -1922,6 +2285,9 @@ def _find_addresses(text: str) -> Iterator[Flag]:
     for m in _FOREIGN_STREET_RE.finditer(text):
         if not _is_office_address(text, m.start(), m.end()):
             yield Flag(FlagKind.ADDRESS, m.start(), _address_end(text, m.end()))
+    for m in _NUMBER_AFTER_STREET_RE.finditer(text):
+        if not _is_office_address(text, m.start(), m.end()):
+            yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), m.end())
     # « 12 res les flamboyants bat C 97139 les abymes »: a residence in lower case, numbered or
     # not, its postal code after.
     for m in _LOWER_PLACE_RE.finditer(text):
@@ -2023,7 +2389,7 @@ def _name_lists() -> dict[str, frozenset[str]]:
     return {
         key: frozenset(_fold(str(w)) for w in data.get(key, []))
         for key in ("public_figures", "set_phrases", "place_words", "public_functions",
-                    "not_names", "acronyms", "person_words", "places", "title_words")
+                    "not_names", "acronyms", "person_words", "places", "title_words", "firm_words")
     }  # fmt: skip
 
 
@@ -2594,6 +2960,65 @@ def _find_person_names(text: str) -> Iterator[Flag]:
     yield from _lower_case_first_names(text)
     yield from _lone_handle(text)
     yield from _cued_names(text)
+    yield from _capitals_after_a_label(text)
+
+
+# A form written without colons, the name in capitals after its label (« Nom DUPRAT |
+# Prénom … », « titulaire KONE SALIF », « SALARIE: LEGRAND PASCAL »).
+_CAPITALS_LABEL_RE = re.compile(
+    r"(?<![\w'’])(?i:nom|titulaire|salari[ée]e?|assur[ée]e?|patiente?|locataire|allocataire"
+    r"|b[ée]n[ée]ficiaire|d[ée]funte?|employ[ée]e?|adh[ée]rente?|souscript(?:eur|rice)"
+    r"|demandeur|demandeuse|conjointe?|propri[ée]taire|bailleur|bailleresse)"
+    rf"\s*:?\s*(?=[{_UPPER}]{{2,}}(?![\w'’-]*[{_LOWER}]))"
+)
+
+
+def _capitals_after_a_label(text: str) -> Iterator[Flag]:
+    for m in _CAPITALS_LABEL_RE.finditer(text):
+        end = _name_words_end(text, m.end(), limit=3)
+        words = text[m.end() : end].split() if end else []
+        # One word alone after « nom » only: « adhérent MGEN » names a mutual insurer.
+        alone_ok = len(words) >= 2 or m.group().lower().startswith("nom")
+        if words and text[m.end() : end].isupper() and alone_ok \
+                and _fold(words[0]) not in _FUNCTION_WORDS | _STOP_FOLDED \
+                and not any(_not_a_name(w) for w in words) and _reads_as_a_name(text, m.end(), end):
+            yield Flag(FlagKind.PERSON_NAME, m.end(), end)
+
+
+def _repeated_names(text: str, flags: list[Flag]) -> list[Flag]:
+    """A surname flagged once is a name wherever else the text writes it (« au nom de
+    BENSAÏD Mohamed au lieu de BENSAID »), accents and case aside."""
+    words = {
+        _fold(w)
+        for f in flags
+        if f.kind == FlagKind.PERSON_NAME
+        for w in re.findall(r"[^\W\d_][\w'’-]{2,}", text[f.start : f.end])
+        if w[0].isupper() and not _TITLE_WORD_RE.fullmatch(w) and not _not_a_name(w)
+    }
+    if not words:
+        return []
+    taken = [(f.start, f.end) for f in flags]
+    out = []
+    for m in _CAPITALISED_WORD_RE.finditer(text):
+        if _fold(m.group()) in words and not any(a < m.end() and m.start() < b for a, b in taken):
+            if _fold(m.group()) in _name_lists()["places"] or _PLACE_PREPOSITION_RE.search(
+                text, max(0, m.start() - 6), m.start()
+            ):
+                continue  # « M. Paris … à Paris »: the town
+            # « Cabinet Lenoir », « SARL Lefort »: a firm named after the person is no person.
+            before = _WORD_BEFORE_RE.search(text, max(0, m.start() - 30), m.start())
+            word = before.group(1) if before else ""
+            if before and not (
+                (_is_first_name(word, allow_word=False) and not word.isupper())
+                or _TITLE_WORD_RE.fullmatch(word)
+            ):
+                continue
+            out.append(Flag(FlagKind.PERSON_NAME, m.start(), m.end()))
+    return out
+
+
+_PLACE_PREPOSITION_RE = re.compile(r"(?<![\w'’])(?:à|a|en|vers|rue|avenue|place)\s+$", re.IGNORECASE)
+_TITLE_WORD_RE = re.compile(r"(?i:monsieur|madame|mademoiselle|docteur|ma[iî]tre|mme|mlle|mr|dr|me|m)")
 
 
 @cache

@@ -5,7 +5,8 @@ files removed after it: round 1 (writers a and b) gave dev.yaml and heldout.yaml
 (`python split.py`), round 2 (writers c and d) dev2.yaml and heldout2.yaml
 (`python split.py 2`), round 3 (writers e, f and g) dev3.yaml and heldout3.yaml
 (`python split.py 3`), round 4 (writers h, i and j) dev4.yaml and heldout4.yaml
-(`python split.py 4`). An entry goes to a half by the SHA-256 of its text (even first byte:
+(`python split.py 4`), round 5 (writers k, l and m) dev5.yaml and heldout5.yaml
+(`python split.py 5`). An entry goes to a half by the SHA-256 of its text (even first byte:
 development), so the split depends on nothing a rule writer could choose. Each entry keeps the
 name of the file it came from.
 """
@@ -20,7 +21,7 @@ import yaml
 
 HERE = Path(__file__).parent
 HEADER = """\
-# {half} half of the screening corpus: texts written apart from the screening rules by two
+# {half} half of the screening corpus: texts written apart from the screening rules by
 # writers who followed LABELS.md only (see docs/screening.md). Split by split.py before any rule
 # was tuned on it.{warning}
 """
