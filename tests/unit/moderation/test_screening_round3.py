@@ -6,19 +6,12 @@ Every sentence here is invented for the shape it tests; none comes from the corp
 import pytest
 
 from services.moderation.screening import CHECKSUM_FAILED, FlagKind, name_model, screen
+from tests.support.screening import rules, spans
 
 
 @pytest.fixture(scope="module")
 def model():
     return name_model()
-
-
-def spans(text: str, *, use_model: bool = True) -> list[tuple[str, str]]:
-    return [(str(f.kind), text[f.start : f.end]) for f in screen(text, use_model=use_model)]
-
-
-def rules(text: str) -> list[tuple[str, str]]:
-    return spans(text, use_model=False)
 
 
 # --- phones

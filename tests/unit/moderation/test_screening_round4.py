@@ -6,16 +6,7 @@ Every sentence here is invented for the shape it tests; none comes from the corp
 
 import pytest
 
-from services.moderation.screening import screen
-
-
-def rules(text: str) -> list[tuple[str, str]]:
-    return [(str(f.kind), text[f.start : f.end]) for f in screen(text, use_model=False)]
-
-
-def kinds(text: str) -> set[str]:
-    return {kind for kind, _ in rules(text)}
-
+from tests.support.screening import kinds, rules
 
 # --- phones: the catch-all
 

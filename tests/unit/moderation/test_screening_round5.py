@@ -11,15 +11,7 @@ import pytest
 
 from services.moderation.screening import screen
 from services.moderation.screening_normal import normalised
-
-
-def rules(text: str) -> list[tuple[str, str]]:
-    return [(str(f.kind), text[f.start : f.end]) for f in screen(text, use_model=False)]
-
-
-def kinds(text: str) -> set[str]:
-    return {kind for kind, _ in rules(text)}
-
+from tests.support.screening import kinds, rules
 
 # --- the normalised view
 

@@ -1,0 +1,18 @@
+"""The screening tests' readings of `screen`: (kind, text) of each flag, or the kinds flagged."""
+
+from __future__ import annotations
+
+from services.moderation.screening import screen
+
+
+def spans(text: str, use_model: bool = True) -> list[tuple[str, str]]:
+    return [(str(f.kind), text[f.start : f.end]) for f in screen(text, use_model=use_model)]
+
+
+def rules(text: str) -> list[tuple[str, str]]:
+    """The flags the rules find, without the name model."""
+    return spans(text, use_model=False)
+
+
+def kinds(text: str) -> set[str]:
+    return {kind for kind, _ in rules(text)}
