@@ -262,6 +262,9 @@ def main() -> int:
                 region(), f"/experiences?status=to_process&{children}&per_page=20"),
             "region with its offices, text search": lambda: (
                 region(), f"/experiences?q={term}&{children}&per_page=20"),
+            # A word in no experience: the worst case, every experience of the region is read.
+            "region with its offices, search of a word found nowhere": lambda: (
+                region(), f"/experiences?q=introuvable&{children}&per_page=20"),
             "region with its offices, page 50 to process": lambda: (
                 region(), f"/experiences?status=to_process&{children}&per_page=20&page=50"),
         }

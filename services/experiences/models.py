@@ -69,6 +69,10 @@ class Experience(Base):
     title: Mapped[str] = mapped_column(sa.Text)
     body: Mapped[str] = mapped_column(sa.Text)  # as written: moderation's copy, never public
     published_body: Mapped[str | None] = mapped_column(sa.Text)
+    # What a list's text search reads (migration 0008): never loaded with the row.
+    search_text: Mapped[str | None] = mapped_column(
+        sa.Text, sa.Computed("lower(title || '\x1f' || coalesce(published_body, ''))"),
+        deferred=True)
     edited: Mapped[bool] = mapped_column(default=False)
     structure_hint: Mapped[str] = mapped_column(sa.Text)
     postal_code: Mapped[str] = mapped_column(sa.String(5), index=True)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 from services.chassis import replica
 from services.chassis.auth import Principal
 from services.chassis.db import LIKE_ESCAPE, contains_pattern, is_postgres
+from services.chassis.pagination import count
 from services.experiences import domain
 from services.experiences.domain import PUBLISHED, ScopeKind, Status
 from services.experiences.models import (
@@ -163,22 +164,45 @@ def merged_page(session: Session, scope: Scope | None, args: dict, page: int,
     """The page `experience_list` would give, read structure by structure; None where that does
     not apply (the public list, a network's scope, a single structure, SQLite, late pages)."""
     end = page * per_page
-    if scope is None or scope.kind is not ScopeKind.STRUCTURES or \
-            len(scope.structure_ids) < 2 or end > MERGE_UP_TO or \
-            not is_postgres(session.get_bind()):
+    if end > MERGE_UP_TO or not _by_structure(session, scope):
         return None
-    ids = sa.func.unnest(sa.bindparam("scope_ids", sorted(scope.structure_ids),
-                                      type_=postgresql.ARRAY(sa.String))) \
-        .table_valued("structure_id").render_derived(name="scope_structures")
-    query = sa.select(Experience).where(Experience.structure_id == ids.c.structure_id)
-    if args.get("structure_id"):
-        query = query.where(in_structure(session, args["structure_id"], args["include_children"]))
-    each = _filtered(query, args).order_by(*_STAFF_ORDER).limit(end).lateral("each_structure")
+    ids, query = _each_structure(session, scope, args, sa.select(Experience))
+    each = query.order_by(*_STAFF_ORDER).limit(end).lateral("each_structure")
     row = aliased(Experience, each)
     merged = (sa.select(row).select_from(ids).join(each, sa.true())
               .order_by(row.published_at.asc().nulls_first(), row.submitted_at, row.id)
               .limit(per_page).offset(end - per_page))
     return list(session.scalars(merged))
+
+
+def count_in_scope(session: Session, scope: Scope | None, args: dict, query: sa.Select,
+                   cap: int | None) -> int:
+    """The rows of `query` (experience_list's), up to cap + 1 with a cap. A capped count over
+    several structures reads them structure by structure: given `LIMIT`, PostgreSQL would
+    otherwise bet on a scan of the whole table finding enough rows early, and read it all when
+    the search matches few."""
+    if cap is None or not _by_structure(session, scope):
+        return count(session, query, cap)
+    ids, query = _each_structure(session, scope, args, sa.select(Experience.id))
+    each = query.limit(cap + 1).lateral("each_structure")  # LIMIT: read in the loop, not joined
+    found = sa.select(each.c.id).select_from(ids).join(each, sa.true()).limit(cap + 1)
+    return session.scalar(sa.select(sa.func.count()).select_from(found.subquery())) or 0
+
+
+def _by_structure(session: Session, scope: Scope | None) -> bool:
+    return scope is not None and scope.kind is ScopeKind.STRUCTURES and \
+        len(scope.structure_ids) > 1 and is_postgres(session.get_bind())
+
+
+def _each_structure(session: Session, scope: Scope, args: dict, select: sa.Select):
+    """The scope's structure ids as a table, and `select` filtered for one of them."""
+    ids = sa.func.unnest(sa.bindparam("scope_ids", sorted(scope.structure_ids),
+                                      type_=postgresql.ARRAY(sa.String))) \
+        .table_valued("structure_id").render_derived(name="scope_structures")
+    query = select.where(Experience.structure_id == ids.c.structure_id)
+    if args.get("structure_id"):
+        query = query.where(in_structure(session, args["structure_id"], args["include_children"]))
+    return ids, _filtered(query, args)
 
 
 def _filtered(query: sa.Select, args: dict) -> sa.Select:
@@ -195,9 +219,10 @@ def _filtered(query: sa.Select, args: dict) -> sa.Select:
         like = contains_pattern(args["q"])
         # The structure's name too: « CAF de Lyon » finds what was routed there.
         named = sa.select(Structure.id).where(Structure.name.ilike(like, escape=LIKE_ESCAPE))
-        query = query.where(sa.or_(Experience.title.ilike(like, escape=LIKE_ESCAPE),
-                                   Experience.published_body.ilike(like, escape=LIKE_ESCAPE),
-                                   Experience.structure_id.in_(named)))
+        # search_text is the title and the public text lower-cased: LIKE, not ILIKE (0008).
+        query = query.where(sa.or_(
+            Experience.search_text.like(sa.func.lower(like), escape=LIKE_ESCAPE),
+            Experience.structure_id.in_(named)))
     return in_period(query, args)
 
 

@@ -364,6 +364,9 @@ class ExperiencePage(page_of(ExperienceInternalOut, "ExperiencePageBase")):
     networks = fields.List(fields.Nested(NetworkChoiceOut))
     structures = fields.List(fields.Nested(StructureChoiceOut))
     structures_truncated = fields.Boolean()
+    total_capped = fields.Boolean(metadata={
+        "description": "Only on a text search with more matches than it counts: `total` is "
+                       "then a lower bound (« plus de 1 000 »)."})
 
 
 ImprovementActionPage = page_of(ImprovementActionOut, "ImprovementActionPage")

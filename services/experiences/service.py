@@ -15,7 +15,7 @@ from services.chassis.auth import Principal
 from services.chassis.catalogue import EventType
 from services.chassis.errors import Invalid, NotFound
 from services.chassis.events import publish
-from services.chassis.pagination import count, envelope, page_of
+from services.chassis.pagination import envelope, page_of, total_of
 from services.chassis.permissions import Permission
 from services.chassis.ratelimit import hit
 from services.experiences import domain, queries
@@ -152,6 +152,9 @@ def _internal(session: Session, principal: Principal, exp: Experience) -> dict:
 
 # Submitting and reading -----------------------------------------------------------------------
 
+# Past this many matches a text search answers « more than » (`total_capped`) instead of a count.
+SEARCH_COUNT_CAP = 1000
+
 _SUBMITTED_FIELDS = ("id", "title", "body", "structure_hint", "postal_code", "channel",
                      "occurred_on", "feeling", "author_name", "submitted_at")
 
@@ -174,11 +177,16 @@ def list_experiences(session: Session, reader: Principal | None, args: dict) -> 
     """A page of experiences: the public's published ones, or the staff reader's scope."""
     scope = None if reader is None else Scope(session, reader, args["include_children"])
     query = queries.experience_list(session, scope, args)
-    merged = queries.merged_page(session, scope, args, args["page"], args["per_page"])
-    if merged is None:
-        found = page_of(session, query, args["page"], args["per_page"])
-    else:
-        found = envelope(merged, count(session, query), args["page"], args["per_page"])
+    page, per_page = args["page"], args["per_page"]
+    # A text search stops counting past SEARCH_COUNT_CAP: a frequent word would otherwise have
+    # every experience of the scope read twice (the page, then the count).
+    cap = SEARCH_COUNT_CAP if args.get("q") else None
+    items = queries.merged_page(session, scope, args, page, per_page)
+    if items is None:
+        items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    found = envelope(items, *total_of(
+        page, per_page, len(items),
+        lambda: queries.count_in_scope(session, scope, args, query, cap), cap), page, per_page)
     found["items"] = _views(session, reader, found["items"], internal=reader is not None)
     if args["choices"]:
         found.update(queries.filter_choices(session, args.get("network_id")))

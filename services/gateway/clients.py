@@ -90,7 +90,8 @@ class ServiceClient:
                                             "per_page": page_size}, **kwargs)
             batch = list(answer.get("items", [])) if isinstance(answer, dict) else []
             items.extend(batch)
-            if len(batch) < page_size or len(items) >= int(answer.get("total") or 0):
+            if len(batch) < page_size or (not answer.get("total_capped")
+                                          and len(items) >= int(answer.get("total") or 0)):
                 break
         return items
 

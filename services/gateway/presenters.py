@@ -81,9 +81,24 @@ def pagination(listing: dict, page: int, per_page: int) -> dict:
     per_page = int(listing.get("per_page") or per_page) or per_page
     page = int(listing.get("page") or page)
     pages = max(1, math.ceil(total / per_page)) if per_page else 1
-    return {"page": page, "pages": pages, "total": total,
-            "previous": page - 1 if page > 1 else None,
-            "next": page + 1 if page < pages else None}
+    capped = bool(listing.get("total_capped"))
+    # A capped total is a lower bound (« plus de … »): there is always a next page.
+    if capped and page >= pages:
+        pages = page + 1
+    found = {"page": page, "pages": pages, "total": total,
+             "previous": page - 1 if page > 1 else None,
+             "next": page + 1 if page < pages else None}
+    if capped:
+        found["capped"] = True
+    return found
+
+
+def count_fr(value: Any) -> str:
+    """A count the French way: 1 000 with a narrow no-break space."""
+    try:
+        return f"{int(value):,}".replace(",", "\u202f")
+    except (TypeError, ValueError):
+        return ""
 
 
 def token_claims(token: str) -> dict[str, Any]:

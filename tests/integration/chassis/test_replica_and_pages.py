@@ -10,7 +10,7 @@ from services.chassis import replica
 from services.chassis.catalogue import EventType
 from services.chassis.db import Database, UTCDateTime
 from services.chassis.events import make_event
-from services.chassis.pagination import page_of
+from services.chassis.pagination import count, page_of
 
 pytestmark = pytest.mark.integration
 
@@ -104,3 +104,49 @@ def test_a_page_counts_everything_and_returns_its_slice(db):
     assert (second["total"], second["page"], second["per_page"]) == (7, 2, 3)
     assert [r.id for r in rows["items"]] == ["s6"]
     assert beyond["items"] == [] and beyond["total"] == 7
+
+
+@pytest.fixture
+def seven(db) -> sa.Select:
+    """Seven structures s0…s6; the select of them in order."""
+    handlers = replica.handlers(structure=Structure)
+    for number in range(7):
+        _apply(db, handlers, EventType.STRUCTURE_CREATED, _structure(f"s{number}", None))
+    return sa.select(Structure).order_by(Structure.id)
+
+
+def test_a_page_that_is_not_full_gives_the_total_without_a_count(db, seven):
+    query = seven
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.transaction() as session:
+            last = page_of(session, query, page=3, per_page=3)
+            assert (last["total"], len(statements)) == (7, 1)
+            first = page_of(session, query, page=1, per_page=10)
+            assert (first["total"], len(statements)) == (7, 2)
+            full = page_of(session, query, page=1, per_page=7)  # full: it may not be the end
+            assert (full["total"], len(statements)) == (7, 4)
+            beyond = page_of(session, query, page=5, per_page=3)  # empty: counted
+            assert (beyond["total"], len(statements)) == (7, 6)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert "total_capped" not in last
+
+
+def test_a_capped_count_stops_past_the_cap_and_says_so(db, seven):
+    query = seven
+    with db.transaction() as session:
+        assert count(session, query) == 7
+        assert count(session, query, cap=3) == 4  # cap + 1: « more than 3 »
+        capped = page_of(session, query, page=1, per_page=2, cap=3)
+        exact = page_of(session, query, page=1, per_page=2, cap=7)
+        short = page_of(session, query, page=4, per_page=2, cap=3)  # the end is in sight
+    assert (capped["total"], capped["total_capped"]) == (3, True)
+    assert [s.id for s in capped["items"]] == ["s0", "s1"]
+    assert exact["total"] == 7 and "total_capped" not in exact
+    assert short["total"] == 7 and "total_capped" not in short

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from services.chassis.auth import Principal
-from services.chassis.pagination import page_of
-from services.experiences import queries
+from services.chassis.pagination import count, page_of
+from services.experiences import queries, service
 
 pytestmark = pytest.mark.integration
 
@@ -52,6 +52,13 @@ def test_a_regions_pages_are_the_plain_querys_pages(env):
                     assert merged is not None, "a region's early page is merged"
                     assert [e.id for e in merged] == [e.id for e in plain["items"]], (case, page)
                     assert {e.id for e in merged} <= in_scope
+            # The count too, capped or not, read structure by structure.
+            args = _args(ids, case, 1, 5)
+            query = queries.experience_list(session, scope, args)
+            every = count(session, query)
+            for cap in (None, 1, 3, 100):
+                capped = queries.count_in_scope(session, scope, args, query, cap)
+                assert capped == (every if cap is None else min(every, cap + 1)), (case, cap)
         # A late page, past what is worth merging, goes the plain way.
         late = queries.MERGE_UP_TO // 20 + 1
         assert queries.merged_page(session, scope, _args(ids, {}, late, 20), late, 20) is None
@@ -78,3 +85,35 @@ def test_a_single_office_and_the_public_list_are_not_merged(env):
         args = _args(ids, {}, 1, 20)
         assert queries.merged_page(session, queries.Scope(session, office), args, 1, 20) is None
         assert queries.merged_page(session, None, args, 1, 20) is None
+
+
+def test_a_text_search_stops_counting_past_the_cap(env, monkeypatch):
+    monkeypatch.setattr(service, "SEARCH_COUNT_CAP", 3)
+    ids = env.tree(requires_validation=False)
+    for n in range(6):
+        env.published(ids, structure=("loc", "reg")[n % 2], title=f"Accueil au guichet-bis {n}")
+    env.published(ids, structure="loc", title="Attente au standard-bis")
+    region = env.headers("super_agent", ids, structures=["reg"])
+    for headers in (None, region):  # the public list, and a region's (merged) list
+        def listing(**params):
+            return env.client.get("/experiences", query_string={"include_children": "true",
+                                                               **params},
+                                  headers=headers or {}).json
+
+        first = listing(q="guichet-bis", per_page=2)
+        assert (first["total"], first["total_capped"], len(first["items"])) == (3, True, 2)
+        # Past the cap the pages still come; a page that is not full ends the list exactly.
+        assert len(listing(q="guichet-bis", per_page=2, page=3)["items"]) == 2
+        end = listing(q="guichet-bis", per_page=4, page=2)
+        assert (end["total"], len(end["items"])) == (6, 2) and "total_capped" not in end
+        # Without a search, or under the cap, the count is exact.
+        assert "total_capped" not in listing(per_page=2)
+        few = listing(q="standard-bis", per_page=2)
+        assert few["total"] == 1 and "total_capped" not in few
+        # Any case; not across the title and the text.
+        assert len(listing(q="GUICHET-Bis", per_page=50)["items"]) == 6
+        assert listing(q="standard-bis texte", per_page=50)["items"] == []
+    if env.db.engine.dialect.name == "postgresql":  # SQLite's lower() knows ASCII only
+        accented = env.published(ids, structure="loc", title="Accueil à l'ÉCOLE-bis")
+        found = env.client.get("/experiences", query_string={"q": "école-BIS"}).json
+        assert [item["id"] for item in found["items"]] == [accented]

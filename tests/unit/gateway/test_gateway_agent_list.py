@@ -103,3 +103,14 @@ def test_paris_day_of_naive_and_aware_datetimes():
     assert paris_day("2026-11-09T23:30:00") == date(2026, 11, 10)  # naive: UTC
     assert paris_day("2026-06-30T22:30:00Z") == date(2026, 7, 1)  # summer: UTC+2
     assert paris_day("") is None and paris_day(None) is None
+
+
+def test_a_capped_count_reads_as_more_than(client, fakes):
+    login(client, fakes, profile="super_agent")
+    fakes["experiences"].answers[("GET", "/experiences")] = {
+        **_listing(), "total": 1000, "total_capped": True}
+    html = client.get("/agent/experiences?q=accueil").get_data(as_text=True)
+    assert "Plus de 1\u202f000 expériences, les plus anciennes d'abord" in html
+    fakes["experiences"].answers[("GET", "/experiences")] = {**_listing(), "total": 12345}
+    html = client.get("/agent/experiences").get_data(as_text=True)
+    assert "12\u202f345 expériences, les plus anciennes d'abord" in html

@@ -124,6 +124,21 @@ def test_get_all_follows_the_pages_of_a_list():
     assert client.seen[0][1] == {"network_id": "n1", "page": 1, "per_page": 500}
 
 
+def test_get_all_reads_past_a_capped_total():
+    pages = {1: [{"id": str(i)} for i in range(500)], 2: [{"id": str(i)} for i in range(500, 700)]}
+
+    class Capped(ServiceClient):
+        def __init__(self):
+            super().__init__("experiences", base_url="http://experiences.invalid")
+
+        def get(self, path, **kwargs):
+            page = kwargs["params"]["page"]
+            return {"items": pages.get(page, []), "total": 500, "total_capped": True,
+                    "page": page, "per_page": 500}
+
+    assert len(Capped().get_all("/experiences", params={"q": "accueil"}, token="t")) == 700
+
+
 @pytest.mark.parametrize("status,raw", [(204, b""), (200, b"null"), (201, b"  ")])
 def test_an_empty_success_body_is_an_empty_answer(status, raw):
     client = ServiceClient("x", base_url="http://x", session=FakeSession(status, raw=raw))

@@ -131,3 +131,16 @@ def test_without_filters_the_count_reads_plainly(client, fakes):
     answer(fakes, total=0, items=[])
     html = client.get("/experiences?channel=phone").get_data(as_text=True)
     assert "Aucune expérience" in html and "essayez avec moins de filtres" in html
+
+
+def test_a_capped_count_reads_as_more_than_and_keeps_a_next_page(client, fakes):
+    answer(fakes, total=1000, items=[EXPERIENCE] * 20)
+    fakes["experiences"].answers[("GET", "/experiences")].update(total_capped=True, page=50,
+                                                                 per_page=20)
+    html = client.get("/experiences?q=accueil&page=50").get_data(as_text=True)
+    assert ('<h2 class="fr-h4" id="nombre-resultats">Plus de 1\u202f000 expériences '
+            'correspondent à votre recherche') in html
+    pages = {parse_qs(urlsplit(link.replace("&amp;", "&")).query)["page"][0]
+             for link in re.findall(r'class="fr-pagination__link fr-pagination__link--next[^"]*" '
+                                    r'href="([^"]+)"', html)}
+    assert pages == {"51"}
