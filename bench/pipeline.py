@@ -181,6 +181,8 @@ def start_platform(var: Path, amqp_url: str, databases: dict[str, str]) -> subpr
     env = dict(os.environ, **databases, SPP_PORT_BASE=str(PORT_BASE), SPP_VAR_DIR=str(var), AMQP_URL=amqp_url,
                SPP_ADMIN_EMAIL=ADMIN[0], SPP_ADMIN_PASSWORD=ADMIN[1],
                SPP_PUBLIC_RATE_LIMIT="1000000/minute",
+               # Every simulated visitor comes from 127.0.0.1: one address, not hundreds.
+               SPP_SEARCH_RATE_LIMIT="1000000/minute",
                SPP_EXCHANGE=BROKER_NAMES["exchange"], SPP_QUEUE_PREFIX=BROKER_NAMES["prefix"])
     env.pop("SMTP_URL", None)
     if not databases:  # SQLite: no database URL may leak in from the caller's environment

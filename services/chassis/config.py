@@ -91,6 +91,8 @@ class Settings:
     consumer_batch: int = 50
     # Open-data downloads per address: each holds a web worker for as long as it lasts.
     open_data_rate_limit: str = "10/hour"
+    # The public's text searches per address: one reads every published experience at worst.
+    search_rate_limit: str = "60/minute"
     # identity's signing key file (the PEM may instead come from SPP_JWT_PRIVATE_KEY, read by
     # services/identity/keys.py only, so that no settings dump ever shows it)
     jwt_private_key_file: str = ""
@@ -116,6 +118,7 @@ class Settings:
             prefetch=int(_env("SPP_PREFETCH", "100")),
             consumer_batch=int(_env("SPP_CONSUMER_BATCH", "50")),
             open_data_rate_limit=_env("SPP_OPEN_DATA_RATE_LIMIT", "10/hour"),
+            search_rate_limit=_env("SPP_SEARCH_RATE_LIMIT", "60/minute"),
             jwt_private_key_file=_env("SPP_JWT_PRIVATE_KEY_FILE", str(default_key_file())),
         )
         for key, value in overrides.items():

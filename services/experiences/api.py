@@ -67,8 +67,14 @@ class ExperienceCollection(MethodView):
     @experiences.arguments(schemas.ExperienceQuery, location="query")
     @experiences.response(200, schemas.ExperiencePage)
     def get(self, args):
-        """List experiences: the public sees published ones; staff their scope."""
-        return _run(service.list_experiences, _reader(), args)
+        """List experiences: the public sees published ones; staff their scope. The public's
+        text searches are rate-limited per address."""
+        reader = _reader()
+        if reader is None and args.get("q"):
+            with db_of().transaction() as session:
+                service.count_public_request(session, f"search:{client_address()}",
+                                             settings_of().search_rate_limit)
+        return _run(service.list_experiences, reader, args)
 
 
 @experiences.route("/<experience_id>")
@@ -219,8 +225,8 @@ def _count_download() -> None:
     """One download for the caller's address; a 429 past `SPP_OPEN_DATA_RATE_LIMIT` (a
     download of the whole file holds a web worker for as long as it lasts)."""
     with db_of().transaction() as session:
-        service.count_open_data_download(session, f"open-data:{client_address()}",
-                                         settings_of().open_data_rate_limit)
+        service.count_public_request(session, f"open-data:{client_address()}",
+                                     settings_of().open_data_rate_limit)
 
 
 @open_data.route("/experiences.csv")

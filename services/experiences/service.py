@@ -607,8 +607,9 @@ def dashboard(session: Session, principal: Principal, args: dict) -> dict:
 
 # Open data ------------------------------------------------------------------------------------
 
-def count_open_data_download(session: Session, limit_key: str, limit: str) -> None:
-    """One more download for the caller's address; a 429 ApiError past `limit`, not counted."""
+def count_public_request(session: Session, limit_key: str, limit: str) -> None:
+    """One more costly public request (a download, a text search) for the caller's address; a
+    429 ApiError past `limit`, not counted."""
     hit(session, limit_key, limit, commit=False)
 
 

@@ -46,7 +46,8 @@ def _app(service, create_database, tokens, amqp_url):
     migrate(service, url)
     module = importlib.import_module(f"services.{service}.app")
     settings = Settings.from_env(service, database_url=url, amqp_url=amqp_url,
-                                 public_rate_limit="100000/minute")
+                                 public_rate_limit="100000/minute",
+                                 search_rate_limit="100000/minute")
     # identity's login and reset limits too: a 429 would hide what the request reaches
     settings.extra = {name: "100000/minute" for name in UNLIMITED}
     app = module.create_app(settings, verifier=tokens.verifier(service))

@@ -98,7 +98,9 @@ def _list(q: str, page: int, chosen: dict[str, str]) -> dict:
     if chosen["structure_id"]:
         params["include_children"] = "true"  # a regional office's list holds its agencies'
     params["choices"] = "true"
-    return clients()["experiences"].get("/experiences", params=params)
+    # The usager's address: the service limits the public's text searches per address.
+    return clients()["experiences"].get("/experiences", params=params,
+                                        forwarded_for=client_address())
 
 
 def _refused_filters(errors: dict[str, list[str]], exc: ServiceError) -> tuple[dict, list]:

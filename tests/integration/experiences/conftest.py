@@ -115,7 +115,8 @@ def env(experiences_db_url, tokens):
     db = Database(experiences_db_url)
     settings = Settings.from_env("experiences", database_url=experiences_db_url,
                                  public_rate_limit="100000/minute",
-                                 open_data_rate_limit="100000/hour")
+                                 open_data_rate_limit="100000/hour",
+                                 search_rate_limit="100000/minute")
     app = create_app(settings, db=db, verifier=tokens.verifier("experiences"))
     yield Env(db, app, tokens)
     db.dispose()

@@ -405,11 +405,15 @@ def test_open_data_lists_published_only(env):
     assert published in {r["id"] for r in as_json.json}
 
 
-def test_open_data_downloads_are_limited_per_address(env, experiences_db_url, tokens):
+def _limited(env, **limits):
+    """A client of an app with these limits on the suite's database."""
+    settings = Settings.from_env("experiences", database_url=env.db.url, **limits)
+    return create_app(settings, db=env.db, verifier=env.tokens.verifier("experiences")).test_client()
+
+
+def test_open_data_downloads_are_limited_per_address(env):
     # The gateway (a trusted proxy: loopback by default) forwards the usager's address.
-    settings = Settings.from_env("experiences", database_url=experiences_db_url,
-                                 open_data_rate_limit="2/hour")
-    client = create_app(settings, db=env.db, verifier=tokens.verifier("experiences")).test_client()
+    client = _limited(env, open_data_rate_limit="2/hour")
     usager = {"X-Forwarded-For": "198.51.100.20"}
     for path in ("/open-data/experiences.csv", "/open-data/experiences.json"):
         assert client.get(path, headers=usager).status_code == 200
@@ -418,6 +422,24 @@ def test_open_data_downloads_are_limited_per_address(env, experiences_db_url, to
     assert 0 < int(refused.headers["Retry-After"]) <= 3601
     other = {"X-Forwarded-For": "203.0.113.7"}
     assert client.get("/open-data/experiences.csv", headers=other).status_code == 200
+
+
+def test_the_publics_text_searches_are_limited_per_address(env):
+    client = _limited(env, search_rate_limit="2/minute")
+    usager = {"X-Forwarded-For": "198.51.100.21"}
+    for q in ("accueil", "guichet"):
+        assert client.get(f"/experiences?q={q}", headers=usager).status_code == 200
+    refused = client.get("/experiences?q=attente", headers=usager)
+    assert refused.status_code == 429 and refused.json["code"] == "rate_limited"
+    assert 0 < int(refused.headers["Retry-After"]) <= 61
+    # The list itself, another address and staff are not counted.
+    assert client.get("/experiences", headers=usager).status_code == 200
+    other = {"X-Forwarded-For": "203.0.113.8"}
+    assert client.get("/experiences?q=attente", headers=other).status_code == 200
+    ids = env.tree()
+    agent = {**usager, **env.headers("agent", ids, structures=["loc"])}
+    for _ in range(3):
+        assert client.get("/experiences?q=attente", headers=agent).status_code == 200
 
 
 # Annotations, comments, similar answered experiences -------------------------------------------

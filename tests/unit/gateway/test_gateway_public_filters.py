@@ -144,3 +144,15 @@ def test_a_capped_count_reads_as_more_than_and_keeps_a_next_page(client, fakes):
              for link in re.findall(r'class="fr-pagination__link fr-pagination__link--next[^"]*" '
                                     r'href="([^"]+)"', html)}
     assert pages == {"51"}
+
+
+def test_the_list_passes_the_usagers_address_on_and_says_when_to_search_again(client, fakes):
+    answer(fakes, total=1)
+    client.get("/experiences?q=accueil", environ_base={"REMOTE_ADDR": "127.0.0.1"},
+               headers={"X-Forwarded-For": "198.51.100.9"})
+    assert fakes["experiences"].calls[-1]["forwarded_for"] == "198.51.100.9"
+    fakes["experiences"].answers[("GET", "/experiences")] = ServiceError(
+        429, "rate_limited", "Trop de requêtes : réessayez dans 42 secondes.", retry_after="42")
+    response = client.get("/experiences?q=accueil")
+    assert response.status_code == 429 and response.headers["Retry-After"] == "42"
+    assert "Trop de requêtes : réessayez dans 42 secondes." in response.get_data(as_text=True)
