@@ -126,6 +126,7 @@ def screen(text: str, *, use_model: bool = True) -> list[Flag]:
     `use_model=False` leaves out the names found only by the spaCy model (the rules still
     find titled names, « Prénom NOM » and the like)."""
     candidates = list(_rule_candidates(text))
+    candidates += _safety_net(text, candidates)
     if use_model:
         candidates += _model_names(text, candidates)
     candidates = [
@@ -288,6 +289,117 @@ def _on_normalised_view(text: str) -> Iterator[Flag]:
         for flag in detector(view.text):
             start, end = view.span(flag.start, flag.end)
             yield Flag(flag.kind, start, end, flag.note)
+
+
+# The safety net of the numbers never to publish: what the detectors above left, a stretch
+# of nine digits or more with only short signs (or one line break) between its groups, is
+# masked as the likeliest kind by its length and first digits, unless it is a date, an
+# amount, a published public number or the administration's reference. It reads the text
+# and the normalised view (numbers in words, letters typed for digits).
+_NET_GAP_RE = re.compile(r"[^\w\n]{1,3}|[ \t\u00a0]*\r?\n[ \t\u00a0]*")
+_NET_AMOUNT_BEFORE_RE = re.compile(r"(?:€|\$|\beur\b|\beuros?\b|montant|somme|total)[^\w\n]{0,4}$")
+# The administration's references: a year among groups joined by dashes or slashes
+# (« 2024-33871 », « 69-2023-045872 », « 2023/45871 »), or a file, a decision, a firm named
+# before (wider than _ADMIN_REFERENCE_RE: « Réclamation n° RC-2024-… », « SIRET »).
+_NET_YEAR_GROUP_RE = re.compile(r"(?<!\d)(?:19[5-9]\d|20[0-4]\d)(?!\d)")
+_NET_REFERENCE_RE = re.compile(
+    r"\b(?:dossier|reference|ref|reclamation|decision|recommande|contravention|amende|siret"
+    r"|siren|facture|commande|colis|suivi|ticket|avis|notification|courrier)\b[^.!?\n]{0,30}$"
+)
+_NET_PHONE_WORDS_RE = re.compile(
+    r"\b(?:tel|telephone|portable|mobile|cell|cellulaire|gsm|fixe|whatsapp|sms|joindre|joignable"
+    r"|rappel\w*|appel\w*)\b[^.!?\n]{0,30}$"
+)
+_NET_KINDS = frozenset(
+    {FlagKind.PHONE, FlagKind.NIR, FlagKind.IBAN, FlagKind.CARD, FlagKind.IDENTIFIER,
+     FlagKind.EMAIL, FlagKind.BIRTH_DATE, FlagKind.ADDRESS}
+)  # fmt: skip
+
+
+def _net_chains(text: str) -> Iterator[tuple[int, int, str]]:
+    chain: list[tuple[int, int]] = []
+    for run in [*((m.start(), m.end()) for m in _DIGIT_RUN_RE.finditer(text)), (-1, -1)]:
+        if chain and run[0] >= 0 and _NET_GAP_RE.fullmatch(text, chain[-1][1], run[0]):
+            chain.append(run)
+            continue
+        if chain:
+            start, end = chain[0][0], chain[-1][1]
+            singles = sum(b - a == 1 for a, b in chain)
+            if singles < 4 or _NET_PHONE_WORDS_RE.search(_context_before(text, start, 40)):
+                yield start, end, "".join(text[a:b] for a, b in chain)  # not « 0 1 2 3 4 … »
+        chain = [run]
+
+
+def _net_kind(text: str, start: int, digits: str) -> FlagKind | None:
+    international = text[max(0, start - 2) : start].strip().endswith("+") or digits.startswith("0033")
+    if international and digits.lstrip("0").startswith("33"):
+        national = "0" + digits.lstrip("0")[2:]
+        return FlagKind.PHONE if not _is_public_number(national) else None
+    if _is_public_number(digits):
+        return None
+    if digits[0] == "0" and digits[1] != "0" and len(digits) <= 13:
+        return FlagKind.PHONE
+    if len(digits) == 9 and digits[0] in "67":
+        return FlagKind.PHONE
+    if len(digits) in (13, 15) and digits[0] in "12":
+        month = int(digits[3:5])
+        if 1 <= month <= 12 or 20 <= month <= 42 or 50 <= month <= 99:
+            return FlagKind.NIR
+    if 13 <= len(digits) <= 19 and luhn.is_valid(digits) and _card_plausible(digits):
+        return FlagKind.CARD
+    return None  # an unknown number: the administration's as often as the usager's
+
+
+def _net_flags(text: str) -> Iterator[Flag]:
+    for start, end, digits in _net_chains(text):
+        if len(digits) < 9 or len(digits) > 34:
+            continue
+        if (start and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha()):
+            continue  # glued to a word: a reference, an IBAN, a plate, left to their detectors
+        if start and text[start - 1] in ".," and start > 1 and text[start - 2].isdigit():
+            continue  # the decimals of an amount
+        span = text[start:end]
+        if _LOOSE_DATE_RE.search(span) or _ISO_DATE_RE.search(span):
+            continue
+        if _AMOUNT_AFTER_RE.match(text, end) or _NET_AMOUNT_BEFORE_RE.search(_context_before(text, start, 20)):
+            continue
+        context = _context_before(text, start, 40)
+        phone_words = bool(_NET_PHONE_WORDS_RE.search(context))
+        if (_NET_REFERENCE_RE.search(context) or _ADMIN_REFERENCE_RE.search(context)) and not (
+            phone_words or _NIR_CONTEXT_RE.search(context)
+        ):
+            continue
+        if re.search(r"[-/]", span) and _NET_YEAR_GROUP_RE.search(span):
+            continue
+        if _is_public_number(digits) or _is_public_number("0" + digits):
+            continue
+        kind = _net_kind(text, start, digits)
+        if kind is None and phone_words and len(digits) <= 13:
+            kind = FlagKind.PHONE  # « mon cell c'est le 1-514-555-0187 »
+        if kind is None:
+            continue
+        if kind == FlagKind.PHONE and _is_switchboard(text, start, end, digits):
+            continue
+        note = CHECKSUM_FAILED if kind == FlagKind.NIR else None
+        yield Flag(kind, start, end, note)
+
+
+def _safety_net(text: str, candidates: list[Flag]) -> list[Flag]:
+    found = list(_net_flags(text))
+    view = normalised(text)
+    if view is not None:
+        for flag in _net_flags(view.text):
+            start, end = view.span(flag.start, flag.end)
+            found.append(Flag(flag.kind, start, end, flag.note))
+    out = []
+    for flag in found:
+        digits = {i for i in range(flag.start, flag.end) if text[i].isdigit() or text[i].isalpha()}
+        covering = [c for c in candidates if c.kind in _NET_KINDS and c.start < flag.end and flag.start < c.end]
+        covered = {i for c in covering for i in range(c.start, c.end)}
+        if digits <= covered:
+            continue  # already masked
+        out.append(flag)
+    return out
 
 
 # --- data files
@@ -1401,7 +1513,7 @@ _ID_LABEL = r"""(?:
   | (?:numero|n°|no\b)?\s*(?:d')?(?:agdref|etranger)
   | (?:numero|n°|no\b)\s+(?:de\s+|du\s+)?
       (?:titre\s+de\s+sejour|carte\s+de\s+sejour|carte\s+de\s+resident|recepisse|visa)
-  | (?:titre|carte)\s+de\s+(?:sejour|resident)\s+(?:n°|no\b|numero)
+  | (?:(?:titre|carte)\s+de\s+(?:sejour|resident)|recepisse)\s+(?:n°|no\b|numero)
   | (?:numero|n°|no\b)\s+(?:de\s+)?(?:(?:ma|sa|la|mon|son)\s+)?carte
       (?:\s+(?:mobilite\s+inclusion|d'invalidite|de\s+stationnement|d'identite))?
   | \brib\b(?:\s+complet)?

@@ -21,15 +21,35 @@ _UNITS = {"zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cin
           "six": 6, "sept": 7, "huit": 8, "neuf": 9}  # fmt: skip
 _TEENS = {"dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15,
           "seize": 16}  # fmt: skip
+# Belgian and Swiss tens too (« septante », « nonante »).
 _TENS = {"vingt": 20, "vingts": 20, "trente": 30, "quarante": 40, "cinquante": 50,
-         "soixante": 60}  # fmt: skip
+         "soixante": 60, "septante": 70, "huitante": 80, "octante": 80, "nonante": 90}  # fmt: skip
+# English, for the numbers dictated by or for a usager who does not write French.
+_EN_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "eight": 8,
+             "nine": 9}  # fmt: skip
+_EN_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+             "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}  # fmt: skip
+_EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
+            "seventy": 70, "eighty": 80, "ninety": 90}  # fmt: skip
+_ALL_UNITS = {**_UNITS, **_EN_UNITS}
 _NUMBER_WORD = (
-    r"double|triple|z[ée]ro|une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze"
-    r"|quinze|seize|vingts?|trente|quarante|cinquante|soixante"
+    # « zer0 »: a digit typed inside the word
+    r"double|triple|z[ée3]r[o0]|une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze"
+    r"|treize|quatorze|quinze|seize|vingts?|trente|quarante|cinquante|soixante|septante"
+    r"|huitante|octante|nonante|cents?"
+    r"|one|two|three|four|five|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty|fou?rty|fifty|sixty|seventy|eighty"
+    r"|ninety"
 )
 # One number said in words: « quarante-sept », « soixante et onze », « quatre-vingt-dix ».
 _SPOKEN_RE = re.compile(
     rf"(?<![\w'’])(?:{_NUMBER_WORD})(?:(?:[\s-]+et[\s-]+|,?[\s-]+)(?:{_NUMBER_WORD}))*(?![\w'’])",
+    re.IGNORECASE,
+)
+# Between two numbers said in words, what a dictation puts: signs, « tiret », « slash »…
+# A run of such numbers is dictated as a whole when it holds six words or more.
+_CHAIN_GAP_RE = re.compile(
+    r"[\s,/|.;:\-–—]*(?:\b(?:tiret|slash|barre|virgule|point|puis|ensuite|espace)\b[\s,/|.;:\-–—]*)?",
     re.IGNORECASE,
 )
 # A number in words stands for digits when digits or a street, a flat or a key are beside it.
@@ -47,49 +67,80 @@ _DETAIL_BEFORE_RE = re.compile(
 )
 
 
+def _below_hundred(words: list[str], i: int) -> tuple[int, int, bool] | None:
+    """The number below a hundred said from words[i]: (value, next index, one digit said)."""
+    word = words[i]
+    nxt = words[i + 1] if i + 1 < len(words) else ""
+    if word == "quatre" and nxt.startswith("vingt"):
+        value, i = 80, i + 2
+    elif word in _ALL_UNITS:
+        return _ALL_UNITS[word], i + 1, True
+    elif word in _TEENS:
+        if word == "dix" and nxt in ("sept", "huit", "neuf"):
+            return 10 + _UNITS[nxt], i + 2, False
+        return _TEENS[word], i + 1, False
+    elif word in _EN_TEENS:
+        return _EN_TEENS[word], i + 1, False
+    elif word in _EN_TENS:
+        value = _EN_TENS[word]
+        if nxt in _EN_UNITS or nxt == "six":
+            return value + (_EN_UNITS.get(nxt) or 6), i + 2, False
+        return value, i + 1, False
+    elif word in _TENS:
+        value, i = _TENS[word], i + 1
+    else:
+        return None
+    if i < len(words) and words[i] == "et":
+        i += 1
+    rest = words[i] if i < len(words) else ""
+    if rest in _TEENS and value in (60, 80):
+        more = _TEENS[rest]
+        i += 1
+        if rest == "dix" and i < len(words) and words[i] in ("sept", "huit", "neuf"):
+            more, i = 10 + _UNITS[words[i]], i + 1
+        value += more
+    elif rest in _UNITS and rest != "zero":
+        value, i = value + _UNITS[rest], i + 1
+    return value, i, False
+
+
 def _value(words: list[str]) -> str | None:
     """The digits that words say, number by number: « zéro six » -> "06", « quarante sept »
-    -> "47", « soixante dix huit » -> "78", « quatre vingt douze » -> "92"."""
+    -> "47", « soixante dix huit » -> "78", « trois cent vingt-deux » -> "322", « forty
+    four » -> "44"."""
     out, i = "", 0
     while i < len(words):
         word = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else ""
         # « double zéro », « triple six »: the next digit said two or three times
-        if word in ("double", "triple") and i + 1 < len(words) and words[i + 1] in _UNITS:
-            out, i = out + str(_UNITS[words[i + 1]]) * (2 if word == "double" else 3), i + 2
+        if word in ("double", "triple") and nxt in _ALL_UNITS:
+            out, i = out + str(_ALL_UNITS[nxt]) * (2 if word == "double" else 3), i + 2
             continue
-        eighty = word == "quatre" and i + 1 < len(words) and words[i + 1].startswith("vingt")
-        if word in _UNITS and not eighty:
-            out, i = out + str(_UNITS[word]), i + 1
-            continue
-        if word in _TEENS:
-            value, i = _TEENS[word], i + 1
-            if word == "dix" and i < len(words) and words[i] in ("sept", "huit", "neuf"):
-                value, i = 10 + _UNITS[words[i]], i + 1
+        # hundreds: « cent dix-huit », « quatre cent sept »
+        hundreds = 0
+        if word in ("cent", "cents"):
+            hundreds, i = 1, i + 1
+        elif word in _UNITS and word not in ("zero", "un", "une") and nxt in ("cent", "cents"):
+            hundreds, i = _UNITS[word], i + 2
+        if hundreds:
+            rest = _below_hundred(words, i) if i < len(words) else None
+            # « cent zéro six »: a hundred then digits said one by one
+            if rest and not (rest[2] and words[i] == "zero"):
+                value, i = hundreds * 100 + rest[0], rest[1]
+            else:
+                value = hundreds * 100
             out += str(value)
             continue
-        if word == "quatre":
-            value, i = 80, i + 2
-        elif word in _TENS:
-            value, i = _TENS[word], i + 1
-        else:
+        said = _below_hundred(words, i)
+        if said is None:
             return None
-        if i < len(words) and words[i] == "et":
-            i += 1
-        rest = words[i] if i < len(words) else ""
-        if rest in _TEENS and value in (60, 80):
-            more = _TEENS[rest]
-            i += 1
-            if rest == "dix" and i < len(words) and words[i] in ("sept", "huit", "neuf"):
-                more, i = 10 + _UNITS[words[i]], i + 1
-            value += more
-        elif rest in _UNITS and rest != "zero":
-            value, i = value + _UNITS[rest], i + 1
+        value, i, single = said
         out += str(value)
     return out
 
 
 def _spoken_digits(phrase: str) -> str | None:
-    folded = phrase.lower().replace("é", "e")
+    folded = phrase.lower().replace("é", "e").replace("3", "e").replace("0", "o")
     words = [w for w in re.split(r"[\s,-]+", folded) if w]
     return _value(words)
 
@@ -150,14 +201,21 @@ def _edits(text: str) -> list[Edit]:
 
 
 def _spoken_edits(text: str) -> list[Edit]:
+    said = [(m, digits) for m in _SPOKEN_RE.finditer(text) if (digits := _spoken_digits(m.group()))]
+    # Runs of numbers in words with dictation signs or words between them (« zéro six
+    # tiret quarante tiret … », « zero six / vingt-deux / … »).
+    runs: list[list[re.Match[str]]] = []
+    for m, _ in said:
+        if runs and _CHAIN_GAP_RE.fullmatch(text, runs[-1][-1].end(), m.start()):
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    run_words = {m.start(): sum(len(re.findall(r"\w+", r.group())) for r in run) for run in runs for m in run}
     edits = []
-    for m in _SPOKEN_RE.finditer(text):
-        digits = _spoken_digits(m.group())
-        if not digits:
-            continue
-        dictated = len(re.findall(r"\w+", m.group())) >= 6  # a whole number said in words
+    for m, digits in said:
+        dictated = run_words[m.start()] >= 6  # a whole number said in words
         # « un », « une » alone are articles, « double » an adjective, but for a first digit
-        if m.group().lower() in ("un", "une", "double", "triple"):
+        if m.group().lower() in ("un", "une", "double", "triple", "cent", "cents", "one"):
             near = bool(_DIGITS_NEAR_AFTER_RE.match(text, m.end()))
         else:
             near = _beside_digits(text, m.start(), m.end())
