@@ -34,7 +34,7 @@ from stdnum import iban as std_iban
 from stdnum import luhn
 from stdnum.fr import nir as std_nir
 
-from services.moderation.screening_normal import normalised
+from services.moderation.screening_normal import mail_view, normalised
 
 DATA_DIR = Path(__file__).parent
 LEXICON_PATH = DATA_DIR / "insults_fr.txt"
@@ -266,6 +266,7 @@ def redact(text: str, flags: list[Flag]) -> str:
 def _rule_candidates(text: str) -> Iterator[Flag]:
     yield from _find_emails(text)
     yield from _domain_anchored_emails(text)
+    yield from _on_mail_view(text)
     yield from _find_phones(text)
     yield from _find_nirs(text)
     yield from _find_ibans(text)
@@ -400,6 +401,26 @@ def _safety_net(text: str, candidates: list[Flag]) -> list[Flag]:
             continue  # already masked
         out.append(flag)
     return out
+
+
+# An address dictated or spelled (screening_normal.mail_view): what the e-mail patterns
+# find on the view masks the words as typed, if it ends like an address.
+def _on_mail_view(text: str) -> Iterator[Flag]:
+    view = mail_view(text)
+    if view is None:
+        return
+    ending = re.compile(rf"(?:[.@](?:{_TLDS})|@(?:{_MAIL_PROVIDERS}))$", re.IGNORECASE)
+    for flag in (*_find_emails(view.text), *_domain_anchored_emails(view.text)):
+        if not ending.search(view.text, flag.start, flag.end):
+            continue
+        start, end = view.span(flag.start, flag.end)
+        # « marie claire tiret dumas arobase … »: first names said before the address
+        for _ in range(2):
+            first = re.search(r"([^\W\d_]+)[ ]+$", text[max(0, start - 30) : start])
+            if not first or not _is_first_name(first.group(1)):
+                break
+            start -= len(first.group())
+        yield Flag(FlagKind.EMAIL, start, end)
 
 
 # --- data files
@@ -1336,8 +1357,22 @@ def _nir_flag(m: re.Match[str]) -> Flag | None:
     # Without a key, 13 digits are a NIR when the context says so or when they are written
     # in the groups of a NIR; otherwise they may be a fiscal number (see identifiers).
     if nir_context or (_NIR_GROUPS_RE.fullmatch(m.group("body")) and not fiscal_context):
+        said = _KEY_SAID_AFTER_RE.match(m.string, m.end("body"))
+        if said:  # « … 115 et finit par 43 », « … 039, la clé c'est 35 »
+            note = None if std_nir.is_valid(body + said.group("key")) else CHECKSUM_FAILED
+            return Flag(FlagKind.NIR, m.start(), said.end(), note)
         return Flag(FlagKind.NIR, m.start(), m.end("body"), CHECKSUM_FAILED)
     return None
+
+
+# The key announced in words after the body of a NIR.
+_KEY_SAID_AFTER_RE = re.compile(
+    r"[\s,;:.\-–—]{0,3}(?:et\s+|puis\s+|avec\s+)?(?:(?:la\s+)?(?:cl[ée]f?|key)(?:\s+(?:c'est|est|:))?"
+    r"|(?:(?:qui\s+)?(?:se\s+)?(?:finit|fini|termine|finissant)\s+(?:par|avec))"
+    r"|(?:les\s+)?(?:deux\s+)?(?:derniers|dernier)(?:\s+chiffres)?(?:\s+(?:c'est|sont|:))?)"
+    r"[\s:=(]{0,3}(?P<key>\d{2})(?![\w])",
+    re.IGNORECASE,
+)
 
 
 # A NIR by density: after words about the social security in the same sentence, 12 to 16

@@ -277,6 +277,63 @@ def normalised(text: str) -> View | None:
     edits = _edits(text)
     if not edits:
         return None
+    return _view(text, edits)
+
+
+# --- an e-mail address dictated or spelled out
+
+# A speech recogniser cuts « arobase » (« a robase », « à robaz », « arrow base »); people
+# dictate the dots, hyphens and underscores as words, with commas where they pause, spell a
+# name again letter by letter (« cheyroux, c h e y r o u x »), and the recogniser writes
+# « point comme » for « point com ». The mail view writes those as the signs they stand
+# for, so that the e-mail patterns read « michel.durand@wanadoo.fr ».
+_MAIL_AT_RE = re.compile(
+    r"[\s,]*(?<![\w'’])(?:(?:[aàh]{1,2}[\s-]?)?r{1,2}o[bp]{1,2}[ae][sz]{1,2}e?|arrow[\s-]?base"
+    r"|a[\s-]commercial|arob)(?![\w'’])[\s,]*",
+    re.IGNORECASE,
+)
+_MAIL_SIGN_WORDS_RE = re.compile(
+    r"[\s,]*(?<![\w'’])(?:(?P<under>tiret[\s-]+(?:bas|du[\s-]+bas|du[\s-]+(?:8|huit))|under[\s-]?score"
+    r"|soulign[ée])|(?P<dash>tiret|trait[\s-]+d['’]\s?union)|(?P<dot>point|dot))(?![\w'’])[\s,]*",
+    re.IGNORECASE,
+)
+# Letters spelled one by one: « c h e y r o u x », « d-u-m-a-s ».
+_SPELLED_RE = re.compile(r"(?<![\w'’])[^\W\d_](?:(?:[ \-]|,[ ]?)[^\W\d_]){2,}(?![\w'’])")
+_SPOKEN_TLDS = {"comme": "com", "come": "com", "kom": "com", "f r": "fr", "effe erre": "fr",
+                "nette": "net", "orgue": "org"}  # fmt: skip
+_SPOKEN_TLD_RE = re.compile(r"(comme|come|kom|f r|effe erre|nette|orgue)(?![\w'’])", re.IGNORECASE)
+
+
+def mail_view(text: str) -> View | None:
+    """The view of `text` for the e-mail patterns, or None without a word for "@"."""
+    ats = list(_MAIL_AT_RE.finditer(text))
+    if not ats:
+        return None
+    edits: list[Edit] = [(m.start(), m.end(), "@") for m in ats]
+    for m in _MAIL_SIGN_WORDS_RE.finditer(text):
+        sign = "_" if m.group("under") else "-" if m.group("dash") else "."
+        edits.append((m.start(), m.end(), sign))
+        tld = _SPOKEN_TLD_RE.match(text, m.end()) if sign == "." else None
+        if tld:
+            edits.append((tld.start(), tld.end(), _SPOKEN_TLDS[tld.group(1).lower()]))
+    for m in _SPELLED_RE.finditer(text):
+        # « b e n a l i, à robase »: the « à » of the "@" is no spelled letter
+        end = min([m.end(), *(a.start() for a in ats if m.start() < a.start() < m.end())])
+        run = text[m.start() : end].rstrip(" ,-")
+        letters = re.sub(r"[ ,\-]", "", run)
+        if len(letters) < 3:
+            continue
+        # A word spelled again after it (« cheyroux, c h e y r o u x »): the spelling is
+        # part of the word, not a second one.
+        before = re.search(r"([^\W\d_]+)[\s,:]*$", text[max(0, m.start() - 40) : m.start()])
+        if before and before.group(1).lower() == letters.lower():
+            edits.append((m.start() - len(before.group()) + len(before.group(1)), m.start() + len(run), ""))
+        else:
+            edits.append((m.start(), m.start() + len(run), letters))
+    return _view(text, _without_overlaps(edits))
+
+
+def _view(text: str, edits: list[Edit]) -> View:
     parts: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
