@@ -713,7 +713,9 @@ _LOCAL_BEFORE_RE = re.compile(
 # « pierre.vidalarobaselaposte.net »: the word for "@" typed inside the address.
 _GLUED_AT_RE = re.compile(
     rf"(?<![\w.+-])[\w.+-]{{2,}}?(?:arr?obase?|arr?obas)(?:{_MAIL_PROVIDERS}|[\w-]+\.(?:{_TLDS}))"
-    rf"(?:\.(?:{_TLDS}))?(?![\w-])",
+    rf"(?:\.(?:{_TLDS}))?(?![\w-])"
+    # « bobby75atcaramaildotcom »: "at" and "dot" glued too, around a mail provider
+    rf"|(?<![\w.+-])[\w.+-]{{2,}}?(?:at|arr?obase?)(?:{_MAIL_PROVIDERS})(?:\.|dot|point)(?:{_COMMON_TLDS})(?![\w-])",
     re.IGNORECASE,
 )
 
@@ -1253,8 +1255,38 @@ def _dense_phone_ok(text: str, chain: list[tuple[int, int]], digits: str) -> boo
     return not _is_switchboard(text, start, end, national)
 
 
+# A phone cut in two by a pause: an ellipsis and an aside, or a hesitation (« 06 41 … enfin
+# 27 83 90 », « 06 09 ... (la suite plus bas) ... 71 35 22 », « 07 15 euh 33 … »). The two
+# parts must make ten digits from « 0X », the first one short of them.
+_SPLIT_PAUSE_RE = re.compile(
+    r"\s*(?:…|\.{2,})\s*(?:[^.…\d\n]{0,80}?\s*(?:…|\.{2,})\s*|[^.…\d\n]{0,25}?\s+)?"
+    r"|[\s,]+(?:euh+|heu+|enfin|pardon|bref|donc|attendez|attends|je\s+disais)[\s,.…]+",
+    re.IGNORECASE,
+)
+
+
+def _split_phones(text: str) -> Iterator[Flag]:
+    if "…" not in text and ".." not in text and not re.search(r"\d[\s,]+[ehbdapj]", text):
+        return
+    chains = [c for c in _digit_chains(text)]
+    for first, second in itertools.pairwise(chains):
+        a = "".join(text[x:y] for x, y in first)
+        b = "".join(text[x:y] for x, y in second)
+        if not (re.fullmatch(r"0[1-9]\d{0,6}", a) and len(a) + len(b) == 10 and len(first) >= 1):
+            continue
+        pause = _SPLIT_PAUSE_RE.fullmatch(text, first[-1][1], second[0][0])
+        if not pause or any(e - s > 4 for s, e in [*first, *second]):
+            continue
+        start, end = first[0][0], second[-1][1]
+        if (start and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
+            continue
+        if not _is_public_number(a + b) and not _is_switchboard(text, start, end, a + b):
+            yield Flag(FlagKind.PHONE, start, end)
+
+
 def _find_phones(text: str) -> Iterator[Flag]:
     yield from _search_all(_PHONE_RE, text, _phone_flag)
+    yield from _split_phones(text)
     yield from _loose_phones(text)
     yield from _dense_phones(text)
     yield from _spoken_phones(text)

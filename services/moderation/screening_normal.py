@@ -289,12 +289,14 @@ def normalised(text: str) -> View | None:
 # for, so that the e-mail patterns read « michel.durand@wanadoo.fr ».
 _MAIL_AT_RE = re.compile(
     r"[\s,]*(?<![\w'’])(?:(?:[aàh]{1,2}[\s-]?)?r{1,2}o[bp]{1,2}[ae][sz]{1,2}e?|arrow[\s-]?base"
-    r"|a[\s-]commercial|arob)(?![\w'’])[\s,]*",
+    r"|a[\s-]commercial|arob|arroba|chiocciola|at)(?![\w'’])[\s,]*",
     re.IGNORECASE,
 )
 _MAIL_SIGN_WORDS_RE = re.compile(
     r"[\s,]*(?<![\w'’])(?:(?P<under>tiret[\s-]+(?:bas|du[\s-]+bas|du[\s-]+(?:8|huit))|under[\s-]?score"
-    r"|soulign[ée])|(?P<dash>tiret|trait[\s-]+d['’]\s?union)|(?P<dot>point|dot))(?![\w'’])[\s,]*",
+    r"|soulign[ée])|(?P<dash>tiret|trait[\s-]+d['’]\s?union)|(?P<dot>point|dot|punto|ponto|punkt))(?![\w'’])[\s,]*"
+    # signs typed for a dot: « ines · haddad », « gmail • com »
+    r"|\s*(?P<sign>[·•∙‧・])\s*",
     re.IGNORECASE,
 )
 # Letters spelled one by one: « c h e y r o u x », « d-u-m-a-s ».
@@ -304,10 +306,18 @@ _SPOKEN_TLDS = {"comme": "com", "come": "com", "kom": "com", "f r": "fr", "effe 
 _SPOKEN_TLD_RE = re.compile(r"(comme|come|kom|f r|effe erre|nette|orgue)(?![\w'’])", re.IGNORECASE)
 
 
+# Without a word for "@", a dot said before a domain's end (« sophie_b chez orange, point
+# fr »): the domain-anchored patterns may then read the view.
+_SAID_DOMAIN_END_RE = re.compile(
+    r"(?<![\w'’])(?:point|dot|punto|ponto)[\s,]+(?:fr|com|comme|net|org|be|ch|eu)(?![\w'’])|[·•∙‧・]",
+    re.IGNORECASE,
+)
+
+
 def mail_view(text: str) -> View | None:
     """The view of `text` for the e-mail patterns, or None without a word for "@"."""
     ats = list(_MAIL_AT_RE.finditer(text))
-    if not ats:
+    if not ats and not _SAID_DOMAIN_END_RE.search(text):
         return None
     edits: list[Edit] = [(m.start(), m.end(), "@") for m in ats]
     for m in _MAIL_SIGN_WORDS_RE.finditer(text):
