@@ -2001,7 +2001,31 @@ _BIRTH_DATE_RE = re.compile(
 )
 
 
+# A date said in words (a dictation, a carer writing as told): « premier mai mille neuf
+# cent trente neuf », « dix-huit juin mil neuf cent quarante cinq », « 3 mars deux mille ».
+_DATE_WORD = (
+    r"(?:une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze"
+    r"|seize|vingts?|trente|quarante|cinquante|soixante|septante|huitante|octante|nonante"
+    r"|cents?|mille|mil)"
+)
+_SPOKEN_DATE_RE = re.compile(
+    rf"(?<![\w'])(?:premier|1er|\d{{1,2}}|{_DATE_WORD}(?:(?:[\s-]+et)?[\s-]+{_DATE_WORD}){{0,3}})"
+    rf"\s+(?:{_MONTH_NAMES})\.?"
+    rf"(?:\s+(?:(?:19|20)\d\d|(?:mil|mille|deux\s+mille)(?:(?:[\s-]+et)?[\s-]+{_DATE_WORD}){{0,8}}))?(?![\w'])"
+)
+
+
 def _find_birth_dates(text: str) -> Iterator[Flag]:
+    yield from _dates_after_cues(text)
+    plain = _plain(text)
+    for cue in _BIRTH_CUE_RE.finditer(plain):
+        said = _SPOKEN_DATE_RE.search(plain, cue.end(), min(len(plain), cue.end() + 200))
+        # what the digit patterns read already is left to them
+        if said and said.start() - cue.end() <= 30 and (not said.group()[0].isdigit() or re.search(r"\b(?:mil|mille)\b", said.group())):
+            yield Flag(FlagKind.BIRTH_DATE, said.start(), said.end())
+
+
+def _dates_after_cues(text: str) -> Iterator[Flag]:
     """The first full date after « né le », « date de naissance »…, within a few words;
     then the dates after it that repeat its day and month or its year (« né le 17/08/1999
     et on a écrit 17/08/1990 »)."""
