@@ -2150,6 +2150,8 @@ _DETAIL = (
     r"|ch(?=\.?\s*\d))(?![^\W\d_])\.?"
     r"\s*(?:n°\s*)?[\w-]{0,8}"
     rf"|{_FLOOR}|{_KILOMETRE_POINT}|(?:RN|RD|CD|N|D)\s?\d{{1,4}}(?![\w'’])"
+    # a floor by its ordinal alone in the details before the street (« esc 2, 4e, 112 av. »)
+    r"|(?<![\w'’-])\d{1,2}\s?(?i:e|è|ème|eme|er|ère)(?![\w'’])"
     r"|(?<![\w'’-])(?i:r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|villa|domaine|lotissement|hameau|foyer|quartier"
     r"|lieu-dit|lieudit|section|habitation|ehpad|village|b[aâ]timent|b[aâ]t\.?|tour|za|zi|zac"
     # lodgings of social housing and shelters: « CHRS L'Escale », « FJT Les Acacias »
@@ -2680,10 +2682,10 @@ def _is_first_name(word: str, *, allow_word: bool = True) -> bool:
     if folded not in _first_names() and "-" in folded.strip("-"):
         # « Paul-Émile », « Marie-Noëlle »: a compound of first names the list lacks.
         parts = folded.split("-")
+        # « Marie-Thérèse »: one part may be a word too when the other is only a name
         return len(parts) == 2 and all(
-            p in _common_first_names() and not _first_names()[p] and not _not_a_name(p)
-            for p in parts
-        ) and not _not_a_name(word)
+            p in _common_first_names() and not _not_a_name(p) for p in parts
+        ) and any(not _first_names()[p] for p in parts) and not _not_a_name(word)
     if folded not in _first_names() or _not_a_name(word):
         return False
     return allow_word or not _first_names()[folded]
@@ -2727,6 +2729,9 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
                 break  # « MME DUPONT AU GUICHET »
             kept.append(name)
         while kept and re.fullmatch(r"(?i:de|du|des|van|von|di|da|le|la|ben|el|al|d['’])", kept[-1]):
+            # « M. Erwan Le Du »: a capitalised particle after « Le » is the surname's end
+            if len(kept) >= 3 and kept[-1][0].isupper() and kept[-2] in ("Le", "La"):
+                break
             kept.pop()
     if not kept or (len(kept) == 1 and re.fullmatch(r"\w\.", kept[0])):
         return None  # a function (« Madame la Directrice »), or an initial alone (« M. J. »)
@@ -2932,17 +2937,44 @@ def _strict_person_context(before: str) -> bool:
     return bool(m) and not re.fullmatch(r"\s*(?:,|et|ou|notamment|surtout|certaine?)?\s*", m.group())
 
 
+_HANDLE_TITLE_RE = re.compile(
+    r"(?:^|[._-])((?i:mme|mr|mlle|madame|monsieur|dr)[._-]([^\W\d_]{2,}))(?=[._\d-]|$)"
+)
+
+
+def _is_a_word(word: str) -> bool:
+    """A French word, as far as the lists tell: a stop word, a function, a first name that
+    is also a word."""
+    folded = _fold(word)
+    return (
+        folded in _STOP_FOLDED or folded in _FUNCTION_WORDS or _not_a_name(word)
+        or bool(_first_names().get(folded)) or folded in _name_lists()["person_words"]
+    )
+
+
 def _lone_handle(text: str) -> Iterator[Flag]:
     """A field that is only a pseudonym made of a person's names (« kevin.lefort »,
     « manon_r »), or two or three lower-case words with a first name (« mamadou diop »)."""
     value = text.strip()
     start = text.find(value) if value else 0
+    # « fils_de_mme_ngo », « mr.kone93 »: a title and a name inside a handle
+    titled = _HANDLE_TITLE_RE.search(value)
+    if titled and " " not in value and _fold(titled.group(2)) not in _STOP_FOLDED:
+        yield Flag(FlagKind.PERSON_NAME, start + titled.start(1), start + titled.end(1))
+        return
     if re.fullmatch(r"[^\W\d_]+(?:[._-][^\W\d_]+)+\d*", value):
         parts = [p for p in re.split(r"[._-]", value.rstrip("0123456789")) if p]
         initial = any(len(p) == 1 for p in parts) and any(len(p) > 2 for p in parts)
         # Hyphens alone join the words of a place too (« marie-galante »): an initial only.
         named = re.search(r"[._]", value) and any(_is_first_name(p, allow_word=False) for p in parts)
-        if named or (initial and len(parts) == 2):
+        # « pierre.arnaudet »: a first name that is also a word, beside a word that is none
+        named = named or (
+            len(parts) == 2 and re.search(r"[._]", value) and _is_first_name(parts[0])
+            and len(parts[1]) > 2 and not _is_a_word(parts[1])
+        )
+        # « MARIE-THERESE », « jean-luc »: a compound first name alone
+        compound = len(parts) == 2 and "-" in value and _is_first_name(value)
+        if named or compound or (initial and len(parts) == 2):
             yield Flag(FlagKind.PERSON_NAME, start, start + len(value))
         return
     words = value.split()
