@@ -2942,6 +2942,12 @@ _HANDLE_TITLE_RE = re.compile(
 )
 
 
+_GROUP_HANDLE_WORDS = frozenset(
+    "asso association collectif club team groupe equipe officiel amicale "
+    "comite syndicat service services".split()
+)
+
+
 def _is_a_word(word: str) -> bool:
     """A French word, as far as the lists tell: a stop word, a function, a first name that
     is also a word."""
@@ -2964,6 +2970,8 @@ def _lone_handle(text: str) -> Iterator[Flag]:
         return
     if re.fullmatch(r"[^\W\d_]+(?:[._-][^\W\d_]+)+\d*", value):
         parts = [p for p in re.split(r"[._-]", value.rstrip("0123456789")) if p]
+        if any(_fold(p) in _GROUP_HANDLE_WORDS for p in parts):
+            return  # « asso_solidarite », « collectif.parents »: a group's handle
         initial = any(len(p) == 1 for p in parts) and any(len(p) > 2 for p in parts)
         # Hyphens alone join the words of a place too (« marie-galante »): an initial only.
         named = re.search(r"[._]", value) and any(_is_first_name(p, allow_word=False) for p in parts)
