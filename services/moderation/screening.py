@@ -531,9 +531,11 @@ _TLDS = (
 _COMMON_TLDS = r"fr|com|net|org|eu|be|ch"
 # "_" is a word character: giving it again as a separator made « a_a_a_… » backtrack
 # exponentially, so only the dot (or a spelled one) separates the tokens.
-_LOCAL = r"[\w+'’-]+(?:(?:\.|{dot})[\w+'’-]+)*"
+# At most a dozen parts: « point point point … » read each « point » as a word or as a dot,
+# a quadratic search over the text without that bound.
+_LOCAL = r"[\w+'’-]+(?:(?:\.|{dot})[\w+'’-]+){{0,12}}"
 _DOMAIN = (
-    rf"[\w-]+(?:{_DOT}[\w-]+)*(?:(?:\.|\s\.\s)[^\W\d_]{{2,}}|{_SPELLED_DOT}(?:{_TLDS})"
+    rf"[\w-]+(?:{_DOT}[\w-]+){{0,8}}(?:(?:\.|\s\.\s)[^\W\d_]{{2,}}|{_SPELLED_DOT}(?:{_TLDS})"
     rf"|(?:\s\.\s?|\.\s|,)(?:{_COMMON_TLDS})(?![\w-]))"
 )
 _EMAIL_RES = (
@@ -967,6 +969,12 @@ def _phone_flag(m: re.Match[str]) -> Flag | None:
     """The number the match reads, or the first one of two numbers run together by a
     separator (« 06 12 34 56 78 - 06 98 76 54 32 »)."""
     text, body_start = m.string, m.start("body")
+    if not (m.group("cc1") or m.group("cc2") or m.group("cc3")):
+        # Without a country code every reading needs « 0 » or « 33 » first: a run of other
+        # digits (« 1 1 1 1 … ») is refused here once, not at each of its group ends.
+        lead = re.sub(r"\D", "", text[body_start : body_start + 8].replace("O", "0").replace("o", "0"))
+        if len(lead) >= 2 and not (lead.startswith("33") or (lead[0] == "0" and lead[1] != "0")):
+            return None
     for body_end in _group_ends(text, body_start, m.end("body")):
         flag = _phone_at(m, body_end)
         if flag or body_end - body_start < 10:
@@ -984,6 +992,8 @@ def _phone_at(m: re.Match[str], body_end: int) -> Flag | None:
         _fold(m.string[max(0, start - 40) : start])
     ):
         cc, digits, body = "33", digits[2:], re.sub(r"^33[ .\-]?", "", body)
+    if cc is None and not (len(digits) == 10 and digits[0] == "0" and digits[1] != "0"):
+        return None  # checked again below; first here, before the costlier checks
     after = _fold(m.string[body_end : body_end + 70])
     if not _phone_body_ok(body, bool(cc), _fold(m.string[max(0, start - 100) : start]), after):
         return None
@@ -1087,7 +1097,10 @@ def _below_twenty_str(words: list[str]) -> tuple[str, int] | None:
 
 def _spoken_phones(text: str) -> Iterator[Flag]:
     folded = _plain(text)
+    plain_until = -1  # the end of a run of plain digits already seen whole
     for start in re.finditer(r"(?<![\w])(?:zero|0)(?![\w])", folded):
+        if start.start() < plain_until and start.group() == "0":
+            continue  # a suffix of that run: plain digits too (« 0 0 0 0 … » stays linear)
         tokens: list[tuple[str, int, int]] = []  # word, start, end
         position = start.start()
         while len(tokens) < 24:
@@ -1098,6 +1111,7 @@ def _spoken_phones(text: str) -> Iterator[Flag]:
             position = _SPOKEN_SEP_RE.match(folded, word.end()).end()
         words = [t[0] for t in tokens]
         if not any(w.isalpha() for w in words[1:]) and words[0] != "zero":
+            plain_until = tokens[-1][2]
             continue  # plain digits: the patterns above read them
         digits, used = "", 0
         while used < len(words) and len(digits) < 10:
@@ -1545,6 +1559,8 @@ def _card_plausible(digits: str) -> bool:
 
 def _card_flag(m: re.Match[str]) -> Flag | None:
     text, probable = m.string, None
+    if text[m.start()] not in "23456" or sum(c.isdigit() for c in m.group()) < 13:
+        return None  # no issuer starts so, or too short (_card_plausible): refused once
     for end in _group_ends(text, m.start(), m.end()):
         digits = _compact(text[m.start() : end])
         if not _card_plausible(digits):

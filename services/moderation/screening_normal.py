@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # --- numbers in words
 
@@ -210,7 +211,10 @@ def _spoken_edits(text: str) -> list[Edit]:
             runs[-1].append(m)
         else:
             runs.append([m])
-    run_words = {m.start(): sum(len(re.findall(r"\w+", r.group())) for r in run) for run in runs for m in run}
+    run_words = {}
+    for run in runs:
+        words = sum(len(re.findall(r"\w+", r.group())) for r in run)
+        run_words.update((m.start(), words) for m in run)
     edits = []
     for m, digits in said:
         dictated = run_words[m.start()] >= 6  # a whole number said in words
@@ -272,6 +276,7 @@ def _without_overlaps(edits: list[Edit]) -> list[Edit]:
     return kept
 
 
+@lru_cache(maxsize=16)  # read by the number detectors and by the safety net
 def normalised(text: str) -> View | None:
     """The view of `text` for the number detectors, or None when nothing is rewritten."""
     edits = _edits(text)

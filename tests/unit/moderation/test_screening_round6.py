@@ -301,10 +301,15 @@ def test_a_floor_by_its_ordinal_before_the_street_belongs_to_the_address(text, a
         "a " * 2500,
         "b-" * 2500,
         "06 … " * 1000,
+        "1-" * 2500,
+        "2 " * 2500,
+        "0 6 " * 1250,
+        "point " * 900 + "arobase gmail point com",
+        "un tiret " * 550,
     ],
 )
 def test_long_adversarial_inputs_are_screened_quickly(text):
-    screen(text, use_model=False)  # warm the caches
+    screen(text + ".", use_model=False)  # warm the caches, not the view of this text
     started = time.perf_counter()
     screen(text, use_model=False)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 0.5  # about 50 ms on a laptop; slack for CI
