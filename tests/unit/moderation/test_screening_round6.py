@@ -313,3 +313,34 @@ def test_long_adversarial_inputs_are_screened_quickly(text):
     started = time.perf_counter()
     screen(text, use_model=False)
     assert time.perf_counter() - started < 0.5  # about 50 ms on a laptop; slack for CI
+
+
+# --- insults and threats in the words of young usagers
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Vous êtes vraiment des malpolis au guichet", "insult"),
+        ("ces agents sont des sans-cœur", "insult"),
+        ("si jai pas ma prime jcrame tout a la mairie", "threat"),
+        ("toi le vigile, jvous conseille de pas croiser ma route", "threat"),
+        ("je te déconseille de recroiser mon chemin", "threat"),
+        ("lundi jreviens avec une batte", "threat"),
+        ("un jour qqn va vous descendre a la sortie", "threat"),
+    ],
+)
+def test_insults_and_threats_in_youth_spellings_are_flagged(text, kind):
+    assert kind in kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "il est parti sans coeur à l'ouvrage",
+        "je vous conseille de prendre rendez-vous en ligne",
+        "jbrule d'impatience de recevoir ma carte",
+    ],
+)
+def test_ordinary_advice_and_idioms_are_no_abuse(text):
+    assert not {"insult", "threat"} & kinds(text)
