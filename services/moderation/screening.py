@@ -722,7 +722,22 @@ _GLUED_AT_RE = re.compile(
 )
 
 
+# The provider named before the local part: « mon gmail c'est lucas.martin75 », « sur
+# hotmail : kevin_b92 ». The local part must show a dot, an underscore or a digit.
+_PROVIDER_FIRST_RE = re.compile(
+    rf"\b(?:mon|ma|son|sa|sur|par|via|en)\s+(?:(?:adresse|compte|mail)\s+)?(?P<provider>{_MAIL_PROVIDERS})"
+    r"\s*(?:,\s*)?(?:c['’]est|c|cest|:|=|->|→|est)?\s*(?:le\s+|la\s+)?"
+    r"(?P<local>(?=[\w.+-]*[._\d])(?=[\w.+-]*[^\W\d_]{2})[\w+-]+(?:\.[\w+-]+){0,4})(?![\w@.-])",
+    re.IGNORECASE,
+)
+
+
 def _domain_anchored_emails(text: str) -> Iterator[Flag]:
+    for m in _PROVIDER_FIRST_RE.finditer(text):
+        local = m.group("local")
+        if re.fullmatch(r"[\d.]+|\d+[.,]\d+", local) or _is_generic_mailbox(local + "@" + m.group("provider")):
+            continue
+        yield Flag(FlagKind.EMAIL, m.start("provider"), m.end("local"))
     for m in _GLUED_AT_RE.finditer(text):
         if not _is_generic_mailbox(m.group()):
             yield Flag(FlagKind.EMAIL, m.start(), m.end())

@@ -192,7 +192,7 @@ Edit = tuple[int, int, str]  # start, end, replacement
 
 def _edits(text: str) -> list[Edit]:
     """The parts of `text` to rewrite, not overlapping."""
-    edits = [*_spoken_edits(text), *_lookalike_edits(text)]
+    edits = [*_spoken_edits(text), *_lookalike_edits(text), *_spelled_code_edits(text)]
     # « plus 33 6 … » said for « +33 6 … », « zero6 … » typed for « 06 … »
     edits += [(m.start(), m.end(), "+") for m in _PLUS_RE.finditer(text)]
     edits += [(m.start(), m.end(), "0") for m in _GLUED_ZERO_RE.finditer(text)]
@@ -226,6 +226,19 @@ def _spoken_edits(text: str) -> list[Edit]:
         if dictated or near:
             edits.append((m.start(), m.end(), digits))
     return edits
+
+
+# A code typed one sign at a time, letters first (« F R 7 6 3 0 0 0 … »): an IBAN spelled
+# out, read whole. Digits alone are left as they are (« 0 1 2 3 … » is a list).
+_SPELLED_CODE_RE = re.compile(r"(?<![\w])[A-Za-z] [A-Za-z](?: [0-9A-Za-z]){11,31} [0-9](?![\w])")
+
+
+def _spelled_code_edits(text: str) -> list[Edit]:
+    return [
+        (m.start(), m.end(), m.group().replace(" ", ""))
+        for m in _SPELLED_CODE_RE.finditer(text)
+        if sum(c.isdigit() for c in m.group()) >= 10
+    ]
 
 
 def _lookalike_edits(text: str) -> list[Edit]:

@@ -212,6 +212,39 @@ def test_words_for_signs_without_an_address_stay_unflagged(text):
     assert "email" not in kinds(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("mon gmail c'est lucas.martin75", "gmail c'est lucas.martin75"),
+        ("sur hotmail c'est kevin_b92 si besoin", "hotmail c'est kevin_b92"),
+        ("écris-moi sur yahoo : nina.k", "yahoo : nina.k"),
+    ],
+)
+def test_a_local_part_after_its_provider_is_an_email(text, address):
+    assert rules(text) == [("email", address)]
+
+
+@pytest.mark.parametrize(
+    "text", ["je suis chez free depuis 2019 et sur orange avant", "envoyé par gmail le 12.03"]
+)
+def test_a_provider_named_without_an_address_is_no_email(text):
+    assert "email" not in kinds(text)
+
+
+# --- an IBAN spelled one sign at a time
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "F R 7 6 3 0 0 0 6 0 0 0 0 1 1 2 3 4 5 6 7 8 9 0 1 8 9 c mon iban",
+        "mon iban : f r 7 6 3 0 0 0 6 0 0 0 0 1 1 2 3 4 5 6 7 8 9 0 1 8 9",
+    ],
+)
+def test_an_iban_spelled_sign_by_sign_is_an_iban(text):
+    assert kinds(text) == {"iban"}
+
+
 # --- dates of birth in words
 
 
