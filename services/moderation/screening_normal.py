@@ -43,10 +43,41 @@ _NUMBER_WORD = (
     r"|ninety"
 )
 # One number said in words: « quarante-sept », « soixante et onze », « quatre-vingt-dix ».
+# What a speech recogniser writes for a number word (« si » for six, « cette » for sept,
+# « vin » for vingt, « sans » for cent): read as that number only between number words of
+# a phrase that holds four real ones (_phrases).
+_HOMOPHONES = {"si": "six", "scie": "six", "cette": "sept", "set": "sept", "de": "deux",
+               "vin": "vingt", "vain": "vingt", "dis": "dix", "oui": "huit", "sans": "cent",
+               "sang": "cent", "saint": "cinq", "sein": "cinq", "cat": "quatre"}  # fmt: skip
+_HOMOPHONE = "|".join(_HOMOPHONES)
 _SPOKEN_RE = re.compile(
-    rf"(?<![\w'’])(?:{_NUMBER_WORD})(?:(?:[\s-]+et[\s-]+|,?[\s-]+)(?:{_NUMBER_WORD}))*(?![\w'’])",
+    rf"(?<![\w'’])(?:{_NUMBER_WORD})(?:(?:[\s-]+et[\s-]+|,?[\s-]+)(?:{_NUMBER_WORD}|{_HOMOPHONE}))*(?![\w'’])",
     re.IGNORECASE,
 )
+_WORD_RE = re.compile(r"[\w'’]+")
+
+
+@dataclass(frozen=True)
+class _Said:
+    start: int
+    end: int
+    phrase: str
+
+
+def _phrases(text: str) -> list[_Said]:
+    """The numbers said in words, a misheard word inside a long enough phrase included."""
+    out = []
+    for m in _SPOKEN_RE.finditer(text):
+        words = list(_WORD_RE.finditer(m.group()))
+        heard = [w.group().lower() in _HOMOPHONES for w in words]
+        keep = len(words)
+        while keep and heard[keep - 1]:
+            keep -= 1  # never at the end (« trois de mes enfants »)
+        if any(heard[:keep]) and keep - sum(heard[:keep]) < 4:
+            keep = heard.index(True)  # too few real number words: up to the first misheard one
+        end = m.start() + words[keep - 1].end()
+        out.append(_Said(m.start(), end, text[m.start() : end]))
+    return out
 # Between two numbers said in words, what a dictation puts: signs, « tiret », « slash »…
 # A run of such numbers is dictated as a whole when it holds six words or more.
 _CHAIN_GAP_RE = re.compile(
@@ -142,7 +173,7 @@ def _value(words: list[str]) -> str | None:
 
 def _spoken_digits(phrase: str) -> str | None:
     folded = phrase.lower().replace("é", "e").replace("3", "e").replace("0", "o")
-    words = [w for w in re.split(r"[\s,-]+", folded) if w]
+    words = [_HOMOPHONES.get(w, w) for w in re.split(r"[\s,-]+", folded) if w]
     return _value(words)
 
 
@@ -202,29 +233,29 @@ def _edits(text: str) -> list[Edit]:
 
 
 def _spoken_edits(text: str) -> list[Edit]:
-    said = [(m, digits) for m in _SPOKEN_RE.finditer(text) if (digits := _spoken_digits(m.group()))]
+    said = [(m, digits) for m in _phrases(text) if (digits := _spoken_digits(m.phrase))]
     # Runs of numbers in words with dictation signs or words between them (« zéro six
     # tiret quarante tiret … », « zero six / vingt-deux / … »).
-    runs: list[list[re.Match[str]]] = []
+    runs: list[list[_Said]] = []
     for m, _ in said:
-        if runs and _CHAIN_GAP_RE.fullmatch(text, runs[-1][-1].end(), m.start()):
+        if runs and _CHAIN_GAP_RE.fullmatch(text, runs[-1][-1].end, m.start):
             runs[-1].append(m)
         else:
             runs.append([m])
     run_words = {}
     for run in runs:
-        words = sum(len(re.findall(r"\w+", r.group())) for r in run)
-        run_words.update((m.start(), words) for m in run)
+        words = sum(len(re.findall(r"\w+", r.phrase)) for r in run)
+        run_words.update((m.start, words) for m in run)
     edits = []
     for m, digits in said:
-        dictated = run_words[m.start()] >= 6  # a whole number said in words
+        dictated = run_words[m.start] >= 6  # a whole number said in words
         # « un », « une » alone are articles, « double » an adjective, but for a first digit
-        if m.group().lower() in ("un", "une", "double", "triple", "cent", "cents", "one"):
-            near = bool(_DIGITS_NEAR_AFTER_RE.match(text, m.end()))
+        if m.phrase.lower() in ("un", "une", "double", "triple", "cent", "cents", "one"):
+            near = bool(_DIGITS_NEAR_AFTER_RE.match(text, m.end))
         else:
-            near = _beside_digits(text, m.start(), m.end())
+            near = _beside_digits(text, m.start, m.end)
         if dictated or near:
-            edits.append((m.start(), m.end(), digits))
+            edits.append((m.start, m.end, digits))
     return edits
 
 

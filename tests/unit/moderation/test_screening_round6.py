@@ -67,6 +67,34 @@ def test_a_nir_dictated_with_hundreds_is_a_nir(text, number):
 
 
 @pytest.mark.parametrize(
+    ("text", "kind", "number"),
+    [
+        ("mon numéro zéro si douze trente-quatre cinquante-six soixante-dix-huit", "phone",
+         "zéro si douze trente-quatre cinquante-six soixante-dix-huit"),
+        ("rappelez au zéro cette quarante et un vingt-deux dix-huit trente", "phone",
+         "zéro cette quarante et un vingt-deux dix-huit trente"),
+        ("sécu deux quatre-vingt-dix zéro sept soixante-quinze sans dix-huit deux cent trente et un"
+         " clé quarante-deux", "nir", "deux quatre-vingt-dix zéro sept soixante-quinze sans dix-huit"
+         " deux cent trente et un clé quarante-deux"),
+    ],
+)  # fmt: skip
+def test_number_words_misheard_by_the_recogniser_are_read_inside_a_dictation(text, kind, number):
+    assert rules(text) == [(kind, number)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "trois de mes enfants sont malades",
+        "si deux personnes viennent",
+        "j'ai cinq ou six dossiers en cours, si vingt jours de retard",
+    ],
+)
+def test_misheard_words_at_the_edge_of_a_short_phrase_stay_words(text):
+    assert normalised(text) is None or rules(text) == []
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Il y a cent vingt personnes dans la file et deux agents.",
