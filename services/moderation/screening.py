@@ -360,7 +360,8 @@ def _net_flags(text: str) -> Iterator[Flag]:
         if start and text[start - 1] in ".," and start > 1 and text[start - 2].isdigit():
             continue  # the decimals of an amount
         span = text[start:end]
-        if _LOOSE_DATE_RE.search(span) or _ISO_DATE_RE.search(span):
+        # a date inside, not an hour: nine digits and more are no time (« 06 : 12 / 34 … »)
+        if _FULL_DATE_RE.search(span) or _ISO_DATE_RE.search(span):
             continue
         if _AMOUNT_AFTER_RE.match(text, end) or _NET_AMOUNT_BEFORE_RE.search(_context_before(text, start, 20)):
             continue

@@ -81,7 +81,7 @@ def _phrases(text: str) -> list[_Said]:
 # Between two numbers said in words, what a dictation puts: signs, « tiret », « slash »…
 # A run of such numbers is dictated as a whole when it holds six words or more.
 _CHAIN_GAP_RE = re.compile(
-    r"[\s,/|.;:\-–—]*(?:\b(?:tiret|slash|barre|virgule|point|puis|ensuite|espace)\b[\s,/|.;:\-–—]*)?",
+    r"[\s,/|.;:\-–—]*(?:\b(?:tiret|slash|barre|virgule|point|puis|ensuite|espace|euh+|heu+|hum)\b[\s,/|.;:\-–—]*)?",
     re.IGNORECASE,
 )
 # A number in words stands for digits when digits or a street, a flat or a key are beside it.
@@ -196,13 +196,18 @@ _WORDS_NOT_DIGITS = frozenset({"Il", "il", "lo", "Lo", "Io", "ol", "OI", "l", "I
 # Between two groups of digits: signs, emojis, arrows, and the small words of a dictation.
 _GAP_RE = re.compile(
     r"(?:[^\w\n]|_){0,4}(?:\b(?:et\s+apr[eè]s|et\s+ensuite|ensuite|puis|apr[eè]s|et|suivi\s+de"
-    r"|tiret|espace)\b(?:[^\w\n]|_){0,4})?",
+    # hesitations of a dictation (« 123 euh 456 »)
+    r"|tiret|espace|euh+|heu+|hum|attendez|attends)\b(?:[^\w\n]|_){0,4})?",
     re.IGNORECASE,
 )
 _ODD_SIGN_RE = re.compile(r"[^\w\s.,;:!?'’\"«»()\[\]{}@&%€$+/*=<>#-]|[|→—–]")
 
 
 _GLUED_ZERO_RE = re.compile(r"(?<![\w'’])z[ée]ro(?=\d)", re.IGNORECASE)
+# « 0six », « 0sept »: a digit typed, the next one said
+_GLUED_UNIT_RE = re.compile(
+    r"(?<=(?<![\w'’])\d)(deux|trois|quatre|cinq|six|sept|huit|neuf)(?![\w'’])", re.IGNORECASE
+)
 _PLUS_RE = re.compile(r"(?<![\w'’])plus\s*(?=(?:33|3\d\d|4\d|2\d\d)\b)", re.IGNORECASE)
 
 
@@ -227,6 +232,7 @@ def _edits(text: str) -> list[Edit]:
     # « plus 33 6 … » said for « +33 6 … », « zero6 … » typed for « 06 … »
     edits += [(m.start(), m.end(), "+") for m in _PLUS_RE.finditer(text)]
     edits += [(m.start(), m.end(), "0") for m in _GLUED_ZERO_RE.finditer(text)]
+    edits += [(m.start(), m.end(), str(_UNITS[m.group().lower()])) for m in _GLUED_UNIT_RE.finditer(text)]
     edits = _without_overlaps(edits)
     edits += _gap_edits(text, edits)
     return _without_overlaps(edits)

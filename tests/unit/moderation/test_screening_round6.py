@@ -106,6 +106,24 @@ def test_prose_with_numbers_in_words_is_not_a_number(text):
     assert rules(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "kind", "number"),
+    [
+        ("secu 1 85 05 75 123 euh 456 78", "nir", "1 85 05 75 123 euh 456 78"),
+        ("mon numéro zéro six euh douze trente-quatre euh cinquante-six soixante-dix-huit", "phone",
+         "zéro six euh douze trente-quatre euh cinquante-six soixante-dix-huit"),
+        ("appelez le 0six 12 34 56 78", "phone", "0six 12 34 56 78"),
+        ("mon 06 : 12 / 34 / 56 / 78", "phone", "06 : 12 / 34 / 56 / 78"),
+    ],
+)  # fmt: skip
+def test_hesitations_glued_words_and_colons_inside_a_number(text, kind, number):
+    assert rules(text) == [(kind, number)]
+
+
+def test_an_hour_stays_an_hour():
+    assert rules("rdv à 10 : 30 le 12 mars") == []
+
+
 # --- the key of a NIR announced in words
 
 
