@@ -718,7 +718,10 @@ _GLUED_AT_RE = re.compile(
     rf"(?<![\w.+-])[\w.+-]{{2,}}?(?:arr?obase?|arr?obas)(?:{_MAIL_PROVIDERS}|[\w-]+\.(?:{_TLDS}))"
     rf"(?:\.(?:{_TLDS}))?(?![\w-])"
     # « bobby75atcaramaildotcom »: "at" and "dot" glued too, around a mail provider
-    rf"|(?<![\w.+-])[\w.+-]{{2,}}?(?:at|arr?obase?)(?:{_MAIL_PROVIDERS})(?:\.|dot|point)(?:{_COMMON_TLDS})(?![\w-])",
+    rf"|(?<![\w.+-])[\w.+-]{{2,}}?(?:at|arr?obase?)(?:{_MAIL_PROVIDERS})(?:\.|dot|point)(?:{_COMMON_TLDS})(?![\w-])"
+    # « sarah.b_at_gmail.com », « sarah.b-at-gmail-dot-com »: joined by "_" or "-"
+    rf"|(?<![\w.+-])[\w.+-]{{2,}}?[_-](?:at|arr?obase?|arr?obaz)[_-](?:{_MAIL_PROVIDERS}|[a-z0-9]+)"
+    rf"(?:\.|[_-](?:dot|point)[_-])(?:{_TLDS})(?![\w-])",
     re.IGNORECASE,
 )
 
@@ -2936,10 +2939,15 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
         joined = previous_end >= 0 and re.fullmatch(
             r"\s+(?:et|&)\s+(?:(?:a|à)\s+)?", text[previous_end : m.start()]
         )
-        if not (_is_first_name(m.group(), allow_word=False) or joined and _is_first_name(m.group())):
-            continue
         before = _fold(text[max(0, m.start() - 40) : m.start()])
-        if joined or _LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before):
+        # after a word of kinship a first name that is also a word is the name (« ma fille, jade »)
+        kin = _LOWER_KIN_CUE_RE.search(before)
+        if kin and not _is_first_name(m.group(), allow_word=False):
+            # a word as well (« marie », « rose »): a name when set apart or before a verb
+            kin = kin if re.match(r"\s*[,)(;:]|\s*$|\s+(?:qui|a|est|et|ne|n'|va|vit|habite|\d)\b", text[m.end() :]) else None
+        if not (_is_first_name(m.group(), allow_word=bool(joined or kin))):
+            continue
+        if joined or kin or _LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before):
             previous_end = m.end()
             yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
             continue
@@ -2958,7 +2966,15 @@ _LOWER_SIGNATURE_RE = re.compile(
 )
 _LOWER_NAME_CUE_RE = re.compile(
     r"(?:\bmerci\s+(?:a\s+)?|\bavec\s+|\bpar\s+|\b(?:guichet|bureau|equipe)\s+(?:de|d')\s*"
-    r"|\b(?:jsuis|chui|je suis|moi c'est|moi|nom de jeune fille|nom de naissance)\s+)$"
+    r"|\b(?:jsuis|chui|je suis|moi c'est|moi|nom de jeune fille|nom de naissance)\s+"
+    r"|\b(?:nom|prenom)\s*:\s*)$"
+)
+# « ma voisine paulette », « pour mon fils enzo »: kin named in lower case
+_LOWER_KIN_CUE_RE = re.compile(
+    r"\b(?:ma|mon|sa|son|notre|votre|leur|ta|ton)\s+(?:mere|pere|fille|fils|soeur|frere|voisine?"
+    r"|tante|oncle|cousine?|mari|femme|epouse|epoux|grand-mere|grand-pere|mamie|papi|papy|petite?-fille"
+    r"|petit-fils|niece|neveu|belle-mere|beau-pere|belle-fille|beau-fils|compagne|compagnon"
+    r"|protegee?|filleule?|marraine|parrain)\s*,?\s+$"
 )
 
 
@@ -3236,6 +3252,37 @@ def _find_person_names(text: str) -> Iterator[Flag]:
     yield from _lone_handle(text)
     yield from _cued_names(text)
     yield from _capitals_after_a_label(text)
+    yield from _table_names(text)
+
+
+# A row of a table pasted from a spreadsheet (« DUPUIS;Sylvie;0611223344 »): beside a cell
+# that is a first name, a cell of one or two capitalised words is the surname.
+_CELL_RE = re.compile(r"[^;\t|\n]+")
+
+
+def _table_names(text: str) -> Iterator[Flag]:
+    if ";" not in text and "\t" not in text:
+        return
+    header: list[str] = []
+    for line in re.finditer(r"[^\n]+", text):
+        if line.group().count(";") + line.group().count("\t") < 2:
+            continue
+        cells = [(m.start() + line.start(), m.group()) for m in _CELL_RE.finditer(line.group())]
+        if not header:
+            header = [_fold(c.strip()) for _, c in cells]
+        firsts = {i for i, (_, c) in enumerate(cells) if _is_first_name(c.strip(), allow_word=False)}
+        for i, (start, cell) in enumerate(cells):
+            value = cell.strip()
+            # the surname in capitals, or under a « nom » column
+            surname = value.isupper() or (i < len(header) and header[i] in ("nom", "name", "surname"))
+            named = i in firsts or (
+                (i - 1 in firsts or i + 1 in firsts) and surname
+                and re.fullmatch(rf"[{_UPPER}][\w'’-]+(?: [{_UPPER}][\w'’-]+)?", value)
+                and not _is_a_word(value) and _fold(value) not in _name_lists()["places"]
+            )
+            if named:
+                offset = start + cell.find(value)
+                yield Flag(FlagKind.PERSON_NAME, offset, offset + len(value))
 
 
 # A form written without colons, the name in capitals after its label (« Nom DUPRAT |

@@ -351,6 +351,50 @@ def test_a_surname_of_two_particles_is_kept_whole(text, name):
     assert rules(text) == [("person_name", name)]
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("ma voisine paulette ne sait pas écrire", "paulette"),
+        ("j'écris pour mon fils enzo qui a 12 ans", "enzo"),
+        ("ma fille, jade, a perdu sa carte", "jade"),
+        ("ma soeur rose a 80 ans", "rose"),
+    ],
+)
+def test_kin_named_in_lower_case_are_names(text, name):
+    assert rules(text) == [("person_name", name)]
+
+
+@pytest.mark.parametrize(
+    "text", ["ma fille marie l'an prochain", "mon fils rose de honte", "mon mari rentre tard"]
+)
+def test_words_after_kin_that_are_no_names_stay_words(text):
+    assert rules(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("nom;prenom;tel\nDUPUIS;Sylvie;0611223344", ["DUPUIS", "Sylvie"]),
+        ("Nom;Prénom;Ville\nKerbrat;Yannick;Brest", ["Kerbrat", "Yannick"]),
+        ("DIALLO;Mariam;06 11 22 33 44;Lyon", ["DIALLO", "Mariam"]),
+    ],
+)
+def test_names_in_the_rows_of_a_pasted_table_are_names(text, names):
+    assert [t for k, t in rules(text) if k == "person_name"] == names
+
+
+def test_a_table_without_a_first_name_has_no_name():
+    assert rules("ville;code;horaires\nLyon;69003;9h-12h") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [("sarah.b_at_gmail.com", "sarah.b_at_gmail.com"), ("sarah.b-at-gmail-dot-com", "sarah.b-at-gmail-dot-com")],
+)
+def test_at_and_dot_joined_by_underscores_or_hyphens_make_an_email(text, address):
+    assert rules(text) == [("email", address)]
+
+
 # --- addresses
 
 
