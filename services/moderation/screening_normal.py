@@ -260,9 +260,18 @@ def _spoken_edits(text: str) -> list[Edit]:
             near = bool(_DIGITS_NEAR_AFTER_RE.match(text, m.end))
         else:
             near = _beside_digits(text, m.start, m.end)
-        if dictated or near:
+        # « douze rue des lilas soixante-neuf zéro zéro trois lyon »: a postal code said
+        postcode = len(digits) == 5 and bool(_STREET_BEFORE_RE.search(text, max(0, m.start - 50), m.start))
+        if dictated or near or postcode:
             edits.append((m.start, m.end, digits))
     return edits
+
+
+_STREET_BEFORE_RE = re.compile(
+    r"\b(?:rue|avenue|av|bd|boulevard|chemin|all[ée]e|impasse|place|route|quai|cours|square"
+    r"|lotissement|r[ée]sidence|lieu-dit)\b[^\d\n.!?]{1,40}$",
+    re.IGNORECASE,
+)
 
 
 # A code typed one sign at a time, letters first (« F R 7 6 3 0 0 0 … »): an IBAN spelled

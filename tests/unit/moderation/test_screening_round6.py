@@ -410,6 +410,19 @@ def test_a_floor_by_its_ordinal_before_the_street_belongs_to_the_address(text, a
     assert rules(text) == [("address", address)]
 
 
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("j'habite douze rue des lilas soixante-neuf zéro zéro trois lyon",
+         "douze rue des lilas soixante-neuf zéro zéro trois lyon"),
+        ("j'habite 4 rue Haute, trente et un quatre cent cinquante Ayguesvives",
+         "4 rue Haute, trente et un quatre cent cinquante Ayguesvives"),
+    ],
+)  # fmt: skip
+def test_a_postal_code_said_in_words_after_the_street_belongs_to_the_address(text, address):
+    assert rules(text) == [("address", address)]
+
+
 # --- speed
 
 
