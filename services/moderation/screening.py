@@ -736,7 +736,29 @@ _PROVIDER_FIRST_RE = re.compile(
 )
 
 
+# A token glued to a mail provider and its end, the "@" left out or typed as a dot, a dash
+# or nothing: « lucas.martin.gmail.com », « lucas_martin-gmail.com », « lucasmartin93gmail.com ».
+_GLUED_PROVIDER_RE = re.compile(
+    rf"(?<![\w.+@-])(?!www\.)(?P<local>[\w+-]+(?:\.[\w+-]+){{0,3}}?)[._-]?(?:{_MAIL_PROVIDERS})"
+    rf"\.(?:{_COMMON_TLDS})(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def _glued_provider_emails(text: str) -> Iterator[Flag]:
+    for m in _GLUED_PROVIDER_RE.finditer(text):
+        local = m.group("local").strip("._-")
+        if len(re.sub(r"[\W_]", "", local)) < 3 or not re.search(r"[^\W\d_]{2}", local):
+            continue
+        # a local part that shows a person: a separator, a digit or a first name
+        if not (re.search(r"[._\d]", local) or _is_first_name(local) or _starts_with_a_first_name(local)):
+            continue
+        if not _is_generic_mailbox(text[m.start() : m.end()].replace(local, local + "@", 1)):
+            yield Flag(FlagKind.EMAIL, m.start(), m.end())
+
+
 def _domain_anchored_emails(text: str) -> Iterator[Flag]:
+    yield from _glued_provider_emails(text)
     for m in _PROVIDER_FIRST_RE.finditer(text):
         local = m.group("local")
         if re.fullmatch(r"[\d.]+|\d+[.,]\d+", local) or _is_generic_mailbox(local + "@" + m.group("provider")):
@@ -754,6 +776,10 @@ def _domain_anchored_emails(text: str) -> Iterator[Flag]:
             if not _is_generic_mailbox(text[start : domain.end()]) and not _is_generic_mailbox(
                 local + "@" + domain.group()
             ):
+                # « lucas martin 93 gmail com »: a first name said before the local part
+                first = re.search(r"([^\W\d_]+)[ ]+$", text[max(0, start - 30) : start])
+                if first and " " in before.group("local") and _is_first_name(first.group(1), allow_word=False):
+                    start -= len(first.group())
                 yield Flag(FlagKind.EMAIL, start, domain.end())
 
 

@@ -277,6 +277,27 @@ def test_a_provider_named_without_an_address_is_no_email(text):
     assert "email" not in kinds(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("mail lucas.martin.gmail.com", "lucas.martin.gmail.com"),
+        ("lucas_martin-gmail.com", "lucas_martin-gmail.com"),
+        ("ecris a lucasmartin93gmail.com stp", "lucasmartin93gmail.com"),
+        ("lucasmartin-gmail.com", "lucasmartin-gmail.com"),
+        ("mon mail: lucas martin 93 gmail com merci", "lucas martin 93 gmail com"),
+    ],
+)
+def test_a_token_glued_to_a_mail_provider_is_an_email(text, address):
+    assert rules(text) == [("email", address)]
+
+
+@pytest.mark.parametrize(
+    "text", ["allez sur www.laposte.fr", "le site laposte.fr", "espace client sur mon-free.fr"]
+)
+def test_a_providers_site_is_no_email(text):
+    assert "email" not in kinds(text)
+
+
 # --- an IBAN spelled one sign at a time
 
 
