@@ -1577,9 +1577,41 @@ def _iban_shapes(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.IBAN, m.start(), end, CHECKSUM_FAILED)
 
 
+# An IBAN in groups of any size (« FR 763 0006 00011 2345 … », « F R 76 3000 … »): its
+# country code, then groups read while they may still make an IBAN; kept when the key
+# proves it, or at the length of a French IBAN after words about a bank account.
+_LOOSE_IBAN_START_RE = re.compile(r"(?<![\w])([A-Za-z]) ?([A-Za-z])(?=[ .\-]?\d\d)")
+_LOOSE_IBAN_GROUP_RE = re.compile(r"[ .\-]?([0-9A-Z]{1,7})(?![\w])|[ .\-]?(\d{1,7})(?=[ .\-]|$)")
+
+
+def _loose_ibans(text: str) -> Iterator[Flag]:
+    for m in _LOOSE_IBAN_START_RE.finditer(text):
+        code = (m.group(1) + m.group(2)).upper()
+        lower = not (m.group(1) + m.group(2)).isupper()
+        context = _IBAN_CONTEXT_RE.search(_context_before(text, m.start(), 40))
+        if not _iban_country(code) or (lower and not context):
+            continue
+        compact, position, found, french = code, m.end(), None, None
+        for _ in range(20):
+            group = _LOOSE_IBAN_GROUP_RE.match(text, position)
+            if not group or len(compact) >= 34:
+                break
+            compact += group.group(1) or group.group(2)
+            position = group.end()
+            if len(compact) >= 15 and std_iban.is_valid(compact):
+                found = position
+            if code == "FR" and len(compact) == 27:
+                french = position
+        if found:
+            yield Flag(FlagKind.IBAN, m.start(), found)
+        elif french and context:
+            yield Flag(FlagKind.IBAN, m.start(), french, CHECKSUM_FAILED)
+
+
 def _find_ibans(text: str) -> Iterator[Flag]:
     yield from _search_all(_IBAN_RE, text, _iban_flag)
     yield from _iban_shapes(text)
+    yield from _loose_ibans(text)
 
 
 # No dot between groups: "1.250.000" is an amount, never a card.

@@ -312,6 +312,25 @@ def test_an_iban_spelled_sign_by_sign_is_an_iban(text):
     assert kinds(text) == {"iban"}
 
 
+@pytest.mark.parametrize(
+    ("text", "iban"),
+    [
+        ("FR 763 0006 00001 1234 567 890189 merci", "FR 763 0006 00001 1234 567 890189"),
+        ("F R 76 3000 6000 0112 3456 7890 189", "F R 76 3000 6000 0112 3456 7890 189"),
+        ("RIB : FR 76300 06000 01123 45678 90189", "FR 76300 06000 01123 45678 90189"),
+        # the length of a French IBAN after words about the account, the key wrong
+        ("mon iban fr 7630 0060 0011 2345 6789 0188", "fr 7630 0060 0011 2345 6789 0188"),
+    ],
+)
+def test_an_iban_in_groups_of_any_size_is_an_iban(text, iban):
+    assert rules(text) == [("iban", iban)]
+
+
+@pytest.mark.parametrize("text", ["le FR 76 de ma banque", "de 10 à 12 ans", "la RN 7 puis la D 12 34"])
+def test_two_letters_before_digits_are_no_iban(text):
+    assert "iban" not in kinds(text)
+
+
 # --- dates of birth in words
 
 
