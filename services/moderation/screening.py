@@ -2318,8 +2318,10 @@ def _unaccent_char(char: str) -> str:
 
 # The usager speaking of herself or her family: an address in her sentence may be hers.
 _OWN_RE = re.compile(
-    r"(?:^|[^\w'])(?:je|j'|me|m'|moi|mon|ma|mes|nous|nos|chez|perso|personnelle?"
+    r"(?:^|[^\w'])(?:(?:je|me|moi|mon|ma|mes|nous|nos|chez|perso|personnelle?"
     r"|(?:son|sa|ses|leur|leurs) (?:domicile|logement|appartement|maison|adresse))(?![\w'])"
+    # an elided « je », « me » before its verb (« j'ai déménagé au … »)
+    r"|[jm]')"
 )
 
 
