@@ -2392,6 +2392,12 @@ _OFFICE_SITE_RE = re.compile(
 )
 
 
+_NUMBERED_ROADS = frozenset(
+    "nationale departementale départementale communale forestiere forestière departemental "
+    "départemental communal vicinal rural".split()
+)
+
+
 def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int | None:
     """End of the street name that starts at `position`, or None when there is none."""
     end, words, previous, capitalised = None, 0, "", False
@@ -2413,7 +2419,8 @@ def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int 
             # « rue des 3 Frères »
             accepted = (len(word) <= 4 and (previous == "du" or previous in _MONTHS)) or (
                 len(word) <= 2 and previous == "des"
-            )
+                # « route nationale 2 », « chemin départemental 12 »: a numbered road
+            ) or (len(word) <= 4 and previous in _NUMBERED_ROADS)
         elif word[0].isupper():
             accepted = capitalised = True
         else:

@@ -463,6 +463,19 @@ def test_a_postal_code_said_in_words_after_the_street_belongs_to_the_address(tex
     assert rules(text) == [("address", address)]
 
 
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("j'habite 3 route départementale 12, 31000 Toulouse", "3 route départementale 12, 31000 Toulouse"),
+        ("j'habite 8 chemin rural 4 à Saint-Paul", "8 chemin rural 4 à Saint-Paul"),
+        ("La CAF ne paie plus depuis que j'ai déménagé au 7 rue Pasteur, 97100 Basse-Terre.",
+         "7 rue Pasteur, 97100 Basse-Terre"),
+    ],
+)  # fmt: skip
+def test_numbered_roads_and_a_home_after_an_elided_je_are_addresses(text, address):
+    assert rules(text) == [("address", address)]
+
+
 # --- speed
 
 
