@@ -204,6 +204,7 @@ _ODD_SIGN_RE = re.compile(r"[^\w\s.,;:!?'’\"«»()\[\]{}@&%€$+/*=<>#-]|[|→
 
 
 _GLUED_ZERO_RE = re.compile(r"(?<![\w'’])z[ée]ro(?=\d)", re.IGNORECASE)
+_LETTER_JOINED_RE = re.compile(r"(?<![\w])\d{2}(?:([xX])\d{2})(?:\1\d{2}){2,}(?![\w])")
 # « 0six », « 0sept »: a digit typed, the next one said
 _GLUED_UNIT_RE = re.compile(
     r"(?<=(?<![\w'’])\d)(deux|trois|quatre|cinq|six|sept|huit|neuf)(?![\w'’])", re.IGNORECASE
@@ -233,6 +234,9 @@ def _edits(text: str) -> list[Edit]:
     edits += [(m.start(), m.end(), "+") for m in _PLUS_RE.finditer(text)]
     edits += [(m.start(), m.end(), "0") for m in _GLUED_ZERO_RE.finditer(text)]
     edits += [(m.start(), m.end(), str(_UNITS[m.group().lower()])) for m in _GLUED_UNIT_RE.finditer(text)]
+    # « 06x12x34x56x78 »: a letter typed between the pairs
+    for run in _LETTER_JOINED_RE.finditer(text):
+        edits += [(run.start() + i, run.start() + i + 1, " ") for i, c in enumerate(run.group()) if c.isalpha()]
     edits = _without_overlaps(edits)
     edits += _gap_edits(text, edits)
     return _without_overlaps(edits)

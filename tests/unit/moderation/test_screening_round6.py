@@ -120,6 +120,15 @@ def test_hesitations_glued_words_and_colons_inside_a_number(text, kind, number):
     assert rules(text) == [(kind, number)]
 
 
+@pytest.mark.parametrize("text", ["06x12x34x56x78", "mon num 07X11X22X33X44 merci"])
+def test_a_letter_typed_between_the_pairs_of_a_phone(text):
+    assert kinds(text) == {"phone"}
+
+
+def test_dimensions_are_no_phone():
+    assert rules("un écran 19x12 et 12x10x20 cm") == []
+
+
 def test_an_hour_stays_an_hour():
     assert rules("rdv à 10 : 30 le 12 mars") == []
 
