@@ -3073,7 +3073,42 @@ def _is_a_word(word: str) -> bool:
     )
 
 
+# A field that is a name and nothing else, written as people sign: « JP Roussel », « Jo'
+# Lemaire », « Rose-Aimée Lamon », « steph B. ». The first word reads as a first name (or
+# initials, or a short form with an apostrophe), the second as a surname or an initial.
+_NAME_ALONE_RE = re.compile(
+    rf"(?P<first>[{_UPPER}]{{2,3}}|[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?['’]?|[{_LOWER}]{{3,}})"
+    rf"\s+(?P<last>[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?|[{_UPPER}][{_UPPER}]+|[{_UPPER}]\.)"
+)
+
+
+def _name_alone(text: str) -> Iterator[Flag]:
+    value = text.strip()
+    m = _NAME_ALONE_RE.fullmatch(value)
+    if not m:
+        return
+    first, last = m.group("first").rstrip("'’"), m.group("last")
+    parts = first.split("-")
+    first_ok = (
+        first.isupper() and len(first) <= 3  # initials
+        or any(_is_first_name(p) for p in parts)
+        or (m.group("first")[-1] in "'’" and len(first) <= 4)  # « Jo' »
+    )
+    if first.islower() and not (_is_first_name(first) and last.endswith(".")):
+        return  # in lower case, only « steph B. »: a first name and an initial
+    last_ok = last.endswith(".") or not (
+        _is_a_word(last) or _fold(last) in _name_lists()["places"] or _is_first_name(last, allow_word=False)
+        and not _is_first_name(first)
+    )
+    if first_ok and last_ok and not _is_a_word(first) or (first_ok and last_ok and any(
+        _is_first_name(p, allow_word=False) for p in parts
+    )):
+        start = text.find(value)
+        yield Flag(FlagKind.PERSON_NAME, start, start + len(value))
+
+
 def _lone_handle(text: str) -> Iterator[Flag]:
+    yield from _name_alone(text)
     """A field that is only a pseudonym made of a person's names (« kevin.lefort »,
     « manon_r »), or two or three lower-case words with a first name (« mamadou diop »)."""
     value = text.strip()

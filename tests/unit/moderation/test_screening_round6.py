@@ -383,6 +383,18 @@ def test_handles_made_of_a_persons_names_are_names(text, name):
     assert rules(text) == [("person_name", name)]
 
 
+@pytest.mark.parametrize("text", ["AM Lebrun", "Flo' Garnier", "Anne-Claire Kerhervé", "karim D.", "Yasmine Haddou"])
+def test_a_field_that_is_a_signed_name_is_a_name(text):
+    assert rules(text) == [("person_name", text)]
+
+
+@pytest.mark.parametrize(
+    "text", ["Usager Mécontent", "Maman Solo", "Citoyen Lambda", "Saint Denis", "CAF Lyon", "Grand Est", "anonyme B."]
+)
+def test_a_field_of_two_words_that_name_no_one_is_no_name(text):
+    assert rules(text) == []
+
+
 @pytest.mark.parametrize("text", ["marie-galante", "Saint-Denis", "asso_solidarite"])
 def test_handles_of_places_and_groups_are_no_names(text):
     assert rules(text) == []
