@@ -2861,7 +2861,8 @@ def _person_context_re() -> re.Pattern[str]:
         rf"|\bgrace\s+a\s+|\bremerci\w*\s+(?:encore\s+|beaucoup\s+|aussi\s+)?|\bbravo\s+a\s+"
         rf"|\bfelicitations\s+a\s+|\bdemande[rz]?\s+a\s+|\bdemandez\s+|\bcertaine?\s+"
         rf"|\bdite?s\s+a\s+|\bdire\s+a\s+|\bparle[rz]?\s+(?:a|avec)\s+|\bpassez\s+le\s+bonjour\s+a\s+"
-        rf"|\bnotamment\s+|\bsurtout\s+|\bet\s+|\bou\s+|,\s*)$"
+        rf"|\b(?:notamment|surtout|en\s+particulier|particulierement|specialement|et\s+aussi)\s+(?:a\s+|avec\s+)?"
+        rf"|\bet\s+|\bou\s+|,\s*)$"
     )
 
 

@@ -426,6 +426,18 @@ def test_kin_named_in_lower_case_are_names(text, name):
 
 
 @pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Merci à toute l'agence, surtout à Maëlle.", ["Maëlle"]),
+        ("merci au service, notamment à Sébastien et à Yasmina", ["Sébastien", "Yasmina"]),
+        ("bravo à l'équipe, en particulier à Thibault", ["Thibault"]),
+    ],
+)
+def test_a_first_name_singled_out_after_thanks_is_a_name(text, names):
+    assert [t for k, t in rules(text) if k == "person_name"] == names
+
+
+@pytest.mark.parametrize(
     "text", ["ma fille marie l'an prochain", "mon fils rose de honte", "mon mari rentre tard"]
 )
 def test_words_after_kin_that_are_no_names_stay_words(text):
