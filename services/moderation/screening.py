@@ -363,7 +363,8 @@ def _net_flags(text: str) -> Iterator[Flag]:
         # a date inside, not an hour: nine digits and more are no time (« 06 : 12 / 34 … »)
         if _FULL_DATE_RE.search(span) or _ISO_DATE_RE.search(span):
             continue
-        if _AMOUNT_AFTER_RE.match(text, end) or _NET_AMOUNT_BEFORE_RE.search(_context_before(text, start, 20)):
+        amount_before = _NET_AMOUNT_BEFORE_RE.search(_context_before(text, start, 20))
+        if _AMOUNT_AFTER_RE.match(text, end) or amount_before:
             continue
         context = _context_before(text, start, 40)
         phone_words = bool(_NET_PHONE_WORDS_RE.search(context))
@@ -396,7 +397,9 @@ def _safety_net(text: str, candidates: list[Flag]) -> list[Flag]:
     out = []
     for flag in found:
         digits = {i for i in range(flag.start, flag.end) if text[i].isdigit() or text[i].isalpha()}
-        covering = [c for c in candidates if c.kind in _NET_KINDS and c.start < flag.end and flag.start < c.end]
+        covering = [
+            c for c in candidates if c.kind in _NET_KINDS and c.start < flag.end and flag.start < c.end
+        ]
         covered = {i for c in covering for i in range(c.start, c.end)}
         if digits <= covered:
             continue  # already masked
@@ -761,7 +764,8 @@ def _domain_anchored_emails(text: str) -> Iterator[Flag]:
     yield from _glued_provider_emails(text)
     for m in _PROVIDER_FIRST_RE.finditer(text):
         local = m.group("local")
-        if re.fullmatch(r"[\d.]+|\d+[.,]\d+", local) or _is_generic_mailbox(local + "@" + m.group("provider")):
+        generic = _is_generic_mailbox(local + "@" + m.group("provider"))
+        if re.fullmatch(r"[\d.]+|\d+[.,]\d+", local) or generic:
             continue
         yield Flag(FlagKind.EMAIL, m.start("provider"), m.end("local"))
     for m in _GLUED_AT_RE.finditer(text):
@@ -778,7 +782,8 @@ def _domain_anchored_emails(text: str) -> Iterator[Flag]:
             ):
                 # « lucas martin 93 gmail com »: a first name said before the local part
                 first = re.search(r"([^\W\d_]+)[ ]+$", text[max(0, start - 30) : start])
-                if first and " " in before.group("local") and _is_first_name(first.group(1), allow_word=False):
+                spaced = " " in before.group("local")
+                if first and spaced and _is_first_name(first.group(1), allow_word=False):
                     start -= len(first.group())
                 yield Flag(FlagKind.EMAIL, start, domain.end())
 
@@ -2114,7 +2119,8 @@ def _find_birth_dates(text: str) -> Iterator[Flag]:
     for cue in _BIRTH_CUE_RE.finditer(plain):
         said = _SPOKEN_DATE_RE.search(plain, cue.end(), min(len(plain), cue.end() + 200))
         # what the digit patterns read already is left to them
-        if said and said.start() - cue.end() <= 30 and (not said.group()[0].isdigit() or re.search(r"\b(?:mil|mille)\b", said.group())):
+        in_words = said and (not said.group()[0].isdigit() or re.search(r"\b(?:mil|mille)\b", said.group()))
+        if said and said.start() - cue.end() <= 30 and in_words:
             yield Flag(FlagKind.BIRTH_DATE, said.start(), said.end())
 
 
@@ -3012,7 +3018,8 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
         kin = _LOWER_KIN_CUE_RE.search(before)
         if kin and not _is_first_name(m.group(), allow_word=False):
             # a word as well (« marie », « rose »): a name when set apart or before a verb
-            kin = kin if re.match(r"\s*[,)(;:]|\s*$|\s+(?:qui|a|est|et|ne|n'|va|vit|habite|\d)\b", text[m.end() :]) else None
+            apart = re.match(r"\s*[,)(;:]|\s*$|\s+(?:qui|a|est|et|ne|n'|va|vit|habite|\d)\b", text[m.end() :])
+            kin = kin if apart else None
         if not (_is_first_name(m.group(), allow_word=bool(joined or kin))):
             continue
         if joined or kin or _LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before):

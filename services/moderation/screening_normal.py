@@ -236,7 +236,8 @@ def _edits(text: str) -> list[Edit]:
     edits += [(m.start(), m.end(), str(_UNITS[m.group().lower()])) for m in _GLUED_UNIT_RE.finditer(text)]
     # « 06x12x34x56x78 »: a letter typed between the pairs
     for run in _LETTER_JOINED_RE.finditer(text):
-        edits += [(run.start() + i, run.start() + i + 1, " ") for i, c in enumerate(run.group()) if c.isalpha()]
+        edits += [(run.start() + i, run.start() + i + 1, " ")
+                  for i, c in enumerate(run.group()) if c.isalpha()]
     edits = _without_overlaps(edits)
     edits += _gap_edits(text, edits)
     return _without_overlaps(edits)

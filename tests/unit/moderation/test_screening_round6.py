@@ -383,13 +383,19 @@ def test_handles_made_of_a_persons_names_are_names(text, name):
     assert rules(text) == [("person_name", name)]
 
 
-@pytest.mark.parametrize("text", ["AM Lebrun", "Flo' Garnier", "Anne-Claire Kerhervé", "karim D.", "Yasmine Haddou"])
+@pytest.mark.parametrize(
+    "text", ["AM Lebrun", "Flo' Garnier", "Anne-Claire Kerhervé", "karim D.", "Yasmine Haddou"]
+)
 def test_a_field_that_is_a_signed_name_is_a_name(text):
     assert rules(text) == [("person_name", text)]
 
 
 @pytest.mark.parametrize(
-    "text", ["Usager Mécontent", "Maman Solo", "Citoyen Lambda", "Saint Denis", "CAF Lyon", "Grand Est", "anonyme B."]
+    "text",
+    [
+        "Usager Mécontent", "Maman Solo", "Citoyen Lambda", "Saint Denis", "CAF Lyon", "Grand Est",
+        "anonyme B.",
+    ],
 )
 def test_a_field_of_two_words_that_name_no_one_is_no_name(text):
     assert rules(text) == []
@@ -462,7 +468,10 @@ def test_a_table_without_a_first_name_has_no_name():
 
 @pytest.mark.parametrize(
     ("text", "address"),
-    [("sarah.b_at_gmail.com", "sarah.b_at_gmail.com"), ("sarah.b-at-gmail-dot-com", "sarah.b-at-gmail-dot-com")],
+    [
+        ("sarah.b_at_gmail.com", "sarah.b_at_gmail.com"),
+        ("sarah.b-at-gmail-dot-com", "sarah.b-at-gmail-dot-com"),
+    ],
 )
 def test_at_and_dot_joined_by_underscores_or_hyphens_make_an_email(text, address):
     assert rules(text) == [("email", address)]
