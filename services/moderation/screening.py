@@ -326,7 +326,12 @@ def _net_chains(text: str) -> Iterator[tuple[int, int, str]]:
         if chain:
             start, end = chain[0][0], chain[-1][1]
             singles = sum(b - a == 1 for a, b in chain)
-            if singles < 4 or _NET_PHONE_WORDS_RE.search(_context_before(text, start, 40)):
+            # « 13001 13002 13003 »: postal codes listed, never a number of a person
+            postcodes = len(chain) >= 2 and all(b - a == 5 for a, b in chain)
+            context = _context_before(text, start, 40)
+            if postcodes and not (_NIR_CONTEXT_RE.search(context) or _NET_PHONE_WORDS_RE.search(context)):
+                pass
+            elif singles < 4 or _NET_PHONE_WORDS_RE.search(context):
                 yield start, end, "".join(text[a:b] for a, b in chain)  # not « 0 1 2 3 4 … »
         chain = [run]
 

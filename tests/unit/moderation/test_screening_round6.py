@@ -180,6 +180,7 @@ def test_long_digit_stretches_the_detectors_leave_are_masked_by_shape(text, kind
         "Le compteur affichait 1 2 3 4 5 6 7 8 9 0.",
         "Appelez le 0 800 840 800, c'est gratuit.",
         "Avis de contravention n° 7124 5581 0320 contesté.",
+        "les codes postaux 13001 13002 13003 sont concernés",
     ],
 )
 def test_references_amounts_lists_and_public_numbers_escape_the_net(text):
