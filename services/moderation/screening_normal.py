@@ -209,7 +209,9 @@ _LETTER_JOINED_RE = re.compile(r"(?<![\w])\d{2}(?:([xX])\d{2})(?:\1\d{2}){2,}(?!
 _GLUED_UNIT_RE = re.compile(
     r"(?<=(?<![\w'’])\d)(deux|trois|quatre|cinq|six|sept|huit|neuf)(?![\w'’])", re.IGNORECASE
 )
-_PLUS_RE = re.compile(r"(?<![\w'’])plus\s*(?=(?:33|3\d\d|4\d|2\d\d)\b)", re.IGNORECASE)
+_PLUS_RE = re.compile(
+    r"(?<![\w'’])plus\s*(?=(?:33|3\d\d|4\d|2\d\d)\b|trente[\s-]+trois\b)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)

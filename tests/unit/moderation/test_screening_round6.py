@@ -45,6 +45,8 @@ def test_the_view_reads_runs_of_numbers_in_words(text, view):
         ("mon numéro belge zéro quatre septante-deux nonante et un trente-trois dix",
          "zéro quatre septante-deux nonante et un trente-trois dix"),
         ("z3ro 6 71 22 09 14 pour les inscriptions", "z3ro 6 71 22 09 14"),
+        ("depuis l'étranger plus trente-trois six douze trente-quatre cinquante-six soixante-dix-huit",
+         "plus trente-trois six douze trente-quatre cinquante-six soixante-dix-huit"),
         ("zer0 sept. 52. 18. 60. 44 c'est moi", "zer0 sept. 52. 18. 60. 44"),
     ],
 )  # fmt: skip
