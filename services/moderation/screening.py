@@ -18,6 +18,7 @@ address or a threat is found in the shapes people write, not only in the listed 
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import unicodedata
@@ -1203,11 +1204,12 @@ def _loose_phones(text: str) -> Iterator[Flag]:
         ):
             continue
         i = 0
+        starts = [r[0] for r in chain]
         while i < len(chain):
             flag = _loose_phone_at(text, chain, i)
             if flag:
                 yield flag
-                i = next((k for k, r in enumerate(chain) if r[0] >= flag.end), len(chain))
+                i = bisect.bisect_left(starts, flag.end)  # the first run after the flag
             else:
                 i += 1
 
@@ -1217,6 +1219,8 @@ def _loose_phone_at(text: str, chain: list[tuple[int, int]], i: int) -> Flag | N
         return None  # inside a longer number
     start = chain[i][0]
     prefix = _LOOSE_PREFIX_RE.search(text, max(0, start - 12), start)
+    if not prefix and text[start] not in "067":
+        return None  # every reading below needs « 0 », « 6 » or « 7 » first: refused at once
     digits, j = "", i
     while j < len(chain) and len(digits) < (9 if prefix else 10):
         digits += text[chain[j][0] : chain[j][1]]
