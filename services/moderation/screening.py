@@ -18,6 +18,7 @@ address or a threat is found in the shapes people write, not only in the listed 
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import unicodedata
@@ -34,7 +35,7 @@ from stdnum import iban as std_iban
 from stdnum import luhn
 from stdnum.fr import nir as std_nir
 
-from services.moderation.screening_normal import normalised
+from services.moderation.screening_normal import mail_view, normalised
 
 DATA_DIR = Path(__file__).parent
 LEXICON_PATH = DATA_DIR / "insults_fr.txt"
@@ -126,6 +127,7 @@ def screen(text: str, *, use_model: bool = True) -> list[Flag]:
     `use_model=False` leaves out the names found only by the spaCy model (the rules still
     find titled names, « Prénom NOM » and the like)."""
     candidates = list(_rule_candidates(text))
+    candidates += _safety_net(text, candidates)
     if use_model:
         candidates += _model_names(text, candidates)
     candidates = [
@@ -265,6 +267,7 @@ def redact(text: str, flags: list[Flag]) -> str:
 def _rule_candidates(text: str) -> Iterator[Flag]:
     yield from _find_emails(text)
     yield from _domain_anchored_emails(text)
+    yield from _on_mail_view(text)
     yield from _find_phones(text)
     yield from _find_nirs(text)
     yield from _find_ibans(text)
@@ -288,6 +291,146 @@ def _on_normalised_view(text: str) -> Iterator[Flag]:
         for flag in detector(view.text):
             start, end = view.span(flag.start, flag.end)
             yield Flag(flag.kind, start, end, flag.note)
+
+
+# The safety net of the numbers never to publish: what the detectors above left, a stretch
+# of nine digits or more with only short signs (or one line break) between its groups, is
+# masked as the likeliest kind by its length and first digits, unless it is a date, an
+# amount, a published public number or the administration's reference. It reads the text
+# and the normalised view (numbers in words, letters typed for digits).
+_NET_GAP_RE = re.compile(r"[^\w\n]{1,3}|[ \t\u00a0]*\r?\n[ \t\u00a0]*")
+_NET_AMOUNT_BEFORE_RE = re.compile(r"(?:€|\$|\beur\b|\beuros?\b|montant|somme|total)[^\w\n]{0,4}$")
+# The administration's references: a year among groups joined by dashes or slashes
+# (« 2024-33871 », « 69-2023-045872 », « 2023/45871 »), or a file, a decision, a firm named
+# before (wider than _ADMIN_REFERENCE_RE: « Réclamation n° RC-2024-… », « SIRET »).
+_NET_YEAR_GROUP_RE = re.compile(r"(?<!\d)(?:19[5-9]\d|20[0-4]\d)(?!\d)")
+_NET_REFERENCE_RE = re.compile(
+    r"\b(?:dossier|reference|ref|reclamation|decision|recommande|contravention|amende|siret"
+    r"|siren|facture|commande|colis|suivi|ticket|avis|notification|courrier)\b[^.!?\n]{0,30}$"
+)
+_NET_PHONE_WORDS_RE = re.compile(
+    r"\b(?:tel|telephone|portable|mobile|cell|cellulaire|gsm|fixe|whatsapp|sms|joindre|joignable"
+    r"|rappel\w*|appel\w*)\b[^.!?\n]{0,30}$"
+)
+_NET_KINDS = frozenset(
+    {FlagKind.PHONE, FlagKind.NIR, FlagKind.IBAN, FlagKind.CARD, FlagKind.IDENTIFIER,
+     FlagKind.EMAIL, FlagKind.BIRTH_DATE, FlagKind.ADDRESS}
+)  # fmt: skip
+
+
+def _net_chains(text: str) -> Iterator[tuple[int, int, str]]:
+    chain: list[tuple[int, int]] = []
+    for run in [*((m.start(), m.end()) for m in _DIGIT_RUN_RE.finditer(text)), (-1, -1)]:
+        if chain and run[0] >= 0 and _NET_GAP_RE.fullmatch(text, chain[-1][1], run[0]):
+            chain.append(run)
+            continue
+        if chain:
+            start, end = chain[0][0], chain[-1][1]
+            singles = sum(b - a == 1 for a, b in chain)
+            # « 13001 13002 13003 »: postal codes listed, never a number of a person
+            postcodes = len(chain) >= 2 and all(b - a == 5 for a, b in chain)
+            context = _context_before(text, start, 40)
+            if postcodes and not (_NIR_CONTEXT_RE.search(context) or _NET_PHONE_WORDS_RE.search(context)):
+                pass
+            elif singles < 4 or _NET_PHONE_WORDS_RE.search(context):
+                yield start, end, "".join(text[a:b] for a, b in chain)  # not « 0 1 2 3 4 … »
+        chain = [run]
+
+
+def _net_kind(text: str, start: int, digits: str) -> FlagKind | None:
+    international = text[max(0, start - 2) : start].strip().endswith("+") or digits.startswith("0033")
+    if international and digits.lstrip("0").startswith("33"):
+        national = "0" + digits.lstrip("0")[2:]
+        return FlagKind.PHONE if not _is_public_number(national) else None
+    if _is_public_number(digits):
+        return None
+    if digits[0] == "0" and digits[1] != "0" and len(digits) <= 13:
+        return FlagKind.PHONE
+    if len(digits) == 9 and digits[0] in "67":
+        return FlagKind.PHONE
+    if len(digits) in (13, 15) and digits[0] in "12":
+        month = int(digits[3:5])
+        if 1 <= month <= 12 or 20 <= month <= 42 or 50 <= month <= 99:
+            return FlagKind.NIR
+    if 13 <= len(digits) <= 19 and luhn.is_valid(digits) and _card_plausible(digits):
+        return FlagKind.CARD
+    return None  # an unknown number: the administration's as often as the usager's
+
+
+def _net_flags(text: str) -> Iterator[Flag]:
+    for start, end, digits in _net_chains(text):
+        if len(digits) < 9 or len(digits) > 34:
+            continue
+        if (start and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha()):
+            continue  # glued to a word: a reference, an IBAN, a plate, left to their detectors
+        if start and text[start - 1] in ".," and start > 1 and text[start - 2].isdigit():
+            continue  # the decimals of an amount
+        span = text[start:end]
+        # a date inside, not an hour: nine digits and more are no time (« 06 : 12 / 34 … »)
+        if _FULL_DATE_RE.search(span) or _ISO_DATE_RE.search(span):
+            continue
+        amount_before = _NET_AMOUNT_BEFORE_RE.search(_context_before(text, start, 20))
+        if _AMOUNT_AFTER_RE.match(text, end) or amount_before:
+            continue
+        context = _context_before(text, start, 40)
+        phone_words = bool(_NET_PHONE_WORDS_RE.search(context))
+        if (_NET_REFERENCE_RE.search(context) or _ADMIN_REFERENCE_RE.search(context)) and not (
+            phone_words or _NIR_CONTEXT_RE.search(context)
+        ):
+            continue
+        if re.search(r"[-/]", span) and _NET_YEAR_GROUP_RE.search(span):
+            continue
+        if _is_public_number(digits) or _is_public_number("0" + digits):
+            continue
+        kind = _net_kind(text, start, digits)
+        if kind is None and phone_words and len(digits) <= 13:
+            kind = FlagKind.PHONE  # « mon cell c'est le 1-514-555-0187 »
+        if kind is None:
+            continue
+        if kind == FlagKind.PHONE and _is_switchboard(text, start, end, digits):
+            continue
+        note = CHECKSUM_FAILED if kind == FlagKind.NIR else None
+        yield Flag(kind, start, end, note)
+
+
+def _safety_net(text: str, candidates: list[Flag]) -> list[Flag]:
+    found = list(_net_flags(text))
+    view = normalised(text)
+    if view is not None:
+        for flag in _net_flags(view.text):
+            start, end = view.span(flag.start, flag.end)
+            found.append(Flag(flag.kind, start, end, flag.note))
+    out = []
+    for flag in found:
+        digits = {i for i in range(flag.start, flag.end) if text[i].isdigit() or text[i].isalpha()}
+        covering = [
+            c for c in candidates if c.kind in _NET_KINDS and c.start < flag.end and flag.start < c.end
+        ]
+        covered = {i for c in covering for i in range(c.start, c.end)}
+        if digits <= covered:
+            continue  # already masked
+        out.append(flag)
+    return out
+
+
+# An address dictated or spelled (screening_normal.mail_view): what the e-mail patterns
+# find on the view masks the words as typed, if it ends like an address.
+def _on_mail_view(text: str) -> Iterator[Flag]:
+    view = mail_view(text)
+    if view is None:
+        return
+    ending = re.compile(rf"(?:[.@](?:{_TLDS})|@(?:{_MAIL_PROVIDERS}))$", re.IGNORECASE)
+    for flag in (*_find_emails(view.text), *_domain_anchored_emails(view.text)):
+        if not ending.search(view.text, flag.start, flag.end):
+            continue
+        start, end = view.span(flag.start, flag.end)
+        # « marie claire tiret dumas arobase … »: first names said before the address
+        for _ in range(2):
+            first = re.search(r"([^\W\d_]+)[ ]+$", text[max(0, start - 30) : start])
+            if not first or not _is_first_name(first.group(1)):
+                break
+            start -= len(first.group())
+        yield Flag(FlagKind.EMAIL, start, end)
 
 
 # --- data files
@@ -398,9 +541,11 @@ _TLDS = (
 _COMMON_TLDS = r"fr|com|net|org|eu|be|ch"
 # "_" is a word character: giving it again as a separator made « a_a_a_… » backtrack
 # exponentially, so only the dot (or a spelled one) separates the tokens.
-_LOCAL = r"[\w+'’-]+(?:(?:\.|{dot})[\w+'’-]+)*"
+# At most a dozen parts: « point point point … » read each « point » as a word or as a dot,
+# a quadratic search over the text without that bound.
+_LOCAL = r"[\w+'’-]+(?:(?:\.|{dot})[\w+'’-]+){{0,12}}"
 _DOMAIN = (
-    rf"[\w-]+(?:{_DOT}[\w-]+)*(?:(?:\.|\s\.\s)[^\W\d_]{{2,}}|{_SPELLED_DOT}(?:{_TLDS})"
+    rf"[\w-]+(?:{_DOT}[\w-]+){{0,8}}(?:(?:\.|\s\.\s)[^\W\d_]{{2,}}|{_SPELLED_DOT}(?:{_TLDS})"
     rf"|(?:\s\.\s?|\.\s|,)(?:{_COMMON_TLDS})(?![\w-]))"
 )
 _EMAIL_RES = (
@@ -580,12 +725,55 @@ _LOCAL_BEFORE_RE = re.compile(
 # « pierre.vidalarobaselaposte.net »: the word for "@" typed inside the address.
 _GLUED_AT_RE = re.compile(
     rf"(?<![\w.+-])[\w.+-]{{2,}}?(?:arr?obase?|arr?obas)(?:{_MAIL_PROVIDERS}|[\w-]+\.(?:{_TLDS}))"
-    rf"(?:\.(?:{_TLDS}))?(?![\w-])",
+    rf"(?:\.(?:{_TLDS}))?(?![\w-])"
+    # « bobby75atcaramaildotcom »: "at" and "dot" glued too, around a mail provider
+    rf"|(?<![\w.+-])[\w.+-]{{2,}}?(?:at|arr?obase?)(?:{_MAIL_PROVIDERS})(?:\.|dot|point)(?:{_COMMON_TLDS})(?![\w-])"
+    # « sarah.b_at_gmail.com », « sarah.b-at-gmail-dot-com »: joined by "_" or "-"
+    rf"|(?<![\w.+-])[\w.+-]{{2,}}?[_-](?:at|arr?obase?|arr?obaz)[_-](?:{_MAIL_PROVIDERS}|[a-z0-9]+)"
+    rf"(?:\.|[_-](?:dot|point)[_-])(?:{_TLDS})(?![\w-])",
     re.IGNORECASE,
 )
 
 
+# The provider named before the local part: « mon gmail c'est lucas.martin75 », « sur
+# hotmail : kevin_b92 ». The local part must show a dot, an underscore or a digit.
+_PROVIDER_FIRST_RE = re.compile(
+    rf"\b(?:mon|ma|son|sa|sur|par|via|en)\s+(?:(?:adresse|compte|mail)\s+)?(?P<provider>{_MAIL_PROVIDERS})"
+    r"\s*(?:,\s*)?(?:c['’]est|c|cest|:|=|->|→|est)?\s*(?:le\s+|la\s+)?"
+    r"(?P<local>(?=[\w.+-]*[._\d])(?=[\w.+-]*[^\W\d_]{2})[\w+-]+(?:\.[\w+-]+){0,4})(?![\w@.-])",
+    re.IGNORECASE,
+)
+
+
+# A token glued to a mail provider and its end, the "@" left out or typed as a dot, a dash
+# or nothing: « lucas.martin.gmail.com », « lucas_martin-gmail.com », « lucasmartin93gmail.com ».
+_GLUED_PROVIDER_RE = re.compile(
+    rf"(?<![\w.+@-])(?!www\.)(?P<local>[\w+-]+(?:\.[\w+-]+){{0,3}}?)[._-]?(?:{_MAIL_PROVIDERS})"
+    rf"\.(?:{_COMMON_TLDS})(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def _glued_provider_emails(text: str) -> Iterator[Flag]:
+    for m in _GLUED_PROVIDER_RE.finditer(text):
+        local = m.group("local").strip("._-")
+        if len(re.sub(r"[\W_]", "", local)) < 3 or not re.search(r"[^\W\d_]{2}", local):
+            continue
+        # a local part that shows a person: a separator, a digit or a first name
+        if not (re.search(r"[._\d]", local) or _is_first_name(local) or _starts_with_a_first_name(local)):
+            continue
+        if not _is_generic_mailbox(text[m.start() : m.end()].replace(local, local + "@", 1)):
+            yield Flag(FlagKind.EMAIL, m.start(), m.end())
+
+
 def _domain_anchored_emails(text: str) -> Iterator[Flag]:
+    yield from _glued_provider_emails(text)
+    for m in _PROVIDER_FIRST_RE.finditer(text):
+        local = m.group("local")
+        generic = _is_generic_mailbox(local + "@" + m.group("provider"))
+        if re.fullmatch(r"[\d.]+|\d+[.,]\d+", local) or generic:
+            continue
+        yield Flag(FlagKind.EMAIL, m.start("provider"), m.end("local"))
     for m in _GLUED_AT_RE.finditer(text):
         if not _is_generic_mailbox(m.group()):
             yield Flag(FlagKind.EMAIL, m.start(), m.end())
@@ -598,6 +786,11 @@ def _domain_anchored_emails(text: str) -> Iterator[Flag]:
             if not _is_generic_mailbox(text[start : domain.end()]) and not _is_generic_mailbox(
                 local + "@" + domain.group()
             ):
+                # « lucas martin 93 gmail com »: a first name said before the local part
+                first = re.search(r"([^\W\d_]+)[ ]+$", text[max(0, start - 30) : start])
+                spaced = " " in before.group("local")
+                if first and spaced and _is_first_name(first.group(1), allow_word=False):
+                    start -= len(first.group())
                 yield Flag(FlagKind.EMAIL, start, domain.end())
 
 
@@ -832,6 +1025,12 @@ def _phone_flag(m: re.Match[str]) -> Flag | None:
     """The number the match reads, or the first one of two numbers run together by a
     separator (« 06 12 34 56 78 - 06 98 76 54 32 »)."""
     text, body_start = m.string, m.start("body")
+    if not (m.group("cc1") or m.group("cc2") or m.group("cc3")):
+        # Without a country code every reading needs « 0 » or « 33 » first: a run of other
+        # digits (« 1 1 1 1 … ») is refused here once, not at each of its group ends.
+        lead = re.sub(r"\D", "", text[body_start : body_start + 8].replace("O", "0").replace("o", "0"))
+        if len(lead) >= 2 and not (lead.startswith("33") or (lead[0] == "0" and lead[1] != "0")):
+            return None
     for body_end in _group_ends(text, body_start, m.end("body")):
         flag = _phone_at(m, body_end)
         if flag or body_end - body_start < 10:
@@ -849,6 +1048,8 @@ def _phone_at(m: re.Match[str], body_end: int) -> Flag | None:
         _fold(m.string[max(0, start - 40) : start])
     ):
         cc, digits, body = "33", digits[2:], re.sub(r"^33[ .\-]?", "", body)
+    if cc is None and not (len(digits) == 10 and digits[0] == "0" and digits[1] != "0"):
+        return None  # checked again below; first here, before the costlier checks
     after = _fold(m.string[body_end : body_end + 70])
     if not _phone_body_ok(body, bool(cc), _fold(m.string[max(0, start - 100) : start]), after):
         return None
@@ -952,7 +1153,10 @@ def _below_twenty_str(words: list[str]) -> tuple[str, int] | None:
 
 def _spoken_phones(text: str) -> Iterator[Flag]:
     folded = _plain(text)
+    plain_until = -1  # the end of a run of plain digits already seen whole
     for start in re.finditer(r"(?<![\w])(?:zero|0)(?![\w])", folded):
+        if start.start() < plain_until and start.group() == "0":
+            continue  # a suffix of that run: plain digits too (« 0 0 0 0 … » stays linear)
         tokens: list[tuple[str, int, int]] = []  # word, start, end
         position = start.start()
         while len(tokens) < 24:
@@ -963,6 +1167,7 @@ def _spoken_phones(text: str) -> Iterator[Flag]:
             position = _SPOKEN_SEP_RE.match(folded, word.end()).end()
         words = [t[0] for t in tokens]
         if not any(w.isalpha() for w in words[1:]) and words[0] != "zero":
+            plain_until = tokens[-1][2]
             continue  # plain digits: the patterns above read them
         digits, used = "", 0
         while used < len(words) and len(digits) < 10:
@@ -999,11 +1204,12 @@ def _loose_phones(text: str) -> Iterator[Flag]:
         ):
             continue
         i = 0
+        starts = [r[0] for r in chain]
         while i < len(chain):
             flag = _loose_phone_at(text, chain, i)
             if flag:
                 yield flag
-                i = next((k for k, r in enumerate(chain) if r[0] >= flag.end), len(chain))
+                i = bisect.bisect_left(starts, flag.end)  # the first run after the flag
             else:
                 i += 1
 
@@ -1013,6 +1219,8 @@ def _loose_phone_at(text: str, chain: list[tuple[int, int]], i: int) -> Flag | N
         return None  # inside a longer number
     start = chain[i][0]
     prefix = _LOOSE_PREFIX_RE.search(text, max(0, start - 12), start)
+    if not prefix and text[start] not in "067":
+        return None  # every reading below needs « 0 », « 6 » or « 7 » first: refused at once
     digits, j = "", i
     while j < len(chain) and len(digits) < (9 if prefix else 10):
         digits += text[chain[j][0] : chain[j][1]]
@@ -1120,8 +1328,38 @@ def _dense_phone_ok(text: str, chain: list[tuple[int, int]], digits: str) -> boo
     return not _is_switchboard(text, start, end, national)
 
 
+# A phone cut in two by a pause: an ellipsis and an aside, or a hesitation (« 06 41 … enfin
+# 27 83 90 », « 06 09 ... (la suite plus bas) ... 71 35 22 », « 07 15 euh 33 … »). The two
+# parts must make ten digits from « 0X », the first one short of them.
+_SPLIT_PAUSE_RE = re.compile(
+    r"\s*(?:…|\.{2,})\s*(?:[^.…\d\n]{0,80}?\s*(?:…|\.{2,})\s*|[^.…\d\n]{0,25}?\s+)?"
+    r"|[\s,]+(?:euh+|heu+|enfin|pardon|bref|donc|attendez|attends|je\s+disais)[\s,.…]+",
+    re.IGNORECASE,
+)
+
+
+def _split_phones(text: str) -> Iterator[Flag]:
+    if "…" not in text and ".." not in text and not re.search(r"\d[\s,]+[ehbdapj]", text):
+        return
+    chains = [c for c in _digit_chains(text)]
+    for first, second in itertools.pairwise(chains):
+        a = "".join(text[x:y] for x, y in first)
+        b = "".join(text[x:y] for x, y in second)
+        if not (re.fullmatch(r"0[1-9]\d{0,6}", a) and len(a) + len(b) == 10 and len(first) >= 1):
+            continue
+        pause = _SPLIT_PAUSE_RE.fullmatch(text, first[-1][1], second[0][0])
+        if not pause or any(e - s > 4 for s, e in [*first, *second]):
+            continue
+        start, end = first[0][0], second[-1][1]
+        if (start and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
+            continue
+        if not _is_public_number(a + b) and not _is_switchboard(text, start, end, a + b):
+            yield Flag(FlagKind.PHONE, start, end)
+
+
 def _find_phones(text: str) -> Iterator[Flag]:
     yield from _search_all(_PHONE_RE, text, _phone_flag)
+    yield from _split_phones(text)
     yield from _loose_phones(text)
     yield from _dense_phones(text)
     yield from _spoken_phones(text)
@@ -1224,8 +1462,22 @@ def _nir_flag(m: re.Match[str]) -> Flag | None:
     # Without a key, 13 digits are a NIR when the context says so or when they are written
     # in the groups of a NIR; otherwise they may be a fiscal number (see identifiers).
     if nir_context or (_NIR_GROUPS_RE.fullmatch(m.group("body")) and not fiscal_context):
+        said = _KEY_SAID_AFTER_RE.match(m.string, m.end("body"))
+        if said:  # « … 115 et finit par 43 », « … 039, la clé c'est 35 »
+            note = None if std_nir.is_valid(body + said.group("key")) else CHECKSUM_FAILED
+            return Flag(FlagKind.NIR, m.start(), said.end(), note)
         return Flag(FlagKind.NIR, m.start(), m.end("body"), CHECKSUM_FAILED)
     return None
+
+
+# The key announced in words after the body of a NIR.
+_KEY_SAID_AFTER_RE = re.compile(
+    r"[\s,;:.\-–—]{0,3}(?:et\s+|puis\s+|avec\s+)?(?:(?:la\s+)?(?:cl[ée]f?|key)(?:\s+(?:c'est|est|:))?"
+    r"|(?:(?:qui\s+)?(?:se\s+)?(?:finit|fini|termine|finissant)\s+(?:par|avec))"
+    r"|(?:les\s+)?(?:deux\s+)?(?:derniers|dernier)(?:\s+chiffres)?(?:\s+(?:c'est|sont|:))?)"
+    r"[\s:=(]{0,3}(?P<key>\d{2})(?![\w])",
+    re.IGNORECASE,
+)
 
 
 # A NIR by density: after words about the social security in the same sentence, 12 to 16
@@ -1339,9 +1591,41 @@ def _iban_shapes(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.IBAN, m.start(), end, CHECKSUM_FAILED)
 
 
+# An IBAN in groups of any size (« FR 763 0006 00011 2345 … », « F R 76 3000 … »): its
+# country code, then groups read while they may still make an IBAN; kept when the key
+# proves it, or at the length of a French IBAN after words about a bank account.
+_LOOSE_IBAN_START_RE = re.compile(r"(?<![\w])([A-Za-z]) ?([A-Za-z])(?=[ .\-]?\d\d)")
+_LOOSE_IBAN_GROUP_RE = re.compile(r"[ .\-]?([0-9A-Z]{1,7})(?![\w])|[ .\-]?(\d{1,7})(?=[ .\-]|$)")
+
+
+def _loose_ibans(text: str) -> Iterator[Flag]:
+    for m in _LOOSE_IBAN_START_RE.finditer(text):
+        code = (m.group(1) + m.group(2)).upper()
+        lower = not (m.group(1) + m.group(2)).isupper()
+        context = _IBAN_CONTEXT_RE.search(_context_before(text, m.start(), 40))
+        if not _iban_country(code) or (lower and not context):
+            continue
+        compact, position, found, french = code, m.end(), None, None
+        for _ in range(20):
+            group = _LOOSE_IBAN_GROUP_RE.match(text, position)
+            if not group or len(compact) >= 34:
+                break
+            compact += group.group(1) or group.group(2)
+            position = group.end()
+            if len(compact) >= 15 and std_iban.is_valid(compact):
+                found = position
+            if code == "FR" and len(compact) == 27:
+                french = position
+        if found:
+            yield Flag(FlagKind.IBAN, m.start(), found)
+        elif french and context:
+            yield Flag(FlagKind.IBAN, m.start(), french, CHECKSUM_FAILED)
+
+
 def _find_ibans(text: str) -> Iterator[Flag]:
     yield from _search_all(_IBAN_RE, text, _iban_flag)
     yield from _iban_shapes(text)
+    yield from _loose_ibans(text)
 
 
 # No dot between groups: "1.250.000" is an amount, never a card.
@@ -1366,6 +1650,8 @@ def _card_plausible(digits: str) -> bool:
 
 def _card_flag(m: re.Match[str]) -> Flag | None:
     text, probable = m.string, None
+    if text[m.start()] not in "23456" or sum(c.isdigit() for c in m.group()) < 13:
+        return None  # no issuer starts so, or too short (_card_plausible): refused once
     for end in _group_ends(text, m.start(), m.end()):
         digits = _compact(text[m.start() : end])
         if not _card_plausible(digits):
@@ -1401,7 +1687,7 @@ _ID_LABEL = r"""(?:
   | (?:numero|n°|no\b)?\s*(?:d')?(?:agdref|etranger)
   | (?:numero|n°|no\b)\s+(?:de\s+|du\s+)?
       (?:titre\s+de\s+sejour|carte\s+de\s+sejour|carte\s+de\s+resident|recepisse|visa)
-  | (?:titre|carte)\s+de\s+(?:sejour|resident)\s+(?:n°|no\b|numero)
+  | (?:(?:titre|carte)\s+de\s+(?:sejour|resident)|recepisse)\s+(?:n°|no\b|numero)
   | (?:numero|n°|no\b)\s+(?:de\s+)?(?:(?:ma|sa|la|mon|son)\s+)?carte
       (?:\s+(?:mobilite\s+inclusion|d'invalidite|de\s+stationnement|d'identite))?
   | \brib\b(?:\s+complet)?
@@ -1822,7 +2108,32 @@ _BIRTH_DATE_RE = re.compile(
 )
 
 
+# A date said in words (a dictation, a carer writing as told): « premier mai mille neuf
+# cent trente neuf », « dix-huit juin mil neuf cent quarante cinq », « 3 mars deux mille ».
+_DATE_WORD = (
+    r"(?:une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze"
+    r"|seize|vingts?|trente|quarante|cinquante|soixante|septante|huitante|octante|nonante"
+    r"|cents?|mille|mil)"
+)
+_SPOKEN_DATE_RE = re.compile(
+    rf"(?<![\w'])(?:premier|1er|\d{{1,2}}|{_DATE_WORD}(?:(?:[\s-]+et)?[\s-]+{_DATE_WORD}){{0,3}})"
+    rf"\s+(?:{_MONTH_NAMES})\.?"
+    rf"(?:\s+(?:(?:19|20)\d\d|(?:mil|mille|deux\s+mille)(?:(?:[\s-]+et)?[\s-]+{_DATE_WORD}){{0,8}}))?(?![\w'])"
+)
+
+
 def _find_birth_dates(text: str) -> Iterator[Flag]:
+    yield from _dates_after_cues(text)
+    plain = _plain(text)
+    for cue in _BIRTH_CUE_RE.finditer(plain):
+        said = _SPOKEN_DATE_RE.search(plain, cue.end(), min(len(plain), cue.end() + 200))
+        # what the digit patterns read already is left to them
+        in_words = said and (not said.group()[0].isdigit() or re.search(r"\b(?:mil|mille)\b", said.group()))
+        if said and said.start() - cue.end() <= 30 and in_words:
+            yield Flag(FlagKind.BIRTH_DATE, said.start(), said.end())
+
+
+def _dates_after_cues(text: str) -> Iterator[Flag]:
     """The first full date after « né le », « date de naissance »…, within a few words;
     then the dates after it that repeat its day and month or its year (« né le 17/08/1999
     et on a écrit 17/08/1990 »)."""
@@ -1947,6 +2258,8 @@ _DETAIL = (
     r"|ch(?=\.?\s*\d))(?![^\W\d_])\.?"
     r"\s*(?:n°\s*)?[\w-]{0,8}"
     rf"|{_FLOOR}|{_KILOMETRE_POINT}|(?:RN|RD|CD|N|D)\s?\d{{1,4}}(?![\w'’])"
+    # a floor by its ordinal alone in the details before the street (« esc 2, 4e, 112 av. »)
+    r"|(?<![\w'’-])\d{1,2}\s?(?i:e|è|ème|eme|er|ère)(?![\w'’])"
     r"|(?<![\w'’-])(?i:r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|villa|domaine|lotissement|hameau|foyer|quartier"
     r"|lieu-dit|lieudit|section|habitation|ehpad|village|b[aâ]timent|b[aâ]t\.?|tour|za|zi|zac"
     # lodgings of social housing and shelters: « CHRS L'Escale », « FJT Les Acacias »
@@ -2020,8 +2333,10 @@ def _unaccent_char(char: str) -> str:
 
 # The usager speaking of herself or her family: an address in her sentence may be hers.
 _OWN_RE = re.compile(
-    r"(?:^|[^\w'])(?:je|j'|me|m'|moi|mon|ma|mes|nous|nos|chez|perso|personnelle?"
+    r"(?:^|[^\w'])(?:(?:je|me|moi|mon|ma|mes|nous|nos|chez|perso|personnelle?"
     r"|(?:son|sa|ses|leur|leurs) (?:domicile|logement|appartement|maison|adresse))(?![\w'])"
+    # an elided « je », « me » before its verb (« j'ai déménagé au … »)
+    r"|[jm]')"
 )
 
 
@@ -2092,6 +2407,12 @@ _OFFICE_SITE_RE = re.compile(
 )
 
 
+_NUMBERED_ROADS = frozenset(
+    "nationale departementale départementale communale forestiere forestière departemental "
+    "départemental communal vicinal rural".split()
+)
+
+
 def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int | None:
     """End of the street name that starts at `position`, or None when there is none."""
     end, words, previous, capitalised = None, 0, "", False
@@ -2113,7 +2434,8 @@ def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int 
             # « rue des 3 Frères »
             accepted = (len(word) <= 4 and (previous == "du" or previous in _MONTHS)) or (
                 len(word) <= 2 and previous == "des"
-            )
+                # « route nationale 2 », « chemin départemental 12 »: a numbered road
+            ) or (len(word) <= 4 and previous in _NUMBERED_ROADS)
         elif word[0].isupper():
             accepted = capitalised = True
         else:
@@ -2477,10 +2799,10 @@ def _is_first_name(word: str, *, allow_word: bool = True) -> bool:
     if folded not in _first_names() and "-" in folded.strip("-"):
         # « Paul-Émile », « Marie-Noëlle »: a compound of first names the list lacks.
         parts = folded.split("-")
+        # « Marie-Thérèse »: one part may be a word too when the other is only a name
         return len(parts) == 2 and all(
-            p in _common_first_names() and not _first_names()[p] and not _not_a_name(p)
-            for p in parts
-        ) and not _not_a_name(word)
+            p in _common_first_names() and not _not_a_name(p) for p in parts
+        ) and any(not _first_names()[p] for p in parts) and not _not_a_name(word)
     if folded not in _first_names() or _not_a_name(word):
         return False
     return allow_word or not _first_names()[folded]
@@ -2524,6 +2846,9 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
                 break  # « MME DUPONT AU GUICHET »
             kept.append(name)
         while kept and re.fullmatch(r"(?i:de|du|des|van|von|di|da|le|la|ben|el|al|d['’])", kept[-1]):
+            # « M. Erwan Le Du »: a capitalised particle after « Le » is the surname's end
+            if len(kept) >= 3 and kept[-1][0].isupper() and kept[-2] in ("Le", "La"):
+                break
             kept.pop()
     if not kept or (len(kept) == 1 and re.fullmatch(r"\w\.", kept[0])):
         return None  # a function (« Madame la Directrice »), or an initial alone (« M. J. »)
@@ -2551,7 +2876,8 @@ def _person_context_re() -> re.Pattern[str]:
         rf"|\bgrace\s+a\s+|\bremerci\w*\s+(?:encore\s+|beaucoup\s+|aussi\s+)?|\bbravo\s+a\s+"
         rf"|\bfelicitations\s+a\s+|\bdemande[rz]?\s+a\s+|\bdemandez\s+|\bcertaine?\s+"
         rf"|\bdite?s\s+a\s+|\bdire\s+a\s+|\bparle[rz]?\s+(?:a|avec)\s+|\bpassez\s+le\s+bonjour\s+a\s+"
-        rf"|\bnotamment\s+|\bsurtout\s+|\bet\s+|\bou\s+|,\s*)$"
+        rf"|\b(?:notamment|surtout|en\s+particulier|particulierement|specialement|et\s+aussi)\s+(?:a\s+|avec\s+)?"
+        rf"|\bet\s+|\bou\s+|,\s*)$"
     )
 
 
@@ -2696,10 +3022,16 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
         joined = previous_end >= 0 and re.fullmatch(
             r"\s+(?:et|&)\s+(?:(?:a|à)\s+)?", text[previous_end : m.start()]
         )
-        if not (_is_first_name(m.group(), allow_word=False) or joined and _is_first_name(m.group())):
-            continue
         before = _fold(text[max(0, m.start() - 40) : m.start()])
-        if joined or _LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before):
+        # after a word of kinship a first name that is also a word is the name (« ma fille, jade »)
+        kin = _LOWER_KIN_CUE_RE.search(before)
+        if kin and not _is_first_name(m.group(), allow_word=False):
+            # a word as well (« marie », « rose »): a name when set apart or before a verb
+            apart = re.match(r"\s*[,)(;:]|\s*$|\s+(?:qui|a|est|et|ne|n'|va|vit|habite|\d)\b", text[m.end() :])
+            kin = kin if apart else None
+        if not (_is_first_name(m.group(), allow_word=bool(joined or kin))):
+            continue
+        if joined or kin or _LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before):
             previous_end = m.end()
             yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
             continue
@@ -2718,7 +3050,15 @@ _LOWER_SIGNATURE_RE = re.compile(
 )
 _LOWER_NAME_CUE_RE = re.compile(
     r"(?:\bmerci\s+(?:a\s+)?|\bavec\s+|\bpar\s+|\b(?:guichet|bureau|equipe)\s+(?:de|d')\s*"
-    r"|\b(?:jsuis|chui|je suis|moi c'est|moi|nom de jeune fille|nom de naissance)\s+)$"
+    r"|\b(?:jsuis|chui|je suis|moi c'est|moi|nom de jeune fille|nom de naissance)\s+"
+    r"|\b(?:nom|prenom)\s*:\s*)$"
+)
+# « ma voisine paulette », « pour mon fils enzo »: kin named in lower case
+_LOWER_KIN_CUE_RE = re.compile(
+    r"\b(?:ma|mon|sa|son|notre|votre|leur|ta|ton)\s+(?:mere|pere|fille|fils|soeur|frere|voisine?"
+    r"|tante|oncle|cousine?|mari|femme|epouse|epoux|grand-mere|grand-pere|mamie|papi|papy|petite?-fille"
+    r"|petit-fils|niece|neveu|belle-mere|beau-pere|belle-fille|beau-fils|compagne|compagnon"
+    r"|protegee?|filleule?|marraine|parrain)\s*,?\s+$"
 )
 
 
@@ -2729,17 +3069,87 @@ def _strict_person_context(before: str) -> bool:
     return bool(m) and not re.fullmatch(r"\s*(?:,|et|ou|notamment|surtout|certaine?)?\s*", m.group())
 
 
+_HANDLE_TITLE_RE = re.compile(
+    r"(?:^|[._-])((?i:mme|mr|mlle|madame|monsieur|dr)[._-]([^\W\d_]{2,}))(?=[._\d-]|$)"
+)
+
+
+_GROUP_HANDLE_WORDS = frozenset(
+    "asso association collectif club team groupe equipe officiel amicale "
+    "comite syndicat service services".split()
+)
+
+
+def _is_a_word(word: str) -> bool:
+    """A French word, as far as the lists tell: a stop word, a function, a first name that
+    is also a word."""
+    folded = _fold(word)
+    return (
+        folded in _STOP_FOLDED or folded in _FUNCTION_WORDS or _not_a_name(word)
+        or bool(_first_names().get(folded)) or folded in _name_lists()["person_words"]
+    )
+
+
+# A field that is a name and nothing else, written as people sign: « JP Roussel », « Jo'
+# Lemaire », « Rose-Aimée Lamon », « steph B. ». The first word reads as a first name (or
+# initials, or a short form with an apostrophe), the second as a surname or an initial.
+_NAME_ALONE_RE = re.compile(
+    rf"(?P<first>[{_UPPER}]{{2,3}}|[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?['’]?|[{_LOWER}]{{3,}})"
+    rf"\s+(?P<last>[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?|[{_UPPER}][{_UPPER}]+|[{_UPPER}]\.)"
+)
+
+
+def _name_alone(text: str) -> Iterator[Flag]:
+    value = text.strip()
+    m = _NAME_ALONE_RE.fullmatch(value)
+    if not m:
+        return
+    first, last = m.group("first").rstrip("'’"), m.group("last")
+    parts = first.split("-")
+    first_ok = (
+        first.isupper() and len(first) <= 3  # initials
+        or any(_is_first_name(p) for p in parts)
+        or (m.group("first")[-1] in "'’" and len(first) <= 4)  # « Jo' »
+    )
+    if first.islower() and not (_is_first_name(first) and last.endswith(".")):
+        return  # in lower case, only « steph B. »: a first name and an initial
+    last_ok = last.endswith(".") or not (
+        _is_a_word(last) or _fold(last) in _name_lists()["places"] or _is_first_name(last, allow_word=False)
+        and not _is_first_name(first)
+    )
+    if first_ok and last_ok and not _is_a_word(first) or (first_ok and last_ok and any(
+        _is_first_name(p, allow_word=False) for p in parts
+    )):
+        start = text.find(value)
+        yield Flag(FlagKind.PERSON_NAME, start, start + len(value))
+
+
 def _lone_handle(text: str) -> Iterator[Flag]:
+    yield from _name_alone(text)
     """A field that is only a pseudonym made of a person's names (« kevin.lefort »,
     « manon_r »), or two or three lower-case words with a first name (« mamadou diop »)."""
     value = text.strip()
     start = text.find(value) if value else 0
+    # « fils_de_mme_ngo », « mr.kone93 »: a title and a name inside a handle
+    titled = _HANDLE_TITLE_RE.search(value)
+    if titled and " " not in value and _fold(titled.group(2)) not in _STOP_FOLDED:
+        yield Flag(FlagKind.PERSON_NAME, start + titled.start(1), start + titled.end(1))
+        return
     if re.fullmatch(r"[^\W\d_]+(?:[._-][^\W\d_]+)+\d*", value):
         parts = [p for p in re.split(r"[._-]", value.rstrip("0123456789")) if p]
+        if any(_fold(p) in _GROUP_HANDLE_WORDS for p in parts):
+            return  # « asso_solidarite », « collectif.parents »: a group's handle
         initial = any(len(p) == 1 for p in parts) and any(len(p) > 2 for p in parts)
         # Hyphens alone join the words of a place too (« marie-galante »): an initial only.
         named = re.search(r"[._]", value) and any(_is_first_name(p, allow_word=False) for p in parts)
-        if named or (initial and len(parts) == 2):
+        # « pierre.arnaudet »: a first name that is also a word, beside a word that is none
+        named = named or (
+            len(parts) == 2 and re.search(r"[._]", value) and _is_first_name(parts[0])
+            and len(parts[1]) > 2 and not _is_a_word(parts[1])
+        )
+        # « MARIE-THERESE », « jean-luc »: a compound first name alone
+        compound = len(parts) == 2 and "-" in value and _is_first_name(value)
+        if named or compound or (initial and len(parts) == 2):
             yield Flag(FlagKind.PERSON_NAME, start, start + len(value))
         return
     words = value.split()
@@ -2961,6 +3371,37 @@ def _find_person_names(text: str) -> Iterator[Flag]:
     yield from _lone_handle(text)
     yield from _cued_names(text)
     yield from _capitals_after_a_label(text)
+    yield from _table_names(text)
+
+
+# A row of a table pasted from a spreadsheet (« DUPUIS;Sylvie;0611223344 »): beside a cell
+# that is a first name, a cell of one or two capitalised words is the surname.
+_CELL_RE = re.compile(r"[^;\t|\n]+")
+
+
+def _table_names(text: str) -> Iterator[Flag]:
+    if ";" not in text and "\t" not in text:
+        return
+    header: list[str] = []
+    for line in re.finditer(r"[^\n]+", text):
+        if line.group().count(";") + line.group().count("\t") < 2:
+            continue
+        cells = [(m.start() + line.start(), m.group()) for m in _CELL_RE.finditer(line.group())]
+        if not header:
+            header = [_fold(c.strip()) for _, c in cells]
+        firsts = {i for i, (_, c) in enumerate(cells) if _is_first_name(c.strip(), allow_word=False)}
+        for i, (start, cell) in enumerate(cells):
+            value = cell.strip()
+            # the surname in capitals, or under a « nom » column
+            surname = value.isupper() or (i < len(header) and header[i] in ("nom", "name", "surname"))
+            named = i in firsts or (
+                (i - 1 in firsts or i + 1 in firsts) and surname
+                and re.fullmatch(rf"[{_UPPER}][\w'’-]+(?: [{_UPPER}][\w'’-]+)?", value)
+                and not _is_a_word(value) and _fold(value) not in _name_lists()["places"]
+            )
+            if named:
+                offset = start + cell.find(value)
+                yield Flag(FlagKind.PERSON_NAME, offset, offset + len(value))
 
 
 # A form written without colons, the name in capitals after its label (« Nom DUPRAT |

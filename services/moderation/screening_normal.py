@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # --- numbers in words
 
@@ -21,15 +22,66 @@ _UNITS = {"zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cin
           "six": 6, "sept": 7, "huit": 8, "neuf": 9}  # fmt: skip
 _TEENS = {"dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15,
           "seize": 16}  # fmt: skip
+# Belgian and Swiss tens too (« septante », « nonante »).
 _TENS = {"vingt": 20, "vingts": 20, "trente": 30, "quarante": 40, "cinquante": 50,
-         "soixante": 60}  # fmt: skip
+         "soixante": 60, "septante": 70, "huitante": 80, "octante": 80, "nonante": 90}  # fmt: skip
+# English, for the numbers dictated by or for a usager who does not write French.
+_EN_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "eight": 8,
+             "nine": 9}  # fmt: skip
+_EN_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+             "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}  # fmt: skip
+_EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
+            "seventy": 70, "eighty": 80, "ninety": 90}  # fmt: skip
+_ALL_UNITS = {**_UNITS, **_EN_UNITS}
 _NUMBER_WORD = (
-    r"double|triple|z[ée]ro|une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze"
-    r"|quinze|seize|vingts?|trente|quarante|cinquante|soixante"
+    # « zer0 »: a digit typed inside the word
+    r"double|triple|z[ée3]r[o0]|une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze"
+    r"|treize|quatorze|quinze|seize|vingts?|trente|quarante|cinquante|soixante|septante"
+    r"|huitante|octante|nonante|cents?"
+    r"|one|two|three|four|five|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty|fou?rty|fifty|sixty|seventy|eighty"
+    r"|ninety"
 )
 # One number said in words: « quarante-sept », « soixante et onze », « quatre-vingt-dix ».
+# What a speech recogniser writes for a number word (« si » for six, « cette » for sept,
+# « vin » for vingt, « sans » for cent): read as that number only between number words of
+# a phrase that holds four real ones (_phrases).
+_HOMOPHONES = {"si": "six", "scie": "six", "cette": "sept", "set": "sept", "de": "deux",
+               "vin": "vingt", "vain": "vingt", "dis": "dix", "oui": "huit", "sans": "cent",
+               "sang": "cent", "saint": "cinq", "sein": "cinq", "cat": "quatre"}  # fmt: skip
+_HOMOPHONE = "|".join(_HOMOPHONES)
 _SPOKEN_RE = re.compile(
-    rf"(?<![\w'’])(?:{_NUMBER_WORD})(?:(?:[\s-]+et[\s-]+|,?[\s-]+)(?:{_NUMBER_WORD}))*(?![\w'’])",
+    rf"(?<![\w'’])(?:{_NUMBER_WORD})(?:(?:[\s-]+et[\s-]+|,?[\s-]+)(?:{_NUMBER_WORD}|{_HOMOPHONE}))*(?![\w'’])",
+    re.IGNORECASE,
+)
+_WORD_RE = re.compile(r"[\w'’]+")
+
+
+@dataclass(frozen=True)
+class _Said:
+    start: int
+    end: int
+    phrase: str
+
+
+def _phrases(text: str) -> list[_Said]:
+    """The numbers said in words, a misheard word inside a long enough phrase included."""
+    out = []
+    for m in _SPOKEN_RE.finditer(text):
+        words = list(_WORD_RE.finditer(m.group()))
+        heard = [w.group().lower() in _HOMOPHONES for w in words]
+        keep = len(words)
+        while keep and heard[keep - 1]:
+            keep -= 1  # never at the end (« trois de mes enfants »)
+        if any(heard[:keep]) and keep - sum(heard[:keep]) < 4:
+            keep = heard.index(True)  # too few real number words: up to the first misheard one
+        end = m.start() + words[keep - 1].end()
+        out.append(_Said(m.start(), end, text[m.start() : end]))
+    return out
+# Between two numbers said in words, what a dictation puts: signs, « tiret », « slash »…
+# A run of such numbers is dictated as a whole when it holds six words or more.
+_CHAIN_GAP_RE = re.compile(
+    r"[\s,/|.;:\-–—]*(?:\b(?:tiret|slash|barre|virgule|point|puis|ensuite|espace|euh+|heu+|hum)\b[\s,/|.;:\-–—]*)?",
     re.IGNORECASE,
 )
 # A number in words stands for digits when digits or a street, a flat or a key are beside it.
@@ -47,50 +99,81 @@ _DETAIL_BEFORE_RE = re.compile(
 )
 
 
+def _below_hundred(words: list[str], i: int) -> tuple[int, int, bool] | None:
+    """The number below a hundred said from words[i]: (value, next index, one digit said)."""
+    word = words[i]
+    nxt = words[i + 1] if i + 1 < len(words) else ""
+    if word == "quatre" and nxt.startswith("vingt"):
+        value, i = 80, i + 2
+    elif word in _ALL_UNITS:
+        return _ALL_UNITS[word], i + 1, True
+    elif word in _TEENS:
+        if word == "dix" and nxt in ("sept", "huit", "neuf"):
+            return 10 + _UNITS[nxt], i + 2, False
+        return _TEENS[word], i + 1, False
+    elif word in _EN_TEENS:
+        return _EN_TEENS[word], i + 1, False
+    elif word in _EN_TENS:
+        value = _EN_TENS[word]
+        if nxt in _EN_UNITS or nxt == "six":
+            return value + (_EN_UNITS.get(nxt) or 6), i + 2, False
+        return value, i + 1, False
+    elif word in _TENS:
+        value, i = _TENS[word], i + 1
+    else:
+        return None
+    if i < len(words) and words[i] == "et":
+        i += 1
+    rest = words[i] if i < len(words) else ""
+    if rest in _TEENS and value in (60, 80):
+        more = _TEENS[rest]
+        i += 1
+        if rest == "dix" and i < len(words) and words[i] in ("sept", "huit", "neuf"):
+            more, i = 10 + _UNITS[words[i]], i + 1
+        value += more
+    elif rest in _UNITS and rest != "zero":
+        value, i = value + _UNITS[rest], i + 1
+    return value, i, False
+
+
 def _value(words: list[str]) -> str | None:
     """The digits that words say, number by number: « zéro six » -> "06", « quarante sept »
-    -> "47", « soixante dix huit » -> "78", « quatre vingt douze » -> "92"."""
+    -> "47", « soixante dix huit » -> "78", « trois cent vingt-deux » -> "322", « forty
+    four » -> "44"."""
     out, i = "", 0
     while i < len(words):
         word = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else ""
         # « double zéro », « triple six »: the next digit said two or three times
-        if word in ("double", "triple") and i + 1 < len(words) and words[i + 1] in _UNITS:
-            out, i = out + str(_UNITS[words[i + 1]]) * (2 if word == "double" else 3), i + 2
+        if word in ("double", "triple") and nxt in _ALL_UNITS:
+            out, i = out + str(_ALL_UNITS[nxt]) * (2 if word == "double" else 3), i + 2
             continue
-        eighty = word == "quatre" and i + 1 < len(words) and words[i + 1].startswith("vingt")
-        if word in _UNITS and not eighty:
-            out, i = out + str(_UNITS[word]), i + 1
-            continue
-        if word in _TEENS:
-            value, i = _TEENS[word], i + 1
-            if word == "dix" and i < len(words) and words[i] in ("sept", "huit", "neuf"):
-                value, i = 10 + _UNITS[words[i]], i + 1
+        # hundreds: « cent dix-huit », « quatre cent sept »
+        hundreds = 0
+        if word in ("cent", "cents"):
+            hundreds, i = 1, i + 1
+        elif word in _UNITS and word not in ("zero", "un", "une") and nxt in ("cent", "cents"):
+            hundreds, i = _UNITS[word], i + 2
+        if hundreds:
+            rest = _below_hundred(words, i) if i < len(words) else None
+            # « cent zéro six »: a hundred then digits said one by one
+            if rest and not (rest[2] and words[i] == "zero"):
+                value, i = hundreds * 100 + rest[0], rest[1]
+            else:
+                value = hundreds * 100
             out += str(value)
             continue
-        if word == "quatre":
-            value, i = 80, i + 2
-        elif word in _TENS:
-            value, i = _TENS[word], i + 1
-        else:
+        said = _below_hundred(words, i)
+        if said is None:
             return None
-        if i < len(words) and words[i] == "et":
-            i += 1
-        rest = words[i] if i < len(words) else ""
-        if rest in _TEENS and value in (60, 80):
-            more = _TEENS[rest]
-            i += 1
-            if rest == "dix" and i < len(words) and words[i] in ("sept", "huit", "neuf"):
-                more, i = 10 + _UNITS[words[i]], i + 1
-            value += more
-        elif rest in _UNITS and rest != "zero":
-            value, i = value + _UNITS[rest], i + 1
+        value, i, single = said
         out += str(value)
     return out
 
 
 def _spoken_digits(phrase: str) -> str | None:
-    folded = phrase.lower().replace("é", "e")
-    words = [w for w in re.split(r"[\s,-]+", folded) if w]
+    folded = phrase.lower().replace("é", "e").replace("3", "e").replace("0", "o")
+    words = [_HOMOPHONES.get(w, w) for w in re.split(r"[\s,-]+", folded) if w]
     return _value(words)
 
 
@@ -113,14 +196,22 @@ _WORDS_NOT_DIGITS = frozenset({"Il", "il", "lo", "Lo", "Io", "ol", "OI", "l", "I
 # Between two groups of digits: signs, emojis, arrows, and the small words of a dictation.
 _GAP_RE = re.compile(
     r"(?:[^\w\n]|_){0,4}(?:\b(?:et\s+apr[eè]s|et\s+ensuite|ensuite|puis|apr[eè]s|et|suivi\s+de"
-    r"|tiret|espace)\b(?:[^\w\n]|_){0,4})?",
+    # hesitations of a dictation (« 123 euh 456 »)
+    r"|tiret|espace|euh+|heu+|hum|attendez|attends)\b(?:[^\w\n]|_){0,4})?",
     re.IGNORECASE,
 )
 _ODD_SIGN_RE = re.compile(r"[^\w\s.,;:!?'’\"«»()\[\]{}@&%€$+/*=<>#-]|[|→—–]")
 
 
 _GLUED_ZERO_RE = re.compile(r"(?<![\w'’])z[ée]ro(?=\d)", re.IGNORECASE)
-_PLUS_RE = re.compile(r"(?<![\w'’])plus\s*(?=(?:33|3\d\d|4\d|2\d\d)\b)", re.IGNORECASE)
+_LETTER_JOINED_RE = re.compile(r"(?<![\w])\d{2}(?:([xX])\d{2})(?:\1\d{2}){2,}(?![\w])")
+# « 0six », « 0sept »: a digit typed, the next one said
+_GLUED_UNIT_RE = re.compile(
+    r"(?<=(?<![\w'’])\d)(deux|trois|quatre|cinq|six|sept|huit|neuf)(?![\w'’])", re.IGNORECASE
+)
+_PLUS_RE = re.compile(
+    r"(?<![\w'’])plus\s*(?=(?:33|3\d\d|4\d|2\d\d)\b|trente[\s-]+trois\b)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -140,30 +231,67 @@ Edit = tuple[int, int, str]  # start, end, replacement
 
 def _edits(text: str) -> list[Edit]:
     """The parts of `text` to rewrite, not overlapping."""
-    edits = [*_spoken_edits(text), *_lookalike_edits(text)]
+    edits = [*_spoken_edits(text), *_lookalike_edits(text), *_spelled_code_edits(text)]
     # « plus 33 6 … » said for « +33 6 … », « zero6 … » typed for « 06 … »
     edits += [(m.start(), m.end(), "+") for m in _PLUS_RE.finditer(text)]
     edits += [(m.start(), m.end(), "0") for m in _GLUED_ZERO_RE.finditer(text)]
+    edits += [(m.start(), m.end(), str(_UNITS[m.group().lower()])) for m in _GLUED_UNIT_RE.finditer(text)]
+    # « 06x12x34x56x78 »: a letter typed between the pairs
+    for run in _LETTER_JOINED_RE.finditer(text):
+        edits += [(run.start() + i, run.start() + i + 1, " ")
+                  for i, c in enumerate(run.group()) if c.isalpha()]
     edits = _without_overlaps(edits)
     edits += _gap_edits(text, edits)
     return _without_overlaps(edits)
 
 
 def _spoken_edits(text: str) -> list[Edit]:
-    edits = []
-    for m in _SPOKEN_RE.finditer(text):
-        digits = _spoken_digits(m.group())
-        if not digits:
-            continue
-        dictated = len(re.findall(r"\w+", m.group())) >= 6  # a whole number said in words
-        # « un », « une » alone are articles, « double » an adjective, but for a first digit
-        if m.group().lower() in ("un", "une", "double", "triple"):
-            near = bool(_DIGITS_NEAR_AFTER_RE.match(text, m.end()))
+    said = [(m, digits) for m in _phrases(text) if (digits := _spoken_digits(m.phrase))]
+    # Runs of numbers in words with dictation signs or words between them (« zéro six
+    # tiret quarante tiret … », « zero six / vingt-deux / … »).
+    runs: list[list[_Said]] = []
+    for m, _ in said:
+        if runs and _CHAIN_GAP_RE.fullmatch(text, runs[-1][-1].end, m.start):
+            runs[-1].append(m)
         else:
-            near = _beside_digits(text, m.start(), m.end())
-        if dictated or near:
-            edits.append((m.start(), m.end(), digits))
+            runs.append([m])
+    run_words = {}
+    for run in runs:
+        words = sum(len(re.findall(r"\w+", r.phrase)) for r in run)
+        run_words.update((m.start, words) for m in run)
+    edits = []
+    for m, digits in said:
+        dictated = run_words[m.start] >= 6  # a whole number said in words
+        # « un », « une » alone are articles, « double » an adjective, but for a first digit
+        if m.phrase.lower() in ("un", "une", "double", "triple", "cent", "cents", "one"):
+            near = bool(_DIGITS_NEAR_AFTER_RE.match(text, m.end))
+        else:
+            near = _beside_digits(text, m.start, m.end)
+        # « douze rue des lilas soixante-neuf zéro zéro trois lyon »: a postal code said
+        postcode = len(digits) == 5 and bool(_STREET_BEFORE_RE.search(text, max(0, m.start - 50), m.start))
+        if dictated or near or postcode:
+            edits.append((m.start, m.end, digits))
     return edits
+
+
+_STREET_BEFORE_RE = re.compile(
+    r"\b(?:rue|avenue|av|bd|boulevard|chemin|all[ée]e|impasse|place|route|quai|cours|square"
+    r"|lotissement|r[ée]sidence|lieu-dit)\b[^\d\n.!?]{1,40}$",
+    re.IGNORECASE,
+)
+
+
+# A code typed one sign at a time, letters first (« F R 7 6 3 0 0 0 … »): an IBAN spelled
+# out, read whole. Digits alone are left as they are (« 0 1 2 3 … » is a list).
+_SPELLED_CODE_RE = re.compile(r"(?<![\w])[A-Za-z] [A-Za-z](?: [0-9A-Za-z]){11,31} [0-9](?![\w])")
+
+
+def _spelled_code_edits(text: str) -> list[Edit]:
+    return [
+        (m.start(), m.end(), m.group().replace(" ", ""))
+        for m in _SPELLED_CODE_RE.finditer(text)
+        if sum(c.isdigit() for c in m.group()) >= 10
+    ]
 
 
 def _lookalike_edits(text: str) -> list[Edit]:
@@ -214,11 +342,79 @@ def _without_overlaps(edits: list[Edit]) -> list[Edit]:
     return kept
 
 
+@lru_cache(maxsize=16)  # read by the number detectors and by the safety net
 def normalised(text: str) -> View | None:
     """The view of `text` for the number detectors, or None when nothing is rewritten."""
     edits = _edits(text)
     if not edits:
         return None
+    return _view(text, edits)
+
+
+# --- an e-mail address dictated or spelled out
+
+# A speech recogniser cuts « arobase » (« a robase », « à robaz », « arrow base »); people
+# dictate the dots, hyphens and underscores as words, with commas where they pause, spell a
+# name again letter by letter (« cheyroux, c h e y r o u x »), and the recogniser writes
+# « point comme » for « point com ». The mail view writes those as the signs they stand
+# for, so that the e-mail patterns read « michel.durand@wanadoo.fr ».
+_MAIL_AT_RE = re.compile(
+    r"[\s,]*(?<![\w'’])(?:(?:[aàh]{1,2}[\s-]?)?r{1,2}o[bp]{1,2}[ae][sz]{1,2}e?|arrow[\s-]?base"
+    r"|a[\s-]commercial|arob|arroba|chiocciola|at)(?![\w'’])[\s,]*",
+    re.IGNORECASE,
+)
+_MAIL_SIGN_WORDS_RE = re.compile(
+    r"[\s,]*(?<![\w'’])(?:(?P<under>tiret[\s-]+(?:bas|du[\s-]+bas|du[\s-]+(?:8|huit))|under[\s-]?score"
+    r"|soulign[ée])|(?P<dash>tiret|trait[\s-]+d['’]\s?union)|(?P<dot>point|dot|punto|ponto|punkt))(?![\w'’])[\s,]*"
+    # signs typed for a dot: « ines · haddad », « gmail • com »
+    r"|\s*(?P<sign>[·•∙‧・])\s*",
+    re.IGNORECASE,
+)
+# Letters spelled one by one: « c h e y r o u x », « d-u-m-a-s ».
+_SPELLED_RE = re.compile(r"(?<![\w'’])[^\W\d_](?:(?:[ \-]|,[ ]?)[^\W\d_]){2,}(?![\w'’])")
+_SPOKEN_TLDS = {"comme": "com", "come": "com", "kom": "com", "f r": "fr", "effe erre": "fr",
+                "nette": "net", "orgue": "org"}  # fmt: skip
+_SPOKEN_TLD_RE = re.compile(r"(comme|come|kom|f r|effe erre|nette|orgue)(?![\w'’])", re.IGNORECASE)
+
+
+# Without a word for "@", a dot said before a domain's end (« sophie_b chez orange, point
+# fr »): the domain-anchored patterns may then read the view.
+_SAID_DOMAIN_END_RE = re.compile(
+    r"(?<![\w'’])(?:point|dot|punto|ponto)[\s,]+(?:fr|com|comme|net|org|be|ch|eu)(?![\w'’])|[·•∙‧・]",
+    re.IGNORECASE,
+)
+
+
+def mail_view(text: str) -> View | None:
+    """The view of `text` for the e-mail patterns, or None without a word for "@"."""
+    ats = list(_MAIL_AT_RE.finditer(text))
+    if not ats and not _SAID_DOMAIN_END_RE.search(text):
+        return None
+    edits: list[Edit] = [(m.start(), m.end(), "@") for m in ats]
+    for m in _MAIL_SIGN_WORDS_RE.finditer(text):
+        sign = "_" if m.group("under") else "-" if m.group("dash") else "."
+        edits.append((m.start(), m.end(), sign))
+        tld = _SPOKEN_TLD_RE.match(text, m.end()) if sign == "." else None
+        if tld:
+            edits.append((tld.start(), tld.end(), _SPOKEN_TLDS[tld.group(1).lower()]))
+    for m in _SPELLED_RE.finditer(text):
+        # « b e n a l i, à robase »: the « à » of the "@" is no spelled letter
+        end = min([m.end(), *(a.start() for a in ats if m.start() < a.start() < m.end())])
+        run = text[m.start() : end].rstrip(" ,-")
+        letters = re.sub(r"[ ,\-]", "", run)
+        if len(letters) < 3:
+            continue
+        # A word spelled again after it (« cheyroux, c h e y r o u x »): the spelling is
+        # part of the word, not a second one.
+        before = re.search(r"([^\W\d_]+)[\s,:]*$", text[max(0, m.start() - 40) : m.start()])
+        if before and before.group(1).lower() == letters.lower():
+            edits.append((m.start() - len(before.group()) + len(before.group(1)), m.start() + len(run), ""))
+        else:
+            edits.append((m.start(), m.start() + len(run), letters))
+    return _view(text, _without_overlaps(edits))
+
+
+def _view(text: str, edits: list[Edit]) -> View:
     parts: list[str] = []
     starts: list[int] = []
     ends: list[int] = []

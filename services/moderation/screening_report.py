@@ -47,8 +47,10 @@ HALVES = {
     "heldout4": CORPUS_DIR / "heldout4.yaml",
     "dev5": CORPUS_DIR / "dev5.yaml",
     "heldout5": CORPUS_DIR / "heldout5.yaml",
+    "dev6": CORPUS_DIR / "dev6.yaml",
+    "heldout6": CORPUS_DIR / "heldout6.yaml",
 }
-HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5")
+HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
 OLD_SET = ROOT / "tests" / "unit" / "moderation" / "screening_set.yaml"
 DOC_PATH = ROOT / "docs" / "screening.md"
 EXPERIENCE_BODY_CHARS = 1000
