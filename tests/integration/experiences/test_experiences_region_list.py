@@ -95,7 +95,7 @@ def test_a_text_search_stops_counting_past_the_cap(env, monkeypatch):
     env.published(ids, structure="loc", title="Attente au standard-bis")
     region = env.headers("super_agent", ids, structures=["reg"])
     for headers in (None, region):  # the public list, and a region's (merged) list
-        def listing(**params):
+        def listing(headers=headers, **params):
             return env.client.get("/experiences", query_string={"include_children": "true",
                                                                **params},
                                   headers=headers or {}).json
