@@ -210,8 +210,11 @@ _GLUED_UNIT_RE = re.compile(
     r"(?<=(?<![\w'’])\d)(deux|trois|quatre|cinq|six|sept|huit|neuf)(?![\w'’])", re.IGNORECASE
 )
 _PLUS_RE = re.compile(
-    r"(?<![\w'’])plus\s*(?=(?:33|3\d\d|4\d|2\d\d)\b|trente[\s-]+trois\b)", re.IGNORECASE
+    r"(?<![\w'’])plus\s*(?=(?:33|3\d\d|4\d|2\d\d)\b|trente[\s-]+trois\b|trois[\s-]+trois\b)",
+    re.IGNORECASE,
 )
+# « 05 55 deux fois 7 12 40 »: a digit said twice (or thrice) between digits
+_TIMES_RE = re.compile(r"(?<=\d)(\s+)(deux|trois)\s+fois\s+(\d)(?=\s+\d)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,8 @@ def _edits(text: str) -> list[Edit]:
     edits += [(m.start(), m.end(), "+") for m in _PLUS_RE.finditer(text)]
     edits += [(m.start(), m.end(), "0") for m in _GLUED_ZERO_RE.finditer(text)]
     edits += [(m.start(), m.end(), str(_UNITS[m.group().lower()])) for m in _GLUED_UNIT_RE.finditer(text)]
+    edits += [(m.start(), m.end(), m.group(1) + m.group(3) * (2 if m.group(2).lower() == "deux" else 3))
+              for m in _TIMES_RE.finditer(text)]
     # « 06x12x34x56x78 »: a letter typed between the pairs
     for run in _LETTER_JOINED_RE.finditer(text):
         edits += [(run.start() + i, run.start() + i + 1, " ")

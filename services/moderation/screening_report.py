@@ -370,8 +370,12 @@ METHOD = """## Method
   Belgian and English number words, words a speech recogniser mishears), a view for
   e-mails dictated or spelled, and a safety net that masks, by its shape, a stretch of nine
   or more digits no other detector took (not a date, an amount, a published number or an
-  administration reference); `heldout6` came back only to be scored by this page. **The
-  `heldout6` table is the only one measured on text no rule writer had read.**
+  administration reference); `heldout6` came back only to be scored, once: precision
+  98.1 %, recall 96.2 % (e-mail 100 %, phone 98.0 %, NIR 100 %, IBAN 100 %, addresses
+  88.6 %, names 94.5 %). **Those are the round's held-out figures.** Then, `heldout6`
+  being spent, two phone shapes among its misses were added (a digit said twice, « deux
+  fois 7 »; « plus trois trois » said for +33), so the `heldout6` table on this page, made
+  after, is no longer a held-out measure; none is until a seventh corpus.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).

@@ -480,6 +480,35 @@ def test_at_and_dot_joined_by_underscores_or_hyphens_make_an_email(text, address
     assert rules(text) == [("email", address)]
 
 
+# --- a digit said twice, +33 said digit by digit (added after heldout6 was scored)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("rappelez-moi au 04 78 deux fois 3 12 40 svp", "04 78 deux fois 3 12 40"),
+        ("c'est le 01 deux fois 4 56 78 90", "01 deux fois 4 56 78 90"),
+        ("fixe 03 21 trois fois 9 1 45 80", "03 21 trois fois 9 1 45 80"),
+        ("tel plus trois trois sept douze trente quatre cinquante six soixante dix huit",
+         "plus trois trois sept douze trente quatre cinquante six soixante dix huit"),
+    ],
+)  # fmt: skip
+def test_a_digit_said_twice_and_plus_three_three_are_read_in_a_phone(text, number):
+    assert rules(text) == [("phone", number)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "il est venu 2 fois 3 jours de suite",
+        "le 12 deux fois 3 ans plus tard",
+        "plus trois trois pour cent des dossiers en retard",
+    ],
+)
+def test_times_and_plus_in_prose_stay_prose(text):
+    assert rules(text) == []
+
+
 # --- addresses
 
 
