@@ -136,7 +136,7 @@ def current_principal(optional: bool = False) -> Principal | None:
     if callable(revoked):  # identity reads its own sessions
         revoked(principal)
     elif revoked:
-        with current_app.extensions["spp_db"].engine.connect() as connection:
+        with current_app.extensions["spp_db"].autocommit.connect() as connection:
             revocation.check(connection, principal.user_id, principal.claims.get("iat"),
                              principal.claims.get("sid"))
     g.principal = principal

@@ -136,6 +136,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # For a read of one statement on PostgreSQL: no BEGIN before it and no ROLLBACK when the
+        # connection goes back to the pool (two round trips, and psycopg forgets its prepared
+        # statements after a ROLLBACK). SQLite has no round trip to save.
+        self.autocommit = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                           if is_postgres(self.engine) else self.engine)
         if self.engine.dialect.name == "sqlite":
             sa_event.listen(self.engine, "before_execute", _lock_on_sqlite_for_update)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.chassis.catalogue import CATALOGUE, SECRET_FIELDS
 from services.chassis.context import get_correlation_id
-from services.chassis.db import is_postgres
+from services.chassis.db import UTCDateTime, is_postgres
 
 OUTBOX_CHANNEL = "spp_outbox"  # PostgreSQL NOTIFY channel that wakes the relay
 # The largest event a service may write, far below the broker's own limit (RabbitMQ's
@@ -36,6 +36,13 @@ _outbox = sa.table(
 # Statements built once: SQLAlchemy memoizes a statement's cache key on the object, so a new
 # insert per event would compute its key again.
 _OUTBOX_INSERT = sa.insert(_outbox)
+# PostgreSQL: the row and the NOTIFY that wakes the relay in one round trip (a NOTIFY is only
+# delivered at commit, so the relay wakes exactly when the row is visible).
+_OUTBOX_INSERT_NOTIFY = sa.text(
+    "WITH written AS (INSERT INTO outbox (event_id, event_type, body, created_at) "
+    "VALUES (:event_id, :event_type, :body, :created_at) RETURNING id) "
+    f"SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM written"
+).bindparams(sa.bindparam("created_at", type_=UTCDateTime()))
 
 
 class InvalidEvent(ValueError):
@@ -152,11 +159,9 @@ def publish(session: Session | sa.Connection, event_type: str, payload: dict, pr
     event = make_event(event_type, payload, producer, version)
     body = event.to_json()
     _check_size(event, body)
-    session.execute(_OUTBOX_INSERT, {"event_id": event.id, "event_type": event.type,
-                                     "body": body, "created_at": event.occurred_at})
-    if is_postgres(session):
-        # Delivered at commit only, so the relay wakes exactly when the row is visible.
-        session.execute(sa.text(f"NOTIFY {OUTBOX_CHANNEL}"))
+    statement = _OUTBOX_INSERT_NOTIFY if is_postgres(session) else _OUTBOX_INSERT
+    session.execute(statement, {"event_id": event.id, "event_type": event.type, "body": body,
+                                "created_at": event.occurred_at})
     return event
 
 

@@ -72,6 +72,9 @@ _QUARANTINE = sa.insert(_quarantine).from_select(
               sa.bindparam("reason", type_=sa.Text()))
     .where(_outbox.c.id == sa.bindparam("row_id")))
 _FORGET = sa.delete(_outbox).where(_outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
+# After a NOTIFY, the events that commit within this window leave in the same batch: fewer
+# transactions and broker confirms under load, for a few milliseconds of latency.
+COALESCE_S = 0.01
 SQLITE_POLL = 0.05  # SQLite has no NOTIFY: a cheap look for commits this often keeps latency low
 AMQP_SHORTSTR = 255  # bytes: the most an AMQP property such as correlation_id may hold
 # What the broker answers about one message (AMQP reply codes): PRECONDITION_FAILED (a body over
@@ -257,6 +260,7 @@ class OutboxRelay:
             conn = self._listener.driver_connection
             ready, _, _ = select.select([conn.pgconn.socket], [], [], timeout)
             if ready:
+                time.sleep(COALESCE_S)
                 conn.pgconn.consume_input()
                 while conn.pgconn.notifies() is not None:
                     pass

@@ -375,7 +375,8 @@ def _send_batch(db: Database, settings: Settings, now: datetime | None,
     # One connection for the batch, one transaction per e-mail on it (no pool checkout per e-mail).
     with db.engine.connect() as conn:
         due = conn.execute(_DUE, {"at": at, "first_characters": id_share(*share)}).scalars().all()
-        conn.rollback()
+        # Not a rollback: psycopg forgets every prepared statement of the connection after one.
+        conn.commit()
         if not due:
             return 0, False
         return _send_each(conn, settings, due, one, at, share)

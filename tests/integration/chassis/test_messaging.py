@@ -195,6 +195,32 @@ def test_an_idle_relay_on_sqlite_does_not_query_yet_publishes_a_new_event_at_onc
         writer.dispose()
 
 
+def test_an_idle_relay_on_postgresql_wakes_at_the_commit_only(db, amqp_url, broker_names):
+    """The outbox row and its NOTIFY go in one statement: a relay polling only every 5 s still
+    publishes a committed event at once, and a rolled-back one never."""
+    sink = f"{broker_names['prefix']}.chassis"
+    _declare_sink(amqp_url, broker_names["exchange"], sink)
+    relay = OutboxRelay(db, amqp_url, broker_names["exchange"], poll_interval=5.0)
+    stopping = threading.Event()
+    running = threading.Thread(target=relay.run_forever, args=(stopping,))
+    running.start()
+    try:
+        time.sleep(0.3)  # the relay's first look, then its wait on LISTEN
+        with pytest.raises(RuntimeError):
+            with db.transaction() as session:
+                publish(session, TEST_EVENT, {"n": -1}, producer="chassis")
+                raise RuntimeError("rolled back: no row, no wake-up")
+        t0 = time.time()
+        _write_events(db, 1)
+        got = _drain(amqp_url, sink, 1, timeout=3)
+        assert [json.loads(b)["payload"]["n"] for _, b in got] == [0]
+        assert time.time() - t0 < 0.4
+    finally:
+        stopping.set()
+        running.join(5)
+        relay.close()
+
+
 # --- consumer ---------------------------------------------------------------------------
 
 class Recorder:
