@@ -2196,7 +2196,7 @@ _UNNUMBERED_STREET_RE = re.compile(
 # « 10 Le Bourg », « lieu-dit Les Granges »: rural addresses without a street type.
 _RURAL_RE = re.compile(
     rf"(?<![\w.,/])(?:{_STREET_NUMBER},?\s+(?i:le\s+)?(?i:bourg)\b"
-    rf"|(?i:lieu-dit|lieudit|lieu\s+dit|hameau\s+d[eu']s?|l\.d\.)\s*(?=[A-ZÀ-Þ]))"
+    rf"|(?i:lieu-dit|lieudit|lieu\s+dit|hameau\s+d[eu']s?|l\.d\.)\s*(?:(?:le|la|les)\s+|l['’])?(?=[A-ZÀ-Þ]))"
 )
 # An initial counts as a word of the name (« rue A. Briand »).
 _TOKEN_RE = re.compile(
@@ -2221,6 +2221,13 @@ _STOP_WORDS = {
     "et", "rez", "code", "postal", "numéro", "n°", "tél", "tel", "téléphone", "mail",
 }  # fmt: skip
 _CITY_WORD = r"[A-ZÀ-Þ](?:[\w'’]*\w)?(?:-[\w'’]*\w)*"
+# The town written first, its postal code with it: « 23220 Bonnat, lieu-dit … », « Bonnat
+# (23220), au lieu-dit … ».
+_TOWN_FIRST_RE = re.compile(
+    rf"(?:\d{{5}}[ \t]+{_CITY_WORD}(?:[ \t-]+{_CITY_WORD}){{0,2}}"
+    rf"|{_CITY_WORD}(?:[ \t-]+{_CITY_WORD}){{0,2}}[ \t]*\([ \t]*\d{{5}}[ \t]*\))"
+    r"[ \t]*[,–-]?[ \t]*(?:(?i:au|en)[ \t]+)?$"
+)
 # A city in lower case after its postal code: « metz », « st maur », « le tampon », « la
 # roche sur yon ».
 _LOWER_CITY = (
@@ -2484,10 +2491,10 @@ def _address_end(text: str, end: int) -> int:
     comma, or the building details alone."""
     details = _DETAILS_AFTER_RE.match(text, end)
     for position in ([details.end()] if details else []) + [end]:
-        city = _POSTCODE_CITY_RE.match(text, position)
-        if city and _city_word_ok(city.group()):
-            floor = _FLOOR_AFTER_RE.match(text, city.end())  # « …, 93000 Bobigny, au 7e étage »
-            return floor.end() if floor else city.end()
+        city_end = _postcode_city_end(text, position)
+        if city_end is not None:
+            floor = _FLOOR_AFTER_RE.match(text, city_end)  # « …, 93000 Bobigny, au 7e étage »
+            return floor.end() if floor else city_end
         city = _A_CITY_RE.match(text, position)
         if city and _is_city(city.group("city")):
             return city.end()
@@ -2520,6 +2527,28 @@ def _city_word_ok(city: str) -> bool:
     return words[-1].lower() not in _STOP_WORDS
 
 
+_CITY_PARTICLES = frozenset("sur sous en les le la de du d' l' lès".split())
+_CITY_TAIL_WORD_RE = re.compile(r"[ \t\u00a0]+([\w'’-]+)")
+
+
+def _postcode_city_end(text: str, position: int) -> int | None:
+    """End of the postal code and city at `position`. In capitals the sentence goes on in
+    capitals too (« 23200 AUBUSSON TEL 05… »): the city stops before a word that ends it."""
+    city = _POSTCODE_CITY_RE.match(text, position)
+    if not city:
+        return None
+    first = re.search(r"\d[ \t\u00a0]*[-–]?[ \t\u00a0]*[\w'’-]+", city.group())
+    end = position + first.end() if first else city.end()
+    for word in _CITY_TAIL_WORD_RE.finditer(text, end, city.end()):
+        folded = word.group(1).lower()
+        if folded == "cedex":
+            return city.end()
+        if folded not in _CITY_PARTICLES and (folded in _STOP_WORDS or _fold(folded) in _CITY_STOP_WORDS):
+            break
+        end = word.end() if folded not in _CITY_PARTICLES else end
+    return end if _city_word_ok(text[position:end]) else None
+
+
 def _is_city(name: str) -> bool:
     first = _fold(name.split()[0])
     return not (
@@ -2540,9 +2569,9 @@ _CITY_STOP_WORDS = frozenset(
 def _has_postcode_after(text: str, end: int) -> int | None:
     details = _DETAILS_AFTER_RE.match(text, end)
     for position in ([details.end()] if details else []) + [end]:
-        city = _POSTCODE_CITY_RE.match(text, position)
-        if city and _city_word_ok(city.group()):
-            return city.end()
+        city_end = _postcode_city_end(text, position)
+        if city_end is not None:
+            return city_end
     return None
 
 
@@ -2566,14 +2595,19 @@ _FOREIGN_STREET_RE = re.compile(
 )
 
 
+# Rural dwellings named after what they were (« moulin de la Roche, 87… »).
+_DWELLINGS = r"ferme|mas|moulin|ch[aâ]teau|manoir|chalet|grange|borde|bastide|m[ée]tairie|bergerie"
 # A named place without a number, when a postal code follows (« Hameau de la Forêt, 12345
 # Ville », « Quartier Bellevue, 97200 Fort-de-France »).
 _NAMED_PLACE_RE = re.compile(
-    r"(?<![\w-])(?:(?i:hameau|quartier|cit[ée]|r[ée]sidence|r[ée]s\.?|ehpad|foyer|lotissement|lot\.|domaine|mas|ferme|village"
-    r"|section|morne|habitation|lieu-dit|lieudit|lieu\s+dit|zone|chemin|route)\s+"
+    r"(?<![\w-])(?:(?i:hameau|quartier|cit[ée]|r[ée]sidence|r[ée]s\.?|ehpad|foyer|lotissement|lot\.|domaine|village"
+    r"|section|morne|habitation|lieu-dit|lieudit|lieu\s+dit|zone|chemin|route"
+    rf"|(?P<dwelling>{_DWELLINGS}))\s+"
     r"(?:(?i:de\s+la|de\s+l'|des|du|de|d'|les|le|la)\s*)?"
-    # « Le Moulin Neuf, 46100 Figeac »: a rural place named by its article, a postal code after.
-    r"|(?:Le|La|Les|L['’])\s*(?=[A-ZÀ-Þ]))[A-ZÀ-Þ][\w'’-]*"
+    # « Le Moulin Neuf, 46100 Figeac »: a rural place named by its article, a postal code after;
+    # in lower case after « habite » (« elle habite la Combe 23… »); « Chez Baudy », a hamlet.
+    rf"|(?P<article>Le|La|Les|L['’]|Chez|(?:le|la|les|l['’])(?=\s*[A-ZÀ-Þ])(?!\s*(?i:{_DWELLINGS})\s))"
+    r"\s*(?=[A-ZÀ-Þ]))[A-ZÀ-Þ][\w'’-]*"
     r"(?:\s+(?:(?i:de\s+la|de\s+l'|des|du|de|d'|les|le|la|aux|au|sur|sous|en|lès)\s+)?[A-ZÀ-Þ][\w'’-]*){0,3}"
 )
 
@@ -2593,10 +2627,15 @@ _POST_BOX_RE = re.compile(r"(?<![\w.])(?i:bp|b\.p\.|bo[iî]te\s+postale)\s*(?:n�
 _PLACE_NUMBER_BEFORE_RE = re.compile(rf"(?<![\w.,/]){_STREET_NUMBER},?\s+$")
 
 
+def _home_before(text: str, start: int) -> bool:
+    sentence = _fold(re.split(r"[.!?\n]", text[max(0, start - 70) : start])[-1])
+    return bool(_home_words_re().search(sentence))
+
+
 def _is_rural_name(name: str, after: str) -> bool:
     """« La Grange Haute » before « , 23200 Aubusson »: not an office (« La Poste ») nor the
     city itself (« Le Havre, 76600 Le Havre »)."""
-    words = [_fold(w) for w in re.findall(r"[\w'’-]+", name)[1:]]
+    words = [_fold(w) for w in re.findall(r"[\w-]+", re.sub(r"^[lL]['’]", "l ", name))[1:]]
     if any(_office_subject_re().fullmatch(w) or w in _CITY_STOP_WORDS or w in _name_lists()["acronyms"]
            for w in words):
         return False
@@ -2632,8 +2671,11 @@ def _find_addresses(text: str) -> Iterator[Flag]:
         start = number.start() if number and _address_start(text, m.start()) == m.start() else m.start()
         if not end or _is_office_address(text, start, end):
             continue
-        if m.group()[:2] in ("Le", "La", "L'", "L’") and not _is_rural_name(m.group(), text[m.end() : end]):
+        article = m.group("article")
+        if (article or m.group("dwelling")) and not _is_rural_name(m.group(), text[m.end() : end]):
             continue
+        if article and article[0].islower() and not _home_before(text, m.start()):
+            continue  # « la Poste 23000 … », « la Creuse 23000 … »: a home is spoken of first
         if not _home_for_an_institution(text, m):
             continue
         yield Flag(FlagKind.ADDRESS, _address_start(text, start), end)
@@ -2666,7 +2708,9 @@ def _find_addresses(text: str) -> Iterator[Flag]:
         )
         if end is None or _is_office_address(text, m.start(), end):
             continue
-        yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), _address_end(text, end))
+        town = _TOWN_FIRST_RE.search(text, max(0, m.start() - 50), m.start())
+        start = town.start() if town else _address_start(text, m.start())
+        yield Flag(FlagKind.ADDRESS, start, _address_end(text, end))
 
 
 # --- named persons
