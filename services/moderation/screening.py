@@ -121,12 +121,19 @@ def default_masks(flags: list[Flag]) -> list[Flag]:
     return [f for f in flags if FlagKind(f.kind) not in ADVISORY_KINDS]
 
 
-def screen(text: str, *, use_model: bool = True) -> list[Flag]:
+# The fields where the usager names herself: a first name alone names the author there.
+AUTHOR_FIELDS = frozenset({"author_name", "pseudonym"})
+
+
+def screen(text: str, *, use_model: bool = True, field: str = "body") -> list[Flag]:
     """Flags found in `text`, sorted by start, never overlapping.
 
     `use_model=False` leaves out the names found only by the spaCy model (the rules still
-    find titled names, « Prénom NOM » and the like)."""
+    find titled names, « Prénom NOM » and the like). `field` is the form's field the text
+    comes from: in the author's name (AUTHOR_FIELDS) a first name alone names the author."""
     candidates = list(_rule_candidates(text))
+    if field in AUTHOR_FIELDS:
+        candidates += _author_names(text)
     candidates += _safety_net(text, candidates)
     if use_model:
         candidates += _model_names(text, candidates)
@@ -134,6 +141,9 @@ def screen(text: str, *, use_model: bool = True) -> list[Flag]:
         named for c in candidates
         if (named := c if c.kind != FlagKind.PERSON_NAME else _person_in(text, c)) is not None
     ]
+    if field in AUTHOR_FIELDS:
+        candidates = [c for c in candidates if c.kind != FlagKind.PERSON_NAME
+                      or _names_the_author(text, c)]
     flags = resolve(candidates)
     return _couples_joined(text, resolve([*flags, *_repeated_names(text, flags)]))
 
@@ -3212,6 +3222,90 @@ def _lone_handle(text: str) -> Iterator[Flag]:
     ):
         first = value.rfind(" ".join(words))
         yield Flag(FlagKind.PERSON_NAME, start + first, start + len(value))
+
+
+# --- the author's name field
+
+_AUTHOR_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_ARTICLE_TOKENS = frozenset("le la les l du de des d un une".split())
+# Words of a group's name: a field naming a group names no one by a first name alone.
+_GROUP_FIELD_RE = re.compile(
+    r"(?i:\b(?:asso|association|collectif|club|team|groupe|amicale|comit[ée]|syndicat|cabinet"
+    r"|services?|ccas|cias|mairie|f[ée]d[ée]ration|union|r[ée]seau|antenne|permanence)\b)"
+)
+
+
+_WORDS_ONLY_RE = re.compile(r"[^\W\d_]+(?:['’ -]+[^\W\d_]+)*")
+# What a family calls its elders, before the name they go by (« Mamie Jo », « Tonton Fredo »).
+_FAMILY_WORDS = frozenset(
+    "mamie mamy mami meme memere papy papi pepe pepere tonton tata tatie tantine maman papa "
+    "tante oncle".split()
+)
+_GROUP_START_RE = re.compile(
+    r"\s*(?i:asso|association|collectif|club|team|groupe|amicale|comit[ée]|syndicat|cabinet"
+    r"|f[ée]d[ée]ration|union|r[ée]seau)\b"
+)
+
+
+def _names_the_author(text: str, flag: Flag) -> bool:
+    """Whether a name found in the author's field is a person's: not in a group's signature
+    (« Asso Solidarité Pantin », « Cabinet Roche & associés ») unless a title makes it one,
+    not a role and the group it serves (« Bénévole Restos »)."""
+    span = text[flag.start : flag.end]
+    if re.search(rf"(?<![\w'’]){_TITLE}(?![\w'’])", span):
+        return True
+    if _GROUP_START_RE.match(text):
+        return False
+    words = span.split()
+    return not (
+        len(words) > 1 and _fold(words[0]) in _name_lists()["person_words"]
+        and not any(_is_first_name(w) for w in words[1:])
+    )
+
+
+def _author_names(text: str) -> Iterator[Flag]:
+    """In the author's name field, the words that name her: a first name alone whatever its
+    case, with digits, an emoji, « du 19 » or underscores around it (« Pierrot 19 »,
+    « kevin_du_93 », « ROGER »); a name after a family word (« Mamie Jo »); a field made only
+    of capitalised words, one of them a first name (« Tran Thi Mai »)."""
+    if _GROUP_FIELD_RE.search(text):
+        return
+    persons = _name_lists()["person_words"]
+    tokens = list(_AUTHOR_TOKEN_RE.finditer(text))
+    named: list[re.Match[str]] = []
+    for i, m in enumerate(tokens):
+        word = m.group()
+        before = tokens[i - 1].group() if i else ""
+        # « Nanou974 »: a word glued to digits is a handle's, not a name given
+        glued = text[max(0, m.start() - 1) : m.start()].isdigit() or text[m.end() : m.end() + 1].isdigit()
+        key = _name_key(word.title() if word.isupper() else word)
+        if glued or len(word) < 2 or key in persons or _fold(word) in _name_lists()["places"]:
+            continue
+        if word.isupper() and len(word) <= 4:
+            continue  # « tuteur_UDAF », « Conseillère ESF »: an acronym
+        if _fold(before) in _FAMILY_WORDS and word[0].isupper() and not _is_a_word(word):
+            named.append(m)  # « Mamie Jo », « Tonton Fredo »
+            continue
+        if not _is_first_name(word.title() if word.isupper() else word) or _fold(word) in _GROUP_HANDLE_WORDS:
+            continue
+        also_a_word = _first_names().get(key, False)
+        if word.islower() and (also_a_word or key not in _common_first_names()):
+            continue  # « la_reine_des_neiges », « ti_moun_971 »: words of a handle
+        if also_a_word and _fold(before) in _ARTICLE_TOKENS:
+            continue  # « La_Reine_Des_Files »: a word after its article
+        named.append(m)
+    if not named:
+        return
+    words = [t.group() for t in tokens]
+    if 2 <= len(words) <= 4 and len(named) == 1 and _WORDS_ONLY_RE.fullmatch(text.strip()) and all(
+        w[0].isupper() and _fold(w) not in _STOP_FOLDED | _FUNCTION_WORDS | persons for w in words
+    ):
+        value = text.strip()
+        start = text.find(value)
+        yield Flag(FlagKind.PERSON_NAME, start, start + len(value))  # « Tran Thi Mai »
+        return
+    for m in named:
+        yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
 
 
 # « DUPONT Jean », « Jean DUPONT », « G. Lambert »: the parts are checked by _full_name_flag.

@@ -168,7 +168,7 @@ def time_sentences(entries: list[Entry], use_model: bool) -> Timing:
     for _ in range(SENTENCE_ROUNDS):
         for entry in entries:
             started = time.perf_counter()
-            screening.screen(entry.text, use_model=use_model)
+            screening.screen(entry.text, use_model=use_model, field=entry.field)
             samples.append((time.perf_counter() - started) * 1000)
     return Timing(samples)
 
@@ -200,8 +200,8 @@ def time_experiences(made: list[dict[str, str]], use_model: bool) -> Timing:
     for _ in range(2):
         for experience in made:
             started = time.perf_counter()
-            for text in experience.values():
-                screening.screen(text, use_model=use_model)
+            for field, text in experience.items():
+                screening.screen(text, use_model=use_model, field=field)
             samples.append((time.perf_counter() - started) * 1000)
     return Timing(samples)
 
@@ -515,7 +515,9 @@ makes). The worker loads the model when it starts (`services/moderation/worker.p
 def score(half: str) -> tuple[Scored, list[Entry]]:
     entries = load_corpus(HALVES[half])
     report = evaluate(entries)
-    rules_only = evaluate(entries, lambda text: screening.screen(text, use_model=False))
+    rules_only = evaluate(
+        entries, lambda text, field="body": screening.screen(text, use_model=False, field=field)
+    )
     return Scored(half, report, rules_only), entries
 
 

@@ -1,12 +1,21 @@
 """Seventh round of the screening: rural addresses without a street number (a hamlet, a
-mill, « la Combe » after « habite »), the town written first, addresses in capitals.
+mill, « la Combe » after « habite »), the town written first, addresses in capitals; the
+author's name field screened as such (a first name alone names the author there).
 
 Every sentence here is invented for the shape it tests; none comes from the corpus.
 """
 
 import pytest
 
+from services.moderation import domain
+from services.moderation.screening import Flag, FlagKind, screen
+from services.moderation.screening_eval import Entry, evaluate
 from tests.support.screening import rules
+
+
+def author(text: str) -> list[tuple[str, str]]:
+    return [(str(f.kind), text[f.start : f.end])
+            for f in screen(text, use_model=False, field="author_name")]
 
 # --- addresses without a street number, and in capitals
 
@@ -57,3 +66,67 @@ def test_the_city_in_capitals_stops_where_the_sentence_goes_on(text, address):
 )
 def test_offices_and_towns_after_an_article_are_no_addresses(text):
     assert "address" not in {kind for kind, _ in rules(text)}
+
+
+# --- the author's name field
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Gaston 23", "Gaston"),
+        ("Marcel 87", "Marcel"),
+        ("DENISE", "DENISE"),
+        ("yannick_du_19", "yannick"),
+        ("ludovic du 44", "ludovic"),
+        ("BLANCHE 19", "BLANCHE"),
+        ("Tatie Lu - 06 00 00 00 00", "Lu"),
+        ("Papy Dédé", "Dédé"),
+        ("Nguyen Thi Hoa", "Nguyen Thi Hoa"),
+        ("Francine pour son mari", "Francine"),
+        ("josiane pour sa soeur", "josiane"),
+        ("Rachid (pour ma mère)", "Rachid"),
+        ("gaston ✉️ écrit par sa fille", "gaston"),
+    ],
+)
+def test_a_first_name_alone_names_the_author(text, name):
+    found = [s for k, s in author(text) if k == "person_name"]
+    assert found == ([name] if name else [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Asso Entraide Gentilly",
+        "Cabinet Vasseur & associés",
+        "Bénévole Emmaüs",
+        "la_reine_des_crepes",
+        "Le_Prince_Du_RSA",
+        "tuteur_UDAF",
+        "Conseillère CESF",
+        "Papy du Morvan",
+        "Anonyme du 62",
+        "ti_moun_973",
+    ],
+)
+def test_groups_roles_and_handles_without_a_first_name_name_no_one(text):
+    assert "person_name" not in {k for k, _ in author(text)}
+
+
+def test_a_first_name_alone_in_a_body_still_needs_a_person_context():
+    assert "person_name" not in {k for k, _ in rules("Pierrot 23")}
+    assert ("person_name", "Pierrot") in author("Pierrot 23")
+
+
+def test_evaluate_screens_each_entry_as_its_field():
+    entry = Entry("Pierrot 23", (("person_name", "Pierrot"),), field="author_name")
+    assert evaluate([entry]).per_kind["person_name"].found == 1
+    # a one-argument screener is still called with the text alone
+    assert evaluate([entry], lambda text: [Flag(FlagKind.PERSON_NAME, 0, 7)]).overall.recall == 1.0
+
+
+def test_the_domain_screens_the_author_name_as_such():
+    flags = domain.screen_fields({"title": "Pierrot 23", "body": "", "author_name": "Pierrot 23",
+                                  "structure_hint": ""})
+    assert [f["kind"] for f in flags["author_name"]] == ["person_name"]
+    assert flags["title"] == []
