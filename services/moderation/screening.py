@@ -3770,6 +3770,8 @@ class _Abuse:
     of_persons: re.Pattern[str]
     dirty_person: re.Pattern[str]
     threats: re.Pattern[str]
+    threats_of_the_person_named: re.Pattern[str]
+    last_person_or_thing: re.Pattern[str]
     weapons: re.Pattern[str]
     weapon_intent: re.Pattern[str]
 
@@ -3833,6 +3835,12 @@ def _abuse() -> _Abuse:
             rf"(?:{persons})\b"
         ),
         threats=re.compile("|".join(f"(?:{_with_parts(t, parts)})" for t in context.get("threats", []))),
+        threats_of_the_person_named=re.compile("|".join(
+            f"(?:{_with_parts(t, parts)})" for t in context.get("threats_of_the_person_named", [])
+        ) or "(?!)"),
+        last_person_or_thing=re.compile(
+            rf"\b(?:(?P<person>{persons})|(?P<thing>{things}))\b(?!.*\b(?:{persons}|{things})\b)", re.DOTALL
+        ),
         weapons=re.compile(rf"\b(?:{_words_pattern(context.get('weapons', []))})\b"),
         weapon_intent=re.compile(context.get("weapon_intent", "(?!)")),
     )
@@ -3982,10 +3990,19 @@ def _armed(folded: str) -> Iterator[re.Match[str]]:
             yield intent if intent.start() < weapon.start() else weapon
 
 
+def _threats_of_the_person_named(folded: str) -> Iterator[re.Match[str]]:
+    """« Le mec au guichet … Jvais le retrouver »: « le » is the person last named before."""
+    for m in _abuse().threats_of_the_person_named.finditer(folded):
+        named = _abuse().last_person_or_thing.search(folded, max(0, m.start() - 150), m.start())
+        if named and named.group("person"):
+            yield m
+
+
 def _find_threats(text: str, folded: str, abuse: list[Flag]) -> Iterator[Flag]:
     """The whole sentence of a threat (« La prochaine fois je reviens avec une batte »),
     short of the insults in it, which keep their own flag."""
-    for m in itertools.chain(_abuse().threats.finditer(folded), _armed(folded)):
+    for m in itertools.chain(_abuse().threats.finditer(folded), _armed(folded),
+                             _threats_of_the_person_named(folded)):
         starts = [b.end() for b in _SENTENCE_BOUNDARY_RE.finditer(folded, 0, m.start())]
         start = starts[-1] if starts else 0
         boundary = _SENTENCE_BOUNDARY_RE.search(folded, m.end())

@@ -1,6 +1,7 @@
 """Seventh round of the screening: rural addresses without a street number (a hamlet, a
 mill, « la Combe » after « habite »), the town written first, addresses in capitals; the
-author's name field screened as such (a first name alone names the author there).
+author's name field screened as such (a first name alone names the author there); threats
+in colloquial and SMS French.
 
 Every sentence here is invented for the shape it tests; none comes from the corpus.
 """
@@ -130,3 +131,34 @@ def test_the_domain_screens_the_author_name_as_such():
                                   "structure_hint": ""})
     assert [f["kind"] for f in flags["author_name"]] == ["person_name"]
     assert flags["title"] == []
+
+
+# --- threats in colloquial and SMS French
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le vigile de l'entrée m'a bousculé. Jvais le retrouver, je connais sa voiture",
+        "la gestionnaire répond jamais, jvais la trouver moi meme",
+        "si ma prime saute jviens avec mes cousins",
+        "la prochaine fois ça se passera mal pour l'agent de l'accueil",
+        "continuez comme ça et ça va mal se passer pour vous",
+        "je te retrouverai et tu vas comprendre",
+    ],
+)
+def test_colloquial_threats_at_a_person_are_threats(text):
+    assert "threat" in {k for k, _ in rules(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "j'ai égaré mon formulaire mais je vais le retrouver",
+        "la conseillère m'a demandé mon avis d'impôt, je vais le retrouver",
+        "si le site bug encore ça se passera mal pour mon dossier",
+        "je viens avec mes enfants au rendez-vous",
+    ],
+)
+def test_finding_a_paper_again_is_no_threat(text):
+    assert "threat" not in {k for k, _ in rules(text)}
