@@ -927,8 +927,8 @@ _OWN_LINE_RE = re.compile(r"\b(?:me|m'|moi|mon|ma|mes|perso\w*|portable|rappel\w
 
 
 _FIRST_PERSON_RE = re.compile(
-    r"\b(?:mon|ma|mes|me|m'|moi|perso|personnel|portable|mobile|joindre|rappel\w*|contacte[rz]"
-    r"|appelez|appeler|sms)\b"
+    r"\b(?:mon|ma|mes|me|m'|moi|mien|mienne|perso|personnel|portable|mobile|joindre|rappel\w*"
+    r"|contacte[rz]|appelez|appeler|sms)\b"
 )
 
 
@@ -943,6 +943,8 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
     before = _CLAUSE_SPLIT_RE.split(_fold(text[max(0, start - 60) : start]))[-1]
     if _DIRECT_LINE_RE.search(before):
         return False  # « Tél. direct : … »: an agent's own line, not the office's
+    if _person_of_the_office_before(text, start):
+        return False  # « Hervé du service urbanisme, tél … »: his line
     if _switchboard_re().search(before):
         return True
     if _office_number_after_re().match(_fold(text[end : end + 50])):
@@ -954,7 +956,9 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
     # « la CPAM (05 90 21 44 44) », « le CCAS, tél. 02 … »: a landline right after the
     # office's name, where no person is named.
     # « Mairie de Quimperlé — Service État civil — Tél. 02 … »: an office's heading.
-    heading = _office_words_re().search(before) and _TEL_LABEL_END_RE.search(before)
+    heading = _office_words_re().search(before) and _TEL_LABEL_END_RE.search(before) or (
+        _office_heading_re().fullmatch(_unaccent(text[: start]).strip())
+    )
     if landline and (_office_named_before_re().search(before) or heading) and not (
         _FIRST_PERSON_RE.search(before) or _NAMED_PERSON_BEFORE_RE.search(before)
     ):
@@ -971,8 +975,33 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
 def _office_named_before_re() -> re.Pattern[str]:
     return re.compile(
         rf"\b(?:le|la|les|l'|du|de la|de l'|des|au|a la|a l')\s*(?:{_office_words_re().pattern})"
-        r"(?:\s+(?:de|du|d')\s*[\w'-]+)?\s*[(,:–-]\s*(?:(?:tel|telephone|n°|numero)\.?\s*:?\s*)?$"
+        r"(?:\s+(?:de la|de l'|de|du|d')\s*[\w'-]+){0,3}"
+        r"\s*[(,:–-]\s*(?:(?:tel|telephone|n°|numero)\.?\s*:?\s*)?$"
     )
+
+
+@cache
+def _office_heading_re() -> re.Pattern[str]:
+    """A text that is only an office's name and its town before the number: « Maison France
+    services Le Bourg 05 … », « CAF de la Creuse - tél. : … » (unaccented, case kept)."""
+    offices = _words_pattern(_public_contacts().get("office_words", []))
+    return re.compile(
+        rf"(?i:{offices})(?:[ \t]+(?:[A-Z][\w'-]*|(?i:de la|de l'|de|du|des|d'|l'|la|le|les|et|sur|en|-)))"
+        r"{0,6}[ \t]*[(,:–-]?[ \t]*(?:(?i:tel|telephone|n°|numero|standard)\.?[ \t]*:?)?"
+    )
+
+
+# « Hervé du service urbanisme », « Mme Roux de la CAF »: a person of the office, his line.
+_PERSON_OF_OFFICE_RE = re.compile(
+    r"(?<![\w'’-])([A-ZÀ-ÖØ-Þ][\w'’-]+)[ \t]+(?:du|de la|de l'|des|d'|de)[ \t]*(?P<office>[^.!?\n]{0,40})$"
+)
+
+
+def _person_of_the_office_before(text: str, start: int) -> bool:
+    m = _PERSON_OF_OFFICE_RE.search(text, max(0, start - 70), start)
+    if not m or not _office_words_re().match(_fold(m.group("office"))):
+        return False
+    return _is_first_name(m.group(1)) and not _office_words_re().fullmatch(_fold(m.group(1)))
 
 
 _NAMED_PERSON_BEFORE_RE = re.compile(

@@ -1,7 +1,8 @@
 """Seventh round of the screening: rural addresses without a street number (a hamlet, a
 mill, « la Combe » after « habite »), the town written first, addresses in capitals; the
 author's name field screened as such (a first name alone names the author there); threats
-in colloquial and SMS French.
+in colloquial and SMS French; the direct line of an office's person against the office's
+switchboard.
 
 Every sentence here is invented for the shape it tests; none comes from the corpus.
 """
@@ -162,3 +163,31 @@ def test_colloquial_threats_at_a_person_are_threats(text):
 )
 def test_finding_a_paper_again_is_no_threat(text):
     assert "threat" not in {k for k, _ in rules(text)}
+
+
+# --- the line of a person at an office, the office's switchboard
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Merci à Gilles du service des eaux, tél 05 55 00 41 17", "05 55 00 41 17"),
+        ("Le sien : 06 00 11 22 33. La mienne au bureau : 0590 00 12 34.", "0590 00 12 34"),
+        ("Voyez Odile de la mairie, 03 86 00 21 45", "03 86 00 21 45"),
+    ],
+)
+def test_a_line_given_with_a_person_or_as_ones_own_is_a_phone(text, number):
+    assert ("phone", number) in rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "France Travail Bellac 05 55 00 60 60",
+        "Maison France services Le Dorat 05 55 00 14 14",
+        "CAF de la Haute-Vienne - tél. : 05 55 00 30 30",
+        "L'accueil de la Maison de la Justice de Guéret, 05 55 00 20 20",
+    ],
+)
+def test_an_office_named_before_its_number_gives_its_switchboard(text):
+    assert "phone" not in {k for k, _ in rules(text)}
