@@ -49,8 +49,10 @@ HALVES = {
     "heldout5": CORPUS_DIR / "heldout5.yaml",
     "dev6": CORPUS_DIR / "dev6.yaml",
     "heldout6": CORPUS_DIR / "heldout6.yaml",
+    "dev7": CORPUS_DIR / "dev7.yaml",
+    "heldout7": CORPUS_DIR / "heldout7.yaml",
 }
-HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
+HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
 OLD_SET = ROOT / "tests" / "unit" / "moderation" / "screening_set.yaml"
 DOC_PATH = ROOT / "docs" / "screening.md"
 EXPERIENCE_BODY_CHARS = 1000
@@ -256,6 +258,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout5": "the three writers of the fifth corpus, following",
            "dev6": "the three writers of the sixth corpus, following",
            "heldout6": "the three writers of the sixth corpus, following",
+           "dev7": "the three writers of the seventh corpus, following",
+           "heldout7": "the three writers of the seventh corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
