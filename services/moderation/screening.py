@@ -2215,7 +2215,7 @@ _AMBIGUOUS_STREET_TYPES = (
 )
 # Streets whose type is the whole name (« 24 grande rue », « 2 Grand'Rue »).
 _NAMELESS_STREET_TYPES = r"grande?[\s-]?rue|grand['’]\s?rue"
-_STREET_NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater)\b|[A-Da-d]\b)?(?:\s?[-/]\s?\d{1,4})?"
+_STREET_NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater)\b|[A-Da-d]\b)?(?:\s?[-/]\s?\d{1,4}){0,3}"
 # Overseas, a road's kilometre point stands for the number (« PK 4,5 route de Montabo »).
 _KILOMETRE_POINT = r"(?:PK|pk|Pk|km|KM)\s?\d{1,3}(?:[,.]\d{1,3})?"
 _STREET_RE = re.compile(
@@ -2284,7 +2284,7 @@ _POSTCODE_CITY_RE = re.compile(
     rf",?\s*(?:-\s*)?(?:\d{{5}}|\d{{2}}\s\d{{3}}|{_FOREIGN_POSTCODE})"
     rf"(?:[ \t\u00a0]*[-–][ \t\u00a0]*|[ \t\u00a0]+)"
     rf"(?:{_CITY_WORD}(?:[ \t\u00a0]+(?:{_CITY_WORD}"
-    rf"|(?:sur|sous|en|les|le|la|de|du)(?![\w'’])|d'|l')){{0,4}}(?<![ \t\u00a0])|{_LOWER_CITY})"
+    rf"|(?:sur|sous|en|les|le|la|de|du|des|aux|lès)(?![\w'’])|d'|l')){{0,4}}(?<![ \t\u00a0])|{_LOWER_CITY})"
     rf"(?:\s+(?i:cedex)(?:\s+\d{{1,2}})?)?"
 )
 _COMMA_CITY_RE = re.compile(
@@ -2566,7 +2566,7 @@ def _city_word_ok(city: str) -> bool:
     return words[-1].lower() not in _STOP_WORDS
 
 
-_CITY_PARTICLES = frozenset("sur sous en les le la de du d' l' lès".split())
+_CITY_PARTICLES = frozenset("sur sous en les le la de du des aux d' l' lès".split())
 _CITY_TAIL_WORD_RE = re.compile(r"[ \t\u00a0]+([\w'’-]+)")
 
 
@@ -2681,7 +2681,7 @@ def _is_rural_name(name: str, after: str) -> bool:
     return _fold(name) not in _fold(after)
 
 
-def _find_addresses(text: str) -> Iterator[Flag]:
+def _address_anchors(text: str) -> Iterator[Flag]:
     for m in _FOREIGN_STREET_RE.finditer(text):
         if not _is_office_address(text, m.start(), m.end()):
             yield Flag(FlagKind.ADDRESS, m.start(), _address_end(text, m.end()))
@@ -2750,6 +2750,285 @@ def _find_addresses(text: str) -> Iterator[Flag]:
         town = _TOWN_FIRST_RE.search(text, max(0, m.start() - 50), m.start())
         start = town.start() if town else _address_start(text, m.start())
         yield Flag(FlagKind.ADDRESS, start, _address_end(text, end))
+
+
+# --- an address as a chain of parts
+#
+# A French postal address is a chain of parts joined by commas, spaces or line breaks: the
+# flat's details (« Bât B, esc 2, 3e gauche »), the number and street, a locality (a
+# lieu-dit, a hamlet, a quarter), the postal code and the town, or an arrondissement
+# (« Lyon 2e »). The detectors above find its strong parts; the chain reads the weaker parts
+# joined to them, and a locality written alone before a postal code and its town.
+
+# A valid French postal code: a department (01-95), overseas (971-978, 986-988).
+_FRENCH_POSTCODE = r"(?:0[1-9]|[1-8]\d|9[0-5])\d{3}|97[1-8]\d\d|98[6-8]\d\d"
+_PLACE_PARTICLE = r"(?:de|du|des|la|le|les|ar|an|al|er|en|ez|a|à|au|aux|sur|sous|lès|di|da|do)"
+_PLACE_WORD = r"[A-ZÀ-Þ](?!['’])[\w'’]*(?:-[\w'’]+)*"
+# A locality's name: capitalised words with their particles, Breton (« ar », « an »),
+# Occitan (« Au », « En ») or French, a point of the compass or « village » after.
+_PLACE_NAME = (
+    rf"(?:(?:Au|Aux|En|Le|La|Les|Ar|An)[ \t]+|L['’])?{_PLACE_WORD}"
+    rf"(?:[ \t-]+(?:{_PLACE_PARTICLE}[ \t]+|[dlDL]['’])*{_PLACE_WORD}){{0,3}}"
+    r"(?:[ \t]+(?i:village|bourg|sud|nord|est|ouest|haut|bas))?"
+)
+_PLACE_NAME_RE = re.compile(_PLACE_NAME)
+_PLACE_NAME_AT_END_RE = re.compile(rf"(?<![\w'’-])({_PLACE_NAME})[ \t]*$")
+_ORDINAL = r"(?:e|è|ème|eme|er|ère|ere)"
+# Parts that belong to an address wherever they stand in the chain.
+_BUILDING_WORDS = (
+    r"b[aâ]timent|b[aâ]t\.?|tour|r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|imm\.?|villa|domaine|lotissement"
+    r"|hameau|quartier|escalier|esc\.?|entr[ée]e"
+)
+# « Bât. Les Mimosas », « tour Mercure », « Bât 7 des Acacias », « résidence les Lilas »
+_NAMED_BUILDING_RE = re.compile(
+    rf"(?<![\w'’-])(?i:{_BUILDING_WORDS})\s+(?:(?:\d{{1,4}}[A-Z]?|[A-Z])\s+(?i:des|du|de\s+la|de\s+l['’]|de)\s+)?"
+    r"(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
+    rf"[A-ZÀ-Þ][\w'’-]*){{0,3}}|{_LOWER_RESIDENCE}"
+)
+_CHAIN_DETAIL_RE = re.compile(
+    rf"(?:{_FLOOR}|{_DETAIL}|(?i:maison|case|villa|lot|lotisman|porte|bo[iî]te)\s*(?:n[°o]\s*)?\d{{1,4}}[A-Za-z]?"
+    rf"|(?i:n°|no\.?|num[ée]ro)\s*\d{{1,4}}(?:\s?(?:bis|ter)\b)?|(?i:bp|cs|tsa|bo[iî]te\s+postale)\s*\d{{1,5}}"
+    r"|\(?(?i:digicode|code|interphone)\s*:?\s*[\w#*]{2,8}\)?)"
+    rf"(?:\s+(?:(?i:à|a)\s+)?(?i:gauche|droite|droit|fond|face))?"
+)
+# A road without a number, or a numbered street: « rue principale », « 2ème rue », « route
+# nationale 1 », « impasse des Lilas », « 3 lotisman Bellevue ».
+_CHAIN_STREET_RE = re.compile(
+    rf"(?:{_STREET_NUMBER},?\s+)?(?:\d{{1,2}}\s?{_ORDINAL}\s+(?i:rue|ruelle|impasse|all[ée]e)"
+    rf"|(?i:{_STREET_TYPES}|{_AMBIGUOUS_STREET_TYPES}|lotisman|lotissement|route|chemin|RN|RD|CD)"
+    rf"(?:\s+(?:{_PLACE_PARTICLE}\s+|[dlDL]['’])*(?:{_PLACE_WORD}|\d{{1,4}}|(?i:principale|nationale|d[ée]partementale)"
+    rf"(?:\s+\d{{1,4}})?)){{1,4}}|(?:RN|RD|CD|N|D)\s?\d{{1,4}})"
+)
+# « à côté de la station », « près de l'église »: a landmark given for the postman.
+_CHAIN_LANDMARK_RE = re.compile(
+    r"(?i:[àa]\s+c[ôo]t[ée]|pr[èe]s|en\s+face|derri[èe]re|au\s+bout|face)\s+(?:de\s+la|de\s+l['’]|du|des|de|d['’])\s*"
+    r"[\w'’-]+(?:\s+[\w'’-]+){0,2}"
+)
+# An arrondissement after the town (« Lyon 2e », « Paris 18e »), the postal code alone at
+# the clause's end (« …, 13014. »).
+_ARRONDISSEMENT_RE = re.compile(rf"{_CITY_WORD}[ \t]+\d{{1,2}}\s?{_ORDINAL}(?![\w'’])")
+_CHAIN_PARTS = (
+    ("street", _CHAIN_STREET_RE),
+    ("detail", re.compile(r"(?i:à|a)\s+(?i:gauche|droite)(?![\w'’])")),
+    ("detail", _CHAIN_DETAIL_RE),
+    ("detail", _NAMED_BUILDING_RE),
+    ("city", _ARRONDISSEMENT_RE),
+)
+_LONE_POSTCODE_RE = re.compile(rf"(?:{_FRENCH_POSTCODE})(?!\d)(?=\s*(?:[.,;:!?)\n]|$))")
+_CODE_AT_RE = re.compile(rf"(?:{_FRENCH_POSTCODE}|\d{{2}}\s\d{{3}})(?!\d)")
+_CHAIN_GAP_RE = re.compile(r"[ \t]*(?:,|\n|[ \t]-[ \t])[ \t]*|[ \t]+")
+_CHAIN_TITLE_RE = re.compile(
+    r"(?i:m|mr|mme|mlle|mmes|monsieur|madame|mademoiselle|famille|dr|me|c/o|chez)\.?$"
+)
+
+
+def _chain_part_ending(text: str, start: int, end: int) -> int | None:
+    """The start of the earliest part that ends at `end`, from `start` on."""
+    for position in range(start, end):
+        if position > 0 and (text[position - 1].isalnum() or text[position - 1] in "'’-"):
+            continue
+        for _sort, pattern in (*_CHAIN_PARTS, ("landmark", _CHAIN_LANDMARK_RE)):
+            if (m := pattern.match(text, position, end)) and m.end() == end:
+                return position
+    return None
+
+
+def _chain_part_end(text: str, position: int, *, comma: bool) -> tuple[int, str] | None:
+    """The part of an address that starts at `position` and its sort, or None."""
+    best: tuple[int, str] | None = None
+    for sort, pattern in _CHAIN_PARTS:
+        m = pattern.match(text, position)
+        if m and not _continues_the_word(text, m.end()) and (best is None or m.end() > best[0]):
+            best = m.end(), sort
+    if best:
+        return best
+    if comma and (m := _CHAIN_LANDMARK_RE.match(text, position)) and _ends_a_part(text, m.end()):
+        return m.end(), "landmark"
+    return None
+
+
+def _continues_the_word(text: str, end: int) -> bool:
+    return end < len(text) and (text[end].isalnum() or text[end] in "'’-")
+
+
+def _ends_a_part(text: str, end: int) -> bool:
+    return bool(re.match(r"[ \t]*(?:[,.;:!?)\n]|$)", text[end:]))
+
+
+def _chain_after(text: str, end: int) -> int:
+    """The end of the address once the parts joined after `end` are read: details, a road,
+    a locality and its postal code, the town and its arrondissement."""
+    for _ in range(6):
+        gap = _CHAIN_GAP_RE.match(text, end)
+        if not gap:
+            break
+        comma = "," in gap.group() or "\n" in gap.group()
+        position = gap.end()
+        city_end = _postcode_city_end(text, position)
+        if city_end is not None and _CODE_AT_RE.match(text, position):
+            end = city_end
+            continue
+        if (lone := _LONE_POSTCODE_RE.match(text, position)) and (comma or gap.group().strip() == ""):
+            end = lone.end()
+            continue
+        part = _chain_part_end(text, position, comma=comma)
+        if part and (part[1] != "city" or comma):
+            end = part[0]
+            continue
+        # a locality between the street and the postal code or the town: « , Le Baril, 97442 … »,
+        # « , Terres-Basses, Ville. »
+        name = _PLACE_NAME_RE.match(text, position) if comma else None
+        if name and not _continues_the_word(text, name.end()) and _locality_ok(text, position, name.end()):
+            after = _CHAIN_GAP_RE.match(text, name.end())
+            if after and _CODE_AT_RE.match(text, after.end()):
+                end = name.end()
+                continue
+            city = _COMMA_CITY_RE.match(text, name.end())
+            if city and _is_city(city.group("city")) and _ends_a_part(text, city.end()):
+                end = city.end()
+        break
+    return end
+
+
+def _locality_ok(text: str, start: int, end: int) -> bool:
+    """A locality's name, not a person's nor an office's."""
+    words = re.findall(r"[\w'’]+", text[start:end])
+    if not words or _fold(words[0]) in _CITY_STOP_WORDS or _fold(words[0]) in _FUNCTION_WORDS:
+        return False
+    acronyms = _name_lists()["acronyms"]
+    if any(_office_subject_re().fullmatch(_fold(w)) or (not w.islower() and _fold(w) in acronyms)
+           for w in words):
+        return False
+    if words[0] in ("Au", "Aux", "En", "Le", "La", "Les", "Ar", "An", "L"):
+        words = words[1:] or words
+    breton = any(w in ("ar", "an", "al", "er", "ez") for w in words)
+    if not breton and (_is_first_name(words[0]) or any(
+        _CHAIN_TITLE_RE.fullmatch(w) or (w[0].isupper() and _is_first_name(w, allow_word=False))
+        for w in words
+    )):
+        return False  # « Mme Jean Martin, 75011 Paris »: a person's name
+    before = text[max(0, start - 30) : start]
+    return not (_CHAIN_TITLE_RE.search(before.rstrip(" \t,")) or _STREET_NAME_BEFORE_RE.search(before))
+
+
+# The locality's words are a street's name (« chemin de Gibbes, 13014 … »).
+_STREET_NAME_BEFORE_RE = re.compile(
+    rf"(?:(?i:{_STREET_TYPES}|{_AMBIGUOUS_STREET_TYPES})|\b(?:de|du|des|la|le|les))\s+(?:(?:de|du|des|la|le|les)\s+|[dl]['’])?$"
+)
+
+
+_CHAIN_BEFORE_GAP_RE = re.compile(r"(?:,|\n)[ \t]*$|[ \t]+$")
+_CLAUSE_BEFORE_RE = re.compile(r"(?:[.!?;:«\"(\n]|^)[^.!?;:«\"(\n]*$")
+
+
+def _chain_before(text: str, start: int, *, named: bool = False) -> int:
+    """The start of the address once the parts joined before `start` are read: the flat's
+    details, a road, a locality named before it (« Kawéni, rue …, 97600 … »)."""
+    for _ in range(6):
+        gap = _CHAIN_BEFORE_GAP_RE.search(text, max(0, start - 4), start)
+        if not gap:
+            break
+        comma = "," in gap.group() or "\n" in gap.group()
+        clause = _CLAUSE_BEFORE_RE.search(text, max(0, gap.start() - 80), gap.start())
+        segment_start = clause.start() if clause else max(0, gap.start() - 80)
+        if clause and clause.group()[:1] in ".!?;:«\"(\n":
+            segment_start += 1
+        if comma:
+            last_comma = text.rfind(",", segment_start, gap.start())
+            segment_start = max(segment_start, last_comma + 1)
+        segment = text[segment_start : gap.start()]
+        offset = len(segment) - len(segment.lstrip())
+        part_start = segment_start + offset
+        part = _chain_part_ending(text, part_start, gap.start()) if comma else None
+        if part is not None:
+            start = part
+            if part != part_start:
+                break
+            continue
+        if not comma:
+            # « Esc. A, 5e gauche au 112 av. … »: details before « au »
+            joined = re.search(r"(?i:\b(?:au|du))\s+$", text[max(0, start - 5) : start])
+            end = start - len(joined.group()) if joined else start
+            details = _DETAILS_BEFORE_RE.search(text, max(0, end - 80), end)
+            if details and details.end() == end and re.search(r"\d|\b[A-Z]\b", details.group()):
+                start = details.start()
+                continue
+            break
+        name = _PLACE_NAME_AT_END_RE.search(text, part_start, gap.start())
+        if named or not name or not _locality_ok(text, name.start(1), gap.start()):
+            break
+        if name.start(1) != part_start and not _CHAIN_POSTCODE_RE.match(text, start) and re.search(
+            r"(?i:\b(?:à|a|au|en|vers|de|depuis))\s+$", text[part_start : name.start(1)]
+        ):
+            break  # « seule à Montaigut, hameau de … »: the town she lives in, said first
+        start, named = name.start(1), True
+        if name.start(1) != part_start:
+            break  # « habite Kergoff, … »: the sentence before
+    return start
+
+
+_CHAIN_POSTCODE_RE = re.compile(rf"(?<![\w,.])(?:{_FRENCH_POSTCODE})(?!\d)")
+_TOWN_BEFORE_CODE_RE = re.compile(rf"(?<![\w'’-]){_CITY_WORD}(?:[ \t-]+{_CITY_WORD}){{0,2}}[ \t]+$")
+
+
+_DETAIL_START_RE = re.compile(
+    rf"(?<![\w'’-])(?i:{_BUILDING_WORDS}|appartement|appart|appt|apt|app|logement|logt|porte|chambre|rue|n°)"
+)
+
+
+def _chained_details(text: str) -> Iterator[Flag]:
+    """Details and roads without a street number (« appt 12, bât C, résidence Les Pins »,
+    « tour Ravel, 9e étage, Ville », « rue 12, n° 8, Ville »): two parts or more, one of them a
+    number or a letter, and the town after them if it is given."""
+    position = 0
+    for m in _DETAIL_START_RE.finditer(text):
+        if m.start() < position:
+            continue
+        part = _chain_part_end(text, m.start(), comma=True)
+        if not part:
+            continue
+        parts, end = [text[m.start() : part[0]]], part[0]
+        while (gap := _CHAIN_GAP_RE.match(text, end)) and (
+            following := _chain_part_end(text, gap.end(), comma=True)
+        ) and following[1] != "city":
+            parts.append(text[gap.end() : following[0]])
+            end = following[0]
+        position = end
+        if len(parts) < 2 or not any(re.search(r"\d|(?<![\w'’])[A-Z](?![\w'’])", p) for p in parts):
+            continue
+        end = _chain_after(text, _address_end(text, end))
+        if not _is_office_address(text, m.start(), end):
+            yield Flag(FlagKind.ADDRESS, _chain_before(text, m.start()), end)
+
+
+def _chained_localities(text: str) -> Iterator[Flag]:
+    """A locality without a street number before a postal code and its town (« demeurant
+    Kerbihan, 29000 Ville »), its road and details with it; the town first, its details
+    after (« VILLE 97300, lotissement X, case 4 »)."""
+    for m in _CHAIN_POSTCODE_RE.finditer(text):
+        city_end = _postcode_city_end(text, m.start())
+        if city_end is not None:
+            gap = _CHAIN_BEFORE_GAP_RE.search(text, max(0, m.start() - 4), m.start())
+            if not gap or "," not in gap.group() and "\n" not in gap.group():
+                continue
+            start = _chain_before(text, m.start())
+            if start < m.start() and not _is_office_address(text, start, city_end):
+                yield Flag(FlagKind.ADDRESS, start, _chain_after(text, city_end))
+            continue
+        town = _TOWN_BEFORE_CODE_RE.search(text, max(0, m.start() - 40), m.start())
+        if town and _is_city(town.group()) and _locality_ok(text, town.start(), town.end()):
+            end = _chain_after(text, m.end())
+            if end > m.end() and not _is_office_address(text, town.start(), end):
+                yield Flag(FlagKind.ADDRESS, town.start(), end)
+
+
+def _find_addresses(text: str) -> Iterator[Flag]:
+    for flag in itertools.chain(_address_anchors(text), _chained_localities(text), _chained_details(text)):
+        end = _chain_after(text, flag.end)
+        start = _chain_before(text, flag.start, named=True)
+        if (start, end) != (flag.start, flag.end) and _is_office_address(text, start, end):
+            start, end = flag.start, flag.end
+        yield Flag(FlagKind.ADDRESS, start, end)
 
 
 # --- named persons

@@ -191,3 +191,79 @@ def test_a_line_given_with_a_person_or_as_ones_own_is_a_phone(text, number):
 )
 def test_an_office_named_before_its_number_gives_its_switchboard(text):
     assert "phone" not in {k for k, _ in rules(text)}
+
+
+# --- an address as a chain of parts
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # a locality without a number before the postal code and its town
+        ("je vis seul à Kerhuel, 29800 Landerneau depuis dix ans", "Kerhuel, 29800 Landerneau"),
+        ("Nous habitons Les Bories Hautes, 46160 Cajarc.", "Les Bories Hautes, 46160 Cajarc"),
+        ("adresse : Loc ar Vilin, 22300 Lannion", "Loc ar Vilin, 22300 Lannion"),
+        ("elle habite Morne Vert, 97226 Le Morne-Vert, seule", "Morne Vert, 97226 Le Morne-Vert"),
+        # a quarter and a road before the postal code, a landmark for the postman
+        ("mon adresse : Mtsapéré, rue du Stade, 97600 Mamoudzou",
+         "Mtsapéré, rue du Stade, 97600 Mamoudzou"),
+        ("j'habite Bandraboua, route nationale 2, à côté de la mosquée, 97650 Bandraboua.",
+         "Bandraboua, route nationale 2, à côté de la mosquée, 97650 Bandraboua"),
+        ("Écrire à : Quartier Haut, impasse des Manguiers, maison 7, 97660 Bandrélé",
+         "Quartier Haut, impasse des Manguiers, maison 7, 97660 Bandrélé"),
+        # the town first, the details after
+        ("KOUROU 97310, lotissement Bellevue, 3ème rue, case n°8 : c'est chez nous",
+         "KOUROU 97310, lotissement Bellevue, 3ème rue, case n°8"),
+        # an arrondissement or a postal code alone after the street
+        ("Mon père vit au 4, rue des Martyrs, Paris 9e, seul.", "4, rue des Martyrs, Paris 9e"),
+        ("nous habitons 18 boulevard National, 13003.", "18 boulevard National, 13003"),
+        ("je suis au 5 rue Sainte 13007, au 2e sans ascenseur", "5 rue Sainte 13007"),
+        ("au 10 chemin des Grives, 97433 Salazie des Hauts, ma mère",
+         "10 chemin des Grives, 97433 Salazie des Hauts"),
+        ("On vit au 1-3-5 allée des Pins à Bondy", "1-3-5 allée des Pins à Bondy"),
+        # the flat's details before or after the street
+        ("Résidant Esc. C, 3e droite au 40 av. Victor Hugo 26000 Valence, je",
+         "Esc. C, 3e droite au 40 av. Victor Hugo 26000 Valence"),
+        ("Adresse : Bât. Les Tilleuls, Esc 2, RDC droite, 5 rue Pasteur, 13600 La Ciotat.",
+         "Bât. Les Tilleuls, Esc 2, RDC droite, 5 rue Pasteur, 13600 La Ciotat"),
+        ("elle habite 8, place du Marché, 2e étage à gauche (digicode 1357), 68000 Colmar.",
+         "8, place du Marché, 2e étage à gauche (digicode 1357), 68000 Colmar"),
+        # details without a street
+        ("Nous habitions Tour Europe, 12e étage, Courbevoie. Depuis", "Tour Europe, 12e étage, Courbevoie"),
+        ("appt 803 tour Saturne : plus d'eau chaude", "appt 803 tour Saturne"),
+        ("elle vit residence les Flamboyants bat D appt 3 a Saint-Benoît. Elle",
+         "residence les Flamboyants bat D appt 3 a Saint-Benoît"),
+        ("Tour Verlaine, 14e étage, 59100 Roubaix : ascenseur en panne",
+         "Tour Verlaine, 14e étage, 59100 Roubaix"),
+    ],
+)  # fmt: skip
+def test_an_address_is_read_as_a_chain_of_parts(text, address):
+    assert ("address", address) in rules(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # a person's name before the address is no locality
+        ("Pour Mme Odile Ferrand, 6 rue Carnot, 18000 Bourges", "6 rue Carnot, 18000 Bourges"),
+        ("Signé : Yann Kervella, 4 hameau de Kerlaz, 29100 Douarnenez",
+         "4 hameau de Kerlaz, 29100 Douarnenez"),
+        # the town she lives in, said before the quarter
+        ("Je vis à Mayotte, quartier Bonovo, 12 rue des Écoles, 97600 Mamoudzou.",
+         "quartier Bonovo, 12 rue des Écoles, 97600 Mamoudzou"),
+    ],
+)  # fmt: skip
+def test_the_chain_stops_at_a_name_or_a_town_said_first(text, address):
+    assert ("address", address) in rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "La CAF de Nantes, située 22 rue de Malville, 44000 Nantes, ferme le lundi.",
+        "Préfecture du Cher, 18000 Bourges",
+        "la mairie de Vannes, 56000 Vannes, ne répond pas",
+    ],
+)
+def test_an_office_chain_stays_unmasked(text):
+    assert "address" not in {kind for kind, _ in rules(text)}
