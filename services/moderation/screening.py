@@ -1322,6 +1322,8 @@ def _digit_chains(text: str) -> Iterator[list[tuple[int, int]]]:
 
 def _dense_phones(text: str) -> Iterator[Flag]:
     for chain in _digit_chains(text):
+        if len(chain) > 1 and _STREET_RE.match(text, chain[-1][0]):
+            chain = chain[:-1]  # « 04 66 …, 2 rue … »: the street's number after the phone
         start, end = chain[0][0], chain[-1][1]
         digits = "".join(text[a:b] for a, b in chain)
         if 8 <= len(digits) <= 13 and _dense_phone_ok(text, chain, digits):

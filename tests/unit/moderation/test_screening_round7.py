@@ -267,3 +267,9 @@ def test_the_chain_stops_at_a_name_or_a_town_said_first(text, address):
 )
 def test_an_office_chain_stays_unmasked(text):
     assert "address" not in {kind for kind, _ in rules(text)}
+
+
+def test_a_street_number_after_a_phone_is_the_address_s():
+    text = "Joindre Paul Vidal, 05 55 12 34 56, 3 rue des Forges, 87000 Limoges."
+    assert ("phone", "05 55 12 34 56") in rules(text)
+    assert ("address", "3 rue des Forges, 87000 Limoges") in rules(text)
