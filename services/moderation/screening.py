@@ -2315,7 +2315,7 @@ _DETAIL = (
     r"|centre\s+d['’]h[ée]bergement|r[ée]sidence\s+sociale|r[ée]sidence\s+autonomie)\s+"
     r"(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
     r"[A-ZÀ-Þ][\w'’-]*){0,3}"
-    r"|(?i:ferme|mas|moulin|ch[aâ]teau|manoir|chalet|maison|les\s+jardins|le\s+clos)\s+"
+    r"|(?<![\w'’-])(?i:ferme|mas|moulin|ch[aâ]teau|manoir|chalet|maison|les\s+jardins|le\s+clos)\s+"
     r"(?:(?i:des|du|de\s+la|de\s+l'|de|d'|les|le|la)\s*)?[A-ZÀ-Þ][\w'’-]*)"
 )
 # A detail written after the street without a comma: a keyword and its number or letter only.

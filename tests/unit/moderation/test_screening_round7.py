@@ -273,3 +273,12 @@ def test_a_street_number_after_a_phone_is_the_address_s():
     text = "Joindre Paul Vidal, 05 55 12 34 56, 3 rue des Forges, 87000 Limoges."
     assert ("phone", "05 55 12 34 56") in rules(text)
     assert ("address", "3 rue des Forges, 87000 Limoges") in rules(text)
+
+
+# --- names of private persons: shapes and contexts
+
+
+def test_a_dwelling_word_inside_a_first_name_starts_no_address():
+    text = "Je loge chez M. Thomas Rivière, 9 rue des Lilas, 31000 Toulouse, depuis mai."
+    assert ("person_name", "M. Thomas Rivière") in rules(text)
+    assert ("address", "9 rue des Lilas, 31000 Toulouse") in rules(text)
