@@ -3064,7 +3064,7 @@ _CAPITALISED_WORD_RE = re.compile(
 _SENTENCE_START_RE = re.compile(r"(?:^|[.!?\n…]|\.\.\.)[\s\"«»“”'’*-]*$")
 _INITIAL_RE = re.compile(rf"\s+[{_UPPER}]\.(?!\w)")
 _SURNAME_RE = re.compile(
-    rf"\s+(?:(?i:{_PARTICLE})){{0,2}}(?:[{_UPPER}][{_LOWER}'’]+(?:-[{_UPPER}][{_LOWER}]+)*"
+    rf"[ \t\u00a0]+(?:(?i:{_PARTICLE})){{0,2}}(?:[{_UPPER}][{_LOWER}'’]+(?:-[{_UPPER}][{_LOWER}]+)*"
     rf"|[{_UPPER}]{{2,}}(?:[-'’][{_UPPER}]{{2,}})*)(?![\w'’-])"
 )
 

@@ -282,3 +282,9 @@ def test_a_dwelling_word_inside_a_first_name_starts_no_address():
     text = "Je loge chez M. Thomas Rivière, 9 rue des Lilas, 31000 Toulouse, depuis mai."
     assert ("person_name", "M. Thomas Rivière") in rules(text)
     assert ("address", "9 rue des Lilas, 31000 Toulouse") in rules(text)
+
+
+def test_a_signature_s_surname_stops_at_the_line_s_end():
+    text = "Veuillez agréer mes salutations.\nColette MARCHAIS\nLe Pré Haut\n36400 Montgivray"
+    assert ("person_name", "Colette MARCHAIS") in rules(text)
+    assert ("address", "Le Pré Haut\n36400 Montgivray") in rules(text)
