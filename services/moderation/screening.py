@@ -3037,6 +3037,7 @@ def _find_addresses(text: str) -> Iterator[Flag]:
 
 _TITLE = (
     r"(?:(?i:monsieur|madame|mademoiselle|docteur|docteure|ma[iî]tre|professeur|professeure)"
+    r"|(?i:madanm|misy[eé]|msy[eé])"  # Creole (Antilles, Guyane)
     r"|(?i:mmes?|mlle|melle|mr|mrs|mme|dr|pr)\.?|M\.|m\.(?=\s+\w)|M(?=\s+[A-ZÀ-Þ])"
     r"|Me\.?(?=\s+[A-ZÀ-Þ]))"
 )
@@ -3046,7 +3047,7 @@ _NAME_WORD = rf"(?:[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*|[{_UPPER}]\.)"
 _PARTICLE = r"(?:(?:de|du|des|van|von|di|da|le|la|ben|el|al|ait|aït|dos|do|mac|ter)\s+|[dD]['’])"
 _LOWER_PARTICLE = r"(?:le|la|de|du|des|van|von|ben|el|al|da|di|dos)"
 _PERSON_RE = re.compile(
-    rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?:et|&|ou)\s+{_TITLE})?)\s+"
+    rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?i:et|&|ou)\s+{_TITLE})?)\s+"
     rf"(?P<names>(?i:{_PARTICLE})?{_NAME_WORD}(?:[ ](?i:{_PARTICLE})?{_NAME_WORD}){{0,3}}"
     rf"|(?:{_LOWER_PARTICLE}[ ])?[{_LOWER}][{_LOWER}'’-]{{2,}}(?:[ ][{_LOWER}][{_LOWER}'’-]{{2,}})?)"
 )
@@ -3172,14 +3173,24 @@ def _is_first_name(word: str, *, allow_word: bool = True) -> bool:
     return allow_word or not _first_names()[folded]
 
 
+_DETERMINER_BEFORE_RE = re.compile(
+    r"(?<![\w'’])(?i:un|une|le|la|les|des|ce|cet|cette|ces|du|au|aux|quel|quelle|autre|vieux"
+    r"|vieille|petit|petite|brave|gentil|gentille)\s+$"
+)
+
+
 def _titled_flag(m: re.Match[str]) -> Flag | None:
     names = m.group("names")
+    before = m.string[max(0, m.start() - 40) : m.start()]
     if names[0].islower():
         # A title in lower case may come with a name in lower case (« avec m. leroy »).
         words = names.split(" ")
         word = words[0]
-        if not m.group("title")[0].islower():
-            return None
+        title = m.group("title")
+        if not title[0].islower() or _DETERMINER_BEFORE_RE.search(before):
+            return None  # « un monsieur âgé »: a man, not a title
+        if title.rstrip(".") == "pr":
+            return None  # « c pr dire »: « pour » in a text message
         if re.fullmatch(_LOWER_PARTICLE, word) and len(words) > 1:
             # « dr le goff », not « madame la directrice »
             following = _fold(words[1])
@@ -3202,9 +3213,11 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
             kept.append(words[1])  # « mme traore fatoumata », « mme rosalie zami »
     else:
         kept = []
+        # « le voisin M. Bouygues »: after a word for a person, a titled word is a surname
+        person_before = bool(_person_noun_re().search(_fold(before)))
         for name in names.split(" "):
             particle = re.fullmatch(_PARTICLE.strip(), name + " ", re.I)
-            if _not_a_name(name) and not particle:
+            if _not_a_name(name) and not particle and not (person_before and not kept):
                 break
             if name.isupper() and _fold(name) in _FUNCTION_WORDS and not particle:
                 break  # « MME DUPONT AU GUICHET »
@@ -3222,7 +3235,6 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
     if name in lists["public_figures"] or any(p.startswith(_fold(m.group("title")) + " " + name)
                                               for p in lists["set_phrases"]):  # fmt: skip
         return None
-    before = m.string[max(0, m.start() - 40) : m.start()]
     # « le service du Dr Nestor »: a department named by the person at its head.
     headed = re.search(r"\b(?:service|cabinet|bureau|equipe)\s+(?:du|de\s+la|de)\s*$", _fold(before))
     if not headed and _place_before_re().search(_unaccent(before)):

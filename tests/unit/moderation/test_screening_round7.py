@@ -12,7 +12,7 @@ import pytest
 from services.moderation import domain
 from services.moderation.screening import Flag, FlagKind, screen
 from services.moderation.screening_eval import Entry, evaluate
-from tests.support.screening import rules
+from tests.support.screening import kinds, rules
 
 
 def author(text: str) -> list[tuple[str, str]]:
@@ -288,3 +288,30 @@ def test_a_signature_s_surname_stops_at_the_line_s_end():
     text = "Veuillez agréer mes salutations.\nColette MARCHAIS\nLe Pré Haut\n36400 Montgivray"
     assert ("person_name", "Colette MARCHAIS") in rules(text)
     assert ("address", "Le Pré Haut\n36400 Montgivray") in rules(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("MONSIEUR ET MADAME LE BRAS\n12 RUE DU PORT\n56100 LORIENT", "MONSIEUR ET MADAME LE BRAS"),
+        ("Monsieur et Madame Da Costa nous ont hébergés", "Monsieur et Madame Da Costa"),
+        ("Mèsi pou Madanm Jean-Baptiste ki té la", "Madanm Jean-Baptiste"),
+        ("il a parlé avec Misyé Bellemare hier", "Misyé Bellemare"),
+        ("mon colis est chez la voisine Mme Orange depuis lundi", "Mme Orange"),
+    ],
+)
+def test_titles_in_capitals_creole_and_after_a_person_word_name(text, name):
+    assert ("person_name", name) in rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "un monsieur âgé attendait debout depuis une heure",
+        "cette madame pressée m'a doublé dans la file",
+        "c pr savoir si le dossier est complet",
+        "jai appelé pr rien, personne ne répond",
+    ],
+)
+def test_a_lower_case_title_after_a_determiner_or_pr_for_pour_names_no_one(text):
+    assert "person_name" not in kinds(text)
