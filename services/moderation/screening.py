@@ -19,6 +19,7 @@ address or a threat is found in the shapes people write, not only in the listed 
 from __future__ import annotations
 
 import bisect
+import difflib
 import itertools
 import re
 import unicodedata
@@ -145,7 +146,8 @@ def screen(text: str, *, use_model: bool = True, field: str = "body") -> list[Fl
         candidates = [c for c in candidates if c.kind != FlagKind.PERSON_NAME
                       or _names_the_author(text, c)]
     flags = resolve(candidates)
-    return _couples_joined(text, resolve([*flags, *_repeated_names(text, flags)]))
+    again = [*_repeated_names(text, flags), *_other_spellings(text, flags)]
+    return _couples_joined(text, resolve([*flags, *again]))
 
 
 # What a name detector or the model may take for a person's name and is not: a firm
@@ -3660,7 +3662,7 @@ def _full_name_flag(m: re.Match[str]) -> Flag | None:
 # A name said to be one by the words before it: « je m'appelle », « un certain », a form's
 # « Nom : », « Prénom : », « Signé : ». The value is a name whatever the first-name list says.
 _NAMED_CUE_RE = re.compile(
-    r"(?:(?<![\w'’])(?i:je\s+m['’]\s?appelle|il\s+s['’]\s?appelle"
+    r"(?:(?<![\w'’])(?i:je\s+m['’]\s?appelle|(?:il|elle)\s+s['’]\s?appelle"
     # « mon fils s'appelle enzo »: a word for a person as the subject
     r"|(?:fils|fille|mari|femme|m[èe]re|p[èe]re|fr[èe]re|s(?:œ|oe)ur|conseill[eè]re?|agente?"
     r"|voisine?|enfant|b[ée]b[ée]|gar[çc]on|oncle|tante|neveu|ni[èe]ce)\s+s['’]\s?appelle"
@@ -3669,7 +3671,10 @@ _NAMED_CUE_RE = re.compile(
     r"|(?i:de\s+la\s+part\s+de)\s+(?=[A-ZÀ-Þ])"
     # « mon nom est Kouadio Yao Serge », « ils ont écrit mon nom 'Ngoma Jean' »
     r"|(?<![\w'’])(?i:(?:mon|son|sa|leur)\s+(?:vrai\s+)?nom(?:\s+complet)?(?:\s+(?:est|c['’]est|s['’][ée]crit))?)"
-    r"\s*:?\s*['\"«“‘]?\s*(?=[A-ZÀ-Þ]))"
+    r"\s*:?\s*['\"«“‘]?\s*(?=[A-ZÀ-Þ])"
+    # « le nom est mal écrit « LE GALL » », « avec mon nom écrit “NGOMA” »: a spelling quoted
+    r"|(?<![\w'’])(?i:(?:le|mon|son|leur)\s+nom\s+(?:est\s+|a\s+[ée]t[ée]\s+)?(?:mal\s+)?"
+    r"(?:[ée]crit|orthographi[ée]|not[ée]|marqu[ée]|imprim[ée]))\s*:?\s*['\"«“‘]\s*(?=[A-ZÀ-Þ]))"
 )
 _FORM_LABEL_RE = re.compile(
     r"(?<![\w'’])(?i:nom(?:\s+(?:de\s+naissance|de\s+famille|de\s+jeune\s+fille|d['’]usage"
@@ -3915,6 +3920,26 @@ def _repeated_names(text: str, flags: list[Flag]) -> list[Flag]:
             ):
                 continue
             out.append(Flag(FlagKind.PERSON_NAME, m.start(), m.end()))
+    return out
+
+
+# « Tiouka et pas Tiouca », « DIALLO, pas DJALLO »: the wrong spelling of a name just given.
+_OTHER_SPELLING_RE = re.compile(
+    r"[ \t]*,?[ \t]*(?i:et\s+)?(?i:pas|non|non\s+pas|au\s+lieu\s+de|et\s+non|mais)[ \t]+['\"«“‘]?[ \t]*"
+    rf"([{_UPPER}][\w'’-]+)"
+)
+
+
+def _other_spellings(text: str, flags: list[Flag]) -> list[Flag]:
+    out = []
+    for flag in flags:
+        m = _OTHER_SPELLING_RE.match(text, flag.end) if flag.kind == FlagKind.PERSON_NAME else None
+        if not m or any(f.start < m.end(1) and m.start(1) < f.end for f in flags):
+            continue
+        last = _fold(text[flag.start : flag.end].split()[-1])
+        other = _fold(m.group(1))
+        if other != last and difflib.SequenceMatcher(None, last, other).ratio() >= 0.7:
+            out.append(Flag(FlagKind.PERSON_NAME, m.start(1), m.end(1)))
     return out
 
 

@@ -315,3 +315,23 @@ def test_titles_in_capitals_creole_and_after_a_person_word_name(text, name):
 )
 def test_a_lower_case_title_after_a_determiner_or_pr_for_pour_names_no_one(text):
     assert "person_name" not in kinds(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Elle s'appelle Zaïnaba, la dame du guichet 3", "Zaïnaba"),
+        ("la lettre porte le nom mal écrit « KERVRAN » au lieu du mien", "KERVRAN"),
+        ("mon permis a mon nom orthographié « N'DIAYE Awa » depuis 2010", "N'DIAYE Awa"),
+        ("Sur l'attestation : Nom : Kouyaté et pas Kouyatey", "Kouyatey"),
+        ("C'est Mme Ferrandou, pas Ferandou, qui signe", "Ferandou"),
+    ],
+)
+def test_a_name_said_or_spelled_is_a_name(text, name):
+    assert ("person_name", name) in rules(text)
+
+
+def test_a_word_unlike_the_name_after_pas_is_no_other_spelling():
+    assert [s for k, s in rules("Merci à Mme Ferrandou, pas Pôle emploi.") if k == "person_name"] == [
+        "Mme Ferrandou"
+    ]
