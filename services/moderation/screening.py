@@ -3219,7 +3219,9 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
         person_before = bool(_person_noun_re().search(_fold(before)))
         for name in names.split(" "):
             particle = re.fullmatch(_PARTICLE.strip(), name + " ", re.I)
-            if _not_a_name(name) and not particle and not (person_before and not kept):
+            # « Mme Tran Thi Mai »: after a Vietnamese middle name « Thi », the given name
+            middle = bool(kept) and _fold(kept[-1]) == "thi"
+            if _not_a_name(name) and not particle and not (person_before and not kept) and not middle:
                 break
             if name.isupper() and _fold(name) in _FUNCTION_WORDS and not particle:
                 break  # « MME DUPONT AU GUICHET »
@@ -3766,6 +3768,8 @@ def _person_noun_re() -> re.Pattern[str]:
     return re.compile(
         rf"(?:^|\W)(?:(?:mon|ma|mes|notre|votre|nos|vos|sa|son|ses|leur|la|le|l'|une|un|cette|ce"
         rf"|cet)\s*(?:{_words_pattern(nouns)})\s*[,(]?|(?:la|le|les|l')\s*(?:{_KIN})\s+(?:de|d'))\s*$"
+        # « Hassan (fils de Fatma) »: a kin word opening a bracket or a line
+        rf"|(?:^|[(\n])\s*(?:{_KIN})\s+(?:de|d')\s*$"
     )
 
 

@@ -335,3 +335,15 @@ def test_a_word_unlike_the_name_after_pas_is_no_other_spelling():
     assert [s for k, s in rules("Merci à Mme Ferrandou, pas Pôle emploi.") if k == "person_name"] == [
         "Mme Ferrandou"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("mes parents Xiong Pao et leur voisin n'ont pas internet", "Xiong Pao"),
+        ("Moussa (fils de Mariama)", "Mariama"),
+        ("je suis la fille de Mme Pham Thi Mai, hospitalisée", "Mme Pham Thi Mai"),
+    ],
+)
+def test_parents_kin_in_brackets_and_vietnamese_middle_names(text, name):
+    assert ("person_name", name) in rules(text)
