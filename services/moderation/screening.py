@@ -3513,13 +3513,26 @@ def _lone_handle(text: str) -> Iterator[Flag]:
     # « fils_de_mme_ngo », « mr.kone93 »: a title and a name inside a handle
     titled = _HANDLE_TITLE_RE.search(value)
     if titled and " " not in value and _fold(titled.group(2)) not in _STOP_FOLDED:
-        yield Flag(FlagKind.PERSON_NAME, start + titled.start(1), start + titled.end(1))
+        word = _fold(titled.group(2))
+        # « Mr_Propre »: a set phrase (« Monsieur Propre ») names no one
+        if not any(f"{t} {word}" in _name_lists()["set_phrases"] for t in ("monsieur", "madame")):
+            yield Flag(FlagKind.PERSON_NAME, start + titled.start(1), start + titled.end(1))
+        return
+    # « KarimB », « SoniaLM »: a first name and the initial of the surname glued to it
+    glued = re.fullmatch(rf"([{_UPPER}][{_LOWER}]{{2,}})[{_UPPER}]{{1,2}}\d*", value)
+    if glued and _is_first_name(glued.group(1), allow_word=False):
+        yield Flag(FlagKind.PERSON_NAME, start, start + len(value))
         return
     if re.fullmatch(r"[^\W\d_]+(?:[._-][^\W\d_]+)+\d*", value):
         parts = [p for p in re.split(r"[._-]", value.rstrip("0123456789")) if p]
         if any(_fold(p) in _GROUP_HANDLE_WORDS for p in parts):
             return  # « asso_solidarite », « collectif.parents »: a group's handle
         initial = any(len(p) == 1 for p in parts) and any(len(p) > 2 for p in parts)
+        # « jp.moreau »: the initials of a compound first name, two consonants, then a surname
+        initial = initial or (
+            len(parts) == 2 and re.search(r"[._]", value) is not None and len(parts[1]) > 2
+            and re.fullmatch(r"(?!st|mr|dr|pr|ms|sr|bd|ch)[bcdfghjklmnpqrstvwxz]{2}", parts[0]) is not None
+        )
         # Hyphens alone join the words of a place too (« marie-galante »): an initial only.
         named = re.search(r"[._]", value) and any(_is_first_name(p, allow_word=False) for p in parts)
         # « pierre.arnaudet »: a first name that is also a word, beside a word that is none

@@ -347,3 +347,17 @@ def test_a_word_unlike_the_name_after_pas_is_no_other_spelling():
 )
 def test_parents_kin_in_brackets_and_vietnamese_middle_names(text, name):
     assert ("person_name", name) in rules(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("KarimB", "KarimB"), ("SoniaLM", "SoniaLM"), ("jp.moreau", "jp.moreau"),
+     ("mc_lefebvre", "mc_lefebvre")],
+)
+def test_handles_of_a_first_name_and_initials_name_the_author(text, name):
+    assert ("person_name", name) in author(text)
+
+
+@pytest.mark.parametrize("text", ["Mr_Propre_93", "le.bon", "ToulouseFC"])
+def test_handles_of_set_phrases_and_words_name_no_one(text):
+    assert "person_name" not in {k for k, _ in author(text)}
