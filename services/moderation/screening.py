@@ -3152,7 +3152,10 @@ def _is_public_name(text: str, start: int, end: int) -> bool:
         at = window.find(phrase)
         if at != -1 and at <= offset < at + len(phrase):
             return True
-    return bool(_place_before_re().search(_unaccent(text[max(0, start - 40) : start])))
+    before = _unaccent(text[max(0, start - 40) : start])
+    # « l'hôpital de Cayenne (Andrée Rosemon) »: the name of a place, given in brackets
+    bracket = re.search(r"\s*\(\s*$", before)
+    return bool(_place_before_re().search(before[: bracket.start()] if bracket else before))
 
 
 def _not_a_name(word: str) -> bool:
@@ -3354,8 +3357,21 @@ def _first_name_flags(text: str) -> Iterator[Flag]:
             continue  # « le Samu Social », « la Marianne »: an article names a thing
         if re.search(r"\d{5}\s+$", before):
             continue  # « 46872 Durand »: the city after its postal code
+        if not common and not context and (
+            _firm_word_before_re().search(before) or _ADDRESS_LABEL_BEFORE_RE.search(before)
+        ):
+            refused_until = end
+            continue  # « Cabinet Morel », « Adresse au Maroc : Hay Salam, … »: a firm, a place
         # « CHUI KARIM BENSALEM »: with a surname after it, the word before is no surname.
         yield Flag(FlagKind.PERSON_NAME, start if has_surname else _surname_before(text, start), end)
+
+
+@cache
+def _firm_word_before_re() -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{_words_pattern(_public_names().get('firm_words', []))})\s+$")
+
+
+_ADDRESS_LABEL_BEFORE_RE = re.compile(r"\badresse\b[^:.\n]{0,25}:\s*$")
 
 
 def _shouted_name_alone(word: str, before: str) -> bool:
@@ -3793,6 +3809,8 @@ _COMMON_WORD_ENDING_RE = re.compile(
     r"(?:iste|isme|tion|sion|ment|ique|ite|ites|able|ible|ance|ence|euse|eux|aire|ive|if|ee|age"
     r"|ale|aux|ant|ante|ants|ien|ienne|iens|iennes)$"
 )
+# « Morel & Associés », « Durand et Fils »: a firm's name
+_FIRM_PARTNERS = frozenset("associes associe associees fils freres cie compagnie".split())
 _PAIR_BEFORE_RE = re.compile(rf"(?<![\w'’-])([{_UPPER}][{_LOWER}]+)\s+(?:et|&)\s+$")
 
 
@@ -3804,7 +3822,9 @@ def _cued_names(text: str) -> Iterator[Flag]:
         if _fold(word) in _name_lists()["places"] or _is_sentence_start(text, m.start()):
             continue
         pair = _PAIR_BEFORE_RE.search(text, max(0, m.start() - 30), m.start())
-        if pair and _is_first_name(pair.group(1), allow_word=False) and not word.isupper():
+        if pair and _is_first_name(pair.group(1), allow_word=False) and not word.isupper() and (
+            _fold(word) not in _FIRM_PARTNERS
+        ):
             yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())  # « Mehmet et Ayşe »
             continue
         if _person_noun_re().search(_fold(text[max(0, m.start() - 40) : m.start()])) and (
@@ -3826,6 +3846,10 @@ def _cued_names(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.PERSON_NAME, m.end(), end)
     for pattern in (_OTHER_NAME_RE, _HOUSEHOLD_RE):
         for m in pattern.finditer(text):
+            if pattern is _HOUSEHOLD_RE and m.group()[0].isupper() and _WORD_BEFORE_RE.search(
+                text, max(0, m.start() - 30), m.start()
+            ) and not _is_sentence_start(text, m.start()):
+                continue  # « Point Info Famille de … »: a word of an office's name
             end = _name_words_end(text, m.start("names"))
             if end and _reads_as_a_name(text, m.start("names"), end):
                 yield Flag(FlagKind.PERSON_NAME, m.start(), end)
@@ -4021,7 +4045,8 @@ def _is_a_name_alone(text: str) -> bool:
     return (
         2 <= len(words) <= 4
         and all(re.fullmatch(rf"[{_UPPER}][\w'’-]*", w) for w in words)
-        and not any(_fold(w) in _name_lists()["title_words"] for w in words)
+        and not any(_fold(w) in _name_lists()["title_words"] or _fold(w) in _name_lists()["acronyms"]
+                    for w in words)
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from services.moderation import domain
 from services.moderation.screening import Flag, FlagKind, screen
 from services.moderation.screening_eval import Entry, evaluate
-from tests.support.screening import kinds, rules
+from tests.support.screening import kinds, rules, spans
 
 
 def author(text: str) -> list[tuple[str, str]]:
@@ -361,3 +361,26 @@ def test_handles_of_a_first_name_and_initials_name_the_author(text, name):
 @pytest.mark.parametrize("text", ["Mr_Propre_93", "le.bon", "ToulouseFC"])
 def test_handles_of_set_phrases_and_words_name_no_one(text):
     assert "person_name" not in {k for k, _ in author(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "La clinique du Littoral (Simone Veilard) a perdu ma carte vitale.",
+        "Service juridique – Cabinet Leroy & Associés, Lyon",
+        "Je vais au Relais Info Famille de Montbéliard le mardi",
+        "Écrire au 4 voie Simone Veil, 94000 Créteil, à l'accueil de la MDPH",
+        "Adresse au Sénégal : Ndiaye Liberté, villa 12, Dakar",
+    ],
+)
+def test_places_and_firms_named_after_someone_are_no_person(text):
+    assert "person_name" not in kinds(text)
+
+
+def test_an_office_s_acronym_and_its_regions_are_no_person():
+    assert "person_name" not in {k for k, _ in spans("MSA Gironde Landes Béarn")}
+
+
+def test_a_family_named_at_the_start_of_an_address_is_a_person():
+    text = "Expédier à : Famille Le Dantec, 3 rue du Port, 29200 Brest"
+    assert ("person_name", "Famille Le Dantec") in rules(text)
