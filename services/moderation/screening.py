@@ -1466,7 +1466,7 @@ def _context_before(text: str, start: int, width: int = 60) -> str:
 _NIR_SEP = "[ \u00a0\u202f.\\-/_–—]"
 _NIR_RE = re.compile(
     rf"""(?<![\w.,])
-    (?P<body>[1-478](?:{_NIR_SEP}?\d){{4}}{_NIR_SEP}?(?:\d{{2}}|2[ABab])
+    (?P<body>[1-478](?:{_NIR_SEP}?\d){{2}}{_NIR_SEP}?(?:\d{_NIR_SEP}?\d|2[ABab]){_NIR_SEP}?(?:\d{{2}}|2[ABab])
              (?:{_NIR_SEP}?\d){{6}})
     (?:(?:[\s.,:;+/\-–—(\[]{{0,4}}(?i:(?:et\s+)?(?:la\s+)?(?:cl[ée]f?|cle|key)(?:\s+est)?)[\s:=(\[]{{0,3}}
         |\s?[/+\-–—(\[]\s?|{_NIR_SEP}?)(?P<key>\d{{2}}))?
@@ -1486,11 +1486,14 @@ _FISCAL_CONTEXT_RE = re.compile(r"(?:fiscal|\bspi\b|impot|dgfip|contribuable)[^.
 
 def _nir_flag(m: re.Match[str]) -> Flag | None:
     body = _compact(m.group("body")).upper()
+    context = _context_before(m.string, m.start())
+    nir_context = bool(_NIR_CONTEXT_RE.search(context))
+    if body[3:5] in ("2A", "2B"):
+        # « 1 99 2A 04 … »: Corsica's department written where the month goes, said a NIR
+        return Flag(FlagKind.NIR, m.start(), m.end(), CHECKSUM_FAILED) if nir_context else None
     month = int(body[3:5])
     if not (1 <= month <= 12 or 20 <= month <= 42 or 50 <= month <= 99):
         return None
-    context = _context_before(m.string, m.start())
-    nir_context = bool(_NIR_CONTEXT_RE.search(context))
     fiscal_context = bool(_FISCAL_CONTEXT_RE.search(context)) and not nir_context
     if m.group("key"):
         if std_nir.is_valid(body + m.group("key")):

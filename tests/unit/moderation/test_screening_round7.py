@@ -384,3 +384,19 @@ def test_an_office_s_acronym_and_its_regions_are_no_person():
 def test_a_family_named_at_the_start_of_an_address_is_a_person():
     text = "Expédier à : Famille Le Dantec, 3 rue du Port, 29200 Brest"
     assert ("person_name", "Famille Le Dantec") in rules(text)
+
+
+# --- the NIR of a person born in Corsica
+
+
+@pytest.mark.parametrize(
+    ("text", "nir"),
+    [
+        ("mon numéro de sécu : 1 85 05 2A 004 123 56", "1 85 05 2A 004 123 56"),
+        ("carte vitale 2 83 11 2B 050 321 07, refusée", "2 83 11 2B 050 321 07"),
+        ("n° de sécurité sociale 2 71 2B 06 033 418 57, merci", "2 71 2B 06 033 418 57"),
+    ],
+)
+def test_a_corsican_nir_is_a_nir_wherever_the_department_is_written(text, nir):
+    assert ("nir", nir) in rules(text)
+    assert "identifier" not in kinds(text)
