@@ -400,3 +400,29 @@ def test_a_family_named_at_the_start_of_an_address_is_a_person():
 def test_a_corsican_nir_is_a_nir_wherever_the_department_is_written(text, nir):
     assert ("nir", nir) in rules(text)
     assert "identifier" not in kinds(text)
+
+
+# --- threats: the present tense for what will come, going after someone to her home
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "s'il me refuse encore l'aide, je lui refais le portrait à ce guichetier",
+        "si je le revois au guichet je te casse la gueule",
+        "rendez-moi mes papiers ou je vais le trouver jusque chez lui",
+    ],
+)
+def test_harm_in_the_present_and_a_home_sought_are_threats(text):
+    assert "threat" in kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "le photographe m'a refait le portrait pour la carte d'identité",
+        "je vais chercher ma fille chez sa nounou",
+    ],
+)
+def test_a_portrait_retaken_and_a_child_fetched_are_no_threats(text):
+    assert "threat" not in kinds(text)
