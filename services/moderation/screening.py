@@ -3019,6 +3019,12 @@ def _chained_localities(text: str) -> Iterator[Flag]:
             if not gap or "," not in gap.group() and "\n" not in gap.group():
                 continue
             start = _chain_before(text, m.start())
+            # « 8 Roz ar Gall, 29… », « 112 RN2, Le Baril, 97… »: the number of the first part
+            number = _PLACE_NUMBER_BEFORE_RE.search(text, max(0, start - 12), start)
+            if number and start < m.start() and not text[start].isdigit() and not re.search(
+                r"\d[^\w\n]*$", text[max(0, number.start() - 3) : number.start()]
+            ):  # not the last group of a phone
+                start = number.start()
             if start < m.start() and not _is_office_address(text, start, city_end):
                 yield Flag(FlagKind.ADDRESS, start, _chain_after(text, city_end))
             continue

@@ -426,3 +426,20 @@ def test_harm_in_the_present_and_a_home_sought_are_threats(text):
 )
 def test_a_portrait_retaken_and_a_child_fetched_are_no_threats(text):
     assert "threat" not in kinds(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("nous habitons 14 Park an Aod, 29160 Crozon depuis 2001", "14 Park an Aod, 29160 Crozon"),
+        ("chez nous : 27 RN1, Bois Rouge, 97460 Saint-Paul.", "27 RN1, Bois Rouge, 97460 Saint-Paul"),
+    ],
+)
+def test_a_numbered_locality_without_a_street_word_keeps_its_number(text, address):
+    assert ("address", address) in rules(text)
+
+
+def test_the_last_group_of_a_phone_is_no_locality_s_number():
+    text = "Joindre Anne au 06 11 22 33 44, Kerbastard, 29800 Landerneau"
+    assert ("phone", "06 11 22 33 44") in rules(text)
+    assert ("address", "Kerbastard, 29800 Landerneau") in rules(text)
