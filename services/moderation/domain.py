@@ -313,12 +313,12 @@ def flag_from_json(row: dict) -> Flag:
     return Flag(FlagKind(kind), int(row["start"]), int(row["end"]), row.get("note"))
 
 
-def screen_field(text: str) -> list[Flag]:
-    """screen()'s flags, keeping only spans that redact() accepts: a detector's slip must not
-    stop a case from opening."""
+def screen_field(text: str, field: str = "body") -> list[Flag]:
+    """screen()'s flags for the text of `field`, keeping only spans that redact() accepts: a
+    detector's slip must not stop a case from opening."""
     kept: list[Flag] = []
     end = 0
-    for flag in sorted(screen(text), key=lambda f: f.start):
+    for flag in sorted(screen(text, field=field), key=lambda f: f.start):
         if end <= flag.start < flag.end <= len(text):
             kept.append(flag)
             end = flag.end
@@ -327,7 +327,7 @@ def screen_field(text: str) -> list[Flag]:
 
 def screen_fields(texts: Mapping[str, str]) -> dict[str, list[dict]]:
     """The flags of every screened field, as stored on a case."""
-    return {name: [flag_to_json(f) for f in screen_field(texts[name])] for name in SCREENED_FIELDS}
+    return {name: [flag_to_json(f) for f in screen_field(texts[name], name)] for name in SCREENED_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -512,7 +512,7 @@ def changes(outcomes: list[FieldOutcome]) -> dict[str, dict]:
 def preview(outcome: FieldOutcome) -> dict:
     """One field as it would be published; a replaced text is screened again so the page can
     warn of personal data the moderator left in it."""
-    warnings = [mask_to_json(f) for f in screen_field(outcome.published)] \
+    warnings = [mask_to_json(f) for f in screen_field(outcome.published, outcome.name)] \
         if outcome.text_edited else []
     return {"name": outcome.name, "text": outcome.original, "published": outcome.published,
             "masks": [mask_to_json(m) for m in outcome.masks], "edited": outcome.edited,

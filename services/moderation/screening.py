@@ -19,6 +19,7 @@ address or a threat is found in the shapes people write, not only in the listed 
 from __future__ import annotations
 
 import bisect
+import difflib
 import itertools
 import re
 import unicodedata
@@ -121,12 +122,19 @@ def default_masks(flags: list[Flag]) -> list[Flag]:
     return [f for f in flags if FlagKind(f.kind) not in ADVISORY_KINDS]
 
 
-def screen(text: str, *, use_model: bool = True) -> list[Flag]:
+# The fields where the usager names herself: a first name alone names the author there.
+AUTHOR_FIELDS = frozenset({"author_name", "pseudonym"})
+
+
+def screen(text: str, *, use_model: bool = True, field: str = "body") -> list[Flag]:
     """Flags found in `text`, sorted by start, never overlapping.
 
     `use_model=False` leaves out the names found only by the spaCy model (the rules still
-    find titled names, « Prénom NOM » and the like)."""
+    find titled names, « Prénom NOM » and the like). `field` is the form's field the text
+    comes from: in the author's name (AUTHOR_FIELDS) a first name alone names the author."""
     candidates = list(_rule_candidates(text))
+    if field in AUTHOR_FIELDS:
+        candidates += _author_names(text)
     candidates += _safety_net(text, candidates)
     if use_model:
         candidates += _model_names(text, candidates)
@@ -134,8 +142,12 @@ def screen(text: str, *, use_model: bool = True) -> list[Flag]:
         named for c in candidates
         if (named := c if c.kind != FlagKind.PERSON_NAME else _person_in(text, c)) is not None
     ]
+    if field in AUTHOR_FIELDS:
+        candidates = [c for c in candidates if c.kind != FlagKind.PERSON_NAME
+                      or _names_the_author(text, c)]
     flags = resolve(candidates)
-    return _couples_joined(text, resolve([*flags, *_repeated_names(text, flags)]))
+    again = [*_repeated_names(text, flags), *_other_spellings(text, flags)]
+    return _couples_joined(text, resolve([*flags, *again]))
 
 
 # What a name detector or the model may take for a person's name and is not: a firm
@@ -917,8 +929,8 @@ _OWN_LINE_RE = re.compile(r"\b(?:me|m'|moi|mon|ma|mes|perso\w*|portable|rappel\w
 
 
 _FIRST_PERSON_RE = re.compile(
-    r"\b(?:mon|ma|mes|me|m'|moi|perso|personnel|portable|mobile|joindre|rappel\w*|contacte[rz]"
-    r"|appelez|appeler|sms)\b"
+    r"\b(?:mon|ma|mes|me|m'|moi|mien|mienne|perso|personnel|portable|mobile|joindre|rappel\w*"
+    r"|contacte[rz]|appelez|appeler|sms)\b"
 )
 
 
@@ -933,6 +945,8 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
     before = _CLAUSE_SPLIT_RE.split(_fold(text[max(0, start - 60) : start]))[-1]
     if _DIRECT_LINE_RE.search(before):
         return False  # « Tél. direct : … »: an agent's own line, not the office's
+    if _person_of_the_office_before(text, start):
+        return False  # « Hervé du service urbanisme, tél … »: his line
     if _switchboard_re().search(before):
         return True
     if _office_number_after_re().match(_fold(text[end : end + 50])):
@@ -944,7 +958,9 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
     # « la CPAM (05 90 21 44 44) », « le CCAS, tél. 02 … »: a landline right after the
     # office's name, where no person is named.
     # « Mairie de Quimperlé — Service État civil — Tél. 02 … »: an office's heading.
-    heading = _office_words_re().search(before) and _TEL_LABEL_END_RE.search(before)
+    heading = _office_words_re().search(before) and _TEL_LABEL_END_RE.search(before) or (
+        _office_heading_re().fullmatch(_unaccent(text[: start]).strip())
+    )
     if landline and (_office_named_before_re().search(before) or heading) and not (
         _FIRST_PERSON_RE.search(before) or _NAMED_PERSON_BEFORE_RE.search(before)
     ):
@@ -961,8 +977,33 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
 def _office_named_before_re() -> re.Pattern[str]:
     return re.compile(
         rf"\b(?:le|la|les|l'|du|de la|de l'|des|au|a la|a l')\s*(?:{_office_words_re().pattern})"
-        r"(?:\s+(?:de|du|d')\s*[\w'-]+)?\s*[(,:–-]\s*(?:(?:tel|telephone|n°|numero)\.?\s*:?\s*)?$"
+        r"(?:\s+(?:de la|de l'|de|du|d')\s*[\w'-]+){0,3}"
+        r"\s*[(,:–-]\s*(?:(?:tel|telephone|n°|numero)\.?\s*:?\s*)?$"
     )
+
+
+@cache
+def _office_heading_re() -> re.Pattern[str]:
+    """A text that is only an office's name and its town before the number: « Maison France
+    services Le Bourg 05 … », « CAF de la Creuse - tél. : … » (unaccented, case kept)."""
+    offices = _words_pattern(_public_contacts().get("office_words", []))
+    return re.compile(
+        rf"(?i:{offices})(?:[ \t]+(?:[A-Z][\w'-]*|(?i:de la|de l'|de|du|des|d'|l'|la|le|les|et|sur|en|-)))"
+        r"{0,6}[ \t]*[(,:–-]?[ \t]*(?:(?i:tel|telephone|n°|numero|standard)\.?[ \t]*:?)?"
+    )
+
+
+# « Hervé du service urbanisme », « Mme Roux de la CAF »: a person of the office, his line.
+_PERSON_OF_OFFICE_RE = re.compile(
+    r"(?<![\w'’-])([A-ZÀ-ÖØ-Þ][\w'’-]+)[ \t]+(?:du|de la|de l'|des|d'|de)[ \t]*(?P<office>[^.!?\n]{0,40})$"
+)
+
+
+def _person_of_the_office_before(text: str, start: int) -> bool:
+    m = _PERSON_OF_OFFICE_RE.search(text, max(0, start - 70), start)
+    if not m or not _office_words_re().match(_fold(m.group("office"))):
+        return False
+    return _is_first_name(m.group(1)) and not _office_words_re().fullmatch(_fold(m.group(1)))
 
 
 _NAMED_PERSON_BEFORE_RE = re.compile(
@@ -1283,6 +1324,8 @@ def _digit_chains(text: str) -> Iterator[list[tuple[int, int]]]:
 
 def _dense_phones(text: str) -> Iterator[Flag]:
     for chain in _digit_chains(text):
+        if len(chain) > 1 and _STREET_RE.match(text, chain[-1][0]):
+            chain = chain[:-1]  # « 04 66 …, 2 rue … »: the street's number after the phone
         start, end = chain[0][0], chain[-1][1]
         digits = "".join(text[a:b] for a, b in chain)
         if 8 <= len(digits) <= 13 and _dense_phone_ok(text, chain, digits):
@@ -1423,7 +1466,7 @@ def _context_before(text: str, start: int, width: int = 60) -> str:
 _NIR_SEP = "[ \u00a0\u202f.\\-/_–—]"
 _NIR_RE = re.compile(
     rf"""(?<![\w.,])
-    (?P<body>[1-478](?:{_NIR_SEP}?\d){{4}}{_NIR_SEP}?(?:\d{{2}}|2[ABab])
+    (?P<body>[1-478](?:{_NIR_SEP}?\d){{2}}{_NIR_SEP}?(?:\d{_NIR_SEP}?\d|2[ABab]){_NIR_SEP}?(?:\d{{2}}|2[ABab])
              (?:{_NIR_SEP}?\d){{6}})
     (?:(?:[\s.,:;+/\-–—(\[]{{0,4}}(?i:(?:et\s+)?(?:la\s+)?(?:cl[ée]f?|cle|key)(?:\s+est)?)[\s:=(\[]{{0,3}}
         |\s?[/+\-–—(\[]\s?|{_NIR_SEP}?)(?P<key>\d{{2}}))?
@@ -1443,11 +1486,14 @@ _FISCAL_CONTEXT_RE = re.compile(r"(?:fiscal|\bspi\b|impot|dgfip|contribuable)[^.
 
 def _nir_flag(m: re.Match[str]) -> Flag | None:
     body = _compact(m.group("body")).upper()
+    context = _context_before(m.string, m.start())
+    nir_context = bool(_NIR_CONTEXT_RE.search(context))
+    if body[3:5] in ("2A", "2B"):
+        # « 1 99 2A 04 … »: Corsica's department written where the month goes, said a NIR
+        return Flag(FlagKind.NIR, m.start(), m.end(), CHECKSUM_FAILED) if nir_context else None
     month = int(body[3:5])
     if not (1 <= month <= 12 or 20 <= month <= 42 or 50 <= month <= 99):
         return None
-    context = _context_before(m.string, m.start())
-    nir_context = bool(_NIR_CONTEXT_RE.search(context))
     fiscal_context = bool(_FISCAL_CONTEXT_RE.search(context)) and not nir_context
     if m.group("key"):
         if std_nir.is_valid(body + m.group("key")):
@@ -2176,7 +2222,7 @@ _AMBIGUOUS_STREET_TYPES = (
 )
 # Streets whose type is the whole name (« 24 grande rue », « 2 Grand'Rue »).
 _NAMELESS_STREET_TYPES = r"grande?[\s-]?rue|grand['’]\s?rue"
-_STREET_NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater)\b|[A-Da-d]\b)?(?:\s?[-/]\s?\d{1,4})?"
+_STREET_NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater)\b|[A-Da-d]\b)?(?:\s?[-/]\s?\d{1,4}){0,3}"
 # Overseas, a road's kilometre point stands for the number (« PK 4,5 route de Montabo »).
 _KILOMETRE_POINT = r"(?:PK|pk|Pk|km|KM)\s?\d{1,3}(?:[,.]\d{1,3})?"
 _STREET_RE = re.compile(
@@ -2196,7 +2242,7 @@ _UNNUMBERED_STREET_RE = re.compile(
 # « 10 Le Bourg », « lieu-dit Les Granges »: rural addresses without a street type.
 _RURAL_RE = re.compile(
     rf"(?<![\w.,/])(?:{_STREET_NUMBER},?\s+(?i:le\s+)?(?i:bourg)\b"
-    rf"|(?i:lieu-dit|lieudit|lieu\s+dit|hameau\s+d[eu']s?|l\.d\.)\s*(?=[A-ZÀ-Þ]))"
+    rf"|(?i:lieu-dit|lieudit|lieu\s+dit|hameau\s+d[eu']s?|l\.d\.)\s*(?:(?:le|la|les)\s+|l['’])?(?=[A-ZÀ-Þ]))"
 )
 # An initial counts as a word of the name (« rue A. Briand »).
 _TOKEN_RE = re.compile(
@@ -2221,6 +2267,13 @@ _STOP_WORDS = {
     "et", "rez", "code", "postal", "numéro", "n°", "tél", "tel", "téléphone", "mail",
 }  # fmt: skip
 _CITY_WORD = r"[A-ZÀ-Þ](?:[\w'’]*\w)?(?:-[\w'’]*\w)*"
+# The town written first, its postal code with it: « 23220 Bonnat, lieu-dit … », « Bonnat
+# (23220), au lieu-dit … ».
+_TOWN_FIRST_RE = re.compile(
+    rf"(?:\d{{5}}[ \t]+{_CITY_WORD}(?:[ \t-]+{_CITY_WORD}){{0,2}}"
+    rf"|{_CITY_WORD}(?:[ \t-]+{_CITY_WORD}){{0,2}}[ \t]*\([ \t]*\d{{5}}[ \t]*\))"
+    r"[ \t]*[,–-]?[ \t]*(?:(?i:au|en)[ \t]+)?$"
+)
 # A city in lower case after its postal code: « metz », « st maur », « le tampon », « la
 # roche sur yon ».
 _LOWER_CITY = (
@@ -2238,7 +2291,7 @@ _POSTCODE_CITY_RE = re.compile(
     rf",?\s*(?:-\s*)?(?:\d{{5}}|\d{{2}}\s\d{{3}}|{_FOREIGN_POSTCODE})"
     rf"(?:[ \t\u00a0]*[-–][ \t\u00a0]*|[ \t\u00a0]+)"
     rf"(?:{_CITY_WORD}(?:[ \t\u00a0]+(?:{_CITY_WORD}"
-    rf"|(?:sur|sous|en|les|le|la|de|du)(?![\w'’])|d'|l')){{0,4}}(?<![ \t\u00a0])|{_LOWER_CITY})"
+    rf"|(?:sur|sous|en|les|le|la|de|du|des|aux|lès)(?![\w'’])|d'|l')){{0,4}}(?<![ \t\u00a0])|{_LOWER_CITY})"
     rf"(?:\s+(?i:cedex)(?:\s+\d{{1,2}})?)?"
 )
 _COMMA_CITY_RE = re.compile(
@@ -2267,7 +2320,7 @@ _DETAIL = (
     r"|centre\s+d['’]h[ée]bergement|r[ée]sidence\s+sociale|r[ée]sidence\s+autonomie)\s+"
     r"(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
     r"[A-ZÀ-Þ][\w'’-]*){0,3}"
-    r"|(?i:ferme|mas|moulin|ch[aâ]teau|manoir|chalet|maison|les\s+jardins|le\s+clos)\s+"
+    r"|(?<![\w'’-])(?i:ferme|mas|moulin|ch[aâ]teau|manoir|chalet|maison|les\s+jardins|le\s+clos)\s+"
     r"(?:(?i:des|du|de\s+la|de\s+l'|de|d'|les|le|la)\s*)?[A-ZÀ-Þ][\w'’-]*)"
 )
 # A detail written after the street without a comma: a keyword and its number or letter only.
@@ -2484,10 +2537,10 @@ def _address_end(text: str, end: int) -> int:
     comma, or the building details alone."""
     details = _DETAILS_AFTER_RE.match(text, end)
     for position in ([details.end()] if details else []) + [end]:
-        city = _POSTCODE_CITY_RE.match(text, position)
-        if city and _city_word_ok(city.group()):
-            floor = _FLOOR_AFTER_RE.match(text, city.end())  # « …, 93000 Bobigny, au 7e étage »
-            return floor.end() if floor else city.end()
+        city_end = _postcode_city_end(text, position)
+        if city_end is not None:
+            floor = _FLOOR_AFTER_RE.match(text, city_end)  # « …, 93000 Bobigny, au 7e étage »
+            return floor.end() if floor else city_end
         city = _A_CITY_RE.match(text, position)
         if city and _is_city(city.group("city")):
             return city.end()
@@ -2520,6 +2573,28 @@ def _city_word_ok(city: str) -> bool:
     return words[-1].lower() not in _STOP_WORDS
 
 
+_CITY_PARTICLES = frozenset("sur sous en les le la de du des aux d' l' lès".split())
+_CITY_TAIL_WORD_RE = re.compile(r"[ \t\u00a0]+([\w'’-]+)")
+
+
+def _postcode_city_end(text: str, position: int) -> int | None:
+    """End of the postal code and city at `position`. In capitals the sentence goes on in
+    capitals too (« 23200 AUBUSSON TEL 05… »): the city stops before a word that ends it."""
+    city = _POSTCODE_CITY_RE.match(text, position)
+    if not city:
+        return None
+    first = re.search(r"\d[ \t\u00a0]*[-–]?[ \t\u00a0]*[\w'’-]+", city.group())
+    end = position + first.end() if first else city.end()
+    for word in _CITY_TAIL_WORD_RE.finditer(text, end, city.end()):
+        folded = word.group(1).lower()
+        if folded == "cedex":
+            return city.end()
+        if folded not in _CITY_PARTICLES and (folded in _STOP_WORDS or _fold(folded) in _CITY_STOP_WORDS):
+            break
+        end = word.end() if folded not in _CITY_PARTICLES else end
+    return end if _city_word_ok(text[position:end]) else None
+
+
 def _is_city(name: str) -> bool:
     first = _fold(name.split()[0])
     return not (
@@ -2540,9 +2615,9 @@ _CITY_STOP_WORDS = frozenset(
 def _has_postcode_after(text: str, end: int) -> int | None:
     details = _DETAILS_AFTER_RE.match(text, end)
     for position in ([details.end()] if details else []) + [end]:
-        city = _POSTCODE_CITY_RE.match(text, position)
-        if city and _city_word_ok(city.group()):
-            return city.end()
+        city_end = _postcode_city_end(text, position)
+        if city_end is not None:
+            return city_end
     return None
 
 
@@ -2566,14 +2641,19 @@ _FOREIGN_STREET_RE = re.compile(
 )
 
 
+# Rural dwellings named after what they were (« moulin de la Roche, 87… »).
+_DWELLINGS = r"ferme|mas|moulin|ch[aâ]teau|manoir|chalet|grange|borde|bastide|m[ée]tairie|bergerie"
 # A named place without a number, when a postal code follows (« Hameau de la Forêt, 12345
 # Ville », « Quartier Bellevue, 97200 Fort-de-France »).
 _NAMED_PLACE_RE = re.compile(
-    r"(?<![\w-])(?:(?i:hameau|quartier|cit[ée]|r[ée]sidence|r[ée]s\.?|ehpad|foyer|lotissement|lot\.|domaine|mas|ferme|village"
-    r"|section|morne|habitation|lieu-dit|lieudit|lieu\s+dit|zone|chemin|route)\s+"
+    r"(?<![\w-])(?:(?i:hameau|quartier|cit[ée]|r[ée]sidence|r[ée]s\.?|ehpad|foyer|lotissement|lot\.|domaine|village"
+    r"|section|morne|habitation|lieu-dit|lieudit|lieu\s+dit|zone|chemin|route"
+    rf"|(?P<dwelling>{_DWELLINGS}))\s+"
     r"(?:(?i:de\s+la|de\s+l'|des|du|de|d'|les|le|la)\s*)?"
-    # « Le Moulin Neuf, 46100 Figeac »: a rural place named by its article, a postal code after.
-    r"|(?:Le|La|Les|L['’])\s*(?=[A-ZÀ-Þ]))[A-ZÀ-Þ][\w'’-]*"
+    # « Le Moulin Neuf, 46100 Figeac »: a rural place named by its article, a postal code after;
+    # in lower case after « habite » (« elle habite la Combe 23… »); « Chez Baudy », a hamlet.
+    rf"|(?P<article>Le|La|Les|L['’]|Chez|(?:le|la|les|l['’])(?=\s*[A-ZÀ-Þ])(?!\s*(?i:{_DWELLINGS})\s))"
+    r"\s*(?=[A-ZÀ-Þ]))[A-ZÀ-Þ][\w'’-]*"
     r"(?:\s+(?:(?i:de\s+la|de\s+l'|des|du|de|d'|les|le|la|aux|au|sur|sous|en|lès)\s+)?[A-ZÀ-Þ][\w'’-]*){0,3}"
 )
 
@@ -2593,17 +2673,22 @@ _POST_BOX_RE = re.compile(r"(?<![\w.])(?i:bp|b\.p\.|bo[iî]te\s+postale)\s*(?:n�
 _PLACE_NUMBER_BEFORE_RE = re.compile(rf"(?<![\w.,/]){_STREET_NUMBER},?\s+$")
 
 
+def _home_before(text: str, start: int) -> bool:
+    sentence = _fold(re.split(r"[.!?\n]", text[max(0, start - 70) : start])[-1])
+    return bool(_home_words_re().search(sentence))
+
+
 def _is_rural_name(name: str, after: str) -> bool:
     """« La Grange Haute » before « , 23200 Aubusson »: not an office (« La Poste ») nor the
     city itself (« Le Havre, 76600 Le Havre »)."""
-    words = [_fold(w) for w in re.findall(r"[\w'’-]+", name)[1:]]
+    words = [_fold(w) for w in re.findall(r"[\w-]+", re.sub(r"^[lL]['’]", "l ", name))[1:]]
     if any(_office_subject_re().fullmatch(w) or w in _CITY_STOP_WORDS or w in _name_lists()["acronyms"]
            for w in words):
         return False
     return _fold(name) not in _fold(after)
 
 
-def _find_addresses(text: str) -> Iterator[Flag]:
+def _address_anchors(text: str) -> Iterator[Flag]:
     for m in _FOREIGN_STREET_RE.finditer(text):
         if not _is_office_address(text, m.start(), m.end()):
             yield Flag(FlagKind.ADDRESS, m.start(), _address_end(text, m.end()))
@@ -2632,8 +2717,11 @@ def _find_addresses(text: str) -> Iterator[Flag]:
         start = number.start() if number and _address_start(text, m.start()) == m.start() else m.start()
         if not end or _is_office_address(text, start, end):
             continue
-        if m.group()[:2] in ("Le", "La", "L'", "L’") and not _is_rural_name(m.group(), text[m.end() : end]):
+        article = m.group("article")
+        if (article or m.group("dwelling")) and not _is_rural_name(m.group(), text[m.end() : end]):
             continue
+        if article and article[0].islower() and not _home_before(text, m.start()):
+            continue  # « la Poste 23000 … », « la Creuse 23000 … »: a home is spoken of first
         if not _home_for_an_institution(text, m):
             continue
         yield Flag(FlagKind.ADDRESS, _address_start(text, start), end)
@@ -2666,13 +2754,301 @@ def _find_addresses(text: str) -> Iterator[Flag]:
         )
         if end is None or _is_office_address(text, m.start(), end):
             continue
-        yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), _address_end(text, end))
+        town = _TOWN_FIRST_RE.search(text, max(0, m.start() - 50), m.start())
+        start = town.start() if town else _address_start(text, m.start())
+        yield Flag(FlagKind.ADDRESS, start, _address_end(text, end))
+
+
+# --- an address as a chain of parts
+#
+# A French postal address is a chain of parts joined by commas, spaces or line breaks: the
+# flat's details (« Bât B, esc 2, 3e gauche »), the number and street, a locality (a
+# lieu-dit, a hamlet, a quarter), the postal code and the town, or an arrondissement
+# (« Lyon 2e »). The detectors above find its strong parts; the chain reads the weaker parts
+# joined to them, and a locality written alone before a postal code and its town.
+
+# A valid French postal code: a department (01-95), overseas (971-978, 986-988).
+_FRENCH_POSTCODE = r"(?:0[1-9]|[1-8]\d|9[0-5])\d{3}|97[1-8]\d\d|98[6-8]\d\d"
+_PLACE_PARTICLE = r"(?:de|du|des|la|le|les|ar|an|al|er|en|ez|a|à|au|aux|sur|sous|lès|di|da|do)"
+_PLACE_WORD = r"[A-ZÀ-Þ](?!['’])[\w'’]*(?:-[\w'’]+)*"
+# A locality's name: capitalised words with their particles, Breton (« ar », « an »),
+# Occitan (« Au », « En ») or French, a point of the compass or « village » after.
+_PLACE_NAME = (
+    rf"(?:(?:Au|Aux|En|Le|La|Les|Ar|An)[ \t]+|L['’])?{_PLACE_WORD}"
+    rf"(?:[ \t-]+(?:{_PLACE_PARTICLE}[ \t]+|[dlDL]['’])*{_PLACE_WORD}){{0,3}}"
+    r"(?:[ \t]+(?i:village|bourg|sud|nord|est|ouest|haut|bas))?"
+)
+_PLACE_NAME_RE = re.compile(_PLACE_NAME)
+_PLACE_NAME_AT_END_RE = re.compile(rf"(?<![\w'’-])({_PLACE_NAME})[ \t]*$")
+_ORDINAL = r"(?:e|è|ème|eme|er|ère|ere)"
+# Parts that belong to an address wherever they stand in the chain.
+_BUILDING_WORDS = (
+    r"b[aâ]timent|b[aâ]t\.?|tour|r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|imm\.?|villa|domaine|lotissement"
+    r"|hameau|quartier|escalier|esc\.?|entr[ée]e"
+)
+# « Bât. Les Mimosas », « tour Mercure », « Bât 7 des Acacias », « résidence les Lilas »
+_NAMED_BUILDING_RE = re.compile(
+    rf"(?<![\w'’-])(?i:{_BUILDING_WORDS})\s+(?:(?:\d{{1,4}}[A-Z]?|[A-Z])\s+(?i:des|du|de\s+la|de\s+l['’]|de)\s+)?"
+    r"(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
+    rf"[A-ZÀ-Þ][\w'’-]*){{0,3}}|{_LOWER_RESIDENCE}"
+)
+_CHAIN_DETAIL_RE = re.compile(
+    rf"(?:{_FLOOR}|{_DETAIL}|(?i:maison|case|villa|lot|lotisman|porte|bo[iî]te)\s*(?:n[°o]\s*)?\d{{1,4}}[A-Za-z]?"
+    rf"|(?i:n°|no\.?|num[ée]ro)\s*\d{{1,4}}(?:\s?(?:bis|ter)\b)?|(?i:bp|cs|tsa|bo[iî]te\s+postale)\s*\d{{1,5}}"
+    r"|\(?(?i:digicode|code|interphone)\s*:?\s*[\w#*]{2,8}\)?)"
+    rf"(?:\s+(?:(?i:à|a)\s+)?(?i:gauche|droite|droit|fond|face))?"
+)
+# A road without a number, or a numbered street: « rue principale », « 2ème rue », « route
+# nationale 1 », « impasse des Lilas », « 3 lotisman Bellevue ».
+_CHAIN_STREET_RE = re.compile(
+    rf"(?:{_STREET_NUMBER},?\s+)?(?:\d{{1,2}}\s?{_ORDINAL}\s+(?i:rue|ruelle|impasse|all[ée]e)"
+    rf"|(?i:{_STREET_TYPES}|{_AMBIGUOUS_STREET_TYPES}|lotisman|lotissement|route|chemin|RN|RD|CD)"
+    rf"(?:\s+(?:{_PLACE_PARTICLE}\s+|[dlDL]['’])*(?:{_PLACE_WORD}|\d{{1,4}}|(?i:principale|nationale|d[ée]partementale)"
+    rf"(?:\s+\d{{1,4}})?)){{1,4}}|(?:RN|RD|CD|N|D)\s?\d{{1,4}})"
+)
+# « à côté de la station », « près de l'église »: a landmark given for the postman.
+_CHAIN_LANDMARK_RE = re.compile(
+    r"(?i:[àa]\s+c[ôo]t[ée]|pr[èe]s|en\s+face|derri[èe]re|au\s+bout|face)\s+(?:de\s+la|de\s+l['’]|du|des|de|d['’])\s*"
+    r"[\w'’-]+(?:\s+[\w'’-]+){0,2}"
+)
+# An arrondissement after the town (« Lyon 2e », « Paris 18e »), the postal code alone at
+# the clause's end (« …, 13014. »).
+_ARRONDISSEMENT_RE = re.compile(rf"{_CITY_WORD}[ \t]+\d{{1,2}}\s?{_ORDINAL}(?![\w'’])")
+_CHAIN_PARTS = (
+    ("street", _CHAIN_STREET_RE),
+    ("detail", re.compile(r"(?i:à|a)\s+(?i:gauche|droite)(?![\w'’])")),
+    ("detail", _CHAIN_DETAIL_RE),
+    ("detail", _NAMED_BUILDING_RE),
+    ("city", _ARRONDISSEMENT_RE),
+)
+_LONE_POSTCODE_RE = re.compile(rf"(?:{_FRENCH_POSTCODE})(?!\d)(?=\s*(?:[.,;:!?)\n]|$))")
+_CODE_AT_RE = re.compile(rf"(?:{_FRENCH_POSTCODE}|\d{{2}}\s\d{{3}})(?!\d)")
+_CHAIN_GAP_RE = re.compile(r"[ \t]*(?:,|\n|[ \t]-[ \t])[ \t]*|[ \t]+")
+_CHAIN_TITLE_RE = re.compile(
+    r"(?i:m|mr|mme|mlle|mmes|monsieur|madame|mademoiselle|famille|dr|me|c/o|chez)\.?$"
+)
+
+
+def _chain_part_ending(text: str, start: int, end: int) -> int | None:
+    """The start of the earliest part that ends at `end`, from `start` on."""
+    for position in range(start, end):
+        if position > 0 and (text[position - 1].isalnum() or text[position - 1] in "'’-"):
+            continue
+        for _sort, pattern in (*_CHAIN_PARTS, ("landmark", _CHAIN_LANDMARK_RE)):
+            if (m := pattern.match(text, position, end)) and m.end() == end:
+                return position
+    return None
+
+
+def _chain_part_end(text: str, position: int, *, comma: bool) -> tuple[int, str] | None:
+    """The part of an address that starts at `position` and its sort, or None."""
+    best: tuple[int, str] | None = None
+    for sort, pattern in _CHAIN_PARTS:
+        m = pattern.match(text, position)
+        if m and not _continues_the_word(text, m.end()) and (best is None or m.end() > best[0]):
+            best = m.end(), sort
+    if best:
+        return best
+    if comma and (m := _CHAIN_LANDMARK_RE.match(text, position)) and _ends_a_part(text, m.end()):
+        return m.end(), "landmark"
+    return None
+
+
+def _continues_the_word(text: str, end: int) -> bool:
+    return end < len(text) and (text[end].isalnum() or text[end] in "'’-")
+
+
+def _ends_a_part(text: str, end: int) -> bool:
+    return bool(re.match(r"[ \t]*(?:[,.;:!?)\n]|$)", text[end:]))
+
+
+def _chain_after(text: str, end: int) -> int:
+    """The end of the address once the parts joined after `end` are read: details, a road,
+    a locality and its postal code, the town and its arrondissement."""
+    for _ in range(6):
+        gap = _CHAIN_GAP_RE.match(text, end)
+        if not gap:
+            break
+        comma = "," in gap.group() or "\n" in gap.group()
+        position = gap.end()
+        city_end = _postcode_city_end(text, position)
+        if city_end is not None and _CODE_AT_RE.match(text, position):
+            end = city_end
+            continue
+        if (lone := _LONE_POSTCODE_RE.match(text, position)) and (comma or gap.group().strip() == ""):
+            end = lone.end()
+            continue
+        part = _chain_part_end(text, position, comma=comma)
+        if part and (part[1] != "city" or comma):
+            end = part[0]
+            continue
+        # a locality between the street and the postal code or the town: « , Le Baril, 97442 … »,
+        # « , Terres-Basses, Ville. »
+        name = _PLACE_NAME_RE.match(text, position) if comma else None
+        if name and not _continues_the_word(text, name.end()) and _locality_ok(text, position, name.end()):
+            after = _CHAIN_GAP_RE.match(text, name.end())
+            if after and _CODE_AT_RE.match(text, after.end()):
+                end = name.end()
+                continue
+            city = _COMMA_CITY_RE.match(text, name.end())
+            if city and _is_city(city.group("city")) and _ends_a_part(text, city.end()):
+                end = city.end()
+        break
+    return end
+
+
+def _locality_ok(text: str, start: int, end: int) -> bool:
+    """A locality's name, not a person's nor an office's."""
+    words = re.findall(r"[\w'’]+", text[start:end])
+    if not words or _fold(words[0]) in _CITY_STOP_WORDS or _fold(words[0]) in _FUNCTION_WORDS:
+        return False
+    acronyms = _name_lists()["acronyms"]
+    if any(_office_subject_re().fullmatch(_fold(w)) or (not w.islower() and _fold(w) in acronyms)
+           for w in words):
+        return False
+    if words[0] in ("Au", "Aux", "En", "Le", "La", "Les", "Ar", "An", "L"):
+        words = words[1:] or words
+    breton = any(w in ("ar", "an", "al", "er", "ez") for w in words)
+    if not breton and (_is_first_name(words[0]) or any(
+        _CHAIN_TITLE_RE.fullmatch(w) or (w[0].isupper() and _is_first_name(w, allow_word=False))
+        for w in words
+    )):
+        return False  # « Mme Jean Martin, 75011 Paris »: a person's name
+    before = text[max(0, start - 30) : start]
+    return not (_CHAIN_TITLE_RE.search(before.rstrip(" \t,")) or _STREET_NAME_BEFORE_RE.search(before))
+
+
+# The locality's words are a street's name (« chemin de Gibbes, 13014 … »).
+_STREET_NAME_BEFORE_RE = re.compile(
+    rf"(?:(?i:{_STREET_TYPES}|{_AMBIGUOUS_STREET_TYPES})|\b(?:de|du|des|la|le|les))\s+(?:(?:de|du|des|la|le|les)\s+|[dl]['’])?$"
+)
+
+
+_CHAIN_BEFORE_GAP_RE = re.compile(r"(?:,|\n)[ \t]*$|[ \t]+$")
+_CLAUSE_BEFORE_RE = re.compile(r"(?:[.!?;:«\"(\n]|^)[^.!?;:«\"(\n]*$")
+
+
+def _chain_before(text: str, start: int, *, named: bool = False) -> int:
+    """The start of the address once the parts joined before `start` are read: the flat's
+    details, a road, a locality named before it (« Kawéni, rue …, 97600 … »)."""
+    for _ in range(6):
+        gap = _CHAIN_BEFORE_GAP_RE.search(text, max(0, start - 4), start)
+        if not gap:
+            break
+        comma = "," in gap.group() or "\n" in gap.group()
+        clause = _CLAUSE_BEFORE_RE.search(text, max(0, gap.start() - 80), gap.start())
+        segment_start = clause.start() if clause else max(0, gap.start() - 80)
+        if clause and clause.group()[:1] in ".!?;:«\"(\n":
+            segment_start += 1
+        if comma:
+            last_comma = text.rfind(",", segment_start, gap.start())
+            segment_start = max(segment_start, last_comma + 1)
+        segment = text[segment_start : gap.start()]
+        offset = len(segment) - len(segment.lstrip())
+        part_start = segment_start + offset
+        part = _chain_part_ending(text, part_start, gap.start()) if comma else None
+        if part is not None:
+            start = part
+            if part != part_start:
+                break
+            continue
+        if not comma:
+            # « Esc. A, 5e gauche au 112 av. … »: details before « au »
+            joined = re.search(r"(?i:\b(?:au|du))\s+$", text[max(0, start - 5) : start])
+            end = start - len(joined.group()) if joined else start
+            details = _DETAILS_BEFORE_RE.search(text, max(0, end - 80), end)
+            if details and details.end() == end and re.search(r"\d|\b[A-Z]\b", details.group()):
+                start = details.start()
+                continue
+            break
+        name = _PLACE_NAME_AT_END_RE.search(text, part_start, gap.start())
+        if named or not name or not _locality_ok(text, name.start(1), gap.start()):
+            break
+        if name.start(1) != part_start and not _CHAIN_POSTCODE_RE.match(text, start) and re.search(
+            r"(?i:\b(?:à|a|au|en|vers|de|depuis))\s+$", text[part_start : name.start(1)]
+        ):
+            break  # « seule à Montaigut, hameau de … »: the town she lives in, said first
+        start, named = name.start(1), True
+        if name.start(1) != part_start:
+            break  # « habite Kergoff, … »: the sentence before
+    return start
+
+
+_CHAIN_POSTCODE_RE = re.compile(rf"(?<![\w,.])(?:{_FRENCH_POSTCODE})(?!\d)")
+_TOWN_BEFORE_CODE_RE = re.compile(rf"(?<![\w'’-]){_CITY_WORD}(?:[ \t-]+{_CITY_WORD}){{0,2}}[ \t]+$")
+
+
+_DETAIL_START_RE = re.compile(
+    rf"(?<![\w'’-])(?i:{_BUILDING_WORDS}|appartement|appart|appt|apt|app|logement|logt|porte|chambre|rue|n°)"
+)
+
+
+def _chained_details(text: str) -> Iterator[Flag]:
+    """Details and roads without a street number (« appt 12, bât C, résidence Les Pins »,
+    « tour Ravel, 9e étage, Ville », « rue 12, n° 8, Ville »): two parts or more, one of them a
+    number or a letter, and the town after them if it is given."""
+    position = 0
+    for m in _DETAIL_START_RE.finditer(text):
+        if m.start() < position:
+            continue
+        part = _chain_part_end(text, m.start(), comma=True)
+        if not part:
+            continue
+        parts, end = [text[m.start() : part[0]]], part[0]
+        while (gap := _CHAIN_GAP_RE.match(text, end)) and (
+            following := _chain_part_end(text, gap.end(), comma=True)
+        ) and following[1] != "city":
+            parts.append(text[gap.end() : following[0]])
+            end = following[0]
+        position = end
+        if len(parts) < 2 or not any(re.search(r"\d|(?<![\w'’])[A-Z](?![\w'’])", p) for p in parts):
+            continue
+        end = _chain_after(text, _address_end(text, end))
+        if not _is_office_address(text, m.start(), end):
+            yield Flag(FlagKind.ADDRESS, _chain_before(text, m.start()), end)
+
+
+def _chained_localities(text: str) -> Iterator[Flag]:
+    """A locality without a street number before a postal code and its town (« demeurant
+    Kerbihan, 29000 Ville »), its road and details with it; the town first, its details
+    after (« VILLE 97300, lotissement X, case 4 »)."""
+    for m in _CHAIN_POSTCODE_RE.finditer(text):
+        city_end = _postcode_city_end(text, m.start())
+        if city_end is not None:
+            gap = _CHAIN_BEFORE_GAP_RE.search(text, max(0, m.start() - 4), m.start())
+            if not gap or "," not in gap.group() and "\n" not in gap.group():
+                continue
+            start = _chain_before(text, m.start())
+            # « 8 Roz ar Gall, 29… », « 112 RN2, Le Baril, 97… »: the number of the first part
+            number = _PLACE_NUMBER_BEFORE_RE.search(text, max(0, start - 12), start)
+            if number and start < m.start() and not text[start].isdigit() and not re.search(
+                r"\d[^\w\n]*$", text[max(0, number.start() - 3) : number.start()]
+            ):  # not the last group of a phone
+                start = number.start()
+            if start < m.start() and not _is_office_address(text, start, city_end):
+                yield Flag(FlagKind.ADDRESS, start, _chain_after(text, city_end))
+            continue
+        town = _TOWN_BEFORE_CODE_RE.search(text, max(0, m.start() - 40), m.start())
+        if town and _is_city(town.group()) and _locality_ok(text, town.start(), town.end()):
+            end = _chain_after(text, m.end())
+            if end > m.end() and not _is_office_address(text, town.start(), end):
+                yield Flag(FlagKind.ADDRESS, town.start(), end)
+
+
+def _find_addresses(text: str) -> Iterator[Flag]:
+    for flag in itertools.chain(_address_anchors(text), _chained_localities(text), _chained_details(text)):
+        end = _chain_after(text, flag.end)
+        start = _chain_before(text, flag.start, named=True)
+        if (start, end) != (flag.start, flag.end) and _is_office_address(text, start, end):
+            start, end = flag.start, flag.end
+        yield Flag(FlagKind.ADDRESS, start, end)
 
 
 # --- named persons
 
 _TITLE = (
     r"(?:(?i:monsieur|madame|mademoiselle|docteur|docteure|ma[iî]tre|professeur|professeure)"
+    r"|(?i:madanm|misy[eé]|msy[eé])"  # Creole (Antilles, Guyane)
     r"|(?i:mmes?|mlle|melle|mr|mrs|mme|dr|pr)\.?|M\.|m\.(?=\s+\w)|M(?=\s+[A-ZÀ-Þ])"
     r"|Me\.?(?=\s+[A-ZÀ-Þ]))"
 )
@@ -2682,7 +3058,7 @@ _NAME_WORD = rf"(?:[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*|[{_UPPER}]\.)"
 _PARTICLE = r"(?:(?:de|du|des|van|von|di|da|le|la|ben|el|al|ait|aït|dos|do|mac|ter)\s+|[dD]['’])"
 _LOWER_PARTICLE = r"(?:le|la|de|du|des|van|von|ben|el|al|da|di|dos)"
 _PERSON_RE = re.compile(
-    rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?:et|&|ou)\s+{_TITLE})?)\s+"
+    rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?i:et|&|ou)\s+{_TITLE})?)\s+"
     rf"(?P<names>(?i:{_PARTICLE})?{_NAME_WORD}(?:[ ](?i:{_PARTICLE})?{_NAME_WORD}){{0,3}}"
     rf"|(?:{_LOWER_PARTICLE}[ ])?[{_LOWER}][{_LOWER}'’-]{{2,}}(?:[ ][{_LOWER}][{_LOWER}'’-]{{2,}})?)"
 )
@@ -2700,7 +3076,7 @@ _CAPITALISED_WORD_RE = re.compile(
 _SENTENCE_START_RE = re.compile(r"(?:^|[.!?\n…]|\.\.\.)[\s\"«»“”'’*-]*$")
 _INITIAL_RE = re.compile(rf"\s+[{_UPPER}]\.(?!\w)")
 _SURNAME_RE = re.compile(
-    rf"\s+(?:(?i:{_PARTICLE})){{0,2}}(?:[{_UPPER}][{_LOWER}'’]+(?:-[{_UPPER}][{_LOWER}]+)*"
+    rf"[ \t\u00a0]+(?:(?i:{_PARTICLE})){{0,2}}(?:[{_UPPER}][{_LOWER}'’]+(?:-[{_UPPER}][{_LOWER}]+)*"
     rf"|[{_UPPER}]{{2,}}(?:[-'’][{_UPPER}]{{2,}})*)(?![\w'’-])"
 )
 
@@ -2785,7 +3161,10 @@ def _is_public_name(text: str, start: int, end: int) -> bool:
         at = window.find(phrase)
         if at != -1 and at <= offset < at + len(phrase):
             return True
-    return bool(_place_before_re().search(_unaccent(text[max(0, start - 40) : start])))
+    before = _unaccent(text[max(0, start - 40) : start])
+    # « l'hôpital de Cayenne (Andrée Rosemon) »: the name of a place, given in brackets
+    bracket = re.search(r"\s*\(\s*$", before)
+    return bool(_place_before_re().search(before[: bracket.start()] if bracket else before))
 
 
 def _not_a_name(word: str) -> bool:
@@ -2808,14 +3187,24 @@ def _is_first_name(word: str, *, allow_word: bool = True) -> bool:
     return allow_word or not _first_names()[folded]
 
 
+_DETERMINER_BEFORE_RE = re.compile(
+    r"(?<![\w'’])(?i:un|une|le|la|les|des|ce|cet|cette|ces|du|au|aux|quel|quelle|autre|vieux"
+    r"|vieille|petit|petite|brave|gentil|gentille)\s+$"
+)
+
+
 def _titled_flag(m: re.Match[str]) -> Flag | None:
     names = m.group("names")
+    before = m.string[max(0, m.start() - 40) : m.start()]
     if names[0].islower():
         # A title in lower case may come with a name in lower case (« avec m. leroy »).
         words = names.split(" ")
         word = words[0]
-        if not m.group("title")[0].islower():
-            return None
+        title = m.group("title")
+        if not title[0].islower() or _DETERMINER_BEFORE_RE.search(before):
+            return None  # « un monsieur âgé »: a man, not a title
+        if title.rstrip(".") == "pr":
+            return None  # « c pr dire »: « pour » in a text message
         if re.fullmatch(_LOWER_PARTICLE, word) and len(words) > 1:
             # « dr le goff », not « madame la directrice »
             following = _fold(words[1])
@@ -2838,9 +3227,13 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
             kept.append(words[1])  # « mme traore fatoumata », « mme rosalie zami »
     else:
         kept = []
+        # « le voisin M. Bouygues »: after a word for a person, a titled word is a surname
+        person_before = bool(_person_noun_re().search(_fold(before)))
         for name in names.split(" "):
             particle = re.fullmatch(_PARTICLE.strip(), name + " ", re.I)
-            if _not_a_name(name) and not particle:
+            # « Mme Tran Thi Mai »: after a Vietnamese middle name « Thi », the given name
+            middle = bool(kept) and _fold(kept[-1]) == "thi"
+            if _not_a_name(name) and not particle and not (person_before and not kept) and not middle:
                 break
             if name.isupper() and _fold(name) in _FUNCTION_WORDS and not particle:
                 break  # « MME DUPONT AU GUICHET »
@@ -2858,7 +3251,6 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
     if name in lists["public_figures"] or any(p.startswith(_fold(m.group("title")) + " " + name)
                                               for p in lists["set_phrases"]):  # fmt: skip
         return None
-    before = m.string[max(0, m.start() - 40) : m.start()]
     # « le service du Dr Nestor »: a department named by the person at its head.
     headed = re.search(r"\b(?:service|cabinet|bureau|equipe)\s+(?:du|de\s+la|de)\s*$", _fold(before))
     if not headed and _place_before_re().search(_unaccent(before)):
@@ -2974,8 +3366,21 @@ def _first_name_flags(text: str) -> Iterator[Flag]:
             continue  # « le Samu Social », « la Marianne »: an article names a thing
         if re.search(r"\d{5}\s+$", before):
             continue  # « 46872 Durand »: the city after its postal code
+        if not common and not context and (
+            _firm_word_before_re().search(before) or _ADDRESS_LABEL_BEFORE_RE.search(before)
+        ):
+            refused_until = end
+            continue  # « Cabinet Morel », « Adresse au Maroc : Hay Salam, … »: a firm, a place
         # « CHUI KARIM BENSALEM »: with a surname after it, the word before is no surname.
         yield Flag(FlagKind.PERSON_NAME, start if has_surname else _surname_before(text, start), end)
+
+
+@cache
+def _firm_word_before_re() -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{_words_pattern(_public_names().get('firm_words', []))})\s+$")
+
+
+_ADDRESS_LABEL_BEFORE_RE = re.compile(r"\badresse\b[^:.\n]{0,25}:\s*$")
 
 
 def _shouted_name_alone(word: str, before: str) -> bool:
@@ -3133,13 +3538,26 @@ def _lone_handle(text: str) -> Iterator[Flag]:
     # « fils_de_mme_ngo », « mr.kone93 »: a title and a name inside a handle
     titled = _HANDLE_TITLE_RE.search(value)
     if titled and " " not in value and _fold(titled.group(2)) not in _STOP_FOLDED:
-        yield Flag(FlagKind.PERSON_NAME, start + titled.start(1), start + titled.end(1))
+        word = _fold(titled.group(2))
+        # « Mr_Propre »: a set phrase (« Monsieur Propre ») names no one
+        if not any(f"{t} {word}" in _name_lists()["set_phrases"] for t in ("monsieur", "madame")):
+            yield Flag(FlagKind.PERSON_NAME, start + titled.start(1), start + titled.end(1))
+        return
+    # « KarimB », « SoniaLM »: a first name and the initial of the surname glued to it
+    glued = re.fullmatch(rf"([{_UPPER}][{_LOWER}]{{2,}})[{_UPPER}]{{1,2}}\d*", value)
+    if glued and _is_first_name(glued.group(1), allow_word=False):
+        yield Flag(FlagKind.PERSON_NAME, start, start + len(value))
         return
     if re.fullmatch(r"[^\W\d_]+(?:[._-][^\W\d_]+)+\d*", value):
         parts = [p for p in re.split(r"[._-]", value.rstrip("0123456789")) if p]
         if any(_fold(p) in _GROUP_HANDLE_WORDS for p in parts):
             return  # « asso_solidarite », « collectif.parents »: a group's handle
         initial = any(len(p) == 1 for p in parts) and any(len(p) > 2 for p in parts)
+        # « jp.moreau »: the initials of a compound first name, two consonants, then a surname
+        initial = initial or (
+            len(parts) == 2 and re.search(r"[._]", value) is not None and len(parts[1]) > 2
+            and re.fullmatch(r"(?!st|mr|dr|pr|ms|sr|bd|ch)[bcdfghjklmnpqrstvwxz]{2}", parts[0]) is not None
+        )
         # Hyphens alone join the words of a place too (« marie-galante »): an initial only.
         named = re.search(r"[._]", value) and any(_is_first_name(p, allow_word=False) for p in parts)
         # « pierre.arnaudet »: a first name that is also a word, beside a word that is none
@@ -3168,6 +3586,90 @@ def _lone_handle(text: str) -> Iterator[Flag]:
     ):
         first = value.rfind(" ".join(words))
         yield Flag(FlagKind.PERSON_NAME, start + first, start + len(value))
+
+
+# --- the author's name field
+
+_AUTHOR_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_ARTICLE_TOKENS = frozenset("le la les l du de des d un une".split())
+# Words of a group's name: a field naming a group names no one by a first name alone.
+_GROUP_FIELD_RE = re.compile(
+    r"(?i:\b(?:asso|association|collectif|club|team|groupe|amicale|comit[ée]|syndicat|cabinet"
+    r"|services?|ccas|cias|mairie|f[ée]d[ée]ration|union|r[ée]seau|antenne|permanence)\b)"
+)
+
+
+_WORDS_ONLY_RE = re.compile(r"[^\W\d_]+(?:['’ -]+[^\W\d_]+)*")
+# What a family calls its elders, before the name they go by (« Mamie Jo », « Tonton Fredo »).
+_FAMILY_WORDS = frozenset(
+    "mamie mamy mami meme memere papy papi pepe pepere tonton tata tatie tantine maman papa "
+    "tante oncle".split()
+)
+_GROUP_START_RE = re.compile(
+    r"\s*(?i:asso|association|collectif|club|team|groupe|amicale|comit[ée]|syndicat|cabinet"
+    r"|f[ée]d[ée]ration|union|r[ée]seau)\b"
+)
+
+
+def _names_the_author(text: str, flag: Flag) -> bool:
+    """Whether a name found in the author's field is a person's: not in a group's signature
+    (« Asso Solidarité Pantin », « Cabinet Roche & associés ») unless a title makes it one,
+    not a role and the group it serves (« Bénévole Restos »)."""
+    span = text[flag.start : flag.end]
+    if re.search(rf"(?<![\w'’]){_TITLE}(?![\w'’])", span):
+        return True
+    if _GROUP_START_RE.match(text):
+        return False
+    words = span.split()
+    return not (
+        len(words) > 1 and _fold(words[0]) in _name_lists()["person_words"]
+        and not any(_is_first_name(w) for w in words[1:])
+    )
+
+
+def _author_names(text: str) -> Iterator[Flag]:
+    """In the author's name field, the words that name her: a first name alone whatever its
+    case, with digits, an emoji, « du 19 » or underscores around it (« Pierrot 19 »,
+    « kevin_du_93 », « ROGER »); a name after a family word (« Mamie Jo »); a field made only
+    of capitalised words, one of them a first name (« Tran Thi Mai »)."""
+    if _GROUP_FIELD_RE.search(text):
+        return
+    persons = _name_lists()["person_words"]
+    tokens = list(_AUTHOR_TOKEN_RE.finditer(text))
+    named: list[re.Match[str]] = []
+    for i, m in enumerate(tokens):
+        word = m.group()
+        before = tokens[i - 1].group() if i else ""
+        # « Nanou974 »: a word glued to digits is a handle's, not a name given
+        glued = text[max(0, m.start() - 1) : m.start()].isdigit() or text[m.end() : m.end() + 1].isdigit()
+        key = _name_key(word.title() if word.isupper() else word)
+        if glued or len(word) < 2 or key in persons or _fold(word) in _name_lists()["places"]:
+            continue
+        if word.isupper() and len(word) <= 4:
+            continue  # « tuteur_UDAF », « Conseillère ESF »: an acronym
+        if _fold(before) in _FAMILY_WORDS and word[0].isupper() and not _is_a_word(word):
+            named.append(m)  # « Mamie Jo », « Tonton Fredo »
+            continue
+        if not _is_first_name(word.title() if word.isupper() else word) or _fold(word) in _GROUP_HANDLE_WORDS:
+            continue
+        also_a_word = _first_names().get(key, False)
+        if word.islower() and (also_a_word or key not in _common_first_names()):
+            continue  # « la_reine_des_neiges », « ti_moun_971 »: words of a handle
+        if also_a_word and _fold(before) in _ARTICLE_TOKENS:
+            continue  # « La_Reine_Des_Files »: a word after its article
+        named.append(m)
+    if not named:
+        return
+    words = [t.group() for t in tokens]
+    if 2 <= len(words) <= 4 and len(named) == 1 and _WORDS_ONLY_RE.fullmatch(text.strip()) and all(
+        w[0].isupper() and _fold(w) not in _STOP_FOLDED | _FUNCTION_WORDS | persons for w in words
+    ):
+        value = text.strip()
+        start = text.find(value)
+        yield Flag(FlagKind.PERSON_NAME, start, start + len(value))  # « Tran Thi Mai »
+        return
+    for m in named:
+        yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
 
 
 # « DUPONT Jean », « Jean DUPONT », « G. Lambert »: the parts are checked by _full_name_flag.
@@ -3200,7 +3702,7 @@ def _full_name_flag(m: re.Match[str]) -> Flag | None:
 # A name said to be one by the words before it: « je m'appelle », « un certain », a form's
 # « Nom : », « Prénom : », « Signé : ». The value is a name whatever the first-name list says.
 _NAMED_CUE_RE = re.compile(
-    r"(?:(?<![\w'’])(?i:je\s+m['’]\s?appelle|il\s+s['’]\s?appelle"
+    r"(?:(?<![\w'’])(?i:je\s+m['’]\s?appelle|(?:il|elle)\s+s['’]\s?appelle"
     # « mon fils s'appelle enzo »: a word for a person as the subject
     r"|(?:fils|fille|mari|femme|m[èe]re|p[èe]re|fr[èe]re|s(?:œ|oe)ur|conseill[eè]re?|agente?"
     r"|voisine?|enfant|b[ée]b[ée]|gar[çc]on|oncle|tante|neveu|ni[èe]ce)\s+s['’]\s?appelle"
@@ -3209,7 +3711,10 @@ _NAMED_CUE_RE = re.compile(
     r"|(?i:de\s+la\s+part\s+de)\s+(?=[A-ZÀ-Þ])"
     # « mon nom est Kouadio Yao Serge », « ils ont écrit mon nom 'Ngoma Jean' »
     r"|(?<![\w'’])(?i:(?:mon|son|sa|leur)\s+(?:vrai\s+)?nom(?:\s+complet)?(?:\s+(?:est|c['’]est|s['’][ée]crit))?)"
-    r"\s*:?\s*['\"«“‘]?\s*(?=[A-ZÀ-Þ]))"
+    r"\s*:?\s*['\"«“‘]?\s*(?=[A-ZÀ-Þ])"
+    # « le nom est mal écrit « LE GALL » », « avec mon nom écrit “NGOMA” »: a spelling quoted
+    r"|(?<![\w'’])(?i:(?:le|mon|son|leur)\s+nom\s+(?:est\s+|a\s+[ée]t[ée]\s+)?(?:mal\s+)?"
+    r"(?:[ée]crit|orthographi[ée]|not[ée]|marqu[ée]|imprim[ée]))\s*:?\s*['\"«“‘]\s*(?=[A-ZÀ-Þ]))"
 )
 _FORM_LABEL_RE = re.compile(
     r"(?<![\w'’])(?i:nom(?:\s+(?:de\s+naissance|de\s+famille|de\s+jeune\s+fille|d['’]usage"
@@ -3301,6 +3806,8 @@ def _person_noun_re() -> re.Pattern[str]:
     return re.compile(
         rf"(?:^|\W)(?:(?:mon|ma|mes|notre|votre|nos|vos|sa|son|ses|leur|la|le|l'|une|un|cette|ce"
         rf"|cet)\s*(?:{_words_pattern(nouns)})\s*[,(]?|(?:la|le|les|l')\s*(?:{_KIN})\s+(?:de|d'))\s*$"
+        # « Hassan (fils de Fatma) »: a kin word opening a bracket or a line
+        rf"|(?:^|[(\n])\s*(?:{_KIN})\s+(?:de|d')\s*$"
     )
 
 
@@ -3311,6 +3818,8 @@ _COMMON_WORD_ENDING_RE = re.compile(
     r"(?:iste|isme|tion|sion|ment|ique|ite|ites|able|ible|ance|ence|euse|eux|aire|ive|if|ee|age"
     r"|ale|aux|ant|ante|ants|ien|ienne|iens|iennes)$"
 )
+# « Morel & Associés », « Durand et Fils »: a firm's name
+_FIRM_PARTNERS = frozenset("associes associe associees fils freres cie compagnie".split())
 _PAIR_BEFORE_RE = re.compile(rf"(?<![\w'’-])([{_UPPER}][{_LOWER}]+)\s+(?:et|&)\s+$")
 
 
@@ -3322,7 +3831,9 @@ def _cued_names(text: str) -> Iterator[Flag]:
         if _fold(word) in _name_lists()["places"] or _is_sentence_start(text, m.start()):
             continue
         pair = _PAIR_BEFORE_RE.search(text, max(0, m.start() - 30), m.start())
-        if pair and _is_first_name(pair.group(1), allow_word=False) and not word.isupper():
+        if pair and _is_first_name(pair.group(1), allow_word=False) and not word.isupper() and (
+            _fold(word) not in _FIRM_PARTNERS
+        ):
             yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())  # « Mehmet et Ayşe »
             continue
         if _person_noun_re().search(_fold(text[max(0, m.start() - 40) : m.start()])) and (
@@ -3344,6 +3855,10 @@ def _cued_names(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.PERSON_NAME, m.end(), end)
     for pattern in (_OTHER_NAME_RE, _HOUSEHOLD_RE):
         for m in pattern.finditer(text):
+            if pattern is _HOUSEHOLD_RE and m.group()[0].isupper() and _WORD_BEFORE_RE.search(
+                text, max(0, m.start() - 30), m.start()
+            ) and not _is_sentence_start(text, m.start()):
+                continue  # « Point Info Famille de … »: a word of an office's name
             end = _name_words_end(text, m.start("names"))
             if end and _reads_as_a_name(text, m.start("names"), end):
                 yield Flag(FlagKind.PERSON_NAME, m.start(), end)
@@ -3458,6 +3973,26 @@ def _repeated_names(text: str, flags: list[Flag]) -> list[Flag]:
     return out
 
 
+# « Tiouka et pas Tiouca », « DIALLO, pas DJALLO »: the wrong spelling of a name just given.
+_OTHER_SPELLING_RE = re.compile(
+    r"[ \t]*,?[ \t]*(?i:et\s+)?(?i:pas|non|non\s+pas|au\s+lieu\s+de|et\s+non|mais)[ \t]+['\"«“‘]?[ \t]*"
+    rf"([{_UPPER}][\w'’-]+)"
+)
+
+
+def _other_spellings(text: str, flags: list[Flag]) -> list[Flag]:
+    out = []
+    for flag in flags:
+        m = _OTHER_SPELLING_RE.match(text, flag.end) if flag.kind == FlagKind.PERSON_NAME else None
+        if not m or any(f.start < m.end(1) and m.start(1) < f.end for f in flags):
+            continue
+        last = _fold(text[flag.start : flag.end].split()[-1])
+        other = _fold(m.group(1))
+        if other != last and difflib.SequenceMatcher(None, last, other).ratio() >= 0.7:
+            out.append(Flag(FlagKind.PERSON_NAME, m.start(1), m.end(1)))
+    return out
+
+
 _PLACE_PREPOSITION_RE = re.compile(r"(?<![\w'’])(?:à|a|en|vers|rue|avenue|place)\s+$", re.IGNORECASE)
 _TITLE_WORD_RE = re.compile(r"(?i:monsieur|madame|mademoiselle|docteur|ma[iî]tre|mme|mlle|mr|dr|me|m)")
 
@@ -3519,7 +4054,8 @@ def _is_a_name_alone(text: str) -> bool:
     return (
         2 <= len(words) <= 4
         and all(re.fullmatch(rf"[{_UPPER}][\w'’-]*", w) for w in words)
-        and not any(_fold(w) in _name_lists()["title_words"] for w in words)
+        and not any(_fold(w) in _name_lists()["title_words"] or _fold(w) in _name_lists()["acronyms"]
+                    for w in words)
     )
 
 
@@ -3632,6 +4168,8 @@ class _Abuse:
     of_persons: re.Pattern[str]
     dirty_person: re.Pattern[str]
     threats: re.Pattern[str]
+    threats_of_the_person_named: re.Pattern[str]
+    last_person_or_thing: re.Pattern[str]
     weapons: re.Pattern[str]
     weapon_intent: re.Pattern[str]
 
@@ -3695,6 +4233,12 @@ def _abuse() -> _Abuse:
             rf"(?:{persons})\b"
         ),
         threats=re.compile("|".join(f"(?:{_with_parts(t, parts)})" for t in context.get("threats", []))),
+        threats_of_the_person_named=re.compile("|".join(
+            f"(?:{_with_parts(t, parts)})" for t in context.get("threats_of_the_person_named", [])
+        ) or "(?!)"),
+        last_person_or_thing=re.compile(
+            rf"\b(?:(?P<person>{persons})|(?P<thing>{things}))\b(?!.*\b(?:{persons}|{things})\b)", re.DOTALL
+        ),
         weapons=re.compile(rf"\b(?:{_words_pattern(context.get('weapons', []))})\b"),
         weapon_intent=re.compile(context.get("weapon_intent", "(?!)")),
     )
@@ -3844,10 +4388,19 @@ def _armed(folded: str) -> Iterator[re.Match[str]]:
             yield intent if intent.start() < weapon.start() else weapon
 
 
+def _threats_of_the_person_named(folded: str) -> Iterator[re.Match[str]]:
+    """« Le mec au guichet … Jvais le retrouver »: « le » is the person last named before."""
+    for m in _abuse().threats_of_the_person_named.finditer(folded):
+        named = _abuse().last_person_or_thing.search(folded, max(0, m.start() - 150), m.start())
+        if named and named.group("person"):
+            yield m
+
+
 def _find_threats(text: str, folded: str, abuse: list[Flag]) -> Iterator[Flag]:
     """The whole sentence of a threat (« La prochaine fois je reviens avec une batte »),
     short of the insults in it, which keep their own flag."""
-    for m in itertools.chain(_abuse().threats.finditer(folded), _armed(folded)):
+    for m in itertools.chain(_abuse().threats.finditer(folded), _armed(folded),
+                             _threats_of_the_person_named(folded)):
         starts = [b.end() for b in _SENTENCE_BOUNDARY_RE.finditer(folded, 0, m.start())]
         start = starts[-1] if starts else 0
         boundary = _SENTENCE_BOUNDARY_RE.search(folded, m.end())

@@ -9,12 +9,15 @@ Matching, as the rulebook sets it:
   it; for `person_name` the title (« Madame », « M. ») may be left uncovered; for `insult`,
   `threat` and `vulgarity` an overlap is enough;
 - a flag is correct when it overlaps an expected span of its kind;
+- each text is screened as the field it was written in (its entry's `field`) when the
+  screener takes a `field` argument;
 - a leak is an expected span of a masking kind (all but the advisory ones) with a letter or
   digit that no masking flag of any kind covers: what the public would read.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -152,11 +155,23 @@ def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     return a_start < b_end and b_start < a_end
 
 
-def evaluate(entries: list[Entry], screener: Callable[[str], list[Flag]] = screen) -> Report:
+def _takes_field(screener: Callable[..., list[Flag]]) -> bool:
+    """Whether the screener reads the field a text comes from (screen() does; a test's
+    one-argument lambda does not)."""
+    try:
+        parameters = inspect.signature(screener).parameters
+    except (TypeError, ValueError):
+        return False
+    return "field" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+def evaluate(entries: list[Entry], screener: Callable[..., list[Flag]] = screen) -> Report:
     per_kind = {kind: Counts() for kind in FLAG_KINDS}
     report = Report(len(entries), sum(not e.expected for e in entries), per_kind)
+    by_field = _takes_field(screener)
     for entry in entries:
-        text, flags = entry.text, screener(entry.text)
+        text = entry.text
+        flags = screener(text, field=entry.field) if by_field else screener(text)
         spans = locate(entry)
         masked = _covered(default_masks(flags))
         for span in spans:

@@ -49,8 +49,10 @@ HALVES = {
     "heldout5": CORPUS_DIR / "heldout5.yaml",
     "dev6": CORPUS_DIR / "dev6.yaml",
     "heldout6": CORPUS_DIR / "heldout6.yaml",
+    "dev7": CORPUS_DIR / "dev7.yaml",
+    "heldout7": CORPUS_DIR / "heldout7.yaml",
 }
-HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
+HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
 OLD_SET = ROOT / "tests" / "unit" / "moderation" / "screening_set.yaml"
 DOC_PATH = ROOT / "docs" / "screening.md"
 EXPERIENCE_BODY_CHARS = 1000
@@ -168,7 +170,7 @@ def time_sentences(entries: list[Entry], use_model: bool) -> Timing:
     for _ in range(SENTENCE_ROUNDS):
         for entry in entries:
             started = time.perf_counter()
-            screening.screen(entry.text, use_model=use_model)
+            screening.screen(entry.text, use_model=use_model, field=entry.field)
             samples.append((time.perf_counter() - started) * 1000)
     return Timing(samples)
 
@@ -200,8 +202,8 @@ def time_experiences(made: list[dict[str, str]], use_model: bool) -> Timing:
     for _ in range(2):
         for experience in made:
             started = time.perf_counter()
-            for text in experience.values():
-                screening.screen(text, use_model=use_model)
+            for field, text in experience.items():
+                screening.screen(text, use_model=use_model, field=field)
             samples.append((time.perf_counter() - started) * 1000)
     return Timing(samples)
 
@@ -256,6 +258,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout5": "the three writers of the fifth corpus, following",
            "dev6": "the three writers of the sixth corpus, following",
            "heldout6": "the three writers of the sixth corpus, following",
+           "dev7": "the three writers of the seventh corpus, following",
+           "heldout7": "the three writers of the seventh corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -332,8 +336,9 @@ METHOD = """## Method
 
 - **Corpus**: the labelling rules (LABELS.md) were fixed before the rules were written; two
   engineers wrote the first corpus without seeing the code, two others the second, three
-  others the third, three others the fourth, three others the fifth, three others the sixth;
-  the lead split each in two halves (`dev`/`heldout` … `dev6`/`heldout6`) before any rule was
+  others the third, three others the fourth, three others the fifth, three others the sixth,
+  three others the seventh; the lead split each in two halves (`dev`/`heldout` …
+  `dev7`/`heldout7`) before any rule was
   tuned on it. The rules were
   tuned on the dev halves, the old set and invented sentences; no rule writer opened a
   held-out half before it was spent (scored after a round).
@@ -375,11 +380,30 @@ METHOD = """## Method
   88.6 %, names 94.5 %). **Those are the round's held-out figures.** Then, `heldout6`
   being spent, two phone shapes among its misses were added (a digit said twice, « deux
   fois 7 »; « plus trois trois » said for +33), so the `heldout6` table on this page, made
-  after, is no longer a held-out measure; none is until a seventh corpus.
+  after, is no longer a held-out measure. Round 7: the seventh corpus (writers who read
+  LABELS.md only: usagers overseas and in the rural mainland, with lieux-dits, hamlets and
+  local forms of address; formal letters, pasted forms and usagers writing in a second
+  language, with names of many origins and envelope blocks in capitals; city dwellers in
+  blocks of flats, with buildings, staircases, floors and arrondissements) was split and
+  `heldout7` moved out of the repository before the round; the round-6 rules scored `dev7`
+  precision 96.7 %, recall 91.1 % (e-mail 100 %, phone 100 %, NIR 90.0 %, IBAN 100 %,
+  addresses 77.1 %, names 95.6 %) and `heldout7` (its per-kind counts only, no text shown)
+  precision 97.0 %, recall 90.0 % (e-mail 100 %, phone 100 %, NIR 100 %, IBAN 100 %,
+  addresses 78.9 %, names 93.9 %). The rules were tuned first on `heldout6`'s misses (then
+  spent) and every other half: each field is now screened as the field it is (in the
+  author's name a first name alone names the author), rural addresses without a number,
+  colloquial threats, an office person's direct line; then on `dev7`: an address read as a
+  chain of parts (details, number and street, locality, road, landmark, postal code and
+  town, arrondissement), titles and names said or spelled, kin, handles, a Corsican NIR.
+  `heldout7` came back only to be scored, once: precision 97.0 %, recall 93.7 % (e-mail
+  100 %, phone 100 %, NIR 100 %, IBAN 100 %, addresses 90.0 %, names 95.0 %, that is
+  359 of 378). **Those are the round's held-out figures**, the `heldout7` table below.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).
-  A flag is *correct* when it overlaps an expected span of its kind. Precision = correct /
+  A flag is *correct* when it overlaps an expected span of its kind. Each text is screened
+  as the form's field it was written in (its entry's `field`), as the platform screens it
+  (from round 7 on; before, every text was screened as a body). Precision = correct /
   flagged, recall = found / expected, per kind and over all kinds (micro-average).
 - **Detection**:
   - `email`: plain addresses and the obfuscated ones (« at », « arobase », « [at] »,
@@ -414,12 +438,17 @@ METHOD = """## Method
     RIB by their shape.
   - `birth_date`: the first date after « né(e) le », « date de naissance »…, and the dates
     after it that repeat its day and month or its year.
-  - `address`: number + street type (every type and abbreviation, « grande rue », bis/ter,
+  - `address`: read as a chain of parts joined by commas, spaces or line breaks (details,
+    number and street, locality, road, landmark, postal code and town, arrondissement),
+    anchored on a strong part (a number and a street type, a valid postal code beside a
+    town, a town written before its postal code); number + street type (every type and abbreviation, « grande rue », bis/ter,
     « au 14 de la rue »), rural addresses (« 10 Le Bourg », lieu-dit, hameau, « La Grange
     Haute, 23200 … »), flat, floor and building details before and after, then a postal code
     and city, « à <ville> », or a city after a comma; an office's address (« la CAF du 27
     avenue… », « l'agence se trouve 12 rue … ») is left alone.
-  - `person_name`: titles (M., Mme, Me, Dr… in any case, couples « M. et Mme »),
+  - `person_name`: in the author's name field, a first name alone, in any case, with digits,
+    underscores or a family word (« Mamie Jo », « kevin_du_93 »), unless the field names a
+    group; everywhere, titles (M., Mme, Me, Dr… in any case, couples « M. et Mme »),
     « NOM Prénom », « Prénom NOM », « Prénom L. », maiden and married names (« née »,
     « épouse », « veuve »), households (« la famille Kowalski »), form fields (« Nom : »,
     « Prénom : », « nom d'usage »), names said to be names (« je m'appelle », « un
@@ -515,7 +544,9 @@ makes). The worker loads the model when it starts (`services/moderation/worker.p
 def score(half: str) -> tuple[Scored, list[Entry]]:
     entries = load_corpus(HALVES[half])
     report = evaluate(entries)
-    rules_only = evaluate(entries, lambda text: screening.screen(text, use_model=False))
+    rules_only = evaluate(
+        entries, lambda text, field="body": screening.screen(text, use_model=False, field=field)
+    )
     return Scored(half, report, rules_only), entries
 
 

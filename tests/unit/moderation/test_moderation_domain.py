@@ -121,7 +121,7 @@ def test_screen_fields_flags_every_public_field():
 
 def test_screen_field_drops_spans_redact_would_refuse(monkeypatch):
     found = [Flag(FlagKind.PHONE, 0, 5), Flag(FlagKind.EMAIL, 3, 8), Flag(FlagKind.CARD, 6, 40)]
-    monkeypatch.setattr(domain, "screen", lambda text: found)
+    monkeypatch.setattr(domain, "screen", lambda text, field="body": found)
     assert domain.screen_field("0123456789") == [found[0]]
 
 
