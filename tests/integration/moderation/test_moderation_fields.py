@@ -77,8 +77,8 @@ def test_an_advisory_flag_is_shown_but_not_masked(db, client, moderator, monkeyp
     from services.moderation import domain
     from services.moderation.screening import Flag, FlagKind, screen
 
-    def with_vulgarity(text):
-        found = screen(text)
+    def with_vulgarity(text, field="body"):
+        found = screen(text, field=field)
         return found if "bordel" not in text else [
             Flag(FlagKind.VULGARITY, text.index("bordel"), text.index("bordel") + 6)]
 
