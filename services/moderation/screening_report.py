@@ -441,9 +441,10 @@ METHOD = """## Method
   - `address`: read as a chain of parts joined by commas, spaces or line breaks (details,
     number and street, locality, road, landmark, postal code and town, arrondissement),
     anchored on a strong part (a number and a street type, a valid postal code beside a
-    town, a town written before its postal code); number + street type (every type and abbreviation, « grande rue », bis/ter,
-    « au 14 de la rue »), rural addresses (« 10 Le Bourg », lieu-dit, hameau, « La Grange
-    Haute, 23200 … »), flat, floor and building details before and after, then a postal code
+    town, a town written before its postal code); number + street type (every type and
+    abbreviation, « grande rue », bis/ter, « au 14 de la rue »), rural addresses (« 10 Le
+    Bourg », lieu-dit, hameau, « La Grange Haute, 23200 … »), flat, floor and building
+    details before and after, then a postal code
     and city, « à <ville> », or a city after a comma; an office's address (« la CAF du 27
     avenue… », « l'agence se trouve 12 rue … ») is left alone.
   - `person_name`: in the author's name field, a first name alone, in any case, with digits,
