@@ -2313,6 +2313,8 @@ _DETAIL = (
     rf"|{_FLOOR}|{_KILOMETRE_POINT}|(?:RN|RD|CD|N|D)\s?\d{{1,4}}(?![\w'’])"
     # a floor by its ordinal alone in the details before the street (« esc 2, 4e, 112 av. »)
     r"|(?<![\w'’-])\d{1,2}\s?(?i:e|è|ème|eme|er|ère)(?![\w'’])"
+    # a courtyard (« 2e cour », « fond de cour »)
+    r"|(?<![\w'’-])(?:\d{1,2}\s?(?i:e|è|ème|eme|er|ère|[èe]re)|(?i:premi[èe]re|deuxi[èe]me|fond\s+de))\s+(?i:cour)(?![\w'’])"
     r"|(?<![\w'’-])(?i:r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|villa|domaine|lotissement|hameau|foyer|quartier"
     r"|lieu-dit|lieudit|section|habitation|ehpad|village|b[aâ]timent|b[aâ]t\.?|tour|za|zi|zac"
     # lodgings of social housing and shelters: « CHRS L'Escale », « FJT Les Acacias »
@@ -2466,6 +2468,18 @@ _NUMBERED_ROADS = frozenset(
 )
 
 
+_FLAT_WORDS = frozenset("esc escalier bat batiment bt app appt apt appart appartement logt".split())
+
+
+def _flat_word_at(text: str, m: re.Match[str], words: int, previous: str) -> bool:
+    """A flat's keyword and its number or letter after the street's first word."""
+    return bool(
+        words and previous not in _NAME_PARTICLES and previous != "elided"
+        and _fold(m.group("word").lower()) in _FLAT_WORDS
+        and re.match(r"\.?[ \t]*(?:n°[ \t]*)?[\dA-Z]", text[m.end() :])
+    )
+
+
 def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int | None:
     """End of the street name that starts at `position`, or None when there is none."""
     end, words, previous, capitalised = None, 0, "", False
@@ -2489,6 +2503,8 @@ def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int 
                 len(word) <= 2 and previous == "des"
                 # « route nationale 2 », « chemin départemental 12 »: a numbered road
             ) or (len(word) <= 4 and previous in _NUMBERED_ROADS)
+        elif _flat_word_at(text, m, words, previous):
+            break  # « 9 RUE DES LILAS ESC. 2 APT 14 »: the flat's details, not the street's name
         elif word[0].isupper():
             accepted = capitalised = True
         else:
@@ -2531,6 +2547,10 @@ _A_CITY_RE = re.compile(
 _FLOOR_AFTER_RE = re.compile(rf"(?:\s*,?\s*(?:(?i:au)\s+)?(?:{_FLAT_DETAIL}))+")
 
 
+# « Le Kremlin-Bicêtre », « Les Lilas »: a town's article, read past when it names a town.
+_ARTICLE_BEFORE_TOWN_RE = re.compile(r"^(?:Le|La|Les)[ \t]+(?=[A-ZÀ-Þ][\w'’]*-)")
+
+
 def _address_end(text: str, end: int) -> int:
     """The postal code and city after the street, with the building details or the
     locality in between (« , Bât D, 93200 Saint-Denis »), a city after « à » or after a
@@ -2545,14 +2565,18 @@ def _address_end(text: str, end: int) -> int:
         if city and _is_city(city.group("city")):
             return city.end()
     building = _BUILDING_AFTER_RE.match(text, end)
-    if building:
-        return building.end()
-    city = _COMMA_CITY_RE.match(text, end)
-    if city and not re.search(rf"\b(?:{_DETAIL})", city.group()) and _is_city(city.group("city")):
-        if re.match(r"\s*[.;:!?)]|\s*$", text[city.end() :]) or not _is_first_name(
-            city.group("city")
+    for position in ([building.end()] if building else []) + [end]:
+        # « 12 bd …, bât. E, Lille »: the town after the building's details too
+        city = _COMMA_CITY_RE.match(text, position)
+        if city and not re.search(rf"\b(?:{_DETAIL})", city.group()) and _is_city(
+            _ARTICLE_BEFORE_TOWN_RE.sub("", city.group("city"))
         ):
-            return city.end()
+            if re.match(r"\s*[.;:!?)]|\s*$", text[city.end() :]) or not _is_first_name(
+                city.group("city")
+            ):
+                return city.end()
+        if building:
+            return building.end()
     street = text[max(0, end - 25) : end]
     city = _LOWER_COMMA_CITY_RE.match(text, end)
     if city and street.islower() and _is_city(city.group("city")):

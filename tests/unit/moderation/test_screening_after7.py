@@ -46,3 +46,35 @@ def test_conditional_threats_and_animals_let_loose(text, threat):
 )
 def test_no_threat_in_a_condition_without_harm(text):
     assert "threat" not in kinds(text)
+
+
+# --- addresses: the details after the street, then the town
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Écrire au 42 rue des Tanneurs, 3e cour, esc. B, 69004 Lyon merci",
+         "42 rue des Tanneurs, 3e cour, esc. B, 69004 Lyon"),
+        ("c'est au 7 bis r. du Moulin, fond de cour, porte bleue, 31000 Toulouse.",
+         "7 bis r. du Moulin, fond de cour, porte bleue, 31000 Toulouse"),
+        ("domicile : 30 av. des Pins, bât. F, Nantes", "30 av. des Pins, bât. F, Nantes"),
+        ("chez ma sœur, 5 allée des Saules, appt 12, Bondy. Merci", "5 allée des Saules, appt 12, Bondy"),
+        ("Gaëlle, 14 rue Voltaire, Le Plessis-Robinson", "14 rue Voltaire, Le Plessis-Robinson"),
+        ("ADRESSE : 21 AVENUE DES CHENES ESC. 4 APT 31 33000 BORDEAUX TEL",
+         "21 AVENUE DES CHENES ESC. 4 APT 31 33000 BORDEAUX"),
+    ],
+)  # fmt: skip
+def test_details_after_the_street_keep_the_town(text, address):
+    assert ("address", address) in rules(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("au 8 rue Danton, Le Pont-Neuf est fermé", "8 rue Danton"),
+        ("3 rue de l'Escalier 75011 Paris", "3 rue de l'Escalier 75011 Paris"),
+    ],
+)
+def test_a_street_named_after_a_detail_word_or_a_sentence_after_it(text, address):
+    assert ("address", address) in rules(text)
