@@ -3726,7 +3726,9 @@ def _full_name_flag(m: re.Match[str]) -> Flag | None:
 # A name said to be one by the words before it: « je m'appelle », « un certain », a form's
 # « Nom : », « Prénom : », « Signé : ». The value is a name whatever the first-name list says.
 _NAMED_CUE_RE = re.compile(
-    r"(?:(?<![\w'’])(?i:je\s+m['’]\s?appelle|(?:il|elle)\s+s['’]\s?appelle"
+    r"(?:(?<![\w'’])(?i:je\s+m(?:['’]\s?|\s+)appelle|(?:il|elle)\s+s['’]\s?appelle"
+    # « je suis monsieur nguyen van thanh », « Je soussigné LE VAN HAI »
+    r"|je\s+suis\s+(?:monsieur|madame|mr|mme)|soussign[ée]e?"
     # « mon fils s'appelle enzo »: a word for a person as the subject
     r"|(?:fils|fille|mari|femme|m[èe]re|p[èe]re|fr[èe]re|s(?:œ|oe)ur|conseill[eè]re?|agente?"
     r"|voisine?|enfant|b[ée]b[ée]|gar[çc]on|oncle|tante|neveu|ni[èe]ce)\s+s['’]\s?appelle"
@@ -3868,7 +3870,7 @@ def _cued_names(text: str) -> Iterator[Flag]:
                 yield Flag(FlagKind.PERSON_NAME, start, end)
     for m in _NAMED_CUE_RE.finditer(text):
         lower = not text[m.end() : m.end() + 1].isupper()
-        if lower and not re.search(r"(?i:appel\w*|c['’]est)\s+$", m.group()):
+        if lower and not re.search(r"(?i:appel\w*|c['’]est|monsieur|madame|mr|mme)\s+$", m.group()):
             continue  # « une certaine lenteur »
         end = _name_words_end(text, m.end(), lower_case=lower, limit=3 if lower else 4)
         if end and not _is_public_name(text, m.end(), end):

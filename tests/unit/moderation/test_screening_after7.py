@@ -78,3 +78,29 @@ def test_details_after_the_street_keep_the_town(text, address):
 )
 def test_a_street_named_after_a_detail_word_or_a_sentence_after_it(text, address):
     assert ("address", address) in rules(text)
+
+
+# --- names said without apostrophes or capitals, after « soussigné »
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("bonjour je m appelle farid meziane j ai un souci avec la caf", "farid meziane"),
+        ("je suis monsieur pham van long, retraité", "pham van long"),
+        ("je suis mme sok chanthy, j ai 70 ans", "sok chanthy"),
+        ("Je soussigné TRAN MINH KHOA, demeurant à Ivry, atteste", "TRAN MINH KHOA"),
+        ("Je soussignée Odile Ferrand certifie sur l'honneur", "Odile Ferrand"),
+    ],
+)
+def test_names_after_cues_typed_loosely(text, name):
+    names = [s for k, s in rules(text) if k == "person_name"]
+    assert any(s in (name, f"monsieur {name}", f"mme {name}") for s in names), names
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["je suis madame la directrice du centre", "je suis monsieur tout le monde, rien de plus"],
+)
+def test_no_name_after_a_title_that_names_a_function(text):
+    assert "person_name" not in kinds(text)
