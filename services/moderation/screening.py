@@ -3967,6 +3967,32 @@ def _capitals_after_a_label(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.PERSON_NAME, m.end(), end)
 
 
+def _repeated_full_names(text: str, flags: list[Flag]) -> list[Flag]:
+    """A full name of two words or more written again in another case or without its
+    accents (« LE VAN HAI » … « Le Van Hai »)."""
+    folded = _fold(text)
+    out: list[Flag] = []
+    names = {
+        _fold(text[f.start : f.end]) for f in flags
+        if f.kind == FlagKind.PERSON_NAME and len(text[f.start : f.end].split()) >= 2
+    }
+    for name in names:
+        name = _TITLE_AT_START_RE.sub("", name)
+        if len(name) < 6 or len(name.split()) < 2:
+            continue
+        for m in re.finditer(rf"(?<![\w'’-]){re.escape(name)}(?![\w'’-])", folded):
+            if not any(
+                (f.start <= m.start() and m.end() <= f.end)
+                or (f.kind != FlagKind.PERSON_NAME and f.start < m.end() and m.start() < f.end)
+                for f in flags
+            ):  # parts of it found apart (« Pham », « Minh Tuan ») are joined into it
+                out.append(Flag(FlagKind.PERSON_NAME, m.start(), m.end()))
+    return out
+
+
+_TITLE_AT_START_RE = re.compile(r"^(?:monsieur|madame|mademoiselle|mr|mme|mlle|m\.|dr|me)\s+")
+
+
 def _repeated_names(text: str, flags: list[Flag]) -> list[Flag]:
     """A surname flagged once is a name wherever else the text writes it (« au nom de
     BENSAÏD Mohamed au lieu de BENSAID »), accents and case aside."""
@@ -3980,7 +4006,8 @@ def _repeated_names(text: str, flags: list[Flag]) -> list[Flag]:
     if not words:
         return []
     taken = [(f.start, f.end) for f in flags]
-    out = []
+    out = _repeated_full_names(text, flags)
+    taken += [(f.start, f.end) for f in out]
     for m in _CAPITALISED_WORD_RE.finditer(text):
         if _fold(m.group()) in words and not any(a < m.end() and m.start() < b for a, b in taken):
             if _fold(m.group()) in _name_lists()["places"] or _PLACE_PREPOSITION_RE.search(

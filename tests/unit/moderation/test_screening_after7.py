@@ -104,3 +104,18 @@ def test_names_after_cues_typed_loosely(text, name):
 )
 def test_no_name_after_a_title_that_names_a_function(text):
     assert "person_name" not in kinds(text)
+
+
+# --- a full name written again in another case or without its accents
+
+
+@pytest.mark.parametrize(
+    ("text", "again"),
+    [
+        ("Je soussigné PHAM MINH TUAN, domicilié à Lyon, demande … Salutations, Pham Minh Tuan",
+         "Pham Minh Tuan"),
+        ("Je m'appelle Trần Thị Hoa mais la carte porte « TRAN THI HOA »", "TRAN THI HOA"),
+    ],
+)  # fmt: skip
+def test_a_full_name_written_again_in_another_case(text, again):
+    assert ("person_name", again) in rules(text)
