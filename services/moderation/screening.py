@@ -3769,6 +3769,14 @@ _HOUSEHOLD_RE = re.compile(
     rf"(?<![\w'’])(?i:famille|les\s+[ée]poux|[ée]poux|couple)\s+"
     rf"(?P<names>(?i:{_PARTICLE})?[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*)"
 )
+# « mes voisins, les Colin », « c/o Lefort »: a household after a word for neighbours or
+# kin, mail in the care of someone; the flag is the surname only.
+_HOUSEHOLD_AFTER_RE = re.compile(
+    rf"(?:(?<![\w'’])(?i:(?:mes|nos|les|des|ses|leurs)\s+(?:voisins|voisines|cousins|amis|beaux-parents))"
+    rf"\s*,?\s+les\s+|(?<![\w'’])(?i:c/o|c\.o\.)\s*)"
+    rf"(?P<names>(?i:{_PARTICLE})?[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*)"
+)
+_NATIONALITY_PLURAL_RE = re.compile(r"(?:ais|ois|ains|iens|ols|ands|ches|ens|ots)$")
 _NAME_TOKEN_RE = re.compile(
     rf"(?:(?i:{_PARTICLE}))?(?:[{_UPPER}][\w'’]*(?:-[\w'’]+)*|[{_UPPER}]\.)"
 )
@@ -3879,6 +3887,12 @@ def _cued_names(text: str) -> Iterator[Flag]:
         end = _name_words_end(text, m.end(), joined=True)
         if end and _reads_as_a_name(text, m.end(), end):
             yield Flag(FlagKind.PERSON_NAME, m.end(), end)
+    for m in _HOUSEHOLD_AFTER_RE.finditer(text):
+        end = _name_words_end(text, m.start("names"), limit=2)
+        if end and _NATIONALITY_PLURAL_RE.search(_fold(text[m.start("names") : end])):
+            continue  # « nos amis les Anglais »
+        if end and _reads_as_a_name(text, m.start("names"), end):
+            yield Flag(FlagKind.PERSON_NAME, m.start("names"), end)
     for pattern in (_OTHER_NAME_RE, _HOUSEHOLD_RE):
         for m in pattern.finditer(text):
             if pattern is _HOUSEHOLD_RE and m.group()[0].isupper() and _WORD_BEFORE_RE.search(

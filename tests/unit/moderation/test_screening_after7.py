@@ -119,3 +119,22 @@ def test_no_name_after_a_title_that_names_a_function(text):
 )  # fmt: skip
 def test_a_full_name_written_again_in_another_case(text, again):
     assert ("person_name", again) in rules(text)
+
+
+# --- a household after a word for neighbours, mail in the care of someone
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Nos voisins, les Perrault, ont reçu la même lettre", "Perrault"),
+        ("mes cousins les Benhamou-Lévy habitent à côté", "Benhamou-Lévy"),
+        ("envoyez le courrier c/o Garnier, merci", "Garnier"),
+    ],
+)
+def test_household_and_care_of(text, name):
+    assert ("person_name", name) in rules(text)
+
+
+def test_a_nationality_after_friends_is_no_household():
+    assert "person_name" not in kinds("nos amis les Portugais passent l'été ici")
