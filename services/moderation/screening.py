@@ -3651,12 +3651,55 @@ def _names_the_author(text: str, flag: Flag) -> bool:
     )
 
 
+# The words of a name in the author's field: a surname with its particles (« de », « DA »,
+# « EL »), « née » and the maiden name, initials (« J.-P. »), first names.
+_NAME_FIELD_PARTICLES = frozenset(
+    "de du des van von der den di da do dos das del della le la el al ben bin ait ter nee epouse ep "
+    "ep.".split()
+)
+_INITIALS_RE = re.compile(rf"[{_UPPER}]\.(?:-?[{_UPPER}]\.)*")
+
+
+def _whole_name_field(text: str) -> Flag | None:
+    """A field made only of a name's words, a particle or « née » among them, or initials
+    first (« de X-Y Amaury », « X née Y Naïma », « ALVES DA CUNHA Maria », « J.-P. X-Y »):
+    the whole field."""
+    value = text.strip()
+    words = value.split()
+    if not 2 <= len(words) <= 6:
+        return None
+    particles = initials = firsts = 0
+    for i, word in enumerate(words):
+        folded = _fold(word)
+        if folded in _NAME_FIELD_PARTICLES and (word.islower() or word.isupper()) and i < len(words) - 1:
+            particles += 1
+        elif i == 0 and _INITIALS_RE.fullmatch(word):
+            initials += 1
+        elif re.fullmatch(rf"[{_UPPER}][\w'’]*(?:-[{_UPPER}][\w'’]*)*", word) and (
+            folded not in _name_lists()["places"]
+        ):
+            title = word.title() if word.isupper() else word
+            if _is_first_name(title, allow_word=False):
+                firsts += 1
+            elif _is_a_word(word) and not (i and _is_first_name(title)):
+                return None  # « Maria » after the surname is a first name, not a word
+        else:
+            return None
+    if not (particles and firsts) and not (initials and len(words) == 2):
+        return None
+    start = text.find(value)
+    return Flag(FlagKind.PERSON_NAME, start, start + len(value))
+
+
 def _author_names(text: str) -> Iterator[Flag]:
     """In the author's name field, the words that name her: a first name alone whatever its
     case, with digits, an emoji, « du 19 » or underscores around it (« Pierrot 19 »,
     « kevin_du_93 », « ROGER »); a name after a family word (« Mamie Jo »); a field made only
     of capitalised words, one of them a first name (« Tran Thi Mai »)."""
     if _GROUP_FIELD_RE.search(text):
+        return
+    if (whole := _whole_name_field(text)) is not None:
+        yield whole
         return
     persons = _name_lists()["person_words"]
     tokens = list(_AUTHOR_TOKEN_RE.finditer(text))

@@ -138,3 +138,24 @@ def test_household_and_care_of(text, name):
 
 def test_a_nationality_after_friends_is_no_household():
     assert "person_name" not in kinds("nos amis les Portugais passent l'été ici")
+
+
+# --- the author's field: a name with particles, « née », initials
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "de Villeneuve-Arnaud Clotilde",
+        "BENALI née MANSOURI Samira",
+        "PEREIRA DOS SANTOS Ana Paula",
+        "J.-M. Castagnet-Roux",
+    ],
+)
+def test_the_whole_author_field_is_the_name(text):
+    assert author(text) == [("person_name", text)]
+
+
+@pytest.mark.parametrize("text", ["Les Amis de Pierre", "La Maison de Marie"])
+def test_a_group_named_after_a_person_is_not_taken_whole(text):
+    assert ("person_name", text) not in author(text)
