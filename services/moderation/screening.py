@@ -3958,6 +3958,26 @@ def _reads_as_a_name(text: str, start: int, end: int) -> bool:
     return not _is_public_name(text, start, end)
 
 
+# « NOM PRENOM 8, rue … » at the head of an envelope, « Adresse : NOM PRENOM Rue … »: words
+# in capitals at a line's start or after a colon, right before a street.
+_CAPITALS_BEFORE_STREET_RE = re.compile(
+    rf"(?:^|\n|:)[ \t]*(?P<names>[{_UPPER}]{{2,}}(?:[-'’][{_UPPER}]{{2,}})?"
+    rf"(?:[ \t]+[{_UPPER}]{{2,}}(?:[-'’][{_UPPER}]{{2,}})?){{1,2}})"
+    rf"[ \t]*,?(?:[ \t]+|[ \t]*\n[ \t]*)"
+    rf"(?={_STREET_NUMBER},?[ \t]+(?i:{_STREET_TYPES})[ \t]|(?i:{_STREET_TYPES})[ \t])"
+)
+
+
+def _capitals_before_a_street(text: str) -> Iterator[Flag]:
+    for m in _CAPITALS_BEFORE_STREET_RE.finditer(text):
+        words = m.group("names").split()
+        if any(_is_a_word(w.title()) or _fold(w) in _name_lists()["places"]
+               or _office_subject_re().search(_fold(w)) or _fold(w) in _name_lists()["acronyms"]
+               for w in words):
+            continue
+        yield Flag(FlagKind.PERSON_NAME, m.start("names"), m.end("names"))
+
+
 def _find_person_names(text: str) -> Iterator[Flag]:
     # Searching again one character further after a refusal finds "Monsieur Dupont"
     # in "Madame Monsieur Dupont".
@@ -3969,6 +3989,7 @@ def _find_person_names(text: str) -> Iterator[Flag]:
     yield from _lone_handle(text)
     yield from _cued_names(text)
     yield from _capitals_after_a_label(text)
+    yield from _capitals_before_a_street(text)
     yield from _table_names(text)
 
 

@@ -159,3 +159,25 @@ def test_the_whole_author_field_is_the_name(text):
 @pytest.mark.parametrize("text", ["Les Amis de Pierre", "La Maison de Marie"])
 def test_a_group_named_after_a_person_is_not_taken_whole(text):
     assert ("person_name", text) not in author(text)
+
+
+# --- a name in capitals at the head of an envelope, right before the street
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("PHAM THANH BINH\n12, rue des Orfèvres\n69002 LYON\nObjet : attestation", "PHAM THANH BINH"),
+        ("Renvoyez la carte à : MOUSSA HALIDI Rue des Manguiers 97650 Bandraboua", "MOUSSA HALIDI"),
+    ],
+)
+def test_capitals_before_a_street_are_a_name(text, name):
+    assert ("person_name", name) in rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["MAIRIE DE VILLEURBANNE 8 rue Pasteur", "ADRESSE : 9 RUE DES PINS 59000 LILLE"],
+)
+def test_an_office_or_a_label_in_capitals_before_a_street_is_no_name(text):
+    assert "person_name" not in kinds(text)
