@@ -2313,6 +2313,8 @@ _DETAIL = (
     rf"|{_FLOOR}|{_KILOMETRE_POINT}|(?:RN|RD|CD|N|D)\s?\d{{1,4}}(?![\w'’])"
     # a floor by its ordinal alone in the details before the street (« esc 2, 4e, 112 av. »)
     r"|(?<![\w'’-])\d{1,2}\s?(?i:e|è|ème|eme|er|ère)(?![\w'’])"
+    # a courtyard (« 2e cour », « fond de cour »)
+    r"|(?<![\w'’-])(?:\d{1,2}\s?(?i:e|è|ème|eme|er|ère|[èe]re)|(?i:premi[èe]re|deuxi[èe]me|fond\s+de))\s+(?i:cour)(?![\w'’])"
     r"|(?<![\w'’-])(?i:r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|villa|domaine|lotissement|hameau|foyer|quartier"
     r"|lieu-dit|lieudit|section|habitation|ehpad|village|b[aâ]timent|b[aâ]t\.?|tour|za|zi|zac"
     # lodgings of social housing and shelters: « CHRS L'Escale », « FJT Les Acacias »
@@ -2466,6 +2468,18 @@ _NUMBERED_ROADS = frozenset(
 )
 
 
+_FLAT_WORDS = frozenset("esc escalier bat batiment bt app appt apt appart appartement logt".split())
+
+
+def _flat_word_at(text: str, m: re.Match[str], words: int, previous: str) -> bool:
+    """A flat's keyword and its number or letter after the street's first word."""
+    return bool(
+        words and previous not in _NAME_PARTICLES and previous != "elided"
+        and _fold(m.group("word").lower()) in _FLAT_WORDS
+        and re.match(r"\.?[ \t]*(?:n°[ \t]*)?[\dA-Z]", text[m.end() :])
+    )
+
+
 def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int | None:
     """End of the street name that starts at `position`, or None when there is none."""
     end, words, previous, capitalised = None, 0, "", False
@@ -2489,6 +2503,8 @@ def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int 
                 len(word) <= 2 and previous == "des"
                 # « route nationale 2 », « chemin départemental 12 »: a numbered road
             ) or (len(word) <= 4 and previous in _NUMBERED_ROADS)
+        elif _flat_word_at(text, m, words, previous):
+            break  # « 9 RUE DES LILAS ESC. 2 APT 14 »: the flat's details, not the street's name
         elif word[0].isupper():
             accepted = capitalised = True
         else:
@@ -2531,6 +2547,10 @@ _A_CITY_RE = re.compile(
 _FLOOR_AFTER_RE = re.compile(rf"(?:\s*,?\s*(?:(?i:au)\s+)?(?:{_FLAT_DETAIL}))+")
 
 
+# « Le Kremlin-Bicêtre », « Les Lilas »: a town's article, read past when it names a town.
+_ARTICLE_BEFORE_TOWN_RE = re.compile(r"^(?:Le|La|Les)[ \t]+(?=[A-ZÀ-Þ][\w'’]*-)")
+
+
 def _address_end(text: str, end: int) -> int:
     """The postal code and city after the street, with the building details or the
     locality in between (« , Bât D, 93200 Saint-Denis »), a city after « à » or after a
@@ -2545,14 +2565,18 @@ def _address_end(text: str, end: int) -> int:
         if city and _is_city(city.group("city")):
             return city.end()
     building = _BUILDING_AFTER_RE.match(text, end)
-    if building:
-        return building.end()
-    city = _COMMA_CITY_RE.match(text, end)
-    if city and not re.search(rf"\b(?:{_DETAIL})", city.group()) and _is_city(city.group("city")):
-        if re.match(r"\s*[.;:!?)]|\s*$", text[city.end() :]) or not _is_first_name(
-            city.group("city")
+    for position in ([building.end()] if building else []) + [end]:
+        # « 12 bd …, bât. E, Lille »: the town after the building's details too
+        city = _COMMA_CITY_RE.match(text, position)
+        if city and not re.search(rf"\b(?:{_DETAIL})", city.group()) and _is_city(
+            _ARTICLE_BEFORE_TOWN_RE.sub("", city.group("city"))
         ):
-            return city.end()
+            if re.match(r"\s*[.;:!?)]|\s*$", text[city.end() :]) or not _is_first_name(
+                city.group("city")
+            ):
+                return city.end()
+        if building:
+            return building.end()
     street = text[max(0, end - 25) : end]
     city = _LOWER_COMMA_CITY_RE.match(text, end)
     if city and street.islower() and _is_city(city.group("city")):
@@ -3627,12 +3651,55 @@ def _names_the_author(text: str, flag: Flag) -> bool:
     )
 
 
+# The words of a name in the author's field: a surname with its particles (« de », « DA »,
+# « EL »), « née » and the maiden name, initials (« J.-P. »), first names.
+_NAME_FIELD_PARTICLES = frozenset(
+    "de du des van von der den di da do dos das del della le la el al ben bin ait ter nee epouse ep "
+    "ep.".split()
+)
+_INITIALS_RE = re.compile(rf"[{_UPPER}]\.(?:-?[{_UPPER}]\.)*")
+
+
+def _whole_name_field(text: str) -> Flag | None:
+    """A field made only of a name's words, a particle or « née » among them, or initials
+    first (« de X-Y Amaury », « X née Y Naïma », « ALVES DA CUNHA Maria », « J.-P. X-Y »):
+    the whole field."""
+    value = text.strip()
+    words = value.split()
+    if not 2 <= len(words) <= 6:
+        return None
+    particles = initials = firsts = 0
+    for i, word in enumerate(words):
+        folded = _fold(word)
+        if folded in _NAME_FIELD_PARTICLES and (word.islower() or word.isupper()) and i < len(words) - 1:
+            particles += 1
+        elif i == 0 and _INITIALS_RE.fullmatch(word):
+            initials += 1
+        elif re.fullmatch(rf"[{_UPPER}][\w'’]*(?:-[{_UPPER}][\w'’]*)*", word) and (
+            folded not in _name_lists()["places"]
+        ):
+            title = word.title() if word.isupper() else word
+            if _is_first_name(title, allow_word=False):
+                firsts += 1
+            elif _is_a_word(word) and not (i and _is_first_name(title)):
+                return None  # « Maria » after the surname is a first name, not a word
+        else:
+            return None
+    if not (particles and firsts) and not (initials and len(words) == 2):
+        return None
+    start = text.find(value)
+    return Flag(FlagKind.PERSON_NAME, start, start + len(value))
+
+
 def _author_names(text: str) -> Iterator[Flag]:
     """In the author's name field, the words that name her: a first name alone whatever its
     case, with digits, an emoji, « du 19 » or underscores around it (« Pierrot 19 »,
     « kevin_du_93 », « ROGER »); a name after a family word (« Mamie Jo »); a field made only
     of capitalised words, one of them a first name (« Tran Thi Mai »)."""
     if _GROUP_FIELD_RE.search(text):
+        return
+    if (whole := _whole_name_field(text)) is not None:
+        yield whole
         return
     persons = _name_lists()["person_words"]
     tokens = list(_AUTHOR_TOKEN_RE.finditer(text))
@@ -3702,7 +3769,9 @@ def _full_name_flag(m: re.Match[str]) -> Flag | None:
 # A name said to be one by the words before it: « je m'appelle », « un certain », a form's
 # « Nom : », « Prénom : », « Signé : ». The value is a name whatever the first-name list says.
 _NAMED_CUE_RE = re.compile(
-    r"(?:(?<![\w'’])(?i:je\s+m['’]\s?appelle|(?:il|elle)\s+s['’]\s?appelle"
+    r"(?:(?<![\w'’])(?i:je\s+m(?:['’]\s?|\s+)appelle|(?:il|elle)\s+s['’]\s?appelle"
+    # « je suis monsieur nguyen van thanh », « Je soussigné LE VAN HAI »
+    r"|je\s+suis\s+(?:monsieur|madame|mr|mme)|soussign[ée]e?"
     # « mon fils s'appelle enzo »: a word for a person as the subject
     r"|(?:fils|fille|mari|femme|m[èe]re|p[èe]re|fr[èe]re|s(?:œ|oe)ur|conseill[eè]re?|agente?"
     r"|voisine?|enfant|b[ée]b[ée]|gar[çc]on|oncle|tante|neveu|ni[èe]ce)\s+s['’]\s?appelle"
@@ -3743,6 +3812,14 @@ _HOUSEHOLD_RE = re.compile(
     rf"(?<![\w'’])(?i:famille|les\s+[ée]poux|[ée]poux|couple)\s+"
     rf"(?P<names>(?i:{_PARTICLE})?[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*)"
 )
+# « mes voisins, les Colin », « c/o Lefort »: a household after a word for neighbours or
+# kin, mail in the care of someone; the flag is the surname only.
+_HOUSEHOLD_AFTER_RE = re.compile(
+    rf"(?:(?<![\w'’])(?i:(?:mes|nos|les|des|ses|leurs)\s+(?:voisins|voisines|cousins|amis|beaux-parents))"
+    rf"\s*,?\s+les\s+|(?<![\w'’])(?i:c/o|c\.o\.)\s*)"
+    rf"(?P<names>(?i:{_PARTICLE})?[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*)"
+)
+_NATIONALITY_PLURAL_RE = re.compile(r"(?:ais|ois|ains|iens|ols|ands|ches|ens|ots)$")
 _NAME_TOKEN_RE = re.compile(
     rf"(?:(?i:{_PARTICLE}))?(?:[{_UPPER}][\w'’]*(?:-[\w'’]+)*|[{_UPPER}]\.)"
 )
@@ -3844,7 +3921,7 @@ def _cued_names(text: str) -> Iterator[Flag]:
                 yield Flag(FlagKind.PERSON_NAME, start, end)
     for m in _NAMED_CUE_RE.finditer(text):
         lower = not text[m.end() : m.end() + 1].isupper()
-        if lower and not re.search(r"(?i:appel\w*|c['’]est)\s+$", m.group()):
+        if lower and not re.search(r"(?i:appel\w*|c['’]est|monsieur|madame|mr|mme)\s+$", m.group()):
             continue  # « une certaine lenteur »
         end = _name_words_end(text, m.end(), lower_case=lower, limit=3 if lower else 4)
         if end and not _is_public_name(text, m.end(), end):
@@ -3853,6 +3930,12 @@ def _cued_names(text: str) -> Iterator[Flag]:
         end = _name_words_end(text, m.end(), joined=True)
         if end and _reads_as_a_name(text, m.end(), end):
             yield Flag(FlagKind.PERSON_NAME, m.end(), end)
+    for m in _HOUSEHOLD_AFTER_RE.finditer(text):
+        end = _name_words_end(text, m.start("names"), limit=2)
+        if end and _NATIONALITY_PLURAL_RE.search(_fold(text[m.start("names") : end])):
+            continue  # « nos amis les Anglais »
+        if end and _reads_as_a_name(text, m.start("names"), end):
+            yield Flag(FlagKind.PERSON_NAME, m.start("names"), end)
     for pattern in (_OTHER_NAME_RE, _HOUSEHOLD_RE):
         for m in pattern.finditer(text):
             if pattern is _HOUSEHOLD_RE and m.group()[0].isupper() and _WORD_BEFORE_RE.search(
@@ -3875,6 +3958,26 @@ def _reads_as_a_name(text: str, start: int, end: int) -> bool:
     return not _is_public_name(text, start, end)
 
 
+# « NOM PRENOM 8, rue … » at the head of an envelope, « Adresse : NOM PRENOM Rue … »: words
+# in capitals at a line's start or after a colon, right before a street.
+_CAPITALS_BEFORE_STREET_RE = re.compile(
+    rf"(?:^|\n|:)[ \t]*(?P<names>[{_UPPER}]{{2,}}(?:[-'’][{_UPPER}]{{2,}})?"
+    rf"(?:[ \t]+[{_UPPER}]{{2,}}(?:[-'’][{_UPPER}]{{2,}})?){{1,2}})"
+    rf"[ \t]*,?(?:[ \t]+|[ \t]*\n[ \t]*)"
+    rf"(?={_STREET_NUMBER},?[ \t]+(?i:{_STREET_TYPES})[ \t]|(?i:{_STREET_TYPES})[ \t])"
+)
+
+
+def _capitals_before_a_street(text: str) -> Iterator[Flag]:
+    for m in _CAPITALS_BEFORE_STREET_RE.finditer(text):
+        words = m.group("names").split()
+        if any(_is_a_word(w.title()) or _fold(w) in _name_lists()["places"]
+               or _office_subject_re().search(_fold(w)) or _fold(w) in _name_lists()["acronyms"]
+               for w in words):
+            continue
+        yield Flag(FlagKind.PERSON_NAME, m.start("names"), m.end("names"))
+
+
 def _find_person_names(text: str) -> Iterator[Flag]:
     # Searching again one character further after a refusal finds "Monsieur Dupont"
     # in "Madame Monsieur Dupont".
@@ -3886,6 +3989,7 @@ def _find_person_names(text: str) -> Iterator[Flag]:
     yield from _lone_handle(text)
     yield from _cued_names(text)
     yield from _capitals_after_a_label(text)
+    yield from _capitals_before_a_street(text)
     yield from _table_names(text)
 
 
@@ -3941,6 +4045,32 @@ def _capitals_after_a_label(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.PERSON_NAME, m.end(), end)
 
 
+def _repeated_full_names(text: str, flags: list[Flag]) -> list[Flag]:
+    """A full name of two words or more written again in another case or without its
+    accents (« LE VAN HAI » … « Le Van Hai »)."""
+    folded = _fold(text)
+    out: list[Flag] = []
+    names = {
+        _fold(text[f.start : f.end]) for f in flags
+        if f.kind == FlagKind.PERSON_NAME and len(text[f.start : f.end].split()) >= 2
+    }
+    for name in names:
+        name = _TITLE_AT_START_RE.sub("", name)
+        if len(name) < 6 or len(name.split()) < 2:
+            continue
+        for m in re.finditer(rf"(?<![\w'’-]){re.escape(name)}(?![\w'’-])", folded):
+            if not any(
+                (f.start <= m.start() and m.end() <= f.end)
+                or (f.kind != FlagKind.PERSON_NAME and f.start < m.end() and m.start() < f.end)
+                for f in flags
+            ):  # parts of it found apart (« Pham », « Minh Tuan ») are joined into it
+                out.append(Flag(FlagKind.PERSON_NAME, m.start(), m.end()))
+    return out
+
+
+_TITLE_AT_START_RE = re.compile(r"^(?:monsieur|madame|mademoiselle|mr|mme|mlle|m\.|dr|me)\s+")
+
+
 def _repeated_names(text: str, flags: list[Flag]) -> list[Flag]:
     """A surname flagged once is a name wherever else the text writes it (« au nom de
     BENSAÏD Mohamed au lieu de BENSAID »), accents and case aside."""
@@ -3954,7 +4084,8 @@ def _repeated_names(text: str, flags: list[Flag]) -> list[Flag]:
     if not words:
         return []
     taken = [(f.start, f.end) for f in flags]
-    out = []
+    out = _repeated_full_names(text, flags)
+    taken += [(f.start, f.end) for f in out]
     for m in _CAPITALISED_WORD_RE.finditer(text):
         if _fold(m.group()) in words and not any(a < m.end() and m.start() < b for a, b in taken):
             if _fold(m.group()) in _name_lists()["places"] or _PLACE_PREPOSITION_RE.search(

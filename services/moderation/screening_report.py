@@ -318,6 +318,10 @@ def targets_section(halves: list[Scored]) -> str:
     if not rows:
         return ""
     return ("## Against the targets\n\n"
+            "With the rules as they are now. Each half was a held-out measure only when it was\n"
+            "scored, once, at the end of its round (those figures are in « Method »); every half\n"
+            "was tuned on after it was spent, so these rows say where the rules stand on text\n"
+            "they have seen, not how they generalise.\n\n"
             "| half | target | measured | met |\n|---|---|---:|---|\n" + "\n".join(rows) + "\n")
 
 
@@ -397,7 +401,12 @@ METHOD = """## Method
   town, arrondissement), titles and names said or spelled, kin, handles, a Corsican NIR.
   `heldout7` came back only to be scored, once: precision 97.0 %, recall 93.7 % (e-mail
   100 %, phone 100 %, NIR 100 %, IBAN 100 %, addresses 90.0 %, names 95.0 %, that is
-  359 of 378). **Those are the round's held-out figures**, the `heldout7` table below.
+  359 of 378). **Those are the round's held-out figures.** Then, `heldout7` being spent,
+  families of shapes among its misses were added (names in capitals heading an envelope
+  block, names after « je m appelle » typed loosely, a full name found again in another case,
+  households and « c/o », the author's field with particles or « née », flat details before
+  the town, two threat shapes), so the `heldout7` table on this page, made after, is no
+  longer a held-out measure (recall 96.6 % there); none is until an eighth corpus.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).
@@ -442,9 +451,9 @@ METHOD = """## Method
     number and street, locality, road, landmark, postal code and town, arrondissement),
     anchored on a strong part (a number and a street type, a valid postal code beside a
     town, a town written before its postal code); number + street type (every type and
-    abbreviation, « grande rue », bis/ter,
-    « au 14 de la rue »), rural addresses (« 10 Le Bourg », lieu-dit, hameau, « La Grange
-    Haute, 23200 … »), flat, floor and building details before and after, then a postal code
+    abbreviation, « grande rue », bis/ter, « au 14 de la rue »), rural addresses (« 10 Le
+    Bourg », lieu-dit, hameau, « La Grange Haute, 23200 … »), flat, floor and building
+    details before and after, then a postal code
     and city, « à <ville> », or a city after a comma; an office's address (« la CAF du 27
     avenue… », « l'agence se trouve 12 rue … ») is left alone.
   - `person_name`: in the author's name field, a first name alone, in any case, with digits,
