@@ -7,20 +7,23 @@ from __future__ import annotations
 class DomainError(Exception):
     """A domain rule refused. Services raise a subclass (or their own subclasses of those);
     services.chassis.errors turns it into the contract's error shape, in one place.
-    `field` names the field at fault; `details` add fields to the answer's `errors`."""
+    `field` names the field at fault; `details` add fields to the answer's `errors`, one
+    message each; `listed` adds fields whose messages are already a list (or a mapping)."""
 
     status = 422
     code = "validation_error"
 
-    def __init__(self, message: str, field: str | None = None, **details):
+    def __init__(self, message: str, field: str | None = None, *, listed: dict | None = None,
+                 **details):
         super().__init__(message)
         self.message = message
         self.field = field
         self.details = details
+        self.listed = listed or {}
 
     def answer_errors(self) -> dict:
         found = {self.field: [self.message]} if self.field else {}
-        return found | {key: [value] for key, value in self.details.items()}
+        return found | {key: [value] for key, value in self.details.items()} | self.listed
 
 
 class Invalid(DomainError):

@@ -92,14 +92,11 @@ class AnswerError(Invalid):
     found."""
 
     def __init__(self, problems: list[Problem]):
-        super().__init__("Certaines réponses sont invalides.")
-        self.errors = [problem.english for problem in problems]
-        self._by_field: dict[str, list[str]] = {}
+        by_field: dict[str, list[str]] = {}
         for problem in problems:
-            self._by_field.setdefault(problem.field, []).append(problem.french)
-
-    def answer_errors(self) -> dict[str, list[str]]:
-        return self._by_field
+            by_field.setdefault(problem.field, []).append(problem.french)
+        super().__init__("Certaines réponses sont invalides.", listed=by_field)
+        self.errors = [problem.english for problem in problems]
 
     def __str__(self) -> str:
         return "invalid answers: " + "; ".join(self.errors)
@@ -159,11 +156,9 @@ class Incomplete(Conflict):
     code = "incomplete"
 
     def __init__(self, missing: list[Item]):
-        super().__init__(f"{len(missing)} question(s) sans réponse : complétez-les d'abord.")
         self.missing = [item.name for item in missing]
-
-    def answer_errors(self) -> dict:
-        return {"missing": self.missing}
+        super().__init__(f"{len(missing)} question(s) sans réponse : complétez-les d'abord.",
+                         listed={"missing": self.missing})
 
 
 # --- the questionnaire ------------------------------------------------------------------

@@ -37,11 +37,8 @@ class WeakPassword(Invalid):
     """Every problem of the password is listed under `password`; the first is the message."""
 
     def __init__(self, problems: list[str]):
-        super().__init__(problems[0])
+        super().__init__(problems[0], listed={"password": problems})
         self.problems = problems
-
-    def answer_errors(self) -> dict:
-        return {"password": self.problems}
 
 
 @dataclass(frozen=True)

@@ -401,11 +401,8 @@ class InvalidDecision(Invalid):
     """Field decisions that cannot apply: `errors` maps a field to its messages."""
 
     def __init__(self, errors: dict):
-        super().__init__("Certains champs sont invalides.")
+        super().__init__("Certains champs sont invalides.", listed={"fields": dict(errors)})
         self.errors = errors
-
-    def answer_errors(self) -> dict:
-        return {"fields": dict(self.errors)}
 
 
 def text_errors(name: str, text: str) -> list[str]:

@@ -150,11 +150,9 @@ class FieldChangeOut(Schema):
     text_edited = fields.Boolean()
 
 
-class PublishedOut(Schema):
-    title = fields.String(allow_none=True)
-    body = fields.String(allow_none=True)
-    author_name = fields.String(allow_none=True)
-    structure_hint = fields.String(allow_none=True)
+# Each screened field as the approval published it.
+PublishedOut = Schema.from_dict({name: fields.String(allow_none=True)
+                                 for name in domain.SCREENED_FIELDS}, name="PublishedOut")
 
 
 class FieldPreviewOut(Schema):
@@ -249,10 +247,7 @@ class MedianOut(Schema):
     median_seconds = fields.Float(allow_none=True)
 
 
-class StatsOut(Schema):
-    pending = fields.Integer()
-    approved = fields.Integer()
-    rejected = fields.Integer()
-    rerouted = fields.Integer()
-    declined = fields.Integer()
-    time_to_decision = fields.List(fields.Nested(MedianOut))
+# One count per case status, as service.stats counts them, then the medians.
+StatsOut = Schema.from_dict({**{status.value: fields.Integer() for status in CaseStatus},
+                             "time_to_decision": fields.List(fields.Nested(MedianOut))},
+                            name="StatsOut")

@@ -54,6 +54,15 @@ def test_a_service_refusal_subclassing_the_base_is_a_422():
     assert answer.status_code == 422 and answer.get_json()["errors"] == {"x": ["Règle."]}
 
 
+def test_a_refusal_may_list_several_messages_under_a_field():
+    exc = Invalid("Mot de passe trop faible.", listed={"password": ["Trop court.", "Trop courant."]})
+    answer = _app(exc).test_client().get("/")
+    assert answer.status_code == 422
+    assert answer.get_json()["errors"] == {"password": ["Trop court.", "Trop courant."]}
+    nested = Invalid("Champs invalides.", listed={"fields": {"title": {"text": ["Vide."]}}})
+    assert nested.answer_errors() == {"fields": {"title": {"text": ["Vide."]}}}
+
+
 def test_a_database_out_of_reach_is_a_503_to_try_again_and_no_value_is_logged(caplog):
     import sqlalchemy as sa
 
