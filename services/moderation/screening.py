@@ -2208,7 +2208,7 @@ def _dates_after_cues(text: str) -> Iterator[Flag]:
 
 # Street types whose name may be written in lower case by usagers ("12 rue de la paix").
 _STREET_TYPES = (
-    r"rue|r\.|avenue|av\.?|ave\.?|bd\.?|bld\.?|blvd\.?|bvd\.?|boulevard|boul\.?|all[ée]e|all\."
+    r"rue|r\.|avenue|av\.?|ave\.?|bd\.?|bld\.?|blvd\.?|bvd\.?|boulevard|boul\.?|all?[ée]e|all\.|voie"
     r"|impasse|imp\.?|quai|chemin|ch\.|chem\.?|faubourg|fbg\.?|fg\.?|ruelle|sentier|venelle"
     r"|mont[ée]e|rond-point|lieu-dit|lieudit|lieu\s+dit|rte\.?|hent|straed|karront"
 )
@@ -2216,13 +2216,14 @@ _STREET_TYPES = (
 # with a capitalised name.
 _AMBIGUOUS_STREET_TYPES = (
     r"place|pl\.?|cours|crs\.?|route|square|sq\.?|r[ée]sidence|r[ée]s\.|lotissement|lot\."
-    r"|voie|passage|cit[ée]|hameau|promenade|esplanade|parvis|villa|clos|domaine|traverse"
+    r"|passage|cit[ée]|hameau|promenade|esplanade|parvis|villa|clos|domaine|traverse|c[ôo]te"
     r"|chauss[ée]e|quartier|zone|za|zi|zac|mail|carrefour|sente|cour|port|parc|rocade|r"
     r"|ligne|rampe|sentier"
 )
 # Streets whose type is the whole name (« 24 grande rue », « 2 Grand'Rue »).
 _NAMELESS_STREET_TYPES = r"grande?[\s-]?rue|grand['’]\s?rue"
-_STREET_NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater)\b|[A-Da-d]\b)?(?:\s?[-/]\s?\d{1,4}){0,3}"
+# « 12B », « 12 B », « 12 bis »: the letter after a space only in capitals (« 12 a rue »).
+_STREET_NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater)\b|[A-Da-d]\b|\s[A-D]\b)?(?:\s?[-/]\s?\d{1,4}){0,3}"
 # Overseas, a road's kilometre point stands for the number (« PK 4,5 route de Montabo »).
 _KILOMETRE_POINT = r"(?:PK|pk|Pk|km|KM)\s?\d{1,3}(?:[,.]\d{1,3})?"
 _STREET_RE = re.compile(
@@ -2290,7 +2291,7 @@ _FOREIGN_POSTCODE = (
 _POSTCODE_CITY_RE = re.compile(
     rf",?\s*(?:-\s*)?(?:\d{{5}}|\d{{2}}\s\d{{3}}|{_FOREIGN_POSTCODE})"
     rf"(?:[ \t\u00a0]*[-–][ \t\u00a0]*|[ \t\u00a0]+)"
-    rf"(?:{_CITY_WORD}(?:[ \t\u00a0]+(?:{_CITY_WORD}"
+    rf"(?:(?:(?:le|la|les)[ \t]+|l['’])?{_CITY_WORD}(?:[ \t\u00a0]+(?:{_CITY_WORD}"
     rf"|(?:sur|sous|en|les|le|la|de|du|des|aux|lès)(?![\w'’])|d'|l')){{0,4}}(?<![ \t\u00a0])|{_LOWER_CITY})"
     rf"(?:\s+(?i:cedex)(?:\s+\d{{1,2}})?)?"
 )
@@ -2498,9 +2499,9 @@ def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int 
             continue
         if word.isdigit():
             # "rue du 8 Mai 1945", "avenue du 11 Novembre"
-            # « rue des 3 Frères »
+            # « rue des 3 Frères », « cité des 4000 »
             accepted = (len(word) <= 4 and (previous == "du" or previous in _MONTHS)) or (
-                len(word) <= 2 and previous == "des"
+                len(word) <= 4 and previous == "des"
                 # « route nationale 2 », « chemin départemental 12 »: a numbered road
             ) or (len(word) <= 4 and previous in _NUMBERED_ROADS)
         elif _flat_word_at(text, m, words, previous):
@@ -2645,7 +2646,15 @@ def _has_postcode_after(text: str, end: int) -> int | None:
     return None
 
 
+# « n°12 route de Pau »: the sign written before the street number.
+_NUMBER_SIGN_BEFORE_RE = re.compile(r"(?<![\w'’])(?i:n°|nº|no\.|num[ée]ro)[ \t]*$")
+
+
 def _address_start(text: str, start: int) -> int:
+    if start < len(text) and text[start].isdigit() and (
+        sign := _NUMBER_SIGN_BEFORE_RE.search(text, max(0, start - 10), start)
+    ):
+        start = sign.start()
     details = _DETAILS_BEFORE_RE.search(text, max(0, start - 80), start)
     return details.start() if details and details.end() == start else start
 

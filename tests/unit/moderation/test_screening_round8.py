@@ -1,0 +1,51 @@
+"""Eighth round of the screening: addresses in every written shape (the number's letter or
+sign, the number after the street, typed street words, pasted forms, military postal
+sectors, the place where a person lives named before the street, addresses abroad), and
+the offices' own addresses that stay unmasked.
+
+Every sentence here is invented for the shape it tests; none comes from the corpus.
+"""
+
+import pytest
+
+from tests.support.screening import kinds, rules
+
+
+def addresses(text: str) -> list[str]:
+    return [s for k, s in rules(text) if k == "address"]
+
+
+# --- the street number: a letter after a space, a sign before it, typed street words
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Le livreur cherche encore le 7 C impasse des Mésanges", "7 C impasse des Mésanges"),
+        ("mon fils vit au 21 A rue Nationale, 62400 Béthune depuis mars",
+         "21 A rue Nationale, 62400 Béthune"),
+        ("Adresse : n°5 chemin des Vignes 84200 Carpentras", "n°5 chemin des Vignes 84200 Carpentras"),
+        ("je suis au numéro 18 avenue Jean Jaurès, 69007 Lyon", "numéro 18 avenue Jean Jaurès, 69007 Lyon"),
+        ("les lettres vont au 9 alee des tilleuls 62100 calais au lieu de chez moi",
+         "9 alee des tilleuls 62100 calais"),
+        ("Colette Morin - 3 voie communale Lectoure", "3 voie communale Lectoure"),
+        ("elle habite au 11 côte Saint-Jean, 47300 Villeneuve-sur-Lot", "11 côte Saint-Jean, 47300 Villeneuve-sur-Lot"),
+        ("envoyé au 2 rte de Nantes 44470 la Chapelle-sur-Erdre hier", "2 rte de Nantes 44470 la Chapelle-sur-Erdre"),
+        ("il vit bat 12 cite des 3000 93600 aulnay sous bois et rien n'arrive",
+         "bat 12 cite des 3000 93600 aulnay sous bois"),
+    ],
+)  # fmt: skip
+def test_number_shapes_and_typed_street_words_are_read(text, address):
+    assert address in addresses(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "j'ai commandé 2 côtes de boeuf au boucher",
+        "il y a 3 voies de recours possibles",
+        "on était 12 A la réunion",
+    ],
+)
+def test_common_nouns_after_a_number_are_no_street(text):
+    assert "address" not in kinds(text)
