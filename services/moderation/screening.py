@@ -2284,9 +2284,9 @@ _LOWER_CITY = (
     r"(?:(?:[ \t]+(?:(?:de|du|des)[ \t]+|d['’])?[a-zà-ÿ][\w-]*){1,2}(?=[ \t]*(?:[.,;:!?)\n]|$)))?"
 )
 # Postal codes abroad, before the city: Belgium, Switzerland, Luxembourg (« 1000 », « L-1234 »),
-# Canada (« H2J 2L3 »), the United Kingdom (« SW1A 1AA »).
+# Canada (« H2J 2L3 »), the United Kingdom (« SW1A 1AA »), Portugal (« 4050-262 »).
 _FOREIGN_POSTCODE = (
-    r"(?:[A-Z]{1,2}-)?\d{4}(?!\d)|[A-Z]\d[A-Z][ \u00a0]?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?[ \u00a0]\d[A-Z]{2}"
+    r"\d{4}-\d{3}(?!\d)|(?:[A-Z]{1,2}-)?\d{4}(?!\d)|[A-Z]\d[A-Z][ \u00a0]?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?[ \u00a0]\d[A-Z]{2}"
 )
 _POSTCODE_CITY_RE = re.compile(
     rf",?\s*(?:-\s*)?(?:\d{{5}}|\d{{2}}\s\d{{3}}|{_FOREIGN_POSTCODE})"
@@ -2309,6 +2309,7 @@ _FLOOR = (
 _DETAIL = (
     r"(?:(?<![\w'’-])(?i:b[aâ]timent|b[aâ]t|bt|appartement|appart|appt|app|apt|logement|logt|escalier|esc|atelier"
     r"|entr[ée]e|porte|[ée]tage|imm(?:euble)?|tour|bo[iî]te|bal|chambre|studio|lot|villa|case|pavillon"
+    r"|emplacement|casa|piso|puerta|flat|unit"
     r"|ch(?=\.?\s*\d))(?![^\W\d_])\.?"
     r"\s*(?:n°\s*)?[\w-]{0,8}"
     rf"|{_FLOOR}|{_KILOMETRE_POINT}|(?:RN|RD|CD|N|D)\s?\d{{1,4}}(?![\w'’])"
@@ -2667,11 +2668,60 @@ _NUMBER_AFTER_STREET_RE = re.compile(
     r"\s+\d{1,4}[a-z]?(?:\s*(?i:bo[iî]te|bte|bus)\s*\d{1,4})?,?\s+(?:[A-Z]-)?\d{4}\s+[A-ZÀ-Þ][\w'’-]+"
     r"(?:[\s-][A-ZÀ-Þ][\w'’-]+){0,2}"
 )
-# Addresses abroad written the local way: « Hauptstraße 12, 77694 Kehl », « Rua X 12 ».
+# Addresses abroad written the local way: « Hauptstraße 12, 77694 Kehl », « Boxhagener
+# Str. 47 »; « 14/52 Beach Road », « 8 Elm Street ».
 _FOREIGN_STREET_RE = re.compile(
     r"(?<![\w-])[A-ZÀ-Þ][\w'’-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|ring|damm|laan"
-    r"|straat|plein|gracht)\s+\d{1,4}[a-z]?\b"
+    r"|straat|plein|gracht|[ \t]+(?:Stra(?:ß|ss)e|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm))\s+\d{1,4}[a-z]?\b"
+    r"|(?<![\w.,/])\d{1,5}[A-Z]?(?:/\d{1,5})?(?:[ \t]+[A-Z][\w'’-]*){1,3}[ \t]+(?:Road|Street|Avenue|Lane"
+    r"|Drive|Crescent|Close|Terrace|Parade|Gardens|Grove|Square|Highway|Mews)(?![\w'’-])"
 )
+# The number after the street's name: Spain, Portugal, Italy (« Rua das Flores 23 », « Carrer
+# de X 212 »), and French streets written so (« rue des Lilas 12 », « Bd X n°41 »). Not a
+# count (« rue X 3 fois ») nor a year.
+_STREET_THEN_NUMBER_RE = re.compile(
+    r"(?<![\w-])(?i:rue|avenue|av\.|boulevard|bd|chauss[ée]e|place|chemin|quai|all[ée]e|route|impasse"
+    r"|rua|avenida|avda\.|calle|carrer|carretera|camino|paseo|passeig|plaza|pla[çc]a|pra[çc]a|travessa"
+    r"|largo|estrada|via|viale|piazza|corso|vicolo|strada)\s+"
+    r"(?:(?i:de\s+la|de\s+l['’]|des|du|de|d['’]|das|dos|da|do|del|dels|della|di)\s*)?"
+    r"[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:de|da|do|das|dos|del|di|la|le|les|des|du)\s+)?[A-ZÀ-Þ][\w'’-]*){0,3}"
+    r",?[ \t]+(?:(?i:n°|nº|no\.?)[ \t]*)?(?!(?:19|20)\d\d(?!\d))\d{1,4}(?:[ \t]?(?:bis|ter)\b|[a-zA-Z](?![\w'’]))?"
+    r"(?![\w'’]|[,.]\d|[ \t]*(?i:ans?|mois|jours?|semaines?|fois|heures?|h|min\w*|€|euros?|%|km|m"
+    r"|personnes|enfants|e|[èe]me|er)(?![\w'’]))"
+)
+# Postal codes abroad written after the town: the United Kingdom (« London WC2B 6EX »),
+# Canada (« Montréal (Québec) H2J 3V4 »), Australia (« Bondi NSW 2026 »).
+_ABROAD_POSTCODE = (
+    r"[A-Z]{1,2}\d[A-Z\d]?[ \u00a0]?\d[A-Z]{2}|[A-Z]\d[A-Z][ \u00a0]?\d[A-Z]\d"
+    r"|(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT)[ \u00a0]+\d{4}"
+)
+_TOWN_THEN_POSTCODE_RE = re.compile(
+    r"(?<![\w'’-])[A-ZÀ-Þ][\w'’-]+(?:[ \t-][A-ZÀ-Þ][\w'’-]+){0,2}(?:[ \t]*\([A-ZÀ-Þ][\w'’ -]{1,30}\))?"
+    rf",?[ \t]+(?:{_ABROAD_POSTCODE})(?![\w])"
+)
+# The parts before such a town: « Flat 12 », « 40 Kingsway », « Kingsway Court », « app. 3 ».
+_ABROAD_PART_BEFORE_RE = re.compile(
+    r"(?:^|(?<=[,\n:]))[ \t]*(\d{1,5}[A-Z]?(?:/\d{1,5})?(?:[ \t]+[A-ZÀ-Þ][\w'’.-]*){1,4}"
+    r"|(?i:flat|apartment|apt|appt|app\.?|unit|suite)[ \t]*\d{1,4}[A-Z]?"
+    r"|[A-ZÀ-Þ][\w'’-]*(?:[ \t]+[A-ZÀ-Þ][\w'’-]*){0,3}[ \t]+(?:Court|House|Building|Mansions|Tower|Lodge|Hall)"
+    r"|\d{1,5})[ \t]*,?[ \t]*$"
+)
+
+
+def _abroad_addresses(text: str) -> Iterator[Flag]:
+    """A town and its postal code written the way of the country, the numbered parts before
+    it (« Flat 12, 40 Kingsway, London WC2B 6EX »)."""
+    for m in _TOWN_THEN_POSTCODE_RE.finditer(text):
+        start, numbered = m.start(), False
+        for _ in range(4):
+            before = text[max(0, start - 80) : start]
+            part = _ABROAD_PART_BEFORE_RE.search(before)
+            if not part:
+                break
+            start -= len(before) - part.start(1)
+            numbered = numbered or any(c.isdigit() for c in part.group(1))
+        if numbered and not _is_office_address(text, start, m.end()):
+            yield Flag(FlagKind.ADDRESS, start, m.end())
 
 
 # Rural dwellings named after what they were (« moulin de la Roche, 87… »).
@@ -2725,6 +2775,16 @@ def _address_anchors(text: str) -> Iterator[Flag]:
     for m in _FOREIGN_STREET_RE.finditer(text):
         if not _is_office_address(text, m.start(), m.end()):
             yield Flag(FlagKind.ADDRESS, m.start(), _address_end(text, m.end()))
+    yield from _abroad_addresses(text)
+    for m in _STREET_THEN_NUMBER_RE.finditer(text):
+        end = _address_end(text, m.end())
+        # a town after it, or a home or an address spoken of before it
+        if end == m.end() and not (
+            _home_before(text, m.start()) or _ADDRESS_LABEL_BEFORE_RE.search(text, max(0, m.start() - 40), m.start())
+        ):
+            continue
+        if not _is_office_address(text, m.start(), end):
+            yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), end)
     for m in _NUMBER_AFTER_STREET_RE.finditer(text):
         if not _is_office_address(text, m.start(), m.end()):
             yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), m.end())
@@ -3068,9 +3128,28 @@ def _chained_localities(text: str) -> Iterator[Flag]:
                 yield Flag(FlagKind.ADDRESS, town.start(), end)
 
 
+# After the town: its province or department in brackets (« Estepona (Málaga) », « Vitré (35) »),
+# the country (« , Belgique »).
+_PROVINCE_AFTER_RE = re.compile(r"[ \t]*\((?P<province>[A-ZÀ-Þ][\w'’-]*(?:[ -][A-ZÀ-Þ][\w'’-]*)?|\d{2,3})\)")
+
+
+@cache
+def _country_after_re() -> re.Pattern[str]:
+    countries = _words_pattern(_public_names().get("countries", []))
+    return re.compile(rf"[ \t]*(?:,|-|–)?[ \t]*(?:{countries})(?![\w'’-])")
+
+
+def _address_tail(text: str, end: int) -> int:
+    province = _PROVINCE_AFTER_RE.match(text, end)
+    if province and not _is_first_name(province.group("province"), allow_word=False):
+        end = province.end()
+    country = _country_after_re().match(_fold(text[end : end + 40]))  # folded: offsets kept
+    return end + country.end() if country else end
+
+
 def _find_addresses(text: str) -> Iterator[Flag]:
     for flag in itertools.chain(_address_anchors(text), _chained_localities(text), _chained_details(text)):
-        end = _chain_after(text, flag.end)
+        end = _address_tail(text, _chain_after(text, flag.end))
         start = _chain_before(text, flag.start, named=True)
         if (start, end) != (flag.start, flag.end) and _is_office_address(text, start, end):
             start, end = flag.start, flag.end

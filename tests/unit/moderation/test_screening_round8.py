@@ -49,3 +49,45 @@ def test_number_shapes_and_typed_street_words_are_read(text, address):
 )
 def test_common_nouns_after_a_number_are_no_street(text):
     assert "address" not in kinds(text)
+
+
+# --- the number after the street's name, in France and abroad
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Je vis impasse des Genêts 4 et le facteur ne trouve pas", "impasse des Genêts 4"),
+        ("Elle habite Av. Foch n°17 à Tarbes depuis l'an dernier", "Av. Foch n°17 à Tarbes"),
+        ("Adresse : Rua do Carmo 41, 1200-093 Lisboa. Merci", "Rua do Carmo 41, 1200-093 Lisboa"),
+        ("ma fille étudie à Séville, Calle Feria 35, 41003 Sevilla, piso 2",
+         "Calle Feria 35, 41003 Sevilla, piso 2"),
+        ("mon père vit à Turin, Via Garibaldi 18, 10122 Torino (Piemonte), seul",
+         "Via Garibaldi 18, 10122 Torino (Piemonte)"),
+        ("nouvelle adresse : Chaussée de Wavre 120, 1050 Ixelles, Belgique.",
+         "Chaussée de Wavre 120, 1050 Ixelles, Belgique"),
+        ("je vis à Leipzig, Karl-Heine Str. 12, 04229 Leipzig, depuis 2022",
+         "Karl-Heine Str. 12, 04229 Leipzig"),
+        ("Adresse : Flat 3, 27 Mill Lane, Oxford OX1 2AB. Merci", "Flat 3, 27 Mill Lane, Oxford OX1 2AB"),
+        ("Je suis à Melbourne : 8/31 Collins Street, Melbourne VIC 3000.",
+         "8/31 Collins Street, Melbourne VIC 3000"),
+        ("Écrire au 2210, boulevard Rosemont, app. 5, Montréal (Québec) H2G 1T4 svp",
+         "2210, boulevard Rosemont, app. 5, Montréal (Québec) H2G 1T4"),
+    ],
+)  # fmt: skip
+def test_a_number_after_the_street_and_addresses_abroad_are_read(text, address):
+    assert address in addresses(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je suis passée rue Pasteur 3 fois cette semaine",
+        "avenue de la Gare 12 personnes attendaient devant la porte",
+        "les travaux de l'avenue Foch 2021 sont finis",
+        "on m'a donné le code WC2B pour la salle 3",
+        "le bus passe place Kléber 8 minutes plus tard",
+    ],
+)
+def test_a_count_or_a_year_after_a_street_is_no_number(text):
+    assert "address" not in kinds(text)
