@@ -2317,13 +2317,17 @@ _DETAIL = (
     r"|(?<![\w'’-])\d{1,2}\s?(?i:e|è|ème|eme|er|ère)(?![\w'’])"
     # a courtyard (« 2e cour », « fond de cour »)
     r"|(?<![\w'’-])(?:\d{1,2}\s?(?i:e|è|ème|eme|er|ère|[èe]re)|(?i:premi[èe]re|deuxi[èe]me|fond\s+de))\s+(?i:cour)(?![\w'’])"
-    r"|(?<![\w'’-])(?i:r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|villa|domaine|lotissement|hameau|foyer|quartier"
+    r"|(?:(?<![\w'’-])|(?<=\b[lLdD]['’]))(?i:r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|villa|domaine|lotissement|hameau|foyer|quartier"
     r"|lieu-dit|lieudit|section|habitation|ehpad|village|b[aâ]timent|b[aâ]t\.?|tour|za|zi|zac"
     # lodgings of social housing and shelters: « CHRS L'Escale », « FJT Les Acacias »
     r"|chrs|fjt|cada|huda|prahda|cph|chu|usld|maison\s+relais|pension\s+de\s+famille"
-    r"|centre\s+d['’]h[ée]bergement|r[ée]sidence\s+sociale|r[ée]sidence\s+autonomie)\s+"
-    r"(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
-    r"[A-ZÀ-Þ][\w'’-]*){0,3}"
+    r"|centre\s+d['’]h[ée]bergement|r[ée]sidence\s+sociale|r[ée]sidence\s+autonomie"
+    # where a child, an old or disabled person lives, a boat or a pitch: « IME Les Sources »,
+    # « Maison de retraite Saint-Roch », « péniche « L'Albatros » »
+    r"|ime|itep|mecs|fam|marpa|maison\s+de\s+retraite|maison\s+d['’]enfants|village\s+d['’]enfants"
+    r"|foyer\s+de\s+vie|camping(?:\s+municipal)?|p[ée]niche|bateau)\s+"
+    r"(?:[«\"“][ \t]*)?(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
+    r"[A-ZÀ-Þ][\w'’-]*){0,3}(?:[ \t]*[»\"”])?"
     r"|(?<![\w'’-])(?i:ferme|mas|moulin|ch[aâ]teau|manoir|chalet|maison|les\s+jardins|le\s+clos)\s+"
     r"(?:(?i:des|du|de\s+la|de\s+l'|de|d'|les|le|la)\s*)?[A-ZÀ-Þ][\w'’-]*)"
 )
@@ -2345,8 +2349,9 @@ _LOWER_RESIDENCE = (
     r"|zone\s+artisanale|zone\s+industrielle)\.?\s+(?:(?i:les|le|la|l'|des|du|de\s+la|de\s+l'|de|d')\s*)?"
     rf"{_NOT_A_PLACE_WORD}[^\W\d_][\w'’-]+(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?{_NOT_A_PLACE_WORD}[^\W\d_][\w'’-]+){{0,3}}"
 )
+# (« TSA 30210 », « CS 70001 »: boxes that only organisations have, so never read as a home's.)
 _DETAILS_BEFORE_RE = re.compile(
-    rf"(?:(?:{_DETAIL}|{_LOWER_RESIDENCE}|(?i:bp|cs|tsa|bo[iî]te\s+postale)\s*\d{{1,5}})"
+    rf"(?:(?:{_DETAIL}|{_LOWER_RESIDENCE}|(?i:bp|bo[iî]te\s+postale)\s*\d{{1,5}})"
     rf"\s*[,;–—-]?\s*)+$"
 )
 
@@ -2398,6 +2403,16 @@ _OWN_RE = re.compile(
 
 
 @cache
+def _office_moved_re() -> re.Pattern[str]:
+    """An office as the subject of a move (« le centre des impôts a déménagé … »)."""
+    offices = _words_pattern(_public_contacts().get("office_words", []))
+    return re.compile(
+        rf"\b(?:{offices})\b(?:\s+[\w'-]+){{0,3}}?\s+(?:a|ont|s'est|se sont|a ete|ont ete)\s+"
+        r"(?:demenagee?s?|installee?s?|transferee?s?)\b"
+    )
+
+
+@cache
 def _office_subject_re() -> re.Pattern[str]:
     return re.compile(rf"\b(?:{_words_pattern(_public_contacts().get('office_words', []))})\b")
 
@@ -2411,6 +2426,11 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
     folded = _fold(sentence)
     if _OWN_HOME_AFTER_RE.match(_fold(after)):
         return False  # « MSA Limousin, lieu-dit La Croix, 87120 Eymoutiers (mon domicile) »
+    if _ADDRESS_HELD_BY_OFFICE_RE.search(folded):
+        return False  # « adresse connue de la CPAM : … », « le passage de l'assistante de la CAF au … »
+    whole = _fold(re.split(r"[.!?\n]", text[max(0, start - 160) : start])[-1])  # the office said first
+    if _office_moved_re().search(whole) and not _OWN_RE.search(whole):
+        return True  # « le centre des impôts a déménagé du boulevard X à la ZI, 7 avenue … »
     if _OFFICE_HOURS_RE.search(folded) and _office_subject_re().search(folded) and not (
         _OWN_RE.search(folded) or _home_words_re().search(folded)
     ):
@@ -2443,6 +2463,12 @@ _PROFESSIONAL_BEFORE_RE = re.compile(
 )
 
 
+# An office holding or visiting the usager's address, not giving its own.
+_ADDRESS_HELD_BY_OFFICE_RE = re.compile(
+    r"\badresse (?:connue|enregistree|declaree|retenue|utilisee|notee)\b"
+    r"|\b(?:erreur|changement|modification|correction|mise a jour) d'?\s*adresse\b"
+    r"|\b(?:passage|visite|venue) (?:de|du|d')"
+)
 _OWN_HOME_AFTER_RE = re.compile(
     r"\s*[(,–-]?\s*(?:c'est |qui est )?(?:mon|ma|notre|son|sa|leur) (?:domicile|adresse|logement|maison)"
 )
@@ -2486,6 +2512,8 @@ def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int 
     """End of the street name that starts at `position`, or None when there is none."""
     end, words, previous, capitalised = None, 0, "", False
     while words < 6 and (m := _TOKEN_RE.match(text, position)):
+        if "\n" in text[position : m.start(m.lastgroup or 0)]:
+            break  # the next line of a form (« Adresse : 7 rue X \n CP / Ville : … »)
         if m.group("elided"):
             previous, position = "elided", m.end()
             continue
@@ -2771,7 +2799,16 @@ def _is_rural_name(name: str, after: str) -> bool:
     return _fold(name) not in _fold(after)
 
 
+# A soldier's postal sector: « SP 69210 00800 Armées », « BP 53, SP 85025, 00843 ARMEES ».
+_MILITARY_SECTOR_RE = re.compile(
+    r"(?<![\w])(?:(?i:bp)[ \t]*\d{1,5}[ \t]*,?[ \t]*)?(?i:sp|secteur[ \t]+postal)[ \t]*\d{5}[ \t]*,?[ \t]*"
+    r"\d{5}[ \t]+(?i:arm[ée]es)(?![\w])"
+)
+
+
 def _address_anchors(text: str) -> Iterator[Flag]:
+    for m in _MILITARY_SECTOR_RE.finditer(text):
+        yield Flag(FlagKind.ADDRESS, m.start(), m.end())
     for m in _FOREIGN_STREET_RE.finditer(text):
         if not _is_office_address(text, m.start(), m.end()):
             yield Flag(FlagKind.ADDRESS, m.start(), _address_end(text, m.end()))
@@ -2877,7 +2914,7 @@ _ORDINAL = r"(?:e|è|ème|eme|er|ère|ere)"
 # Parts that belong to an address wherever they stand in the chain.
 _BUILDING_WORDS = (
     r"b[aâ]timent|b[aâ]t\.?|tour|r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|imm\.?|villa|domaine|lotissement"
-    r"|hameau|quartier|escalier|esc\.?|entr[ée]e"
+    r"|hameau|quartier|escalier|esc\.?|entr[ée]e|camping(?:\s+municipal)?"
 )
 # « Bât. Les Mimosas », « tour Mercure », « Bât 7 des Acacias », « résidence les Lilas »
 _NAMED_BUILDING_RE = re.compile(
@@ -2887,7 +2924,7 @@ _NAMED_BUILDING_RE = re.compile(
 )
 _CHAIN_DETAIL_RE = re.compile(
     rf"(?:{_FLOOR}|{_DETAIL}|(?i:maison|case|villa|lot|lotisman|porte|bo[iî]te)\s*(?:n[°o]\s*)?\d{{1,4}}[A-Za-z]?"
-    rf"|(?i:n°|no\.?|num[ée]ro)\s*\d{{1,4}}(?:\s?(?:bis|ter)\b)?|(?i:bp|cs|tsa|bo[iî]te\s+postale)\s*\d{{1,5}}"
+    rf"|(?i:n°|no\.?|num[ée]ro)\s*\d{{1,4}}(?:\s?(?:bis|ter)\b)?|(?i:bp|bo[iî]te\s+postale)\s*\d{{1,5}}"
     r"|\(?(?i:digicode|code|interphone)\s*:?\s*[\w#*]{2,8}\)?)"
     rf"(?:\s+(?:(?i:à|a)\s+)?(?i:gauche|droite|droit|fond|face))?"
 )
@@ -2901,7 +2938,8 @@ _CHAIN_STREET_RE = re.compile(
 )
 # « à côté de la station », « près de l'église »: a landmark given for the postman.
 _CHAIN_LANDMARK_RE = re.compile(
-    r"(?i:[àa]\s+c[ôo]t[ée]|pr[èe]s|en\s+face|derri[èe]re|au\s+bout|face)\s+(?:de\s+la|de\s+l['’]|du|des|de|d['’])\s*"
+    r"(?:(?i:[àa]\s+c[ôo]t[ée]|pr[èe]s|en\s+face|derri[èe]re|au\s+bout|face)\s+(?:de\s+la|de\s+l['’]|du|des|de|d['’])"
+    r"|(?i:derri[èe]re|devant|apr[èe]s)\s+(?:la|le|les|l['’]))\s*"
     r"[\w'’-]+(?:\s+[\w'’-]+){0,2}"
 )
 # An arrondissement after the town (« Lyon 2e », « Paris 18e »), the postal code alone at
@@ -2955,6 +2993,13 @@ def _ends_a_part(text: str, end: int) -> bool:
     return bool(re.match(r"[ \t]*(?:[,.;:!?)\n]|$)", text[end:]))
 
 
+_TOWN_LABEL_RE = re.compile(
+    r"(?i:code[ \t]+postal|cp|ville|commune|localit[ée])(?:[ \t]*/[ \t]*(?i:ville|commune|cp|code[ \t]+postal))?"
+    r"[ \t]*:[ \t]*"
+)
+_LINE_TOWN_RE = re.compile(rf"{_CITY_WORD}(?:[ \t-]+(?:(?:sur|sous|en|les|le|la|de|du|d')[ \t]+)?{_CITY_WORD}){{0,3}}(?=[ \t]*(?:\n|$))")
+
+
 def _chain_after(text: str, end: int) -> int:
     """The end of the address once the parts joined after `end` are read: details, a road,
     a locality and its postal code, the town and its arrondissement."""
@@ -2964,6 +3009,15 @@ def _chain_after(text: str, end: int) -> int:
             break
         comma = "," in gap.group() or "\n" in gap.group()
         position = gap.end()
+        label = _TOWN_LABEL_RE.match(text, position) if comma else None
+        if label:  # a pasted form: « CP / Ville : 29000 Quimper », « Ville : Carcassonne »
+            town = _postcode_city_end(text, label.end()) or (
+                (lone := _LONE_POSTCODE_RE.match(text, label.end())) and lone.end()
+            ) or ((name := _LINE_TOWN_RE.match(text, label.end())) and _is_city(name.group()) and name.end())
+            if not town:
+                break
+            end = town
+            continue
         city_end = _postcode_city_end(text, position)
         if city_end is not None and _CODE_AT_RE.match(text, position):
             end = city_end
@@ -3087,18 +3141,21 @@ def _chained_details(text: str) -> Iterator[Flag]:
         part = _chain_part_end(text, m.start(), comma=True)
         if not part:
             continue
-        parts, end = [text[m.start() : part[0]]], part[0]
+        parts, end, starts = [text[m.start() : part[0]]], part[0], [m.start()]
         while (gap := _CHAIN_GAP_RE.match(text, end)) and (
             following := _chain_part_end(text, gap.end(), comma=True)
         ) and following[1] != "city":
             parts.append(text[gap.end() : following[0]])
+            starts.append(gap.end())
             end = following[0]
         position = end
         if len(parts) < 2 or not any(re.search(r"\d|(?<![\w'’])[A-Z](?![\w'’])", p) for p in parts):
             continue
         end = _chain_after(text, _address_end(text, end))
-        if not _is_office_address(text, m.start(), end):
-            yield Flag(FlagKind.ADDRESS, _chain_before(text, m.start()), end)
+        start = _chain_before(text, m.start())
+        # an office's among its parts (« Cité administrative, 2 rue … »), or said before them
+        if not any(_is_office_address(text, s, end) for s in {start, *starts}):
+            yield Flag(FlagKind.ADDRESS, start, end)
 
 
 def _chained_localities(text: str) -> Iterator[Flag]:

@@ -91,3 +91,49 @@ def test_a_number_after_the_street_and_addresses_abroad_are_read(text, address):
 )
 def test_a_count_or_a_year_after_a_street_is_no_number(text):
     assert "address" not in kinds(text)
+
+
+# --- military postal sectors, pasted forms, the place where a person lives before the street
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Caporal en mission : SP 55021 00566 ARMEES, pas de courrier", "SP 55021 00566 ARMEES"),
+        ("écrire à BP 17, SP 91045, 00819 Armées pour mon mari", "BP 17, SP 91045, 00819 Armées"),
+        ("Nom : GUÉRIN\nAdresse : 15 rue des Capucins\nCP / Ville : 56000 Vannes\nTél : non",
+         "15 rue des Capucins\nCP / Ville : 56000 Vannes"),
+        ("Adresse : 4 impasse du Moulin\nCode postal : 81100\nVille : Castres\nMotif : retard",
+         "4 impasse du Moulin\nCode postal : 81100\nVille : Castres"),
+        ("mon frère, placé à l'ITEP Les Chênes, 3 chemin du Lac, 63000 Clermont-Ferrand, n'a rien reçu",
+         "ITEP Les Chênes, 3 chemin du Lac, 63000 Clermont-Ferrand"),
+        ("Adresse de ma mère : Maison de retraite Sainte-Anne, 8 rue du Parc, 71000 Mâcon",
+         "Maison de retraite Sainte-Anne, 8 rue du Parc, 71000 Mâcon"),
+        ("je vis sur une péniche : Péniche « Marie-Galante », quai Saint-Pierre, 89000 Auxerre",
+         "Péniche « Marie-Galante », quai Saint-Pierre, 89000 Auxerre"),
+        ("Camping Les Pins, emplacement 12, 17370 Saint-Trojan : j'y vis toute l'année",
+         "Camping Les Pins, emplacement 12, 17370 Saint-Trojan"),
+        ("J'attends la visite de l'assistante de la CAF au 6 cité des Lilas, appt 3, 19100 Brive",
+         "6 cité des Lilas, appt 3, 19100 Brive"),
+        ("Adresse enregistrée par la CAF : 2 chemin Neuf, 46000 Cahors", "2 chemin Neuf, 46000 Cahors"),
+        ("Erreur d'adresse MSA - 4 rue du Lac 12000 Rodez", "4 rue du Lac 12000 Rodez"),
+        ("il dort quartier Cavani, derrière le stade, 97600 Mamoudzou", "quartier Cavani, derrière le stade, 97600 Mamoudzou"),
+    ],
+)  # fmt: skip
+def test_military_sectors_forms_and_places_where_someone_lives_are_addresses(text, address):
+    assert address in addresses(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Envoyez tout à : Service des pensions, TSA 41207, 33059 Bordeaux Cedex",
+        "La trésorerie a déménagé du centre-ville à la zone d'activités, ZA des Landes, 3 rue de l'Artisanat",
+        "Domiciliation au Secours Catholique, 5 rue des Carmes : refusée par la CAF",
+        "Cité administrative, 14 boulevard de la Liberté, bureau 12",
+        "Les bureaux sont au 3e étage, bâtiment C, porte 7, sans ascenseur",
+        "La permanence se tient au centre social, 4 rue des Écoles, le jeudi",
+    ],
+)
+def test_an_office_s_own_address_stays_unmasked(text):
+    assert "address" not in kinds(text)
