@@ -2296,7 +2296,9 @@ _POSTCODE_CITY_RE = re.compile(
     rf"(?:\s+(?i:cedex)(?:\s+\d{{1,2}})?)?"
 )
 _COMMA_CITY_RE = re.compile(
-    rf",\s*(?P<city>{_CITY_WORD}(?:[\s-]+{_CITY_WORD}){{0,2}})(?=\s*(?:[.;:!?)]|$)|\s*[,(])"
+    rf",\s*(?P<city>{_CITY_WORD}(?:[\s-]+{_CITY_WORD}){{0,2}})(?=\s*(?:[.;:!?)]|$)|\s*[,(]"
+    # « de 12 rue X, Roubaix à 8 rue Y »: a move from one address to the next
+    r"|[ \t]+(?:à|a|au)[ \t]+\d)"
 )
 # Flat and building details written before or after the street: « Bât B, appt 12, 3 rue … »,
 # « …, 3e étage gauche, 75011 Paris ».
@@ -2421,6 +2423,10 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
     """An office's address: right after the office's name (« la CAF du 27 avenue … »), or
     in a sentence about an office where nobody speaks of a home (« La permanence du CCAS a
     lieu au 3 rue Carnot le mardi »)."""
+    if end is not None and 0 <= (earlier := text.find(text[start:end])) < start and _is_office_address(
+        text, earlier, earlier + end - start
+    ):
+        return True  # an office's address written again is still the office's
     sentence = re.split(r"[.!?\n]", text[max(0, start - 70) : start])[-1]
     after = re.split(r"[.!?\n]", text[end : end + 60])[0] if end is not None else ""
     folded = _fold(sentence)
@@ -2769,6 +2775,10 @@ _NAMED_PLACE_RE = re.compile(
 )
 
 
+_RESIDENTIAL_PLACE_RE = re.compile(r"(?i:domaine|r[ée]sidence|lotissement|hameau|lieu-dit|lieudit)\s")
+_TO_A_PLACE_BEFORE_RE = re.compile(r"(?<![\w'’])(?i:au|à\s+la|a\s+la|à\s+l['’]|a\s+l['’])\s*$")
+
+
 def _home_for_an_institution(text: str, m: re.Match[str]) -> bool:
     """« l'EHPAD Les Lilas, 59000 Lille »: an institution's address, unless someone lives there
     (« sa chambre : EHPAD Les Lilas, … », « j'habite foyer Adoma, … »)."""
@@ -2842,6 +2852,15 @@ def _address_anchors(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.ADDRESS, m.start(), end)  # « domicilié BP 58, 97620 Chirongui »
     for m in _NAMED_PLACE_RE.finditer(text):
         end = _has_postcode_after(text, m.end())
+        if not end and _RESIDENTIAL_PLACE_RE.match(m.group()) and (
+            _TO_A_PLACE_BEFORE_RE.search(text, max(0, m.start() - 8), m.start())
+        ):
+            # « livré au Domaine des Cigales, Aix-en-Provence »: the town after a comma ends the clause
+            city = _COMMA_CITY_RE.match(text, m.end())
+            if city and _ends_a_part(text, city.end()) and _is_city(city.group("city")) and not (
+                _is_first_name(city.group("city")) or _NAMED_BUILDING_RE.search(city.group("city"))
+            ):
+                end = city.end()
         # « 3 Le Mas, 48150 … », « 215 chemin de Gibbes, … »: the number is the address's.
         number = _PLACE_NUMBER_BEFORE_RE.search(text, max(0, m.start() - 12), m.start())
         start = number.start() if number and _address_start(text, m.start()) == m.start() else m.start()
@@ -3040,6 +3059,9 @@ def _chain_after(text: str, end: int) -> int:
             city = _COMMA_CITY_RE.match(text, name.end())
             if city and _is_city(city.group("city")) and _ends_a_part(text, city.end()):
                 end = city.end()
+            elif (_ends_a_part(text, name.end()) and _is_city(text[position : name.end()])
+                  and not re.search(r"\d{4}", text[max(0, end - 40) : end])):
+                end = name.end()  # « Appt 7, Maarif, Casablanca »: the town after its quarter
         break
     return end
 
@@ -3109,7 +3131,13 @@ def _chain_before(text: str, start: int, *, named: bool = False) -> int:
                 continue
             break
         name = _PLACE_NAME_AT_END_RE.search(text, part_start, gap.start())
-        if named or not name or not _locality_ok(text, name.start(1), gap.start()):
+        # on an envelope, a residence's line of its own before the street (« Les Hauts du Parc »)
+        article = name and re.match(r"(?:Le|La|Les|L['’])\s*(?=[A-ZÀ-Þ])", name.group(1))
+        line = bool(article and "\n" in gap.group() and name.start(1) == part_start
+                    and (part_start == 0 or text[part_start - 1] == "\n"))
+        if (named and not line) or not name or not _locality_ok(
+            text, name.start(1) + (article.end() if line and article else 0), gap.start()
+        ):
             break
         if name.start(1) != part_start and not _CHAIN_POSTCODE_RE.match(text, start) and re.search(
             r"(?i:\b(?:à|a|au|en|vers|de|depuis))\s+$", text[part_start : name.start(1)]

@@ -137,3 +137,33 @@ def test_military_sectors_forms_and_places_where_someone_lives_are_addresses(tex
 )
 def test_an_office_s_own_address_stays_unmasked(text):
     assert "address" not in kinds(text)
+
+
+# --- an envelope's residence line, the town after a quarter, a named place and its town
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("À l'attention de la CAF :\nMme Josiane PERRIN\nLe Clos des Vignes\n3 allée des Muriers\n26000 VALENCE\nMerci",
+         "Le Clos des Vignes\n3 allée des Muriers\n26000 VALENCE"),
+        ("on est passés du 5 rue Hoche, Lens à 2 rue Zola, 62300 Lens en mai",
+         "5 rue Hoche, Lens"),
+        ("Retraite non versée – Immeuble Nour, Appt 4, Gueliz, Marrakech", "Immeuble Nour, Appt 4, Gueliz, Marrakech"),
+        ("Colis perdu au Lotissement Les Genêts, Saint-Jean-de-Luz", "Lotissement Les Genêts, Saint-Jean-de-Luz"),
+    ],
+)  # fmt: skip
+def test_residence_lines_towns_after_a_quarter_and_named_places_are_read(text, address):
+    assert address in addresses(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Adresse de la préfecture : 3 rue Solférino, 64000 Pau. Sur ma convocation : 3 rue Solférino, 64000 Pau.",
+        "Résidence Les Pins, Résidence Les Chênes : toutes les résidences se ressemblent ici",
+        "Loge du gardien, résidence Les Cèdres, Bron",
+    ],
+)
+def test_an_office_s_address_written_again_and_residences_named_alone_stay_unmasked(text):
+    assert "address" not in kinds(text)
