@@ -2209,14 +2209,14 @@ def _dates_after_cues(text: str) -> Iterator[Flag]:
 # Street types whose name may be written in lower case by usagers ("12 rue de la paix").
 _STREET_TYPES = (
     r"rue|r\.|avenue|av\.?|ave\.?|bd\.?|bld\.?|blvd\.?|bvd\.?|boulevard|boul\.?|all?[ée]e|all\.|voie"
-    r"|impasse|imp\.?|quai|chemin|ch\.|chem\.?|faubourg|fbg\.?|fg\.?|ruelle|sentier|venelle"
+    r"|avnue|boulvard|impass?e|imp\.?|quai|chemin|ch\.|chem\.?|faubourg|fbg\.?|fg\.?|ruelle|sentier|venelle"
     r"|mont[ée]e|rond-point|lieu-dit|lieudit|lieu\s+dit|rte\.?|hent|straed|karront"
 )
 # Words that are also common nouns ("1 place de parking", "2 cours de français"): only
 # with a capitalised name.
 _AMBIGUOUS_STREET_TYPES = (
     r"place|pl\.?|cours|crs\.?|route|square|sq\.?|r[ée]sidence|r[ée]s\.|lotissement|lot\."
-    r"|passage|cit[ée]|hameau|promenade|esplanade|parvis|villa|clos|domaine|traverse|c[ôo]te"
+    r"|passage|cit[ée]|hameau|promenade|esplanade|parvis|villa|clos|domaine|traverse|c[ôo]te|all[ée]"
     r"|chauss[ée]e|quartier|zone|za|zi|zac|mail|carrefour|sente|cour|port|parc|rocade|r"
     r"|ligne|rampe|sentier"
 )
@@ -2307,16 +2307,20 @@ _FLOOR = (
     r"|fond|face|g|d)(?![\w'’]))?"
     r"|\d{1,2}\s?(?i:e|è|ème|eme|er|ère|ere)\s+(?i:gauche|droite|droit)(?![\w'’])"
     r"|(?i:rez-de-chauss[ée]e|rdc)(?![\w'’])"
+    # abroad, a floor by its ordinal sign: « 3º B », « 2º Esq. », « 1º izda »
+    r"|\d{1,2}\s?º(?:\s?[A-Z](?![\w'’])|\s+(?i:izq|izda|dcha|dta|esq|dto|dir)\.?)?"
 )
 _DETAIL = (
     r"(?:(?<![\w'’-])(?i:b[aâ]timent|b[aâ]t|bt|appartement|appart|appt|app|apt|logement|logt|escalier|esc|atelier"
     r"|entr[ée]e|porte|[ée]tage|imm(?:euble)?|tour|bo[iî]te|bal|chambre|studio|lot|villa|case|pavillon"
-    r"|emplacement|casa|piso|puerta|flat|unit"
+    r"|emplacement|casa|piso|puerta|flat|unit|bloc"
     r"|ch(?=\.?\s*\d))(?![^\W\d_])\.?"
     r"\s*(?:n°\s*)?[\w-]{0,8}"
     rf"|{_FLOOR}|{_KILOMETRE_POINT}|(?:RN|RD|CD|N|D)\s?\d{{1,4}}(?![\w'’])"
     # a floor by its ordinal alone in the details before the street (« esc 2, 4e, 112 av. »)
     r"|(?<![\w'’-])\d{1,2}\s?(?i:e|è|ème|eme|er|ère)(?![\w'’])"
+    # a travellers' site (« aire d'accueil des gens du voyage »)
+    r"|(?:(?<![\w'’-])|(?<=\b[lL]['’]))(?i:aire\s+d['’]accueil(?:\s+des\s+gens\s+du\s+voyage)?)(?![\w'’-])"
     # a courtyard (« 2e cour », « fond de cour »)
     r"|(?<![\w'’-])(?:\d{1,2}\s?(?i:e|è|ème|eme|er|ère|[èe]re)|(?i:premi[èe]re|deuxi[èe]me|fond\s+de))\s+(?i:cour)(?![\w'’])"
     r"|(?:(?<![\w'’-])|(?<=\b[lLdD]['’]))(?i:r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|villa|domaine|lotissement|hameau|foyer|quartier"
@@ -2327,7 +2331,7 @@ _DETAIL = (
     # where a child, an old or disabled person lives, a boat or a pitch: « IME Les Sources »,
     # « Maison de retraite Saint-Roch », « péniche « L'Albatros » »
     r"|ime|itep|mecs|fam|marpa|maison\s+de\s+retraite|maison\s+d['’]enfants|village\s+d['’]enfants"
-    r"|foyer\s+de\s+vie|camping(?:\s+municipal)?|p[ée]niche|bateau)\s+"
+    r"|foyer\s+de\s+vie|camping(?:\s+municipal)?|p[ée]niche|bateau|voilier)\s+"
     r"(?:[«\"“][ \t]*)?(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
     r"[A-ZÀ-Þ][\w'’-]*){0,3}(?:[ \t]*[»\"”])?"
     r"|(?<![\w'’-])(?i:ferme|mas|moulin|ch[aâ]teau|manoir|chalet|maison|les\s+jardins|le\s+clos)\s+"
@@ -2368,7 +2372,7 @@ def _office_before_re() -> re.Pattern[str]:
         rf"(?:^|[^\w])(?:[lLdD](?=[aeiouhAEIOUH]))?(?:(?i:{offices})"
         r"(?:\s+(?:(?i:annexe|principale?|centrale?|departementale?|locale?|regionale?|de quartier"
         r"|[a-z-]+(?:aire|ales?|aux|iennes?|ique|elles?|ives?|if))"
-        r"|(?i:de\s+la\s+|de\s+l'|de\s+|du\s+|des\s+|d')?[A-Z0-9][\w'-]*)){0,4}"
+        r"|(?i:de\s+la\s+|de\s+l'|de\s+|du\s+|des\s+|d'|a\s+|en\s+)?[A-Z0-9][\w'-]*)){0,4}"
         # « UDAF de la Marne, service des majeurs protégés, », « URSSAF X, site d'Arras, »
         r"(?:\s*,\s*(?i:service|site|pole|direction|antenne|accueil|bureau|cellule|departement"
         r"|unite|plateforme|agence|delegation|permanence)\b[^,.;:!?()]{0,40}?(?=\s*,))?"
@@ -2609,7 +2613,7 @@ def _address_end(text: str, end: int) -> int:
         ):
             if re.match(r"\s*[.;:!?)]|\s*$", text[city.end() :]) or not _is_first_name(
                 city.group("city")
-            ):
+            ) or _country_after_re().match(_fold(text[city.end() : city.end() + 40])):
                 return city.end()
         if building:
             return building.end()
@@ -2735,7 +2739,7 @@ _TOWN_THEN_POSTCODE_RE = re.compile(
 )
 # The parts before such a town: « Flat 12 », « 40 Kingsway », « Kingsway Court », « app. 3 ».
 _ABROAD_PART_BEFORE_RE = re.compile(
-    r"(?:^|(?<=[,\n:]))[ \t]*(\d{1,5}[A-Z]?(?:/\d{1,5})?(?:[ \t]+[A-ZÀ-Þ][\w'’.-]*){1,4}"
+    r"(?:^|(?<=[,\n:])|(?<=[ \t])(?=\d))[ \t]*(\d{1,5}[A-Z]?(?:/\d{1,5})?(?:[ \t]+[A-ZÀ-Þ][\w'’.-]*){1,4}"
     r"|(?i:flat|apartment|apt|appt|app\.?|unit|suite)[ \t]*\d{1,4}[A-Z]?"
     r"|[A-ZÀ-Þ][\w'’-]*(?:[ \t]+[A-ZÀ-Þ][\w'’-]*){0,3}[ \t]+(?:Court|House|Building|Mansions|Tower|Lodge|Hall)"
     r"|\d{1,5})[ \t]*,?[ \t]*$"
@@ -2979,10 +2983,15 @@ _CHAIN_TITLE_RE = re.compile(
 )
 
 
+_ELIDED_BEFORE_RE = re.compile(r"(?<![\w'’])[lLdD]['’]")
+
+
 def _chain_part_ending(text: str, start: int, end: int) -> int | None:
     """The start of the earliest part that ends at `end`, from `start` on."""
     for position in range(start, end):
-        if position > 0 and (text[position - 1].isalnum() or text[position - 1] in "'’-"):
+        if position > 0 and (text[position - 1].isalnum() or text[position - 1] in "'’-") and not (
+            _ELIDED_BEFORE_RE.match(text, max(0, position - 2), position)  # « l'aire d'accueil »
+        ):
             continue
         for _sort, pattern in (*_CHAIN_PARTS, ("landmark", _CHAIN_LANDMARK_RE)):
             if (m := pattern.match(text, position, end)) and m.end() == end:
@@ -3016,6 +3025,7 @@ _TOWN_LABEL_RE = re.compile(
     r"(?i:code[ \t]+postal|cp|ville|commune|localit[ée])(?:[ \t]*/[ \t]*(?i:ville|commune|cp|code[ \t]+postal))?"
     r"[ \t]*:[ \t]*"
 )
+_DETAIL_LABEL_RE = re.compile(r"(?i:compl[ée]ment(?:[ \t]+d['’]adresse)?|b[aâ]timent|r[ée]sidence|appartement)[ \t]*:[ \t]*")
 _LINE_TOWN_RE = re.compile(rf"{_CITY_WORD}(?:[ \t-]+(?:(?:sur|sous|en|les|le|la|de|du|d')[ \t]+)?{_CITY_WORD}){{0,3}}(?=[ \t]*(?:\n|$))")
 
 
@@ -3028,6 +3038,8 @@ def _chain_after(text: str, end: int) -> int:
             break
         comma = "," in gap.group() or "\n" in gap.group()
         position = gap.end()
+        if comma and (detail := _DETAIL_LABEL_RE.match(text, position)):
+            position = detail.end()  # « Complément d'adresse : bât B »
         label = _TOWN_LABEL_RE.match(text, position) if comma else None
         if label:  # a pasted form: « CP / Ville : 29000 Quimper », « Ville : Carcassonne »
             town = _postcode_city_end(text, label.end()) or (
@@ -3203,7 +3215,11 @@ def _chained_localities(text: str) -> Iterator[Flag]:
                 r"\d[^\w\n]*$", text[max(0, number.start() - 3) : number.start()]
             ):  # not the last group of a phone
                 start = number.start()
-            if start < m.start() and not _is_office_address(text, start, city_end):
+            if start < m.start() and not (
+                _is_office_address(text, start, city_end)
+                # « l'EHPAD Les Lilas, 33000 … »: an office's name right before the postal code
+                or (start < m.start() - 2 and _is_office_address(text, m.start(), city_end))
+            ):
                 yield Flag(FlagKind.ADDRESS, start, _chain_after(text, city_end))
             continue
         town = _TOWN_BEFORE_CODE_RE.search(text, max(0, m.start() - 40), m.start())
@@ -3221,7 +3237,10 @@ _PROVINCE_AFTER_RE = re.compile(r"[ \t]*\((?P<province>[A-ZÀ-Þ][\w'’-]*(?:[ 
 @cache
 def _country_after_re() -> re.Pattern[str]:
     countries = _words_pattern(_public_names().get("countries", []))
-    return re.compile(rf"[ \t]*(?:,|-|–)?[ \t]*(?:{countries})(?![\w'’-])")
+    return re.compile(
+        rf"[ \t]*(?:,|-|–)?[ \t]*(?:{countries}|france(?![ \t-]*(?:travail|services?|connect|info|bleu|televisions?)))"
+        r"(?![\w'’-])"
+    )
 
 
 def _address_tail(text: str, end: int) -> int:
@@ -3232,12 +3251,17 @@ def _address_tail(text: str, end: int) -> int:
     return end + country.end() if country else end
 
 
+_LINE_ARTICLE_BEFORE_RE = re.compile(r"(?:^|(?<=\n))(?:Le|La|Les)[ \t]+$")
+
+
 def _find_addresses(text: str) -> Iterator[Flag]:
     for flag in itertools.chain(_address_anchors(text), _chained_localities(text), _chained_details(text)):
         end = _address_tail(text, _chain_after(text, flag.end))
         start = _chain_before(text, flag.start, named=True)
         if (start, end) != (flag.start, flag.end) and _is_office_address(text, start, end):
             start, end = flag.start, flag.end
+        if article := _LINE_ARTICLE_BEFORE_RE.search(text, max(0, start - 5), start):
+            start = article.start()  # « La Maison Blanche \n 4 route … »: the line's article
         yield Flag(FlagKind.ADDRESS, start, end)
 
 

@@ -167,3 +167,41 @@ def test_residence_lines_towns_after_a_quarter_and_named_places_are_read(text, a
 )
 def test_an_office_s_address_written_again_and_residences_named_alone_stay_unmasked(text):
     assert "address" not in kinds(text)
+
+
+# --- more written shapes: typed street words, floors abroad, form details, a country after
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("mon adresse : 6 impase des Bleuets 80000 Amiens", "6 impase des Bleuets 80000 Amiens"),
+        ("il vit au 41 boulvard Carnot 06000 Nice", "41 boulvard Carnot 06000 Nice"),
+        ("elle habite 2 allé des Sources 37000 Tours", "2 allé des Sources 37000 Tours"),
+        ("Adresse : Calle Toledo 22, 4º A, 28005 Madrid", "Calle Toledo 22, 4º A, 28005 Madrid"),
+        ("ma fille vit au 17 Station Road, Leeds LS1 4DY depuis un an", "17 Station Road, Leeds LS1 4DY"),
+        ("Adresse : 8 rue Basse\nComplément d'adresse : bât C\n47000 Agen",
+         "8 rue Basse\nComplément d'adresse : bât C\n47000 Agen"),
+        ("on vit sur l'aire d'accueil des gens du voyage, emplacement 5, 79000 Niort",
+         "aire d'accueil des gens du voyage, emplacement 5, 79000 Niort"),
+        ("Mme Rose Arnaud\nLa Bergerie\n7 chemin du Puits\n04100 Manosque",
+         "La Bergerie\n7 chemin du Puits\n04100 Manosque"),
+        ("nous habitons 9 rue de l'Église, 57000 Metz, France", "9 rue de l'Église, 57000 Metz, France"),
+        ("mon oncle vit Cité Ennasr, bloc 7, n° 3, Sousse, Tunisie", "Cité Ennasr, bloc 7, n° 3, Sousse, Tunisie"),
+    ],
+)  # fmt: skip
+def test_more_written_shapes_of_an_address(text, address):
+    assert address in addresses(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Consulat de France à Édimbourg, 11 Randolph Crescent, Edinburgh EH3 7TT",
+        "je suis allé des fois à la mairie",
+        "nous habitons 3 rue du Port, 29900 Concarneau, France Travail ne répond pas",
+    ],
+)
+def test_a_consulate_s_address_and_france_travail_are_no_private_address(text):
+    found = addresses(text)
+    assert not found or found == ["3 rue du Port, 29900 Concarneau"]
