@@ -195,6 +195,7 @@ def _couples_joined(text: str, flags: list[Flag]) -> list[Flag]:
         if (
             previous
             and previous.kind == flag.kind == FlagKind.PERSON_NAME
+            # « Corinne Lenoir née Pasquier »: a maiden name found apart
             and re.fullmatch(r"\s+(?:et|&)\s+", text[previous.end : flag.start])
         ):
             out[-1] = Flag(FlagKind.PERSON_NAME, previous.start, flag.end)
@@ -2296,9 +2297,9 @@ _POSTCODE_CITY_RE = re.compile(
     rf"(?:\s+(?i:cedex)(?:\s+\d{{1,2}})?)?"
 )
 _COMMA_CITY_RE = re.compile(
-    rf",\s*(?P<city>{_CITY_WORD}(?:[\s-]+{_CITY_WORD}){{0,2}})(?=\s*(?:[.;:!?)]|$)|\s*[,(]"
+    rf",\s*(?P<city>{_CITY_WORD}(?:(?:[ \t]+|-){_CITY_WORD}){{0,2}})(?=\s*(?:[.;:!?)]|$)|\s*[,(]"
     # « de 12 rue X, Roubaix à 8 rue Y »: a move from one address to the next
-    r"|[ \t]+(?:à|a|au)[ \t]+\d)"
+    r"|[ \t]+(?:à|a|au)[ \t]+\d|[ \t]+[-–][ \t])"
 )
 # Flat and building details written before or after the street: « Bât B, appt 12, 3 rue … »,
 # « …, 3e étage gauche, 75011 Paris ».
@@ -2335,7 +2336,8 @@ _DETAIL = (
     r"(?:[«\"“][ \t]*)?(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
     r"[A-ZÀ-Þ][\w'’-]*){0,3}(?:[ \t]*[»\"”])?"
     r"|(?<![\w'’-])(?i:ferme|mas|moulin|ch[aâ]teau|manoir|chalet|maison|les\s+jardins|le\s+clos)\s+"
-    r"(?:(?i:des|du|de\s+la|de\s+l'|de|d'|les|le|la)\s*)?[A-ZÀ-Þ][\w'’-]*)"
+    # not a person's house (« maison de M. X »)
+    r"(?:(?i:des|du|de\s+la|de\s+l'|de|d'|les|le|la)\s*)?(?!(?:M|Mme|Mlle|Mr|Dr|Me)\.?\s)[A-ZÀ-Þ][\w'’-]*)"
 )
 # A detail written after the street without a comma: a keyword and its number or letter only.
 _FLAT_DETAIL = (
@@ -2591,11 +2593,18 @@ _FLOOR_AFTER_RE = re.compile(rf"(?:\s*,?\s*(?:(?i:au)\s+)?(?:{_FLAT_DETAIL}))+")
 _ARTICLE_BEFORE_TOWN_RE = re.compile(r"^(?:Le|La|Les)[ \t]+(?=[A-ZÀ-Þ][\w'’]*-)")
 
 
+_NAME_IN_DETAILS_RE = re.compile(r"[,–-][ \t]*([A-ZÀ-Þ][\w'’]*)[ \t]+[A-ZÀ-Þ]")
+
+
 def _address_end(text: str, end: int) -> int:
     """The postal code and city after the street, with the building details or the
     locality in between (« , Bât D, 93200 Saint-Denis »), a city after « à » or after a
     comma, or the building details alone."""
     details = _DETAILS_AFTER_RE.match(text, end)
+    if details and _NAME_IN_DETAILS_RE.search(details.group()) and any(
+        _is_first_name(w.group(1), allow_word=False) for w in _NAME_IN_DETAILS_RE.finditer(details.group())
+    ):
+        details = None  # « 6 rue du Moulin, Brest - Manon Kerboul »: a signature after the town
     for position in ([details.end()] if details else []) + [end]:
         city_end = _postcode_city_end(text, position)
         if city_end is not None:
@@ -3096,7 +3105,11 @@ def _locality_ok(text: str, start: int, end: int) -> bool:
     )):
         return False  # « Mme Jean Martin, 75011 Paris »: a person's name
     before = text[max(0, start - 30) : start]
-    return not (_CHAIN_TITLE_RE.search(before.rstrip(" \t,")) or _STREET_NAME_BEFORE_RE.search(before))
+    return not (_CHAIN_TITLE_RE.search(before.rstrip(" \t,")) or _STREET_NAME_BEFORE_RE.search(before)
+                or _MAIDEN_NAME_BEFORE_RE.search(before))  # « Corinne X née Pasquier, 18 rue … »
+
+
+_MAIDEN_NAME_BEFORE_RE = re.compile(r"(?<![\w'’])(?i:n[ée]e?|[ée]pouse|[ée]p\.|veuve|vve)[ \t]+$")
 
 
 # The locality's words are a street's name (« chemin de Gibbes, 13014 … »).
@@ -3273,7 +3286,8 @@ _TITLE = (
     r"|(?i:mmes?|mlle|melle|mr|mrs|mme|dr|pr)\.?|M\.|m\.(?=\s+\w)|M(?=\s+[A-ZÀ-Þ])"
     r"|Me\.?(?=\s+[A-ZÀ-Þ]))"
 )
-_UPPER = "A-ZÀ-ÖØ-Þ"
+# with the capitals of Latin Extended-A: « Şahin », « Łukasz », « Đặng »
+_UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĴĶĹĻĽĿŁŃŅŇŊŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽ"
 _LOWER = "a-zß-öø-ÿ\u0100-\u017f"  # with Latin Extended-A: « Ayşe », « Łukasz »
 _NAME_WORD = rf"(?:[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*|[{_UPPER}]\.)"
 _PARTICLE = r"(?:(?:de|du|des|van|von|di|da|le|la|ben|el|al|ait|aït|dos|do|mac|ter)\s+|[dD]['’])"
@@ -3888,6 +3902,10 @@ def _whole_name_field(text: str) -> Flag | None:
     return Flag(FlagKind.PERSON_NAME, start, start + len(value))
 
 
+_PHRASE_AFTER_RE = re.compile(r"[ \t_]+(?:de|des|du|sur|sous|en|au|aux)[ \t_]+(?:l['’])?[a-zà-ÿ]|[ \t_]+d['’][a-zà-ÿ]")
+_STREET_WORDS = frozenset("rue avenue boulevard bd place allee impasse chemin quai cours square".split())
+
+
 def _author_names(text: str) -> Iterator[Flag]:
     """In the author's name field, the words that name her: a first name alone whatever its
     case, with digits, an emoji, « du 19 » or underscores around it (« Pierrot 19 »,
@@ -3917,6 +3935,10 @@ def _author_names(text: str) -> Iterator[Flag]:
         if not _is_first_name(word.title() if word.isupper() else word) or _fold(word) in _GROUP_HANDLE_WORDS:
             continue
         also_a_word = _first_names().get(key, False)
+        if also_a_word and _PHRASE_AFTER_RE.match(text, m.end()):
+            continue  # « Rose des vents », « Victoire sur l'administration »: a phrase
+        if any(_fold(t.group()).split("'")[-1] in _STREET_WORDS for t in tokens[max(0, i - 3) : i]):
+            continue  # « Habitante de la rue Victor Hugo »: a street named after someone
         if word.islower() and (also_a_word or key not in _common_first_names()):
             continue  # « la_reine_des_neiges », « ti_moun_971 »: words of a handle
         if also_a_word and _fold(before) in _ARTICLE_TOKENS:

@@ -8,6 +8,7 @@ Every sentence here is invented for the shape it tests; none comes from the corp
 
 import pytest
 
+from services.moderation.screening import screen
 from tests.support.screening import kinds, rules
 
 
@@ -205,3 +206,38 @@ def test_more_written_shapes_of_an_address(text, address):
 def test_a_consulate_s_address_and_france_travail_are_no_private_address(text):
     found = addresses(text)
     assert not found or found == ["3 rue du Port, 29900 Concarneau"]
+
+
+# --- names of every origin, a maiden name, a signature after the town, phrases in the author's field
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Ma voisine Ayşe Łukasik ne reçoit plus rien", "Ayşe Łukasik"),
+        ("mon cousin Emre Şimşek attend sa carte de séjour", "Emre Şimşek"),
+        ("Dossier perdu au 4 rue Haute, Vannes - Gaëlle Le Goff", "Gaëlle Le Goff"),
+    ],
+)
+def test_names_with_latin_capitals_and_a_signature_after_an_address(text, name):
+    assert ("person_name", name) in rules(text)
+
+
+def test_a_maiden_name_is_no_locality_before_the_street():
+    text = "moi : Hélène Garnier née Roussel, 5 rue du Four, 16000 Angoulême."
+    found = rules(text)
+    assert ("address", "5 rue du Four, 16000 Angoulême") in found
+    assert "Roussel" in " ".join(s for k, s in found if k == "person_name")
+
+
+def test_a_person_s_house_in_the_details_is_no_address_part():
+    text = "Section Morne-Rouge, 97120 Saint-Claude, maison de Mme Odile Jean-Louis."
+    assert ("address", "Section Morne-Rouge, 97120 Saint-Claude") in rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Rose des champs", "Fleur de lys", "Victoire sur la paperasse", "Riverain de l'avenue Jean Moulin"],
+)
+def test_phrases_and_streets_in_the_author_s_field_name_no_one(text):
+    assert not [f for f in screen(text, field="pseudonym") if f.kind == "person_name"]
