@@ -4746,6 +4746,9 @@ def _threats_of_the_person_named(folded: str) -> Iterator[re.Match[str]]:
             yield m
 
 
+_DIGIT_RE = re.compile(r"\d")
+
+
 def _find_threats(text: str, folded: str, abuse: list[Flag]) -> Iterator[Flag]:
     """The whole sentence of a threat (« La prochaine fois je reviens avec une batte »),
     short of the insults in it, which keep their own flag."""
@@ -4753,6 +4756,11 @@ def _find_threats(text: str, folded: str, abuse: list[Flag]) -> Iterator[Flag]:
                              _threats_of_the_person_named(folded)):
         starts = [b.end() for b in _SENTENCE_BOUNDARY_RE.finditer(folded, 0, m.start())]
         start = starts[-1] if starts else 0
+        # « si … au 7 chemin X, 30900 Nîmes, je vais … »: the clause after the numbers written
+        # before it, which keep their own flags
+        numbers = [d.end() for d in _DIGIT_RE.finditer(folded, start, m.start())]
+        if numbers and (comma := folded.find(",", numbers[-1], m.start())) >= 0:
+            start = comma + 1
         boundary = _SENTENCE_BOUNDARY_RE.search(folded, m.end())
         end = boundary.start() if boundary else len(text)
         # A vulgar word inside the clause is part of the threat (« foutre le feu »).

@@ -241,3 +241,24 @@ def test_a_person_s_house_in_the_details_is_no_address_part():
 )
 def test_phrases_and_streets_in_the_author_s_field_name_no_one(text):
     assert not [f for f in screen(text, field="pseudonym") if f.kind == "person_name"]
+
+
+# --- threats: harm promised in the present, waiting for someone with a warning
+
+
+@pytest.mark.parametrize(
+    ("text", "threat"),
+    [
+        ("Si l'agent me refuse encore, je te fais regretter", "je te fais regretter"),
+        ("Si le livreur jette encore mon colis au 4 rue Neuve, 21000 Dijon, je vais l'attendre en bas et il va comprendre.",
+         "je vais l'attendre en bas et il va comprendre"),
+    ],
+)  # fmt: skip
+def test_present_harm_and_waiting_with_a_warning_are_threats(text, threat):
+    threats = [s for k, s in rules(text) if k == "threat"]
+    assert len(threats) == 1 and threat in threats[0] and not any(c.isdigit() for c in threats[0])
+
+
+@pytest.mark.parametrize("text", ["je lui fais un dessin pour qu'il comprenne", "je leur fais confiance"])
+def test_doing_something_for_someone_is_no_threat(text):
+    assert "threat" not in kinds(text)
