@@ -1731,7 +1731,7 @@ _ID_LABEL = r"""(?:
   | (?:plaque|immatriculation)(?:\s+d'immatriculation)?
       (?:\s+(?:de\s+)?(?:ma\s+|la\s+|mon\s+|sa\s+|notre\s+)?
          (?:voiture|vehicule|moto|scooter|camion|camping-car))?
-  | (?:numero|n°|no\b)?\s*(?:d')?(?:agdref|etranger)
+  | (?:numero|n°|no\b)?\s*(?:d')?agdref | (?:numero|n°|no\b)\s*(?:d')?etranger
   | (?:numero|n°|no\b)\s+(?:de\s+|du\s+)?
       (?:titre\s+de\s+sejour|carte\s+de\s+sejour|carte\s+de\s+resident|recepisse|visa)
   | (?:(?:titre|carte)\s+de\s+(?:sejour|resident)|recepisse)\s+(?:n°|no\b|numero)
@@ -1995,7 +1995,14 @@ def _identifier_value(text: str, plain: str, number: int, *, phone_possible: boo
         return None
     if re.match(r"\s*(?:€|euros?\b|eur\b|%|ans\b|mois\b|jours\b|h\b)", plain[end : end + 8]):
         return None
+    if _OFFICE_MAIL_VALUE_RE.match(text, number):
+        return None  # « Service Retraite, TSA 70001 », « URSSAF, 93518 Montreuil Cedex »: an office's mail
     return Flag(FlagKind.IDENTIFIER, number, end)
+
+
+_OFFICE_MAIL_VALUE_RE = re.compile(
+    r"(?:TSA|CS)[ \t]*\d{4,5}(?!\d)|\d{5}[ \t]+[A-ZÀ-Þ][\w'’-]*(?:[ \t-]+[\w'’-]+){0,3}?[ \t]+(?i:cedex)\b"
+)
 
 
 def _looks_like_a_phone(value: str) -> bool:

@@ -262,3 +262,22 @@ def test_present_harm_and_waiting_with_a_warning_are_threats(text, threat):
 @pytest.mark.parametrize("text", ["je lui fais un dessin pour qu'il comprenne", "je leur fais confiance"])
 def test_doing_something_for_someone_is_no_threat(text):
     assert "threat" not in kinds(text)
+
+
+# --- an office's mail and a service number are no personal file numbers
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "l'adresse était « Caisse de retraite, TSA 40112, 67035 Strasbourg Cedex 2 »",
+        "adresse de retour : CPAM, 75948 Paris Cedex 19",
+        "Français de l'étranger : le 3939 ne répond pas",
+    ],
+)
+def test_an_office_s_mail_box_and_a_service_number_are_no_identifiers(text):
+    assert "identifier" not in kinds(text)
+
+
+def test_a_foreigner_s_number_with_its_label_is_still_an_identifier():
+    assert ("identifier", "7501234567") in rules("mon numéro étranger : 7501234567")
