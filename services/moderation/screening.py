@@ -2744,10 +2744,10 @@ _STREET_THEN_NUMBER_RE = re.compile(
     r"|personnes|enfants|e|[èe]me|er)(?![\w'’]))"
 )
 # Postal codes abroad written after the town: the United Kingdom (« London WC2B 6EX »),
-# Canada (« Montréal (Québec) H2J 3V4 »), Australia (« Bondi NSW 2026 »).
+# Canada (« Montréal (Québec) H2J 3V4 »), Australia (« Bondi NSW 2026 »), the United States.
 _ABROAD_POSTCODE = (
     r"[A-Z]{1,2}\d[A-Z\d]?[ \u00a0]?\d[A-Z]{2}|[A-Z]\d[A-Z][ \u00a0]?\d[A-Z]\d"
-    r"|(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT)[ \u00a0]+\d{4}"
+    r"|(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT)[ \u00a0]+\d{4}|[A-Z]{2}[ \u00a0]\d{5}(?:-\d{4})?"  # and the United States
 )
 _TOWN_THEN_POSTCODE_RE = re.compile(
     r"(?<![\w'’-])[A-ZÀ-Þ][\w'’-]+(?:[ \t-][A-ZÀ-Þ][\w'’-]+){0,2}(?:[ \t]*\([A-ZÀ-Þ][\w'’ -]{1,30}\))?"
@@ -2795,7 +2795,17 @@ _NAMED_PLACE_RE = re.compile(
 )
 
 
-_RESIDENTIAL_PLACE_RE = re.compile(r"(?i:domaine|r[ée]sidence|lotissement|hameau|lieu-dit|lieudit)\s")
+def _town_named(city: str) -> bool:
+    """A town's name after a comma (« Le Moule », « Bras-Panon »), not a person's."""
+    name = re.sub(r"^(?:Le|La|Les)[ \t]+(?=[A-ZÀ-Þ])", "", city)
+    return _is_city(name) and not _is_first_name(name)
+
+
+_HOME_VERB_BEFORE_RE = re.compile(
+    r"(?<![\w'’])(?i:habite|habitent|habitons|vit|vis|vivent|vivons|r[ée]side|r[ée]sident|demeurant|domicili[ée]e?s?)"
+    r"(?:[ \t]+(?i:au|à|a|en|dans))?[ \t]+$"
+)
+_RESIDENTIAL_PLACE_RE = re.compile(r"(?i:domaine|r[ée]sidence|lotissement|hameau|lieu-dit|lieudit|quartier|section)\s")
 _TO_A_PLACE_BEFORE_RE = re.compile(r"(?<![\w'’])(?i:au|à\s+la|a\s+la|à\s+l['’]|a\s+l['’])\s*$")
 
 
@@ -2874,11 +2884,12 @@ def _address_anchors(text: str) -> Iterator[Flag]:
         end = _has_postcode_after(text, m.end())
         if not end and _RESIDENTIAL_PLACE_RE.match(m.group()) and (
             _TO_A_PLACE_BEFORE_RE.search(text, max(0, m.start() - 8), m.start())
+            or _HOME_VERB_BEFORE_RE.search(text, max(0, m.start() - 25), m.start())
         ):
             # « livré au Domaine des Cigales, Aix-en-Provence »: the town after a comma ends the clause
             city = _COMMA_CITY_RE.match(text, m.end())
-            if city and _ends_a_part(text, city.end()) and _is_city(city.group("city")) and not (
-                _is_first_name(city.group("city")) or _NAMED_BUILDING_RE.search(city.group("city"))
+            if city and _ends_a_part(text, city.end()) and _town_named(city.group("city")) and not (
+                _NAMED_BUILDING_RE.search(city.group("city"))
             ):
                 end = city.end()
         # « 3 Le Mas, 48150 … », « 215 chemin de Gibbes, … »: the number is the address's.
@@ -2899,7 +2910,12 @@ def _address_anchors(text: str) -> Iterator[Flag]:
         if _NUMBER_BEFORE_RE.search(text, max(0, m.start() - 20), m.start()):
             continue  # numbered: read by _STREET_RE
         end = _street_name_end(text, m.end(), lower_case_allowed=bool(m.group("strict")))
-        end = _has_postcode_after(text, end) if end else None
+        name_end, end = end, _has_postcode_after(text, end) if end else None
+        if name_end and not end and _HOME_VERB_BEFORE_RE.search(text, max(0, m.start() - 25), m.start()):
+            # « elle habite chemin Ti-Bois, Bras-Panon, … »: no number, the town after a comma
+            city = _COMMA_CITY_RE.match(text, name_end)
+            if city and _town_named(city.group("city")):
+                end = city.end()
         if end and not _is_office_address(text, m.start(), end):
             yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), end)
     for m in _STREET_RE.finditer(text):
@@ -3038,7 +3054,7 @@ def _ends_a_part(text: str, end: int) -> bool:
 
 
 _TOWN_LABEL_RE = re.compile(
-    r"(?i:code[ \t]+postal|cp|ville|commune|localit[ée])(?:[ \t]*/[ \t]*(?i:ville|commune|cp|code[ \t]+postal))?"
+    r"(?i:code[ \t]+postal|cp|ville|commune|localit[ée])(?:[ \t]*(?:/|&|(?i:et))[ \t]*(?i:ville|commune|cp|code[ \t]+postal))?"
     r"[ \t]*:[ \t]*"
 )
 _DETAIL_LABEL_RE = re.compile(r"(?i:compl[ée]ment(?:[ \t]+d['’]adresse)?|b[aâ]timent|r[ée]sidence|appartement)[ \t]*:[ \t]*")
@@ -3097,7 +3113,9 @@ def _chain_after(text: str, end: int) -> int:
 def _locality_ok(text: str, start: int, end: int) -> bool:
     """A locality's name, not a person's nor an office's."""
     words = re.findall(r"[\w'’]+", text[start:end])
-    if not words or _fold(words[0]) in _CITY_STOP_WORDS or _fold(words[0]) in _FUNCTION_WORDS:
+    # « Les Hauts de X »: a place's article is read past (« Le », « La », « Les » in capitals)
+    first = words[1] if len(words) > 1 and words[0] in ("Le", "La", "Les") else (words[0] if words else "")
+    if not words or _fold(first) in _CITY_STOP_WORDS or _fold(first) in _FUNCTION_WORDS:
         return False
     acronyms = _name_lists()["acronyms"]
     if any(_office_subject_re().fullmatch(_fold(w)) or (not w.islower() and _fold(w) in acronyms)

@@ -281,3 +281,25 @@ def test_an_office_s_mail_box_and_a_service_number_are_no_identifiers(text):
 
 def test_a_foreigner_s_number_with_its_label_is_still_an_identifier():
     assert ("identifier", "7501234567") in rules("mon numéro étranger : 7501234567")
+
+
+# --- forms with two labels, the United States, a road without a number after « habite »
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Adresse : 3 rue du Lac\nCode postal et ville : 74000 Annecy", "3 rue du Lac\nCode postal et ville : 74000 Annecy"),
+        ("Adresse : 2250 Ocean Avenue, Miami, FL 33139", "2250 Ocean Avenue, Miami, FL 33139"),
+        ("elle habite chemin des Goyaviers, Sainte-Rose, et n'a pas de numéro",
+         "chemin des Goyaviers, Sainte-Rose"),
+        ("nous vivons quartier Bellevue, Le Moule, sans boîte aux lettres", "quartier Bellevue, Le Moule"),
+        ("chez nous, 5 impasse Hibiscus, Les Hauts du Bourg, Saint-Laurent", "5 impasse Hibiscus, Les Hauts du Bourg, Saint-Laurent"),
+    ],
+)  # fmt: skip
+def test_two_labelled_form_lines_abroad_and_roads_without_a_number(text, address):
+    assert address in addresses(text)
+
+
+def test_a_first_name_after_a_road_is_no_town():
+    assert not addresses("j'habite rue Victor Hugo, Martine est ma voisine")
