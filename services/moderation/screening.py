@@ -2294,7 +2294,8 @@ _LOWER_CITY = (
 # Postal codes abroad, before the city: Belgium, Switzerland, Luxembourg (« 1000 », « L-1234 »),
 # Canada (« H2J 2L3 »), the United Kingdom (« SW1A 1AA »), Portugal (« 4050-262 »).
 _FOREIGN_POSTCODE = (
-    r"\d{4}-\d{3}(?!\d)|(?:[A-Z]{1,2}-)?\d{4}(?!\d)|[A-Z]\d[A-Z][ \u00a0]?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?[ \u00a0]\d[A-Z]{2}"
+    r"\d{4}-\d{3}(?!\d)|(?:[A-Z]{1,2}-)?\d{4}(?!\d)|[A-Z]\d[A-Z][ \u00a0]?\d[A-Z]\d"
+    r"|[A-Z]{1,2}\d[A-Z\d]?[ \u00a0]\d[A-Z]{2}"
 )
 _POSTCODE_CITY_RE = re.compile(
     rf",?\s*(?:-\s*)?(?:\d{{5}}|\d{{2}}\s\d{{3}}|{_FOREIGN_POSTCODE})"
@@ -2340,7 +2341,8 @@ _DETAIL = (
     # « Maison de retraite Saint-Roch », « péniche « L'Albatros » »
     r"|ime|itep|mecs|fam|marpa|maison\s+de\s+retraite|maison\s+d['’]enfants|village\s+d['’]enfants"
     r"|foyer\s+de\s+vie|camping(?:\s+municipal)?|p[ée]niche|bateau|voilier)\s+"
-    r"(?:[«\"“][ \t]*)?(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
+    r"(?:[«\"“][ \t]*)?(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*"
+    r"(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
     r"[A-ZÀ-Þ][\w'’-]*){0,3}(?:[ \t]*[»\"”])?"
     r"|(?<![\w'’-])(?i:ferme|mas|moulin|ch[aâ]teau|manoir|chalet|maison|les\s+jardins|le\s+clos)\s+"
     # not a person's house (« maison de M. X »)
@@ -2739,7 +2741,8 @@ _STREET_THEN_NUMBER_RE = re.compile(
     r"|largo|estrada|via|viale|piazza|corso|vicolo|strada)\s+"
     r"(?:(?i:de\s+la|de\s+l['’]|des|du|de|d['’]|das|dos|da|do|del|dels|della|di)\s*)?"
     r"[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:de|da|do|das|dos|del|di|la|le|les|des|du)\s+)?[A-ZÀ-Þ][\w'’-]*){0,3}"
-    r",?[ \t]+(?:(?i:n°|nº|no\.?)[ \t]*)?(?!(?:19|20)\d\d(?!\d))\d{1,4}(?:[ \t]?(?:bis|ter)\b|[a-zA-Z](?![\w'’]))?"
+    r",?[ \t]+(?:(?i:n°|nº|no\.?)[ \t]*)?(?!(?:19|20)\d\d(?!\d))"
+    r"\d{1,4}(?:[ \t]?(?:bis|ter)\b|[a-zA-Z](?![\w'’]))?"
     r"(?![\w'’]|[,.]\d|[ \t]*(?i:ans?|mois|jours?|semaines?|fois|heures?|h|min\w*|€|euros?|%|km|m"
     r"|personnes|enfants|e|[èe]me|er)(?![\w'’]))"
 )
@@ -2747,7 +2750,8 @@ _STREET_THEN_NUMBER_RE = re.compile(
 # Canada (« Montréal (Québec) H2J 3V4 »), Australia (« Bondi NSW 2026 »), the United States.
 _ABROAD_POSTCODE = (
     r"[A-Z]{1,2}\d[A-Z\d]?[ \u00a0]?\d[A-Z]{2}|[A-Z]\d[A-Z][ \u00a0]?\d[A-Z]\d"
-    r"|(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT)[ \u00a0]+\d{4}|[A-Z]{2}[ \u00a0]\d{5}(?:-\d{4})?"  # and the United States
+    r"|(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT)[ \u00a0]+\d{4}"
+    r"|[A-Z]{2}[ \u00a0]\d{5}(?:-\d{4})?"  # and the United States
 )
 _TOWN_THEN_POSTCODE_RE = re.compile(
     r"(?<![\w'’-])[A-ZÀ-Þ][\w'’-]+(?:[ \t-][A-ZÀ-Þ][\w'’-]+){0,2}(?:[ \t]*\([A-ZÀ-Þ][\w'’ -]{1,30}\))?"
@@ -2757,7 +2761,8 @@ _TOWN_THEN_POSTCODE_RE = re.compile(
 _ABROAD_PART_BEFORE_RE = re.compile(
     r"(?:^|(?<=[,\n:])|(?<=[ \t])(?=\d))[ \t]*(\d{1,5}[A-Z]?(?:/\d{1,5})?(?:[ \t]+[A-ZÀ-Þ][\w'’.-]*){1,4}"
     r"|(?i:flat|apartment|apt|appt|app\.?|unit|suite)[ \t]*\d{1,4}[A-Z]?"
-    r"|[A-ZÀ-Þ][\w'’-]*(?:[ \t]+[A-ZÀ-Þ][\w'’-]*){0,3}[ \t]+(?:Court|House|Building|Mansions|Tower|Lodge|Hall)"
+    r"|[A-ZÀ-Þ][\w'’-]*(?:[ \t]+[A-ZÀ-Þ][\w'’-]*){0,3}[ \t]+"
+    r"(?:Court|House|Building|Mansions|Tower|Lodge|Hall)"
     r"|\d{1,5})[ \t]*,?[ \t]*$"
 )
 
@@ -2805,7 +2810,9 @@ _HOME_VERB_BEFORE_RE = re.compile(
     r"(?<![\w'’])(?i:habite|habitent|habitons|vit|vis|vivent|vivons|r[ée]side|r[ée]sident|demeurant|domicili[ée]e?s?)"
     r"(?:[ \t]+(?i:au|à|a|en|dans))?[ \t]+$"
 )
-_RESIDENTIAL_PLACE_RE = re.compile(r"(?i:domaine|r[ée]sidence|lotissement|hameau|lieu-dit|lieudit|quartier|section)\s")
+_RESIDENTIAL_PLACE_RE = re.compile(
+    r"(?i:domaine|r[ée]sidence|lotissement|hameau|lieu-dit|lieudit|quartier|section)\s"
+)
 _TO_A_PLACE_BEFORE_RE = re.compile(r"(?<![\w'’])(?i:au|à\s+la|a\s+la|à\s+l['’]|a\s+l['’])\s*$")
 
 
@@ -2857,7 +2864,8 @@ def _address_anchors(text: str) -> Iterator[Flag]:
         end = _address_end(text, m.end())
         # a town after it, or a home or an address spoken of before it
         if end == m.end() and not (
-            _home_before(text, m.start()) or _ADDRESS_LABEL_BEFORE_RE.search(text, max(0, m.start() - 40), m.start())
+            _home_before(text, m.start())
+            or _ADDRESS_LABEL_BEFORE_RE.search(text, max(0, m.start() - 40), m.start())
         ):
             continue
         if not _is_office_address(text, m.start(), end):
@@ -3054,11 +3062,17 @@ def _ends_a_part(text: str, end: int) -> bool:
 
 
 _TOWN_LABEL_RE = re.compile(
-    r"(?i:code[ \t]+postal|cp|ville|commune|localit[ée])(?:[ \t]*(?:/|&|(?i:et))[ \t]*(?i:ville|commune|cp|code[ \t]+postal))?"
+    r"(?i:code[ \t]+postal|cp|ville|commune|localit[ée])"
+    r"(?:[ \t]*(?:/|&|(?i:et))[ \t]*(?i:ville|commune|cp|code[ \t]+postal))?"
     r"[ \t]*:[ \t]*"
 )
-_DETAIL_LABEL_RE = re.compile(r"(?i:compl[ée]ment(?:[ \t]+d['’]adresse)?|b[aâ]timent|r[ée]sidence|appartement)[ \t]*:[ \t]*")
-_LINE_TOWN_RE = re.compile(rf"{_CITY_WORD}(?:[ \t-]+(?:(?:sur|sous|en|les|le|la|de|du|d')[ \t]+)?{_CITY_WORD}){{0,3}}(?=[ \t]*(?:\n|$))")
+_DETAIL_LABEL_RE = re.compile(
+    r"(?i:compl[ée]ment(?:[ \t]+d['’]adresse)?|b[aâ]timent|r[ée]sidence|appartement)[ \t]*:[ \t]*"
+)
+_LINE_TOWN_RE = re.compile(
+    rf"{_CITY_WORD}(?:[ \t-]+(?:(?:sur|sous|en|les|le|la|de|du|d')[ \t]+)?{_CITY_WORD}){{0,3}}"
+    r"(?=[ \t]*(?:\n|$))"
+)
 
 
 def _chain_after(text: str, end: int) -> int:
@@ -3106,6 +3120,10 @@ def _chain_after(text: str, end: int) -> int:
             elif (_ends_a_part(text, name.end()) and _is_city(text[position : name.end()])
                   and not re.search(r"\d{4}", text[max(0, end - 40) : end])):
                 end = name.end()  # « Appt 7, Maarif, Casablanca »: the town after its quarter
+        elif (name and not _continues_the_word(text, name.end()) and _ends_a_part(text, name.end())
+              and "-" in name.group() and _town_named(name.group())
+              and not re.search(r"\d{4}", text[max(0, end - 40) : end])):
+            end = name.end()  # « …, Terres-Sainville, Fort-de-France »: a hyphenated town's words
         break
     return end
 
@@ -3114,7 +3132,8 @@ def _locality_ok(text: str, start: int, end: int) -> bool:
     """A locality's name, not a person's nor an office's."""
     words = re.findall(r"[\w'’]+", text[start:end])
     # « Les Hauts de X »: a place's article is read past (« Le », « La », « Les » in capitals)
-    first = words[1] if len(words) > 1 and words[0] in ("Le", "La", "Les") else (words[0] if words else "")
+    articled = len(words) > 1 and words[0] in ("Le", "La", "Les", "Au", "Aux")
+    first = words[1] if articled else (words[0] if words else "")
     if not words or _fold(first) in _CITY_STOP_WORDS or _fold(first) in _FUNCTION_WORDS:
         return False
     acronyms = _name_lists()["acronyms"]
@@ -3276,7 +3295,8 @@ _PROVINCE_AFTER_RE = re.compile(r"[ \t]*\((?P<province>[A-ZÀ-Þ][\w'’-]*(?:[ 
 def _country_after_re() -> re.Pattern[str]:
     countries = _words_pattern(_public_names().get("countries", []))
     return re.compile(
-        rf"[ \t]*(?:,|-|–)?[ \t]*(?:{countries}|france(?![ \t-]*(?:travail|services?|connect|info|bleu|televisions?)))"
+        rf"[ \t]*(?:,|-|–)?[ \t]*(?:{countries}"
+        r"|france(?![ \t-]*(?:travail|services?|connect|info|bleu|televisions?)))"
         r"(?![\w'’-])"
     )
 
@@ -3927,7 +3947,9 @@ def _whole_name_field(text: str) -> Flag | None:
     return Flag(FlagKind.PERSON_NAME, start, start + len(value))
 
 
-_PHRASE_AFTER_RE = re.compile(r"[ \t_]+(?:de|des|du|sur|sous|en|au|aux)[ \t_]+(?:l['’])?[a-zà-ÿ]|[ \t_]+d['’][a-zà-ÿ]")
+_PHRASE_AFTER_RE = re.compile(
+    r"[ \t_]+(?:de|des|du|sur|sous|en|au|aux)[ \t_]+(?:l['’])?[a-zà-ÿ]|[ \t_]+d['’][a-zà-ÿ]"
+)
 _STREET_WORDS = frozenset("rue avenue boulevard bd place allee impasse chemin quai cours square".split())
 
 

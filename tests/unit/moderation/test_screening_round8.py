@@ -30,8 +30,10 @@ def addresses(text: str) -> list[str]:
         ("les lettres vont au 9 alee des tilleuls 62100 calais au lieu de chez moi",
          "9 alee des tilleuls 62100 calais"),
         ("Colette Morin - 3 voie communale Lectoure", "3 voie communale Lectoure"),
-        ("elle habite au 11 côte Saint-Jean, 47300 Villeneuve-sur-Lot", "11 côte Saint-Jean, 47300 Villeneuve-sur-Lot"),
-        ("envoyé au 2 rte de Nantes 44470 la Chapelle-sur-Erdre hier", "2 rte de Nantes 44470 la Chapelle-sur-Erdre"),
+        ("elle habite au 11 côte Saint-Jean, 47300 Villeneuve-sur-Lot",
+         "11 côte Saint-Jean, 47300 Villeneuve-sur-Lot"),
+        ("envoyé au 2 rte de Nantes 44470 la Chapelle-sur-Erdre hier",
+         "2 rte de Nantes 44470 la Chapelle-sur-Erdre"),
         ("il vit bat 12 cite des 3000 93600 aulnay sous bois et rien n'arrive",
          "bat 12 cite des 3000 93600 aulnay sous bois"),
     ],
@@ -118,7 +120,8 @@ def test_a_count_or_a_year_after_a_street_is_no_number(text):
          "6 cité des Lilas, appt 3, 19100 Brive"),
         ("Adresse enregistrée par la CAF : 2 chemin Neuf, 46000 Cahors", "2 chemin Neuf, 46000 Cahors"),
         ("Erreur d'adresse MSA - 4 rue du Lac 12000 Rodez", "4 rue du Lac 12000 Rodez"),
-        ("il dort quartier Cavani, derrière le stade, 97600 Mamoudzou", "quartier Cavani, derrière le stade, 97600 Mamoudzou"),
+        ("il dort quartier Cavani, derrière le stade, 97600 Mamoudzou",
+         "quartier Cavani, derrière le stade, 97600 Mamoudzou"),
     ],
 )  # fmt: skip
 def test_military_sectors_forms_and_places_where_someone_lives_are_addresses(text, address):
@@ -146,12 +149,15 @@ def test_an_office_s_own_address_stays_unmasked(text):
 @pytest.mark.parametrize(
     ("text", "address"),
     [
-        ("À l'attention de la CAF :\nMme Josiane PERRIN\nLe Clos des Vignes\n3 allée des Muriers\n26000 VALENCE\nMerci",
+        ("À l'attention de la CAF :\nMme Josiane PERRIN\nLe Clos des Vignes\n3 "
+         "allée des Muriers\n26000 VALENCE\nMerci",
          "Le Clos des Vignes\n3 allée des Muriers\n26000 VALENCE"),
         ("on est passés du 5 rue Hoche, Lens à 2 rue Zola, 62300 Lens en mai",
          "5 rue Hoche, Lens"),
-        ("Retraite non versée – Immeuble Nour, Appt 4, Gueliz, Marrakech", "Immeuble Nour, Appt 4, Gueliz, Marrakech"),
-        ("Colis perdu au Lotissement Les Genêts, Saint-Jean-de-Luz", "Lotissement Les Genêts, Saint-Jean-de-Luz"),
+        ("Retraite non versée – Immeuble Nour, Appt 4, Gueliz, Marrakech",
+         "Immeuble Nour, Appt 4, Gueliz, Marrakech"),
+        ("Colis perdu au Lotissement Les Genêts, Saint-Jean-de-Luz",
+         "Lotissement Les Genêts, Saint-Jean-de-Luz"),
     ],
 )  # fmt: skip
 def test_residence_lines_towns_after_a_quarter_and_named_places_are_read(text, address):
@@ -161,7 +167,8 @@ def test_residence_lines_towns_after_a_quarter_and_named_places_are_read(text, a
 @pytest.mark.parametrize(
     "text",
     [
-        "Adresse de la préfecture : 3 rue Solférino, 64000 Pau. Sur ma convocation : 3 rue Solférino, 64000 Pau.",
+        "Adresse de la préfecture : 3 rue Solférino, 64000 Pau. Sur ma "
+        "convocation : 3 rue Solférino, 64000 Pau.",
         "Résidence Les Pins, Résidence Les Chênes : toutes les résidences se ressemblent ici",
         "Loge du gardien, résidence Les Cèdres, Bron",
     ],
@@ -188,7 +195,8 @@ def test_an_office_s_address_written_again_and_residences_named_alone_stay_unmas
         ("Mme Rose Arnaud\nLa Bergerie\n7 chemin du Puits\n04100 Manosque",
          "La Bergerie\n7 chemin du Puits\n04100 Manosque"),
         ("nous habitons 9 rue de l'Église, 57000 Metz, France", "9 rue de l'Église, 57000 Metz, France"),
-        ("mon oncle vit Cité Ennasr, bloc 7, n° 3, Sousse, Tunisie", "Cité Ennasr, bloc 7, n° 3, Sousse, Tunisie"),
+        ("mon oncle vit Cité Ennasr, bloc 7, n° 3, Sousse, Tunisie",
+         "Cité Ennasr, bloc 7, n° 3, Sousse, Tunisie"),
     ],
 )  # fmt: skip
 def test_more_written_shapes_of_an_address(text, address):
@@ -250,7 +258,8 @@ def test_phrases_and_streets_in_the_author_s_field_name_no_one(text):
     ("text", "threat"),
     [
         ("Si l'agent me refuse encore, je te fais regretter", "je te fais regretter"),
-        ("Si le livreur jette encore mon colis au 4 rue Neuve, 21000 Dijon, je vais l'attendre en bas et il va comprendre.",
+        ("Si le livreur jette encore mon colis au 4 rue Neuve, 21000 Dijon, je "
+         "vais l'attendre en bas et il va comprendre.",
          "je vais l'attendre en bas et il va comprendre"),
     ],
 )  # fmt: skip
@@ -289,12 +298,14 @@ def test_a_foreigner_s_number_with_its_label_is_still_an_identifier():
 @pytest.mark.parametrize(
     ("text", "address"),
     [
-        ("Adresse : 3 rue du Lac\nCode postal et ville : 74000 Annecy", "3 rue du Lac\nCode postal et ville : 74000 Annecy"),
+        ("Adresse : 3 rue du Lac\nCode postal et ville : 74000 Annecy",
+         "3 rue du Lac\nCode postal et ville : 74000 Annecy"),
         ("Adresse : 2250 Ocean Avenue, Miami, FL 33139", "2250 Ocean Avenue, Miami, FL 33139"),
         ("elle habite chemin des Goyaviers, Sainte-Rose, et n'a pas de numéro",
          "chemin des Goyaviers, Sainte-Rose"),
         ("nous vivons quartier Bellevue, Le Moule, sans boîte aux lettres", "quartier Bellevue, Le Moule"),
-        ("chez nous, 5 impasse Hibiscus, Les Hauts du Bourg, Saint-Laurent", "5 impasse Hibiscus, Les Hauts du Bourg, Saint-Laurent"),
+        ("chez nous, 5 impasse Hibiscus, Les Hauts du Bourg, Saint-Laurent",
+         "5 impasse Hibiscus, Les Hauts du Bourg, Saint-Laurent"),
     ],
 )  # fmt: skip
 def test_two_labelled_form_lines_abroad_and_roads_without_a_number(text, address):
@@ -303,3 +314,15 @@ def test_two_labelled_form_lines_abroad_and_roads_without_a_number(text, address
 
 def test_a_first_name_after_a_road_is_no_town():
     assert not addresses("j'habite rue Victor Hugo, Martine est ma voisine")
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("chez ma sœur au 4 rue des Flamboyants, Trénelle, Fort-de-France",
+         "4 rue des Flamboyants, Trénelle, Fort-de-France"),
+        ("l'adresse était « Au Pradet, 32120 Mauvezin » sans numéro", "Au Pradet, 32120 Mauvezin"),
+    ],
+)
+def test_a_hyphenated_town_after_a_quarter_and_a_gascon_place_are_read(text, address):
+    assert address in addresses(text)
