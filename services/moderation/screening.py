@@ -3929,8 +3929,8 @@ def _whole_name_field(text: str) -> Flag | None:
         folded = _fold(word)
         if folded in _NAME_FIELD_PARTICLES and (word.islower() or word.isupper()) and i < len(words) - 1:
             particles += 1
-        elif i == 0 and _INITIALS_RE.fullmatch(word):
-            initials += 1
+        elif _INITIALS_RE.fullmatch(word) and sum(c.isupper() for c in word) <= 2:
+            initials += 1  # « J.-P. X », « Nguyen V. T. », « J.-P. M. », not « S.O.S. »
         elif re.fullmatch(rf"[{_UPPER}][\w'’]*(?:-[{_UPPER}][\w'’]*)*", word) and (
             folded not in _name_lists()["places"]
         ):
@@ -3941,7 +3941,7 @@ def _whole_name_field(text: str) -> Flag | None:
                 return None  # « Maria » after the surname is a first name, not a word
         else:
             return None
-    if not (particles and firsts) and not (initials and len(words) == 2):
+    if not (particles and firsts) and not (initials and len(words) - initials <= 1):
         return None
     start = text.find(value)
     return Flag(FlagKind.PERSON_NAME, start, start + len(value))

@@ -326,3 +326,12 @@ def test_a_first_name_after_a_road_is_no_town():
 )
 def test_a_hyphenated_town_after_a_quarter_and_a_gascon_place_are_read(text, address):
     assert address in addresses(text)
+
+
+@pytest.mark.parametrize(("text", "name"), [("M.-C. R.", "M.-C. R."), ("Tran H. L.", "Tran H. L.")])
+def test_initials_with_one_name_word_or_none_name_the_author(text, name):
+    assert [text[f.start : f.end] for f in screen(text, field="author_name")] == [name]
+
+
+def test_an_acronym_with_dots_names_no_author():
+    assert not screen("S.O.S. Amitié", field="author_name")
