@@ -3699,6 +3699,11 @@ def _surname_before(text: str, start: int) -> int:
     return m.start(1)
 
 
+_LOWER_PARTICLE_SURNAME_RE = re.compile(
+    rf"[ \t]+(?:el|al|ben|bin|ait|ould|da|dos|van)[ \t]+([{_LOWER}]{{3,}})(?![\w'’-])"
+)
+
+
 def _lower_case_first_names(text: str) -> Iterator[Flag]:
     """« merci a kevin », « la conseillere nadia », « le guichet de nadia »: a first name in
     lower case right after words for a person; « julie et marc »: the one joined to it."""
@@ -3717,8 +3722,11 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
         if not (_is_first_name(m.group(), allow_word=bool(joined or kin))):
             continue
         if joined or kin or _LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before):
-            previous_end = m.end()
-            yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
+            # « ma mere fatima el idrissi »: a surname after an Arabic or Portuguese particle
+            surname = _LOWER_PARTICLE_SURNAME_RE.match(text, m.end())
+            end = surname.end() if surname and _fold(surname.group(1)) not in _STOP_FOLDED else m.end()
+            previous_end = end
+            yield Flag(FlagKind.PERSON_NAME, m.start(), end)
             continue
         # « kevin 0612983475 », « yanis benhamou 2 allee des tilleuls … »: a signature in lower
         # case, a first name (and a surname) opening the text, then a number or an address.

@@ -335,3 +335,14 @@ def test_initials_with_one_name_word_or_none_name_the_author(text, name):
 
 def test_an_acronym_with_dots_names_no_author():
     assert not screen("S.O.S. Amitié", field="author_name")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("jai envoyé le dossier de mon pere youssef ben amar au guichet", "youssef ben amar"),
+        ("merci a samira el fassi pour son aide", "samira el fassi"),
+    ],
+)
+def test_a_lower_case_surname_after_a_particle_goes_with_its_first_name(text, name):
+    assert ("person_name", name) in rules(text)
