@@ -195,6 +195,7 @@ def _couples_joined(text: str, flags: list[Flag]) -> list[Flag]:
         if (
             previous
             and previous.kind == flag.kind == FlagKind.PERSON_NAME
+            # « Corinne Lenoir née Pasquier »: a maiden name found apart
             and re.fullmatch(r"\s+(?:et|&)\s+", text[previous.end : flag.start])
         ):
             out[-1] = Flag(FlagKind.PERSON_NAME, previous.start, flag.end)
@@ -1730,7 +1731,7 @@ _ID_LABEL = r"""(?:
   | (?:plaque|immatriculation)(?:\s+d'immatriculation)?
       (?:\s+(?:de\s+)?(?:ma\s+|la\s+|mon\s+|sa\s+|notre\s+)?
          (?:voiture|vehicule|moto|scooter|camion|camping-car))?
-  | (?:numero|n°|no\b)?\s*(?:d')?(?:agdref|etranger)
+  | (?:numero|n°|no\b)?\s*(?:d')?agdref | (?:numero|n°|no\b)\s*(?:d')?etranger
   | (?:numero|n°|no\b)\s+(?:de\s+|du\s+)?
       (?:titre\s+de\s+sejour|carte\s+de\s+sejour|carte\s+de\s+resident|recepisse|visa)
   | (?:(?:titre|carte)\s+de\s+(?:sejour|resident)|recepisse)\s+(?:n°|no\b|numero)
@@ -1994,7 +1995,14 @@ def _identifier_value(text: str, plain: str, number: int, *, phone_possible: boo
         return None
     if re.match(r"\s*(?:€|euros?\b|eur\b|%|ans\b|mois\b|jours\b|h\b)", plain[end : end + 8]):
         return None
+    if _OFFICE_MAIL_VALUE_RE.match(text, number):
+        return None  # « Service Retraite, TSA 70001 », « URSSAF, 93518 Montreuil Cedex »: an office's mail
     return Flag(FlagKind.IDENTIFIER, number, end)
+
+
+_OFFICE_MAIL_VALUE_RE = re.compile(
+    r"(?:TSA|CS)[ \t]*\d{4,5}(?!\d)|\d{5}[ \t]+[A-ZÀ-Þ][\w'’-]*(?:[ \t-]+[\w'’-]+){0,3}?[ \t]+(?i:cedex)\b"
+)
 
 
 def _looks_like_a_phone(value: str) -> bool:
@@ -2208,21 +2216,22 @@ def _dates_after_cues(text: str) -> Iterator[Flag]:
 
 # Street types whose name may be written in lower case by usagers ("12 rue de la paix").
 _STREET_TYPES = (
-    r"rue|r\.|avenue|av\.?|ave\.?|bd\.?|bld\.?|blvd\.?|bvd\.?|boulevard|boul\.?|all[ée]e|all\."
-    r"|impasse|imp\.?|quai|chemin|ch\.|chem\.?|faubourg|fbg\.?|fg\.?|ruelle|sentier|venelle"
+    r"rue|r\.|avenue|av\.?|ave\.?|bd\.?|bld\.?|blvd\.?|bvd\.?|boulevard|boul\.?|all?[ée]e|all\.|voie"
+    r"|avnue|boulvard|impass?e|imp\.?|quai|chemin|ch\.|chem\.?|faubourg|fbg\.?|fg\.?|ruelle|sentier|venelle"
     r"|mont[ée]e|rond-point|lieu-dit|lieudit|lieu\s+dit|rte\.?|hent|straed|karront"
 )
 # Words that are also common nouns ("1 place de parking", "2 cours de français"): only
 # with a capitalised name.
 _AMBIGUOUS_STREET_TYPES = (
     r"place|pl\.?|cours|crs\.?|route|square|sq\.?|r[ée]sidence|r[ée]s\.|lotissement|lot\."
-    r"|voie|passage|cit[ée]|hameau|promenade|esplanade|parvis|villa|clos|domaine|traverse"
+    r"|passage|cit[ée]|hameau|promenade|esplanade|parvis|villa|clos|domaine|traverse|c[ôo]te|all[ée]"
     r"|chauss[ée]e|quartier|zone|za|zi|zac|mail|carrefour|sente|cour|port|parc|rocade|r"
     r"|ligne|rampe|sentier"
 )
 # Streets whose type is the whole name (« 24 grande rue », « 2 Grand'Rue »).
 _NAMELESS_STREET_TYPES = r"grande?[\s-]?rue|grand['’]\s?rue"
-_STREET_NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater)\b|[A-Da-d]\b)?(?:\s?[-/]\s?\d{1,4}){0,3}"
+# « 12B », « 12 B », « 12 bis »: the letter after a space only in capitals (« 12 a rue »).
+_STREET_NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater)\b|[A-Da-d]\b|\s[A-D]\b)?(?:\s?[-/]\s?\d{1,4}){0,3}"
 # Overseas, a road's kilometre point stands for the number (« PK 4,5 route de Montabo »).
 _KILOMETRE_POINT = r"(?:PK|pk|Pk|km|KM)\s?\d{1,3}(?:[,.]\d{1,3})?"
 _STREET_RE = re.compile(
@@ -2283,19 +2292,22 @@ _LOWER_CITY = (
     r"(?:(?:[ \t]+(?:(?:de|du|des)[ \t]+|d['’])?[a-zà-ÿ][\w-]*){1,2}(?=[ \t]*(?:[.,;:!?)\n]|$)))?"
 )
 # Postal codes abroad, before the city: Belgium, Switzerland, Luxembourg (« 1000 », « L-1234 »),
-# Canada (« H2J 2L3 »), the United Kingdom (« SW1A 1AA »).
+# Canada (« H2J 2L3 »), the United Kingdom (« SW1A 1AA »), Portugal (« 4050-262 »).
 _FOREIGN_POSTCODE = (
-    r"(?:[A-Z]{1,2}-)?\d{4}(?!\d)|[A-Z]\d[A-Z][ \u00a0]?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?[ \u00a0]\d[A-Z]{2}"
+    r"\d{4}-\d{3}(?!\d)|(?:[A-Z]{1,2}-)?\d{4}(?!\d)|[A-Z]\d[A-Z][ \u00a0]?\d[A-Z]\d"
+    r"|[A-Z]{1,2}\d[A-Z\d]?[ \u00a0]\d[A-Z]{2}"
 )
 _POSTCODE_CITY_RE = re.compile(
     rf",?\s*(?:-\s*)?(?:\d{{5}}|\d{{2}}\s\d{{3}}|{_FOREIGN_POSTCODE})"
     rf"(?:[ \t\u00a0]*[-–][ \t\u00a0]*|[ \t\u00a0]+)"
-    rf"(?:{_CITY_WORD}(?:[ \t\u00a0]+(?:{_CITY_WORD}"
+    rf"(?:(?:(?:le|la|les)[ \t]+|l['’])?{_CITY_WORD}(?:[ \t\u00a0]+(?:{_CITY_WORD}"
     rf"|(?:sur|sous|en|les|le|la|de|du|des|aux|lès)(?![\w'’])|d'|l')){{0,4}}(?<![ \t\u00a0])|{_LOWER_CITY})"
     rf"(?:\s+(?i:cedex)(?:\s+\d{{1,2}})?)?"
 )
 _COMMA_CITY_RE = re.compile(
-    rf",\s*(?P<city>{_CITY_WORD}(?:[\s-]+{_CITY_WORD}){{0,2}})(?=\s*(?:[.;:!?)]|$)|\s*[,(])"
+    rf",\s*(?P<city>{_CITY_WORD}(?:(?:[ \t]+|-){_CITY_WORD}){{0,2}})(?=\s*(?:[.;:!?)]|$)|\s*[,(]"
+    # « de 12 rue X, Roubaix à 8 rue Y »: a move from one address to the next
+    r"|[ \t]+(?:à|a|au)[ \t]+\d|[ \t]+[-–][ \t])"
 )
 # Flat and building details written before or after the street: « Bât B, appt 12, 3 rue … »,
 # « …, 3e étage gauche, 75011 Paris ».
@@ -2304,26 +2316,37 @@ _FLOOR = (
     r"|fond|face|g|d)(?![\w'’]))?"
     r"|\d{1,2}\s?(?i:e|è|ème|eme|er|ère|ere)\s+(?i:gauche|droite|droit)(?![\w'’])"
     r"|(?i:rez-de-chauss[ée]e|rdc)(?![\w'’])"
+    # abroad, a floor by its ordinal sign: « 3º B », « 2º Esq. », « 1º izda »
+    r"|\d{1,2}\s?º(?:\s?[A-Z](?![\w'’])|\s+(?i:izq|izda|dcha|dta|esq|dto|dir)\.?)?"
 )
 _DETAIL = (
     r"(?:(?<![\w'’-])(?i:b[aâ]timent|b[aâ]t|bt|appartement|appart|appt|app|apt|logement|logt|escalier|esc|atelier"
     r"|entr[ée]e|porte|[ée]tage|imm(?:euble)?|tour|bo[iî]te|bal|chambre|studio|lot|villa|case|pavillon"
+    r"|emplacement|casa|piso|puerta|flat|unit|bloc"
     r"|ch(?=\.?\s*\d))(?![^\W\d_])\.?"
     r"\s*(?:n°\s*)?[\w-]{0,8}"
     rf"|{_FLOOR}|{_KILOMETRE_POINT}|(?:RN|RD|CD|N|D)\s?\d{{1,4}}(?![\w'’])"
     # a floor by its ordinal alone in the details before the street (« esc 2, 4e, 112 av. »)
     r"|(?<![\w'’-])\d{1,2}\s?(?i:e|è|ème|eme|er|ère)(?![\w'’])"
+    # a travellers' site (« aire d'accueil des gens du voyage »)
+    r"|(?:(?<![\w'’-])|(?<=\b[lL]['’]))(?i:aire\s+d['’]accueil(?:\s+des\s+gens\s+du\s+voyage)?)(?![\w'’-])"
     # a courtyard (« 2e cour », « fond de cour »)
     r"|(?<![\w'’-])(?:\d{1,2}\s?(?i:e|è|ème|eme|er|ère|[èe]re)|(?i:premi[èe]re|deuxi[èe]me|fond\s+de))\s+(?i:cour)(?![\w'’])"
-    r"|(?<![\w'’-])(?i:r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|villa|domaine|lotissement|hameau|foyer|quartier"
+    r"|(?:(?<![\w'’-])|(?<=\b[lLdD]['’]))(?i:r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|villa|domaine|lotissement|hameau|foyer|quartier"
     r"|lieu-dit|lieudit|section|habitation|ehpad|village|b[aâ]timent|b[aâ]t\.?|tour|za|zi|zac"
     # lodgings of social housing and shelters: « CHRS L'Escale », « FJT Les Acacias »
     r"|chrs|fjt|cada|huda|prahda|cph|chu|usld|maison\s+relais|pension\s+de\s+famille"
-    r"|centre\s+d['’]h[ée]bergement|r[ée]sidence\s+sociale|r[ée]sidence\s+autonomie)\s+"
-    r"(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
-    r"[A-ZÀ-Þ][\w'’-]*){0,3}"
+    r"|centre\s+d['’]h[ée]bergement|r[ée]sidence\s+sociale|r[ée]sidence\s+autonomie"
+    # where a child, an old or disabled person lives, a boat or a pitch: « IME Les Sources »,
+    # « Maison de retraite Saint-Roch », « péniche « L'Albatros » »
+    r"|ime|itep|mecs|fam|marpa|maison\s+de\s+retraite|maison\s+d['’]enfants|village\s+d['’]enfants"
+    r"|foyer\s+de\s+vie|camping(?:\s+municipal)?|p[ée]niche|bateau|voilier)\s+"
+    r"(?:[«\"“][ \t]*)?(?:(?i:les|le|la|l'|des|du|de)\s*)?[A-ZÀ-Þ][\w'’-]*"
+    r"(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?"
+    r"[A-ZÀ-Þ][\w'’-]*){0,3}(?:[ \t]*[»\"”])?"
     r"|(?<![\w'’-])(?i:ferme|mas|moulin|ch[aâ]teau|manoir|chalet|maison|les\s+jardins|le\s+clos)\s+"
-    r"(?:(?i:des|du|de\s+la|de\s+l'|de|d'|les|le|la)\s*)?[A-ZÀ-Þ][\w'’-]*)"
+    # not a person's house (« maison de M. X »)
+    r"(?:(?i:des|du|de\s+la|de\s+l'|de|d'|les|le|la)\s*)?(?!(?:M|Mme|Mlle|Mr|Dr|Me)\.?\s)[A-ZÀ-Þ][\w'’-]*)"
 )
 # A detail written after the street without a comma: a keyword and its number or letter only.
 _FLAT_DETAIL = (
@@ -2343,8 +2366,9 @@ _LOWER_RESIDENCE = (
     r"|zone\s+artisanale|zone\s+industrielle)\.?\s+(?:(?i:les|le|la|l'|des|du|de\s+la|de\s+l'|de|d')\s*)?"
     rf"{_NOT_A_PLACE_WORD}[^\W\d_][\w'’-]+(?:\s+(?:(?i:les|le|la|des|du|de)\s+)?{_NOT_A_PLACE_WORD}[^\W\d_][\w'’-]+){{0,3}}"
 )
+# (« TSA 30210 », « CS 70001 »: boxes that only organisations have, so never read as a home's.)
 _DETAILS_BEFORE_RE = re.compile(
-    rf"(?:(?:{_DETAIL}|{_LOWER_RESIDENCE}|(?i:bp|cs|tsa|bo[iî]te\s+postale)\s*\d{{1,5}})"
+    rf"(?:(?:{_DETAIL}|{_LOWER_RESIDENCE}|(?i:bp|bo[iî]te\s+postale)\s*\d{{1,5}})"
     rf"\s*[,;–—-]?\s*)+$"
 )
 
@@ -2359,7 +2383,7 @@ def _office_before_re() -> re.Pattern[str]:
         rf"(?:^|[^\w])(?:[lLdD](?=[aeiouhAEIOUH]))?(?:(?i:{offices})"
         r"(?:\s+(?:(?i:annexe|principale?|centrale?|departementale?|locale?|regionale?|de quartier"
         r"|[a-z-]+(?:aire|ales?|aux|iennes?|ique|elles?|ives?|if))"
-        r"|(?i:de\s+la\s+|de\s+l'|de\s+|du\s+|des\s+|d')?[A-Z0-9][\w'-]*)){0,4}"
+        r"|(?i:de\s+la\s+|de\s+l'|de\s+|du\s+|des\s+|d'|a\s+|en\s+)?[A-Z0-9][\w'-]*)){0,4}"
         # « UDAF de la Marne, service des majeurs protégés, », « URSSAF X, site d'Arras, »
         r"(?:\s*,\s*(?i:service|site|pole|direction|antenne|accueil|bureau|cellule|departement"
         r"|unite|plateforme|agence|delegation|permanence)\b[^,.;:!?()]{0,40}?(?=\s*,))?"
@@ -2396,6 +2420,16 @@ _OWN_RE = re.compile(
 
 
 @cache
+def _office_moved_re() -> re.Pattern[str]:
+    """An office as the subject of a move (« le centre des impôts a déménagé … »)."""
+    offices = _words_pattern(_public_contacts().get("office_words", []))
+    return re.compile(
+        rf"\b(?:{offices})\b(?:\s+[\w'-]+){{0,3}}?\s+(?:a|ont|s'est|se sont|a ete|ont ete)\s+"
+        r"(?:demenagee?s?|installee?s?|transferee?s?)\b"
+    )
+
+
+@cache
 def _office_subject_re() -> re.Pattern[str]:
     return re.compile(rf"\b(?:{_words_pattern(_public_contacts().get('office_words', []))})\b")
 
@@ -2404,11 +2438,20 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
     """An office's address: right after the office's name (« la CAF du 27 avenue … »), or
     in a sentence about an office where nobody speaks of a home (« La permanence du CCAS a
     lieu au 3 rue Carnot le mardi »)."""
+    if end is not None and 0 <= (earlier := text.find(text[start:end])) < start and _is_office_address(
+        text, earlier, earlier + end - start
+    ):
+        return True  # an office's address written again is still the office's
     sentence = re.split(r"[.!?\n]", text[max(0, start - 70) : start])[-1]
     after = re.split(r"[.!?\n]", text[end : end + 60])[0] if end is not None else ""
     folded = _fold(sentence)
     if _OWN_HOME_AFTER_RE.match(_fold(after)):
         return False  # « MSA Limousin, lieu-dit La Croix, 87120 Eymoutiers (mon domicile) »
+    if _ADDRESS_HELD_BY_OFFICE_RE.search(folded):
+        return False  # « adresse connue de la CPAM : … », « le passage de l'assistante de la CAF au … »
+    whole = _fold(re.split(r"[.!?\n]", text[max(0, start - 160) : start])[-1])  # the office said first
+    if _office_moved_re().search(whole) and not _OWN_RE.search(whole):
+        return True  # « le centre des impôts a déménagé du boulevard X à la ZI, 7 avenue … »
     if _OFFICE_HOURS_RE.search(folded) and _office_subject_re().search(folded) and not (
         _OWN_RE.search(folded) or _home_words_re().search(folded)
     ):
@@ -2441,6 +2484,12 @@ _PROFESSIONAL_BEFORE_RE = re.compile(
 )
 
 
+# An office holding or visiting the usager's address, not giving its own.
+_ADDRESS_HELD_BY_OFFICE_RE = re.compile(
+    r"\badresse (?:connue|enregistree|declaree|retenue|utilisee|notee)\b"
+    r"|\b(?:erreur|changement|modification|correction|mise a jour) d'?\s*adresse\b"
+    r"|\b(?:passage|visite|venue) (?:de|du|d')"
+)
 _OWN_HOME_AFTER_RE = re.compile(
     r"\s*[(,–-]?\s*(?:c'est |qui est )?(?:mon|ma|notre|son|sa|leur) (?:domicile|adresse|logement|maison)"
 )
@@ -2484,6 +2533,8 @@ def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int 
     """End of the street name that starts at `position`, or None when there is none."""
     end, words, previous, capitalised = None, 0, "", False
     while words < 6 and (m := _TOKEN_RE.match(text, position)):
+        if "\n" in text[position : m.start(m.lastgroup or 0)]:
+            break  # the next line of a form (« Adresse : 7 rue X \n CP / Ville : … »)
         if m.group("elided"):
             previous, position = "elided", m.end()
             continue
@@ -2498,9 +2549,9 @@ def _street_name_end(text: str, position: int, lower_case_allowed: bool) -> int 
             continue
         if word.isdigit():
             # "rue du 8 Mai 1945", "avenue du 11 Novembre"
-            # « rue des 3 Frères »
+            # « rue des 3 Frères », « cité des 4000 »
             accepted = (len(word) <= 4 and (previous == "du" or previous in _MONTHS)) or (
-                len(word) <= 2 and previous == "des"
+                len(word) <= 4 and previous == "des"
                 # « route nationale 2 », « chemin départemental 12 »: a numbered road
             ) or (len(word) <= 4 and previous in _NUMBERED_ROADS)
         elif _flat_word_at(text, m, words, previous):
@@ -2551,11 +2602,18 @@ _FLOOR_AFTER_RE = re.compile(rf"(?:\s*,?\s*(?:(?i:au)\s+)?(?:{_FLAT_DETAIL}))+")
 _ARTICLE_BEFORE_TOWN_RE = re.compile(r"^(?:Le|La|Les)[ \t]+(?=[A-ZÀ-Þ][\w'’]*-)")
 
 
+_NAME_IN_DETAILS_RE = re.compile(r"[,–-][ \t]*([A-ZÀ-Þ][\w'’]*)[ \t]+[A-ZÀ-Þ]")
+
+
 def _address_end(text: str, end: int) -> int:
     """The postal code and city after the street, with the building details or the
     locality in between (« , Bât D, 93200 Saint-Denis »), a city after « à » or after a
     comma, or the building details alone."""
     details = _DETAILS_AFTER_RE.match(text, end)
+    if details and _NAME_IN_DETAILS_RE.search(details.group()) and any(
+        _is_first_name(w.group(1), allow_word=False) for w in _NAME_IN_DETAILS_RE.finditer(details.group())
+    ):
+        details = None  # « 6 rue du Moulin, Brest - Manon Kerboul »: a signature after the town
     for position in ([details.end()] if details else []) + [end]:
         city_end = _postcode_city_end(text, position)
         if city_end is not None:
@@ -2573,7 +2631,7 @@ def _address_end(text: str, end: int) -> int:
         ):
             if re.match(r"\s*[.;:!?)]|\s*$", text[city.end() :]) or not _is_first_name(
                 city.group("city")
-            ):
+            ) or _country_after_re().match(_fold(text[city.end() : city.end() + 40])):
                 return city.end()
         if building:
             return building.end()
@@ -2645,7 +2703,15 @@ def _has_postcode_after(text: str, end: int) -> int | None:
     return None
 
 
+# « n°12 route de Pau »: the sign written before the street number.
+_NUMBER_SIGN_BEFORE_RE = re.compile(r"(?<![\w'’])(?i:n°|nº|no\.|num[ée]ro)[ \t]*$")
+
+
 def _address_start(text: str, start: int) -> int:
+    if start < len(text) and text[start].isdigit() and (
+        sign := _NUMBER_SIGN_BEFORE_RE.search(text, max(0, start - 10), start)
+    ):
+        start = sign.start()
     details = _DETAILS_BEFORE_RE.search(text, max(0, start - 80), start)
     return details.start() if details and details.end() == start else start
 
@@ -2658,11 +2724,63 @@ _NUMBER_AFTER_STREET_RE = re.compile(
     r"\s+\d{1,4}[a-z]?(?:\s*(?i:bo[iî]te|bte|bus)\s*\d{1,4})?,?\s+(?:[A-Z]-)?\d{4}\s+[A-ZÀ-Þ][\w'’-]+"
     r"(?:[\s-][A-ZÀ-Þ][\w'’-]+){0,2}"
 )
-# Addresses abroad written the local way: « Hauptstraße 12, 77694 Kehl », « Rua X 12 ».
+# Addresses abroad written the local way: « Hauptstraße 12, 77694 Kehl », « Boxhagener
+# Str. 47 »; « 14/52 Beach Road », « 8 Elm Street ».
 _FOREIGN_STREET_RE = re.compile(
     r"(?<![\w-])[A-ZÀ-Þ][\w'’-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|ring|damm|laan"
-    r"|straat|plein|gracht)\s+\d{1,4}[a-z]?\b"
+    r"|straat|plein|gracht|[ \t]+(?:Stra(?:ß|ss)e|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm))\s+\d{1,4}[a-z]?\b"
+    r"|(?<![\w.,/])\d{1,5}[A-Z]?(?:/\d{1,5})?(?:[ \t]+[A-Z][\w'’-]*){1,3}[ \t]+(?:Road|Street|Avenue|Lane"
+    r"|Drive|Crescent|Close|Terrace|Parade|Gardens|Grove|Square|Highway|Mews)(?![\w'’-])"
 )
+# The number after the street's name: Spain, Portugal, Italy (« Rua das Flores 23 », « Carrer
+# de X 212 »), and French streets written so (« rue des Lilas 12 », « Bd X n°41 »). Not a
+# count (« rue X 3 fois ») nor a year.
+_STREET_THEN_NUMBER_RE = re.compile(
+    r"(?<![\w-])(?i:rue|avenue|av\.|boulevard|bd|chauss[ée]e|place|chemin|quai|all[ée]e|route|impasse"
+    r"|rua|avenida|avda\.|calle|carrer|carretera|camino|paseo|passeig|plaza|pla[çc]a|pra[çc]a|travessa"
+    r"|largo|estrada|via|viale|piazza|corso|vicolo|strada)\s+"
+    r"(?:(?i:de\s+la|de\s+l['’]|des|du|de|d['’]|das|dos|da|do|del|dels|della|di)\s*)?"
+    r"[A-ZÀ-Þ][\w'’-]*(?:\s+(?:(?i:de|da|do|das|dos|del|di|la|le|les|des|du)\s+)?[A-ZÀ-Þ][\w'’-]*){0,3}"
+    r",?[ \t]+(?:(?i:n°|nº|no\.?)[ \t]*)?(?!(?:19|20)\d\d(?!\d))"
+    r"\d{1,4}(?:[ \t]?(?:bis|ter)\b|[a-zA-Z](?![\w'’]))?"
+    r"(?![\w'’]|[,.]\d|[ \t]*(?i:ans?|mois|jours?|semaines?|fois|heures?|h|min\w*|€|euros?|%|km|m"
+    r"|personnes|enfants|e|[èe]me|er)(?![\w'’]))"
+)
+# Postal codes abroad written after the town: the United Kingdom (« London WC2B 6EX »),
+# Canada (« Montréal (Québec) H2J 3V4 »), Australia (« Bondi NSW 2026 »), the United States.
+_ABROAD_POSTCODE = (
+    r"[A-Z]{1,2}\d[A-Z\d]?[ \u00a0]?\d[A-Z]{2}|[A-Z]\d[A-Z][ \u00a0]?\d[A-Z]\d"
+    r"|(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT)[ \u00a0]+\d{4}"
+    r"|[A-Z]{2}[ \u00a0]\d{5}(?:-\d{4})?"  # and the United States
+)
+_TOWN_THEN_POSTCODE_RE = re.compile(
+    r"(?<![\w'’-])[A-ZÀ-Þ][\w'’-]+(?:[ \t-][A-ZÀ-Þ][\w'’-]+){0,2}(?:[ \t]*\([A-ZÀ-Þ][\w'’ -]{1,30}\))?"
+    rf",?[ \t]+(?:{_ABROAD_POSTCODE})(?![\w])"
+)
+# The parts before such a town: « Flat 12 », « 40 Kingsway », « Kingsway Court », « app. 3 ».
+_ABROAD_PART_BEFORE_RE = re.compile(
+    r"(?:^|(?<=[,\n:])|(?<=[ \t])(?=\d))[ \t]*(\d{1,5}[A-Z]?(?:/\d{1,5})?(?:[ \t]+[A-ZÀ-Þ][\w'’.-]*){1,4}"
+    r"|(?i:flat|apartment|apt|appt|app\.?|unit|suite)[ \t]*\d{1,4}[A-Z]?"
+    r"|[A-ZÀ-Þ][\w'’-]*(?:[ \t]+[A-ZÀ-Þ][\w'’-]*){0,3}[ \t]+"
+    r"(?:Court|House|Building|Mansions|Tower|Lodge|Hall)"
+    r"|\d{1,5})[ \t]*,?[ \t]*$"
+)
+
+
+def _abroad_addresses(text: str) -> Iterator[Flag]:
+    """A town and its postal code written the way of the country, the numbered parts before
+    it (« Flat 12, 40 Kingsway, London WC2B 6EX »)."""
+    for m in _TOWN_THEN_POSTCODE_RE.finditer(text):
+        start, numbered = m.start(), False
+        for _ in range(4):
+            before = text[max(0, start - 80) : start]
+            part = _ABROAD_PART_BEFORE_RE.search(before)
+            if not part:
+                break
+            start -= len(before) - part.start(1)
+            numbered = numbered or any(c.isdigit() for c in part.group(1))
+        if numbered and not _is_office_address(text, start, m.end()):
+            yield Flag(FlagKind.ADDRESS, start, m.end())
 
 
 # Rural dwellings named after what they were (« moulin de la Roche, 87… »).
@@ -2680,6 +2798,22 @@ _NAMED_PLACE_RE = re.compile(
     r"\s*(?=[A-ZÀ-Þ]))[A-ZÀ-Þ][\w'’-]*"
     r"(?:\s+(?:(?i:de\s+la|de\s+l'|des|du|de|d'|les|le|la|aux|au|sur|sous|en|lès)\s+)?[A-ZÀ-Þ][\w'’-]*){0,3}"
 )
+
+
+def _town_named(city: str) -> bool:
+    """A town's name after a comma (« Le Moule », « Bras-Panon »), not a person's."""
+    name = re.sub(r"^(?:Le|La|Les)[ \t]+(?=[A-ZÀ-Þ])", "", city)
+    return _is_city(name) and not _is_first_name(name)
+
+
+_HOME_VERB_BEFORE_RE = re.compile(
+    r"(?<![\w'’])(?i:habite|habitent|habitons|vit|vis|vivent|vivons|r[ée]side|r[ée]sident|demeurant|domicili[ée]e?s?)"
+    r"(?:[ \t]+(?i:au|à|a|en|dans))?[ \t]+$"
+)
+_RESIDENTIAL_PLACE_RE = re.compile(
+    r"(?i:domaine|r[ée]sidence|lotissement|hameau|lieu-dit|lieudit|quartier|section)\s"
+)
+_TO_A_PLACE_BEFORE_RE = re.compile(r"(?<![\w'’])(?i:au|à\s+la|a\s+la|à\s+l['’]|a\s+l['’])\s*$")
 
 
 def _home_for_an_institution(text: str, m: re.Match[str]) -> bool:
@@ -2712,10 +2846,30 @@ def _is_rural_name(name: str, after: str) -> bool:
     return _fold(name) not in _fold(after)
 
 
+# A soldier's postal sector: « SP 69210 00800 Armées », « BP 53, SP 85025, 00843 ARMEES ».
+_MILITARY_SECTOR_RE = re.compile(
+    r"(?<![\w])(?:(?i:bp)[ \t]*\d{1,5}[ \t]*,?[ \t]*)?(?i:sp|secteur[ \t]+postal)[ \t]*\d{5}[ \t]*,?[ \t]*"
+    r"\d{5}[ \t]+(?i:arm[ée]es)(?![\w])"
+)
+
+
 def _address_anchors(text: str) -> Iterator[Flag]:
+    for m in _MILITARY_SECTOR_RE.finditer(text):
+        yield Flag(FlagKind.ADDRESS, m.start(), m.end())
     for m in _FOREIGN_STREET_RE.finditer(text):
         if not _is_office_address(text, m.start(), m.end()):
             yield Flag(FlagKind.ADDRESS, m.start(), _address_end(text, m.end()))
+    yield from _abroad_addresses(text)
+    for m in _STREET_THEN_NUMBER_RE.finditer(text):
+        end = _address_end(text, m.end())
+        # a town after it, or a home or an address spoken of before it
+        if end == m.end() and not (
+            _home_before(text, m.start())
+            or _ADDRESS_LABEL_BEFORE_RE.search(text, max(0, m.start() - 40), m.start())
+        ):
+            continue
+        if not _is_office_address(text, m.start(), end):
+            yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), end)
     for m in _NUMBER_AFTER_STREET_RE.finditer(text):
         if not _is_office_address(text, m.start(), m.end()):
             yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), m.end())
@@ -2736,6 +2890,16 @@ def _address_anchors(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.ADDRESS, m.start(), end)  # « domicilié BP 58, 97620 Chirongui »
     for m in _NAMED_PLACE_RE.finditer(text):
         end = _has_postcode_after(text, m.end())
+        if not end and _RESIDENTIAL_PLACE_RE.match(m.group()) and (
+            _TO_A_PLACE_BEFORE_RE.search(text, max(0, m.start() - 8), m.start())
+            or _HOME_VERB_BEFORE_RE.search(text, max(0, m.start() - 25), m.start())
+        ):
+            # « livré au Domaine des Cigales, Aix-en-Provence »: the town after a comma ends the clause
+            city = _COMMA_CITY_RE.match(text, m.end())
+            if city and _ends_a_part(text, city.end()) and _town_named(city.group("city")) and not (
+                _NAMED_BUILDING_RE.search(city.group("city"))
+            ):
+                end = city.end()
         # « 3 Le Mas, 48150 … », « 215 chemin de Gibbes, … »: the number is the address's.
         number = _PLACE_NUMBER_BEFORE_RE.search(text, max(0, m.start() - 12), m.start())
         start = number.start() if number and _address_start(text, m.start()) == m.start() else m.start()
@@ -2754,7 +2918,12 @@ def _address_anchors(text: str) -> Iterator[Flag]:
         if _NUMBER_BEFORE_RE.search(text, max(0, m.start() - 20), m.start()):
             continue  # numbered: read by _STREET_RE
         end = _street_name_end(text, m.end(), lower_case_allowed=bool(m.group("strict")))
-        end = _has_postcode_after(text, end) if end else None
+        name_end, end = end, _has_postcode_after(text, end) if end else None
+        if name_end and not end and _HOME_VERB_BEFORE_RE.search(text, max(0, m.start() - 25), m.start()):
+            # « elle habite chemin Ti-Bois, Bras-Panon, … »: no number, the town after a comma
+            city = _COMMA_CITY_RE.match(text, name_end)
+            if city and _town_named(city.group("city")):
+                end = city.end()
         if end and not _is_office_address(text, m.start(), end):
             yield Flag(FlagKind.ADDRESS, _address_start(text, m.start()), end)
     for m in _STREET_RE.finditer(text):
@@ -2808,7 +2977,7 @@ _ORDINAL = r"(?:e|è|ème|eme|er|ère|ere)"
 # Parts that belong to an address wherever they stand in the chain.
 _BUILDING_WORDS = (
     r"b[aâ]timent|b[aâ]t\.?|tour|r[ée]sidence|r[ée]s\.?|cit[ée]|immeuble|imm\.?|villa|domaine|lotissement"
-    r"|hameau|quartier|escalier|esc\.?|entr[ée]e"
+    r"|hameau|quartier|escalier|esc\.?|entr[ée]e|camping(?:\s+municipal)?"
 )
 # « Bât. Les Mimosas », « tour Mercure », « Bât 7 des Acacias », « résidence les Lilas »
 _NAMED_BUILDING_RE = re.compile(
@@ -2818,7 +2987,7 @@ _NAMED_BUILDING_RE = re.compile(
 )
 _CHAIN_DETAIL_RE = re.compile(
     rf"(?:{_FLOOR}|{_DETAIL}|(?i:maison|case|villa|lot|lotisman|porte|bo[iî]te)\s*(?:n[°o]\s*)?\d{{1,4}}[A-Za-z]?"
-    rf"|(?i:n°|no\.?|num[ée]ro)\s*\d{{1,4}}(?:\s?(?:bis|ter)\b)?|(?i:bp|cs|tsa|bo[iî]te\s+postale)\s*\d{{1,5}}"
+    rf"|(?i:n°|no\.?|num[ée]ro)\s*\d{{1,4}}(?:\s?(?:bis|ter)\b)?|(?i:bp|bo[iî]te\s+postale)\s*\d{{1,5}}"
     r"|\(?(?i:digicode|code|interphone)\s*:?\s*[\w#*]{2,8}\)?)"
     rf"(?:\s+(?:(?i:à|a)\s+)?(?i:gauche|droite|droit|fond|face))?"
 )
@@ -2832,7 +3001,8 @@ _CHAIN_STREET_RE = re.compile(
 )
 # « à côté de la station », « près de l'église »: a landmark given for the postman.
 _CHAIN_LANDMARK_RE = re.compile(
-    r"(?i:[àa]\s+c[ôo]t[ée]|pr[èe]s|en\s+face|derri[èe]re|au\s+bout|face)\s+(?:de\s+la|de\s+l['’]|du|des|de|d['’])\s*"
+    r"(?:(?i:[àa]\s+c[ôo]t[ée]|pr[èe]s|en\s+face|derri[èe]re|au\s+bout|face)\s+(?:de\s+la|de\s+l['’]|du|des|de|d['’])"
+    r"|(?i:derri[èe]re|devant|apr[èe]s)\s+(?:la|le|les|l['’]))\s*"
     r"[\w'’-]+(?:\s+[\w'’-]+){0,2}"
 )
 # An arrondissement after the town (« Lyon 2e », « Paris 18e »), the postal code alone at
@@ -2853,10 +3023,15 @@ _CHAIN_TITLE_RE = re.compile(
 )
 
 
+_ELIDED_BEFORE_RE = re.compile(r"(?<![\w'’])[lLdD]['’]")
+
+
 def _chain_part_ending(text: str, start: int, end: int) -> int | None:
     """The start of the earliest part that ends at `end`, from `start` on."""
     for position in range(start, end):
-        if position > 0 and (text[position - 1].isalnum() or text[position - 1] in "'’-"):
+        if position > 0 and (text[position - 1].isalnum() or text[position - 1] in "'’-") and not (
+            _ELIDED_BEFORE_RE.match(text, max(0, position - 2), position)  # « l'aire d'accueil »
+        ):
             continue
         for _sort, pattern in (*_CHAIN_PARTS, ("landmark", _CHAIN_LANDMARK_RE)):
             if (m := pattern.match(text, position, end)) and m.end() == end:
@@ -2886,6 +3061,20 @@ def _ends_a_part(text: str, end: int) -> bool:
     return bool(re.match(r"[ \t]*(?:[,.;:!?)\n]|$)", text[end:]))
 
 
+_TOWN_LABEL_RE = re.compile(
+    r"(?i:code[ \t]+postal|cp|ville|commune|localit[ée])"
+    r"(?:[ \t]*(?:/|&|(?i:et))[ \t]*(?i:ville|commune|cp|code[ \t]+postal))?"
+    r"[ \t]*:[ \t]*"
+)
+_DETAIL_LABEL_RE = re.compile(
+    r"(?i:compl[ée]ment(?:[ \t]+d['’]adresse)?|b[aâ]timent|r[ée]sidence|appartement)[ \t]*:[ \t]*"
+)
+_LINE_TOWN_RE = re.compile(
+    rf"{_CITY_WORD}(?:[ \t-]+(?:(?:sur|sous|en|les|le|la|de|du|d')[ \t]+)?{_CITY_WORD}){{0,3}}"
+    r"(?=[ \t]*(?:\n|$))"
+)
+
+
 def _chain_after(text: str, end: int) -> int:
     """The end of the address once the parts joined after `end` are read: details, a road,
     a locality and its postal code, the town and its arrondissement."""
@@ -2895,6 +3084,17 @@ def _chain_after(text: str, end: int) -> int:
             break
         comma = "," in gap.group() or "\n" in gap.group()
         position = gap.end()
+        if comma and (detail := _DETAIL_LABEL_RE.match(text, position)):
+            position = detail.end()  # « Complément d'adresse : bât B »
+        label = _TOWN_LABEL_RE.match(text, position) if comma else None
+        if label:  # a pasted form: « CP / Ville : 29000 Quimper », « Ville : Carcassonne »
+            town = _postcode_city_end(text, label.end()) or (
+                (lone := _LONE_POSTCODE_RE.match(text, label.end())) and lone.end()
+            ) or ((name := _LINE_TOWN_RE.match(text, label.end())) and _is_city(name.group()) and name.end())
+            if not town:
+                break
+            end = town
+            continue
         city_end = _postcode_city_end(text, position)
         if city_end is not None and _CODE_AT_RE.match(text, position):
             end = city_end
@@ -2917,6 +3117,13 @@ def _chain_after(text: str, end: int) -> int:
             city = _COMMA_CITY_RE.match(text, name.end())
             if city and _is_city(city.group("city")) and _ends_a_part(text, city.end()):
                 end = city.end()
+            elif (_ends_a_part(text, name.end()) and _is_city(text[position : name.end()])
+                  and not re.search(r"\d{4}", text[max(0, end - 40) : end])):
+                end = name.end()  # « Appt 7, Maarif, Casablanca »: the town after its quarter
+        elif (name and not _continues_the_word(text, name.end()) and _ends_a_part(text, name.end())
+              and "-" in name.group() and _town_named(name.group())
+              and not re.search(r"\d{4}", text[max(0, end - 40) : end])):
+            end = name.end()  # « …, Terres-Sainville, Fort-de-France »: a hyphenated town's words
         break
     return end
 
@@ -2924,7 +3131,10 @@ def _chain_after(text: str, end: int) -> int:
 def _locality_ok(text: str, start: int, end: int) -> bool:
     """A locality's name, not a person's nor an office's."""
     words = re.findall(r"[\w'’]+", text[start:end])
-    if not words or _fold(words[0]) in _CITY_STOP_WORDS or _fold(words[0]) in _FUNCTION_WORDS:
+    # « Les Hauts de X »: a place's article is read past (« Le », « La », « Les » in capitals)
+    articled = len(words) > 1 and words[0] in ("Le", "La", "Les", "Au", "Aux")
+    first = words[1] if articled else (words[0] if words else "")
+    if not words or _fold(first) in _CITY_STOP_WORDS or _fold(first) in _FUNCTION_WORDS:
         return False
     acronyms = _name_lists()["acronyms"]
     if any(_office_subject_re().fullmatch(_fold(w)) or (not w.islower() and _fold(w) in acronyms)
@@ -2939,7 +3149,11 @@ def _locality_ok(text: str, start: int, end: int) -> bool:
     )):
         return False  # « Mme Jean Martin, 75011 Paris »: a person's name
     before = text[max(0, start - 30) : start]
-    return not (_CHAIN_TITLE_RE.search(before.rstrip(" \t,")) or _STREET_NAME_BEFORE_RE.search(before))
+    return not (_CHAIN_TITLE_RE.search(before.rstrip(" \t,")) or _STREET_NAME_BEFORE_RE.search(before)
+                or _MAIDEN_NAME_BEFORE_RE.search(before))  # « Corinne X née Pasquier, 18 rue … »
+
+
+_MAIDEN_NAME_BEFORE_RE = re.compile(r"(?<![\w'’])(?i:n[ée]e?|[ée]pouse|[ée]p\.|veuve|vve)[ \t]+$")
 
 
 # The locality's words are a street's name (« chemin de Gibbes, 13014 … »).
@@ -2986,7 +3200,13 @@ def _chain_before(text: str, start: int, *, named: bool = False) -> int:
                 continue
             break
         name = _PLACE_NAME_AT_END_RE.search(text, part_start, gap.start())
-        if named or not name or not _locality_ok(text, name.start(1), gap.start()):
+        # on an envelope, a residence's line of its own before the street (« Les Hauts du Parc »)
+        article = name and re.match(r"(?:Le|La|Les|L['’])\s*(?=[A-ZÀ-Þ])", name.group(1))
+        line = bool(article and "\n" in gap.group() and name.start(1) == part_start
+                    and (part_start == 0 or text[part_start - 1] == "\n"))
+        if (named and not line) or not name or not _locality_ok(
+            text, name.start(1) + (article.end() if line and article else 0), gap.start()
+        ):
             break
         if name.start(1) != part_start and not _CHAIN_POSTCODE_RE.match(text, start) and re.search(
             r"(?i:\b(?:à|a|au|en|vers|de|depuis))\s+$", text[part_start : name.start(1)]
@@ -3018,18 +3238,21 @@ def _chained_details(text: str) -> Iterator[Flag]:
         part = _chain_part_end(text, m.start(), comma=True)
         if not part:
             continue
-        parts, end = [text[m.start() : part[0]]], part[0]
+        parts, end, starts = [text[m.start() : part[0]]], part[0], [m.start()]
         while (gap := _CHAIN_GAP_RE.match(text, end)) and (
             following := _chain_part_end(text, gap.end(), comma=True)
         ) and following[1] != "city":
             parts.append(text[gap.end() : following[0]])
+            starts.append(gap.end())
             end = following[0]
         position = end
         if len(parts) < 2 or not any(re.search(r"\d|(?<![\w'’])[A-Z](?![\w'’])", p) for p in parts):
             continue
         end = _chain_after(text, _address_end(text, end))
-        if not _is_office_address(text, m.start(), end):
-            yield Flag(FlagKind.ADDRESS, _chain_before(text, m.start()), end)
+        start = _chain_before(text, m.start())
+        # an office's among its parts (« Cité administrative, 2 rue … »), or said before them
+        if not any(_is_office_address(text, s, end) for s in {start, *starts}):
+            yield Flag(FlagKind.ADDRESS, start, end)
 
 
 def _chained_localities(text: str) -> Iterator[Flag]:
@@ -3049,7 +3272,11 @@ def _chained_localities(text: str) -> Iterator[Flag]:
                 r"\d[^\w\n]*$", text[max(0, number.start() - 3) : number.start()]
             ):  # not the last group of a phone
                 start = number.start()
-            if start < m.start() and not _is_office_address(text, start, city_end):
+            if start < m.start() and not (
+                _is_office_address(text, start, city_end)
+                # « l'EHPAD Les Lilas, 33000 … »: an office's name right before the postal code
+                or (start < m.start() - 2 and _is_office_address(text, m.start(), city_end))
+            ):
                 yield Flag(FlagKind.ADDRESS, start, _chain_after(text, city_end))
             continue
         town = _TOWN_BEFORE_CODE_RE.search(text, max(0, m.start() - 40), m.start())
@@ -3059,12 +3286,40 @@ def _chained_localities(text: str) -> Iterator[Flag]:
                 yield Flag(FlagKind.ADDRESS, town.start(), end)
 
 
+# After the town: its province or department in brackets (« Estepona (Málaga) », « Vitré (35) »),
+# the country (« , Belgique »).
+_PROVINCE_AFTER_RE = re.compile(r"[ \t]*\((?P<province>[A-ZÀ-Þ][\w'’-]*(?:[ -][A-ZÀ-Þ][\w'’-]*)?|\d{2,3})\)")
+
+
+@cache
+def _country_after_re() -> re.Pattern[str]:
+    countries = _words_pattern(_public_names().get("countries", []))
+    return re.compile(
+        rf"[ \t]*(?:,|-|–)?[ \t]*(?:{countries}"
+        r"|france(?![ \t-]*(?:travail|services?|connect|info|bleu|televisions?)))"
+        r"(?![\w'’-])"
+    )
+
+
+def _address_tail(text: str, end: int) -> int:
+    province = _PROVINCE_AFTER_RE.match(text, end)
+    if province and not _is_first_name(province.group("province"), allow_word=False):
+        end = province.end()
+    country = _country_after_re().match(_fold(text[end : end + 40]))  # folded: offsets kept
+    return end + country.end() if country else end
+
+
+_LINE_ARTICLE_BEFORE_RE = re.compile(r"(?:^|(?<=\n))(?:Le|La|Les)[ \t]+$")
+
+
 def _find_addresses(text: str) -> Iterator[Flag]:
     for flag in itertools.chain(_address_anchors(text), _chained_localities(text), _chained_details(text)):
-        end = _chain_after(text, flag.end)
+        end = _address_tail(text, _chain_after(text, flag.end))
         start = _chain_before(text, flag.start, named=True)
         if (start, end) != (flag.start, flag.end) and _is_office_address(text, start, end):
             start, end = flag.start, flag.end
+        if article := _LINE_ARTICLE_BEFORE_RE.search(text, max(0, start - 5), start):
+            start = article.start()  # « La Maison Blanche \n 4 route … »: the line's article
         yield Flag(FlagKind.ADDRESS, start, end)
 
 
@@ -3076,7 +3331,8 @@ _TITLE = (
     r"|(?i:mmes?|mlle|melle|mr|mrs|mme|dr|pr)\.?|M\.|m\.(?=\s+\w)|M(?=\s+[A-ZÀ-Þ])"
     r"|Me\.?(?=\s+[A-ZÀ-Þ]))"
 )
-_UPPER = "A-ZÀ-ÖØ-Þ"
+# with the capitals of Latin Extended-A: « Şahin », « Łukasz », « Đặng »
+_UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĴĶĹĻĽĿŁŃŅŇŊŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽ"
 _LOWER = "a-zß-öø-ÿ\u0100-\u017f"  # with Latin Extended-A: « Ayşe », « Łukasz »
 _NAME_WORD = rf"(?:[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*|[{_UPPER}]\.)"
 _PARTICLE = r"(?:(?:de|du|des|van|von|di|da|le|la|ben|el|al|ait|aït|dos|do|mac|ter)\s+|[dD]['’])"
@@ -3443,6 +3699,11 @@ def _surname_before(text: str, start: int) -> int:
     return m.start(1)
 
 
+_LOWER_PARTICLE_SURNAME_RE = re.compile(
+    rf"[ \t]+(?:el|al|ben|bin|ait|ould|da|dos|van)[ \t]+([{_LOWER}]{{3,}})(?![\w'’-])"
+)
+
+
 def _lower_case_first_names(text: str) -> Iterator[Flag]:
     """« merci a kevin », « la conseillere nadia », « le guichet de nadia »: a first name in
     lower case right after words for a person; « julie et marc »: the one joined to it."""
@@ -3461,8 +3722,11 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
         if not (_is_first_name(m.group(), allow_word=bool(joined or kin))):
             continue
         if joined or kin or _LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before):
-            previous_end = m.end()
-            yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
+            # « ma mere fatima el idrissi »: a surname after an Arabic or Portuguese particle
+            surname = _LOWER_PARTICLE_SURNAME_RE.match(text, m.end())
+            end = surname.end() if surname and _fold(surname.group(1)) not in _STOP_FOLDED else m.end()
+            previous_end = end
+            yield Flag(FlagKind.PERSON_NAME, m.start(), end)
             continue
         # « kevin 0612983475 », « yanis benhamou 2 allee des tilleuls … »: a signature in lower
         # case, a first name (and a surname) opening the text, then a number or an address.
@@ -3673,8 +3937,8 @@ def _whole_name_field(text: str) -> Flag | None:
         folded = _fold(word)
         if folded in _NAME_FIELD_PARTICLES and (word.islower() or word.isupper()) and i < len(words) - 1:
             particles += 1
-        elif i == 0 and _INITIALS_RE.fullmatch(word):
-            initials += 1
+        elif _INITIALS_RE.fullmatch(word) and sum(c.isupper() for c in word) <= 2:
+            initials += 1  # « J.-P. X », « Nguyen V. T. », « J.-P. M. », not « S.O.S. »
         elif re.fullmatch(rf"[{_UPPER}][\w'’]*(?:-[{_UPPER}][\w'’]*)*", word) and (
             folded not in _name_lists()["places"]
         ):
@@ -3685,10 +3949,16 @@ def _whole_name_field(text: str) -> Flag | None:
                 return None  # « Maria » after the surname is a first name, not a word
         else:
             return None
-    if not (particles and firsts) and not (initials and len(words) == 2):
+    if not (particles and firsts) and not (initials and len(words) - initials <= 1):
         return None
     start = text.find(value)
     return Flag(FlagKind.PERSON_NAME, start, start + len(value))
+
+
+_PHRASE_AFTER_RE = re.compile(
+    r"[ \t_]+(?:de|des|du|sur|sous|en|au|aux)[ \t_]+(?:l['’])?[a-zà-ÿ]|[ \t_]+d['’][a-zà-ÿ]"
+)
+_STREET_WORDS = frozenset("rue avenue boulevard bd place allee impasse chemin quai cours square".split())
 
 
 def _author_names(text: str) -> Iterator[Flag]:
@@ -3720,6 +3990,10 @@ def _author_names(text: str) -> Iterator[Flag]:
         if not _is_first_name(word.title() if word.isupper() else word) or _fold(word) in _GROUP_HANDLE_WORDS:
             continue
         also_a_word = _first_names().get(key, False)
+        if also_a_word and _PHRASE_AFTER_RE.match(text, m.end()):
+            continue  # « Rose des vents », « Victoire sur l'administration »: a phrase
+        if any(_fold(t.group()).split("'")[-1] in _STREET_WORDS for t in tokens[max(0, i - 3) : i]):
+            continue  # « Habitante de la rue Victor Hugo »: a street named after someone
         if word.islower() and (also_a_word or key not in _common_first_names()):
             continue  # « la_reine_des_neiges », « ti_moun_971 »: words of a handle
         if also_a_word and _fold(before) in _ARTICLE_TOKENS:
@@ -4527,6 +4801,9 @@ def _threats_of_the_person_named(folded: str) -> Iterator[re.Match[str]]:
             yield m
 
 
+_DIGIT_RE = re.compile(r"\d")
+
+
 def _find_threats(text: str, folded: str, abuse: list[Flag]) -> Iterator[Flag]:
     """The whole sentence of a threat (« La prochaine fois je reviens avec une batte »),
     short of the insults in it, which keep their own flag."""
@@ -4534,6 +4811,11 @@ def _find_threats(text: str, folded: str, abuse: list[Flag]) -> Iterator[Flag]:
                              _threats_of_the_person_named(folded)):
         starts = [b.end() for b in _SENTENCE_BOUNDARY_RE.finditer(folded, 0, m.start())]
         start = starts[-1] if starts else 0
+        # « si … au 7 chemin X, 30900 Nîmes, je vais … »: the clause after the numbers written
+        # before it, which keep their own flags
+        numbers = [d.end() for d in _DIGIT_RE.finditer(folded, start, m.start())]
+        if numbers and (comma := folded.find(",", numbers[-1], m.start())) >= 0:
+            start = comma + 1
         boundary = _SENTENCE_BOUNDARY_RE.search(folded, m.end())
         end = boundary.start() if boundary else len(text)
         # A vulgar word inside the clause is part of the threat (« foutre le feu »).
