@@ -51,8 +51,14 @@ HALVES = {
     "heldout6": CORPUS_DIR / "heldout6.yaml",
     "dev7": CORPUS_DIR / "dev7.yaml",
     "heldout7": CORPUS_DIR / "heldout7.yaml",
+    "dev8": CORPUS_DIR / "dev8.yaml",
+    "heldout8": CORPUS_DIR / "heldout8.yaml",
 }
-HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
+HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
+            "heldout8")
+# Held-out halves that rules were tuned on after their one scoring run: their tables on the
+# page say where the rules stand on text they have seen, no longer how they generalise.
+SPENT = frozenset(HELD_OUT[:-1])
 OLD_SET = ROOT / "tests" / "unit" / "moderation" / "screening_set.yaml"
 DOC_PATH = ROOT / "docs" / "screening.md"
 EXPERIENCE_BODY_CHARS = 1000
@@ -260,6 +266,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout6": "the three writers of the sixth corpus, following",
            "dev7": "the three writers of the seventh corpus, following",
            "heldout7": "the three writers of the seventh corpus, following",
+           "dev8": "the three writers of the eighth corpus, following",
+           "heldout8": "the three writers of the eighth corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -317,11 +325,15 @@ def targets_section(halves: list[Scored]) -> str:
                     f"{_percent(precision)} | {'yes' if met else '**no**'} |")
     if not rows:
         return ""
+    fresh = [f"`{s.half}`" for s in halves if s.held_out and s.half not in SPENT]
+    fresh_line = (
+        f" {', '.join(fresh)}, scored once and never tuned on, gives the held-out measure of\n"
+        "the rules as they are." if fresh else " None is a held-out measure now.")
     return ("## Against the targets\n\n"
             "With the rules as they are now. Each half was a held-out measure only when it was\n"
-            "scored, once, at the end of its round (those figures are in « Method »); every half\n"
-            "was tuned on after it was spent, so these rows say where the rules stand on text\n"
-            "they have seen, not how they generalise.\n\n"
+            "scored, once, at the end of its round (those figures are in « Method »); the halves\n"
+            "tuned on after they were spent say where the rules stand on text they have seen,\n"
+            f"not how they generalise.{fresh_line}\n\n"
             "| half | target | measured | met |\n|---|---|---:|---|\n" + "\n".join(rows) + "\n")
 
 
@@ -341,8 +353,8 @@ METHOD = """## Method
 - **Corpus**: the labelling rules (LABELS.md) were fixed before the rules were written; two
   engineers wrote the first corpus without seeing the code, two others the second, three
   others the third, three others the fourth, three others the fifth, three others the sixth,
-  three others the seventh; the lead split each in two halves (`dev`/`heldout` …
-  `dev7`/`heldout7`) before any rule was
+  three others the seventh, three others the eighth; the lead split each in two halves
+  (`dev`/`heldout` … `dev8`/`heldout8`) before any rule was
   tuned on it. The rules were
   tuned on the dev halves, the old set and invented sentences; no rule writer opened a
   held-out half before it was spent (scored after a round).
@@ -406,7 +418,27 @@ METHOD = """## Method
   block, names after « je m appelle » typed loosely, a full name found again in another case,
   households and « c/o », the author's field with particles or « née », flat details before
   the town, two threat shapes), so the `heldout7` table on this page, made after, is no
-  longer a held-out measure (recall 96.6 % there); none is until an eighth corpus.
+  longer a held-out measure (recall 96.6 % there). Round 8: the eighth corpus (writers who
+  read LABELS.md only, asked to put a private postal address in about 45 % of their texts:
+  addresses in every written shape, envelope blocks, inline, typed loosely; families,
+  neighbours and agents of every origin with where they live; life situations where an
+  address matters, in every field of the form, abroad and overseas included) was split and
+  `heldout8` moved out of the repository before the round (texts already in an earlier
+  round's file were dropped first); the round-7 rules scored `dev8` precision 96.4 %, recall
+  94.0 % (e-mail, phone, NIR and IBAN 100 %, addresses 90.3 %, names 96.5 %) and `heldout8`
+  (its per-kind counts only, no text shown) precision 96.0 %, recall 93.3 % (e-mail, phone,
+  NIR and IBAN 100 %, addresses 89.2 %, that is 371 of 416, names 96.1 %). The rules were
+  then tuned on `dev8` and every other half: addresses abroad with the number after the
+  street and foreign postal codes, soldiers' postal sectors, pasted forms, the place where
+  someone lives named before the street (a home, a camping pitch, a boat), typed street
+  words, offices' own addresses kept unmasked; lower-case names after a particle; two threat
+  shapes. `dev8` went to precision 98.7 %, recall 99.0 % (addresses 100 %, names 98.0 %);
+  no other half lost a found span or gained a false flag. `heldout8` came back only to be
+  scored, once: precision 96.7 %, recall 95.4 % (e-mail, phone, NIR and IBAN 100 %,
+  addresses 93.3 %, that is 388 of 416, names 96.6 %, that is 375 of 388). **Those are the
+  round's held-out figures**, and `heldout8` was not tuned on after: its table on this page
+  is still a held-out measure. The gap between `dev8` (100 %) and `heldout8` (93.3 %) on
+  addresses says the rules still learn a corpus's shapes better than they generalise.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).
