@@ -9,7 +9,9 @@ files removed after it: round 1 (writers a and b) gave dev.yaml and heldout.yaml
 (`python split.py 5`), round 6 (writers n, o and p) dev6.yaml and heldout6.yaml
 (`python split.py 6`), round 7 (writers q, r and s) dev7.yaml and heldout7.yaml
 (`python split.py 7`), round 8 (writers t, u and v) dev8.yaml and heldout8.yaml
-(`python split.py 8`; texts already in an earlier round's file were dropped first). An entry goes
+(`python split.py 8`), round 9 (writers w, x and y) dev9.yaml and heldout9.yaml
+(`python split.py 9`); in rounds 8 and 9 texts already in an earlier round's file were dropped
+first. An entry goes
 to a half by the SHA-256 of its text (even first byte: development), so the split depends on
 nothing a rule writer could choose. Each entry keeps the name of the file it came from.
 """
