@@ -28,6 +28,8 @@ import ssl
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from email.charset import BASE64, Charset
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import formataddr, formatdate
@@ -151,8 +153,19 @@ _FROM = _folded("From", formataddr((FROM_NAME, FROM_ADDRESS)))  # NOTIFIER_FROM 
 @functools.lru_cache(maxsize=1024)
 def _subject(text: str) -> str:
     """The subject as encoded and folded for SMTP: folded once for every e-mail that shares it
-    (an author's notice; one experience's e-mail to each agent of its structure)."""
-    return _folded("Subject", text)
+    (an author's notice; one experience's e-mail to each agent of its structure).
+
+    Encoded by the `email` package's RFC 2047 encoder, `email.header.Header`: it writes the
+    same kind of encoded words as the policy without first parsing the text into a header tree
+    (the cost is in docs/benchmarks.md), and as UTF-8 words throughout, so a title that reads
+    like an encoded word (« =?utf-8?q?…?= ») reaches the agent as the usager typed it."""
+    return Header(text, _BASE64_UTF8, header_name="Subject").encode(linesep="\r\n")
+
+
+# Base64 words: the default (the shorter of base64 and quoted-printable, word by word) measures
+# each candidate word's length character by character, which costs more than the encoding.
+_BASE64_UTF8 = Charset("utf-8")
+_BASE64_UTF8.header_encoding = BASE64
 
 
 _PART_TYPES = {subtype: _fixed("Content-Type", f'text/{subtype}; charset="utf-8"')

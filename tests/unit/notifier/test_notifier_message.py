@@ -32,6 +32,9 @@ def _content(message, subtype: str) -> str:
      '<a href="http://x/a?b=c&d=e">lien ' + "x" * 300 + "</a>\n"),
     ("ascii subject that is rather long " * 8, "\r\nfins de ligne\r\nWindows\r\n", ""),
     ("a€" * 31 + "😀" * 23 + "é", "multi-octets", "<p>x</p>"),  # characters across word ends
+    # What reads as an encoded word in a title stays the usager's text, with or without accents.
+    ("Réponse =?utf-8?q?Faux_sujet?= à lire", "x", "y"),
+    ("Reponse =?utf-8?q?Faux_sujet?= a lire", "x", "y"),
 ])
 def test_message_reads_back_as_queued(subject, text, html):
     message = _parsed(subject, text, html)
