@@ -8,6 +8,7 @@ import functools
 from flask.views import MethodView
 
 from services.chassis.auth import current_principal, require
+from services.chassis.errors import ApiError
 from services.chassis.permissions import Permission
 from services.chassis.web import Blueprint, db_of
 from services.moderation import domain, service
@@ -22,6 +23,8 @@ from services.moderation.schemas import (
     PreviewRequest,
     RejectRequest,
     RerouteRequest,
+    StaffScreeningOut,
+    StaffTextsIn,
     StatsOut,
     StructurePage,
     StructureQuery,
@@ -31,8 +34,15 @@ cases = Blueprint("cases", __name__, url_prefix="/cases", description="The moder
 structures = Blueprint("structures", __name__, url_prefix="/structures",
                        description="Structures known to moderation (replica of identity's)")
 stats = Blueprint("stats", __name__, url_prefix="/stats", description="Queue figures")
+screening = Blueprint("screening", __name__, url_prefix="/screening",
+                      description="Personal data in what the staff are about to publish")
 
-BLUEPRINTS: list = [cases, structures, stats]
+BLUEPRINTS: list = [cases, structures, stats, screening]
+
+# Who writes public text: agents (responses), super agents (validating them), structures
+# (improvement actions).
+_PUBLIC_WRITERS = (Permission.RESPONSE_DRAFT, Permission.RESPONSE_VALIDATE,
+                   Permission.IMPROVEMENT_WRITE)
 
 
 def _decides(view):
@@ -137,3 +147,18 @@ class Stats(MethodView):
         """Cases per status and the median time to decision over 7 and 30 days."""
         with db_of().transaction() as session:
             return service.stats(session)
+
+
+@screening.route("")
+class StaffScreening(MethodView):
+    @screening.arguments(StaffTextsIn)
+    @screening.response(200, StaffScreeningOut)
+    def post(self, args):
+        """The passages of a response or an improvement action that look like personal data
+        (contacts, numbers, addresses, names, insults), for its writer to check before it is
+        published. Nothing is stored."""
+        principal = current_principal()
+        if not any(principal.can(p) for p in _PUBLIC_WRITERS):
+            raise ApiError(403, "forbidden", "Action non autorisée pour votre profil.",
+                           {"permission": [str(p) for p in _PUBLIC_WRITERS]})
+        return service.screen_staff_texts(args["texts"])

@@ -13,7 +13,15 @@ from enum import StrEnum
 
 from services.chassis.clock import as_utc
 from services.chassis.refusals import Conflict, Forbidden, Invalid, NotFound
-from services.moderation.screening import FLAG_KINDS, Flag, FlagKind, default_masks, redact, screen
+from services.moderation.screening import (
+    ADVISORY_KINDS,
+    FLAG_KINDS,
+    Flag,
+    FlagKind,
+    default_masks,
+    redact,
+    screen,
+)
 
 
 class CaseKind(StrEnum):
@@ -316,13 +324,31 @@ def flag_from_json(row: dict) -> Flag:
 def screen_field(text: str, field: str = "body") -> list[Flag]:
     """screen()'s flags for the text of `field`, keeping only spans that redact() accepts: a
     detector's slip must not stop a case from opening."""
+    return _kept(screen(text, field=field), text)
+
+
+def _kept(flags: list[Flag], text: str) -> list[Flag]:
     kept: list[Flag] = []
     end = 0
-    for flag in sorted(screen(text, field=field), key=lambda f: f.start):
+    for flag in sorted(flags, key=lambda f: f.start):
         if end <= flag.start < flag.end <= len(text):
             kept.append(flag)
             end = flag.end
     return kept
+
+
+# What the staff write for the public (an agent's response, a structure's improvement action)
+# is screened by the same rules before it is sent, and shown to its writer: it is not moderated,
+# the writer decides. Rules only: the web process does not load the name model.
+STAFF_TEXTS = ("body", "closing", "signature", "title", "description")
+STAFF_TEXT_MAX = 10_000
+
+
+def screen_staff_text(text: str, name: str) -> list[Flag]:
+    """The passages to show the writer of a staff text: no advisory kind, and in a signature
+    no person's name (an agent may sign with hers, « Marie, conseillère »)."""
+    return [f for f in _kept(screen(text, use_model=False), text) if f.kind not in ADVISORY_KINDS
+            and not (name == "signature" and f.kind == FlagKind.PERSON_NAME)]
 
 
 def screen_fields(texts: Mapping[str, str]) -> dict[str, list[dict]]:

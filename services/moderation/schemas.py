@@ -251,3 +251,22 @@ class MedianOut(Schema):
 StatsOut = Schema.from_dict({**{status.value: fields.Integer() for status in CaseStatus},
                              "time_to_decision": fields.List(fields.Nested(MedianOut))},
                             name="StatsOut")
+
+
+class StaffTextsIn(Schema):
+    """A staff text about to be published (an agent's response, an improvement action), by
+    part; each part as long as the longest the services accept (a response's body)."""
+
+    texts = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(domain.STAFF_TEXTS)),
+        values=fields.String(validate=validate.Length(max=domain.STAFF_TEXT_MAX)),
+        required=True, validate=validate.Length(min=1))
+
+
+class StaffTextOut(Schema):
+    name = fields.String()
+    flags = fields.List(fields.Nested(NotedFlagOut))
+
+
+class StaffScreeningOut(Schema):
+    texts = fields.List(fields.Nested(StaffTextOut))

@@ -129,6 +129,13 @@ def preview(session: Session, case_id: str, decisions: dict | None) -> dict:
                        for outcome in domain.decide_fields(_fields(case), decisions)]}
 
 
+def screen_staff_texts(texts: dict[str, str]) -> dict:
+    """The passages of a staff text to show its writer before it is published."""
+    return {"texts": [{"name": name, "flags": [domain.flag_to_json(f) for f in
+                                               domain.screen_staff_text(texts[name], name)]}
+                      for name in domain.STAFF_TEXTS if name in texts]}
+
+
 # ---- claiming and deciding
 
 def claim(session: Session, moderator_id: str, case_id: str) -> dict:

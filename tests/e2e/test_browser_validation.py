@@ -115,6 +115,17 @@ def test_a_regional_super_agent_validates_an_agencys_answer(
     agent.follow(agent.page.get_by_role("link", name=title))
     body = agent.page.get_by_label("Votre réponse")
     assert body.input_value() == "Nous sommes désolés : premier jet."
+    # A phone number in a response is held back: the page shows it, nothing is sent.
+    body.fill("Nous sommes désolés. Votre conseillère vous rappelle au 06 12 34 56 78.")
+    html = agent.follow(agent.page.get_by_role("button",
+                                               name="Enregistrer et envoyer la réponse"),
+                        "validation-personal-data")
+    assert "La réponse semble contenir des données personnelles" in html, html
+    assert "Numéro de téléphone, dans la réponse : « 06 12 34 56 78 »" in html
+    assert agent.page.get_by_label("Je confirme que ces passages peuvent être publiés").count() == 1
+    public = requests.get(url("experiences", f"/experiences/{exp_id}"), timeout=10).json()
+    assert public["status"] == "to_process" and public["response"] is None
+    body = agent.page.get_by_label("Votre réponse")
     body.fill("Nous sommes désolés. Votre dossier est retrouvé et traité depuis lundi.")
     html = agent.follow(agent.page.get_by_role("button",
                                                name="Enregistrer et envoyer la réponse"),

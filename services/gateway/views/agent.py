@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
+from services.gateway import privacy
 from services.gateway.auth import clients, current_user, login_required, store_login
 from services.gateway.calls import calling, redirect_with
 from services.gateway.clients import ServiceError
@@ -243,6 +244,7 @@ def experience(experience_id: str):
     form = {name: response.get(name) or "" for name in RESPONSE_FIELDS}
     errors: dict[str, list[str]] = {}
     general: list[str] = []
+    found_data = privacy.PrivacyCheck()
     if request.method == "POST":
         form = {name: request.form.get(name, "").strip() for name in RESPONSE_FIELDS}
         send = request.form.get("action", SEND) != SAVE_DRAFT and status == "to_process"
@@ -253,14 +255,19 @@ def experience(experience_id: str):
         else:
             payload = {"body": form["body"]}
             payload.update({k: form[k] for k in ("closing", "signature") if form[k]})
+            if send and not privacy.confirmed(request.form):
+                # Sending publishes: passages that look personal hold it back as a draft.
+                found_data = privacy.check(payload)
+                send = not found_data
             errors, general, done = _save_response(experience_id, payload, send, status)
-            if done:
+            if done and not found_data:
                 return redirect_with(done, url_for("agent.experience",
                                                    experience_id=experience_id))
     code = 400 if (errors or general) else 200
     return _experience_page(found, form=form, errors=errors, general=general,
                             editing=request.method == "POST"
-                            or request.args.get("modifier") == "1"), code
+                            or request.args.get("modifier") == "1",
+                            personal_data=found_data or None), code
 
 
 def _save_response(experience_id: str, payload: dict, send: bool, status: str | None):
@@ -304,7 +311,8 @@ def internal_comments(experience_id) -> list[dict]:
 def _experience_page(found: dict, *, form: dict | None = None, errors: dict | None = None,
                      general: list | None = None, editing: bool = False,
                      move: dict | None = None, reorient: dict | None = None,
-                     comment: dict | None = None) -> str:
+                     comment: dict | None = None,
+                     personal_data: privacy.PrivacyCheck | None = None) -> str:
     response = response_of(found, draft=True)
     if form is None:
         form = {name: (response or {}).get(name) or "" for name in RESPONSE_FIELDS}
@@ -314,6 +322,11 @@ def _experience_page(found: dict, *, form: dict | None = None, errors: dict | No
     status = found.get("status")
     editing = status == "to_process" or (status == "awaiting_validation"
                                          and (editing or not response))
+    if personal_data is None and status == "awaiting_validation" and response \
+            and not editing and may("response:validate"):
+        # What the super agent would publish: its passages shown beside « Valider ».
+        personal_data = privacy.check({name: response.get(name) or ""
+                                       for name in RESPONSE_FIELDS})
     return render_template("agent/experience.html", experience=found, response=response,
                            form=form, errors=errors or {}, general=general or [],
                            editing=editing,
@@ -322,7 +335,9 @@ def _experience_page(found: dict, *, form: dict | None = None, errors: dict | No
                            move=move or {"errors": {}, "general": [], "structure_id": ""},
                            reorient=reorient or {"errors": {}, "general": [], "reason": ""},
                            comments=internal_comments(found.get("id")),
-                           comment=comment or {"errors": {}, "general": [], "comment_body": ""})
+                           comment=comment or {"errors": {}, "general": [], "comment_body": ""},
+                           personal_data=personal_data or privacy.PrivacyCheck(),
+                           confirm_name=privacy.CONFIRM)
 
 
 def _experience_action(experience_id: str, key: str, field: str, missing: str, path: str,
@@ -369,11 +384,20 @@ def validate(experience_id: str):
     user = current_user()
     if not may("response:validate"):
         abort(403)
+    page = url_for("agent.experience", experience_id=experience_id)
+    if not privacy.confirmed(request.form):
+        response = response_of(_load(experience_id), draft=True) or {}
+        if privacy.check({name: response.get(name) or "" for name in RESPONSE_FIELDS}):
+            return redirect_with(NOT_CONFIRMED, page, "error")
     with calling(split=partial(api_problem, shown=()), raising=(401, 404)) as call:
         clients()["experiences"].post(f"/experiences/{experience_id}/response/validate",
                                       json={}, token=user.token)
-    return call.flash_redirect(url_for("agent.experience", experience_id=experience_id),
-                               "La réponse est validée : elle est publiée.")
+    return call.flash_redirect(page, "La réponse est validée : elle est publiée.")
+
+
+NOT_CONFIRMED = ("La réponse n'est pas validée : elle semble contenir des données personnelles. "
+                 "Relisez les passages signalés, puis cochez la case pour confirmer qu'ils "
+                 "peuvent être publiés, ou modifiez la réponse.")
 
 
 @bp.route("/agent/profil", methods=["GET", "POST"])
@@ -530,7 +554,11 @@ def _action_form(action: dict | None = None):
     general: list[str] = []
     if request.method == "POST":
         errors = convert_dates(form, ("date",))
-    if request.method == "POST" and not errors:
+    found_data = privacy.PrivacyCheck()
+    if request.method == "POST" and not errors and not privacy.confirmed(request.form):
+        # An action is public once saved: passages that look personal hold it back.
+        found_data = privacy.check({"title": form["title"], "description": form["description"]})
+    if request.method == "POST" and not errors and not found_data:
         payload = {k: v for k, v in form.items() if v}
         payload["experience_ids"] = chosen
         api = clients()["experiences"]
@@ -546,11 +574,11 @@ def _action_form(action: dict | None = None):
                                  else "L'action d'amélioration est modifiée.",
                                  url_for("agent.actions"))
         errors, general = call.errors, call.general
-    return _action_page(action, form, chosen, errors, general)
+    return _action_page(action, form, chosen, errors, general, found_data)
 
 
 def _action_page(action: dict | None, form: dict, chosen: list[str], errors: dict,
-                 general: list[str]):
+                 general: list[str], personal_data: privacy.PrivacyCheck):
     token = current_user().token
     structures = _my_structures(token)
     if form["structure_id"] and form["structure_id"] not in {i for i, _ in structures}:
@@ -559,7 +587,8 @@ def _action_page(action: dict | None, form: dict, chosen: list[str], errors: dic
     return render_template("agent/action_form.html", action=action, form=form, chosen=chosen,
                            errors=errors, general=general, structures=structures,
                            titles=ACTION_TITLES,
-                           experiences=_linkable_experiences(token, chosen)), status
+                           experiences=_linkable_experiences(token, chosen),
+                           personal_data=personal_data, confirm_name=privacy.CONFIRM), status
 
 
 @bp.route("/agent/actions/nouvelle", methods=["GET", "POST"])
