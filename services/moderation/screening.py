@@ -45,6 +45,7 @@ ABUSE_CONTEXT_PATH = DATA_DIR / "abuse_context.yaml"
 PUBLIC_CONTACTS_PATH = DATA_DIR / "public_contacts.yaml"
 PUBLIC_NAMES_PATH = DATA_DIR / "names_public.yaml"
 FIRST_NAMES_PATH = DATA_DIR / "first_names_fr.txt"
+COMMUNES_PATH = DATA_DIR / "communes_fr.txt"
 NAME_MODEL = "fr_core_news_sm"
 
 
@@ -2703,6 +2704,76 @@ def _has_postcode_after(text: str, end: int) -> int | None:
     return None
 
 
+# --- the French communes (communes_fr.txt, built by bench/communes_fr.py): a gazetteer read
+# once, looked up by the folded words at a position, never compiled into a pattern.
+
+_COMMUNE_WORD_RE = re.compile(r"[^\W\d_]+(?:['’](?=[^\W\d_]))?")
+_COMMUNE_GAP_RE = re.compile(r"[ \t\u00a0]*-[ \t\u00a0]*|[ \t\u00a0]+|(?<=['’])")
+_SAINT_KEYS = {"saint": "st", "sainte": "ste"}
+
+
+def _commune_key(folded_words: Iterable[str]) -> str:
+    """« saint-gervais-d'auvergne », « st gervais d auvergne » -> « st gervais d auvergne »."""
+    return " ".join(_SAINT_KEYS.get(w, w) for w in (w.rstrip("'") for w in folded_words))
+
+
+@cache
+def _communes() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], int]:
+    """Folded commune name -> the departments of its postal codes (« 33 »); the short names
+    (« charleville » for « Charleville-Mézières »), read only after a postal code; the most
+    words a name has."""
+    raw = COMMUNES_PATH.read_text(encoding="utf-8")
+    communes: dict[str, set[str]] = {}
+    short: dict[str, set[str]] = {}
+    # _fold keeps offsets: the folded file is read line by line beside the raw one (digits
+    # are folded to letters, so the postal codes are taken from the raw line)
+    for line, folded in zip(raw.splitlines(), _fold(raw).splitlines(), strict=True):
+        if line and not line.startswith("#"):
+            words = _COMMUNE_WORD_RE.findall(folded.partition(";")[0])
+            departments = {code[:2] for code in line.rpartition(";")[2].split()}
+            communes.setdefault(_commune_key(words), set()).update(departments)
+            if len(words) > 1 and len(words[0]) >= 5 and words[0] not in _SAINT_KEYS:
+                short.setdefault(words[0], set()).update(departments)
+    longest = max(key.count(" ") + 1 for key in communes)
+    return (
+        {key: tuple(sorted(codes)) for key, codes in communes.items()},
+        {key: tuple(sorted(codes)) for key, codes in short.items()},
+        longest,
+    )
+
+
+def _commune_at(text: str, position: int, postcode: str | None = None) -> int | None:
+    """End of the longest known commune written at `position` (any case, accents or not,
+    « st » for « saint », hyphens or spaces), or None. With `postcode`, a commune of that
+    postal code's department only (« 33600 pessac », not « 33600 paris »)."""
+    communes, short, longest = _communes()
+    words: list[str] = []
+    ends: list[int] = []
+    cursor = position
+    while len(words) < longest and (m := _COMMUNE_WORD_RE.match(text, cursor)):
+        words.append(_fold(m.group()))
+        ends.append(m.end())
+        gap = _COMMUNE_GAP_RE.match(text, m.end())
+        if not gap or "\n" in gap.group():
+            break
+        cursor = gap.end()
+    for count in range(len(words), 0, -1):
+        key = _commune_key(words[:count])
+        departments = communes.get(key)
+        if postcode and key in short:
+            departments = short[key] + (departments or ())
+        if departments is None or (ends[count - 1] < len(text) and text[ends[count - 1]].isalnum()):
+            continue
+        if postcode and departments and postcode[:2] not in departments:
+            continue
+        return ends[count - 1]
+    return None
+
+
+def _is_commune(name: str) -> bool:
+    return _commune_at(name, 0) == len(name.rstrip())
+
+
 # « n°12 route de Pau »: the sign written before the street number.
 _NUMBER_SIGN_BEFORE_RE = re.compile(r"(?<![\w'’])(?i:n°|nº|no\.|num[ée]ro)[ \t]*$")
 
@@ -3309,11 +3380,40 @@ def _address_tail(text: str, end: int) -> int:
     return end + country.end() if country else end
 
 
+# A postal code and a known commune of its department (« 33600 pessac », « 13001marseille »,
+# glued as typed on a phone) anchor the street written before them in the same clause:
+# a number, a street word or its abbreviation, the name in any case.
+_GAZETTEER_POSTCODE_RE = re.compile(rf"(?<!\d)(?:{_FRENCH_POSTCODE})(?!\d)")
+_TYPED_STREET_WORDS = (
+    rf"{_STREET_TYPES}|{_AMBIGUOUS_STREET_TYPES}|ru|av|all|imp|ch|pl|bd|res|bat|b[aâ]t\.?|apt|appt"
+)
+_STREET_BEFORE_CODE_RE = re.compile(
+    rf"(?<![\w.,/-])\d{{1,4}}(?:[ \t]?(?:bis|ter)\b|[A-Da-d]\b)?,?[ \t]+(?i:{_TYPED_STREET_WORDS})[ \t]"
+    r"[^.!?;:\n\d]*(?:\d{1,4}[^.!?;:\n\d]*)?$"
+)
+
+
+def _gazetteer_addresses(text: str) -> Iterator[Flag]:
+    for code in _GAZETTEER_POSTCODE_RE.finditer(text):
+        town = re.match(r"[ \t\u00a0]*(?:-[ \t]*)?", text[code.end() :])
+        end = _commune_at(text, code.end() + town.end(), code.group())
+        if end is None:
+            continue
+        street, start = None, max(0, code.start() - 70)
+        # the street nearest the code (« du 5 rue Hoche, Lens à 2 rue Zola, 62300 Lens »)
+        while nearer := _STREET_BEFORE_CODE_RE.search(text, start, code.start()):
+            street, start = nearer, nearer.start() + 1
+        if street is None or _is_office_address(text, street.start(), end):
+            continue
+        yield Flag(FlagKind.ADDRESS, _address_start(text, street.start()), end)
+
+
 _LINE_ARTICLE_BEFORE_RE = re.compile(r"(?:^|(?<=\n))(?:Le|La|Les)[ \t]+$")
 
 
 def _find_addresses(text: str) -> Iterator[Flag]:
-    for flag in itertools.chain(_address_anchors(text), _chained_localities(text), _chained_details(text)):
+    detectors = (_address_anchors, _chained_localities, _chained_details, _gazetteer_addresses)
+    for flag in itertools.chain.from_iterable(detector(text) for detector in detectors):
         end = _address_tail(text, _chain_after(text, flag.end))
         start = _chain_before(text, flag.start, named=True)
         if (start, end) != (flag.start, flag.end) and _is_office_address(text, start, end):
