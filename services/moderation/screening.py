@@ -2636,11 +2636,23 @@ def _address_end(text: str, end: int) -> int:
                 return city.end()
         if building:
             return building.end()
+    town = _KNOWN_TOWN_AFTER_RE.match(text, end)
+    town_end = town and _commune_at(text, town.end())
+    if town_end and _TOWN_ENDS_RE.match(text, town_end) and not (
+        _is_first_name(text[town.end() : town_end]) and not _ENDS_A_CLAUSE_RE.match(text, town_end)
+    ):
+        return town_end  # « 5 allée des Mimosas, Le Lavandou », « 3, rue X – Montmorillon »
     street = text[max(0, end - 25) : end]
     city = _LOWER_COMMA_CITY_RE.match(text, end)
     if city and street.islower() and _is_city(city.group("city")):
         return city.end()  # « 12 rue des lilas, rennes »: all in lower case
     return end
+
+
+# A known commune after the street (the gazetteer), at the end of the clause.
+_KNOWN_TOWN_AFTER_RE = re.compile(r"[ \t]*(?:,|[–-]|(?<![\w'’])(?:à|a)(?![\w'’]))[ \t]*(?=[^\W\d_])")
+_TOWN_ENDS_RE = re.compile(r"[ \t]*(?:[.,;:!?()\n]|[–-][ \t]|$)")
+_ENDS_A_CLAUSE_RE = re.compile(r"[ \t]*(?:[.;:!?)\n]|$)")
 
 
 # The city in lower case after a comma, at the end of the clause.
@@ -3408,11 +3420,35 @@ def _gazetteer_addresses(text: str) -> Iterator[Flag]:
         yield Flag(FlagKind.ADDRESS, _address_start(text, street.start()), end)
 
 
+# A locality then a known commune (« quartier Morne Pitault, Le Lamentin », « Section
+# Boisvin, Petit-Bourg », « 3 Les Granges Basses, Saint-Gervais-d'Auvergne », « au Bourg,
+# numéro 6, à Chanteuges »): the gazetteer tells the town from the rest of the sentence.
+_LOCALITY_BEFORE_TOWN_RE = re.compile(
+    r"(?:(?<![\w'’])(?i:lieu-dit|lieudit|hameau|quartier|section|lotissement)[ \t]+"
+    r"|(?<![\w.,/-])\d{1,4}(?:[ \t]?(?:bis|ter)\b)?,?[ \t]+(?=L[ae]s?[ \t]|L['’]))"
+    r"(?:(?:L[ae]s?|d[eu]s?|la|les|l['’]|d['’])[ \t]*)?[A-ZÀ-Þ][\w'’]*(?:[ \t-]+[A-ZÀ-Þ][\w'’]*){0,2}"
+    r"|(?<=\b[Aa]u[ \t])Bourg(?:[ \t]*,[ \t]*(?i:n°|num[ée]ro)[ \t]*\d{1,4})?"
+)
+_TOWN_AFTER_LOCALITY_RE = re.compile(r"[ \t]*(?:,[ \t]*)?(?:(?:à|a)[ \t]+)?(?=[^\W\d_])")
+
+
+def _localities_before_a_town(text: str) -> Iterator[Flag]:
+    for m in _LOCALITY_BEFORE_TOWN_RE.finditer(text):
+        gap = _TOWN_AFTER_LOCALITY_RE.match(text, m.end())
+        end = gap and _commune_at(text, gap.end())
+        if not end or not _ENDS_A_CLAUSE_RE.match(text, end) and not _TOWN_ENDS_RE.match(text, end):
+            continue
+        if _is_office_address(text, m.start(), end):
+            continue
+        yield Flag(FlagKind.ADDRESS, m.start(), end)
+
+
 _LINE_ARTICLE_BEFORE_RE = re.compile(r"(?:^|(?<=\n))(?:Le|La|Les)[ \t]+$")
 
 
 def _find_addresses(text: str) -> Iterator[Flag]:
-    detectors = (_address_anchors, _chained_localities, _chained_details, _gazetteer_addresses)
+    detectors = (_address_anchors, _chained_localities, _chained_details, _gazetteer_addresses,
+                 _localities_before_a_town)
     for flag in itertools.chain.from_iterable(detector(text) for detector in detectors):
         end = _address_tail(text, _chain_after(text, flag.end))
         start = _chain_before(text, flag.start, named=True)
