@@ -4622,7 +4622,25 @@ def _model_flag(text: str, offset: int, ent: Any) -> Flag | None:
         return None  # « le médecin Généraliste »
     if not _speaks_of_a_person(text, start, end) and not (_is_a_name_alone(text) and len(tokens) > 1):
         return None
+    if len(tokens) == 1 and _town_not_a_person(text, start, end):
+        return None
     return Flag(FlagKind.PERSON_NAME, start, end)
+
+
+_TOWN_LIST_BEFORE_RE = re.compile(r"([^\W\d_][\w'’-]*)[ \t]*,[ \t]*$")
+_TOWN_LIST_AFTER_RE = re.compile(r"[ \t]*,[ \t]*([^\W\d_][\w'’-]*)")
+
+
+def _town_not_a_person(text: str, start: int, end: int) -> bool:
+    """A commune the model reads as a person (« Langeac »): a town, unless it is also a first
+    name; then a town only among other towns (« Saint-Flour, Murat, Riom-ès-Montagnes »)."""
+    if not _is_commune(text[start:end]):
+        return False
+    if not _is_first_name(text[start:end]):
+        return True
+    before = _TOWN_LIST_BEFORE_RE.search(text, max(0, start - 40), start)
+    after = _TOWN_LIST_AFTER_RE.match(text, end)
+    return any(m and _is_commune(m.group(1)) and not _is_first_name(m.group(1)) for m in (before, after))
 
 
 # --- insults, vulgarity and threats
