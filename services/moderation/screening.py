@@ -3861,6 +3861,7 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
             # « ma mere fatima el idrissi »: a surname after an Arabic or Portuguese particle
             surname = _LOWER_PARTICLE_SURNAME_RE.match(text, m.end())
             end = surname.end() if surname and _fold(surname.group(1)) not in _STOP_FOLDED else m.end()
+            end = _lower_surname_end(text, end)
             previous_end = end
             yield Flag(FlagKind.PERSON_NAME, m.start(), end)
             continue
@@ -3874,12 +3875,37 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.PERSON_NAME, m.start(), signed.end("surname") if surname else m.end())
 
 
+# « aicha diallo ki habite », « marie dubois 4 imp … », « leila b, » : a surname in lower case
+# or an initial after a first name found, where the clause stops after it.
+_LOWER_SURNAME_AFTER_RE = re.compile(
+    rf"[ \t]+(?:(?P<initial>[{_LOWER}]\.)|(?P<word>[{_LOWER}][{_LOWER}'’-]{{1,}}|[{_LOWER}]))"
+    r"(?=[ \t]*(?:[,;:!?]|\.(?!\w)|\d|$)|[ \t]+(?:ki|qui|ne|nee|née)\b)"
+)
+
+
+def _lower_surname_end(text: str, end: int) -> int:
+    m = _LOWER_SURNAME_AFTER_RE.match(text, end)
+    if not m:
+        return end
+    word = m.group("word")
+    if word and len(word) > 1 and (
+        _fold(word) in _STOP_FOLDED or _fold(word) in _FUNCTION_WORDS or _fold(word) in _STOP_WORDS
+    ):
+        return end
+    if word and len(word) == 1 and not re.match(r"[ \t]*,", text[m.end() :]):
+        return end  # an initial without its dot only before a comma (« leila b, »), not « rose a 80 ans »
+    return m.end()
+
+
 _LOWER_SIGNATURE_RE = re.compile(
     rf"(?:[ ](?P<surname>[{_LOWER}][{_LOWER}'’-]{{2,}}))?[ ,:;-]*(?=\+?\d|[\w.-]+@|\s*$)"
 )
 _LOWER_NAME_CUE_RE = re.compile(
     r"(?:\bmerci\s+(?:a\s+)?|\bavec\s+|\bpar\s+|\b(?:guichet|bureau|equipe)\s+(?:de|d')\s*"
     r"|\b(?:jsuis|chui|je suis|moi c'est|moi|nom de jeune fille|nom de naissance)\s+"
+    # typed on a phone: « c sofia », « jsui abdel », « je m'appel anthony », « elle sappelle clara »
+    r"|(?:^|[\s,.!])(?:c|c'est|cest|moi c|jsui|jsuis|je m'appel\w*|s'?appel\w*|mon coloc|ma coloc"
+    r"|ma copine|mon copain)\s+"
     r"|\b(?:nom|prenom)\s*:\s*)$"
 )
 # « ma voisine paulette », « pour mon fils enzo »: kin named in lower case
