@@ -2716,8 +2716,8 @@ def _has_postcode_after(text: str, end: int) -> int | None:
     return None
 
 
-# --- the French communes (communes_fr.txt, built by bench/communes_fr.py): a gazetteer read
-# once, looked up by the folded words at a position, never compiled into a pattern.
+# --- the French communes (communes_fr.txt, built by build_communes.py): a gazetteer read once,
+# looked up by the folded words at a position, never compiled into a pattern.
 
 _COMMUNE_WORD_RE = re.compile(r"[^\W\d_]+(?:['’](?=[^\W\d_]))?")
 _COMMUNE_GAP_RE = re.compile(r"[ \t\u00a0]*-[ \t\u00a0]*|[ \t\u00a0]+|(?<=['’])")

@@ -444,7 +444,7 @@ METHOD = """## Method
   situations) was split and `heldout9` kept outside the repository; the round-8 rules
   scored `dev9` precision 96.1 %, recall 88.3 % (addresses 87.8 %, names 81.6 %). This round
   tuned general signals before shapes: a gazetteer of the French communes
-  (`services/moderation/communes_fr.txt`, built by `bench/communes_fr.py` from
+  (`services/moderation/communes_fr.txt`, built by `services/moderation/build_communes.py` from
   `@etalab/decoupage-administratif` 6.0.0, MIT), looked up by folded words (any case,
   accents or not, « st » for « saint », hyphens or spaces); a postal code and a commune of
   its department anchor the street typed before them, glued or in lower case; a known
