@@ -45,6 +45,7 @@ ABUSE_CONTEXT_PATH = DATA_DIR / "abuse_context.yaml"
 PUBLIC_CONTACTS_PATH = DATA_DIR / "public_contacts.yaml"
 PUBLIC_NAMES_PATH = DATA_DIR / "names_public.yaml"
 FIRST_NAMES_PATH = DATA_DIR / "first_names_fr.txt"
+COMMUNES_PATH = DATA_DIR / "communes_fr.txt"
 NAME_MODEL = "fr_core_news_sm"
 
 
@@ -2635,11 +2636,23 @@ def _address_end(text: str, end: int) -> int:
                 return city.end()
         if building:
             return building.end()
+    town = _KNOWN_TOWN_AFTER_RE.match(text, end)
+    town_end = town and _commune_at(text, town.end())
+    if town_end and _TOWN_ENDS_RE.match(text, town_end) and not (
+        _is_first_name(text[town.end() : town_end]) and not _ENDS_A_CLAUSE_RE.match(text, town_end)
+    ):
+        return town_end  # « 5 allée des Mimosas, Le Lavandou », « 3, rue X – Montmorillon »
     street = text[max(0, end - 25) : end]
     city = _LOWER_COMMA_CITY_RE.match(text, end)
     if city and street.islower() and _is_city(city.group("city")):
         return city.end()  # « 12 rue des lilas, rennes »: all in lower case
     return end
+
+
+# A known commune after the street (the gazetteer), at the end of the clause.
+_KNOWN_TOWN_AFTER_RE = re.compile(r"[ \t]*(?:,|[–-]|(?<![\w'’])(?:à|a)(?![\w'’]))[ \t]*(?=[^\W\d_])")
+_TOWN_ENDS_RE = re.compile(r"[ \t]*(?:[.,;:!?()\n]|[–-][ \t]|$)")
+_ENDS_A_CLAUSE_RE = re.compile(r"[ \t]*(?:[.;:!?)\n]|$)")
 
 
 # The city in lower case after a comma, at the end of the clause.
@@ -2701,6 +2714,76 @@ def _has_postcode_after(text: str, end: int) -> int | None:
         if city_end is not None:
             return city_end
     return None
+
+
+# --- the French communes (communes_fr.txt, built by build_communes.py): a gazetteer read once,
+# looked up by the folded words at a position, never compiled into a pattern.
+
+_COMMUNE_WORD_RE = re.compile(r"[^\W\d_]+(?:['’](?=[^\W\d_]))?")
+_COMMUNE_GAP_RE = re.compile(r"[ \t\u00a0]*-[ \t\u00a0]*|[ \t\u00a0]+|(?<=['’])")
+_SAINT_KEYS = {"saint": "st", "sainte": "ste"}
+
+
+def _commune_key(folded_words: Iterable[str]) -> str:
+    """« saint-gervais-d'auvergne », « st gervais d auvergne » -> « st gervais d auvergne »."""
+    return " ".join(_SAINT_KEYS.get(w, w) for w in (w.rstrip("'") for w in folded_words))
+
+
+@cache
+def _communes() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], int]:
+    """Folded commune name -> the departments of its postal codes (« 33 »); the short names
+    (« charleville » for « Charleville-Mézières »), read only after a postal code; the most
+    words a name has."""
+    raw = COMMUNES_PATH.read_text(encoding="utf-8")
+    communes: dict[str, set[str]] = {}
+    short: dict[str, set[str]] = {}
+    # _fold keeps offsets: the folded file is read line by line beside the raw one (digits
+    # are folded to letters, so the postal codes are taken from the raw line)
+    for line, folded in zip(raw.splitlines(), _fold(raw).splitlines(), strict=True):
+        if line and not line.startswith("#"):
+            words = _COMMUNE_WORD_RE.findall(folded.partition(";")[0])
+            departments = {code[:2] for code in line.rpartition(";")[2].split()}
+            communes.setdefault(_commune_key(words), set()).update(departments)
+            if len(words) > 1 and len(words[0]) >= 5 and words[0] not in _SAINT_KEYS:
+                short.setdefault(words[0], set()).update(departments)
+    longest = max(key.count(" ") + 1 for key in communes)
+    return (
+        {key: tuple(sorted(codes)) for key, codes in communes.items()},
+        {key: tuple(sorted(codes)) for key, codes in short.items()},
+        longest,
+    )
+
+
+def _commune_at(text: str, position: int, postcode: str | None = None) -> int | None:
+    """End of the longest known commune written at `position` (any case, accents or not,
+    « st » for « saint », hyphens or spaces), or None. With `postcode`, a commune of that
+    postal code's department only (« 33600 pessac », not « 33600 paris »)."""
+    communes, short, longest = _communes()
+    words: list[str] = []
+    ends: list[int] = []
+    cursor = position
+    while len(words) < longest and (m := _COMMUNE_WORD_RE.match(text, cursor)):
+        words.append(_fold(m.group()))
+        ends.append(m.end())
+        gap = _COMMUNE_GAP_RE.match(text, m.end())
+        if not gap or "\n" in gap.group():
+            break
+        cursor = gap.end()
+    for count in range(len(words), 0, -1):
+        key = _commune_key(words[:count])
+        departments = communes.get(key)
+        if postcode and key in short:
+            departments = short[key] + (departments or ())
+        if departments is None or (ends[count - 1] < len(text) and text[ends[count - 1]].isalnum()):
+            continue
+        if postcode and departments and postcode[:2] not in departments:
+            continue
+        return ends[count - 1]
+    return None
+
+
+def _is_commune(name: str) -> bool:
+    return _commune_at(name, 0) == len(name.rstrip())
 
 
 # « n°12 route de Pau »: the sign written before the street number.
@@ -3309,11 +3392,64 @@ def _address_tail(text: str, end: int) -> int:
     return end + country.end() if country else end
 
 
+# A postal code and a known commune of its department (« 33600 pessac », « 13001marseille »,
+# glued as typed on a phone) anchor the street written before them in the same clause:
+# a number, a street word or its abbreviation, the name in any case.
+_GAZETTEER_POSTCODE_RE = re.compile(rf"(?<!\d)(?:{_FRENCH_POSTCODE})(?!\d)")
+_TYPED_STREET_WORDS = (
+    rf"{_STREET_TYPES}|{_AMBIGUOUS_STREET_TYPES}|ru|av|all|imp|ch|pl|bd|res|bat|b[aâ]t\.?|apt|appt"
+)
+_STREET_BEFORE_CODE_RE = re.compile(
+    rf"(?<![\w.,/-])\d{{1,4}}(?:[ \t]?(?:bis|ter)\b|[A-Da-d]\b)?,?[ \t]+(?i:{_TYPED_STREET_WORDS})[ \t]"
+    r"[^.!?;:\n\d]*(?:\d{1,4}[^.!?;:\n\d]*)?$"
+)
+
+
+def _gazetteer_addresses(text: str) -> Iterator[Flag]:
+    for code in _GAZETTEER_POSTCODE_RE.finditer(text):
+        town = re.match(r"[ \t\u00a0]*(?:-[ \t]*)?", text[code.end() :])
+        end = _commune_at(text, code.end() + town.end(), code.group())
+        if end is None:
+            continue
+        street, start = None, max(0, code.start() - 70)
+        # the street nearest the code (« du 5 rue Hoche, Lens à 2 rue Zola, 62300 Lens »)
+        while nearer := _STREET_BEFORE_CODE_RE.search(text, start, code.start()):
+            street, start = nearer, nearer.start() + 1
+        if street is None or _is_office_address(text, street.start(), end):
+            continue
+        yield Flag(FlagKind.ADDRESS, _address_start(text, street.start()), end)
+
+
+# A locality then a known commune (« quartier Morne Pitault, Le Lamentin », « Section
+# Boisvin, Petit-Bourg », « 3 Les Granges Basses, Saint-Gervais-d'Auvergne », « au Bourg,
+# numéro 6, à Chanteuges »): the gazetteer tells the town from the rest of the sentence.
+_LOCALITY_BEFORE_TOWN_RE = re.compile(
+    r"(?:(?<![\w'’])(?i:lieu-dit|lieudit|hameau|quartier|section|lotissement)[ \t]+"
+    r"|(?<![\w.,/-])\d{1,4}(?:[ \t]?(?:bis|ter)\b)?,?[ \t]+(?=L[ae]s?[ \t]|L['’]))"
+    r"(?:(?:L[ae]s?|d[eu]s?|la|les|l['’]|d['’])[ \t]*)?[A-ZÀ-Þ][\w'’]*(?:[ \t-]+[A-ZÀ-Þ][\w'’]*){0,2}"
+    r"|(?<=\b[Aa]u[ \t])Bourg(?:[ \t]*,[ \t]*(?i:n°|num[ée]ro)[ \t]*\d{1,4})?"
+)
+_TOWN_AFTER_LOCALITY_RE = re.compile(r"[ \t]*(?:,[ \t]*)?(?:(?:à|a)[ \t]+)?(?=[^\W\d_])")
+
+
+def _localities_before_a_town(text: str) -> Iterator[Flag]:
+    for m in _LOCALITY_BEFORE_TOWN_RE.finditer(text):
+        gap = _TOWN_AFTER_LOCALITY_RE.match(text, m.end())
+        end = gap and _commune_at(text, gap.end())
+        if not end or not _ENDS_A_CLAUSE_RE.match(text, end) and not _TOWN_ENDS_RE.match(text, end):
+            continue
+        if _is_office_address(text, m.start(), end):
+            continue
+        yield Flag(FlagKind.ADDRESS, m.start(), end)
+
+
 _LINE_ARTICLE_BEFORE_RE = re.compile(r"(?:^|(?<=\n))(?:Le|La|Les)[ \t]+$")
 
 
 def _find_addresses(text: str) -> Iterator[Flag]:
-    for flag in itertools.chain(_address_anchors(text), _chained_localities(text), _chained_details(text)):
+    detectors = (_address_anchors, _chained_localities, _chained_details, _gazetteer_addresses,
+                 _localities_before_a_town)
+    for flag in itertools.chain.from_iterable(detector(text) for detector in detectors):
         end = _address_tail(text, _chain_after(text, flag.end))
         start = _chain_before(text, flag.start, named=True)
         if (start, end) != (flag.start, flag.end) and _is_office_address(text, start, end):
@@ -3725,6 +3861,7 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
             # « ma mere fatima el idrissi »: a surname after an Arabic or Portuguese particle
             surname = _LOWER_PARTICLE_SURNAME_RE.match(text, m.end())
             end = surname.end() if surname and _fold(surname.group(1)) not in _STOP_FOLDED else m.end()
+            end = _lower_surname_end(text, end)
             previous_end = end
             yield Flag(FlagKind.PERSON_NAME, m.start(), end)
             continue
@@ -3738,12 +3875,37 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.PERSON_NAME, m.start(), signed.end("surname") if surname else m.end())
 
 
+# « aicha diallo ki habite », « marie dubois 4 imp … », « leila b, » : a surname in lower case
+# or an initial after a first name found, where the clause stops after it.
+_LOWER_SURNAME_AFTER_RE = re.compile(
+    rf"[ \t]+(?:(?P<initial>[{_LOWER}]\.)|(?P<word>[{_LOWER}][{_LOWER}'’-]{{1,}}|[{_LOWER}]))"
+    r"(?=[ \t]*(?:[,;:!?]|\.(?!\w)|\d|$)|[ \t]+(?:ki|qui|ne|nee|née)\b)"
+)
+
+
+def _lower_surname_end(text: str, end: int) -> int:
+    m = _LOWER_SURNAME_AFTER_RE.match(text, end)
+    if not m:
+        return end
+    word = m.group("word")
+    if word and len(word) > 1 and (
+        _fold(word) in _STOP_FOLDED or _fold(word) in _FUNCTION_WORDS or _fold(word) in _STOP_WORDS
+    ):
+        return end
+    if word and len(word) == 1 and not re.match(r"[ \t]*,", text[m.end() :]):
+        return end  # an initial without its dot only before a comma (« leila b, »), not « rose a 80 ans »
+    return m.end()
+
+
 _LOWER_SIGNATURE_RE = re.compile(
     rf"(?:[ ](?P<surname>[{_LOWER}][{_LOWER}'’-]{{2,}}))?[ ,:;-]*(?=\+?\d|[\w.-]+@|\s*$)"
 )
 _LOWER_NAME_CUE_RE = re.compile(
     r"(?:\bmerci\s+(?:a\s+)?|\bavec\s+|\bpar\s+|\b(?:guichet|bureau|equipe)\s+(?:de|d')\s*"
     r"|\b(?:jsuis|chui|je suis|moi c'est|moi|nom de jeune fille|nom de naissance)\s+"
+    # typed on a phone: « c sofia », « jsui abdel », « je m'appel anthony », « elle sappelle clara »
+    r"|(?:^|[\s,.!])(?:c|c'est|cest|moi c|jsui|jsuis|je m'appel\w*|s'?appel\w*|mon coloc|ma coloc"
+    r"|ma copine|mon copain)\s+"
     r"|\b(?:nom|prenom)\s*:\s*)$"
 )
 # « ma voisine paulette », « pour mon fils enzo »: kin named in lower case
@@ -4486,7 +4648,25 @@ def _model_flag(text: str, offset: int, ent: Any) -> Flag | None:
         return None  # « le médecin Généraliste »
     if not _speaks_of_a_person(text, start, end) and not (_is_a_name_alone(text) and len(tokens) > 1):
         return None
+    if len(tokens) == 1 and _town_not_a_person(text, start, end):
+        return None
     return Flag(FlagKind.PERSON_NAME, start, end)
+
+
+_TOWN_LIST_BEFORE_RE = re.compile(r"([^\W\d_][\w'’-]*)[ \t]*,[ \t]*$")
+_TOWN_LIST_AFTER_RE = re.compile(r"[ \t]*,[ \t]*([^\W\d_][\w'’-]*)")
+
+
+def _town_not_a_person(text: str, start: int, end: int) -> bool:
+    """A commune the model reads as a person (« Langeac »): a town, unless it is also a first
+    name; then a town only among other towns (« Saint-Flour, Murat, Riom-ès-Montagnes »)."""
+    if not _is_commune(text[start:end]):
+        return False
+    if not _is_first_name(text[start:end]):
+        return True
+    before = _TOWN_LIST_BEFORE_RE.search(text, max(0, start - 40), start)
+    after = _TOWN_LIST_AFTER_RE.match(text, end)
+    return any(m and _is_commune(m.group(1)) and not _is_first_name(m.group(1)) for m in (before, after))
 
 
 # --- insults, vulgarity and threats
