@@ -53,9 +53,11 @@ HALVES = {
     "heldout7": CORPUS_DIR / "heldout7.yaml",
     "dev8": CORPUS_DIR / "dev8.yaml",
     "heldout8": CORPUS_DIR / "heldout8.yaml",
+    "dev9": CORPUS_DIR / "dev9.yaml",
+    "heldout9": CORPUS_DIR / "heldout9.yaml",
 }
 HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
-            "heldout8")
+            "heldout8", "heldout9")
 # Held-out halves that rules were tuned on after their one scoring run: their tables on the
 # page say where the rules stand on text they have seen, no longer how they generalise.
 SPENT = frozenset(HELD_OUT[:-1])
@@ -268,6 +270,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout7": "the three writers of the seventh corpus, following",
            "dev8": "the three writers of the eighth corpus, following",
            "heldout8": "the three writers of the eighth corpus, following",
+           "dev9": "the three writers of the ninth corpus, following",
+           "heldout9": "the three writers of the ninth corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -353,8 +357,8 @@ METHOD = """## Method
 - **Corpus**: the labelling rules (LABELS.md) were fixed before the rules were written; two
   engineers wrote the first corpus without seeing the code, two others the second, three
   others the third, three others the fourth, three others the fifth, three others the sixth,
-  three others the seventh, three others the eighth; the lead split each in two halves
-  (`dev`/`heldout` … `dev8`/`heldout8`) before any rule was
+  three others the seventh, three others the eighth, three others the ninth; the lead split
+  each in two halves (`dev`/`heldout` … `dev9`/`heldout9`) before any rule was
   tuned on it. The rules were
   tuned on the dev halves, the old set and invented sentences; no rule writer opened a
   held-out half before it was spent (scored after a round).
@@ -453,7 +457,14 @@ METHOD = """## Method
   first name too, standing among no other towns); first names typed on a phone after a
   self-introduction (« c », « jsui », « je m'appel »), with their lower-case surname or
   initial. `dev9` went to precision 96.2 %, recall 93.2 % (addresses 94.9 %, names 87.6 %);
-  no other half lost a found span or gained a false flag.
+  no other half lost a found span or gained a false flag. `heldout8` served the tuning as a
+  guard by its per-kind counts only (no text read): addresses 93.3 → 95.2 % there, and it is
+  counted as spent from this round. `heldout9`, by the round-8 rules before the round (counts
+  only): precision 96.6 %, recall 91.4 % (e-mail, NIR and IBAN 100 %, phone 96.6 %, that is
+  28 of 29, addresses 92.4 %, names 86.6 %); scored once after it: precision 96.8 %, recall
+  94.3 % (e-mail, NIR and IBAN 100 %, phone 28 of 29, addresses 95.9 %, that is 352 of 367,
+  names 90.9 %, that is 210 of 231). **Those are the round's held-out figures**: addresses
+  reach the target on text the rules never saw; names and phones do not.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).
