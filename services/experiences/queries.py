@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 
 from services.chassis import replica
@@ -148,7 +149,7 @@ def experience_list(session: Session, scope: Scope | None, args: dict) -> sa.Sel
     if args.get("structure_id"):
         query = query.where(in_structure(session, args["structure_id"],
                                          args["include_children"]))
-    return _filtered(query, args).order_by(*order)
+    return _filtered(session, query, args).order_by(*order)
 
 
 # A staff scope of several structures (a region with its offices) on PostgreSQL: PostgreSQL 15
@@ -159,12 +160,29 @@ def experience_list(session: Session, scope: Scope | None, args: dict) -> sa.Sel
 MERGE_UP_TO = 500
 
 
-def merged_page(session: Session, scope: Scope | None, args: dict, page: int,
-                per_page: int) -> list[Experience] | None:
+def expected_matches(session: Session, scope: Scope | None, args: dict) -> float | None:
+    """How many experiences of the scope the planner expects a text search over several
+    structures to find in their text (PostgreSQL); None where the list is not read structure
+    by structure. Not by the structures' names: the planner cannot see through that subquery,
+    and a name found is read by its structure's index either way."""
+    if not args.get("q") or not _by_structure(session, scope):
+        return None
+    query = sa.select(Experience.id).where(scope.condition())
+    if args.get("structure_id"):
+        query = query.where(in_structure(session, args["structure_id"], args["include_children"]))
+    query = _filtered(session, query, args, names=False)
+    return session.execute(_Explain(query)).scalar()[0]["Plan"]["Plan Rows"]
+
+
+def merged_page(session: Session, scope: Scope | None, args: dict, page: int, per_page: int,
+                expected: float | None = None) -> list[Experience] | None:
     """The page `experience_list` would give, read structure by structure; None where that does
-    not apply (the public list, a network's scope, a single structure, SQLite, late pages)."""
+    not apply (the public list, a network's scope, a single structure, SQLite, late pages, a
+    search expected to find less than a page's end per structure: each structure would be read
+    to its last row, where the plain query takes the trigram index of 0009 or one bitmap)."""
     end = page * per_page
-    if end > MERGE_UP_TO or not _by_structure(session, scope):
+    if end > MERGE_UP_TO or not _by_structure(session, scope) or \
+            (expected is not None and expected < end * len(scope.structure_ids)):
         return None
     ids, query = _each_structure(session, scope, args, sa.select(Experience))
     each = query.order_by(*_STAFF_ORDER).limit(end).lateral("each_structure")
@@ -176,17 +194,33 @@ def merged_page(session: Session, scope: Scope | None, args: dict, page: int,
 
 
 def count_in_scope(session: Session, scope: Scope | None, args: dict, query: sa.Select,
-                   cap: int | None) -> int:
+                   cap: int | None, expected: float | None = None) -> int:
     """The rows of `query` (experience_list's), up to cap + 1 with a cap. A capped count over
     several structures reads them structure by structure: given `LIMIT`, PostgreSQL would
     otherwise bet on a scan of the whole table finding enough rows early, and read it all when
-    the search matches few."""
-    if cap is None or not _by_structure(session, scope):
+    the search matches few. Not when the planner expects no more than the cap (`expected`): it
+    then takes no such bet, and one query reads the scope once, or the trigram index."""
+    if cap is None or not _by_structure(session, scope) or \
+            (expected is not None and expected <= cap):
         return count(session, query, cap)
     ids, query = _each_structure(session, scope, args, sa.select(Experience.id))
     each = query.limit(cap + 1).lateral("each_structure")  # LIMIT: read in the loop, not joined
     found = sa.select(each.c.id).select_from(ids).join(each, sa.true()).limit(cap + 1)
     return session.scalar(sa.select(sa.func.count()).select_from(found.subquery())) or 0
+
+
+class _Explain(sa.sql.expression.Executable, sa.sql.expression.ClauseElement):
+    """EXPLAIN (FORMAT JSON) of a select: the planner's estimates, nothing run."""
+
+    inherit_cache = False
+
+    def __init__(self, select: sa.Select):
+        self.select = select
+
+
+@compiles(_Explain, "postgresql")
+def _compile_explain(element: _Explain, compiler, **kw) -> str:
+    return "EXPLAIN (FORMAT JSON) " + compiler.process(element.select, **kw)
 
 
 def _by_structure(session: Session, scope: Scope | None) -> bool:
@@ -202,10 +236,10 @@ def _each_structure(session: Session, scope: Scope, args: dict, select: sa.Selec
     query = select.where(Experience.structure_id == ids.c.structure_id)
     if args.get("structure_id"):
         query = query.where(in_structure(session, args["structure_id"], args["include_children"]))
-    return ids, _filtered(query, args)
+    return ids, _filtered(session, query, args)
 
 
-def _filtered(query: sa.Select, args: dict) -> sa.Select:
+def _filtered(session: Session, query: sa.Select, args: dict, names: bool = True) -> sa.Select:
     for name in ("status", "network_id", "channel", "feeling", "postal_code"):
         if args.get(name):
             query = query.where(getattr(Experience, name) == args[name])
@@ -219,10 +253,16 @@ def _filtered(query: sa.Select, args: dict) -> sa.Select:
         like = contains_pattern(args["q"])
         # The structure's name too: « CAF de Lyon » finds what was routed there.
         named = sa.select(Structure.id).where(Structure.name.ilike(like, escape=LIKE_ESCAPE))
+        # The word written into the SQL, not bound: a prepared statement's generic plan would
+        # not know it, and would take the trigram index (0009) for a frequent word too.
+        word = sa.bindparam("q_pattern", like, literal_execute=True)
         # search_text is the title and the public text lower-cased: LIKE, not ILIKE (0008).
-        query = query.where(sa.or_(
-            Experience.search_text.like(sa.func.lower(like), escape=LIKE_ESCAPE),
-            Experience.structure_id.in_(named)))
+        in_text = Experience.search_text.like(sa.func.lower(word), escape=LIKE_ESCAPE)
+        # On PostgreSQL the names' ids as an array, which an index reads: the two can then be
+        # read by a BitmapOr, where IN (subquery) leaves a filter over the whole scope.
+        in_named = Experience.structure_id == sa.any_(sa.func.array(named.scalar_subquery())) \
+            if is_postgres(session.get_bind()) else Experience.structure_id.in_(named)
+        query = query.where(sa.or_(in_text, in_named) if names else in_text)
     return in_period(query, args)
 
 
