@@ -145,7 +145,9 @@ def fill(engine: sa.Engine, n: int, networks: int, regions: int, locals_per_regi
         for name, definition in indexes:
             t0 = time.perf_counter()
             conn.execute(sa.text(definition))
-            progress(f"  index {name} in {time.perf_counter() - t0:.0f} s")
+            size = conn.execute(sa.text("SELECT pg_size_pretty(pg_relation_size(:name))"),
+                                {"name": name}).scalar()
+            progress(f"  index {name} in {time.perf_counter() - t0:.0f} s, {size}")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE experiences"))
         conn.execute(sa.text("VACUUM ANALYZE structures"))

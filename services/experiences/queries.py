@@ -3,11 +3,13 @@ statements the hot paths build once."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 
 from services.chassis import replica
@@ -148,7 +150,7 @@ def experience_list(session: Session, scope: Scope | None, args: dict) -> sa.Sel
     if args.get("structure_id"):
         query = query.where(in_structure(session, args["structure_id"],
                                          args["include_children"]))
-    return _filtered(query, args).order_by(*order)
+    return _filtered(session, query, args).order_by(*order)
 
 
 # A staff scope of several structures (a region with its offices) on PostgreSQL: PostgreSQL 15
@@ -159,12 +161,40 @@ def experience_list(session: Session, scope: Scope | None, args: dict) -> sa.Sel
 MERGE_UP_TO = 500
 
 
-def merged_page(session: Session, scope: Scope | None, args: dict, page: int,
-                per_page: int) -> list[Experience] | None:
+# How many words of a search the planner is asked about, the longest (the likeliest rare) first.
+WORDS_ESTIMATED = 8
+
+
+def reads_trigrams(session: Session, scope: Scope | None, args: dict) -> bool:
+    """Whether a text search over several structures (PostgreSQL) is read by the plain query on
+    the trigram index (0009) rather than structure by structure: where the planner expects the
+    rarest of its words in fewer experiences of the whole table than the scope holds. The index
+    then reads less than the scope's lists would; a frequent word stops those lists early, and
+    they never read more than the scope, where the index's work grows with the table."""
+    if not args.get("q") or not _by_structure(session, scope):
+        return False
+    words = sorted(set(re.findall(r"[^\W_]+", args["q"].lower())), key=len, reverse=True)
+    if not words:
+        return False
+    in_scope = sa.select(Experience.id).where(scope.condition())
+    if args.get("structure_id"):
+        in_scope = in_scope.where(in_structure(session, args["structure_id"],
+                                               args["include_children"]))
+    each_word = [sa.select(Experience.id).where(_in_text(word, f"word_{n}"))
+                 for n, word in enumerate(words[:WORDS_ESTIMATED])]
+    plan = session.execute(_Explain(sa.union_all(
+        _filtered(session, in_scope, {**args, "q": None}), *each_word))).scalar()[0]["Plan"]
+    scope_rows, *word_rows = (branch["Plan Rows"] for branch in plan["Plans"])
+    return min(word_rows) < scope_rows
+
+
+def merged_page(session: Session, scope: Scope | None, args: dict, page: int, per_page: int,
+                trigrams: bool = False) -> list[Experience] | None:
     """The page `experience_list` would give, read structure by structure; None where that does
-    not apply (the public list, a network's scope, a single structure, SQLite, late pages)."""
+    not apply (the public list, a network's scope, a single structure, SQLite, late pages, a
+    search read on the trigram index: see reads_trigrams)."""
     end = page * per_page
-    if end > MERGE_UP_TO or not _by_structure(session, scope):
+    if end > MERGE_UP_TO or trigrams or not _by_structure(session, scope):
         return None
     ids, query = _each_structure(session, scope, args, sa.select(Experience))
     each = query.order_by(*_STAFF_ORDER).limit(end).lateral("each_structure")
@@ -176,17 +206,32 @@ def merged_page(session: Session, scope: Scope | None, args: dict, page: int,
 
 
 def count_in_scope(session: Session, scope: Scope | None, args: dict, query: sa.Select,
-                   cap: int | None) -> int:
+                   cap: int | None, trigrams: bool = False) -> int:
     """The rows of `query` (experience_list's), up to cap + 1 with a cap. A capped count over
     several structures reads them structure by structure: given `LIMIT`, PostgreSQL would
     otherwise bet on a scan of the whole table finding enough rows early, and read it all when
-    the search matches few."""
-    if cap is None or not _by_structure(session, scope):
+    the search matches few. Not for a search read on the trigram index (reads_trigrams): the
+    planner expects few rows there, and takes no such bet."""
+    if cap is None or trigrams or not _by_structure(session, scope):
         return count(session, query, cap)
     ids, query = _each_structure(session, scope, args, sa.select(Experience.id))
     each = query.limit(cap + 1).lateral("each_structure")  # LIMIT: read in the loop, not joined
     found = sa.select(each.c.id).select_from(ids).join(each, sa.true()).limit(cap + 1)
     return session.scalar(sa.select(sa.func.count()).select_from(found.subquery())) or 0
+
+
+class _Explain(sa.sql.expression.Executable, sa.sql.expression.ClauseElement):
+    """EXPLAIN (FORMAT JSON) of a select: the planner's estimates, nothing run."""
+
+    inherit_cache = False
+
+    def __init__(self, select: sa.Select):
+        self.select = select
+
+
+@compiles(_Explain, "postgresql")
+def _compile_explain(element: _Explain, compiler, **kw) -> str:
+    return "EXPLAIN (FORMAT JSON) " + compiler.process(element.select, **kw)
 
 
 def _by_structure(session: Session, scope: Scope | None) -> bool:
@@ -202,10 +247,10 @@ def _each_structure(session: Session, scope: Scope, args: dict, select: sa.Selec
     query = select.where(Experience.structure_id == ids.c.structure_id)
     if args.get("structure_id"):
         query = query.where(in_structure(session, args["structure_id"], args["include_children"]))
-    return ids, _filtered(query, args)
+    return ids, _filtered(session, query, args)
 
 
-def _filtered(query: sa.Select, args: dict) -> sa.Select:
+def _filtered(session: Session, query: sa.Select, args: dict) -> sa.Select:
     for name in ("status", "network_id", "channel", "feeling", "postal_code"):
         if args.get(name):
             query = query.where(getattr(Experience, name) == args[name])
@@ -219,11 +264,20 @@ def _filtered(query: sa.Select, args: dict) -> sa.Select:
         like = contains_pattern(args["q"])
         # The structure's name too: « CAF de Lyon » finds what was routed there.
         named = sa.select(Structure.id).where(Structure.name.ilike(like, escape=LIKE_ESCAPE))
-        # search_text is the title and the public text lower-cased: LIKE, not ILIKE (0008).
-        query = query.where(sa.or_(
-            Experience.search_text.like(sa.func.lower(like), escape=LIKE_ESCAPE),
-            Experience.structure_id.in_(named)))
+        # On PostgreSQL the names' ids as an array, which an index reads: the two can then be
+        # read by a BitmapOr, where IN (subquery) leaves a filter over the whole scope.
+        in_named = Experience.structure_id == sa.any_(sa.func.array(named.scalar_subquery())) \
+            if is_postgres(session.get_bind()) else Experience.structure_id.in_(named)
+        query = query.where(sa.or_(_in_text(args["q"], "q_pattern"), in_named))
     return in_period(query, args)
+
+
+def _in_text(text: str, name: str):
+    # The words written into the SQL, not bound: a prepared statement's generic plan would not
+    # know them, and would take the trigram index (0009) for a frequent word too.
+    word = sa.bindparam(name, contains_pattern(text), literal_execute=True)
+    # search_text is the title and the public text lower-cased: LIKE, not ILIKE (0008).
+    return Experience.search_text.like(sa.func.lower(word), escape=LIKE_ESCAPE)
 
 
 def filter_choices(session: Session, network_id: str | None) -> dict:

@@ -181,12 +181,16 @@ def list_experiences(session: Session, reader: Principal | None, args: dict) -> 
     # A text search stops counting past SEARCH_COUNT_CAP: a frequent word would otherwise have
     # every experience of the scope read twice (the page, then the count).
     cap = SEARCH_COUNT_CAP if args.get("q") else None
-    items = queries.merged_page(session, scope, args, page, per_page)
+    # Over several structures, how often the planner expects the words says whether the
+    # trigram index reads less than the structures' lists (a rare word) or not.
+    trigrams = queries.reads_trigrams(session, scope, args)
+    items = queries.merged_page(session, scope, args, page, per_page, trigrams)
     if items is None:
         items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     found = envelope(items, *total_of(
         page, per_page, len(items),
-        lambda: queries.count_in_scope(session, scope, args, query, cap), cap), page, per_page)
+        lambda: queries.count_in_scope(session, scope, args, query, cap, trigrams), cap),
+        page, per_page)
     found["items"] = _views(session, reader, found["items"], internal=reader is not None)
     if args["choices"]:
         found.update(queries.filter_choices(session, args.get("network_id")))

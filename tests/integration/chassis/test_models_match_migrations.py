@@ -17,10 +17,10 @@ pytestmark = pytest.mark.integration
 
 SERVICES = ["identity", "experiences", "moderation", "diagnostic", "notifier"]
 # Written by migrations only: the list-order indexes of experiences 0007 sort NULLs first, which
-# an index of models.py cannot say for both databases; the full-text GIN index (0002) is
-# PostgreSQL's own.
+# an index of models.py cannot say for both databases; the full-text GIN index (0002) and the
+# trigram one (0009) are PostgreSQL's own.
 MIGRATION_ONLY_INDEXES = {"ix_experiences_structure_order", "ix_experiences_structure_status_order",
-                          "ix_experiences_fts"}
+                          "ix_experiences_fts", "ix_experiences_search_trgm"}
 # SQLite keeps the declared length of a column it never enforces (experiences 0005 widens them on
 # PostgreSQL only).
 SQLITE_TYPE_ONLY = {("experiences", "title"), ("experiences", "structure_hint"),

@@ -120,3 +120,15 @@ def env(experiences_db_url, tokens):
     app = create_app(settings, db=db, verifier=tokens.verifier("experiences"))
     yield Env(db, app, tokens)
     db.dispose()
+
+
+@pytest.fixture
+def sqlite_env(tmp_path, tokens):
+    """The same, on SQLite (`make up`'s database)."""
+    url = f"sqlite:///{tmp_path / 'experiences.db'}"
+    migrate("experiences", url)
+    db = Database(url)
+    settings = Settings.from_env("experiences", database_url=url,
+                                 public_rate_limit="100000/minute", search_rate_limit="100000/minute")
+    yield Env(db, create_app(settings, db=db, verifier=tokens.verifier("experiences")), tokens)
+    db.dispose()

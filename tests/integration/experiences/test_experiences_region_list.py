@@ -1,9 +1,11 @@
-"""A region's list on PostgreSQL is read office by office and merged (queries.merged_page): the
-same pages, in the same order, with the same total, as the plain query over the whole scope."""
+"""A region's list on PostgreSQL is read office by office and merged (queries.merged_page), or,
+for a word the planner expects rarely, by the plain query on the trigram index: the same pages,
+in the same order, with the same total, as the plain query over the whole scope."""
 
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from services.chassis.auth import Principal
 from services.chassis.pagination import count, page_of
@@ -14,6 +16,8 @@ pytestmark = pytest.mark.integration
 CASES = [
     {},
     {"q": "guichet"},
+    {"q": "introuvable"},
+    {"q": "structure loc"},  # a structure's name
     {"answered": False},
     {"status": "published"},
     {"structure_id": "loc", "include_children": False},
@@ -117,3 +121,73 @@ def test_a_text_search_stops_counting_past_the_cap(env, monkeypatch):
         accented = env.published(ids, structure="loc", title="Accueil à l'ÉCOLE-bis")
         found = env.client.get("/experiences", query_string={"q": "école-BIS"}).json
         assert [item["id"] for item in found["items"]] == [accented]
+
+
+# A frequent word, a rare one, one in no text, a structure's name, and quotes and a % taken
+# literally.
+SEARCHES = {"guichet": "frequent", "rarissime": "rare", "introuvable": None,
+            "structure loc": "loc", "l'accueil à 50%": "quoted"}
+
+
+def _searched(env) -> tuple[dict, Principal, dict]:
+    ids = env.tree(requires_validation=False)
+    found = {where: [] for where in SEARCHES.values() if where}
+    for n in range(24):
+        where = ("loc", "reg", "loc", "side")[n % 4]
+        title = ("Rarissime attente" if n == 5 else "L'accueil à 50% seulement" if n == 9
+                 else "Accueil au guichet" if n % 3 else "Attente au standard")
+        exp_id = env.published(ids, structure=where, title=f"{title} {n}")
+        if where == "side":
+            continue
+        found["loc"] += [exp_id] if where == "loc" else []
+        for word, label in (("guichet", "frequent"), ("Rarissime", "rare"),
+                            ("50%", "quoted")):
+            found[label] += [exp_id] if word in title else []
+    regional = Principal(user_id="u-reg", profile="super_agent", network_id=ids["net"],
+                         structure_ids=(ids["reg"],))
+    return ids, regional, found
+
+
+def test_a_regions_search_is_the_plain_querys_on_either_path(env):
+    ids, regional, found = _searched(env)
+    with env.db.transaction() as session:
+        scope = queries.Scope(session, regional)
+        assert not queries.reads_trigrams(session, scope, _args(ids, {}, 1, 5))
+        assert not queries.reads_trigrams(session, scope, _args(ids, {"q": "%_"}, 1, 5))
+        for word in SEARCHES:
+            args = _args(ids, {"q": word}, 1, 5)
+            assert queries.reads_trigrams(session, scope, args) in (True, False)
+            # On the trigram index: the plain query; else merged. The same pages.
+            assert queries.merged_page(session, scope, args, 1, 5, trigrams=True) is None
+            for page in (1, 2, 3):
+                args = _args(ids, {"q": word}, page, 5)
+                plain = page_of(session, queries.experience_list(session, scope, args), page, 5)
+                merged = queries.merged_page(session, scope, args, page, 5)
+                assert [e.id for e in merged] == [e.id for e in plain["items"]], (word, page)
+            query = queries.experience_list(session, scope, args)
+            every = count(session, query)
+            assert every == len(found.get(SEARCHES[word], [])), word
+            for trigrams in (True, False):
+                for cap in (1, 3, 100):
+                    assert queries.count_in_scope(session, scope, args, query, cap, trigrams) \
+                        == min(every, cap + 1), (word, trigrams, cap)
+        index = session.execute(sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = "
+                                        "'ix_experiences_search_trgm'")).scalar()
+        assert "gin_trgm_ops" in index
+
+
+@pytest.mark.parametrize("database", ["env", "sqlite_env"])
+def test_a_search_finds_each_match_of_the_scope_once(database, request):
+    env = request.getfixturevalue(database)
+    ids, _, found = _searched(env)
+    headers = env.headers("super_agent", ids, structures=["reg"])
+    for word, label in SEARCHES.items():
+        seen, page = [], 1
+        while True:
+            body = env.client.get("/experiences", headers=headers, query_string={
+                "q": word, "include_children": "true", "per_page": 3, "page": page}).json
+            seen += [item["id"] for item in body["items"]]
+            if page * 3 >= body["total"]:
+                break
+            page += 1
+        assert sorted(seen) == sorted(found.get(label, [])) and body["total"] == len(seen), word
