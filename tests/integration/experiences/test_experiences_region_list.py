@@ -126,7 +126,9 @@ def test_a_text_search_stops_counting_past_the_cap(env, monkeypatch):
 # A frequent word, a rare one, one in no text, a structure's name, and quotes and a % taken
 # literally.
 SEARCHES = {"guichet": "frequent", "rarissime": "rare", "introuvable": None,
-            "structure loc": "loc", "l'accueil à 50%": "quoted"}
+            "structure loc": "loc", "l'accueil à 50%": "quoted",
+            # Written into the SQL (queries._in_text): SQL's own quoting, backslashes kept.
+            "\\' OR '1'='1' --": None, "50\\%": None}
 
 
 def _searched(env) -> tuple[dict, Principal, dict]:
