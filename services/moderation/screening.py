@@ -938,6 +938,11 @@ _FIRST_PERSON_RE = re.compile(
 
 _TEL_LABEL_END_RE = re.compile(r"\b(?:tel|telephone)\.?\s*:?\s*$")
 _DIRECT_LINE_RE = re.compile(r"\b(?:direct|directe|ligne perso\w*|portable|mobile|poste)\b[^\d\w]{0,4}$")
+# « j'ai laissé mon numéro 06 … au standard »: the author's own number, whatever follows.
+_OWN_NUMBER_BEFORE_RE = re.compile(
+    r"\b(?:(?:mon|ma) (?:numero|num|tel|telephone|portable|mobile|cell|gsm|0[67])"
+    r"|(?:me|m') (?:rappeler|joindre|contacter|appeler|telephoner))\b[^.!?\n\d]{0,15}$"
+)
 
 
 def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
@@ -945,7 +950,7 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
     la MDPH) »), or a landline ending in 00, as switchboards do, given for an office by
     someone who does not give it as hers."""
     before = _CLAUSE_SPLIT_RE.split(_fold(text[max(0, start - 60) : start]))[-1]
-    if _DIRECT_LINE_RE.search(before):
+    if _DIRECT_LINE_RE.search(before) or _OWN_NUMBER_BEFORE_RE.search(before):
         return False  # « Tél. direct : … »: an agent's own line, not the office's
     if _person_of_the_office_before(text, start):
         return False  # « Hervé du service urbanisme, tél … »: his line
@@ -1402,9 +1407,43 @@ def _split_phones(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.PHONE, start, end)
 
 
+# Part of a phone given in a sentence about its parts (« mon numéro finit par 56 78, le
+# début c'est 06 12 34 », « les deux derniers chiffres de mon portable : 47 »): the digits
+# after the word for the part, in pairs or one short block, are masked too.
+_PART_OF_NUMBER_RE = re.compile(
+    r"\b(?:(?:se )?termine|finit|fini|commence|debute|le debut|la fin|(?:deux|quatre|[2-8]) (?:premiers"
+    r"|derniers) chiffres|(?:premiers|derniers) chiffres)\b[^\d.!?\n]{0,25}?"
+    r"(?<![\w+])(?P<digits>\d\d(?:[ .\-]\d\d){0,3}|\d{2,4})(?![\d\w]|[ .,-]?\d"
+    r"|\s?(?:€|%|(?:e|eur|euros?|h|heures?|min|minutes?|mn|jours?|mois|ans?|semaines?|secondes?"
+    r"|sec|s|fois|km|kg|personnes?|pages?)\b))"
+)
+_PARTS_PHONE_WORDS_RE = re.compile(r"\b(?:numero|num|tel|telephone|portable|mobile|fixe|0[67])\b")
+_PARTS_OTHER_NUMBER_RE = re.compile(
+    r"\b(?:dossier|allocataire|fiscal|secu|securite|carte|cb|compte|iban|rib|client|contrat"
+    r"|facture|reference|ref|badge|passeport|siret|siren|immatriculation|plaque|colis|suivi|caf"
+    r"|nir|insee|cle|attestation)\b|\d{7}"
+)
+
+
+def _partial_phones(text: str) -> Iterator[Flag]:
+    plain = _plain(text)
+    if not re.search(r"\b(?:termine|finit|fini|commence|debute|debut|fin|chiffres)\b", plain):
+        return
+    for sentence in re.finditer(r"(?:[^.!?\n]|\.(?=\S))+", plain):
+        words = sentence.group()
+        if not _PARTS_PHONE_WORDS_RE.search(words) or _PARTS_OTHER_NUMBER_RE.search(words):
+            continue
+        for m in _PART_OF_NUMBER_RE.finditer(plain, sentence.start(), sentence.end()):
+            digits = re.sub(r"\D", "", m.group("digits"))
+            if digits[0] == "0" and len(digits) < 6:
+                continue  # « un numéro qui commence par 09 70 »: a prefix names no one
+            yield Flag(FlagKind.PHONE, m.start("digits"), m.end("digits"))
+
+
 def _find_phones(text: str) -> Iterator[Flag]:
     yield from _search_all(_PHONE_RE, text, _phone_flag)
     yield from _split_phones(text)
+    yield from _partial_phones(text)
     yield from _loose_phones(text)
     yield from _dense_phones(text)
     yield from _spoken_phones(text)
@@ -2007,9 +2046,11 @@ _OFFICE_MAIL_VALUE_RE = re.compile(
 
 
 def _looks_like_a_phone(value: str) -> bool:
-    digits = re.sub(r"\D", "", value)
+    # « O6 21 … » with the letter O typed for a zero; « 6 12 34 56 78 » without its zero
+    digits = re.sub(r"\D", "", value.replace("O", "0").replace("o", "0"))
     return bool(
-        re.fullmatch(r"(?:0|0033|33)[1-9]\d{8}", digits) and re.fullmatch(r"[\d\s.\-]+", value)
+        re.fullmatch(r"(?:0|0033|33)[1-9]\d{8}", digits) and re.fullmatch(r"[\dOo\s.\-]+", value)
+        or re.fullmatch(r"[67](?:[ .\-]\d\d){4}", value.strip())
         or value.lstrip().startswith("+")
     )
 

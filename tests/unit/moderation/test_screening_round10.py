@@ -1,0 +1,75 @@
+"""Tenth round of the screening: a phone found wherever the usager leaves it. Her own
+number stays hers when a switchboard is named after it; the parts of a number given apart
+are masked; a number typed without its zero or with the letter O is a phone, not a file
+number.
+
+Every sentence here is invented for the shape it tests; none comes from the corpus.
+"""
+
+import pytest
+
+from tests.support.screening import rules
+
+
+def phones(text: str) -> list[str]:
+    return [s for k, s in rules(text) if k == "phone"]
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("g donné mon tel 07 58 33 14 92 au standard hier", "07 58 33 14 92"),
+        ("Mon numéro 06 41 27 90 38 leur standard ne rappelle jamais", "06 41 27 90 38"),
+        ("je vous ai laissé mon portable : o7 12 84 39 51 à l'accueil téléphonique",
+         "o7 12 84 39 51"),
+    ],
+)  # fmt: skip
+def test_the_authors_own_number_is_no_switchboard_named_after_it(text: str, phone: str) -> None:
+    assert phones(text) == [phone]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "j'ai appelé le standard de la mairie au 02 41 80 60 00, rien",
+        "Numéro de l'agence 03 87 12 45 00, leur standard ne répond jamais",
+    ],
+)
+def test_an_offices_switchboard_stays_unmasked(text: str) -> None:
+    assert phones(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("Mon portable se termine par 83 16, le début c'est 07 29 54.", ["83 16", "07 29 54"]),
+        ("les deux derniers chiffres de mon tel sont 47 pas 74", ["47"]),
+        ("mon numéro commence par 06 48 71 et finit par 20 95", ["06 48 71", "20 95"]),
+    ],
+)  # fmt: skip
+def test_the_parts_of_a_number_given_apart_are_masked(text: str, parts: list[str]) -> None:
+    assert phones(text) == parts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "un numéro qui commence par 09 70 m'appelle tous les jours",
+        "mon numéro de dossier finit par 4521, pas mon tel",
+        "Mon portable a fini par 40 euros de réparation",
+        "au téléphone l'attente commence par 10 minutes de musique",
+    ],
+)
+def test_a_prefix_an_amount_or_a_file_number_is_no_part_of_a_phone(text: str) -> None:
+    assert phones(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("mon numéro : 7 81 20 46 39", "7 81 20 46 39"),
+        ("numéro: O6 35 72 18 40 merci", "O6 35 72 18 40"),
+    ],
+)
+def test_a_number_after_numero_read_as_a_phone_not_a_file(text: str, phone: str) -> None:
+    assert phones(text) == [phone]
