@@ -3881,21 +3881,47 @@ _LOWER_PARTICLE_SURNAME_RE = re.compile(
 )
 
 
+# « sarah b. de la cpam », « kevin de l'accueil »: a person of the office, named after it.
+_OF_THE_OFFICE_AFTER_RE = re.compile(r"(?P<initial>[ \t]+[a-z]\.)?[ \t]+(?:du|de la|de l'|des|d')[ \t]*")
+_INITIAL_AFTER_RE = re.compile(r"[ \t]+[a-z]\.(?![\w.])")
+
+
 def _lower_case_first_names(text: str) -> Iterator[Flag]:
     """« merci a kevin », « la conseillere nadia », « le guichet de nadia »: a first name in
-    lower case right after words for a person; « julie et marc »: the one joined to it."""
+    lower case right after words for a person; « julie et marc »: the one joined to it. A
+    text typed in capitals is read in lower case (« KEVIN DE L'ACCUEIL … »)."""
+    if text.isupper() and len(lowered := text.lower()) == len(text):
+        yield from _lower_case_first_names(lowered)
+        return
     previous_end = -1
     for m in re.finditer(rf"(?<![\w'’-])[{_LOWER}]{{3,}}(?![\w'’-])", text):
         joined = previous_end >= 0 and re.fullmatch(
             r"\s+(?:et|&)\s+(?:(?:a|à)\s+)?", text[previous_end : m.start()]
         )
         before = _fold(text[max(0, m.start() - 40) : m.start()])
-        # after a word of kinship a first name that is also a word is the name (« ma fille, jade »)
-        kin = _LOWER_KIN_CUE_RE.search(before)
+        after = _fold(text[m.end() : m.end() + 40])
+        office = _OF_THE_OFFICE_AFTER_RE.match(after)
+        if office and _office_words_re().match(after, office.end()) and _is_first_name(
+            m.group(), allow_word=bool(office.group("initial"))
+        ):
+            previous_end = m.end() + (office.end("initial") if office.group("initial") else 0)
+            yield Flag(FlagKind.PERSON_NAME, m.start(), previous_end)
+            continue
+        initial = _INITIAL_AFTER_RE.match(text, m.end())
+        if initial and _is_first_name(m.group(), allow_word=False):
+            previous_end = initial.end()  # « lina s. 48 av … », « salim a. 19 rue … »
+            yield Flag(FlagKind.PERSON_NAME, m.start(), previous_end)
+            continue
+        # after a word of kinship, a self-introduction or « un certain », a first name that
+        # is also a word is the name (« ma fille, jade », « c laura, », « jsui romain, »)
+        kin = _LOWER_KIN_CUE_RE.search(before) or _LOWER_SELF_CUE_RE.search(before)
         if kin and not _is_first_name(m.group(), allow_word=False):
             # a word as well (« marie », « rose »): a name when set apart or before a verb
             apart = re.match(r"\s*[,)(;:]|\s*$|\s+(?:qui|a|est|et|ne|n'|va|vit|habite|\d)\b", text[m.end() :])
-            kin = kin if apart else None
+            surname_end = _lower_surname_end(text, m.end())
+            apart = apart or surname_end > m.end() and re.match(r"[ \t]*(?:[,;:]|\d)", text[surname_end:])
+            married = _fold(m.group()) == "marie" and not kin.group().strip().startswith("c")
+            kin = kin if apart and not married else None
         if not (_is_first_name(m.group(), allow_word=bool(joined or kin))):
             continue
         if joined or kin or _LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before):
@@ -3946,8 +3972,13 @@ _LOWER_NAME_CUE_RE = re.compile(
     r"|\b(?:jsuis|chui|je suis|moi c'est|moi|nom de jeune fille|nom de naissance)\s+"
     # typed on a phone: « c sofia », « jsui abdel », « je m'appel anthony », « elle sappelle clara »
     r"|(?:^|[\s,.!])(?:c|c'est|cest|moi c|jsui|jsuis|je m'appel\w*|s'?appel\w*|mon coloc|ma coloc"
-    r"|ma copine|mon copain)\s+"
+    r"|ma copine|mon copain|un certain|une certaine)\s+"
     r"|\b(?:nom|prenom)\s*:\s*)$"
+)
+# « c laura, », « jsui romain, », « une certaine jessica »: a person introduced
+_LOWER_SELF_CUE_RE = re.compile(
+    r"(?:^|[\s,.!])(?:c|c'est|cest|moi c|moi c'est|jsui|jsuis|chui|je suis|je m'appel\w*|s'?appel\w*"
+    r"|ici|un certain|une certaine)\s+$"
 )
 # « ma voisine paulette », « pour mon fils enzo »: kin named in lower case
 _LOWER_KIN_CUE_RE = re.compile(

@@ -73,3 +73,45 @@ def test_a_prefix_an_amount_or_a_file_number_is_no_part_of_a_phone(text: str) ->
 )
 def test_a_number_after_numero_read_as_a_phone_not_a_file(text: str, phone: str) -> None:
     assert phones(text) == [phone]
+
+
+def names(text: str) -> list[str]:
+    return [s for k, s in rules(text) if k == "person_name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("yasmine d. du ccas m'a rappelée le jour meme", "yasmine d."),
+        ("bravo a tous mais surtout mehdi de l'accueil", "mehdi"),
+        ("KARIM DE L'ACCUEIL A ETE TOP", "KARIM"),
+        ("ines r. 12 bd victor hugo 06000 nice", "ines r."),
+    ],
+)  # fmt: skip
+def test_a_lower_case_first_name_with_its_initial_or_its_office(text: str, name: str) -> None:
+    assert names(text) == [name]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("c florence, jattends ma carte depuis mars", "florence"),
+        ("jsui valentin, 3 imp des lilas", "valentin"),
+        ("au tel une certaine jessica m'a raccroché au nez", "jessica"),
+        ("reçu par un certain romain, très froid", "romain"),
+    ],
+)  # fmt: skip
+def test_a_first_name_that_is_also_a_word_after_a_self_introduction(text: str, name: str) -> None:
+    assert names(text) == [name]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je suis marie, deux enfants, et toujours pas de réponse",
+        "la caf a rendu une certaine somme, rien de plus",
+        "le bureau a. de la mairie est fermé",
+    ],
+)
+def test_no_name_without_a_first_name_set_apart(text: str) -> None:
+    assert names(text) == []
