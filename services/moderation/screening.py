@@ -3924,6 +3924,22 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
             kin = kin if apart and not married else None
         if not (_is_first_name(m.group(), allow_word=bool(joined or kin))):
             continue
+        # « arthur mon fils », « julie ma conseillere », « steven il disait s'appeler »
+        surname_end = _lower_surname_end(text, m.end())
+        named = _LOWER_APPOSITIVE_AFTER_RE.match(_fold(text[surname_end : surname_end + 40]))
+        if named and not joined and not kin and not _LOWER_NAME_CUE_RE.search(before):
+            # the commoner first names only: « ché ma mère » is « chez ma mère »
+            common = _name_key(m.group()) in _common_first_names()
+            if common and _is_first_name(m.group(), allow_word=named.group().lstrip(" \t").startswith(",")):
+                previous_end = surname_end
+                yield Flag(FlagKind.PERSON_NAME, m.start(), surname_end)
+            continue
+        # « merci bcp\nsandrine »: a first name alone on the last line signs the text
+        if re.search(r"\n[ \t]*$", text[: m.start()]) and re.fullmatch(
+            rf"(?:[ \t]+[{_LOWER}][{_LOWER}'’-]+)?[ \t.!]*", text[m.end() :]
+        ) and _is_first_name(m.group(), allow_word=False):
+            yield Flag(FlagKind.PERSON_NAME, m.start(), len(text.rstrip(" \t.!")))
+            continue
         if joined or kin or _LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before):
             # « ma mere fatima el idrissi »: a surname after an Arabic or Portuguese particle
             surname = _LOWER_PARTICLE_SURNAME_RE.match(text, m.end())
@@ -3965,7 +3981,7 @@ def _lower_surname_end(text: str, end: int) -> int:
 
 
 _LOWER_SIGNATURE_RE = re.compile(
-    rf"(?:[ ](?P<surname>[{_LOWER}][{_LOWER}'’-]{{2,}}))?[ ,:;-]*(?=\+?\d|[\w.-]+@|\s*$)"
+    rf"(?:[ ](?P<surname>[{_LOWER}][{_LOWER}'’-]{{2,}}))?[ ,:;-]*\n?[ \t]*(?=\+?\d|[\w.-]+@|\s*$)"
 )
 _LOWER_NAME_CUE_RE = re.compile(
     r"(?:\bmerci\s+(?:a\s+)?|\bavec\s+|\bpar\s+|\b(?:guichet|bureau|equipe)\s+(?:de|d')\s*"
@@ -3974,6 +3990,12 @@ _LOWER_NAME_CUE_RE = re.compile(
     r"|(?:^|[\s,.!])(?:c|c'est|cest|moi c|jsui|jsuis|je m'appel\w*|s'?appel\w*|mon coloc|ma coloc"
     r"|ma copine|mon copain|un certain|une certaine)\s+"
     r"|\b(?:nom|prenom)\s*:\s*)$"
+)
+_LOWER_APPOSITIVE_AFTER_RE = re.compile(
+    r"[ \t]*,?[ \t]*(?:(?:mon|ma|notre|sa|son)[ \t]+(?:mere|pere|fille|fils|soeur|frere|voisine?|tante"
+    r"|oncle|cousine?|mari|femme|epouse|epoux|conseill\w+|assistante?|referente?|educat\w+|collegue"
+    r"|amie?|niece|neveu|petite?-fille|petit-fils|compagne|compagnon)\b|(?:il|elle)[ \t]+(?:disait[ \t]+"
+    r"|dit[ \t]+)?s'?appel)"
 )
 # « c laura, », « jsui romain, », « une certaine jessica »: a person introduced
 _LOWER_SELF_CUE_RE = re.compile(
@@ -4499,6 +4521,29 @@ def _find_person_names(text: str) -> Iterator[Flag]:
     yield from _capitals_after_a_label(text)
     yield from _capitals_before_a_street(text)
     yield from _table_names(text)
+    yield from _vietnamese_names(text)
+
+
+# Vietnamese names: the family name first, then a middle name that marks the name (« Thi »,
+# « Van »…), then the given name (« Nguyen Thi Mai », « Vo Van Hung »); or the given name
+# of two words and an initial (« Ngoc Anh T. »). The commonest family names and middle names.
+_VIET_FAMILY = (
+    r"Nguy[eễ]n|Tr[aầ]n|L[eê]|Ph[aạ]m|Ho[aà]ng|Hu[yỳ]nh|Phan|V[uũ]|V[oõ]|[ĐD][aặ]ng|B[uù]i|[ĐD][oỗ]"
+    r"|H[oồ]|Ng[oô]|D[uư][oơ]ng|L[yý]|Tr[uư][oơ]ng|[ĐD]inh|[ĐD]o[aà]n|L[aâ]m|L[uư][oơ]ng|Trinh|Cao|Mai|H[aà]"
+)
+_VIET_MIDDLE = (
+    r"Th[iị]|V[aă]n|Ng[oọ]c|[ĐD][uứ]c|Minh|Thanh|Xu[aâ]n|H[oồ]ng|Kim|Qu[oố]c|H[uữ]u|Thu|B[aả]o|Gia|Tu[aấ]n"
+)
+_VIETNAMESE_NAME_RE = re.compile(
+    rf"(?<![\w'’-])(?:(?:{_VIET_FAMILY})[ \t]+(?:{_VIET_MIDDLE})(?:[ \t]+[{_UPPER}][{_LOWER}]+){{1,2}}"
+    rf"|(?:{_VIET_MIDDLE})[ \t]+[{_UPPER}][{_LOWER}]+[ \t]+[{_UPPER}]\.)(?![\w'’-])"
+)
+
+
+def _vietnamese_names(text: str) -> Iterator[Flag]:
+    for m in _VIETNAMESE_NAME_RE.finditer(text):
+        if not _is_public_name(text, m.start(), m.end()):
+            yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
 
 
 # A row of a table pasted from a spreadsheet (« DUPUIS;Sylvie;0611223344 »): beside a cell

@@ -115,3 +115,33 @@ def test_a_first_name_that_is_also_a_word_after_a_self_introduction(text: str, n
 )
 def test_no_name_without_a_first_name_set_apart(text: str) -> None:
     assert names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("pour lucas mon neveu, la cantine refuse encore", "lucas"),
+        ("france travail encore, nadia ma referente est partie", "nadia"),
+        ("un agent au tel, kevin il disait s'appeler", "kevin"),
+        ("bon courage a vous\nsophie", "sophie"),
+        ("nicolas garnier\n5 imp des roses\n35000 rennes", "nicolas garnier"),
+    ],
+)  # fmt: skip
+def test_a_lower_case_first_name_named_by_what_follows_or_signing(text: str, name: str) -> None:
+    assert names(text) == [name]
+
+
+def test_chez_typed_che_before_a_kin_word_is_no_name() -> None:
+    assert names("jhabite ché ma soeur 4 rue des ormes 21000 dijon") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Dossier suivi par Tran Van Long depuis mai", "Tran Van Long"),
+        ("Mme Pham Thi Hoa attend sa carte vitale", "Pham Thi Hoa"),
+        ("signé Thu Trang L.", "Thu Trang L."),
+    ],
+)  # fmt: skip
+def test_a_vietnamese_name_family_name_first(text: str, name: str) -> None:
+    assert any(name in n for n in names(text))
