@@ -3608,8 +3608,12 @@ def _is_public_name(text: str, start: int, end: int) -> bool:
     words = name.split()
     if name in lists["public_figures"] or name in lists["set_phrases"]:
         return True
-    if len(words) > 1 and " ".join(words[1:]) in lists["public_figures"]:
-        return True  # « M. Macron »
+    # « M. Macron », not « Sylvie Larcher », « Félicité Larcher »: a first name before it
+    titled = bool(_TITLE_WORD_RE.fullmatch(words[0].rstrip("."))) or words[0] in lists["public_functions"]
+    if len(words) > 1 and " ".join(words[1:]) in lists["public_figures"] and not (
+        _is_first_name(words[0]) or text[start].isupper() and not titled
+    ):
+        return True
     if re.search(r"\d{5}\s*$", text[max(0, start - 8) : start]):
         return True  # « 46872 Durand »: a city after its postal code
     window = _fold(text[max(0, start - 25) : end + 30])
@@ -3908,7 +3912,8 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.PERSON_NAME, m.start(), previous_end)
             continue
         initial = _INITIAL_AFTER_RE.match(text, m.end())
-        if initial and _is_first_name(m.group(), allow_word=False):
+        cued = bool(_LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before))
+        if initial and _is_first_name(m.group(), allow_word=cued):  # « vu avec florence g. »
             previous_end = initial.end()  # « lina s. 48 av … », « salim a. 19 rue … »
             yield Flag(FlagKind.PERSON_NAME, m.start(), previous_end)
             continue
@@ -4250,7 +4255,8 @@ def _author_names(text: str) -> Iterator[Flag]:
             continue  # « Rose des vents », « Victoire sur l'administration »: a phrase
         if any(_fold(t.group()).split("'")[-1] in _STREET_WORDS for t in tokens[max(0, i - 3) : i]):
             continue  # « Habitante de la rue Victor Hugo »: a street named after someone
-        if word.islower() and (also_a_word or key not in _common_first_names()):
+        signing = i == 0 and re.match(r"[ \t]*,[ \t]*\d", text[m.end() :])  # « baptiste, 4 av … »
+        if word.islower() and (also_a_word or key not in _common_first_names()) and not signing:
             continue  # « la_reine_des_neiges », « ti_moun_971 »: words of a handle
         if also_a_word and _fold(before) in _ARTICLE_TOKENS:
             continue  # « La_Reine_Des_Files »: a word after its article
@@ -4266,7 +4272,25 @@ def _author_names(text: str) -> Iterator[Flag]:
         yield Flag(FlagKind.PERSON_NAME, start, start + len(value))  # « Tran Thi Mai »
         return
     for m in named:
-        yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
+        yield Flag(FlagKind.PERSON_NAME, m.start(), _author_surname_end(text, m, persons))
+
+
+# « lea m », « gwen le goff », « karim b du 93 »: a lower-case surname or initial after the
+# author's first name, up to the end of the field, a comma or « du 93 ».
+_AUTHOR_SURNAME_RE = re.compile(
+    r"(?:[ \t]+(?:le|la|de|du|des|van|von|da|di|dos|ben|el|al|ait)(?=[ \t]+[a-z]))?[ \t]+([a-z][a-z'’-]*)\.?"
+    r"(?=[ \t]*(?:$|,|[ \t](?:du|de)[ \t]+\d))"
+)
+
+
+def _author_surname_end(text: str, m: re.Match[str], persons: frozenset[str]) -> int:
+    after = _AUTHOR_SURNAME_RE.match(text, m.end())
+    if not m.group().islower() or not after or re.fullmatch(r"du|de", after.group(1)):
+        return m.end()
+    word = _fold(after.group(1))
+    if len(word) > 1 and (word in _STOP_FOLDED or word in _FUNCTION_WORDS or word in persons):
+        return m.end()
+    return after.end()
 
 
 # « DUPONT Jean », « Jean DUPONT », « G. Lambert »: the parts are checked by _full_name_flag.

@@ -8,6 +8,7 @@ Every sentence here is invented for the shape it tests; none comes from the corp
 
 import pytest
 
+from services.moderation.screening import screen
 from tests.support.screening import rules
 
 
@@ -145,3 +146,30 @@ def test_chez_typed_che_before_a_kin_word_is_no_name() -> None:
 )  # fmt: skip
 def test_a_vietnamese_name_family_name_first(text: str, name: str) -> None:
     assert any(name in n for n in names(text))
+
+
+def author_names(text: str) -> list[str]:
+    return [text[f.start : f.end] for f in screen(text, use_model=False, field="author_name")
+            if f.kind == "person_name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("ines k", "ines k"),
+        ("yanis le bihan", "yanis le bihan"),
+        ("sofia d du 69", "sofia d"),
+        ("valentin, 12 rue des acacias 44000 nantes", "valentin"),
+    ],
+)  # fmt: skip
+def test_an_authors_lower_case_name_with_its_surname_or_initial(text: str, name: str) -> None:
+    assert author_names(text) == [name]
+
+
+def test_a_first_name_before_a_public_figures_surname_names_a_private_person() -> None:
+    assert names("Mon oncle, Bertrand Macron, attend sa pension") == ["Bertrand Macron"]
+    assert names("M. Macron a parlé hier soir") == []
+
+
+def test_a_first_name_that_is_also_a_word_with_its_initial_after_a_cue() -> None:
+    assert names("rdv avec aurore t. au guichet 3") == ["aurore t."]
