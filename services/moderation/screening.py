@@ -1440,8 +1440,35 @@ def _partial_phones(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.PHONE, m.start("digits"), m.end("digits"))
 
 
+# A number dialled from France with « 00 » and any country code (« 00223 76 12 34 56 »,
+# « 0090 532 123 45 67 »): valid for its country as the phone numbering plans say, in
+# groups or after words about a phone, and not the administration's reference.
+def _international_zeros(text: str) -> Iterator[Flag]:
+    if "00" not in text:
+        return
+    for chain in _digit_chains(text):
+        digits = "".join(text[a:b] for a, b in chain)
+        start, end = chain[0][0], chain[-1][1]
+        if not re.fullmatch(r"00[1-9]\d{7,14}", digits) or digits.startswith("0033"):
+            continue
+        if (start and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
+            continue
+        context = _context_before(text, start, 40)
+        if len(chain) < 3 and not _STRICT_PHONE_WORDS_RE.search(context):
+            continue
+        if _NET_REFERENCE_RE.search(context) or _ADMIN_REFERENCE_RE.search(context):
+            continue
+        try:
+            number = phonenumbers.parse("+" + digits[2:])
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            yield Flag(FlagKind.PHONE, start, end)
+
+
 def _find_phones(text: str) -> Iterator[Flag]:
     yield from _search_all(_PHONE_RE, text, _phone_flag)
+    yield from _international_zeros(text)
     yield from _split_phones(text)
     yield from _partial_phones(text)
     yield from _loose_phones(text)

@@ -173,3 +173,19 @@ def test_a_first_name_before_a_public_figures_surname_names_a_private_person() -
 
 def test_a_first_name_that_is_also_a_word_with_its_initial_after_a_cue() -> None:
     assert names("rdv avec aurore t. au guichet 3") == ["aurore t."]
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("ma tante au Mali, 00223 65 40 21 87, n'a rien reçu", "00223 65 40 21 87"),
+        ("mon cousin à Istanbul : 0090 533 412 87 06", "0090 533 412 87 06"),
+        ("whatsapp de mon père 00 261 32 45 678 90", "00 261 32 45 678 90"),
+    ],
+)  # fmt: skip
+def test_a_foreign_number_dialled_with_00_and_any_country_code(text: str, phone: str) -> None:
+    assert phones(text) == [phone]
+
+
+def test_a_code_beginning_with_00_is_no_phone() -> None:
+    assert phones("le code d'accès du portail est 0041 2356 7891") == []
