@@ -938,6 +938,11 @@ _FIRST_PERSON_RE = re.compile(
 
 _TEL_LABEL_END_RE = re.compile(r"\b(?:tel|telephone)\.?\s*:?\s*$")
 _DIRECT_LINE_RE = re.compile(r"\b(?:direct|directe|ligne perso\w*|portable|mobile|poste)\b[^\d\w]{0,4}$")
+# « j'ai laissé mon numéro 06 … au standard »: the author's own number, whatever follows.
+_OWN_NUMBER_BEFORE_RE = re.compile(
+    r"\b(?:(?:mon|ma) (?:numero|num|tel|telephone|portable|mobile|cell|gsm|0[67])"
+    r"|(?:me|m') (?:rappeler|joindre|contacter|appeler|telephoner))\b[^.!?\n\d]{0,15}$"
+)
 
 
 def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
@@ -945,7 +950,7 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
     la MDPH) »), or a landline ending in 00, as switchboards do, given for an office by
     someone who does not give it as hers."""
     before = _CLAUSE_SPLIT_RE.split(_fold(text[max(0, start - 60) : start]))[-1]
-    if _DIRECT_LINE_RE.search(before):
+    if _DIRECT_LINE_RE.search(before) or _OWN_NUMBER_BEFORE_RE.search(before):
         return False  # « Tél. direct : … »: an agent's own line, not the office's
     if _person_of_the_office_before(text, start):
         return False  # « Hervé du service urbanisme, tél … »: his line
@@ -1402,9 +1407,70 @@ def _split_phones(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.PHONE, start, end)
 
 
+# Part of a phone given in a sentence about its parts (« mon numéro finit par 56 78, le
+# début c'est 06 12 34 », « les deux derniers chiffres de mon portable : 47 »): the digits
+# after the word for the part, in pairs or one short block, are masked too.
+_PART_OF_NUMBER_RE = re.compile(
+    r"\b(?:(?:se )?termine|finit|fini|commence|debute|le debut|la fin|(?:deux|quatre|[2-8]) (?:premiers"
+    r"|derniers) chiffres|(?:premiers|derniers) chiffres)\b[^\d.!?\n]{0,25}?"
+    r"(?<![\w+])(?P<digits>\d\d(?:[ .\-]\d\d){0,3}|\d{2,4})(?![\d\w]|[ .,-]?\d"
+    r"|\s?(?:€|%|(?:e|eur|euros?|h|heures?|min|minutes?|mn|jours?|mois|ans?|semaines?|secondes?"
+    r"|sec|s|fois|km|kg|personnes?|pages?)\b))"
+)
+_PARTS_PHONE_WORDS_RE = re.compile(r"\b(?:numero|num|tel|telephone|portable|mobile|fixe|0[67])\b")
+_PARTS_OTHER_NUMBER_RE = re.compile(
+    r"\b(?:dossier|allocataire|fiscal|secu|securite|carte|cb|compte|iban|rib|client|contrat"
+    r"|facture|reference|ref|badge|passeport|siret|siren|immatriculation|plaque|colis|suivi|caf"
+    r"|nir|insee|cle|attestation)\b|\d{7}"
+)
+
+
+def _partial_phones(text: str) -> Iterator[Flag]:
+    plain = _plain(text)
+    if not re.search(r"\b(?:termine|finit|fini|commence|debute|debut|fin|chiffres)\b", plain):
+        return
+    for sentence in re.finditer(r"(?:[^.!?\n]|\.(?=\S))+", plain):
+        words = sentence.group()
+        if not _PARTS_PHONE_WORDS_RE.search(words) or _PARTS_OTHER_NUMBER_RE.search(words):
+            continue
+        for m in _PART_OF_NUMBER_RE.finditer(plain, sentence.start(), sentence.end()):
+            digits = re.sub(r"\D", "", m.group("digits"))
+            if digits[0] == "0" and len(digits) < 6:
+                continue  # « un numéro qui commence par 09 70 »: a prefix names no one
+            yield Flag(FlagKind.PHONE, m.start("digits"), m.end("digits"))
+
+
+# A number dialled from France with « 00 » and any country code (« 00223 76 12 34 56 »,
+# « 0090 532 123 45 67 »): valid for its country as the phone numbering plans say, in
+# groups or after words about a phone, and not the administration's reference.
+def _international_zeros(text: str) -> Iterator[Flag]:
+    if "00" not in text:
+        return
+    for chain in _digit_chains(text):
+        digits = "".join(text[a:b] for a, b in chain)
+        start, end = chain[0][0], chain[-1][1]
+        if not re.fullmatch(r"00[1-9]\d{7,14}", digits) or digits.startswith("0033"):
+            continue
+        if (start and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
+            continue
+        context = _context_before(text, start, 40)
+        if len(chain) < 3 and not _STRICT_PHONE_WORDS_RE.search(context):
+            continue
+        if _NET_REFERENCE_RE.search(context) or _ADMIN_REFERENCE_RE.search(context):
+            continue
+        try:
+            number = phonenumbers.parse("+" + digits[2:])
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            yield Flag(FlagKind.PHONE, start, end)
+
+
 def _find_phones(text: str) -> Iterator[Flag]:
     yield from _search_all(_PHONE_RE, text, _phone_flag)
+    yield from _international_zeros(text)
     yield from _split_phones(text)
+    yield from _partial_phones(text)
     yield from _loose_phones(text)
     yield from _dense_phones(text)
     yield from _spoken_phones(text)
@@ -2007,9 +2073,11 @@ _OFFICE_MAIL_VALUE_RE = re.compile(
 
 
 def _looks_like_a_phone(value: str) -> bool:
-    digits = re.sub(r"\D", "", value)
+    # « O6 21 … » with the letter O typed for a zero; « 6 12 34 56 78 » without its zero
+    digits = re.sub(r"\D", "", value.replace("O", "0").replace("o", "0"))
     return bool(
-        re.fullmatch(r"(?:0|0033|33)[1-9]\d{8}", digits) and re.fullmatch(r"[\d\s.\-]+", value)
+        re.fullmatch(r"(?:0|0033|33)[1-9]\d{8}", digits) and re.fullmatch(r"[\dOo\s.\-]+", value)
+        or re.fullmatch(r"[67](?:[ .\-]\d\d){4}", value.strip())
         or value.lstrip().startswith("+")
     )
 
@@ -3567,8 +3635,12 @@ def _is_public_name(text: str, start: int, end: int) -> bool:
     words = name.split()
     if name in lists["public_figures"] or name in lists["set_phrases"]:
         return True
-    if len(words) > 1 and " ".join(words[1:]) in lists["public_figures"]:
-        return True  # « M. Macron »
+    # « M. Macron », not « Sylvie Larcher », « Félicité Larcher »: a first name before it
+    titled = bool(_TITLE_WORD_RE.fullmatch(words[0].rstrip("."))) or words[0] in lists["public_functions"]
+    if len(words) > 1 and " ".join(words[1:]) in lists["public_figures"] and not (
+        _is_first_name(words[0]) or text[start].isupper() and not titled
+    ):
+        return True
     if re.search(r"\d{5}\s*$", text[max(0, start - 8) : start]):
         return True  # « 46872 Durand »: a city after its postal code
     window = _fold(text[max(0, start - 25) : end + 30])
@@ -3840,22 +3912,65 @@ _LOWER_PARTICLE_SURNAME_RE = re.compile(
 )
 
 
+# « sarah b. de la cpam », « kevin de l'accueil »: a person of the office, named after it.
+_OF_THE_OFFICE_AFTER_RE = re.compile(r"(?P<initial>[ \t]+[a-z]\.)?[ \t]+(?:du|de la|de l'|des|d')[ \t]*")
+_INITIAL_AFTER_RE = re.compile(r"[ \t]+[a-z]\.(?![\w.])")
+
+
 def _lower_case_first_names(text: str) -> Iterator[Flag]:
     """« merci a kevin », « la conseillere nadia », « le guichet de nadia »: a first name in
-    lower case right after words for a person; « julie et marc »: the one joined to it."""
+    lower case right after words for a person; « julie et marc »: the one joined to it. A
+    text typed in capitals is read in lower case (« KEVIN DE L'ACCUEIL … »)."""
+    if text.isupper() and len(lowered := text.lower()) == len(text):
+        yield from _lower_case_first_names(lowered)
+        return
     previous_end = -1
     for m in re.finditer(rf"(?<![\w'’-])[{_LOWER}]{{3,}}(?![\w'’-])", text):
         joined = previous_end >= 0 and re.fullmatch(
             r"\s+(?:et|&)\s+(?:(?:a|à)\s+)?", text[previous_end : m.start()]
         )
         before = _fold(text[max(0, m.start() - 40) : m.start()])
-        # after a word of kinship a first name that is also a word is the name (« ma fille, jade »)
-        kin = _LOWER_KIN_CUE_RE.search(before)
+        after = _fold(text[m.end() : m.end() + 40])
+        office = _OF_THE_OFFICE_AFTER_RE.match(after)
+        if office and _office_words_re().match(after, office.end()) and _is_first_name(
+            m.group(), allow_word=bool(office.group("initial"))
+        ):
+            previous_end = m.end() + (office.end("initial") if office.group("initial") else 0)
+            yield Flag(FlagKind.PERSON_NAME, m.start(), previous_end)
+            continue
+        initial = _INITIAL_AFTER_RE.match(text, m.end())
+        cued = bool(_LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before))
+        if initial and _is_first_name(m.group(), allow_word=cued):  # « vu avec florence g. »
+            previous_end = initial.end()  # « lina s. 48 av … », « salim a. 19 rue … »
+            yield Flag(FlagKind.PERSON_NAME, m.start(), previous_end)
+            continue
+        # after a word of kinship, a self-introduction or « un certain », a first name that
+        # is also a word is the name (« ma fille, jade », « c laura, », « jsui romain, »)
+        kin = _LOWER_KIN_CUE_RE.search(before) or _LOWER_SELF_CUE_RE.search(before)
         if kin and not _is_first_name(m.group(), allow_word=False):
             # a word as well (« marie », « rose »): a name when set apart or before a verb
             apart = re.match(r"\s*[,)(;:]|\s*$|\s+(?:qui|a|est|et|ne|n'|va|vit|habite|\d)\b", text[m.end() :])
-            kin = kin if apart else None
+            surname_end = _lower_surname_end(text, m.end())
+            apart = apart or surname_end > m.end() and re.match(r"[ \t]*(?:[,;:]|\d)", text[surname_end:])
+            married = _fold(m.group()) == "marie" and not kin.group().strip().startswith("c")
+            kin = kin if apart and not married else None
         if not (_is_first_name(m.group(), allow_word=bool(joined or kin))):
+            continue
+        # « arthur mon fils », « julie ma conseillere », « steven il disait s'appeler »
+        surname_end = _lower_surname_end(text, m.end())
+        named = _LOWER_APPOSITIVE_AFTER_RE.match(_fold(text[surname_end : surname_end + 40]))
+        if named and not joined and not kin and not _LOWER_NAME_CUE_RE.search(before):
+            # the commoner first names only: « ché ma mère » is « chez ma mère »
+            common = _name_key(m.group()) in _common_first_names()
+            if common and _is_first_name(m.group(), allow_word=named.group().lstrip(" \t").startswith(",")):
+                previous_end = surname_end
+                yield Flag(FlagKind.PERSON_NAME, m.start(), surname_end)
+            continue
+        # « merci bcp\nsandrine »: a first name alone on the last line signs the text
+        if re.search(r"\n[ \t]*$", text[: m.start()]) and re.fullmatch(
+            rf"(?:[ \t]+[{_LOWER}][{_LOWER}'’-]+)?[ \t.!]*", text[m.end() :]
+        ) and _is_first_name(m.group(), allow_word=False):
+            yield Flag(FlagKind.PERSON_NAME, m.start(), len(text.rstrip(" \t.!")))
             continue
         if joined or kin or _LOWER_NAME_CUE_RE.search(before) or _strict_person_context(before):
             # « ma mere fatima el idrissi »: a surname after an Arabic or Portuguese particle
@@ -3898,15 +4013,26 @@ def _lower_surname_end(text: str, end: int) -> int:
 
 
 _LOWER_SIGNATURE_RE = re.compile(
-    rf"(?:[ ](?P<surname>[{_LOWER}][{_LOWER}'’-]{{2,}}))?[ ,:;-]*(?=\+?\d|[\w.-]+@|\s*$)"
+    rf"(?:[ ](?P<surname>[{_LOWER}][{_LOWER}'’-]{{2,}}))?[ ,:;-]*\n?[ \t]*(?=\+?\d|[\w.-]+@|\s*$)"
 )
 _LOWER_NAME_CUE_RE = re.compile(
     r"(?:\bmerci\s+(?:a\s+)?|\bavec\s+|\bpar\s+|\b(?:guichet|bureau|equipe)\s+(?:de|d')\s*"
     r"|\b(?:jsuis|chui|je suis|moi c'est|moi|nom de jeune fille|nom de naissance)\s+"
     # typed on a phone: « c sofia », « jsui abdel », « je m'appel anthony », « elle sappelle clara »
     r"|(?:^|[\s,.!])(?:c|c'est|cest|moi c|jsui|jsuis|je m'appel\w*|s'?appel\w*|mon coloc|ma coloc"
-    r"|ma copine|mon copain)\s+"
+    r"|ma copine|mon copain|un certain|une certaine)\s+"
     r"|\b(?:nom|prenom)\s*:\s*)$"
+)
+_LOWER_APPOSITIVE_AFTER_RE = re.compile(
+    r"[ \t]*,?[ \t]*(?:(?:mon|ma|notre|sa|son)[ \t]+(?:mere|pere|fille|fils|soeur|frere|voisine?|tante"
+    r"|oncle|cousine?|mari|femme|epouse|epoux|conseill\w+|assistante?|referente?|educat\w+|collegue"
+    r"|amie?|niece|neveu|petite?-fille|petit-fils|compagne|compagnon)\b|(?:il|elle)[ \t]+(?:disait[ \t]+"
+    r"|dit[ \t]+)?s'?appel)"
+)
+# « c laura, », « jsui romain, », « une certaine jessica »: a person introduced
+_LOWER_SELF_CUE_RE = re.compile(
+    r"(?:^|[\s,.!])(?:c|c'est|cest|moi c|moi c'est|jsui|jsuis|chui|je suis|je m'appel\w*|s'?appel\w*"
+    r"|ici|un certain|une certaine)\s+$"
 )
 # « ma voisine paulette », « pour mon fils enzo »: kin named in lower case
 _LOWER_KIN_CUE_RE = re.compile(
@@ -4156,7 +4282,8 @@ def _author_names(text: str) -> Iterator[Flag]:
             continue  # « Rose des vents », « Victoire sur l'administration »: a phrase
         if any(_fold(t.group()).split("'")[-1] in _STREET_WORDS for t in tokens[max(0, i - 3) : i]):
             continue  # « Habitante de la rue Victor Hugo »: a street named after someone
-        if word.islower() and (also_a_word or key not in _common_first_names()):
+        signing = i == 0 and re.match(r"[ \t]*,[ \t]*\d", text[m.end() :])  # « baptiste, 4 av … »
+        if word.islower() and (also_a_word or key not in _common_first_names()) and not signing:
             continue  # « la_reine_des_neiges », « ti_moun_971 »: words of a handle
         if also_a_word and _fold(before) in _ARTICLE_TOKENS:
             continue  # « La_Reine_Des_Files »: a word after its article
@@ -4172,7 +4299,25 @@ def _author_names(text: str) -> Iterator[Flag]:
         yield Flag(FlagKind.PERSON_NAME, start, start + len(value))  # « Tran Thi Mai »
         return
     for m in named:
-        yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
+        yield Flag(FlagKind.PERSON_NAME, m.start(), _author_surname_end(text, m, persons))
+
+
+# « lea m », « gwen le goff », « karim b du 93 »: a lower-case surname or initial after the
+# author's first name, up to the end of the field, a comma or « du 93 ».
+_AUTHOR_SURNAME_RE = re.compile(
+    r"(?:[ \t]+(?:le|la|de|du|des|van|von|da|di|dos|ben|el|al|ait)(?=[ \t]+[a-z]))?[ \t]+([a-z][a-z'’-]*)\.?"
+    r"(?=[ \t]*(?:$|,|[ \t](?:du|de)[ \t]+\d))"
+)
+
+
+def _author_surname_end(text: str, m: re.Match[str], persons: frozenset[str]) -> int:
+    after = _AUTHOR_SURNAME_RE.match(text, m.end())
+    if not m.group().islower() or not after or re.fullmatch(r"du|de", after.group(1)):
+        return m.end()
+    word = _fold(after.group(1))
+    if len(word) > 1 and (word in _STOP_FOLDED or word in _FUNCTION_WORDS or word in persons):
+        return m.end()
+    return after.end()
 
 
 # « DUPONT Jean », « Jean DUPONT », « G. Lambert »: the parts are checked by _full_name_flag.
@@ -4427,6 +4572,29 @@ def _find_person_names(text: str) -> Iterator[Flag]:
     yield from _capitals_after_a_label(text)
     yield from _capitals_before_a_street(text)
     yield from _table_names(text)
+    yield from _vietnamese_names(text)
+
+
+# Vietnamese names: the family name first, then a middle name that marks the name (« Thi »,
+# « Van »…), then the given name (« Nguyen Thi Mai », « Vo Van Hung »); or the given name
+# of two words and an initial (« Ngoc Anh T. »). The commonest family names and middle names.
+_VIET_FAMILY = (
+    r"Nguy[eễ]n|Tr[aầ]n|L[eê]|Ph[aạ]m|Ho[aà]ng|Hu[yỳ]nh|Phan|V[uũ]|V[oõ]|[ĐD][aặ]ng|B[uù]i|[ĐD][oỗ]"
+    r"|H[oồ]|Ng[oô]|D[uư][oơ]ng|L[yý]|Tr[uư][oơ]ng|[ĐD]inh|[ĐD]o[aà]n|L[aâ]m|L[uư][oơ]ng|Trinh|Cao|Mai|H[aà]"
+)
+_VIET_MIDDLE = (
+    r"Th[iị]|V[aă]n|Ng[oọ]c|[ĐD][uứ]c|Minh|Thanh|Xu[aâ]n|H[oồ]ng|Kim|Qu[oố]c|H[uữ]u|Thu|B[aả]o|Gia|Tu[aấ]n"
+)
+_VIETNAMESE_NAME_RE = re.compile(
+    rf"(?<![\w'’-])(?:(?:{_VIET_FAMILY})[ \t]+(?:{_VIET_MIDDLE})(?:[ \t]+[{_UPPER}][{_LOWER}]+){{1,2}}"
+    rf"|(?:{_VIET_MIDDLE})[ \t]+[{_UPPER}][{_LOWER}]+[ \t]+[{_UPPER}]\.)(?![\w'’-])"
+)
+
+
+def _vietnamese_names(text: str) -> Iterator[Flag]:
+    for m in _VIETNAMESE_NAME_RE.finditer(text):
+        if not _is_public_name(text, m.start(), m.end()):
+            yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
 
 
 # A row of a table pasted from a spreadsheet (« DUPUIS;Sylvie;0611223344 »): beside a cell

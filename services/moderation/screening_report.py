@@ -465,6 +465,23 @@ METHOD = """## Method
   94.3 % (e-mail, NIR and IBAN 100 %, phone 28 of 29, addresses 95.9 %, that is 352 of 367,
   names 90.9 %, that is 210 of 231). **Those are the round's held-out figures**: addresses
   reach the target on text the rules never saw; names and phones do not.
+  Round 10: the tenth corpus (names in every way people write them, phone numbers as typed
+  in complaints, second-language and formal writers) was split and `heldout10` kept outside
+  the repository; the round-9 rules scored `dev10` precision 97.8 %, recall 98.2 % (phone
+  212 of 214, addresses 100 %, names 97.5 %). This round tuned phones first, by general
+  means: the author's own number (« mon numéro … ») is no switchboard when « standard » comes
+  after it; the parts of a number given apart (« finit par 56 78, le début c'est 06 12 34 »),
+  a prefix alone excepted; « 6 12 34 56 78 » or « O6 … » after « numéro » read as a phone,
+  not a file number; a foreign number dialled with « 00 » and any country code, valid by the
+  numbering plans. Then names: a lower-case first name with its initial (« lina s. ») or
+  named of its office (« kevin de l'accueil »), followed by who the person is (« arthur mon
+  fils »), signing a last line, or a word-name after a self-introduction when set apart
+  (« c laura, »); a text in capitals read in lower case; the author's lower-case surname or
+  initial (« gwen le goff », « lea m »); Vietnamese names, family name first (« Nguyen Thi
+  Mai »); a first name before a public figure's surname names a private person. `dev10` went
+  to precision 97.8 %, recall 99.2 % (phone 214 of 214, addresses 100 %, names 99.4 %); no
+  other half lost a found span or gained a false flag. `heldout9` was read and tuned on this
+  round (phone 28 → 29 of 29, names 90.9 → 99.1 %): it is spent and no held-out measure.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).
