@@ -55,9 +55,11 @@ HALVES = {
     "heldout8": CORPUS_DIR / "heldout8.yaml",
     "dev9": CORPUS_DIR / "dev9.yaml",
     "heldout9": CORPUS_DIR / "heldout9.yaml",
+    "dev10": CORPUS_DIR / "dev10.yaml",
+    "heldout10": CORPUS_DIR / "heldout10.yaml",
 }
 HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
-            "heldout8", "heldout9")
+            "heldout8", "heldout9", "heldout10")
 # Held-out halves that rules were tuned on after their one scoring run: their tables on the
 # page say where the rules stand on text they have seen, no longer how they generalise.
 SPENT = frozenset(HELD_OUT[:-1])
@@ -272,6 +274,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout8": "the three writers of the eighth corpus, following",
            "dev9": "the three writers of the ninth corpus, following",
            "heldout9": "the three writers of the ninth corpus, following",
+           "dev10": "the three writers of the tenth corpus, following",
+           "heldout10": "the three writers of the tenth corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -357,8 +361,9 @@ METHOD = """## Method
 - **Corpus**: the labelling rules (LABELS.md) were fixed before the rules were written; two
   engineers wrote the first corpus without seeing the code, two others the second, three
   others the third, three others the fourth, three others the fifth, three others the sixth,
-  three others the seventh, three others the eighth, three others the ninth; the lead split
-  each in two halves (`dev`/`heldout` … `dev9`/`heldout9`) before any rule was
+  three others the seventh, three others the eighth, three others the ninth, three others
+  the tenth; the lead split each in two halves (`dev`/`heldout` … `dev10`/`heldout10`)
+  before any rule was
   tuned on it. The rules were
   tuned on the dev halves, the old set and invented sentences; no rule writer opened a
   held-out half before it was spent (scored after a round).
@@ -482,6 +487,13 @@ METHOD = """## Method
   to precision 97.8 %, recall 99.2 % (phone 214 of 214, addresses 100 %, names 99.4 %); no
   other half lost a found span or gained a false flag. `heldout9` was read and tuned on this
   round (phone 28 → 29 of 29, names 90.9 → 99.1 %): it is spent and no held-out measure.
+  `heldout10`, by the round-9 rules before the round (counts only): precision 97.9 %,
+  recall 97.8 % (e-mail, NIR and IBAN 100 %, phone 217 of 219, addresses 99.4 %, names
+  96.4 %); scored once after it: precision 97.9 %, recall 97.9 % (e-mail, NIR and IBAN
+  100 %, phone 218 of 219, that is 99.5 %, addresses 99.4 %, that is 176 of 177, names
+  96.4 %, that is 351 of 364). **Those are the round's held-out figures**, and `heldout10`
+  was not tuned on after: every target is met on it but the phones' 100 % (one number of
+  219 left to the moderator's eyes).
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).
