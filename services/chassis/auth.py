@@ -143,15 +143,16 @@ def current_principal(optional: bool = False) -> Principal | None:
     return g.principal
 
 
-def require(*permissions: str) -> Callable:
-    """Decorator: the caller must be authenticated and hold every permission named."""
+def require(*permissions: str, any_of: bool = False) -> Callable:
+    """Decorator: the caller must be authenticated and hold every permission named (with
+    `any_of`, one of them at least)."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             principal = current_principal()
             missing = [p for p in permissions if not principal.can(p)]
-            if missing:
+            if missing and (not any_of or len(missing) == len(permissions)):
                 raise ApiError(403, "forbidden", "Action non autorisée pour votre profil.",
                                {"permission": missing})
             return view(*args, **kwargs)

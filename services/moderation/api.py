@@ -8,7 +8,6 @@ import functools
 from flask.views import MethodView
 
 from services.chassis.auth import current_principal, require
-from services.chassis.errors import ApiError
 from services.chassis.permissions import Permission
 from services.chassis.web import Blueprint, db_of
 from services.moderation import domain, service
@@ -151,14 +150,11 @@ class Stats(MethodView):
 
 @screening.route("")
 class StaffScreening(MethodView):
+    @require(*_PUBLIC_WRITERS, any_of=True)
     @screening.arguments(StaffTextsIn)
     @screening.response(200, StaffScreeningOut)
     def post(self, args):
         """The passages of a response or an improvement action that look like personal data
         (contacts, numbers, addresses, names, insults), for its writer to check before it is
         published. Nothing is stored."""
-        principal = current_principal()
-        if not any(principal.can(p) for p in _PUBLIC_WRITERS):
-            raise ApiError(403, "forbidden", "Action non autorisée pour votre profil.",
-                           {"permission": [str(p) for p in _PUBLIC_WRITERS]})
         return service.screen_staff_texts(args["texts"])

@@ -325,8 +325,7 @@ def _experience_page(found: dict, *, form: dict | None = None, errors: dict | No
     if personal_data is None and status == "awaiting_validation" and response \
             and not editing and may("response:validate"):
         # What the super agent would publish: its passages shown beside « Valider ».
-        personal_data = privacy.check({name: response.get(name) or ""
-                                       for name in RESPONSE_FIELDS})
+        personal_data = _response_check(response)
     return render_template("agent/experience.html", experience=found, response=response,
                            form=form, errors=errors or {}, general=general or [],
                            editing=editing,
@@ -386,13 +385,17 @@ def validate(experience_id: str):
         abort(403)
     page = url_for("agent.experience", experience_id=experience_id)
     if not privacy.confirmed(request.form):
-        response = response_of(_load(experience_id), draft=True) or {}
-        if privacy.check({name: response.get(name) or "" for name in RESPONSE_FIELDS}):
+        if _response_check(response_of(_load(experience_id), draft=True) or {}):
             return redirect_with(NOT_CONFIRMED, page, "error")
     with calling(split=partial(api_problem, shown=()), raising=(401, 404)) as call:
         clients()["experiences"].post(f"/experiences/{experience_id}/response/validate",
                                       json={}, token=user.token)
     return call.flash_redirect(page, "La réponse est validée : elle est publiée.")
+
+
+def _response_check(response: dict) -> privacy.PrivacyCheck:
+    """The passages of a saved response (draft or waiting) that look like personal data."""
+    return privacy.check({name: response.get(name) or "" for name in RESPONSE_FIELDS})
 
 
 NOT_CONFIRMED = ("La réponse n'est pas validée : elle semble contenir des données personnelles. "

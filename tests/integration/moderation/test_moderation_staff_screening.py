@@ -63,3 +63,18 @@ def test_bad_input_names_the_field(client, tokens, texts, field):
                          headers=tokens.headers("agent", missions=("answer",)))
     assert answer.status_code == 422
     assert field in answer.json["errors"]
+
+
+@pytest.mark.parametrize("profile", ["referent", "super_agent", "agent"])
+def test_any_one_of_the_public_writers_rights_is_enough(client, tokens, profile):
+    # A referent writes improvement actions only; an agent answers only with mission `answer`.
+    answer = client.post("/screening", json={"texts": {"title": "Accueil le samedi"}},
+                         headers=tokens.headers(profile, missions=("answer",)))
+    assert answer.status_code == 200
+    assert answer.json["texts"] == [{"name": "title", "flags": []}]
+
+
+def test_an_agent_without_the_answer_mission_writes_actions_too(client, tokens):
+    answer = client.post("/screening", json={"texts": {"title": "x"}},
+                         headers=tokens.headers("agent", missions=("diagnostic",)))
+    assert answer.status_code == 200
