@@ -146,9 +146,9 @@ def screen(text: str, *, use_model: bool = True, field: str = "body") -> list[Fl
     if field in AUTHOR_FIELDS:
         candidates = [c for c in candidates if c.kind != FlagKind.PERSON_NAME
                       or _names_the_author(text, c)]
-    flags = resolve(candidates)
+    flags = resolve(candidates, text)
     again = [*_repeated_names(text, flags), *_other_spellings(text, flags)]
-    return _couples_joined(text, resolve([*flags, *again]))
+    return _couples_joined(text, resolve([*flags, *again], text))
 
 
 # What a name detector or the model may take for a person's name and is not: a firm
@@ -205,10 +205,12 @@ def _couples_joined(text: str, flags: list[Flag]) -> list[Flag]:
     return out
 
 
-def resolve(candidates: Iterable[Flag]) -> list[Flag]:
+def resolve(candidates: Iterable[Flag], text: str = "") -> list[Flag]:
     """Overlapping candidates: those of one free-text kind are joined (a street found by one
     rule, its building by another); then the kind earlier in PRIORITY wins, then the longer
-    span. A threat, a whole clause, keeps its longest part outside the flags that won over it."""
+    span. A threat, a whole clause, keeps its longest part outside the flags that won over it;
+    an address, the street that follows them (« tél 06 … 39 / 8 rue … »: « 39 / 8 » read as
+    a street number)."""
     rank = {kind: i for i, kind in enumerate(PRIORITY)}
     ordered = sorted(_joined(candidates), key=lambda f: (rank[f.kind], -(f.end - f.start), f.start))
     kept: list[Flag] = []
@@ -216,11 +218,23 @@ def resolve(candidates: Iterable[Flag]) -> list[Flag]:
         overlapping = [o for o in kept if o.start < flag.end and flag.start < o.end]
         if overlapping and flag.kind == FlagKind.THREAT:
             flag = _longest_part(flag, overlapping)
+        elif overlapping and flag.kind == FlagKind.ADDRESS and text:
+            flag = _street_after(text, flag, overlapping)
         elif overlapping:
             continue
         if flag.start < flag.end:
             kept.append(flag)
     return sorted(kept, key=lambda f: f.start)
+
+
+def _street_after(text: str, flag: Flag, winners: list[Flag]) -> Flag:
+    """The part of an address after the flags that won over it, when it starts with a street
+    number; else nothing."""
+    start = max(w.end for w in winners)
+    match = re.compile(r"[\W_]*(?=\d)").match(text, start, flag.end)
+    if start < flag.start or not match:
+        return Flag(flag.kind, 0, 0)
+    return Flag(flag.kind, match.end(), flag.end, flag.note)
 
 
 _JOINED_KINDS = frozenset(
@@ -910,7 +924,7 @@ def _office_number_after_re() -> re.Pattern[str]:
         r"(?:standard|accueil telephonique)\b"
         # « … 09 69 32 34 34 indiqué sur leur site »: the number the office publishes
         # « … qu'on m'a donné sur le courrier, c'est le standard du ministère »
-        r"|[^.!?\n]{0,60}\bc'est (?:le|leur|son|un) standard\b"
+        r"|[^.!?\n]{0,60}\b(?:c'est|est) (?:le|leur|son|un) standard\b"
         r"|\s*[(,–-]?\s*(?:(?:qui est |celui |qu'on m'a |qu'on nous a |que vous m'avez |que l'on m'a )?"
         r"(?:indique|donne|affiche|inscrit|mentionne|ecrit)e?"
         r"|qui (?:figure|est ecrit|est indique))\s+(?:sur|dans)\s+"
@@ -932,7 +946,7 @@ _OWN_LINE_RE = re.compile(r"\b(?:me|m'|moi|mon|ma|mes|perso\w*|portable|rappel\w
 
 _FIRST_PERSON_RE = re.compile(
     r"\b(?:mon|ma|mes|me|m'|moi|mien|mienne|perso|personnel|portable|mobile|joindre|rappel\w*"
-    r"|contacte[rz]|appelez|appeler|sms)\b"
+    r"|contacte[rz]|appelez|appeler|sms|(?:suis|sommes|reste|restons) joignables?)\b"
 )
 
 
@@ -1604,7 +1618,11 @@ def _dense_nirs(text: str) -> Iterator[Flag]:
     runs = [(m.start(), m.end()) for m in _DIGIT_RUN_RE.finditer(text)]
     chain: list[tuple[int, int]] = []
     for run in [*runs, (-1, -1)]:
-        if chain and run[0] >= 0 and _NIR_CHAIN_GAP_RE.fullmatch(text, chain[-1][1], run[0]):
+        # « NIR 2 44 … 215 95, 3 rue … »: a NIR its key proves whole takes nothing after it
+        whole = "".join(text[a:b] for a, b in chain)
+        if chain and run[0] >= 0 and _NIR_CHAIN_GAP_RE.fullmatch(text, chain[-1][1], run[0]) and not (
+            len(whole) == 15 and std_nir.is_valid(whole)
+        ):
             chain.append(run)
             continue
         if chain:
@@ -1622,9 +1640,17 @@ def _dense_nirs(text: str) -> Iterator[Flag]:
         chain = [run]
 
 
+# « numéro sécu173025935015268 »: fifteen digits glued to the word before, a NIR only when its
+# key proves it (a reference glued to its letters would need that one chance in 97).
+_GLUED_NIR_RE = re.compile(r"(?<=[^\W\d_])[1-478]\d{4}(?:\d{2}|2[ABab])\d{8}(?!\w)")
+
+
 def _find_nirs(text: str) -> Iterator[Flag]:
     yield from _search_all(_NIR_RE, text, _nir_flag)
     yield from _dense_nirs(text)
+    for m in _GLUED_NIR_RE.finditer(text):
+        if std_nir.is_valid(m.group()):
+            yield Flag(FlagKind.NIR, m.start(), m.end())
 
 
 _IBAN_RE = re.compile(

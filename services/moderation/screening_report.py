@@ -57,9 +57,11 @@ HALVES = {
     "heldout9": CORPUS_DIR / "heldout9.yaml",
     "dev10": CORPUS_DIR / "dev10.yaml",
     "heldout10": CORPUS_DIR / "heldout10.yaml",
+    "dev11": CORPUS_DIR / "dev11.yaml",
+    "heldout11": CORPUS_DIR / "heldout11.yaml",
 }
 HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
-            "heldout8", "heldout9", "heldout10")
+            "heldout8", "heldout9", "heldout10", "heldout11")
 # Held-out halves that rules were tuned on after their one scoring run: their tables on the
 # page say where the rules stand on text they have seen, no longer how they generalise.
 SPENT = frozenset(HELD_OUT[:-1])
@@ -276,6 +278,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout9": "the three writers of the ninth corpus, following",
            "dev10": "the three writers of the tenth corpus, following",
            "heldout10": "the three writers of the tenth corpus, following",
+           "dev11": "the three writers of the eleventh corpus, following",
+           "heldout11": "the three writers of the eleventh corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -362,7 +366,8 @@ METHOD = """## Method
   engineers wrote the first corpus without seeing the code, two others the second, three
   others the third, three others the fourth, three others the fifth, three others the sixth,
   three others the seventh, three others the eighth, three others the ninth, three others
-  the tenth; the lead split each in two halves (`dev`/`heldout` … `dev10`/`heldout10`)
+  the tenth, three others the eleventh; the lead split each in two halves (`dev`/`heldout`
+  … `dev11`/`heldout11`)
   before any rule was
   tuned on it. The rules were
   tuned on the dev halves, the old set and invented sentences; no rule writer opened a
@@ -494,6 +499,25 @@ METHOD = """## Method
   96.4 %, that is 351 of 364). **Those are the round's held-out figures**, and `heldout10`
   was not tuned on after: every target is met on it but the phones' 100 % (one number of
   219 left to the moderator's eyes).
+  Round 11: the eleventh corpus (short fields, titles, pseudonyms and places, with contact
+  data crammed in; long texts from the overseas departments and rural France; texts dense
+  with numbers that are mostly not personal) was split (`dev11` 820 texts, `heldout11` 855;
+  14 texts already in earlier rounds dropped) and `heldout11` kept outside the repository.
+  **The round-10 rules on `heldout11` before any change, the fresh held-out measure of
+  this round** (counts only): precision 97.2 %, recall 97.0 %; phone 195 of 195, NIR 36 of
+  36 and IBAN 23 of 23 (100 %), e-mail 47 of 48 (97.9 %: one address missed), addresses
+  96.9 % (62 of 64), names 97.7 % (298 of 305). On `dev11`: precision 97.7 %, recall 96.0 %
+  (phone 216 of 217, NIR 27 of 28, addresses 61 of 62). Tuned on `dev11` and on `heldout10`
+  (read for its missed phone and address, and spent from this round: its missed phone, a
+  number quoted a digit short, was masked all the same, as an identifier): the author's
+  line at an office (« je suis joignable au bureau : 0590 … ») is hers; « … est le standard
+  de … » after a number names a switchboard; fifteen digits glued to a word (« sécu1730… »)
+  are a NIR when the key proves it; a NIR its key proves whole takes no digit after it into
+  a chain (« … 215 95, 3 rue … »); an address that loses to a number over its first digits
+  keeps the street after them (« tél 06 … 39 / 8 rue … »). `dev11` went to recall 96.4 %
+  (phone, NIR and addresses 100 %); no other half lost a found span or gained a false flag.
+  `heldout11` scored once after the round (counts only): the same counts as before it. It is
+  the held-out measure now, and it leaves one target unmet: the e-mails' 100 %.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).
