@@ -36,7 +36,7 @@ from stdnum import iban as std_iban
 from stdnum import luhn
 from stdnum.fr import nir as std_nir
 
-from services.moderation.screening_normal import mail_view, normalised
+from services.moderation.screening_normal import joined_lines_view, mail_view, normalised
 
 DATA_DIR = Path(__file__).parent
 LEXICON_PATH = DATA_DIR / "insults_fr.txt"
@@ -296,6 +296,7 @@ def _rule_candidates(text: str) -> Iterator[Flag]:
     yield from _find_emails(text)
     yield from _domain_anchored_emails(text)
     yield from _on_mail_view(text)
+    yield from _on_joined_lines(text)
     yield from _find_phones(text)
     yield from _find_nirs(text)
     yield from _find_ibans(text)
@@ -315,7 +316,7 @@ def _on_normalised_view(text: str) -> Iterator[Flag]:
     view = normalised(text)
     if view is None:
         return
-    for detector in (_find_phones, _find_nirs, _find_ibans, _find_addresses):
+    for detector in (_find_phones, _find_nirs, _find_ibans, _find_cards, _find_addresses):
         for flag in detector(view.text):
             start, end = view.span(flag.start, flag.end)
             yield Flag(flag.kind, start, end, flag.note)
@@ -354,15 +355,21 @@ def _net_chains(text: str) -> Iterator[tuple[int, int, str]]:
             continue
         if chain:
             start, end = chain[0][0], chain[-1][1]
+            digits = "".join(text[a:b] for a, b in chain)
             singles = sum(b - a == 1 for a, b in chain)
             # « 13001 13002 13003 »: postal codes listed, never a number of a person
             postcodes = len(chain) >= 2 and all(b - a == 5 for a, b in chain)
             context = _context_before(text, start, 40)
             if postcodes and not (_NIR_CONTEXT_RE.search(context) or _NET_PHONE_WORDS_RE.search(context)):
                 pass
-            elif singles < 4 or _NET_PHONE_WORDS_RE.search(context):
-                yield start, end, "".join(text[a:b] for a, b in chain)  # not « 0 1 2 3 4 … »
+            elif singles < 4 or _NET_PHONE_WORDS_RE.search(context) or _luhn_card(digits):
+                # not « 0 1 2 3 4 … », but a card's number typed digit by digit
+                yield start, end, digits
         chain = [run]
+
+
+def _luhn_card(digits: str) -> bool:
+    return 13 <= len(digits) <= 19 and luhn.is_valid(digits) and _card_plausible(digits)
 
 
 def _net_kind(text: str, start: int, digits: str) -> FlagKind | None:
@@ -439,6 +446,18 @@ def _safety_net(text: str, candidates: list[Flag]) -> list[Flag]:
             continue  # already masked
         out.append(flag)
     return out
+
+
+# An address cut by a line break (screening_normal.joined_lines_view): found on the view, it
+# masks the address as typed, the break included.
+def _on_joined_lines(text: str) -> Iterator[Flag]:
+    view = joined_lines_view(text)
+    if view is None:
+        return
+    for flag in (*_find_emails(view.text), *_domain_anchored_emails(view.text)):
+        start, end = view.span(flag.start, flag.end)
+        if "\n" in text[start:end]:
+            yield Flag(flag.kind, start, end, flag.note)
 
 
 # An address dictated or spelled (screening_normal.mail_view): what the e-mail patterns
@@ -959,6 +978,13 @@ _OWN_NUMBER_BEFORE_RE = re.compile(
 )
 
 
+_LINE_OF_A_PERSON_AFTER_RE = re.compile(
+    r"\s*[,(–-]?\s*(?:c'?est\s+|qui est\s+)?(?:le|la|sa|son)\s+(?:bureau|ligne|poste|portable)"
+    r"(?:\s+direct\w*)?\s+(?:de|du|d')\s*(?:m|mme|mr|monsieur|madame|mlle|mademoiselle|dr|docteur"
+    r"|maitre|me)\b"
+)
+
+
 def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
     """An office's published number: named so (« le standard de la mairie », « (numéro de
     la MDPH) »), or a landline ending in 00, as switchboards do, given for an office by
@@ -968,6 +994,8 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
         return False  # « Tél. direct : … »: an agent's own line, not the office's
     if _person_of_the_office_before(text, start):
         return False  # « Hervé du service urbanisme, tél … »: his line
+    if _LINE_OF_A_PERSON_AFTER_RE.match(_fold(text[end : end + 50])):
+        return False  # « … 05 96 63 41 27, c'est le bureau de M. Louis-Joseph »
     if _switchboard_re().search(before):
         return True
     if _office_number_after_re().match(_fold(text[end : end + 50])):
@@ -1351,8 +1379,9 @@ def _dense_phones(text: str) -> Iterator[Flag]:
         digits = "".join(text[a:b] for a, b in chain)
         if 8 <= len(digits) <= 13 and _dense_phone_ok(text, chain, digits):
             prefix = _LOOSE_PREFIX_RE.search(text, max(0, start - 12), start)
-            if not prefix and start and text[start - 1] in "(+":
-                start -= 1  # « (418) 555-0142 », « +33 6 … »
+            closed = text[chain[0][1] : chain[0][1] + 1] == ")"
+            if not prefix and start and (text[start - 1] == "+" or text[start - 1] == "(" and closed):
+                start -= 1  # « (418) 555-0142 », « +33 6 … », not « (0690 41 22 87) »
             yield Flag(FlagKind.PHONE, prefix.start() if prefix else start, end)
 
 
@@ -2084,6 +2113,10 @@ def _identifier_value(text: str, plain: str, number: int, *, phone_possible: boo
         return None
     if _DATE_RE.fullmatch(value) or (phone_possible and _looks_like_a_phone(value)):
         return None
+    # A mobile's number in a phone's groups is a phone whatever the label (« Usager mécontent
+    # (0690 41 22 87) »): no personal file is numbered so.
+    if _looks_like_a_phone(value) and re.match(r"0?(?:[67]|69[0-9]|639)", _compact(value)):
+        return None
     if phone_possible and (phone := _PHONE_RE.match(text, number)) and _phone_flag(phone):
         return None
     if re.match(r"\s*(?:€|euros?\b|eur\b|%|ans\b|mois\b|jours\b|h\b)", plain[end : end + 8]):
@@ -2312,7 +2345,7 @@ def _dates_after_cues(text: str) -> Iterator[Flag]:
 # Street types whose name may be written in lower case by usagers ("12 rue de la paix").
 _STREET_TYPES = (
     r"rue|r\.|avenue|av\.?|ave\.?|bd\.?|bld\.?|blvd\.?|bvd\.?|boulevard|boul\.?|all?[ée]e|all\.|voie"
-    r"|avnue|boulvard|impass?e|imp\.?|quai|chemin|ch\.|chem\.?|faubourg|fbg\.?|fg\.?|ruelle|sentier|venelle"
+    r"|avnue|avenu|boulvard|boulevar|ru|impass?e|imp\.?|quai|chemin|ch\.|chem\.?|faubourg|fbg\.?|fg\.?|ruelle|sentier|venelle"
     r"|mont[ée]e|rond-point|lieu-dit|lieudit|lieu\s+dit|rte\.?|hent|straed|karront"
 )
 # Words that are also common nouns ("1 place de parking", "2 cours de français"): only

@@ -305,8 +305,15 @@ def _lookalike_edits(text: str) -> list[Edit]:
     groups = list(_GROUP_RE.finditer(text))
     for i, m in enumerate(groups):
         value = m.group()
-        if value.isdigit() or value in _WORDS_NOT_DIGITS:
+        if value.isdigit():
             continue
+        if value in _WORDS_NOT_DIGITS:
+            # « secu:l 8O 06 … »: a lone letter for a digit, first of a run of digit groups
+            after = groups[i + 1 : i + 3]
+            if not (value in ("l", "I") and len(after) == 2 and _close(text, m, after[0])
+                    and _close(text, after[0], after[1])
+                    and all(any(c.isdigit() for c in g.group()) for g in after)):
+                continue
         beside = [g for g in groups[max(0, i - 1) : i + 2] if g is not m and _close(text, g, m)]
         has_digit = any(c.isdigit() for c in value)
         if (has_digit and beside) or any(any(c.isdigit() for c in g.group()) for g in beside):
@@ -365,6 +372,7 @@ def normalised(text: str) -> View | None:
 # for, so that the e-mail patterns read « michel.durand@wanadoo.fr ».
 _MAIL_AT_RE = re.compile(
     r"[\s,]*(?<![\w'’])(?:(?:[aàh]{1,2}[\s-]?)?r{1,2}o[bp]{1,2}[ae][sz]{1,2}e?|arrow[\s-]?base"
+    r"|[aà][\s-]?robe[\s-]?ba[sz]e?"  # « à robe base »
     r"|a[\s-]commercial|arob|arroba|chiocciola|at)(?![\w'’])[\s,]*",
     re.IGNORECASE,
 )
@@ -388,6 +396,28 @@ _SAID_DOMAIN_END_RE = re.compile(
     r"(?<![\w'’])(?:point|dot|punto|ponto)[\s,]+(?:fr|com|comme|net|org|be|ch|eu)(?![\w'’])|[·•∙‧・]",
     re.IGNORECASE,
 )
+
+
+# An address cut by a line break (« christophe.delaunay-\nmarchand@… », « …@gm\nail.com »),
+# as printed on a letter and copied: the break between two of its characters is taken out.
+_CUT_ADDRESS_RE = re.compile(r"(?<=[\w.@-])[ \t]*\r?\n[ \t]*(?=[\w.@])")
+
+
+def joined_lines_view(text: str) -> View | None:
+    """The view of `text` with the line breaks that cut an address taken out, or None."""
+    if "@" not in text or "\n" not in text:
+        return None
+    edits = [(m.start(), m.end(), "") for m in _CUT_ADDRESS_RE.finditer(text)
+             if _cuts_an_address(text[: m.start()].split()[-1], text[m.end() :].split()[0])]
+    return _view(text, edits) if edits else None
+
+
+def _cuts_an_address(before: str, after: str) -> bool:
+    """The break is inside an address: after a sign that cannot end one, or inside a domain
+    that has no dot yet (a line that ends a word before an address on the next is no cut)."""
+    if before.endswith(("-", ".", "@", "_")) and "@" in before + after:
+        return True
+    return "@" in before and "." not in before.rsplit("@", 1)[1]
 
 
 def mail_view(text: str) -> View | None:

@@ -59,9 +59,12 @@ HALVES = {
     "heldout10": CORPUS_DIR / "heldout10.yaml",
     "dev11": CORPUS_DIR / "dev11.yaml",
     "heldout11": CORPUS_DIR / "heldout11.yaml",
+    "dev12": CORPUS_DIR / "dev12.yaml",
+    "heldout12": CORPUS_DIR / "heldout12.yaml",
 }
 HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
-            "heldout8", "heldout9", "heldout10", "heldout11")
+            "heldout8", "heldout9", "heldout10", "heldout11",
+            "heldout12")
 # Held-out halves that rules were tuned on after their one scoring run: their tables on the
 # page say where the rules stand on text they have seen, no longer how they generalise.
 SPENT = frozenset(HELD_OUT[:-1])
@@ -280,6 +283,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout10": "the three writers of the tenth corpus, following",
            "dev11": "the three writers of the eleventh corpus, following",
            "heldout11": "the three writers of the eleventh corpus, following",
+           "dev12": "the three writers of the twelfth corpus, following",
+           "heldout12": "the three writers of the twelfth corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -366,8 +371,8 @@ METHOD = """## Method
   engineers wrote the first corpus without seeing the code, two others the second, three
   others the third, three others the fourth, three others the fifth, three others the sixth,
   three others the seventh, three others the eighth, three others the ninth, three others
-  the tenth, three others the eleventh; the lead split each in two halves (`dev`/`heldout`
-  … `dev11`/`heldout11`)
+  the tenth, three others the eleventh, three others the twelfth; the lead split each in two
+  halves (`dev`/`heldout` … `dev12`/`heldout12`)
   before any rule was
   tuned on it. The rules were
   tuned on the dev halves, the old set and invented sentences; no rule writer opened a
@@ -518,6 +523,26 @@ METHOD = """## Method
   (phone, NIR and addresses 100 %); no other half lost a found span or gained a false flag.
   `heldout11` scored once after the round (counts only): the same counts as before it. It is
   the held-out measure now, and it leaves one target unmet: the e-mails' 100 %.
+  Round 12: the twelfth corpus (text pasted into the form: e-mail threads with signatures,
+  text messages, posts; third parties writing for someone else, dense with that person's
+  data; text hard to read: dictation, phonetic spelling, capitals, no accents, numbers cut
+  across lines) was split (`dev12` 858 texts, `heldout12` 833; 10 texts already in earlier
+  rounds dropped) and `heldout12` kept outside the repository. **The round-11 rules on
+  `heldout12` before any change** (counts only): precision 97.3 %, recall 92.7 %; NIR 26 of
+  26, e-mail 111 of 114 (97.4 %), phone 125 of 127 (98.4 %), IBAN 15 of 17 (88.2 %),
+  addresses 92.6 % (63 of 68), names 93.8 % (360 of 384): on text of these kinds the rules
+  miss what the earlier rounds did not show, and four targets are unmet. On `dev12`:
+  precision 96.8 %, recall 94.8 %. Tuned on `dev12` by general means: an address cut by a
+  line break after a hyphen, a dot or an "@", or inside a domain without its dot, read
+  joined (a line that ends a word before an address on the next is no cut); « à robe base »
+  for the "@"; a card read on the normalised view (letters for digits) and a card's number
+  typed digit by digit, proven by its Luhn key; a lone « l » or « I » typed for the first
+  digit of a run of digit groups; a mobile's number in a phone's groups never a file number;
+  an office's line said to be a named person's (« …, c'est le bureau de M. … ») is hers; the
+  misspelt street types « ru », « avenu », « boulevar ». `dev12` went to recall 96.0 %; no
+  other half lost a found span or gained a false flag (`heldout9`, spent, found one address
+  more). `heldout12` scored once after the round (counts only): the same counts as before
+  it, so none of these changes reached its misses. It is the held-out measure now.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).
