@@ -150,7 +150,7 @@ def experience_list(session: Session, scope: Scope | None, args: dict) -> sa.Sel
     if args.get("structure_id"):
         query = query.where(in_structure(session, args["structure_id"],
                                          args["include_children"]))
-    return _filtered(session, query, args).order_by(*order)
+    return _filtered(session, query, args, scope).order_by(*order)
 
 
 # A staff scope of several structures (a region with its offices) on PostgreSQL: PostgreSQL 15
@@ -247,10 +247,11 @@ def _each_structure(session: Session, scope: Scope, args: dict, select: sa.Selec
     query = select.where(Experience.structure_id == ids.c.structure_id)
     if args.get("structure_id"):
         query = query.where(in_structure(session, args["structure_id"], args["include_children"]))
-    return ids, _filtered(session, query, args)
+    return ids, _filtered(session, query, args, scope)
 
 
-def _filtered(session: Session, query: sa.Select, args: dict) -> sa.Select:
+def _filtered(session: Session, query: sa.Select, args: dict,
+              scope: Scope | None = None) -> sa.Select:
     for name in ("status", "network_id", "channel", "feeling", "postal_code"):
         if args.get(name):
             query = query.where(getattr(Experience, name) == args[name])
@@ -261,15 +262,27 @@ def _filtered(session: Session, query: sa.Select, args: dict) -> sa.Select:
         query = query.where((Experience.status == Status.ANSWERED) if args["answered"]
                             else (Experience.status != Status.ANSWERED))
     if args.get("q"):
-        like = contains_pattern(args["q"])
         # The structure's name too: « CAF de Lyon » finds what was routed there.
-        named = sa.select(Structure.id).where(Structure.name.ilike(like, escape=LIKE_ESCAPE))
-        # On PostgreSQL the names' ids as an array, which an index reads: the two can then be
-        # read by a BitmapOr, where IN (subquery) leaves a filter over the whole scope.
-        in_named = Experience.structure_id == sa.any_(sa.func.array(named.scalar_subquery())) \
-            if is_postgres(session.get_bind()) else Experience.structure_id.in_(named)
-        query = query.where(sa.or_(_in_text(args["q"], "q_pattern"), in_named))
+        named = _named_structures(session, args["q"], scope)
+        in_text = _in_text(args["q"], "q_pattern")
+        query = query.where(sa.or_(in_text, Experience.structure_id.in_(named)) if named
+                            else in_text)
     return in_period(query, args)
+
+
+def _named_structures(session: Session, text: str, scope: Scope | None) -> list[str]:
+    """The structures whose name holds `text`, among the scope's where it lists them: read
+    once per request (a list's page, its count and the planner's estimate share it) rather
+    than as a subquery in each, which read every structure's name each time."""
+    scoped = scope is not None and scope.kind is ScopeKind.STRUCTURES
+    key = ("named_structures", text, scoped and frozenset(scope.structure_ids))
+    if key not in session.info:
+        query = sa.select(Structure.id).where(
+            Structure.name.ilike(contains_pattern(text), escape=LIKE_ESCAPE))
+        if scoped:
+            query = query.where(Structure.id.in_(sorted(scope.structure_ids)))
+        session.info[key] = sorted(session.scalars(query))
+    return session.info[key]
 
 
 def _in_text(text: str, name: str):
