@@ -146,7 +146,7 @@ def screen(text: str, *, use_model: bool = True, field: str = "body") -> list[Fl
     if field in AUTHOR_FIELDS:
         candidates = [c for c in candidates if c.kind != FlagKind.PERSON_NAME
                       or _names_the_author(text, c)]
-    flags = resolve(candidates, text)
+    flags = resolve(_phones_over_identifiers(text, candidates), text)
     again = [*_repeated_names(text, flags), *_other_spellings(text, flags)]
     return _couples_joined(text, resolve([*flags, *again], text))
 
@@ -203,6 +203,21 @@ def _couples_joined(text: str, flags: list[Flag]) -> list[Flag]:
         else:
             out.append(flag)
     return out
+
+
+def _phones_over_identifiers(text: str, candidates: list[Flag]) -> list[Flag]:
+    """An identifier whose digits all lie in a longer phone number is a part of it (« mon
+    numéro : 06 23 81 » and « 47 09 » on the next line), or the phone with a word read as its
+    letters (« MON NUMERO C LE 06 98 … »), not a file's number."""
+    phones = [c for c in candidates if c.kind == FlagKind.PHONE]
+
+    def within(c: Flag, p: Flag) -> bool:
+        digits = [i for i in range(c.start, c.end) if text[i].isdigit()]
+        return bool(digits) and p.start <= digits[0] and digits[-1] < p.end and (
+            p.end - p.start > len(text[c.start : c.end].strip())
+            or text[c.start : p.start].endswith(" ") and text[c.start : p.start].replace(" ", "").isalpha())
+
+    return [c for c in candidates if c.kind != FlagKind.IDENTIFIER or not any(within(c, p) for p in phones)]
 
 
 def resolve(candidates: Iterable[Flag], text: str = "") -> list[Flag]:
@@ -302,6 +317,7 @@ def _rule_candidates(text: str) -> Iterator[Flag]:
     yield from _find_ibans(text)
     yield from _on_normalised_view(text)
     yield from _find_cards(text)
+    yield from _lookalike_cards(text)
     yield from _find_identifiers(text)
     yield from _find_birth_dates(text)
     yield from _find_addresses(text)
@@ -623,7 +639,8 @@ _MAIL_PROVIDERS = (
 _AT_HINT_RE = re.compile(r"[(\[{<]|(?i:\bat\b|arr?ob|a[\s-]commercial)")
 _LOOSE_EMAIL_RES = (
     re.compile(
-        r"(?<![\w.+'’-])[\w+'’-]{2,}(?:\.[\w+'’-]+)*" + _AT + rf"(?:{_MAIL_PROVIDERS})(?![\w-])",
+        r"(?<![\w.+'’-])[\w+'’-]{2,}(?:\.[\w+'’-]+)*" + _AT
+        + rf"(?:{_MAIL_PROVIDERS})(?:{_COMMON_TLDS})?(?![\w-])",  # « …@gmailcom »
         re.IGNORECASE,
     ),
     re.compile(
@@ -673,13 +690,20 @@ def _shows_a_person(local: str) -> bool:
     )
 
 
+# Public services write from French domains: a generic or top-level end that is not one of
+# theirs (.info, .com, .net …) is no office's, whatever name it borrows.
+_FOREIGN_END_RE = re.compile(r"\.(?:info|com|net|org|biz|xyz|top|online|site|io|co|me|tk|ru|cn)\s*$")
+
+
 def _is_generic_mailbox(address: str) -> bool:
     """An office's mailbox: its local part only names a service, never a person; at a
     public service's domain, any local part that shows no person."""
     at = re.search(_AT, address, flags=re.IGNORECASE) or re.search(_LOOSE_AT, address, re.I)
     local, domain = (address[: at.start()], address[at.end() :]) if at else (address, "")
     domain = re.sub(rf"{_SPELLED_DOT}", ".", _fold(domain), flags=re.IGNORECASE)
-    if _public_domain_re().search(domain) and not _shows_a_person(local):
+    # « securite-caf@caf-fr.info »: a public service's name in a domain it does not own
+    public = _public_domain_re().search(domain) and not _FOREIGN_END_RE.search(domain)
+    if public and not _shows_a_person(local):
         return True
     words = [w for w in re.split(r"[._+\s-]+|(?<=\D)(?=\d)|(?<=\d)(?=\D)", _fold(local)) if w]
     generic = _mailbox_words()
@@ -854,6 +878,9 @@ def _local_part_ok(before: re.Match[str], domain: re.Match[str]) -> bool:
     # A first name glued to a name or an initial, before a provider and its end.
     if domain.group("provider") and "." in domain.group() and _starts_with_a_first_name(local):
         return True  # « nourhamdi 🌀 gmail.com », « dylanmrc sur outlook.fr »
+    if domain.group("provider") and re.search(r"\.|\s(?:point|dot)\s", domain.group()) and \
+            re.fullmatch(r"\s*chez\s*", before.group("gap")) and _is_first_name(local, allow_word=False):
+        return True  # « lucile chez laposte point net »
     if not shaped:
         return False
     # « rond-point SFR »: with nothing between them, a hyphenated word is French.
@@ -998,7 +1025,12 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
         return False  # « … 05 96 63 41 27, c'est le bureau de M. Louis-Joseph »
     if _switchboard_re().search(before):
         return True
-    if _office_number_after_re().match(_fold(text[end : end + 50])):
+    if national[:2] in ("06", "07"):
+        return False  # offices publish landlines: a mobile given for one is a person's
+    after = _fold(text[end : end + 60])
+    named_after = _office_number_after_re().match(after)
+    # « …, numéro de l'agence : 09 … »: that label names the next number, not this one
+    if named_after and not re.match(r"\s*:\s*[+(\d]", text[end + named_after.end() : end + 70]):
         return True
     line = _OFFICE_LINE_BEFORE_RE.search(before)
     if line and not _OWN_LINE_RE.search(line.group("rest")):
@@ -1274,7 +1306,8 @@ def _spoken_phones(text: str) -> Iterator[Flag]:
 # « +33 » / « 0033 », read as a phone unless it is a date, a public number or the
 # administration's reference. What is also a NIR, an IBAN or an identifier loses to them.
 _DIGIT_RUN_RE = re.compile(r"\d+")
-_LOOSE_GAP_RE = re.compile(r"[^\w\n]{1,5}|[ \u00a0]*\n[ \u00a0]*|[ ,]*\b(?:puis|tiret|espace)\b[ ,]*")
+_LOOSE_GAP_RE = re.compile(
+    r"[^\w\n]{1,5}|[ \u00a0]*\n(?:[ \u00a0]*\n)?[ \u00a0]*|[ ,]*\b(?:puis|tiret|espace)\b[ ,]*")
 _FULL_DATE_RE = re.compile(r"(?<!\d)\d{1,2}\s?([/.\-])\s?\d{1,2}\s?\1\s?(?:19|20)\d\d(?!\d)")
 _LOOSE_DATE_RE = re.compile(rf"{_FULL_DATE_RE.pattern}|\d{{1,2}}\s?[:h]\s?\d\d")
 _LOOSE_PREFIX_RE = re.compile(r"(?:\+\s?|\b00\s?)(33)[^\w\n]{0,4}(?:\(\s?0\s?\)[^\w\n]{0,3})?$")
@@ -1579,7 +1612,7 @@ _NIR_RE = re.compile(
     rf"""(?<![\w.,])
     (?P<body>[1-478](?:{_NIR_SEP}?\d){{2}}{_NIR_SEP}?(?:\d{_NIR_SEP}?\d|2[ABab]){_NIR_SEP}?(?:\d{{2}}|2[ABab])
              (?:{_NIR_SEP}?\d){{6}})
-    (?:(?:[\s.,:;+/\-–—(\[]{{0,4}}(?i:(?:et\s+)?(?:la\s+)?(?:cl[ée]f?|cle|key)(?:\s+est)?)[\s:=(\[]{{0,3}}
+    (?:(?:[\s.,:;+/\-–—(\[]{{0,4}}(?i:(?:euh+\s+)?(?:et\s+)?(?:la\s+)?(?:cl[ée]f?|cle|key)(?:\s+est)?)[\s:=(\[]{{0,3}}
         |\s?[/+\-–—(\[]\s?|{_NIR_SEP}?)(?P<key>\d{{2}}))?
     (?![\w])""",
     re.VERBOSE,
@@ -1674,16 +1707,24 @@ def _dense_nirs(text: str) -> Iterator[Flag]:
 _GLUED_NIR_RE = re.compile(r"(?<=[^\W\d_])[1-478]\d{4}(?:\d{2}|2[ABab])\d{8}(?!\w)")
 
 
+# « 197O3972l287538 »: letters typed for digits inside one word, a NIR when its key proves it.
+_LOOKALIKE_NIR_RE = re.compile(r"(?<![\w])[1-478lI][0-9OolI]{14}(?![\w])")
+
+
 def _find_nirs(text: str) -> Iterator[Flag]:
     yield from _search_all(_NIR_RE, text, _nir_flag)
     yield from _dense_nirs(text)
+    for m in _LOOKALIKE_NIR_RE.finditer(text):
+        if not m.group().isdigit() and std_nir.is_valid(m.group().translate(_IBAN_LOOKALIKES)):
+            yield Flag(FlagKind.NIR, m.start(), m.end())
     for m in _GLUED_NIR_RE.finditer(text):
         if std_nir.is_valid(m.group()):
             yield Flag(FlagKind.NIR, m.start(), m.end())
 
 
 _IBAN_RE = re.compile(
-    r"(?<![\w])[A-Za-z]{2}[ \u00a0.]?\d{2}(?:(?:[ \u00a0\-.]|[ \u00a0]?\r?\n)?[A-Za-z0-9]){8,34}"
+    r"(?<![\w])[A-Za-z]{2}[ \u00a0.]?\d{2}"
+    r"(?:(?:[ \u00a0\-.]|[ \u00a0]?/[ \u00a0]?|[ \u00a0]?\r?\n)?[A-Za-z0-9]){8,34}"
 )
 
 
@@ -1795,6 +1836,42 @@ def _find_ibans(text: str) -> Iterator[Flag]:
     yield from _search_all(_IBAN_RE, text, _iban_flag)
     yield from _iban_shapes(text)
     yield from _loose_ibans(text)
+    yield from _odd_ibans(text)
+
+
+# What only the check digits can tell from anything else, and masked only when they prove it:
+# the country's letters dictated apart (« F R 7630 … », read from words by the normalised
+# view), and letters typed for digits inside the code (« FR763OOO3O3483l47… »).
+_SPACED_COUNTRY_IBAN_RE = re.compile(r"(?<![\w])[A-Z] [A-Z][ \u00a0]?\d{2}(?:[ \u00a0]?[0-9A-Z]){10,30}")
+_LOOKALIKE_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9OolI]{2}[0-9A-Za-z]{10,30}(?![A-Za-z0-9])")
+_IBAN_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1"})
+
+
+# « 5176O294515S6829 »: a card's number with letters typed for digits, proven by its Luhn key.
+_LOOKALIKE_CARD_RE = re.compile(r"(?<![\w])(?=(?:[^\W\d_]*\d){10})[0-9OolIS]{13,19}(?![\w])")
+_CARD_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "S": "5"})
+
+
+def _lookalike_cards(text: str) -> Iterator[Flag]:
+    for m in _LOOKALIKE_CARD_RE.finditer(text):
+        digits = m.group().translate(_CARD_LOOKALIKES)
+        if not m.group().isdigit() and _luhn_card(digits):
+            yield Flag(FlagKind.CARD, m.start(), m.end())
+
+
+def _odd_ibans(text: str) -> Iterator[Flag]:
+    for m in _SPACED_COUNTRY_IBAN_RE.finditer(text):
+        end = m.end()
+        while end - m.start() >= 15:  # the longest valid prefix: words may follow the code
+            if std_iban.is_valid(_compact(text[m.start() : end])):
+                yield Flag(FlagKind.IBAN, m.start(), end)
+                break
+            end = m.start() + len(text[m.start() : end - 1].rstrip(" \u00a0"))
+    for m in _LOOKALIKE_IBAN_RE.finditer(text):
+        value = m.group()
+        read = value[:2] + value[2:].translate(_IBAN_LOOKALIKES)
+        if not std_iban.is_valid(value) and std_iban.is_valid(read):
+            yield Flag(FlagKind.IBAN, m.start(), m.end())
 
 
 # No dot between groups: "1.250.000" is an amount, never a card.
@@ -2345,8 +2422,8 @@ def _dates_after_cues(text: str) -> Iterator[Flag]:
 # Street types whose name may be written in lower case by usagers ("12 rue de la paix").
 _STREET_TYPES = (
     r"rue|r\.|avenue|av\.?|ave\.?|bd\.?|bld\.?|blvd\.?|bvd\.?|boulevard|boul\.?|all?[ée]e|all\.|voie"
-    r"|avnue|avenu|boulvard|boulevar|ru|impass?e|imp\.?|quai|chemin|ch\.|chem\.?|faubourg|fbg\.?|fg\.?|ruelle|sentier|venelle"
-    r"|mont[ée]e|rond-point|lieu-dit|lieudit|lieu\s+dit|rte\.?|hent|straed|karront"
+    r"|avnue|avenu|boulvard|boulevar|ru|al[ée]|impass?e|imp\.?|quai|chemin|ch\.|chem\.?|faubourg|fbg\.?|fg\.?|ruelle|sentier|venelle"
+    r"|mont[ée]e|rond-point|lieu-dit|lieudit|lieudi|lieu\s+dit|rte\.?|hent|straed|karront"
 )
 # Words that are also common nouns ("1 place de parking", "2 cours de français"): only
 # with a capitalised name.
@@ -2448,7 +2525,7 @@ _FLOOR = (
     r"|\d{1,2}\s?º(?:\s?[A-Z](?![\w'’])|\s+(?i:izq|izda|dcha|dta|esq|dto|dir)\.?)?"
 )
 _DETAIL = (
-    r"(?:(?<![\w'’-])(?i:b[aâ]timent|b[aâ]t|bt|appartement|appart|appt|app|apt|logement|logt|escalier|esc|atelier"
+    r"(?:(?<![\w'’-])(?i:b[aâ]timent|b[aâ]t|bt|appartement|app?artem[ea]nt?|appart|appt|app|apt|logement|logt|escalier|esc|atelier"
     r"|entr[ée]e|porte|[ée]tage|imm(?:euble)?|tour|bo[iî]te|bal|chambre|studio|lot|villa|case|pavillon"
     r"|emplacement|casa|piso|puerta|flat|unit|bloc"
     r"|ch(?=\.?\s*\d))(?![^\W\d_])\.?"
@@ -3589,7 +3666,7 @@ def _find_addresses(text: str) -> Iterator[Flag]:
 # --- named persons
 
 _TITLE = (
-    r"(?:(?i:monsieur|madame|mademoiselle|docteur|docteure|ma[iî]tre|professeur|professeure)"
+    r"(?:(?i:monsieur|madame|madam|mademoiselle|docteur|docteure|ma[iî]tre|professeur|professeure)"
     r"|(?i:madanm|misy[eé]|msy[eé])"  # Creole (Antilles, Guyane)
     r"|(?i:mmes?|mlle|melle|mr|mrs|mme|dr|pr)\.?|M\.|m\.(?=\s+\w)|M(?=\s+[A-ZÀ-Þ])"
     r"|Me\.?(?=\s+[A-ZÀ-Þ]))"
@@ -3601,7 +3678,7 @@ _NAME_WORD = rf"(?:[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*|[{_UPPER}]\.)"
 _PARTICLE = r"(?:(?:de|du|des|van|von|di|da|le|la|ben|el|al|ait|aït|dos|do|mac|ter)\s+|[dD]['’])"
 _LOWER_PARTICLE = r"(?:le|la|de|du|des|van|von|ben|el|al|da|di|dos)"
 _PERSON_RE = re.compile(
-    rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?i:et|&|ou)\s+{_TITLE})?)\s+"
+    rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?i:et|&|ou)\s+{_TITLE})?)(?:\s+|(?<=\.)(?=[{_UPPER}][{_LOWER}]))"
     rf"(?P<names>(?i:{_PARTICLE})?{_NAME_WORD}(?:[ ](?i:{_PARTICLE})?{_NAME_WORD}){{0,3}}"
     rf"|(?:{_LOWER_PARTICLE}[ ])?[{_LOWER}][{_LOWER}'’-]{{2,}}(?:[ ][{_LOWER}][{_LOWER}'’-]{{2,}})?)"
 )
@@ -3748,8 +3825,9 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
         words = names.split(" ")
         word = words[0]
         title = m.group("title")
-        if not title[0].islower() or _DETERMINER_BEFORE_RE.search(before):
-            return None  # « un monsieur âgé »: a man, not a title
+        abbreviated = re.fullmatch(r"(?:dr|mme|mlle|mr|me)\.?", title) is not None
+        if not title[0].islower() or (_DETERMINER_BEFORE_RE.search(before) and not abbreviated):
+            return None  # « un monsieur âgé »: a man, not a title (« au dr haddad » is one)
         if title.rstrip(".") == "pr":
             return None  # « c pr dire »: « pour » in a text message
         if re.fullmatch(_LOWER_PARTICLE, word) and len(words) > 1:
@@ -3764,8 +3842,10 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
             word = words[0]
         elif word in _FUNCTION_WORDS or _not_a_name(word):
             return None
-        if re.match(r"[ldjmnst]['’]", word):
-            return None  # « monsieur l'agent »
+        if re.match(r"[ldjmst]['’]", word) or re.match(r"n['’]", word) and (
+            _fold(word[2:]) in _FUNCTION_WORDS or _fold(word[2:]) in _STOP_FOLDED
+        ):
+            return None  # « monsieur l'agent », « madame n'est pas là », not « mme n'diaye »
         kept = [word]
         if len(words) == 2 and (_is_first_name(words[1], allow_word=False) or (
             _is_first_name(word) and _fold(words[1]) not in _FUNCTION_WORDS
@@ -3780,7 +3860,14 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
             particle = re.fullmatch(_PARTICLE.strip(), name + " ", re.I)
             # « Mme Tran Thi Mai »: after a Vietnamese middle name « Thi », the given name
             middle = bool(kept) and _fold(kept[-1]) == "thi"
-            if _not_a_name(name) and not particle and not (person_before and not kept) and not middle:
+            # « M. Lucien TOUSSAINT », « Mme Geneviève Paris »: after a title and a first name, a
+            # word written as a surname is one, whatever else it means (not an acronym)
+            surname = len(kept) == 1 and _is_first_name(kept[0], allow_word=False) and (
+                name.isupper() and len(name) > 3 or name[:1].isupper() and name[1:].islower()
+            ) and _fold(name) not in _name_lists()["acronyms"] and _fold(name) not in _FUNCTION_WORDS \
+                and not _office_words_re().fullmatch(_fold(name))
+            if _not_a_name(name) and not particle and not (person_before and not kept) and not middle \
+                    and not surname:
                 break
             if name.isupper() and _fold(name) in _FUNCTION_WORDS and not particle:
                 break  # « MME DUPONT AU GUICHET »

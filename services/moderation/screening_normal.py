@@ -372,7 +372,7 @@ def normalised(text: str) -> View | None:
 # for, so that the e-mail patterns read « michel.durand@wanadoo.fr ».
 _MAIL_AT_RE = re.compile(
     r"[\s,]*(?<![\w'’])(?:(?:[aàh]{1,2}[\s-]?)?r{1,2}o[bp]{1,2}[ae][sz]{1,2}e?|arrow[\s-]?base"
-    r"|[aà][\s-]?robe[\s-]?ba[sz]e?"  # « à robe base »
+    r"|[aà][\s-]?robe(?:[\s-]?ba[sz]e?)?"  # « à robe base », « à robe »
     r"|a[\s-]commercial|arob|arroba|chiocciola|at)(?![\w'’])[\s,]*",
     re.IGNORECASE,
 )
@@ -417,7 +417,20 @@ def _cuts_an_address(before: str, after: str) -> bool:
     that has no dot yet (a line that ends a word before an address on the next is no cut)."""
     if before.endswith(("-", ".", "@", "_")) and "@" in before + after:
         return True
-    return "@" in before and "." not in before.rsplit("@", 1)[1]
+    if "@" in after and "@" not in before:
+        # « c.hoare\nau@… »: a local part in lower case with its separator, cut before its end
+        return bool(re.fullmatch(r"[a-z0-9]+(?:[._-][a-z0-9]+)+", before)) and after[:1].islower()
+    if "@" not in before:
+        return False
+    domain = before.rsplit("@", 1)[1]
+    # « …@dgfip.fin\nances.gouv.fr »: the domain goes on where no known end closed it
+    return "." not in domain or bool(
+        re.fullmatch(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}", after.rstrip(".,;:!?»)"))
+        and not re.search(r"\.(?:fr|com|net|org|eu|be|ch|re|info|gouv\.fr)$", domain))
+
+
+_TWO_WORD_DOMAIN_RE = re.compile(r"([^\W\d_]{2,})[ ]([^\W\d_]{2,})(?=[ ]+(?:point|dot)[ ]+[a-z]{2,4}\b)",
+                                 re.IGNORECASE)
 
 
 def mail_view(text: str) -> View | None:
@@ -426,12 +439,25 @@ def mail_view(text: str) -> View | None:
     if not ats and not _SAID_DOMAIN_END_RE.search(text):
         return None
     edits: list[Edit] = [(m.start(), m.end(), "@") for m in ats]
+    # « … arobase france travail point fr »: a domain said in two words before its dot
+    for at in ats:
+        two = _TWO_WORD_DOMAIN_RE.match(text, at.end())
+        if two:
+            edits.append((two.end(1), two.start(2), ""))
     for m in _MAIL_SIGN_WORDS_RE.finditer(text):
         sign = "_" if m.group("under") else "-" if m.group("dash") else "."
         edits.append((m.start(), m.end(), sign))
         tld = _SPOKEN_TLD_RE.match(text, m.end()) if sign == "." else None
         if tld:
             edits.append((tld.start(), tld.end(), _SPOKEN_TLDS[tld.group(1).lower()]))
+    # « thomas underscore girard quatre-vingt-sept arobase … »: a number said before the "@"
+    # ends the local part, joined to it.
+    at_starts = {a.start() for a in ats}
+    for m in _phrases(text):
+        digits = _spoken_digits(m.phrase) if m.end in at_starts else None
+        if digits:
+            glued = m.start > 1 and text[m.start - 1] == " " and text[m.start - 2].isalnum()
+            edits.append((m.start - glued, m.end, digits))
     for m in _SPELLED_RE.finditer(text):
         # « b e n a l i, à robase »: the « à » of the "@" is no spelled letter
         end = min([m.end(), *(a.start() for a in ats if m.start() < a.start() < m.end())])

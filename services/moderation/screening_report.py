@@ -61,10 +61,14 @@ HALVES = {
     "heldout11": CORPUS_DIR / "heldout11.yaml",
     "dev12": CORPUS_DIR / "dev12.yaml",
     "heldout12": CORPUS_DIR / "heldout12.yaml",
+    "dev13": CORPUS_DIR / "dev13.yaml",
+    "heldout13": CORPUS_DIR / "heldout13.yaml",
+    "dev14": CORPUS_DIR / "dev14.yaml",
+    "heldout14": CORPUS_DIR / "heldout14.yaml",
 }
 HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
             "heldout8", "heldout9", "heldout10", "heldout11",
-            "heldout12")
+            "heldout12", "heldout13", "heldout14")
 # Held-out halves that rules were tuned on after their one scoring run: their tables on the
 # page say where the rules stand on text they have seen, no longer how they generalise.
 SPENT = frozenset(HELD_OUT[:-1])
@@ -285,6 +289,10 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout11": "the three writers of the eleventh corpus, following",
            "dev12": "the three writers of the twelfth corpus, following",
            "heldout12": "the three writers of the twelfth corpus, following",
+           "dev13": "the three writers of the thirteenth corpus, following",
+           "heldout13": "the three writers of the thirteenth corpus, following",
+           "dev14": "the three writers of the fourteenth corpus, following",
+           "heldout14": "the three writers of the fourteenth corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -371,8 +379,9 @@ METHOD = """## Method
   engineers wrote the first corpus without seeing the code, two others the second, three
   others the third, three others the fourth, three others the fifth, three others the sixth,
   three others the seventh, three others the eighth, three others the ninth, three others
-  the tenth, three others the eleventh, three others the twelfth; the lead split each in two
-  halves (`dev`/`heldout` … `dev12`/`heldout12`)
+  the tenth, three others the eleventh, three others the twelfth, three others the thirteenth, three
+  others the fourteenth; the lead split each in two halves (`dev`/`heldout` …
+  `dev14`/`heldout14`)
   before any rule was
   tuned on it. The rules were
   tuned on the dev halves, the old set and invented sentences; no rule writer opened a
@@ -542,7 +551,49 @@ METHOD = """## Method
   misspelt street types « ru », « avenu », « boulevar ». `dev12` went to recall 96.0 %; no
   other half lost a found span or gained a false flag (`heldout9`, spent, found one address
   more). `heldout12` scored once after the round (counts only): the same counts as before
-  it, so none of these changes reached its misses. It is the held-out measure now.
+  it, so none of these changes reached its misses.
+  Round 13: `heldout12` was then read for its misses and tuned on (spent from this round): a
+  number said in words before a dictated "@" ends the local part (« … girard quatre-vingt-sept
+  arobase … »); an office's name in a domain it does not own (« …@caf-fr.info ») is no office
+  mailbox; an IBAN proven by its key whose country is dictated apart (« F R soixante-seize
+  … ») or with letters typed for digits (« FR763OOO… »); a number cut by a blank line; an
+  office's label after a number that names the next one (« 06-23-…, numéro de l'agence :
+  09 … »); after a title and a first name, a surname that is also a word (« M. Lucien
+  TOUSSAINT », « Mme Geneviève Paris »); « alé » for « allée »; the Défenseur des droits'
+  number among the public ones. The thirteenth corpus (material copied into the form:
+  signatures, threads, forms as lists; people writing for others; text hard to read) was
+  split (`dev13` 786 texts, `heldout13` 824; 10 texts already in earlier rounds dropped) and
+  `heldout13` kept outside the repository. **The rules with those changes on `heldout13`,
+  before any tuning on `dev13`** (counts only): precision 96.7 %, recall 93.8 %; phone 131
+  of 131, e-mail 66 of 70 (94.3 %), NIR 44 of 45, IBAN 39 of 41, addresses 90.7 %, names
+  94.5 %. (The round-12 rules as committed: the same but e-mail 65 of 70.) Tuned on `dev13`:
+  an identifier whose digits all lie in a phone number (« MON NUMERO C LE 06 … ») is that
+  phone; a mobile's number is never an office's switchboard; IBAN groups split by slashes; a
+  NIR with letters for digits inside one word, proven by its key; a first name before « chez »
+  and a mail provider with its end; an address cut by a line break inside its local part
+  (« c.hoare\nau@… ») or inside a domain no known end closed (« …@dgfip.fin\nances.gouv.fr »).
+  No other half lost a found span or gained a false flag. `heldout13` scored once after the
+  round (counts only): IBAN 40 of 41, the rest unchanged (precision 96.7 %, recall 93.9 %):
+  on text copied, dictated or written for someone else, the rules left e-mail, NIR and IBAN
+  short of 100 % and names and addresses short of 95 %.
+  Round 14: `heldout13` was read for its misses and tuned on (spent): a mail provider glued
+  to its end after an "@" (« …@gmailcom »); « à robe » heard for the "@"; a domain said in
+  two words before its dot (« … arobase france travail point fr »); « euh » before a NIR's
+  key; a card's number with letters typed for digits (S for 5 too), proven by its Luhn key.
+  The fourteenth corpus (everyday complaints and thanks in every style; hurried writing on a
+  phone; formal letters and forms pasted, written for someone else) was split (`dev14` 885
+  texts, `heldout14` 812; 14 texts already in earlier rounds dropped) and `heldout14` kept
+  outside the repository. **All the rules so far on `heldout14`, before any tuning on
+  `dev14`, the fresh held-out measure** (counts only): precision 96.7 %, recall 92.9 %;
+  e-mail 49 of 49, phone 83 of 83, NIR 43 of 43, IBAN 26 of 26 (100 % each), addresses
+  96.6 % (57 of 59), names 91.3 % (315 of 345). Tuned on `dev14`: an abbreviated title in
+  lower case after « au » or « une » is a title (« merci au dr haddad »), and a surname may
+  start with « n' » (« mme n'diaye »), where « madame n'est pas là » stays a sentence; `dev14`
+  names 91.7 → 92.6 %, no other half lost a found span or gained a false flag. `heldout14`
+  scored once after (counts only): the same counts. It is the held-out measure now: every
+  target met but the names' 95 % (91.3 %): what it misses is mostly a first and last name
+  in lower case without a title (« ma femme samia ferhat », « il s'appelle dylan fabre »),
+  which the rules cannot tell from French words without a lexicon of them.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).

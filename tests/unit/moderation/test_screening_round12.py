@@ -2,6 +2,10 @@
 « à robe base » for the "@", a card typed digit by digit or with letters for digits, a lone
 « l » typed for the first digit of a NIR, a mobile number that no label makes a file number,
 an office's line that is a named person's, and streets misspelt (« ru », « avenu »).
+Then, from the spent heldout12's misses: a number said in words before the dictated "@", an
+office's name in a domain it does not own, an IBAN whose country is dictated apart or with
+letters typed for digits, a number cut by a blank line, an office's label that names the
+next number, a surname that is also a word after a title and a first name.
 
 Every sentence here is invented for the shape it tests; none comes from the corpus.
 """
@@ -72,3 +76,53 @@ def test_an_offices_line_said_to_be_a_named_persons_is_hers() -> None:
 )  # fmt: skip
 def test_a_misspelt_street_type(text: str, address: str) -> None:
     assert of_kind(text, "address") == [address]
+
+
+def test_a_number_said_in_words_ends_a_dictated_local_part() -> None:
+    text = "mon mail c'est lucie underscore morel quarante-deux arobase free point fr merci"
+    assert of_kind(text, "email") == ["lucie underscore morel quarante-deux arobase free point fr"]
+
+
+def test_an_offices_name_in_a_domain_it_does_not_own_is_no_office_mailbox() -> None:
+    assert of_kind("le faux mail venait de verification-ameli@ameli-fr.info hier", "email") == [
+        "verification-ameli@ameli-fr.info"
+    ]
+    assert of_kind("le vrai répond depuis service@ameli.fr", "email") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "iban"),
+    [
+        ("mon iban F R 21 1027 8060 4100 0123 4567 859 merci", "F R 21 1027 8060 4100 0123 4567 859"),
+        ("IBAN:FR2l lO278O6O4lOOOl23456785g", None),
+        ("IBAN:FR2ll0278O6O4lOOOl234567859", "FR2ll0278O6O4lOOOl234567859"),
+    ],
+)  # fmt: skip
+def test_an_iban_proven_by_its_key_through_spacing_or_lookalike_letters(text: str, iban: str | None) -> None:
+    assert of_kind(text, "iban") == ([iban] if iban else [])
+
+
+def test_a_phone_number_cut_by_a_blank_line() -> None:
+    text = "Voici mon numéro : 07 41 28\n\n63 90. Ne le publiez pas."
+    assert of_kind(text, "phone") == ["07 41 28\n\n63 90"]
+    assert of_kind(text, "identifier") == []
+
+
+def test_an_offices_label_before_the_next_number_does_not_name_this_one() -> None:
+    text = "Ligne de mon référent : 06 44 18 27 93, numéro de la mairie : 02 99 28 55 55."
+    assert of_kind(text, "phone")[0] == "06 44 18 27 93"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("J'accompagne M. Gérard PRINTEMPS, 81 ans, pour son dossier.", "M. Gérard PRINTEMPS"),
+        ("Ma voisine, Mme Odile Rennes (c'est son nom), attend.", "Mme Odile Rennes"),
+    ],
+)  # fmt: skip
+def test_a_surname_that_is_also_a_word_after_a_title_and_a_first_name(text: str, name: str) -> None:
+    assert of_kind(text, "person_name") == [name]
+
+
+def test_the_defenseur_des_droits_number_is_public() -> None:
+    assert of_kind("Le 09 69 39 00 00 du Défenseur des droits m'a aidée.", "phone") == []

@@ -13,7 +13,9 @@ files removed after it: round 1 (writers a and b) gave dev.yaml and heldout.yaml
 (`python split.py 9`), round 10 (writers z, za and zb) dev10.yaml and heldout10.yaml
 (`python split.py 10`), round 11 (writers zc, zd and ze) dev11.yaml and heldout11.yaml
 (`python split.py 11`), round 12 (writers zf, zg and zh) dev12.yaml and heldout12.yaml
-(`python split.py 12`); from round 8 on, texts already in an earlier round's file were dropped
+(`python split.py 12`), round 13 (writers zi, zj and zk) dev13.yaml and heldout13.yaml
+(`python split.py 13`), round 14 (writers zl, zm and zn) dev14.yaml and heldout14.yaml
+(`python split.py 14`); from round 8 on, texts already in an earlier round's file were dropped
 first. An entry goes
 to a half by the SHA-256 of its text (even first byte: development), so the split depends on
 nothing a rule writer could choose. Each entry keeps the name of the file it came from.
