@@ -147,6 +147,8 @@ def screen(text: str, *, use_model: bool = True, field: str = "body") -> list[Fl
         candidates = [c for c in candidates if c.kind != FlagKind.PERSON_NAME
                       or _names_the_author(text, c)]
     flags = resolve(_phones_over_identifiers(text, candidates), text)
+    if use_model:
+        flags = _lower_case_surnames(text, flags)
     again = [*_repeated_names(text, flags), *_other_spellings(text, flags)]
     return _couples_joined(text, resolve([*flags, *again], text))
 
@@ -4887,6 +4889,76 @@ def name_model() -> Any:
         NAME_MODEL,
         exclude=["parser", "lemmatizer", "attribute_ruler", "morphologizer", "senter"],
     )
+
+
+@cache
+def _french_words() -> tuple[frozenset[int], frozenset[str]]:
+    """The word forms the French model's lemmatizer knows (about 217,000, kept as the hashes
+    its table is keyed by) and its lemmas: the model's own tables, a maintained source,
+    loaded once and only with the model."""
+    import spacy.util
+    from spacy.lookups import Lookups
+
+    path = next(spacy.util.get_package_path(NAME_MODEL).glob("*/lemmatizer/lookups"))
+    lookups = Lookups().from_disk(path)
+    lemmas = frozenset(w for forms in lookups.get_table("lemma_index").values() for w in forms)
+    return frozenset(lookups.get_table("lemma_lookup").keys()), lemmas
+
+
+def _is_french_word(word: str) -> bool:
+    from spacy.strings import get_string_id
+
+    forms, lemmas = _french_words()
+    word = word.lower()
+    return get_string_id(word) in forms or word in lemmas
+
+
+# « ma femme samia ferhat », « il s'appelle dylan fabre »: a first name in lower case that
+# the rules found, followed by a word in lower case that is no French word, a particle
+# allowed between (« hamid el ouardi »): that word is the surname.
+_UNKNOWN_WORD_AFTER_RE = re.compile(
+    rf"[ ](?:(?P<particle>el|ben|de|da|du|le|la|van|dos|di)[ ])?"
+    rf"(?P<word>[{_LOWER}][{_LOWER}'’-]{{2,}})(?![\w'’-])"
+)
+
+
+_LOWER_FIRST_NAME_RE = re.compile(rf"(?<![\w'’.@-])[{_LOWER}][{_LOWER}-]{{2,}}(?![\w'’@-])")
+
+
+def _lower_case_surnames(text: str, flags: list[Flag]) -> list[Flag]:
+    """`flags` with their lower-case first names extended over such a surname; a first name
+    that is no French word and that no rule found counts only with one (« mon ex kevin
+    garnier »)."""
+    taken = {i for f in flags for i in range(f.start, f.end)}
+    unfound = [Flag(FlagKind.PERSON_NAME, m.start(), m.end())
+               for m in _LOWER_FIRST_NAME_RE.finditer(text)
+               if m.start() not in taken and len(m.group()) >= 4 and _fold(m.group()) in _common_first_names()
+               and _is_first_name(m.group(), allow_word=False)]
+    out = [_with_surname(text, f, flags) or f for f in flags]
+    figures = _name_lists()["public_figures"]
+    for flag in unfound:
+        longer = _with_surname(text, flag, flags)
+        # « rue victor hugo », « le lycée victor hugo »: a public figure or a place's name
+        if longer and longer.end - longer.start >= 9 \
+                and _fold(text[longer.start : longer.end]) not in figures \
+                and not _place_before_re().search(_unaccent(text[max(0, flag.start - 40) : flag.start])):
+            out.append(longer)
+    return sorted(out, key=lambda f: f.start)
+
+
+def _with_surname(text: str, flag: Flag, others: list[Flag]) -> Flag | None:
+    name = text[flag.start : flag.end]
+    if flag.kind != FlagKind.PERSON_NAME or not name.islower() or " " in name or not _is_first_name(name):
+        return None
+    after = _UNKNOWN_WORD_AFTER_RE.match(text, flag.end)
+    if not after or any(o.start < after.end() and after.start() < o.end for o in others if o is not flag):
+        return None
+    word = after.group("word")
+    folded = _fold(word)
+    if folded in _FUNCTION_WORDS or folded in _STOP_FOLDED or _not_a_name(word) or _is_french_word(word) \
+            or re.match(r"[ldjmnst]['’]", word):
+        return None
+    return Flag(flag.kind, flag.start, after.end(), flag.note)
 
 
 def _speaks_of_a_person(text: str, start: int, end: int) -> bool:

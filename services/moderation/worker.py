@@ -11,8 +11,10 @@ from services.moderation import screening
 from services.moderation.app import SERVICE
 from services.moderation.handlers import HANDLERS
 
-# A text that goes through every detector and the model: lexicons, first names, patterns.
-WARM_UP_TEXT = "Reçu par Mme Dupont au 12 rue de la Paix ; merci à la conseillère Sophie."
+# A text that goes through every detector and the model: lexicons, first names, patterns,
+# and the model's French lexicon (a lower-case name).
+WARM_UP_TEXT = ("Reçu par Mme Dupont au 12 rue de la Paix ; merci à la conseillère Sophie "
+                "et à kevin garnaudier.")
 
 
 def warm_up() -> None:
