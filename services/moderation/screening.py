@@ -36,7 +36,12 @@ from stdnum import iban as std_iban
 from stdnum import luhn
 from stdnum.fr import nir as std_nir
 
-from services.moderation.screening_normal import joined_lines_view, mail_view, normalised
+from services.moderation.screening_normal import (
+    LOOKALIKE_DIGITS,
+    joined_lines_view,
+    mail_view,
+    normalised,
+)
 
 DATA_DIR = Path(__file__).parent
 LEXICON_PATH = DATA_DIR / "insults_fr.txt"
@@ -244,11 +249,14 @@ def resolve(candidates: Iterable[Flag], text: str = "") -> list[Flag]:
     return sorted(kept, key=lambda f: f.start)
 
 
+_TO_STREET_NUMBER_RE = re.compile(r"[\W_]*(?=\d)")
+
+
 def _street_after(text: str, flag: Flag, winners: list[Flag]) -> Flag:
     """The part of an address after the flags that won over it, when it starts with a street
     number; else nothing."""
     start = max(w.end for w in winners)
-    match = re.compile(r"[\W_]*(?=\d)").match(text, start, flag.end)
+    match = _TO_STREET_NUMBER_RE.match(text, start, flag.end)
     if start < flag.start or not match:
         return Flag(flag.kind, 0, 0)
     return Flag(flag.kind, match.end(), flag.end, flag.note)
@@ -1717,7 +1725,7 @@ def _find_nirs(text: str) -> Iterator[Flag]:
     yield from _search_all(_NIR_RE, text, _nir_flag)
     yield from _dense_nirs(text)
     for m in _LOOKALIKE_NIR_RE.finditer(text):
-        if not m.group().isdigit() and std_nir.is_valid(m.group().translate(_IBAN_LOOKALIKES)):
+        if not m.group().isdigit() and std_nir.is_valid(m.group().translate(LOOKALIKE_DIGITS)):
             yield Flag(FlagKind.NIR, m.start(), m.end())
     for m in _GLUED_NIR_RE.finditer(text):
         if std_nir.is_valid(m.group()):
@@ -1846,12 +1854,11 @@ def _find_ibans(text: str) -> Iterator[Flag]:
 # view), and letters typed for digits inside the code (« FR763OOO3O3483l47… »).
 _SPACED_COUNTRY_IBAN_RE = re.compile(r"(?<![\w])[A-Z] [A-Z][ \u00a0]?\d{2}(?:[ \u00a0]?[0-9A-Z]){10,30}")
 _LOOKALIKE_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9OolI]{2}[0-9A-Za-z]{10,30}(?![A-Za-z0-9])")
-_IBAN_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1"})
 
 
 # « 5176O294515S6829 »: a card's number with letters typed for digits, proven by its Luhn key.
 _LOOKALIKE_CARD_RE = re.compile(r"(?<![\w])(?=(?:[^\W\d_]*\d){10})[0-9OolIS]{13,19}(?![\w])")
-_CARD_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "S": "5"})
+_CARD_LOOKALIKES = {**LOOKALIKE_DIGITS, ord("S"): ord("5")}
 
 
 def _lookalike_cards(text: str) -> Iterator[Flag]:
@@ -1871,7 +1878,7 @@ def _odd_ibans(text: str) -> Iterator[Flag]:
             end = m.start() + len(text[m.start() : end - 1].rstrip(" \u00a0"))
     for m in _LOOKALIKE_IBAN_RE.finditer(text):
         value = m.group()
-        read = value[:2] + value[2:].translate(_IBAN_LOOKALIKES)
+        read = value[:2] + value[2:].translate(LOOKALIKE_DIGITS)
         if not std_iban.is_valid(value) and std_iban.is_valid(read):
             yield Flag(FlagKind.IBAN, m.start(), m.end())
 

@@ -190,7 +190,7 @@ def _beside_digits(text: str, start: int, end: int) -> bool:
 
 # A short group of digits and the letters that look like them (O, o for 0; l, I for 1).
 _GROUP_RE = re.compile(r"(?<![\w])[0-9OoIl]{1,4}(?![\w])")
-_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
+LOOKALIKE_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
 _SHORT_GAP_RE = re.compile(r"[^\w\n]{1,3}")
 _WORDS_NOT_DIGITS = frozenset({"Il", "il", "lo", "Lo", "Io", "ol", "OI", "l", "I", "o", "O"})
 # Between two groups of digits: signs, emojis, arrows, and the small words of a dictation.
@@ -317,7 +317,7 @@ def _lookalike_edits(text: str) -> list[Edit]:
         beside = [g for g in groups[max(0, i - 1) : i + 2] if g is not m and _close(text, g, m)]
         has_digit = any(c.isdigit() for c in value)
         if (has_digit and beside) or any(any(c.isdigit() for c in g.group()) for g in beside):
-            edits.append((m.start(), m.end(), value.translate(_LOOKALIKES)))
+            edits.append((m.start(), m.end(), value.translate(LOOKALIKE_DIGITS)))
     return edits
 
 

@@ -16,3 +16,8 @@ def rules(text: str) -> list[tuple[str, str]]:
 
 def kinds(text: str) -> set[str]:
     return {kind for kind, _ in rules(text)}
+
+
+def of_kind(text: str, kind: str) -> list[str]:
+    """The texts the rules flag as `kind`, in order."""
+    return [s for k, s in rules(text) if k == kind]

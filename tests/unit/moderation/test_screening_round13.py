@@ -9,11 +9,7 @@ Every sentence here is invented for the shape it tests; none comes from the corp
 
 import pytest
 
-from tests.support.screening import rules
-
-
-def of_kind(text: str, kind: str) -> list[str]:
-    return [s for k, s in rules(text) if k == kind]
+from tests.support.screening import of_kind
 
 
 def test_a_phone_in_capitals_after_a_word_read_as_letters() -> None:
