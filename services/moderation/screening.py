@@ -141,6 +141,7 @@ def screen(text: str, *, use_model: bool = True, field: str = "body") -> list[Fl
     candidates = list(_rule_candidates(text))
     if field in AUTHOR_FIELDS:
         candidates += _author_names(text)
+        candidates += _leading_name(text, use_model)
     candidates += _safety_net(text, candidates)
     if use_model:
         candidates += _model_names(text, candidates)
@@ -156,6 +157,26 @@ def screen(text: str, *, use_model: bool = True, field: str = "body") -> list[Fl
         flags = _lower_case_surnames(text, flags)
     again = [*_repeated_names(text, flags), *_other_spellings(text, flags)]
     return _couples_joined(text, resolve([*flags, *again], text))
+
+
+# Where the author's name field goes on past the name: a comma, a bracket, a dash between
+# spaces, « <mail> », « / », a number, or words saying who she is (« pour sa mère », « né le »).
+_AFTER_THE_NAME_RE = re.compile(
+    r"\s*(?:[,(<;/|]|\s[-–—]\s|\s\+?\d{2}|\s(?i:pour|tel|t[ée]l|n[ée]e?|quartier|chez|mail)\b)"
+)
+
+
+def _leading_name(text: str, use_model: bool) -> list[Flag]:
+    """The names of the author's name field's opening words, read as a field of their own
+    (« LEFEVRE Pascale, 27 rue … », « Kofi A., interprète bénévole », « nadia.h 06 … »)."""
+    value = text.lstrip()
+    cut = _AFTER_THE_NAME_RE.search(value, 1)
+    if cut is None or not value[: cut.start()].strip():
+        return []
+    offset = len(text) - len(value)
+    return [Flag(f.kind, f.start + offset, f.end + offset) for f in
+            screen(value[: cut.start()], use_model=use_model, field="author_name")
+            if f.kind == FlagKind.PERSON_NAME]
 
 
 # What a name detector or the model may take for a person's name and is not: a firm
@@ -3826,6 +3847,9 @@ _DETERMINER_BEFORE_RE = re.compile(
 )
 
 
+_LOWER_GIVEN_AFTER_RE = re.compile(rf"[ \t]+([{_LOWER}]{{3,}})(?![\w'’-])")
+
+
 def _titled_flag(m: re.Match[str]) -> Flag | None:
     names = m.group("names")
     before = m.string[max(0, m.start() - 40) : m.start()]
@@ -3889,6 +3913,10 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
     if not kept or (len(kept) == 1 and re.fullmatch(r"\w\.", kept[0])):
         return None  # a function (« Madame la Directrice »), or an initial alone (« M. J. »)
     start, end = m.start("names"), m.start("names") + len(" ".join(kept))
+    given = _LOWER_GIVEN_AFTER_RE.match(m.string, end)
+    if given and kept[-1].isupper() and len(kept[-1]) > 2 \
+            and _is_first_name(given.group(1), allow_word=False):
+        end = given.end()  # « mme COULIBALY aissatou »: the surname in capitals, then the first name
     lists = _name_lists()
     name = _fold(m.string[start:end])
     if name in lists["public_figures"] or any(p.startswith(_fold(m.group("title")) + " " + name)
@@ -3907,9 +3935,9 @@ def _person_context_re() -> re.Pattern[str]:
     Sophie »)."""
     persons = _words_pattern(_public_names().get("person_words", []))
     return re.compile(
-        rf"(?:\b(?:{persons})\s*(?:\(|,|:|d')?\s*|\bmoi\s+(?:c'est\s+)?|\bmerci\s+(?:a\s+|beaucoup\s+a\s+|encore\s+a\s+|bien\s+a\s+)?"
+        rf"(?:\b(?:{persons})\s*(?:\(|,|:|d')?\s*|\bmoi\s+(?:c'est\s+)?|\bmoi\s*\(\s*|\bmerci\s+(?:a\s+|beaucoup\s+a\s+|encore\s+a\s+|bien\s+a\s+)?"
         rf"|\bgrace\s+a\s+|\bremerci\w*\s+(?:encore\s+|beaucoup\s+|aussi\s+)?|\bbravo\s+a\s+"
-        rf"|\bfelicitations\s+a\s+|\bdemande[rz]?\s+a\s+|\bdemandez\s+|\bcertaine?\s+"
+        rf"|\bfelicitations\s+a\s+|\bdemande[rz]?\s+a\s+|\bdemande[rz]\s+|\bcertaine?\s+"
         rf"|\bdite?s\s+a\s+|\bdire\s+a\s+|\bparle[rz]?\s+(?:a|avec)\s+|\bpassez\s+le\s+bonjour\s+a\s+"
         rf"|\b(?:notamment|surtout|en\s+particulier|particulierement|specialement|et\s+aussi)\s+(?:a\s+|avec\s+)?"
         rf"|\bet\s+|\bou\s+|,\s*)$"
@@ -3923,7 +3951,7 @@ _PERSON_AFTER_RE = re.compile(
     r"|a tout|a bien|a tres|a vraiment|a refuse|a dit|a ose|a ete|a repondu|a rappele|a appele"
     r"|a traite|a raccroche|s'est|qui m'|qui nous|qui a|qui est|de l'accueil|du guichet"
     r"|a l'accueil|au guichet|je crois|et (?:[A-Z]|[a-z]+ [A-Z])|et moi\b"
-    r"|\(\s*(?:tel|tel\.|telephone|portable|mob|gsm|mail)\b|:?\s*(?:\+33|0[1-9])[\s.]?\d\d[\s.]?\d\d"
+    r"|\(\s*(?:tel|tel\.|telephone|portable|mob|gsm|mail)\b|[:,]?\s*(?:\+33|0[1-9])[\s.]?\d\d[\s.]?\d\d"
     r"|\(\s*(?:la |le |notre |mon |ma )?(?:conseill|agent|assistant|secretaire|gestionnaire)"
     r"|,\s*(?:la |le |notre |mon |ma |une |un |l')?(?:conseill|agent|assistant|secretaire"
     r"|gestionnaire|responsable|referent|directeur|directrice|chef|infirmier|medecin|accueil"
@@ -4437,6 +4465,8 @@ def _author_names(text: str) -> Iterator[Flag]:
             continue  # « Rose des vents », « Victoire sur l'administration »: a phrase
         if any(_fold(t.group()).split("'")[-1] in _STREET_WORDS for t in tokens[max(0, i - 3) : i]):
             continue  # « Habitante de la rue Victor Hugo »: a street named after someone
+        if _place_before_re().search(_unaccent(text[max(0, m.start() - 40) : m.start()])):
+            continue  # « L'infirmière du collège Anne Frank »: a place named after someone
         signing = i == 0 and re.match(r"[ \t]*,[ \t]*\d", text[m.end() :])  # « baptiste, 4 av … »
         if word.islower() and (also_a_word or key not in _common_first_names()) and not signing:
             continue  # « la_reine_des_neiges », « ti_moun_971 »: words of a handle
@@ -4488,15 +4518,21 @@ _FULL_NAME_RES = (
 )
 
 
+_CAPITAL_PARTICLES = frozenset("da de du des dos le la el al ben ait van von di".split())
+
+
 def _full_name_flag(m: re.Match[str]) -> Flag | None:
     words = re.split(r"\s+", m.group("names"))
-    if any(_not_a_name(w) for w in words if not w.endswith(".")):
+    particle = len(words) == 3 and _fold(words[0]) in _CAPITAL_PARTICLES
+    if any(_not_a_name(w) for w in words[particle:] if not w.endswith(".")):
         return None
     if words[0].endswith("."):
         if words[0] == "M." or not _is_sentence_start(m.string, m.start()) and len(m.string) > 40:
             return None  # « M. Dupont » is a title; « J. Martin » alone is a signature
-    elif not _is_first_name(words[-1]) or len(words[0]) <= 3:
-        return None
+    elif not _is_first_name(words[-1]) or len(words[0]) <= 3 and not (
+        particle and len(words[1]) > 3
+    ):
+        return None  # « CAF Lyon », not « DA COSTA Manuel », « LE GUEN Yves-Marie »
     if _is_public_name(m.string, m.start("names"), m.end("names")):
         return None
     return Flag(FlagKind.PERSON_NAME, m.start("names"), m.end("names"))
@@ -4940,7 +4976,7 @@ def _lower_case_surnames(text: str, flags: list[Flag]) -> list[Flag]:
     unfound = [Flag(FlagKind.PERSON_NAME, m.start(), m.end())
                for m in _LOWER_FIRST_NAME_RE.finditer(text)
                if m.start() not in taken and len(m.group()) >= 4 and _fold(m.group()) in _common_first_names()
-               and _is_first_name(m.group(), allow_word=False)]
+               and (_is_first_name(m.group(), allow_word=False) or _kin_before(text, m.start()))]
     out = [_with_surname(text, f, flags) or f for f in flags]
     figures = _name_lists()["public_figures"]
     for flag in unfound:
@@ -4951,6 +4987,12 @@ def _lower_case_surnames(text: str, flags: list[Flag]) -> list[Flag]:
                 and not _place_before_re().search(_unaccent(text[max(0, flag.start - 40) : flag.start])):
             out.append(longer)
     return sorted(out, key=lambda f: f.start)
+
+
+def _kin_before(text: str, start: int) -> bool:
+    """« mon mari joseph nkoulou »: after a word of kinship, a first name that is also a word
+    (« joseph », « pierre ») is one when a surname follows."""
+    return bool(_LOWER_KIN_CUE_RE.search(_fold(text[max(0, start - 40) : start])))
 
 
 def _with_surname(text: str, flag: Flag, others: list[Flag]) -> Flag | None:

@@ -65,13 +65,19 @@ HALVES = {
     "heldout13": CORPUS_DIR / "heldout13.yaml",
     "dev14": CORPUS_DIR / "dev14.yaml",
     "heldout14": CORPUS_DIR / "heldout14.yaml",
+    "dev15": CORPUS_DIR / "dev15.yaml",
+    "heldout15": CORPUS_DIR / "heldout15.yaml",
+    "dev16": CORPUS_DIR / "dev16.yaml",
+    "heldout16": CORPUS_DIR / "heldout16.yaml",
 }
 HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
             "heldout8", "heldout9", "heldout10", "heldout11",
-            "heldout12", "heldout13", "heldout14")
+            "heldout12", "heldout13", "heldout14", "heldout15",
+            "heldout16")
 # Held-out halves that rules were tuned on after their one scoring run: their tables on the
 # page say where the rules stand on text they have seen, no longer how they generalise.
-SPENT = frozenset(HELD_OUT[:-1])
+# heldout15 and heldout16 were scored with the same rules, nothing tuned between or after.
+SPENT = frozenset(HELD_OUT[:-2])
 OLD_SET = ROOT / "tests" / "unit" / "moderation" / "screening_set.yaml"
 DOC_PATH = ROOT / "docs" / "screening.md"
 EXPERIENCE_BODY_CHARS = 1000
@@ -293,6 +299,10 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout13": "the three writers of the thirteenth corpus, following",
            "dev14": "the three writers of the fourteenth corpus, following",
            "heldout14": "the three writers of the fourteenth corpus, following",
+           "dev15": "the three writers of the fifteenth corpus, following",
+           "heldout15": "the three writers of the fifteenth corpus, following",
+           "dev16": "the three writers of the sixteenth corpus, following",
+           "heldout16": "the three writers of the sixteenth corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -603,14 +613,45 @@ METHOD = """## Method
   trying every first name of the list, which read « não falo », « wsh jsuis », « ché moi »
   as names). `heldout14` scored a third
   time, for this change alone (counts only): names 91.3 → 93.0 % (321 of 345), precision
-  98.2 %, nothing else moved. It is the held-out measure now: every target met but the
-  names' 95 %.
+  98.2 %, nothing else moved. It was the held-out measure until round 15: every target met
+  but the names' 95 %. Round 15: the fifteenth corpus (names of every origin, compound
+  and with particles, in any case; people writing for someone else, several people named;
+  hurried and angry writing on a phone) was split (`dev15` 835 texts, `heldout15` 795; 20
+  texts already in earlier rounds dropped). Before any tuning, a fault of the measure itself
+  was found: the writers of rounds 11 to 14 named the author's field « author » and the
+  office's « place », words the screener does not know, so those texts were screened as a
+  body, without the author's field's own rules; the corpus loader now maps them to the
+  form's `author_name` and `structure_hint`, as the platform screens them (15 names found
+  on the earlier halves, 4 false flags, all of them the first names of handles the writers
+  disagree on: « Marco_1985 » is no name for one, « Yann29 » is for another). Tuned on
+  `dev15`, `heldout14` (spent from then on) and the spent halves: the author's field read
+  up to where it stops being a name (a comma, a bracket, « - », « < », a number, « pour »,
+  « né le »: « Kofi A., interprète », « nadia.h 06 … »), a place named after someone there
+  (« l'infirmière du collège Anne Frank »); « DA COSTA Manuel », « LE GUEN Yves-Marie »
+  (a particle in capitals before a surname and a first name); « mme COULIBALY aissatou » (a
+  lower-case first name after a surname in capitals); a first name that is also a word
+  after a word of kinship when a surname the lexicon does not know follows (« mon mari
+  joseph nkoulou »); « demander Claire », « moi (Bernard) », « Prénom, 06 … ». 23 spans
+  found on the earlier halves, none lost, no false flag gained. Then, with the rules
+  frozen, `heldout15` and a sixteenth corpus written meanwhile (everyday thanks and
+  complaints naming agents and kin, names that are also words; farmers, artisans and rural
+  residents with businesses named after people; students, French and foreign, with
+  handles and mixed languages; `dev16` 820 texts, `heldout16` 820; 14 dropped) were scored
+  once each, **the fresh held-out measure** (counts only). `heldout15`: e-mail 41 of 41,
+  phone 79 of 79, IBAN 8 of 8 (100 % each), NIR 23 of 24, addresses 98.2 % (55 of 56),
+  names 93.2 % (395 of 424), precision 96.9 %. `heldout16`: phone 63 of 63, NIR 25 of 25,
+  IBAN 19 of 19 (100 % each), e-mail 31 of 32, addresses 95.5 % (42 of 44), names 93.9 %
+  (337 of 359), precision 94.1 %. The same halves with the rules of round 14 (and the
+  loader's fix): names 394 of 424 and 336 of 359, precision 96.9 % and 94.1 %; with the
+  rules of round 14 and the old loader, names 392 of 424 and 334 of 359. Not met on fresh
+  text: names (93–94 %), one e-mail, one NIR, and precision on `heldout16`.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).
   A flag is *correct* when it overlaps an expected span of its kind. Each text is screened
   as the form's field it was written in (its entry's `field`), as the platform screens it
-  (from round 7 on; before, every text was screened as a body). Precision = correct /
+  (from round 7 on; before, every text was screened as a body; the writers' « author » and
+  « place » are read as `author_name` and `structure_hint` from round 15 on). Precision = correct /
   flagged, recall = found / expected, per kind and over all kinds (micro-average).
 - **Detection**:
   - `email`: plain addresses and the obfuscated ones (« at », « arobase », « [at] »,

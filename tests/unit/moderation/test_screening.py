@@ -883,6 +883,8 @@ def test_the_docs_give_both_held_out_halves_as_counts_and_never_their_texts(
     ])  # fmt: skip
     second = _tiny_corpus(tmp_path / "h2.yaml", [("Rien à signaler à Brest.", [["person_name", "Brest"]])])
     monkeypatch.setattr(report, "HALVES", {**report.HALVES, "heldout": first, "heldout2": second})
+    # the two tiny halves only: the real ones would take minutes to score here
+    monkeypatch.setattr(report, "HELD_OUT", ("heldout", "heldout2"))
     monkeypatch.setattr(report, "DOC_PATH", tmp_path / "screening.md")
     monkeypatch.setattr(report, "SENTENCE_ROUNDS", 1)
     page = report.main(["--write-docs"])
