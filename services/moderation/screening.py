@@ -705,7 +705,8 @@ def _public_domain_re() -> re.Pattern[str]:
 def _shows_a_person(local: str) -> bool:
     """« marie.dupont », « s.ortiz », « nkoulou.b »: a first name, an initial beside a name,
     or two names joined by a dot."""
-    parts = [p for p in re.split(r"[._+\s-]+", _fold(local)) if p]
+    # digits after a name are the handle's (« zayn.moussa974 »)
+    parts = [p for p in re.split(r"[._+\s-]+", _fold(local.rstrip("0123456789"))) if p]
     if any(_is_first_name(p, allow_word=False) for p in parts):
         return True
     alpha = [p for p in parts if p.isalpha()]
@@ -716,7 +717,7 @@ def _shows_a_person(local: str) -> bool:
         return True
     generic = _mailbox_words() | _STRONG_MAILBOX_WORDS
     return bool(
-        re.fullmatch(r"[a-z]{2,}\.[a-z]{2,}", _fold(local))
+        re.fullmatch(r"[a-z]{2,}\.[a-z]{2,}", _fold(local.rstrip("0123456789")))
         and not any(p in generic or _not_a_name(p) or len(p) <= 3 for p in parts)
     )
 
@@ -1412,7 +1413,8 @@ def _loose_phone_at(text: str, chain: list[tuple[int, int]], i: int) -> Flag | N
 _DENSE_GAP_RE = re.compile(r"[^\w\n]{1,4}")
 _OVERSEAS_STARTS = ("262", "269", "590", "594", "596", "508", "681", "687", "689")
 _STRICT_PHONE_WORDS_RE = re.compile(
-    r"(?:\btel\b|\btelephone|\bportable|\bmobile|\bjoignable|\bjoindre|\bappel|\brappel"
+    # « vini »: a mobile in Polynesia
+    r"(?:\btel\b\.?|\btelephone|\bportable|\bmobile|\bfixe\b|\bvini\b|\bjoignable|\bjoindre|\bappel|\brappel"
     r"|\bwhatsapp|\bsms\b|\bnumero (?:de (?:tel|portable|telephone)|etranger|perso|local|au pays|la-bas"
     # « mon numéro tunisien », « numéro canadien »: a number of another country
     r"|[a-z]+(?:ais|aise|ain|aine|ien|ienne|ois|oise|ais|an|ane)\b))"
@@ -1441,7 +1443,9 @@ def _dense_phones(text: str) -> Iterator[Flag]:
             chain = chain[:-1]  # « 04 66 …, 2 rue … »: the street's number after the phone
         start, end = chain[0][0], chain[-1][1]
         digits = "".join(text[a:b] for a, b in chain)
-        if 8 <= len(digits) <= 13 and _dense_phone_ok(text, chain, digits):
+        # six digits: a Pacific local number (never « 0… », a French number cut short)
+        pacific = len(digits) == 6 and digits[0] != "0"
+        if (8 <= len(digits) <= 13 or pacific) and _dense_phone_ok(text, chain, digits):
             prefix = _LOOSE_PREFIX_RE.search(text, max(0, start - 12), start)
             closed = text[chain[0][1] : chain[0][1] + 1] == ")"
             if not prefix and start and (text[start - 1] == "+" or text[start - 1] == "(" and closed):
@@ -1469,6 +1473,10 @@ def _dense_phone_ok(text: str, chain: list[tuple[int, int]], digits: str) -> boo
         ok = len(groups) >= 3
     else:
         ok = bool(before) and len(digits) <= 10 and len(groups) >= 3
+        # six digits in pairs: a local number of New Caledonia or Wallis-et-Futuna
+        # (not a date: « appel du 12 03 24 »)
+        ok = ok and (len(digits) > 6 or groups == [2, 2, 2] and "/" not in text[start:end]
+                     and not (1 <= int(digits[:2]) <= 31 and 1 <= int(digits[2:4]) <= 12))
     if not ok or len(groups) == 1 and len(digits) != 10:
         return False
     if sum(g == 1 for g in groups) >= 4 and not words:
@@ -1710,15 +1718,16 @@ _NIR_CHAIN_GAP_RE = re.compile(r"[^\w\n]{1,4}|[^\w\n]{0,3}(?i:cl[ée]f?)[^\w\n]{
 def _dense_nirs(text: str) -> Iterator[Flag]:
     runs = [(m.start(), m.end()) for m in _DIGIT_RUN_RE.finditer(text)]
     chain: list[tuple[int, int]] = []
+    length = 0  # the chain's digits, counted as it grows: joining them at each run is quadratic
     for run in [*runs, (-1, -1)]:
         # « NIR 2 44 … 215 95, 3 rue … »: a NIR its key proves whole takes nothing after it
-        whole = "".join(text[a:b] for a, b in chain)
         if chain and run[0] >= 0 and _NIR_CHAIN_GAP_RE.fullmatch(text, chain[-1][1], run[0]) and not (
-            len(whole) == 15 and std_nir.is_valid(whole)
+            length == 15 and std_nir.is_valid("".join(text[a:b] for a, b in chain))
         ):
             chain.append(run)
+            length += run[1] - run[0]
             continue
-        if chain:
+        if chain and 12 <= length <= 16:
             digits = "".join(text[a:b] for a, b in chain)
             start, end = chain[0][0], chain[-1][1]
             if (
@@ -1731,6 +1740,7 @@ def _dense_nirs(text: str) -> Iterator[Flag]:
             ):
                 yield Flag(FlagKind.NIR, start, end, CHECKSUM_FAILED)
         chain = [run]
+        length = run[1] - run[0]
 
 
 # « numéro sécu173025935015268 »: fifteen digits glued to the word before, a NIR only when its
@@ -3696,7 +3706,7 @@ def _find_addresses(text: str) -> Iterator[Flag]:
 # --- named persons
 
 _TITLE = (
-    r"(?:(?i:monsieur|madame|madam|mademoiselle|docteur|docteure|ma[iî]tre|professeur|professeure)"
+    r"(?:(?i:monsieur|madame|madam|mademoiselle|docteur|docteure|doctoresse|ma[iî]tre|professeur|professeure)"
     r"|(?i:madanm|misy[eé]|msy[eé])"  # Creole (Antilles, Guyane)
     r"|(?i:mmes?|mlle|melle|mr|mrs|mme|dr|pr)\.?|M\.|m\.(?=\s+\w)|M(?=\s+[A-ZÀ-Þ])"
     r"|Me\.?(?=\s+[A-ZÀ-Þ]))"
@@ -3704,11 +3714,12 @@ _TITLE = (
 # with the capitals of Latin Extended-A: « Şahin », « Łukasz », « Đặng »
 _UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĴĶĹĻĽĿŁŃŅŇŊŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽ"
 _LOWER = "a-zß-öø-ÿ\u0100-\u017f"  # with Latin Extended-A: « Ayşe », « Łukasz »
-_NAME_WORD = rf"(?:[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*|[{_UPPER}]\.)"
+# the initial first: « Mme F. Dubreuil », not « Mme F » and a dot
+_NAME_WORD = rf"(?:[{_UPPER}]\.(?=[ ][{_UPPER}])|[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*|[{_UPPER}]\.)"
 _PARTICLE = r"(?:(?:de|du|des|van|von|di|da|le|la|ben|el|al|ait|aït|dos|do|mac|ter)\s+|[dD]['’])"
 _LOWER_PARTICLE = r"(?:le|la|de|du|des|van|von|ben|el|al|da|di|dos)"
 _PERSON_RE = re.compile(
-    rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?i:et|&|ou)\s+{_TITLE})?)(?:\s+|(?<=\.)(?=[{_UPPER}][{_LOWER}]))"
+    rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?i:et|&|ou)\s+{_TITLE})?)(?:\s+|(?<=\.)(?=[{_UPPER}](?:[{_LOWER}]|[{_UPPER}]{{3}})))"
     rf"(?P<names>(?i:{_PARTICLE})?{_NAME_WORD}(?:[ ](?i:{_PARTICLE})?{_NAME_WORD}){{0,3}}"
     rf"|(?:{_LOWER_PARTICLE}[ ])?[{_LOWER}][{_LOWER}'’-]{{2,}}(?:[ ][{_LOWER}][{_LOWER}'’-]{{2,}})?)"
 )
@@ -3937,7 +3948,7 @@ def _person_context_re() -> re.Pattern[str]:
     return re.compile(
         rf"(?:\b(?:{persons})\s*(?:\(|,|:|d')?\s*|\bmoi\s+(?:c'est\s+)?|\bmoi\s*\(\s*|\bmerci\s+(?:a\s+|beaucoup\s+a\s+|encore\s+a\s+|bien\s+a\s+)?"
         rf"|\bgrace\s+a\s+|\bremerci\w*\s+(?:encore\s+|beaucoup\s+|aussi\s+)?|\bbravo\s+a\s+"
-        rf"|\bfelicitations\s+a\s+|\bdemande[rz]?\s+a\s+|\bdemande[rz]\s+|\bcertaine?\s+"
+        rf"|\bfelicitations\s+a\s+|\bdemande[rz]?\s+a\s+|\bdemande[rz]\s+|\bcertaine?\s+['\"«“‘]?\s*"
         rf"|\bdite?s\s+a\s+|\bdire\s+a\s+|\bparle[rz]?\s+(?:a|avec)\s+|\bpassez\s+le\s+bonjour\s+a\s+"
         rf"|\b(?:notamment|surtout|en\s+particulier|particulierement|specialement|et\s+aussi)\s+(?:a\s+|avec\s+)?"
         rf"|\bet\s+|\bou\s+|,\s*)$"
@@ -4025,8 +4036,11 @@ def _first_name_flags(text: str) -> Iterator[Flag]:
             continue
         common = _name_key(word.title() if shouted else word) in _common_first_names()
         alone = len(text.split()) <= 3  # a signature, an author's name
+        # « …\nFilipa »: a first name alone on the last line signs the text
+        signs = not is_word and re.search(r"\n[ \t]*$", text[:start]) is not None \
+            and re.fullmatch(r"[ \t.!]*", text[end:]) is not None
         if _is_sentence_start(text, start) and not (
-            has_surname or context or alone or (common and not is_word)
+            has_surname or context or alone or (common and not is_word) or signs
         ):
             continue
         if is_word and not (has_surname or context):
@@ -4518,6 +4532,10 @@ _FULL_NAME_RES = (
 )
 
 
+# « Signé : P. Lemaire », « Cordialement, A. Messaoudi »: an initial and a surname sign.
+_SIGNED_BEFORE_RE = re.compile(
+    r"(?i:sign[ée]e?|signature|cordialement|salutations|bien [àa] vous|sinc[èe]rement)[ \t]*[:,]?[ \t\n]*$"
+)
 _CAPITAL_PARTICLES = frozenset("da de du des dos le la el al ben ait van von di".split())
 
 
@@ -4527,7 +4545,9 @@ def _full_name_flag(m: re.Match[str]) -> Flag | None:
     if any(_not_a_name(w) for w in words[particle:] if not w.endswith(".")):
         return None
     if words[0].endswith("."):
-        if words[0] == "M." or not _is_sentence_start(m.string, m.start()) and len(m.string) > 40:
+        signed = _SIGNED_BEFORE_RE.search(m.string, max(0, m.start() - 30), m.start())
+        if words[0] == "M." or not (_is_sentence_start(m.string, m.start()) or signed) \
+                and len(m.string) > 40:
             return None  # « M. Dupont » is a title; « J. Martin » alone is a signature
     elif not _is_first_name(words[-1]) or len(words[0]) <= 3 and not (
         particle and len(words[1]) > 3
@@ -4853,14 +4873,29 @@ def _repeated_full_names(text: str, flags: list[Flag]) -> list[Flag]:
         name = _TITLE_AT_START_RE.sub("", name)
         if len(name) < 6 or len(name.split()) < 2:
             continue
-        for m in re.finditer(rf"(?<![\w'’-]){re.escape(name)}(?![\w'’-])", folded):
+        for start in _whole_word_occurrences(folded, name):
+            end = start + len(name)
             if not any(
-                (f.start <= m.start() and m.end() <= f.end)
-                or (f.kind != FlagKind.PERSON_NAME and f.start < m.end() and m.start() < f.end)
+                (f.start <= start and end <= f.end)
+                or (f.kind != FlagKind.PERSON_NAME and f.start < end and start < f.end)
                 for f in flags
             ):  # parts of it found apart (« Pham », « Minh Tuan ») are joined into it
-                out.append(Flag(FlagKind.PERSON_NAME, m.start(), m.end()))
+                out.append(Flag(FlagKind.PERSON_NAME, start, end))
     return out
+
+
+def _whole_word_occurrences(haystack: str, needle: str) -> Iterator[int]:
+    """Where `needle` stands in `haystack` with no word character, apostrophe or hyphen on
+    either side. A plain search: a pattern per name would be compiled for each text, and
+    would push the module's own patterns out of `re`'s cache."""
+    def joined(i: int) -> bool:
+        return 0 <= i < len(haystack) and (haystack[i].isalnum() or haystack[i] in "_'’-")
+
+    at = haystack.find(needle)
+    while at != -1:
+        if not joined(at - 1) and not joined(at + len(needle)):
+            yield at
+        at = haystack.find(needle, at + 1)
 
 
 _TITLE_AT_START_RE = re.compile(r"^(?:monsieur|madame|mademoiselle|mr|mme|mlle|m\.|dr|me)\s+")

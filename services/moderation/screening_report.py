@@ -69,15 +69,21 @@ HALVES = {
     "heldout15": CORPUS_DIR / "heldout15.yaml",
     "dev16": CORPUS_DIR / "dev16.yaml",
     "heldout16": CORPUS_DIR / "heldout16.yaml",
+    "dev17": CORPUS_DIR / "dev17.yaml",
+    "heldout17": CORPUS_DIR / "heldout17.yaml",
+    "dev18": CORPUS_DIR / "dev18.yaml",
+    "heldout18": CORPUS_DIR / "heldout18.yaml",
 }
 HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
             "heldout8", "heldout9", "heldout10", "heldout11",
             "heldout12", "heldout13", "heldout14", "heldout15",
-            "heldout16")
+            "heldout16", "heldout17", "heldout18")
 # Held-out halves that rules were tuned on after their one scoring run: their tables on the
 # page say where the rules stand on text they have seen, no longer how they generalise.
-# heldout15 and heldout16 were scored with the same rules, nothing tuned between or after.
-SPENT = frozenset(HELD_OUT[:-2])
+SPENT = frozenset(HELD_OUT[:-1])
+# Held-out halves never tuned on, scored fresh at the end of their round; the rules changed
+# since (tuned on development halves only), so their tables are no fresh measure either.
+NEVER_TUNED_ON = frozenset({"heldout15", "heldout16", "heldout17"})
 OLD_SET = ROOT / "tests" / "unit" / "moderation" / "screening_set.yaml"
 DOC_PATH = ROOT / "docs" / "screening.md"
 EXPERIENCE_BODY_CHARS = 1000
@@ -303,6 +309,10 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout15": "the three writers of the fifteenth corpus, following",
            "dev16": "the three writers of the sixteenth corpus, following",
            "heldout16": "the three writers of the sixteenth corpus, following",
+           "dev17": "the three writers of the seventeenth corpus, following",
+           "heldout17": "the three writers of the seventeenth corpus, following",
+           "dev18": "the three writers of the eighteenth corpus, following",
+           "heldout18": "the three writers of the eighteenth corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -364,6 +374,10 @@ def targets_section(halves: list[Scored]) -> str:
     fresh_line = (
         f" {', '.join(fresh)}, scored once and never tuned on, gives the held-out measure of\n"
         "the rules as they are." if fresh else " None is a held-out measure now.")
+    unread = [f"`{s.half}`" for s in halves if s.half in NEVER_TUNED_ON]
+    if unread:
+        fresh_line += (f" {', '.join(unread)} were never tuned on either (their texts never\n"
+                       "read), but the rules changed after their one fresh scoring.")
     return ("## Against the targets\n\n"
             "With the rules as they are now. Each half was a held-out measure only when it was\n"
             "scored, once, at the end of its round (those figures are in « Method »); the halves\n"
@@ -645,6 +659,27 @@ METHOD = """## Method
   loader's fix): names 394 of 424 and 336 of 359, precision 96.9 % and 94.1 %; with the
   rules of round 14 and the old loader, names 392 of 424 and 334 of 359. Not met on fresh
   text: names (93–94 %), one e-mail, one NIR, and precision on `heldout16`.
+  Round 17: the seventeenth corpus (dictated and low-literacy writing; complaints quoting
+  e-mails, letters and signatures; the overseas territories, the Pacific included) was split
+  (`dev17` 764 texts, `heldout17` 867; 21 dropped). Tuned on `dev16` and the spent halves
+  (no held-out half read): a title, an initial and a surname (« Mme F. Dubreuil »), a first
+  name alone on a text's last line, a university's mailboxes (`univ-` domains, « international
+  », « admissions »), a handle's digits after « prénom.nom »; 5 spans found, none lost, no
+  false flag gained. `heldout17` scored once, fresh (counts only): e-mail 35 of 35, NIR 24 of
+  24, IBAN 17 of 17 (100 % each), phone 75 of 83, addresses 93.8 % (45 of 48), names 89.1 %
+  (327 of 367), precision 95.4 % (with the rules of round 14: names 312 of 367, 321 with the
+  loader's fix). Round 18: tuned on `dev17` and the spent halves: the Pacific's local
+  numbers after words about a phone (six digits in pairs in New Caledonia and Wallis, never
+  « 0… » nor a date; eight in Polynesia; « vini », « fixe », « tél. »), a title glued to a
+  surname in capitals (« M.DURAND »), an initial and a surname after « Signé : » or
+  « Cordialement, », « doctoresse »; 8 spans found, none lost, no false flag gained. The
+  eighteenth corpus (a week's ordinary mix; numbers and addresses typed and dictated every
+  way; people named in every shape; `dev18` 761 texts, `heldout18` 741; 23 dropped) was
+  written meanwhile and `heldout18` scored once with the rules frozen, **the fresh held-out
+  measure** (counts only): NIR 22 of 22, IBAN 16 of 16, addresses 23 of 23 (100 % each),
+  e-mail 61 of 62, phone 99 of 100, names 92.8 % (258 of 278), precision 94.9 % (with the
+  rules of round 14: names 257 of 278, precision 94.9 %). Not met on fresh text: names,
+  one e-mail and one phone, and precision by a hair.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).
