@@ -55,14 +55,17 @@ def handlers(*, network=None, structure=None, touched: str | None = None) -> dic
 
 
 def subtree_ids(session: Session, structure, roots: Iterable[str]) -> set[str]:
-    """The roots and every structure below them (one recursive query)."""
-    roots = list(roots)
-    if not roots:
-        return set()
-    table = structure.__table__
-    tree = sa.select(table.c.id).where(table.c.id.in_(roots)).cte("tree", recursive=True)
-    tree = tree.union(sa.select(table.c.id).where(table.c.parent_id == tree.c.id))
-    return set(roots) | set(session.scalars(sa.select(tree.c.id)))
+    """The roots and every structure below them, a level per query: each reads the
+    `parent_id` index, where one recursive query had PostgreSQL hash-join the whole table
+    (it expects hundreds of children a structure). A cycle ends the walk."""
+    found = set(roots)
+    level = sorted(found)
+    children = sa.select(structure.__table__.c.id).where(
+        structure.__table__.c.parent_id.in_(sa.bindparam("parents", expanding=True)))
+    while level:
+        level = sorted(set(session.scalars(children, {"parents": level})) - found)
+        found.update(level)
+    return found
 
 
 def ancestor_ids(session: Session, structure, structure_id: str,
