@@ -2287,7 +2287,9 @@ _INTERNATIONAL_PREFIX_RE = re.compile(
 
 
 def _find_identifiers(text: str) -> Iterator[Flag]:
-    flags = [f for f in _identifier_candidates(text) if not _INTERNATIONAL_PREFIX_RE.match(text, f.start)]
+    # « le vrai numéro de France Travail c'est le 3949 »: a published number is no one's file
+    flags = [f for f in _identifier_candidates(text) if not _INTERNATIONAL_PREFIX_RE.match(text, f.start)
+             and re.sub(r"\D", "", text[f.start : f.end]) not in _public_numbers()[0]]
     yield from flags
     yield from _distant_label_identifiers(text, flags)
 

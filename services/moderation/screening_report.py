@@ -73,17 +73,19 @@ HALVES = {
     "heldout17": CORPUS_DIR / "heldout17.yaml",
     "dev18": CORPUS_DIR / "dev18.yaml",
     "heldout18": CORPUS_DIR / "heldout18.yaml",
+    "dev19": CORPUS_DIR / "dev19.yaml",
+    "heldout19": CORPUS_DIR / "heldout19.yaml",
 }
 HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
             "heldout8", "heldout9", "heldout10", "heldout11",
             "heldout12", "heldout13", "heldout14", "heldout15",
-            "heldout16", "heldout17", "heldout18")
+            "heldout16", "heldout17", "heldout18", "heldout19")
 # Held-out halves that rules were tuned on after their one scoring run: their tables on the
 # page say where the rules stand on text they have seen, no longer how they generalise.
 SPENT = frozenset(HELD_OUT[:-1])
 # Held-out halves never tuned on, scored fresh at the end of their round; the rules changed
 # since (tuned on development halves only), so their tables are no fresh measure either.
-NEVER_TUNED_ON = frozenset({"heldout15", "heldout16", "heldout17"})
+NEVER_TUNED_ON = frozenset({"heldout15", "heldout16", "heldout17", "heldout18"})
 OLD_SET = ROOT / "tests" / "unit" / "moderation" / "screening_set.yaml"
 DOC_PATH = ROOT / "docs" / "screening.md"
 EXPERIENCE_BODY_CHARS = 1000
@@ -313,6 +315,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout17": "the three writers of the seventeenth corpus, following",
            "dev18": "the three writers of the eighteenth corpus, following",
            "heldout18": "the three writers of the eighteenth corpus, following",
+           "dev19": "the two writers of the nineteenth corpus, following",
+           "heldout19": "the two writers of the nineteenth corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -680,6 +684,23 @@ METHOD = """## Method
   e-mail 61 of 62, phone 99 of 100, names 92.8 % (258 of 278), precision 94.9 % (with the
   rules of round 14: names 257 of 278, precision 94.9 %). Not met on fresh text: names,
   one e-mail and one phone, and precision by a hair.
+  Round 19, for precision: tuned on `dev18` and the spent halves (no held-out half read):
+  brands named after their founders and a saying (`names_public.yaml`: « Dr Martens »,
+  « Leroy Merlin », « Pierre, Paul ou Jacques »; « Kylian Mbappé », not « Mbappé » alone,
+  which private persons bear), « accueil général » before an office's number, and a national
+  service number (« 3949 ») never a personal identifier; 18 false flags gone on the earlier
+  halves, nothing found lost (a first try that also counted « fax » as an office's word and
+  every number starting like a public one left 13 spans unmasked, among them a person's fax;
+  it was narrowed before commit). A nineteenth corpus was written meanwhile by three writers
+  in a quarter of an hour; the third generated 360 of its 400 texts from templates, and its
+  file was left out before any scoring, as not written the way usagers write. The two others
+  (a realistic mix; short fields and short texts typed fast) were split (`dev19` 386 texts,
+  `heldout19` 398; 18 dropped) and `heldout19` scored once with the rules frozen (counts
+  only): e-mail 14 of 14, phone 41 of 41, NIR 5 of 5, IBAN 9 of 9, addresses 20 of 20
+  (100 % each), names 97.6 % (160 of 164), precision 96.6 %: every target met. It is an
+  easier half than the four before it: the rules of round 14 score it the same (names 160 of
+  164, precision 96.6 %). Over this session's five fresh halves, names reached 95 % on this
+  one only (89.1–93.9 % on the others).
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).

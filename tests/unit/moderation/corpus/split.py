@@ -19,7 +19,9 @@ files removed after it: round 1 (writers a and b) gave dev.yaml and heldout.yaml
 (`python split.py 15`), round 16 (writers zr, zs and zt) dev16.yaml and heldout16.yaml
 (`python split.py 16`), round 17 (writers zu, zv and zw) dev17.yaml and heldout17.yaml
 (`python split.py 17`), round 18 (writers zx, zy and zz) dev18.yaml and heldout18.yaml
-(`python split.py 18`); from round 8 on, texts already in an earlier round's file were dropped
+(`python split.py 18`), round 19 (writers za1 and za2; the file of za3, generated from
+templates, left out unscored) dev19.yaml and heldout19.yaml (`python split.py 19`); from
+round 8 on, texts already in an earlier round's file were dropped
 first. An entry goes
 to a half by the SHA-256 of its text (even first byte: development), so the split depends on
 nothing a rule writer could choose. Each entry keeps the name of the file it came from.
