@@ -130,6 +130,7 @@ def default_masks(flags: list[Flag]) -> list[Flag]:
 
 # The fields where the usager names herself: a first name alone names the author there.
 AUTHOR_FIELDS = frozenset({"author_name", "pseudonym"})
+PLACE_FIELD = "structure_hint"
 
 
 def screen(text: str, *, use_model: bool = True, field: str = "body") -> list[Flag]:
@@ -140,6 +141,8 @@ def screen(text: str, *, use_model: bool = True, field: str = "body") -> list[Fl
     comes from: in the author's name (AUTHOR_FIELDS) a first name alone names the author."""
     candidates = list(_rule_candidates(text))
     if field in AUTHOR_FIELDS:
+        # « Papy Dédé » signs as « Papy [nom] »: the family word stays, as a title would
+        candidates = [_after_a_nickname(text, c) for c in candidates]
         candidates += _author_names(text)
         candidates += _leading_name(text, use_model)
     candidates += _safety_net(text, candidates)
@@ -152,11 +155,34 @@ def screen(text: str, *, use_model: bool = True, field: str = "body") -> list[Fl
     if field in AUTHOR_FIELDS:
         candidates = [c for c in candidates if c.kind != FlagKind.PERSON_NAME
                       or _names_the_author(text, c)]
+    elif field == PLACE_FIELD:
+        candidates = [c for c in candidates if c.kind != FlagKind.PERSON_NAME
+                      or not _town_of_the_place(text, c)]
     flags = resolve(_phones_over_identifiers(text, candidates), text)
     if use_model:
         flags = _lower_case_surnames(text, flags)
     again = [*_repeated_names(text, flags), *_other_spellings(text, flags)]
     return _couples_joined(text, resolve([*flags, *again], text))
+
+
+def _after_a_nickname(text: str, flag: Flag) -> Flag:
+    nickname = _NICKNAME_START_RE.match(text, flag.start, flag.end)
+    if flag.kind != FlagKind.PERSON_NAME or not nickname or nickname.end() >= flag.end:
+        return flag
+    return Flag(flag.kind, nickname.end(), flag.end, flag.note)
+
+
+_TOWN_BEFORE_RE = re.compile(r"(?:,|\s[-–—]|\b(?:de|d'|à|a))\s*$")
+
+
+def _town_of_the_place(text: str, flag: Flag) -> bool:
+    """« Résidence CROUS Jean Zay, Antony »: in the place's field, a commune's name after a
+    comma, a dash, « de » or « à » is the town, not a person."""
+    return (
+        _commune_at(text, flag.start) == flag.end
+        and _TOWN_BEFORE_RE.search(text, max(0, flag.start - 4), flag.start) is not None
+        and not _strict_person_context(_fold(text[max(0, flag.start - 40) : flag.start]))
+    )
 
 
 # Where the author's name field goes on past the name: a comma, a bracket, a dash between
@@ -1055,7 +1081,7 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
         return False  # « Hervé du service urbanisme, tél … »: his line
     if _LINE_OF_A_PERSON_AFTER_RE.match(_fold(text[end : end + 50])):
         return False  # « … 05 96 63 41 27, c'est le bureau de M. Louis-Joseph »
-    if _switchboard_re().search(before):
+    if _switchboard_re().search(before) or _number_of_an_office_re().search(before):
         return True
     if national[:2] in ("06", "07"):
         return False  # offices publish landlines: a mobile given for one is a person's
@@ -1083,6 +1109,16 @@ def _is_switchboard(text: str, start: int, end: int, national: str) -> bool:
         and national.endswith("00")
         and _office_words_re().search(before)
         and not _FIRST_PERSON_RE.search(before)
+    )
+
+
+@cache
+def _number_of_an_office_re() -> re.Pattern[str]:
+    """« on m'a donné le numéro du CCAS, 04 … »: the office's number, whoever gave it."""
+    return re.compile(
+        rf"\b(?:le|son|leur)\s+(?:numero|n°|tel|telephone)\s+(?:du|de la|de l'|des)\s*"
+        rf"(?:{_office_words_re().pattern})(?:\s+(?:de la|de l'|de|du|d')\s*[\w'-]+){{0,2}}"
+        r"\s*[(,:–-]?\s*(?:au|:)?\s*$"
     )
 
 
@@ -2059,7 +2095,7 @@ _RIB_PARTS_RE = re.compile(
 # The files a usager has a number in, named in the label before the number (on _plain text):
 # « numéro d'adhérent mutuelle », « n° de carte d'identité », « CNI n° », « Numéro MSA ».
 _RECORD = r"""(?:
-    allocataire|caf|msa|cpam|urssaf|carsat|cnav|agirc[\s-]arrco|ircantec|mutuelle|adherent
+    allocataire|caf|msa|cpam|urssaf|carsat|cnav|agirc[\s-]arrco|ircantec|mutuelle|adherente?
   | client|usager|beneficiaire|assuree?|cotisant|affiliee?|pensionnee?|pension|retraite|rente
   | invalidite|fiscale?s?|fiscaux|spi|contribuable|nif|identification(?:\s+fiscale)?
   | france\s+travail|pole\s+emploi|demandeur\s+d'emploi|inscription|passeport
@@ -2098,7 +2134,7 @@ _ID_SKIPPED = frozenset(
     "caf msa cnav carsat edf engie sncf ratp free orange sfr bouygues urssaf cpam ants ofii "
     "pole emploi france travail complet provisoire actuel actuelle ancien ancienne nouveau "
     "nouvelle francais francaise personnel personnelle b d'identite d'identification vaut "
-    "suivant voici figure indique sur".split()
+    "suivant voici figure indique sur d'invalidite".split()
 )
 _ID_MARKERS = frozenset("n° nº no num numero numéro : = # ( ref reference".split())
 _POSSESSIVES = frozenset("mon ma mes son sa ses notre nos votre vos leur leurs".split())
@@ -2230,6 +2266,8 @@ def _identifier_value(text: str, plain: str, number: int, *, phone_possible: boo
         return None
     if _DATE_RE.fullmatch(value) or (phone_possible and _looks_like_a_phone(value)):
         return None
+    if _HOURS_RE.fullmatch(value):
+        return None  # « l'accueil de la CARSAT : 8h30-12h »: opening hours
     # A mobile's number in a phone's groups is a phone whatever the label (« Usager mécontent
     # (0690 41 22 87) »): no personal file is numbered so.
     if _looks_like_a_phone(value) and re.match(r"0?(?:[67]|69[0-9]|639)", _compact(value)):
@@ -2243,6 +2281,7 @@ def _identifier_value(text: str, plain: str, number: int, *, phone_possible: boo
     return Flag(FlagKind.IDENTIFIER, number, end)
 
 
+_HOURS_RE = re.compile(r"\d{1,2}[hH]\d{0,2}(?:[ \t]?[-–/][ \t]?\d{1,2}[hH]\d{0,2})*")
 _OFFICE_MAIL_VALUE_RE = re.compile(
     r"(?:TSA|CS)[ \t]*\d{4,5}(?!\d)|\d{5}[ \t]+[A-ZÀ-Þ][\w'’-]*(?:[ \t-]+[\w'’-]+){0,3}?[ \t]+(?i:cedex)\b"
 )
@@ -2396,6 +2435,9 @@ _BIRTH_CUE_RE = re.compile(
     r"\bne(?:e|s|es)?(?:\s?\(e\)|\s?\(e?s?\))?(?=\s+(?:le|en|a|au|aux|the|on)\b)"
     r"|\b(?:date|jour|dates)\s+de\s+naissance\b|\bd\.?d\.?n\.?(?=[\s:])|\bnaissance\s*:"
     r"|\bdate of birth\b|\bdob\b"
+    # « (DN 03.05.33) », « à la naissance de Noé, le 8 août 2022 »
+    r"|\bdn(?=\s?:?\s?\d)|\bnaissance\s+(?:de|d')\s*[^\W\d_][\w'-]*\s*,?"
+    r"(?=\s*le\s+(?:\d|1er)[^.!?\n]{0,14}?(?:19|20)\d\d)"
 )
 # « née le 30 septembre 48 »: a year in two digits after the month, not an age or an amount.
 _SHORT_YEAR = r"\d{2}(?!\s?(?:ans?|h|heures?|€|euros?|mois|jours?|%)\b)"
@@ -3780,6 +3822,14 @@ def _common_first_names() -> frozenset[str]:
     return frozenset(itertools.islice(_first_names(), COMMON_FIRST_NAMES))
 
 
+# « Hôpital européen Georges-Pompidou », « centre hospitalier universitaire Félix Guyon »
+_PLACE_ADJECTIVES = (
+    r"(?i:europeen|europeenne|universitaire|hospitalier|departemental|departementale|regional"
+    r"|regionale|municipal|municipale|national|nationale|intercommunal|intercommunale|prive"
+    r"|privee|public|publique|militaire|pediatrique|psychiatrique)"
+)
+
+
 @cache
 def _place_before_re() -> re.Pattern[str]:
     """A place word, then particles or capitalised words (« la Maison de Santé », « la
@@ -3790,7 +3840,7 @@ def _place_before_re() -> re.Pattern[str]:
     # After a subject pronoun the word is a verb (« je cite Mme Laurent »).
     pronoun = "".join(rf"(?<!\b(?i:{p}) )" for p in ("je", "il", "on", "elle", "nous", "vous"))
     return re.compile(
-        rf"(?:^|[^\w]){pronoun}(?:(?i:{words})(?!\w)\.?(?:\s*(?:{particle}|[A-Z][\w-]*)){{0,4}}"
+        rf"(?:^|[^\w]){pronoun}(?:(?i:{words})(?!\w)\.?(?:\s+{_PLACE_ADJECTIVES})?(?:\s*(?:{particle}|[A-Z][\w-]*)){{0,4}}"
         rf"|(?i:{functions})(?:\s+(?i:de\s+la|de\s+l'|du|des|de|d')\s*[\w'-]+)?\s*,?)\s*$"
     )
 
@@ -3863,6 +3913,19 @@ _DETERMINER_BEFORE_RE = re.compile(
 _LOWER_GIVEN_AFTER_RE = re.compile(rf"[ \t]+([{_LOWER}]{{3,}})(?![\w'’-])")
 
 
+# After a title in capitals, a name in lower case (« Madame lefevre », « Mme de villeneuve »)
+# only when it reads as no verb and no function: « Madame vit à … », « Monsieur le Médiateur ».
+_VERB_ENDING_RE = re.compile(r"(?:ait|aient|ent|ons|ez|er|e|es|ee|ir|it|ut)$")
+_SURNAME_PARTICLES = frozenset("de du des van von di da dos ben el al".split())
+
+
+def _lower_name_after_capital_title(words: list[str]) -> bool:
+    word = _fold(words[0])
+    if word in _SURNAME_PARTICLES:
+        return len(words) > 1 and len(words[1]) > 2 and not _is_a_word(words[1])
+    return len(word) >= 4 and not _VERB_ENDING_RE.search(word) and not _is_a_word(word)
+
+
 def _titled_flag(m: re.Match[str]) -> Flag | None:
     names = m.group("names")
     before = m.string[max(0, m.start() - 40) : m.start()]
@@ -3872,8 +3935,10 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
         word = words[0]
         title = m.group("title")
         abbreviated = re.fullmatch(r"(?:dr|mme|mlle|mr|me)\.?", title) is not None
-        if not title[0].islower() or (_DETERMINER_BEFORE_RE.search(before) and not abbreviated):
+        if _DETERMINER_BEFORE_RE.search(before) and not abbreviated:
             return None  # « un monsieur âgé »: a man, not a title (« au dr haddad » is one)
+        if not title[0].islower() and not _lower_name_after_capital_title(words):
+            return None  # « Madame vit à Rennes », « Madame la Médiatrice »
         if title.rstrip(".") == "pr":
             return None  # « c pr dire »: « pour » in a text message
         if re.fullmatch(_LOWER_PARTICLE, word) and len(words) > 1:
@@ -4019,7 +4084,8 @@ def _first_name_flags(text: str) -> Iterator[Flag]:
         if shouted and not has_surname and not _shouted_name_alone(word, before):
             continue  # a word of a sentence in capitals
         after = _fold(text[end : end + 40])
-        context = bool(_person_context_re().search(before) or _PERSON_AFTER_RE.search(after))
+        context_before = bool(_person_context_re().search(before))
+        context = context_before or bool(_PERSON_AFTER_RE.search(after))
         # « Marc et Isabelle »: a first name next to another one.
         pair = re.match(rf"\s+(?:et|ou)\s+([{_UPPER}][{_LOWER}]+)", text[end : end + 30])
         context = context or bool(pair and _is_first_name(pair.group(1), allow_word=False))
@@ -4032,7 +4098,10 @@ def _first_name_flags(text: str) -> Iterator[Flag]:
             or _fold(word) in lists["places"]
             or _name_key(word.title() if shouted else word) not in _common_first_names()
         )
-        if place_like and _institution_before_re().search(before) and not context:
+        # « la CARSAT de Nancy, qui a … »: after an office, words after the town speak of it
+        if place_like and _institution_before_re().search(before) and not (
+            context_before or context and _fold(word) not in lists["places"]
+        ):
             continue
         if _fold(word) in lists["places"] and not (has_surname or context and not is_word):
             continue
@@ -4238,7 +4307,7 @@ _LOWER_KIN_CUE_RE = re.compile(
     r"\b(?:ma|mon|sa|son|notre|votre|leur|ta|ton)\s+(?:mere|pere|fille|fils|soeur|frere|voisine?"
     r"|tante|oncle|cousine?|mari|femme|epouse|epoux|grand-mere|grand-pere|mamie|papi|papy|petite?-fille"
     r"|petit-fils|niece|neveu|belle-mere|beau-pere|belle-fille|beau-fils|compagne|compagnon"
-    r"|protegee?|filleule?|marraine|parrain)\s*,?\s+$"
+    r"|protegee?|filleule?|marraine|parrain|fiston|bebe)\s*,?\s+$"
 )
 
 
@@ -4484,7 +4553,9 @@ def _author_names(text: str) -> Iterator[Flag]:
         if _place_before_re().search(_unaccent(text[max(0, m.start() - 40) : m.start()])):
             continue  # « L'infirmière du collège Anne Frank »: a place named after someone
         signing = i == 0 and re.match(r"[ \t]*,[ \t]*\d", text[m.end() :])  # « baptiste, 4 av … »
-        if word.islower() and (also_a_word or key not in _common_first_names()) and not signing:
+        # « laurent », « rose »: a common first name that is the whole field names its author
+        alone = len(tokens) == 1 and text.strip() == word and key in _common_first_names()
+        if word.islower() and (also_a_word or key not in _common_first_names()) and not (signing or alone):
             continue  # « la_reine_des_neiges », « ti_moun_971 »: words of a handle
         if also_a_word and _fold(before) in _ARTICLE_TOKENS:
             continue  # « La_Reine_Des_Files »: a word after its article
@@ -4572,8 +4643,10 @@ _NAMED_CUE_RE = re.compile(
     r"|qui\s+s['’]\s?appelle|s['’]appelait|un\s+certain|une\s+certaine|(?:d[ée])?nomm[ée]e?"
     r"|pr[ée]nomm[ée]e?|du\s+nom\s+de|moi\s+c['’]est)\s+|(?i:de\s+la\s+part\s+d['’])\s*"
     r"|(?i:de\s+la\s+part\s+de)\s+(?=[A-ZÀ-Þ])"
+    # « tout le monde l'appelle Mimi »
+    r"|(?<![\w'’])(?i:l['’]\s?appel(?:le|lent|ait|aient))\s+(?=[A-ZÀ-Þ])"
     # « mon nom est Kouadio Yao Serge », « ils ont écrit mon nom 'Ngoma Jean' »
-    r"|(?<![\w'’])(?i:(?:mon|son|sa|leur)\s+(?:vrai\s+)?nom(?:\s+complet)?(?:\s+(?:est|c['’]est|s['’][ée]crit))?)"
+    r"|(?<![\w'’])(?i:(?:mon|ton|son|sa|leur|votre)\s+(?:vrai\s+)?nom(?:\s+complet)?(?:\s+(?:est|c['’]est|s['’][ée]crit))?)"
     r"\s*:?\s*['\"«“‘]?\s*(?=[A-ZÀ-Þ])"
     # « le nom est mal écrit « LE GALL » », « avec mon nom écrit “NGOMA” »: a spelling quoted
     r"|(?<![\w'’])(?i:(?:le|mon|son|leur)\s+nom\s+(?:est\s+|a\s+[ée]t[ée]\s+)?(?:mal\s+)?"
@@ -4677,8 +4750,9 @@ def _person_noun_re() -> re.Pattern[str]:
     return re.compile(
         rf"(?:^|\W)(?:(?:mon|ma|mes|notre|votre|nos|vos|sa|son|ses|leur|la|le|l'|une|un|cette|ce"
         rf"|cet)\s*(?:{_words_pattern(nouns)})\s*[,(]?|(?:la|le|les|l')\s*(?:{_KIN})\s+(?:de|d'))\s*$"
-        # « Hassan (fils de Fatma) »: a kin word opening a bracket or a line
-        rf"|(?:^|[(\n])\s*(?:{_KIN})\s+(?:de|d')\s*$"
+        # « Hassan (fils de Fatma) », « Nadine L., fille de Jacqueline »: a kin word opening a
+        # bracket, a line or a clause
+        rf"|(?:^|[(\n,])\s*(?:{_KIN})\s+(?:de|d')\s*$"
     )
 
 
@@ -4694,6 +4768,17 @@ _FIRM_PARTNERS = frozenset("associes associe associees fils freres cie compagnie
 _PAIR_BEFORE_RE = re.compile(rf"(?<![\w'’-])([{_UPPER}][{_LOWER}]+)\s+(?:et|&)\s+$")
 
 
+_SURNAME_WORD_AFTER_RE = re.compile(rf"[ \t]+([{_UPPER}][{_LOWER}'’]+(?:-[{_UPPER}][{_LOWER}]+)?)(?![\w'’-])")
+# A family nickname before a first name names the person (« Papy Roger », « tatie Josette »).
+_NICKNAMES = (
+    r"(?i:mamie|mamy|mami|m[ée]m[ée]|m[ée]m[ée]re|papy|papi|p[ée]p[ée]|p[ée]p[ée]re|tonton|tata"
+    r"|tatie|tantine)[ \t]+"
+)
+_NICKNAME_BEFORE_RE = re.compile(rf"(?<![\w'’-]){_NICKNAMES}$")
+_NICKNAME_START_RE = re.compile(_NICKNAMES)
+_CAPITAL_PARTICLE_BEFORE_RE = re.compile(r"(?<![\w'’])(?:Le|La|De|Du|Van|Von|Di|Da|Ben|El|Mac)[ \t]+$")
+
+
 def _cued_names(text: str) -> Iterator[Flag]:
     for m in _CAPITALISED_WORD_RE.finditer(text):
         word = m.group()
@@ -4701,16 +4786,26 @@ def _cued_names(text: str) -> Iterator[Flag]:
             continue
         if _fold(word) in _name_lists()["places"] or _is_sentence_start(text, m.start()):
             continue
+        nickname = _NICKNAME_BEFORE_RE.search(text, max(0, m.start() - 12), m.start())
+        if nickname and (_is_first_name(word) or not _is_a_word(word)) and not word.isupper() and (
+            not _is_public_name(text, nickname.start(), m.end())
+        ):
+            yield Flag(FlagKind.PERSON_NAME, nickname.start(), m.end())  # « Papy Roger »
+            continue
         pair = _PAIR_BEFORE_RE.search(text, max(0, m.start() - 30), m.start())
         if pair and _is_first_name(pair.group(1), allow_word=False) and not word.isupper() and (
             _fold(word) not in _FIRM_PARTNERS
         ):
             yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())  # « Mehmet et Ayşe »
             continue
-        if _person_noun_re().search(_fold(text[max(0, m.start() - 40) : m.start()])) and (
+        # « l'adjudant Le Bihan », « mon voisin Van Damme »: the particle opens the surname
+        particle = _CAPITAL_PARTICLE_BEFORE_RE.search(text, max(0, m.start() - 5), m.start())
+        lead = particle.start() if particle else m.start()
+        if _person_noun_re().search(_fold(text[max(0, lead - 40) : lead])) and (
             _is_first_name(word) or not _COMMON_WORD_ENDING_RE.search(_fold(word))
         ):
             start, end = _extend_name(text, m.start(), m.end())
+            start = min(start, lead)
             if not _is_public_name(text, start, end):
                 yield Flag(FlagKind.PERSON_NAME, start, end)
     for m in _NAMED_CUE_RE.finditer(text):
@@ -4718,6 +4813,12 @@ def _cued_names(text: str) -> Iterator[Flag]:
         if lower and not re.search(r"(?i:appel\w*|c['’]est|monsieur|madame|mr|mme)\s+$", m.group()):
             continue  # « une certaine lenteur »
         end = _name_words_end(text, m.end(), lower_case=lower, limit=3 if lower else 4)
+        if end and not lower and _is_first_name(text[m.end() : end], allow_word=False):
+            # « je m'appelle Josiane Trésor »: after a first name, a capitalised word is the
+            # surname, whatever else it means
+            surname = _SURNAME_WORD_AFTER_RE.match(text, end)
+            if surname and _fold(surname.group(1)) not in _FUNCTION_WORDS | _STOP_FOLDED:
+                end = surname.end()
         if end and not _is_public_name(text, m.end(), end):
             yield Flag(FlagKind.PERSON_NAME, m.end(), end)
     for m in _FORM_LABEL_RE.finditer(text):
@@ -5329,6 +5430,10 @@ def _said_of_a_thing(folded: str, start: int, end: int) -> bool:
     )
 
 
+_DEMONSTRATIVE_BEFORE_RE = re.compile(r"\b(?:ce|cet|cette|ces|quel|quelle)\s+$")
+_TITLED_AFTER_RE = re.compile(r"\s+d(?:e\s+|')(?:m|mr|mme|mlle|madame|monsieur|mademoiselle|dr|docteur)\b")
+
+
 def _aimed_at_a_person(folded: str, start: int, end: int, form: str) -> bool:
     """A word of aimed_only insults when a cue aims it at a person: « espèce d'ordure »,
     « ces incompétents de la CAF », « un gros porc », « une vipère, cette secrétaire »."""
@@ -5344,6 +5449,8 @@ def _aimed_at_a_person(folded: str, start: int, end: int, form: str) -> bool:
         return True
     if abuse.of_persons.match(folded, end):
         return True  # « ces parasites de fonctionnaires »
+    if _DEMONSTRATIVE_BEFORE_RE.search(before) and _TITLED_AFTER_RE.match(folded, end):
+        return True  # « ce clown de Mr Petitjean »
     if form in abuse.aimed_weakly and (
         abuse.weak_cue.search(before)
         or abuse.beside_person_before.search(before)

@@ -75,17 +75,19 @@ HALVES = {
     "heldout18": CORPUS_DIR / "heldout18.yaml",
     "dev19": CORPUS_DIR / "dev19.yaml",
     "heldout19": CORPUS_DIR / "heldout19.yaml",
+    "dev20": CORPUS_DIR / "dev20.yaml",
+    "heldout20": CORPUS_DIR / "heldout20.yaml",
 }
 HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
             "heldout8", "heldout9", "heldout10", "heldout11",
             "heldout12", "heldout13", "heldout14", "heldout15",
-            "heldout16", "heldout17", "heldout18", "heldout19")
+            "heldout16", "heldout17", "heldout18", "heldout19", "heldout20")
 # Held-out halves that rules were tuned on after their one scoring run: their tables on the
 # page say where the rules stand on text they have seen, no longer how they generalise.
 SPENT = frozenset(HELD_OUT[:-1])
 # Held-out halves never tuned on, scored fresh at the end of their round; the rules changed
 # since (tuned on development halves only), so their tables are no fresh measure either.
-NEVER_TUNED_ON = frozenset({"heldout15", "heldout16", "heldout17", "heldout18"})
+NEVER_TUNED_ON = frozenset({"heldout15", "heldout16", "heldout17", "heldout18", "heldout19"})
 OLD_SET = ROOT / "tests" / "unit" / "moderation" / "screening_set.yaml"
 DOC_PATH = ROOT / "docs" / "screening.md"
 EXPERIENCE_BODY_CHARS = 1000
@@ -317,6 +319,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout18": "the three writers of the eighteenth corpus, following",
            "dev19": "the two writers of the nineteenth corpus, following",
            "heldout19": "the two writers of the nineteenth corpus, following",
+           "dev20": "the three writers of the twentieth corpus, following",
+           "heldout20": "the three writers of the twentieth corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -701,6 +705,26 @@ METHOD = """## Method
   easier half than the four before it: the rules of round 14 score it the same (names 160 of
   164, precision 96.6 %). Over this session's five fresh halves, names reached 95 % on this
   one only (89.1–93.9 % on the others).
+  Round 20: tuned on `dev19`, then on `dev20` and the spent halves (no held-out half read): a
+  surname opened by a particle after a word for a person (« l'adjudant Le Bihan »), « ton nom
+  X », a baby or a « fiston » named, a common first name that is the author's whole field, a
+  lower-case surname after a capitalised title when it reads as no verb (« Mme de
+  Villeneuve », « Mr benali », not « Madame vit »), a family nickname (« Papy Roger »), « on
+  l'appelle Mimi », a surname that is also a word after « je m'appelle » and a first name,
+  « …, fille de Jacqueline »; a town after an office (« la CARSAT de Nancy, qui … »), a town or
+  building in the place's field (« …, Antony », « Hôpital européen Georges-Pompidou », « site
+  Félix Guyon »), characters and brands (« Docteur Knock », « Papy Brossard »), acronyms of
+  disability (« RQTH »); « le numéro du CCAS, 04 … » an office's number whoever gave it;
+  member and pension numbers, opening hours no identifier; « DN 03.05.33 », « la naissance de
+  Noé, le 8 août 2022 »; « il est mort en 2021 » no threat, « vous allez payer pour ce que … »,
+  « il a intérêt à pas sortir seul » threats; « ce clown de Mr X » an insult. 54 misses and
+  false flags gone over the non-sealed halves, none gained. The twentieth corpus (older
+  people and their carers; health and disability; young people and work; `dev20` 677 texts,
+  `heldout20` 669; 7 dropped) was split before any of it was read, and `heldout20` scored once
+  with the rules frozen (counts only): e-mail 28 of 28, phone 79 of 79, NIR 33 of 33, IBAN 16
+  of 16, addresses 34 of 34 (100 % each), names 98.0 % (293 of 299), precision 97.7 %: every
+  target met. With the rules of round 19 the same half gives names 291 of 299 and precision
+  97.2 %.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).
