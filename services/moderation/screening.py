@@ -1023,6 +1023,8 @@ def _office_number_after_re() -> re.Pattern[str]:
         r"\s*[(,–-]?\s*(?:c'est |qui est )?(?:le |son |leur )?(?:numero|n°|standard|tel"
         r"|telephone|ligne|accueil)(?: direct| general| public| officiel)?\s+(?:de la |du |de l'"
         rf"|des |de )(?:{_office_words_re().pattern})"
+        # « Le 02 43 47 47 47 de la mairie ne fait que transférer »
+        rf"|\s+(?:de la |du |de l'|des )(?:{_office_words_re().pattern})\b(?!\s+(?:de mon|de ma|de mes))"
         # « 04 91 55 11 11 c'est leur standard », « 0590 89 10 10 (standard) »
         r"|\s*[(,–-]?\s*(?:c'?est |qui est )?(?:le |son |leur |leurs |du |un |au )?"
         r"(?:standard|accueil telephonique)\b"
@@ -1117,8 +1119,10 @@ def _number_of_an_office_re() -> re.Pattern[str]:
     """« on m'a donné le numéro du CCAS, 04 … »: the office's number, whoever gave it."""
     return re.compile(
         rf"\b(?:le|son|leur)\s+(?:numero|n°|tel|telephone)\s+(?:du|de la|de l'|des)\s*"
+        # « le numéro de l'accueil de la mairie c'est le 04 … »
+        r"(?:(?:accueil|standard|secretariat)\s+(?:du|de la|de l'|des)\s*)?"
         rf"(?:{_office_words_re().pattern})(?:\s+(?:de la|de l'|de|du|d')\s*[\w'-]+){{0,2}}"
-        r"\s*[(,:–-]?\s*(?:au|:)?\s*$"
+        r"\s*[(,:–-]?\s*(?:au|:|c'est(?: le)?|est(?: le)?)?\s*$"
     )
 
 
@@ -2104,7 +2108,7 @@ _RECORD = r"""(?:
   | demandeur\s+d'asile|asile|ine|etudiante?|eleve|electeur|licence|badge|adhesion
   | societaire|abonne|abonnement|compte\s+ameli|ameli|securite\s+sociale\s+etudiante
   | locataire|neph|siret|siren|retraite\s+complementaire
-  | cmi|plainte
+  | cmi|plainte|ecrou|d'ecrou|d'electeur|unique\s+de\s+demande
   | alloc|cesu|pajemploi|unique\s+(?:departemental|regional)
 )"""
 _ID_OF = r"(?:d'|de\s+la\s+|de\s+l'|de\s+|du\s+|des\s+|a\s+la\s+|au\s+|mon\s+|ma\s+)"
@@ -2446,6 +2450,7 @@ _BIRTH_DATE_RE = re.compile(
         (?P<d>\d{{1,2}})\s?(?P<s>[/.\-])\s?(?P<m>\d{{1,2}})\s?(?P=s)\s?(?P<y>(?:19|20)?\d{{2}})
       | (?P<d2>1er|\d{{1,2}})\s+(?P<m2>{_MONTH_NAMES})\.?(?:\s+(?P<y2>(?:19|20)\d{{2}}|{_SHORT_YEAR}))?
       | (?P<y3>(?:19|20)\d{{2}})(?P<s3>[/.\-])(?P<m3>[01]\d)(?P=s3)(?P<d3>[0-3]\d)  # ISO: 1986-11-23
+      | (?P<d4>[0-3]?\d)[ ](?P<m4>[01]?\d)[ ](?P<y4>(?:19|20)\d{{2}})  # « né le 12 12 1990 »
     )(?![\d/])""",
     re.VERBOSE,
 )
@@ -2465,8 +2470,18 @@ _SPOKEN_DATE_RE = re.compile(
 )
 
 
+# « j'ai 3 enfants : Ilyes 12/04/2011, Sofia 01/02/2015 »: a full date right after a first name
+_DATE_AFTER_A_NAME_RE = re.compile(
+    r"(?<![\w'’-])([A-ZÀ-Þ][a-zß-ÿ]+(?:-[A-ZÀ-Þ][a-zß-ÿ]+)?)[ \t]*(?:\(|,|:|née?)?[ \t]*"
+    r"(\d{1,2}([/.\-])\d{1,2}\3(?:19|20)\d\d)(?![\d/])"
+)
+
+
 def _find_birth_dates(text: str) -> Iterator[Flag]:
     yield from _dates_after_cues(text)
+    for m in _DATE_AFTER_A_NAME_RE.finditer(text):
+        if _is_first_name(m.group(1), allow_word=False):
+            yield Flag(FlagKind.BIRTH_DATE, m.start(2), m.end(2))
     plain = _plain(text)
     for cue in _BIRTH_CUE_RE.finditer(plain):
         said = _SPOKEN_DATE_RE.search(plain, cue.end(), min(len(plain), cue.end() + 200))
@@ -2750,7 +2765,7 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
         and _OFFICE_SITE_RE.search(folded)
         and _office_subject_re().search(folded)
         and not _OWN_RE.search(folded)
-        and not _OWN_RE.search(_fold(after))
+        and not _OWN_RE.search(_VISIT_RE.sub(" ", _fold(after)))
     ):
         return True  # « la MDPH a déménagé au 15 avenue … »
     if (
@@ -2767,6 +2782,8 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
     return bool(_office_before_re().search(_unaccent(sentence)))
 
 
+# « …, j'y suis allée trois fois »: a visit to the office, no home of the writer's
+_VISIT_RE = re.compile(r"\bj'y (?:suis|etais|vais|retourne|retournerai|serai)\b")
 _PROFESSIONAL_BEFORE_RE = re.compile(
     r"(?:\bMe|\bMa[iî]tre|\bDr\.?|\bDocteure?|\b[Cc]abinet|[ÉE]tude)\s+(?:(?:de|d'|du)\s*)?(?:[A-ZÀ-Þ][\w'’-]+\s+){0,3}"
     r"[A-ZÀ-Þ][\w'’-]+\s*[,:–-]\s*$"
@@ -3776,6 +3793,8 @@ _FUNCTION_WORDS = frozenset(
 )
 _CAPITALISED_WORD_RE = re.compile(
     rf"(?:(?<![\w'’-])|(?<=\b[dD]['’]))(?:[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)*"
+    # « N'Diaye », « M'Bappé »: West African names with their apostrophe
+    rf"|[NM]['’][{_UPPER}][{_LOWER}]+"
     rf"|[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})*)(?![\w'’-])"
 )
 _SENTENCE_START_RE = re.compile(r"(?:^|[.!?\n…]|\.\.\.)[\s\"«»“”'’*-]*$")
@@ -3923,12 +3942,16 @@ def _lower_name_after_capital_title(words: list[str]) -> bool:
     word = _fold(words[0])
     if word in _SURNAME_PARTICLES:
         return len(words) > 1 and len(words[1]) > 2 and not _is_a_word(words[1])
+    if len(words) > 1 and _is_first_name(words[1], allow_word=False) and not _is_a_word(word):
+        return True  # « Mlle tessier chloé »: a surname, then a first name
     return len(word) >= 4 and not _VERB_ENDING_RE.search(word) and not _is_a_word(word)
 
 
 def _titled_flag(m: re.Match[str]) -> Flag | None:
     names = m.group("names")
     before = m.string[max(0, m.start() - 40) : m.start()]
+    if m.group("title").rstrip(".") == "m" and re.search(r"\d[ \t\u00a0]?$", before):
+        return None  # « hauteur sous plafond de 2,10 m. Pourtant … »: metres
     if names[0].islower():
         # A title in lower case may come with a name in lower case (« avec m. leroy »).
         words = names.split(" ")
@@ -4088,7 +4111,8 @@ def _first_name_flags(text: str) -> Iterator[Flag]:
         context = context_before or bool(_PERSON_AFTER_RE.search(after))
         # « Marc et Isabelle »: a first name next to another one.
         pair = re.match(rf"\s+(?:et|ou)\s+([{_UPPER}][{_LOWER}]+)", text[end : end + 30])
-        context = context or bool(pair and _is_first_name(pair.group(1), allow_word=False))
+        paired = bool(pair and _is_first_name(pair.group(1), allow_word=False))
+        context = context or paired
         is_word = _first_names().get(_name_key(word.title()), False)
         if _is_public_name(text, start, end):
             refused_until = end
@@ -4103,7 +4127,10 @@ def _first_name_flags(text: str) -> Iterator[Flag]:
             context_before or context and _fold(word) not in lists["places"]
         ):
             continue
-        if _fold(word) in lists["places"] and not (has_surname or context and not is_word):
+        # « merci à Florence et Abdel »: thanked beside a first name, a person, not the town
+        if _fold(word) in lists["places"] and not (
+            has_surname or context and not is_word or paired and context_before
+        ):
             continue
         common = _name_key(word.title() if shouted else word) in _common_first_names()
         alone = len(text.split()) <= 3  # a signature, an author's name
@@ -4645,6 +4672,9 @@ _NAMED_CUE_RE = re.compile(
     r"|(?i:de\s+la\s+part\s+de)\s+(?=[A-ZÀ-Þ])"
     # « tout le monde l'appelle Mimi »
     r"|(?<![\w'’])(?i:l['’]\s?appel(?:le|lent|ait|aient))\s+(?=[A-ZÀ-Þ])"
+    # « le double nom Garnier-Loiseau », « le nom de famille Keller »
+    r"|(?<![\w'’])(?i:(?:le|du|au|son|mon)\s+(?:double\s+)?nom(?:\s+de\s+famille|\s+d['’]usage"
+    r"|\s+de\s+naissance|\s+de\s+jeune\s+fille)?)\s+(?=[A-ZÀ-Þ])"
     # « mon nom est Kouadio Yao Serge », « ils ont écrit mon nom 'Ngoma Jean' »
     r"|(?<![\w'’])(?i:(?:mon|ton|son|sa|leur|votre)\s+(?:vrai\s+)?nom(?:\s+complet)?(?:\s+(?:est|c['’]est|s['’][ée]crit))?)"
     r"\s*:?\s*['\"«“‘]?\s*(?=[A-ZÀ-Þ])"
@@ -4776,6 +4806,56 @@ _NICKNAMES = (
 )
 _NICKNAME_BEFORE_RE = re.compile(rf"(?<![\w'’-]){_NICKNAMES}$")
 _NICKNAME_START_RE = re.compile(_NICKNAMES)
+# A rank of the police, the gendarmerie or the army after its determiner: the capitalised word
+# after it is a surname, whatever else it means (« le brigadier Sauvage », « l'OPJ Benhamou »;
+# not the pseudonym « Capitaine Caverne »); on folded text.
+_RANK_BEFORE_RE = re.compile(
+    r"(?:^|[^\w])(?:le|la|l'|au|du|un|une|ce|cet|cette|notre|votre|son|sa|mon|ma)\s*"
+    r"(?:marechal des logis(?:-chef)?|brigadier(?:-chef)?|adjudant(?:e)?(?:-chef)?|major"
+    r"|capitaine|lieutenant(?:-colonel)?|commandant|colonel|gendarme|opj|apj|gardien de la paix"
+    r"|sergent(?:-chef)?|caporal(?:-chef)?|enqueteur|enquetrice)\s+$"
+)
+# A name in quotes, one to three capitalised words (« « Dupond » », « « Da Silva Moreau » »), …
+_QUOTED_NAME_RE = re.compile(
+    rf"[«“\"]\s?([{_UPPER}][{_LOWER}'’]+(?:[- ][{_UPPER}][{_LOWER}'’]+){{0,2}})\s?[»”\"]"
+)
+# … where the sentence speaks of how a name is written (on folded text)
+_SPELLED_NAME_CUE_RE = re.compile(
+    r"\b(?:nom|noms|prenom|prenoms|patronyme|nom de famille|nom d'usage|nom de jeune fille|ecrit|ecrite"
+    r"|orthographie|orthographe|transcrit|transcrite|inscrit|inscrite|epele|epelle|au lieu de)\b"
+)
+def _spelled_name(text: str, m: re.Match[str]) -> bool:
+    """« écrit « Emrre » », « le nom « Lemaire-Boulanger » »: a name spelled, in quotes, in a
+    sentence about how a name is written; no word, place or public name."""
+    before = _fold(text[max(0, m.start() - 70) : m.start()]).split(".")[-1]
+    words = m.group(1).split()
+    if not _SPELLED_NAME_CUE_RE.search(before) or len(m.group(1)) <= 3:
+        return False
+    if any(_not_a_name(w) or _fold(w) in _name_lists()["places"] or _is_a_word(w) and not _is_first_name(w)
+           for w in words):
+        return False
+    alone = len(words) == 1 and "-" not in words[0]
+    if alone and _COMMON_WORD_ENDING_RE.search(_fold(words[0])) and not _is_first_name(words[0]):
+        return False  # « au lieu de « Prioritaire » »
+    return not _is_public_name(text, m.start(1), m.end(1))
+
+
+_AS_A_FIRST_NAME_RE = re.compile(
+    rf"(?<![\w'’-])([{_UPPER}][{_LOWER}'’]+(?:-[{_UPPER}][{_LOWER}'’]+)?)[ \t]+comme[ \t]+"
+    r"(?:(?:premier|deuxi[eè]me|second|troisi[eè]me|dernier)[ \t]+)?pr[ée]nom\b"
+)
+# « Fatima Boudiaf épouse Lemaire », « Mme Roux veuve Garnier »: the married name after a name
+_MARRIED_NAME_RE = re.compile(
+    rf"(?<![\w'’-])([{_UPPER}][\w'’-]+)[ \t]+(?i:[ée]pouse|veuve|[ée]p\.)[ \t]+(?=([{_UPPER}]))"
+)
+@cache
+def _place_word_before_re() -> re.Pattern[str]:
+    """« rue du Colonel », « le métro Colonel »: a place word, then words (on folded text)."""
+    words = _words_pattern(_fold(w) for w in _public_names().get("place_words", []))
+    return re.compile(rf"\b(?:{words})\b(?:\s+[\w'-]+){{0,3}}\s+$")
+
+
+_RANK_WORDS_AFTER = frozenset("general generale chef principal principale divisionnaire".split())
 _CAPITAL_PARTICLE_BEFORE_RE = re.compile(r"(?<![\w'’])(?:Le|La|De|Du|Van|Von|Di|Da|Ben|El|Mac)[ \t]+$")
 
 
@@ -4801,6 +4881,16 @@ def _cued_names(text: str) -> Iterator[Flag]:
         # « l'adjudant Le Bihan », « mon voisin Van Damme »: the particle opens the surname
         particle = _CAPITAL_PARTICLE_BEFORE_RE.search(text, max(0, m.start() - 5), m.start())
         lead = particle.start() if particle else m.start()
+        if _RANK_BEFORE_RE.search(_fold(text[max(0, lead - 40) : lead])) and not _not_a_name(word) and (
+            not _place_word_before_re().search(_fold(text[max(0, lead - 40) : lead]))  # « rue du Colonel X »
+        ):
+            start, end = _extend_name(text, m.start(), m.end())
+            # not _is_public_name: « maréchal » also names the streets of « avenue du Maréchal Foch »
+            if _fold(text[min(start, lead) : end]) not in _name_lists()["public_figures"] and (
+                _fold(word) not in _RANK_WORDS_AFTER
+            ):
+                yield Flag(FlagKind.PERSON_NAME, min(start, lead), end)  # « le brigadier Sauvage »
+            continue
         if _person_noun_re().search(_fold(text[max(0, lead - 40) : lead])) and (
             _is_first_name(word) or not _COMMON_WORD_ENDING_RE.search(_fold(word))
         ):
@@ -4821,6 +4911,18 @@ def _cued_names(text: str) -> Iterator[Flag]:
                 end = surname.end()
         if end and not _is_public_name(text, m.end(), end):
             yield Flag(FlagKind.PERSON_NAME, m.end(), end)
+    for m in _QUOTED_NAME_RE.finditer(text):
+        if _spelled_name(text, m):
+            yield Flag(FlagKind.PERSON_NAME, m.start(1), m.end(1))
+    for m in _AS_A_FIRST_NAME_RE.finditer(text):
+        if _fold(m.group(1)) not in _STOP_FOLDED | _FUNCTION_WORDS:
+            yield Flag(FlagKind.PERSON_NAME, m.start(1), m.end(1))  # « choisi Noël comme prénom »
+    for m in _MARRIED_NAME_RE.finditer(text):
+        if _fold(m.group(1)) in _STOP_FOLDED | _FUNCTION_WORDS or _not_a_name(m.group(1)):
+            continue  # « Mon épouse Marie »: a word for a person, not a name before it
+        end = _name_words_end(text, m.start(2), limit=2)
+        if end and not _is_public_name(text, m.start(2), end):
+            yield Flag(FlagKind.PERSON_NAME, m.start(2), end)
     for m in _FORM_LABEL_RE.finditer(text):
         end = _name_words_end(text, m.end(), joined=True)
         if end and _reads_as_a_name(text, m.end(), end):
@@ -4899,8 +5001,15 @@ _VIET_FAMILY = (
 _VIET_MIDDLE = (
     r"Th[iị]|V[aă]n|Ng[oọ]c|[ĐD][uứ]c|Minh|Thanh|Xu[aâ]n|H[oồ]ng|Kim|Qu[oố]c|H[uữ]u|Thu|B[aả]o|Gia|Tu[aấ]n"
 )
+# the family names that are no French word or place (not « Le », « Mai », « Ha »…)
+_VIET_LONG_FAMILY = (
+    r"Nguy[eễ]n|Tr[aầ]n|Ph[aạ]m|Ho[aà]ng|Hu[yỳ]nh|[ĐD][aặ]ng|Tr[uư][oơ]ng|D[uư][oơ]ng|L[uư][oơ]ng"
+    r"|[ĐD]o[aà]n"
+)
+_VIET_SHORT_WORD = rf"[{_UPPER}][{_LOWER}]{{1,5}}"
 _VIETNAMESE_NAME_RE = re.compile(
-    rf"(?<![\w'’-])(?:(?:{_VIET_FAMILY})[ \t]+(?:{_VIET_MIDDLE})(?:[ \t]+[{_UPPER}][{_LOWER}]+){{1,2}}"
+    rf"(?<![\w'’-])(?:(?:{_VIET_LONG_FAMILY})[ \t]+{_VIET_SHORT_WORD}[ \t]+{_VIET_SHORT_WORD}(?![\w'’-])"
+    rf"|(?:{_VIET_FAMILY})[ \t]+(?:{_VIET_MIDDLE})(?:[ \t]+[{_UPPER}][{_LOWER}]+){{1,2}}"
     rf"|(?:{_VIET_MIDDLE})[ \t]+[{_UPPER}][{_LOWER}]+[ \t]+[{_UPPER}]\.)(?![\w'’-])"
 )
 

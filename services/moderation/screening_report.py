@@ -77,17 +77,21 @@ HALVES = {
     "heldout19": CORPUS_DIR / "heldout19.yaml",
     "dev20": CORPUS_DIR / "dev20.yaml",
     "heldout20": CORPUS_DIR / "heldout20.yaml",
+    "dev21": CORPUS_DIR / "dev21.yaml",
+    "heldout21": CORPUS_DIR / "heldout21.yaml",
 }
 HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
             "heldout8", "heldout9", "heldout10", "heldout11",
             "heldout12", "heldout13", "heldout14", "heldout15",
-            "heldout16", "heldout17", "heldout18", "heldout19", "heldout20")
+            "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
+            "heldout21")
 # Held-out halves that rules were tuned on after their one scoring run: their tables on the
 # page say where the rules stand on text they have seen, no longer how they generalise.
 SPENT = frozenset(HELD_OUT[:-1])
 # Held-out halves never tuned on, scored fresh at the end of their round; the rules changed
 # since (tuned on development halves only), so their tables are no fresh measure either.
-NEVER_TUNED_ON = frozenset({"heldout15", "heldout16", "heldout17", "heldout18", "heldout19"})
+NEVER_TUNED_ON = frozenset({"heldout15", "heldout16", "heldout17", "heldout18", "heldout19",
+                            "heldout20"})
 OLD_SET = ROOT / "tests" / "unit" / "moderation" / "screening_set.yaml"
 DOC_PATH = ROOT / "docs" / "screening.md"
 EXPERIENCE_BODY_CHARS = 1000
@@ -321,6 +325,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout19": "the two writers of the nineteenth corpus, following",
            "dev20": "the three writers of the twentieth corpus, following",
            "heldout20": "the three writers of the twentieth corpus, following",
+           "dev21": "the three writers of the twenty-first corpus, following",
+           "heldout21": "the three writers of the twenty-first corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -725,6 +731,25 @@ METHOD = """## Method
   of 16, addresses 34 of 34 (100 % each), names 98.0 % (293 of 299), precision 97.7 %: every
   target met. With the rules of round 19 the same half gives names 291 of 299 and precision
   97.2 %.
+  Round 21: tuned on `dev21` and the spent halves (no held-out half read): a rank of the
+  police, the gendarmerie or the army after its determiner (« le brigadier Sauvage », « l'OPJ
+  Benhamou », not « rue du Colonel Fabien »), a married name (« … épouse Lemaire »), a name
+  spelled in quotes where the sentence speaks of how a name is written (« écrit « Emrre » »),
+  « Noël comme deuxième prénom », « le double nom Garnier-Loiseau », two first names thanked
+  together even when one is a town (« Florence et Abdel »), twins named, « N'Diaye », a
+  Vietnamese family name and two short given names, « Mlle tessier chloé »; children listed
+  with their dates of birth, « né le 12 12 1990 »; the numbers of a prisoner (« écrou »), of an
+  elector and of a social-housing application; an office's number named so (« le numéro de
+  l'accueil de la mairie c'est le … », « le 02 … de la mairie »), an office's address before a
+  visit (« …, j'y suis allée »), a social action centre's address in the place field; « 2,10
+  m. Pourtant » no title; three threats and « bande de lâches ». 56 misses and false flags
+  gone over the non-sealed halves since round 20; one flag gained that its writer left
+  unlabelled (« inscrit sous « Devilleneuve » », a misspelt surname, kept). The twenty-first
+  corpus (housing; police, justice and victims; état civil and family events; `dev21` 678
+  texts, `heldout21` 660; 10 dropped) was split before any of it was read, and `heldout21`
+  scored once with the rules frozen (counts only): e-mail 13 of 13, phone 49 of 49, NIR 9 of
+  9, IBAN 6 of 6, addresses 31 of 31 (100 % each), names 94.8 % (328 of 346, under the 95 %),
+  precision 96.9 %. With the rules of round 20 the same half gives names 324 of 346 (93.6 %).
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).
