@@ -189,6 +189,7 @@ def _town_of_the_place(text: str, flag: Flag) -> bool:
 # spaces, « <mail> », « / », a number, or words saying who she is (« pour sa mère », « né le »).
 _AFTER_THE_NAME_RE = re.compile(
     r"\s*(?:[,(<;/|]|\s[-–—]\s|\s\+?\d{2}|\s(?i:pour|tel|t[ée]l|n[ée]e?|quartier|chez|mail)\b)"
+    r"|(?<=[^\W\d_])(?=\+?\d{8})"  # « Christophe Barbaud0678124593 »
 )
 
 
@@ -1023,6 +1024,8 @@ def _office_number_after_re() -> re.Pattern[str]:
         r"\s*[(,–-]?\s*(?:c'est |qui est )?(?:le |son |leur )?(?:numero|n°|standard|tel"
         r"|telephone|ligne|accueil)(?: direct| general| public| officiel)?\s+(?:de la |du |de l'"
         rf"|des |de )(?:{_office_words_re().pattern})"
+        # « … ou au 02 99 87 23 00 aux heures d'ouverture »: an office's opening hours
+        r"|\s*[(,]?\s*(?:aux|pendant les|durant les) (?:heures|horaires) d'ouverture"
         # « Le 02 43 47 47 47 de la mairie ne fait que transférer »
         rf"|\s+(?:de la |du |de l'|des )(?:{_office_words_re().pattern})\b(?!\s+(?:de mon|de ma|de mes))"
         # « 04 91 55 11 11 c'est leur standard », « 0590 89 10 10 (standard) »
@@ -2108,7 +2111,7 @@ _RECORD = r"""(?:
   | demandeur\s+d'asile|asile|ine|etudiante?|eleve|electeur|licence|badge|adhesion
   | societaire|abonne|abonnement|compte\s+ameli|ameli|securite\s+sociale\s+etudiante
   | locataire|neph|siret|siren|retraite\s+complementaire
-  | cmi|plainte|ecrou|d'ecrou|d'electeur|unique\s+de\s+demande
+  | cmi|plainte|ecrou|d'ecrou|d'electeur|unique\s+de\s+demande|point\s+de\s+livraison|pdl
   | alloc|cesu|pajemploi|unique\s+(?:departemental|regional)
 )"""
 _ID_OF = r"(?:d'|de\s+la\s+|de\s+l'|de\s+|du\s+|des\s+|a\s+la\s+|au\s+|mon\s+|ma\s+)"
@@ -2138,7 +2141,7 @@ _ID_SKIPPED = frozenset(
     "caf msa cnav carsat edf engie sncf ratp free orange sfr bouygues urssaf cpam ants ofii "
     "pole emploi france travail complet provisoire actuel actuelle ancien ancienne nouveau "
     "nouvelle francais francaise personnel personnelle b d'identite d'identification vaut "
-    "suivant voici figure indique sur d'invalidite".split()
+    "suivant voici figure indique sur d'invalidite moi".split()
 )
 _ID_MARKERS = frozenset("n° nº no num numero numéro : = # ( ref reference".split())
 _POSSESSIVES = frozenset("mon ma mes son sa ses notre nos votre vos leur leurs".split())
@@ -3781,7 +3784,7 @@ _PARTICLE = r"(?:(?:de|du|des|van|von|di|da|le|la|ben|el|al|ait|aït|dos|do|mac|
 _LOWER_PARTICLE = r"(?:le|la|de|du|des|van|von|ben|el|al|da|di|dos)"
 _PERSON_RE = re.compile(
     rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?i:et|&|ou)\s+{_TITLE})?)(?:\s+|(?<=\.)(?=[{_UPPER}](?:[{_LOWER}]|[{_UPPER}]{{3}})))"
-    rf"(?P<names>(?i:{_PARTICLE})?{_NAME_WORD}(?:[ ](?i:{_PARTICLE})?{_NAME_WORD}){{0,3}}"
+    rf"(?P<names>(?i:{_PARTICLE}){{0,2}}{_NAME_WORD}(?:[ ](?i:{_PARTICLE})?{_NAME_WORD}){{0,3}}"
     rf"|(?:{_LOWER_PARTICLE}[ ])?[{_LOWER}][{_LOWER}'’-]{{2,}}(?:[ ][{_LOWER}][{_LOWER}'’-]{{2,}})?)"
 )
 # Lower-case words that are not a name after a title written in lower case (« madame est »).
@@ -3845,7 +3848,8 @@ def _common_first_names() -> frozenset[str]:
 _PLACE_ADJECTIVES = (
     r"(?i:europeen|europeenne|universitaire|hospitalier|departemental|departementale|regional"
     r"|regionale|municipal|municipale|national|nationale|intercommunal|intercommunale|prive"
-    r"|privee|public|publique|militaire|pediatrique|psychiatrique)"
+    r"|privee|public|publique|militaire|pediatrique|psychiatrique|elementaire|maternelle|primaire"
+    r"|superieur|superieure|professionnel|professionnelle|technique|agricole)"
 )
 
 
@@ -3925,7 +3929,7 @@ def _is_first_name(word: str, *, allow_word: bool = True) -> bool:
 
 _DETERMINER_BEFORE_RE = re.compile(
     r"(?<![\w'’])(?i:un|une|le|la|les|des|ce|cet|cette|ces|du|au|aux|quel|quelle|autre|vieux"
-    r"|vieille|petit|petite|brave|gentil|gentille)\s+$"
+    r"|vieille|petit|petite|brave|gentil|gentille|grand|grande|jeune)\s+$"
 )
 
 
@@ -3947,12 +3951,18 @@ def _lower_name_after_capital_title(words: list[str]) -> bool:
     return len(word) >= 4 and not _VERB_ENDING_RE.search(word) and not _is_a_word(word)
 
 
+_PARTICLES_FIRST_RE = re.compile(rf"(?:de|du|des|van|von|di|da|dos)[ ](?:(?:la|le|den|der)[ ])?[{_UPPER}]")
+_PROFESSIONAL_TITLES = frozenset("dr docteur docteure doctoresse pr professeur professeure".split())
+
+
 def _titled_flag(m: re.Match[str]) -> Flag | None:
     names = m.group("names")
     before = m.string[max(0, m.start() - 40) : m.start()]
     if m.group("title").rstrip(".") == "m" and re.search(r"\d[ \t\u00a0]?$", before):
         return None  # « hauteur sous plafond de 2,10 m. Pourtant … »: metres
-    if names[0].islower():
+    # « Mme de la Tour-Maubourg »: particles in lower case before a capitalised surname
+    particles_first = _PARTICLES_FIRST_RE.match(names)
+    if names[0].islower() and not particles_first:
         # A title in lower case may come with a name in lower case (« avec m. leroy »).
         words = names.split(" ")
         word = words[0]
@@ -3968,6 +3978,8 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
             # « dr le goff », not « madame la directrice »
             following = _fold(words[1])
             if _not_a_name(following) or following in _name_lists()["person_words"] or (
+                following.rstrip("s") in _name_lists()["place_words"]  # « professeure des écoles »
+            ) or (
                 following in _name_lists()["public_functions"] or following in _FUNCTION_WORDS
                 or re.match(r"[ldjmnst]['’]", following) or following in _STOP_FOLDED
             ):
@@ -4020,8 +4032,11 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
         end = given.end()  # « mme COULIBALY aissatou »: the surname in capitals, then the first name
     lists = _name_lists()
     name = _fold(m.string[start:end])
-    if name in lists["public_figures"] or any(p.startswith(_fold(m.group("title")) + " " + name)
-                                              for p in lists["set_phrases"]):  # fmt: skip
+    # « Dr Vautrin »: a minister's surname, but no minister is called doctor by a usager
+    professional = _fold(m.group("title")).rstrip(".") in _PROFESSIONAL_TITLES
+    if name in lists["public_figures"] and not professional or any(
+        p.startswith(_fold(m.group("title")) + " " + name) for p in lists["set_phrases"]
+    ):
         return None
     # « le service du Dr Nestor »: a department named by the person at its head.
     headed = re.search(r"\b(?:service|cabinet|bureau|equipe)\s+(?:du|de\s+la|de)\s*$", _fold(before))
@@ -4500,6 +4515,7 @@ def _names_the_author(text: str, flag: Flag) -> bool:
 
 # The words of a name in the author's field: a surname with its particles (« de », « DA »,
 # « EL »), « née » and the maiden name, initials (« J.-P. »), first names.
+_TITLE_CASE_PARTICLES = frozenset("van von de da di del della ter".split())
 _NAME_FIELD_PARTICLES = frozenset(
     "de du des van von der den di da do dos das del della le la el al ben bin ait ter nee epouse ep "
     "ep.".split()
@@ -4518,7 +4534,10 @@ def _whole_name_field(text: str) -> Flag | None:
     particles = initials = firsts = 0
     for i, word in enumerate(words):
         folded = _fold(word)
-        if folded in _NAME_FIELD_PARTICLES and (word.islower() or word.isupper()) and i < len(words) - 1:
+        # « J. Van den Broeck »: « Van » and « De » open a surname in title case too
+        titled_particle = word.istitle() and folded in _TITLE_CASE_PARTICLES
+        if folded in _NAME_FIELD_PARTICLES and (word.islower() or word.isupper() or titled_particle) \
+                and i < len(words) - 1:
             particles += 1
         elif _INITIALS_RE.fullmatch(word) and sum(c.isupper() for c in word) <= 2:
             initials += 1  # « J.-P. X », « Nguyen V. T. », « J.-P. M. », not « S.O.S. »
@@ -4532,8 +4551,8 @@ def _whole_name_field(text: str) -> Flag | None:
                 return None  # « Maria » after the surname is a first name, not a word
         else:
             return None
-    if not (particles and firsts) and not (initials and len(words) - initials <= 1):
-        return None
+    if not (particles and firsts) and not (initials and len(words) - initials - particles <= 1):
+        return None  # « J. Van den Broeck »: an initial, then a surname and its particles
     start = text.find(value)
     return Flag(FlagKind.PERSON_NAME, start, start + len(value))
 
@@ -4670,6 +4689,8 @@ _NAMED_CUE_RE = re.compile(
     r"|qui\s+s['’]\s?appelle|s['’]appelait|un\s+certain|une\s+certaine|(?:d[ée])?nomm[ée]e?"
     r"|pr[ée]nomm[ée]e?|du\s+nom\s+de|moi\s+c['’]est)\s+|(?i:de\s+la\s+part\s+d['’])\s*"
     r"|(?i:de\s+la\s+part\s+de)\s+(?=[A-ZÀ-Þ])"
+    # « il s'est présenté comme Mathieu »
+    r"|(?<![\w'’])(?i:pr[ée]sent[ée]e?s?\s+comme)\s+(?=[A-ZÀ-Þ])"
     # « tout le monde l'appelle Mimi »
     r"|(?<![\w'’])(?i:l['’]\s?appel(?:le|lent|ait|aient))\s+(?=[A-ZÀ-Þ])"
     # « le double nom Garnier-Loiseau », « le nom de famille Keller »
@@ -5604,6 +5625,10 @@ def _find_abuse(text: str) -> Iterator[Flag]:
         if m.group() in abuse.kinds:
             continue
         kind = abuse.phonetic.get(_phonetic(m.group()))
+        if kind and text[m.start()].isupper() and not text[m.start() + 1 : m.end()].isupper() and (
+            not _is_sentence_start(text, m.start())
+        ):
+            continue  # « les habitants de la Lozère »: a proper noun, not « loser » misspelt
         if kind:
             found.append(Flag(_abuse_kind(folded, m.start(), m.end(), kind), m.start(), m.end()))
     for m in abuse.dirty_person.finditer(folded):  # « sale fonctionnaire », « sales flics »

@@ -79,19 +79,21 @@ HALVES = {
     "heldout20": CORPUS_DIR / "heldout20.yaml",
     "dev21": CORPUS_DIR / "dev21.yaml",
     "heldout21": CORPUS_DIR / "heldout21.yaml",
+    "dev22": CORPUS_DIR / "dev22.yaml",
+    "heldout22": CORPUS_DIR / "heldout22.yaml",
 }
 HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
             "heldout8", "heldout9", "heldout10", "heldout11",
             "heldout12", "heldout13", "heldout14", "heldout15",
             "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
-            "heldout21")
+            "heldout21", "heldout22")
 # Held-out halves that rules were tuned on after their one scoring run: their tables on the
 # page say where the rules stand on text they have seen, no longer how they generalise.
 SPENT = frozenset(HELD_OUT[:-1])
 # Held-out halves never tuned on, scored fresh at the end of their round; the rules changed
 # since (tuned on development halves only), so their tables are no fresh measure either.
 NEVER_TUNED_ON = frozenset({"heldout15", "heldout16", "heldout17", "heldout18", "heldout19",
-                            "heldout20"})
+                            "heldout20", "heldout21"})
 OLD_SET = ROOT / "tests" / "unit" / "moderation" / "screening_set.yaml"
 DOC_PATH = ROOT / "docs" / "screening.md"
 EXPERIENCE_BODY_CHARS = 1000
@@ -327,6 +329,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout20": "the three writers of the twentieth corpus, following",
            "dev21": "the three writers of the twenty-first corpus, following",
            "heldout21": "the three writers of the twenty-first corpus, following",
+           "dev22": "the three writers of the twenty-second corpus, following",
+           "heldout22": "the three writers of the twenty-second corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -750,6 +754,22 @@ METHOD = """## Method
   scored once with the rules frozen (counts only): e-mail 13 of 13, phone 49 of 49, NIR 9 of
   9, IBAN 6 of 6, addresses 31 of 31 (100 % each), names 94.8 % (328 of 346, under the 95 %),
   precision 96.9 %. With the rules of round 20 the same half gives names 324 of 346 (93.6 %).
+  Round 22: tuned on `dev22` and the spent halves (no held-out half read): a doctor named with
+  a minister's surname (« Dr Vautrin »), « il s'est présenté comme Mathieu », a name glued to a
+  phone in the author's field, two particles before a titled surname (« Mme de la
+  Tour-Maubourg »), « J. Van den Broeck »; « professeure des écoles », « École élémentaire
+  Jules Verne », « le grand monsieur chauve », « le père Fouettard » no persons; a capitalised
+  place no misspelt insult (« la Lozère », not « loser »); a delivery point and « mon SIRET à
+  moi »; a number given with opening hours an office's; four threats and « vieille folle ».
+  40 misses and false flags gone over the non-sealed halves since round 21, none gained. The
+  twenty-second corpus (money matters; papers, transport and school; a day's mix across every
+  office; `dev22` 673 texts, `heldout22` 660; 22 dropped) was split before any of it was read,
+  and `heldout22` scored once with the rules frozen (counts only): e-mail 14 of 14, phone 54
+  of 54, NIR 10 of 10, IBAN 9 of 9, addresses 34 of 34 (100 % each), names 97.0 % (261 of
+  269), precision 97.7 %: every target met (the rules of round 21 score it the same for
+  names, 261 of 269). Over the three fresh halves of this session, the strict kinds and the
+  addresses were found whole and precision stayed at 96.9–97.7 %; names reached 98.0 %,
+  94.8 % and 97.0 %.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).

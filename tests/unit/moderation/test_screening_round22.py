@@ -1,0 +1,89 @@
+"""Twenty-second round of the screening, tuned on dev22 and the spent halves: money matters;
+papers, transport and school; a day's mix across every office.
+
+Every sentence here is invented for the shape it tests; none comes from the corpus.
+"""
+
+import pytest
+
+from services.moderation.screening import screen
+from tests.support.screening import of_kind, spans
+
+
+def _in_field(text: str, field: str, kind: str = "person_name") -> list[str]:
+    return [text[f.start : f.end] for f in screen(text, field=field) if f.kind == kind]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Le médecin-conseil, Dr Attal, m'a reçu deux minutes.", "Dr Attal"),
+        ("Au téléphone, il s'est présenté comme Kevin, puis il a raccroché.", "Kevin"),
+        ("Courrier adressé à Mme de la Roche-Aymon, qui n'habite plus ici.", "Mme de la Roche-Aymon"),
+    ],
+)
+def test_names_of_this_round(text: str, name: str) -> None:
+    assert name in [s for k, s in spans(text) if k == "person_name"]
+
+
+@pytest.mark.parametrize(
+    ("field_text", "name"),
+    [("Sandrine Moulin0612457890", "Sandrine Moulin"), ("P. Van der Berg", "P. Van der Berg")],
+)
+def test_author_names_of_this_round(field_text: str, name: str) -> None:
+    assert _in_field(field_text, "author_name") == [name]
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("Je suis professeur des écoles à Laval depuis dix ans.", "body"),
+        ("Collège public Jean Moulin, secrétariat", "structure_hint"),
+        ("accueil de la CPAM, le grand monsieur barbu", "structure_hint"),
+        ("Le père Fouettard", "author_name"),
+        ("Merci Mme la Directrice de la CAF.", "body"),
+    ],
+)
+def test_functions_places_and_characters_name_no_one(text: str, field: str) -> None:
+    assert _in_field(text, field) == []
+
+
+def test_a_minister_named_without_a_title_stays_public() -> None:
+    assert of_kind("Catherine Vautrin a annoncé une réforme.", "person_name") == []
+
+
+def test_a_french_department_is_no_misspelt_insult() -> None:
+    assert of_kind("Les habitants de la Lozère attendent toujours le bus.", "insult") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Numéro de point de livraison : 14482233019876, compteur jamais relevé.", "14482233019876"),
+        ("Mon SIRET à moi c'est le 532 109 876 00025.", "532 109 876 00025"),
+    ],
+)
+def test_identifiers_of_this_round(text: str, number: str) -> None:
+    assert of_kind(text, "identifier") == [number]
+
+
+def test_a_number_given_with_opening_hours_is_an_office_s() -> None:
+    text = "Écrivez au SIP ou appelez le 02 41 22 33 00 aux heures d'ouverture."
+    assert of_kind(text, "phone") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "heureusement que j'étais calme, sinon je lui en collais une",
+        "si mon père meurt faute de soins, je saurai où vous trouver",
+        "je viendrai régler ça avec le directeur, et pas avec des mots",
+        "je vais vous pourrir sur tous les réseaux sociaux",
+    ],
+)
+def test_threats_of_this_round(text: str) -> None:
+    assert "threat" in {k for k, _ in spans(text)}
+
+
+def test_an_old_woman_called_mad_is_insulted() -> None:
+    assert of_kind("l'agent l'a traitée de « vieille folle »", "insult") == ["vieille folle"]
