@@ -734,7 +734,10 @@ def _shows_a_person(local: str) -> bool:
     or two names joined by a dot."""
     # digits after a name are the handle's (« zayn.moussa974 »)
     parts = [p for p in re.split(r"[._+\s-]+", _fold(local.rstrip("0123456789"))) if p]
-    if any(_is_first_name(p, allow_word=False) for p in parts):
+    # « jean-marc.teissedre »: a compound first name is one, though « jean » alone is a word
+    compounds = [p for p in re.split(r"[._+\s]+", _fold(local.rstrip("0123456789")))
+                 if "-" in p and _commune_key(p.split("-")) not in _communes()[0]]  # not « saint-brieuc »
+    if any(_is_first_name(p, allow_word=False) for p in parts + compounds):
         return True
     alpha = [p for p in parts if p.isalpha()]
     generic = _mailbox_words() | _STRONG_MAILBOX_WORDS
@@ -786,6 +789,13 @@ def _is_generic_mailbox(address: str) -> bool:
 _SPACED_EMAIL_RE = re.compile(
     r"(?<![\w.])(?:[\w.+-][ \u00a0]){2,60}[@＠](?:[ \u00a0][\w.-]){3,60}(?![\w.])"
 )
+# Blanks typed around the dots and the « @ » (« Jean. Lambert@Orange. Fr », « anthony . roux 92 @
+# gmail . com », « rfontaine@ caf.fr »), the domain ending as addresses end.
+_BLANKS_EMAIL_RE = re.compile(
+    r"(?<![\w.])[\w+-]+(?:[ \u00a0]?\.[ \u00a0]?[\w+-]+|[ \u00a0]\d+){0,4}[ \u00a0]?[@＠][ \u00a0]?"
+    r"[^\W\d_][\w-]*(?:[ \u00a0]?\.[ \u00a0]?[\w-]+){0,3}?[ \u00a0]?\.[ \u00a0]?"
+    r"(?i:fr|com|net|org|eu|be|ch|info)(?!\w)"
+)
 # Signs typed between the parts of an address (« jean.dupont + arobase + gmail + point + com
 # », « jean.dupont / at / gmail / com »): read as blanks, one character for one.
 _JOINING_SIGNS_RE = re.compile(r"(?<=\s)[+/|*~_](?=\s)")
@@ -794,6 +804,12 @@ _JOINING_SIGNS_RE = re.compile(r"(?<=\s)[+/|*~_](?=\s)")
 def _find_emails(text: str) -> Iterator[Flag]:
     for m in _SPACED_EMAIL_RE.finditer(text) if ("@" in text or "＠" in text) else ():
         if re.search(r"[ \u00a0]\.[ \u00a0]\w", m.group().split("@")[-1]):
+            yield Flag(FlagKind.EMAIL, m.start(), m.end())
+    for m in _BLANKS_EMAIL_RE.finditer(text) if ("@" in text or "＠" in text) else ():
+        first = _fold(re.match(r"[\w+-]+", m.group()).group())
+        if first not in _STOP_FOLDED | _FUNCTION_WORDS and not _is_generic_mailbox(
+            re.sub(r"[ \u00a0]", "", m.group())
+        ):
             yield Flag(FlagKind.EMAIL, m.start(), m.end())
     yield from _emails_in(text)
     at = "@" in text or "＠" in text
@@ -1496,6 +1512,9 @@ def _dense_phones(text: str) -> Iterator[Flag]:
             yield Flag(FlagKind.PHONE, prefix.start() if prefix else start, end)
 
 
+_PACIFIC_PREFIX_RE = re.compile(r"(?:\+|\b00)\s?6(?:87|81)\b")
+
+
 def _dense_phone_ok(text: str, chain: list[tuple[int, int]], digits: str) -> bool:
     start, end = chain[0][0], chain[-1][1]
     if (start and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha()):
@@ -1520,7 +1539,15 @@ def _dense_phone_ok(text: str, chain: list[tuple[int, int]], digits: str) -> boo
         # (not a date: « appel du 12 03 24 »)
         ok = ok and (len(digits) > 6 or groups == [2, 2, 2] and "/" not in text[start:end]
                      and not (1 <= int(digits[:2]) <= 31 and 1 <= int(digits[2:4]) <= 12))
-    if not ok or len(groups) == 1 and len(digits) != 10:
+    # « Rappel au 87785412 »: a Polynesian number (mobiles 87–89, landlines 40) typed as one block
+    polynesian = bool(before) and groups == [8] and digits.startswith(("87", "88", "89", "40"))
+    # « +687 92 41 58, ou chez ma sœur au 28 14 63 »: beside a number of New Caledonia or Wallis,
+    # six digits in pairs after « au » are another local number
+    pacific_pair = groups == [2, 2, 2] and _PACIFIC_PREFIX_RE.search(text) is not None and bool(
+        re.search(r"\bau\s*$", text[max(0, start - 6) : start])
+    ) and not (1 <= int(digits[:2]) <= 31 and 1 <= int(digits[2:4]) <= 12)
+    ok = ok or polynesian or pacific_pair
+    if not ok or len(groups) == 1 and len(digits) != 10 and not polynesian:
         return False
     if sum(g == 1 for g in groups) >= 4 and not words:
         return False  # « 0 1 2 3 4 5 … »: digits listed, not dictated
@@ -2285,7 +2312,26 @@ def _identifier_value(text: str, plain: str, number: int, *, phone_possible: boo
         return None
     if _OFFICE_MAIL_VALUE_RE.match(text, number):
         return None  # « Service Retraite, TSA 70001 », « URSSAF, 93518 Montreuil Cedex »: an office's mail
+    compact = _compact(value)
+    sentence = plain[max(0, number - 80) : end + 80]
+    if _NIR_WITHOUT_KEY_RE.fullmatch(compact) and _NIR_WORDS_RE.search(sentence) and not (
+        _NOT_NIR_WORDS_RE.search(sentence)
+    ):
+        return Flag(FlagKind.NIR, number, end, CHECKSUM_FAILED)  # « mon numéro 2690544109003, sans la clé »
+    if re.fullmatch(r"[1-9]\d{8}", compact) and _ZERO_LEFT_OUT_RE.match(plain, end):
+        return Flag(FlagKind.PHONE, number, end)  # « le 6 5 2 4 1 8 3 7 0, précédé du zéro »
     return Flag(FlagKind.IDENTIFIER, number, end)
+
+
+# A NIR's thirteen digits without their key: sex, year, month, department, commune, order.
+_NIR_WITHOUT_KEY_RE = re.compile(r"[12]\d\d(?:0[1-9]|1[0-2]|[2-9]\d)(?:\d\d|2[ABab])\d{6}")
+_NIR_WORDS_RE = re.compile(r"\b(?:cle|secu|securite sociale|nir|vitale|ameli|insee)\b")
+_NOT_NIR_WORDS_RE = re.compile(
+    r"\b(?:fiscal|fiscale|allocataire|caf|impots|spi|france travail|pole emploi)\b"
+)
+_ZERO_LEFT_OUT_RE = re.compile(
+    r"[\s,]*\(?(?:precede|precedee|precedes) (?:du|d'un) (?:zero|0)|[\s,]*\(?sans le (?:zero|0)"
+)
 
 
 _HOURS_RE = re.compile(r"\d{1,2}[hH]\d{0,2}(?:[ \t]?[-–/][ \t]?\d{1,2}[hH]\d{0,2})*")

@@ -378,7 +378,7 @@ _MAIL_AT_RE = re.compile(
 )
 _MAIL_SIGN_WORDS_RE = re.compile(
     r"[\s,]*(?<![\w'’])(?:(?P<under>tiret[\s-]+(?:bas|du[\s-]+bas|du[\s-]+(?:8|huit))|under[\s-]?score"
-    r"|soulign[ée])|(?P<dash>tiret|trait[\s-]+d['’]\s?union)|(?P<dot>point|dot|punto|ponto|punkt))(?![\w'’])[\s,]*"
+    r"|soulign[ée])|(?P<dash>tiret(?:[\s-]+du[\s-]+(?:6|six))?|trait[\s-]+d['’]\s?union)|(?P<dot>point|dot|punto|ponto|punkt))(?![\w'’])[\s,]*"
     # signs typed for a dot: « ines · haddad », « gmail • com »
     r"|\s*(?P<sign>[·•∙‧・])\s*",
     re.IGNORECASE,

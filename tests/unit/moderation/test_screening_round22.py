@@ -87,3 +87,41 @@ def test_threats_of_this_round(text: str) -> None:
 
 def test_an_old_woman_called_mad_is_insulted() -> None:
     assert of_kind("l'agent l'a traitée de « vieille folle »", "insult") == ["vieille folle"]
+
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("mon mail c est Paul. Girard@Free. Fr le correcteur met des majuscules", "Paul. Girard@Free. Fr"),
+        ("voila mon mail : lucie . martin 75 @ gmail . com avec les espaces",
+         "lucie . martin 75 @ gmail . com"),
+    ],
+)
+def test_an_address_typed_with_blanks_around_its_dots_is_masked_whole(text: str, address: str) -> None:
+    assert of_kind(text, "email") == [address]
+
+
+# From the strict-kind misses of heldout15–heldout18, read after this round's scoring (those
+# halves are spent since); the sentences are invented again for the same shapes.
+@pytest.mark.parametrize(
+    ("text", "kind", "span"),
+    [
+        ("Son adresse pro : marie-claire.vasseur@cpam-lille.fr, elle répond vite.", "email",
+         "marie-claire.vasseur@cpam-lille.fr"),
+        ("Rappel au 89456712 svp, c'est le portable de mon frère", "phone", "89456712"),
+        ("Chez nous : +687 75 12 40, ou chez ma tante au 27 53 61.", "phone", "27 53 61"),
+        ("c'est paul tiret du six henry arobase free point fr", "email",
+         "paul tiret du six henry arobase free point fr"),
+        ("mon numéro 1840375112045 ne passe pas, il manque la clé sur ma carte", "nir", "1840375112045"),
+        ("mon numero est le 7 1 2 3 4 5 6 7 8 precede du zero", "phone", "7 1 2 3 4 5 6 7 8"),
+    ],
+)
+def test_strict_kinds_from_the_spent_halves(text: str, kind: str, span: str) -> None:
+    assert span in [s for k, s in spans(text) if k == kind]
+
+
+def test_a_fiscal_number_of_thirteen_digits_stays_an_identifier() -> None:
+    assert of_kind("Mon numéro fiscal : 3012458796214, la clé est sur l'avis", "identifier") == [
+        "3012458796214"
+    ]
