@@ -21,3 +21,8 @@ def kinds(text: str) -> set[str]:
 def of_kind(text: str, kind: str) -> list[str]:
     """The texts the rules flag as `kind`, in order."""
     return [s for k, s in rules(text) if k == kind]
+
+
+def in_field(text: str, field: str, kind: str = "person_name") -> list[str]:
+    """The texts flagged as `kind`, with the model, when `text` is typed in the form's `field`."""
+    return [text[f.start : f.end] for f in screen(text, field=field) if f.kind == kind]

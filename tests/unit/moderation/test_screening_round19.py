@@ -7,12 +7,7 @@ Every sentence here is invented for the shape it tests; none comes from the corp
 
 import pytest
 
-from services.moderation.screening import screen
-from tests.support.screening import of_kind
-
-
-def _author(text: str) -> list[str]:
-    return [text[f.start : f.end] for f in screen(text, field="author_name") if f.kind == "person_name"]
+from tests.support.screening import in_field, of_kind
 
 
 @pytest.mark.parametrize(
@@ -44,8 +39,8 @@ def test_a_capitalised_title_before_a_verb_or_a_function_names_no_one(text: str)
 
 
 def test_a_common_first_name_alone_in_lower_case_names_the_author() -> None:
-    assert _author("mathieu") == ["mathieu"]
+    assert in_field("mathieu", "author_name") == ["mathieu"]
 
 
 def test_a_plain_word_alone_in_the_author_field_is_no_name() -> None:
-    assert _author("lapin") == []
+    assert in_field("lapin", "author_name") == []

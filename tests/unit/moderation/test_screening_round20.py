@@ -6,12 +6,7 @@ Every sentence here is invented for the shape it tests; none comes from the corp
 
 import pytest
 
-from services.moderation.screening import screen
-from tests.support.screening import of_kind, spans
-
-
-def _in_field(text: str, field: str, kind: str = "person_name") -> list[str]:
-    return [text[f.start : f.end] for f in screen(text, field=field) if f.kind == kind]
+from tests.support.screening import in_field, of_kind, spans
 
 
 @pytest.mark.parametrize(
@@ -29,7 +24,7 @@ def test_names_of_this_round(text: str, name: str) -> None:
 
 
 def test_a_kin_word_after_a_comma_names_the_parent() -> None:
-    assert _in_field("Sylvie P., fille de Gisèle", "author_name") == ["Sylvie P.", "Gisèle"]
+    assert in_field("Sylvie P., fille de Gisèle", "author_name") == ["Sylvie P.", "Gisèle"]
 
 
 @pytest.mark.parametrize(
@@ -54,11 +49,11 @@ def test_towns_brands_characters_and_acronyms_name_no_one(text: str) -> None:
     ],
 )
 def test_the_town_or_building_of_a_place_is_no_person(hint: str) -> None:
-    assert _in_field(hint, "structure_hint") == []
+    assert in_field(hint, "structure_hint") == []
 
 
 def test_a_person_named_in_the_place_field_is_still_named() -> None:
-    assert _in_field("CAF de Nancy, bureau de Mme Florence", "structure_hint") == ["Mme Florence"]
+    assert in_field("CAF de Nancy, bureau de Mme Florence", "structure_hint") == ["Mme Florence"]
 
 
 def test_the_number_of_an_office_someone_gave_is_public() -> None:
