@@ -3994,10 +3994,16 @@ def _lower_name_after_capital_title(words: list[str]) -> bool:
         return len(words) > 1 and len(words[1]) > 2 and not _is_a_word(words[1])
     if len(words) > 1 and _is_first_name(words[1], allow_word=False) and not _is_a_word(word):
         return True  # « Mlle tessier chloé »: a surname, then a first name
+    if _is_first_name(words[0].title()) and not _VERB_ENDING_RE.search(word):
+        return True  # « Mr bernard a perdu mon dossier »
     return len(word) >= 4 and not _VERB_ENDING_RE.search(word) and not _is_a_word(word)
 
 
 _PARTICLES_FIRST_RE = re.compile(rf"(?:de|du|des|van|von|di|da|dos)[ ](?:(?:la|le|den|der)[ ])?[{_UPPER}]")
+_CALENDAR_WORDS = frozenset(
+    "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre "
+    "toussaint noel paques pentecote".split()
+)
 _PROFESSIONAL_TITLES = frozenset("dr docteur docteure doctoresse pr professeur professeure".split())
 
 
@@ -4058,8 +4064,13 @@ def _titled_flag(m: re.Match[str]) -> Flag | None:
                 name.isupper() and len(name) > 3 or name[:1].isupper() and name[1:].islower()
             ) and _fold(name) not in _name_lists()["acronyms"] and _fold(name) not in _FUNCTION_WORDS \
                 and not _office_words_re().fullmatch(_fold(name))
+            # « Mme Paris », « M. Janvier », « Mme Toussaint »: after a title, a town, a month or a
+            # feast written as a surname is one
+            calendar = not kept and name[:1].isupper() and name[1:].islower() and (
+                _fold(name) in _CALENDAR_WORDS or _fold(name) in _name_lists()["places"]
+            )
             if _not_a_name(name) and not particle and not (person_before and not kept) and not middle \
-                    and not surname:
+                    and not surname and not calendar:
                 break
             if name.isupper() and _fold(name) in _FUNCTION_WORDS and not particle:
                 break  # « MME DUPONT AU GUICHET »
@@ -4107,6 +4118,7 @@ def _person_context_re() -> re.Pattern[str]:
 
 
 # Words after a name that speak of a person (« Sophie, à l'accueil, a été … »).
+_PHONE_AFTER_NAME_RE = re.compile(r"[ \t]*[:,]?[ \t]*(?:\+33[ \t]?|0)[1-9](?:[ .]?\d\d){4}(?!\d)")
 _PERSON_AFTER_RE = re.compile(
     r"^\s*(?:,\s*)?(?:m'a|m'ont|nous a|l'a|lui a|a ete|etait|est (?:tres|super|genial|adorable"
     r"|gentil|aimable|patient|top|la|une|un|vraiment|toujours|partie|parti)|a su|a pris|a fait"
@@ -4169,7 +4181,9 @@ def _first_name_flags(text: str) -> Iterator[Flag]:
             continue  # a word of a sentence in capitals
         after = _fold(text[end : end + 40])
         context_before = bool(_person_context_re().search(before))
-        context = context_before or bool(_PERSON_AFTER_RE.search(after))
+        # « Jules 06 31 45 88 02 »: a phone right after (on the raw text: _fold spells digits)
+        phone_after = _PHONE_AFTER_NAME_RE.match(text, end) is not None
+        context = context_before or phone_after or bool(_PERSON_AFTER_RE.search(after))
         # « Marc et Isabelle »: a first name next to another one.
         pair = re.match(rf"\s+(?:et|ou)\s+([{_UPPER}][{_LOWER}]+)", text[end : end + 30])
         paired = bool(pair and _is_first_name(pair.group(1), allow_word=False))
@@ -4726,13 +4740,13 @@ def _full_name_flag(m: re.Match[str]) -> Flag | None:
 # A name said to be one by the words before it: « je m'appelle », « un certain », a form's
 # « Nom : », « Prénom : », « Signé : ». The value is a name whatever the first-name list says.
 _NAMED_CUE_RE = re.compile(
-    r"(?:(?<![\w'’])(?i:je\s+m(?:['’]\s?|\s+)appelle|(?:il|elle)\s+s['’]\s?appelle"
+    r"(?:(?<![\w'’])(?i:je\s+m(?:['’]\s?|\s+)appelle|(?:il|elle)\s+s(?:['’]\s?|\s)appelle"
     # « je suis monsieur nguyen van thanh », « Je soussigné LE VAN HAI »
     r"|je\s+suis\s+(?:monsieur|madame|mr|mme)|soussign[ée]e?"
     # « mon fils s'appelle enzo »: a word for a person as the subject
     r"|(?:fils|fille|mari|femme|m[èe]re|p[èe]re|fr[èe]re|s(?:œ|oe)ur|conseill[eè]re?|agente?"
     r"|voisine?|enfant|b[ée]b[ée]|gar[çc]on|oncle|tante|neveu|ni[èe]ce)\s+s['’]\s?appelle"
-    r"|qui\s+s['’]\s?appelle|s['’]appelait|un\s+certain|une\s+certaine|(?:d[ée])?nomm[ée]e?"
+    r"|qui\s+s(?:['’]\s?|\s)appelle|s['’]appelait|un\s+certain|une\s+certaine|(?:d[ée])?nomm[ée]e?"
     r"|pr[ée]nomm[ée]e?|du\s+nom\s+de|moi\s+c['’]est)\s+|(?i:de\s+la\s+part\s+d['’])\s*"
     r"|(?i:de\s+la\s+part\s+de)\s+(?=[A-ZÀ-Þ])"
     # « il s'est présenté comme Mathieu »
@@ -4907,6 +4921,12 @@ def _spelled_name(text: str, m: re.Match[str]) -> bool:
     return not _is_public_name(text, m.start(1), m.end(1))
 
 
+# A name spelled letter by letter in capitals (« L E B L A N C »): four letters at least.
+_SPELLED_LETTERS_RE = re.compile(rf"(?<![\w'’])[{_UPPER}](?:[ ][{_UPPER}]){{3,}}(?![\w'’])")
+_CONTEMPT_OF_RE = re.compile(
+    rf"(?<![\w'’])(?i:ce|cet|cette)[ \t]+([\w-]+)[ \t]+d(?:e[ \t]+|['’])"
+    rf"([{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?)"
+)
 _AS_A_FIRST_NAME_RE = re.compile(
     rf"(?<![\w'’-])([{_UPPER}][{_LOWER}'’]+(?:-[{_UPPER}][{_LOWER}'’]+)?)[ \t]+comme[ \t]+"
     r"(?:(?:premier|deuxi[eè]me|second|troisi[eè]me|dernier)[ \t]+)?pr[ée]nom\b"
@@ -4981,6 +5001,15 @@ def _cued_names(text: str) -> Iterator[Flag]:
     for m in _QUOTED_NAME_RE.finditer(text):
         if _spelled_name(text, m):
             yield Flag(FlagKind.PERSON_NAME, m.start(1), m.end(1))
+    for m in _SPELLED_LETTERS_RE.finditer(text):
+        joined = _fold(m.group().replace(" ", ""))
+        if _normal_form(joined) not in _abuse().kinds and not _abuse().aimed_only.fullmatch(joined):
+            yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())  # « F O N T A I N E », not « C O N S »
+    for m in _CONTEMPT_OF_RE.finditer(text):
+        # « cet abruti de Lacroix », « ce crétin de Vasseur »: an insult, then the name
+        if _fold(m.group(1)) in _abuse().kinds or _abuse().aimed_only.fullmatch(_fold(m.group(1))):
+            if not _not_a_name(m.group(2)) and not _is_public_name(text, m.start(2), m.end(2)):
+                yield Flag(FlagKind.PERSON_NAME, m.start(2), m.end(2))
     for m in _AS_A_FIRST_NAME_RE.finditer(text):
         if _fold(m.group(1)) not in _STOP_FOLDED | _FUNCTION_WORDS:
             yield Flag(FlagKind.PERSON_NAME, m.start(1), m.end(1))  # « choisi Noël comme prénom »

@@ -768,7 +768,12 @@ METHOD = """## Method
   (« jean-marc.teissedre@… »), a Polynesian number in one block after « rappel », six digits
   in pairs after « au » beside a number of New Caledonia, « tiret du six » in a dictated
   address, a NIR's thirteen digits without their key beside words about it, a mobile's nine
-  digits « précédé du zéro »: all six found, nothing lost on the other halves.
+  digits « précédé du zéro »: all six found, nothing lost on the other halves. Then, from the
+  names those four halves still missed (read too): « il s appelle thierry » without its
+  apostrophe, a first name right before a phone (« Jules 06 31 … »), « Mr bernard », a
+  flatmate named (« colocataire »), a name spelled in capitals letter by letter (not an insult
+  spelled so), « cet abruti de Lacroix », a town, a month or a feast after a title (« Mme
+  Paris », « M. Janvier », « Mme Toussaint »): 18 misses gone, none gained.
   43 misses and false flags gone over the non-sealed halves since round 21, none gained. The
   twenty-second corpus (money matters; papers, transport and school; a day's mix across every
   office; `dev22` 673 texts, `heldout22` 660; 22 dropped) was split before any of it was read,
