@@ -4296,6 +4296,8 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
         return
     previous_end = -1
     for m in re.finditer(rf"(?<![\w'’-])[{_LOWER}]{{3,}}(?![\w'’-])", text):
+        if not _is_first_name(m.group()):
+            continue  # every way below needs a first name: skip the context of other words
         joined = previous_end >= 0 and re.fullmatch(
             r"\s+(?:et|&)\s+(?:(?:a|à)\s+)?", text[previous_end : m.start()]
         )
