@@ -158,11 +158,56 @@ def screen(text: str, *, use_model: bool = True, field: str = "body") -> list[Fl
     elif field == PLACE_FIELD:
         candidates = [c for c in candidates if c.kind != FlagKind.PERSON_NAME
                       or not _town_of_the_place(text, c)]
-    flags = resolve(_phones_over_identifiers(text, candidates), text)
+    flags = resolve(_addresses_after_names(text, _phones_over_identifiers(text, candidates)), text)
     if use_model:
         flags = _lower_case_surnames(text, flags)
-    again = [*_repeated_names(text, flags), *_other_spellings(text, flags)]
+    again = [*_repeated_names(text, flags), *_other_spellings(text, flags), *_signed_addresses(text, flags)]
     return _couples_joined(text, resolve([*flags, *again], text))
+
+
+# A signature: the name, then a house or a place and a way, then the postal code and the town
+# (« M. Lionel Blanchard, Les Hauts de Chabrières, chemin rural n° 4, 04700 Oraison »).
+_SIGNED_ADDRESS_RE = re.compile(
+    r"[ \t]*,[ \t]*(?P<parts>(?:(?:(?!\.\s)[^,;:!?\n]){2,40}?[ \t]*,[ \t]*){1,3}?)(?P<code>\d{5})[ \t]+"
+)
+
+
+def _signed_addresses(text: str, flags: list[Flag]) -> Iterator[Flag]:
+    for name in (f for f in flags if f.kind == FlagKind.PERSON_NAME):
+        m = _SIGNED_ADDRESS_RE.match(text, name.end)
+        end = m and _commune_at(text, m.end(), m.group("code"))
+        if not end or any(f.start < end and m.start("parts") < f.end for f in flags if f is not name
+                          and f.kind != FlagKind.ADDRESS):
+            continue
+        parts = _fold(m.group("parts"))
+        if _office_words_re().search(parts) or _person_words_re().search(parts):
+            continue  # « Mme Martin, CAF de Lyon, 69003 Lyon »: her office's
+        if not _is_office_address(text, m.start("parts"), end):
+            yield Flag(FlagKind.ADDRESS, m.start("parts"), end)
+
+
+@cache
+def _person_words_re() -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{_words_pattern(_public_names().get('person_words', []))})\b")
+
+
+def _addresses_after_names(text: str, candidates: list[Flag]) -> list[Flag]:
+    """« Signé : Pierre-Yves Le Gall, GAEC de Kerlann, lieu-dit … »: an address whose start
+    was walked back into a name begun before it starts after that name."""
+    names = [c for c in candidates if c.kind == FlagKind.PERSON_NAME]
+    out = []
+    for c in candidates:
+        inside = [n for n in names if c.kind == FlagKind.ADDRESS and n.start < c.start < n.end
+                  and _NAME_TAIL_RE.match(text, n.end)]
+        if inside:
+            start = _NAME_TAIL_RE.match(text, max(n.end for n in inside)).end()
+            c = Flag(c.kind, start, c.end, c.note) if start < c.end else c
+        out.append(c)
+    return out
+
+
+# the name closed by a sign: « Pierre-Yves Le Gall, GAEC … », not « GUILLOT J'HABITE LIEU DIT … »
+_NAME_TAIL_RE = re.compile(r"[ \t]*[,;:–-][ \t]*")
 
 
 def _after_a_nickname(text: str, flag: Flag) -> Flag:
@@ -2054,6 +2099,7 @@ _ID_LABEL = r"""(?:
          inscription|invalidite|rente|allocataire|dossier\s+(?:caf|msa|mdph|retraite))
   | \bmatricule\b
   | (?:numero|n°)\s+(?:d')?(?:usager|beneficiaire|adherent|cotisant|pensionne|affilie|invalidite|rente)
+  | (?:numero|n°)\s+(?:de\s+)?(?:pension|retraite)(?:\s+(?:civile|militaire|de\s+reversion))?
 )"""
 _ID_RE = re.compile(
     rf"""(?P<label>{_ID_LABEL})
@@ -2796,6 +2842,9 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
     ):
         return True  # an office's address written again is still the office's
     sentence = re.split(r"[.!?\n]", text[max(0, start - 70) : start])[-1]
+    firm_mail = end is not None and _FIRM_MAIL_RE.search(text, start, min(len(text), end + 12))
+    if firm_mail and (firm_mail.group().startswith("CS") or _office_words_re().search(_fold(sentence))):
+        return True  # « CS 40001 », « le centre des impôts, …, Cedex 9 »: delivery for firms, no home
     after = re.split(r"[.!?\n]", text[end : end + 60])[0] if end is not None else ""
     folded = _fold(sentence)
     if _OWN_HOME_AFTER_RE.match(_fold(after)):
@@ -2824,13 +2873,26 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
         and not _home_words_re().search(folded)
     ):
         return True  # « Le centre des impôts de X, 5 rue …, est fermé depuis … »
-    if _home_words_re().search(folded):
-        return False
     if _PROFESSIONAL_BEFORE_RE.search(sentence):
         return True  # « Me Romain Vial, 14 cours Pasteur … »: a lawyer's, a doctor's office
+    if _home_words_re().search(folded):
+        return False
+    opening = end is not None and _office_words_re().match(
+        _fold(text[start:end]), _OFFICE_OPENS_RE.match(_fold(text[start:end])).end()
+    )
+    if opening and opening.group() not in _LIVED_IN_OFFICES:
+        return True  # « L'UDAF de la Marne, 35 rue … »: the office named first, in the span
+    if end is not None and _PROFESSIONAL_OPENS_RE.match(text, start, end):
+        return True  # « Cabinet Fiducial, 12 rue … »
     return bool(_office_before_re().search(_unaccent(sentence)))
 
 
+_OFFICE_OPENS_RE = re.compile(r"(?:l'|la |le |les )?")
+_LIVED_IN_OFFICES = frozenset({"ehpad", "chu", "hopital", "clinique", "locaux", "domiciliation"})
+_PROFESSIONAL_OPENS_RE = re.compile(r"(?:Me|Ma[iî]tre|Dr\.?|Docteure?|[Cc]abinet|[ÉE]tude)\s+[A-ZÀ-Þ]")
+
+
+_FIRM_MAIL_RE = re.compile(r"\b(?i:cedex)[ \t\u00a0]*\d{1,2}\b|\bCS[ \u00a0]?\d{4,5}\b")
 # « …, j'y suis allée trois fois »: a visit to the office, no home of the writer's
 _VISIT_RE = re.compile(r"\bj'y (?:suis|etais|vais|retourne|retournerai|serai)\b")
 _PROFESSIONAL_BEFORE_RE = re.compile(
@@ -3826,7 +3888,9 @@ _UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĴĶĹ�
 _LOWER = "a-zß-öø-ÿ\u0100-\u017f"  # with Latin Extended-A: « Ayşe », « Łukasz »
 # the initial first: « Mme F. Dubreuil », not « Mme F » and a dot
 _NAME_WORD = rf"(?:[{_UPPER}]\.(?=[ ][{_UPPER}])|[{_UPPER}][\w'’]*(?:-[{_UPPER}]?[\w'’]+)*|[{_UPPER}]\.)"
-_PARTICLE = r"(?:(?:de|du|des|van|von|di|da|le|la|ben|el|al|ait|aït|dos|do|mac|ter)\s+|[dD]['’])"
+_PARTICLE = (
+    r"(?:(?:de|du|des|van|von|den|der|della|del|di|da|le|la|ben|el|al|ait|aït|dos|do|mac|ter)\s+|[dD]['’])"
+)
 _LOWER_PARTICLE = r"(?:le|la|de|du|des|van|von|ben|el|al|da|di|dos)"
 _PERSON_RE = re.compile(
     rf"(?<![\w.])(?P<title>{_TITLE}(?:\s+(?i:et|&|ou)\s+{_TITLE})?)(?:\s+|(?<=\.)(?=[{_UPPER}](?:[{_LOWER}]|[{_UPPER}]{{3}})))"
@@ -4224,6 +4288,10 @@ def _first_name_flags(text: str) -> Iterator[Flag]:
             continue  # « le Samu Social », « la Marianne »: an article names a thing
         if re.search(r"\d{5}\s+$", before):
             continue  # « 46872 Durand »: the city after its postal code
+        if not has_surname and not context_before and _TOWN_PREPOSITION_RE.search(before) and (
+            _is_commune(word)
+        ):
+            continue  # « le trajet depuis Sada »: a town after words for a way
         if not common and not context and (
             _firm_word_before_re().search(before) or _ADDRESS_LABEL_BEFORE_RE.search(before)
         ):
@@ -4239,6 +4307,9 @@ def _firm_word_before_re() -> re.Pattern[str]:
 
 
 _ADDRESS_LABEL_BEFORE_RE = re.compile(r"\badresse\b[^:.\n]{0,25}:\s*$")
+_TOWN_PREPOSITION_RE = re.compile(
+    r"\b(?:depuis|jusqu'a|jusqua|pres de|originaire de|venant de|en provenance de|nee? a)\s+$"
+)
 
 
 def _shouted_name_alone(word: str, before: str) -> bool:
@@ -4272,9 +4343,15 @@ def _surname_before(text: str, start: int) -> int:
         or _is_first_name(word)
         or _place_before_re().search(_unaccent(text[max(0, m.start() - 40) : m.end()]))
         or _is_sentence_start(text, m.start()) and not word.isupper()
+        and not _CAPITAL_PARTICLE_BEFORE_SURNAME_RE.search(text, max(0, m.start(1) - 5), m.start(1))
     ):
         return start
-    return m.start(1)
+    # « Le Roux Yannick »: a capitalised particle opens the surname
+    particle = _CAPITAL_PARTICLE_BEFORE_SURNAME_RE.search(text, max(0, m.start(1) - 5), m.start(1))
+    return particle.start() if particle else m.start(1)
+
+
+_CAPITAL_PARTICLE_BEFORE_SURNAME_RE = re.compile(r"(?<![\w'’-])(?:Le|La|De|Du|Da|Van|Von|Di|Del)[ ]$")
 
 
 _LOWER_PARTICLE_SURNAME_RE = re.compile(
@@ -4326,6 +4403,15 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
             apart = apart or surname_end > m.end() and re.match(r"[ \t]*(?:[,;:]|\d)", text[surname_end:])
             married = _fold(m.group()) == "marie" and not kin.group().strip().startswith("c")
             kin = kin if apart and not married else None
+        # « la meuf du crous kelly elle m'a dit »: a person's word, her office, her first name
+        # taken up by « elle » or « il »
+        after_a_name = previous_end >= 0 and not text[previous_end : m.start()].strip()
+        if _RESUMED_BY_PRONOUN_RE.match(text, m.end()) and not after_a_name and (
+            _person_word_a_few_words_before_re().search(before)
+        ):
+            previous_end = m.end()
+            yield Flag(FlagKind.PERSON_NAME, m.start(), m.end())
+            continue
         if not (_is_first_name(m.group(), allow_word=bool(joined or kin))):
             continue
         # « arthur mon fils », « julie ma conseillere », « steven il disait s'appeler »
@@ -4355,7 +4441,8 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
         # « kevin 0612983475 », « yanis benhamou 2 allee des tilleuls … »: a signature in lower
         # case, a first name (and a surname) opening the text, then a number or an address.
         signed = _LOWER_SIGNATURE_RE.match(text, m.end())
-        if signed and not text[: m.start()].strip() and _is_first_name(m.group(), allow_word=False):
+        opens = not text[: m.start()].strip() or _CLOSING_BEFORE_RE.search(before)
+        if signed and opens and _is_first_name(m.group(), allow_word=False):
             surname = signed.group("surname")
             if surname and (_fold(surname) in _FUNCTION_WORDS or _fold(surname) in _STOP_FOLDED):
                 continue
@@ -4366,7 +4453,7 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
 # or an initial after a first name found, where the clause stops after it.
 _LOWER_SURNAME_AFTER_RE = re.compile(
     rf"[ \t]+(?:(?P<initial>[{_LOWER}]\.)|(?P<word>[{_LOWER}][{_LOWER}'’-]{{1,}}|[{_LOWER}]))"
-    r"(?=[ \t]*(?:[,;:!?]|\.(?!\w)|\d|$)|[ \t]+(?:ki|qui|ne|nee|née)\b)"
+    r"(?=[ \t]*(?:[,;:!?]|\.(?!\w)|\d|$)|[ \t]+(?:ki|qui|ne|nee|née|il|elle)\b)"
 )
 
 
@@ -4384,6 +4471,11 @@ def _lower_surname_end(text: str, end: int) -> int:
     return m.end()
 
 
+# « …cordialement. georgette bonnet, 3 rue … »: the signature after the closing words
+_CLOSING_BEFORE_RE = re.compile(
+    r"\b(?:cordialement|bien a (?:vous|toi)|(?:sinceres |meilleures )?salutations(?: distinguees)?"
+    r"|merci d'avance|merci par avance)\s*[.,!]*\s*$"
+)
 _LOWER_SIGNATURE_RE = re.compile(
     rf"(?:[ ](?P<surname>[{_LOWER}][{_LOWER}'’-]{{2,}}))?[ ,:;-]*\n?[ \t]*(?=\+?\d|[\w.-]+@|\s*$)"
 )
@@ -4748,7 +4840,7 @@ _NAMED_CUE_RE = re.compile(
     # « mon fils s'appelle enzo »: a word for a person as the subject
     r"|(?:fils|fille|mari|femme|m[èe]re|p[èe]re|fr[èe]re|s(?:œ|oe)ur|conseill[eè]re?|agente?"
     r"|voisine?|enfant|b[ée]b[ée]|gar[çc]on|oncle|tante|neveu|ni[èe]ce)\s+s['’]\s?appelle"
-    r"|qui\s+s(?:['’]\s?|\s)appelle|s['’]appelait|un\s+certain|une\s+certaine|(?:d[ée])?nomm[ée]e?"
+    r"|qui\s+s(?:['’]\s?|\s)appel(?:le|ait)|s(?:['’]\s?|\s)appelait|un\s+certain|une\s+certaine|(?:d[ée])?nomm[ée]e?"
     r"|pr[ée]nomm[ée]e?|du\s+nom\s+de|moi\s+c['’]est)\s+|(?i:de\s+la\s+part\s+d['’])\s*"
     r"|(?i:de\s+la\s+part\s+de)\s+(?=[A-ZÀ-Þ])"
     # « il s'est présenté comme Mathieu »
@@ -4855,6 +4947,19 @@ _KIN = (
 
 
 @cache
+def _person_word_a_few_words_before_re() -> re.Pattern[str]:
+    """A determiner and a word for a person, then up to three words: on folded text."""
+    nouns = [w for w in _public_names().get("person_words", []) if " " not in w.strip()]
+    return re.compile(
+        rf"(?:^|\W)(?:mon|ma|notre|votre|sa|son|la|le|l'|une|un|cette|ce|cet)\s*(?:{_words_pattern(nouns)})"
+        r"(?:\s+[a-z'-]+){0,3}\s*$"
+    )
+
+
+_RESUMED_BY_PRONOUN_RE = re.compile(r"[ \t]+(?:elle|il)[ \t]+\w")
+
+
+@cache
 def _person_noun_re() -> re.Pattern[str]:
     """A determiner and a word for a person, right before a capitalised word: « ma mère
     Germaine », « l'agent Kowalczyk »; on folded text."""
@@ -4876,6 +4981,28 @@ _COMMON_WORD_ENDING_RE = re.compile(
     r"(?:iste|isme|tion|sion|ment|ique|ite|ites|able|ible|ance|ence|euse|eux|aire|ive|if|ee|age"
     r"|ale|aux|ant|ante|ants|ien|ienne|iens|iennes)$"
 )
+# « je suis Tiên, l'épouse de … », « Je suis Kouyaté Moussa, et … »: the writer names herself;
+# the clause stops after the name.
+_SELF_NAMED_RE = re.compile(
+    rf"(?<![\w'’])(?i:je\s+suis|moi\s+c['’]?est)\s+"
+    rf"(?P<name>[{_UPPER}][{_LOWER}'’-]+(?:[ ][{_UPPER}][{_LOWER}'’-]+){{0,2}})"
+    r"(?=\s*(?:[,.;:!?)]|$)|\s+(?:et|de|du|d'|qui|a|à)\s)"
+)
+
+
+_ADJECTIVE_ENDING_RE = re.compile(r"(?:aises?|ais|oises?|ois|onnes?|ines?|aines?|ains?|ie|e[es]?)$")
+
+
+def _introduced_name_word(word: str) -> bool:
+    folded = _fold(word)
+    if _is_first_name(word):
+        return folded not in _name_lists()["places"]
+    return not (
+        _is_a_word(word) or folded in _name_lists()["places"] or _COMMON_WORD_ENDING_RE.search(folded)
+        or _ADJECTIVE_ENDING_RE.search(folded) and word[-1] not in "éÉ"
+    )
+
+
 # « Morel & Associés », « Durand et Fils »: a firm's name
 _FIRM_PARTNERS = frozenset("associes associe associees fils freres cie compagnie".split())
 _PAIR_BEFORE_RE = re.compile(rf"(?<![\w'’-])([{_UPPER}][{_LOWER}]+)\s+(?:et|&)\s+$")
@@ -5000,6 +5127,14 @@ def _cued_names(text: str) -> Iterator[Flag]:
                 end = surname.end()
         if end and not _is_public_name(text, m.end(), end):
             yield Flag(FlagKind.PERSON_NAME, m.end(), end)
+    for m in _SELF_NAMED_RE.finditer(text):
+        words = m.group("name").split()
+        if len(words) == 1 and words[0][-1] in "éÉ":
+            continue  # « je suis Handicapé. »: a participle
+        if all(_introduced_name_word(w) for w in words) and not _is_public_name(
+            text, m.start("name"), m.end("name")
+        ):
+            yield Flag(FlagKind.PERSON_NAME, m.start("name"), m.end("name"))  # « je suis Tiên, »
     for m in _QUOTED_NAME_RE.finditer(text):
         if _spelled_name(text, m):
             yield Flag(FlagKind.PERSON_NAME, m.start(1), m.end(1))
@@ -5410,6 +5545,8 @@ def _model_flag(text: str, offset: int, ent: Any) -> Flag | None:
     if ent.label_ != "PER":
         return None
     tokens = [t for t in ent if not t.is_punct]
+    if tokens and _fold(tokens[0].text) in _name_lists()["firm_words"]:
+        return None  # « Cabinet Fiducial »: a firm
     # Leading words that are not part of a name (« Merci Aurélie », « Mon fils Lucas »).
     while tokens and (not tokens[0].text[:1].isupper() or _not_a_name(tokens[0].text)):
         tokens = tokens[1:]
@@ -5430,6 +5567,10 @@ def _model_flag(text: str, offset: int, ent: Any) -> Flag | None:
         return None
     if len(tokens) == 1 and _town_not_a_person(text, start, end):
         return None
+    if len(tokens) == 1 and _fold(tokens[0].text) in _name_lists()["places"] and not _is_first_name(
+        tokens[0].text
+    ):
+        return None  # « URSSAF Limousin »: a region
     return Flag(FlagKind.PERSON_NAME, start, end)
 
 

@@ -385,6 +385,7 @@ _MAIL_SIGN_WORDS_RE = re.compile(
 )
 # Letters spelled one by one: « c h e y r o u x », « d-u-m-a-s ».
 _SPELLED_RE = re.compile(r"(?<![\w'’])[^\W\d_](?:(?:[ \-]|,[ ]?)[^\W\d_]){2,}(?![\w'’])")
+_SPELLED_PAIR_RE = re.compile(r"(?<![\w'’])([^\W\d_])[ ]([^\W\d_])(?![\w'’])")
 _SPOKEN_TLDS = {"comme": "com", "come": "com", "kom": "com", "f r": "fr", "effe erre": "fr",
                 "nette": "net", "orgue": "org"}  # fmt: skip
 _SPOKEN_TLD_RE = re.compile(r"(comme|come|kom|f r|effe erre|nette|orgue)(?![\w'’])", re.IGNORECASE)
@@ -453,6 +454,8 @@ def mail_view(text: str) -> View | None:
     # « thomas underscore girard quatre-vingt-sept arobase … »: a number said before the "@"
     # ends the local part, joined to it.
     at_starts = {a.start() for a in ats}
+    sign_ends = {m.end() for m in _MAIL_SIGN_WORDS_RE.finditer(text)}
+    sign_starts = at_starts | {m.start() for m in _MAIL_SIGN_WORDS_RE.finditer(text)}
     for m in _phrases(text):
         digits = _spoken_digits(m.phrase) if m.end in at_starts else None
         if digits:
@@ -472,6 +475,11 @@ def mail_view(text: str) -> View | None:
             edits.append((m.start() - len(before.group()) + len(before.group(1)), m.start() + len(run), ""))
         else:
             edits.append((m.start(), m.start() + len(run), letters))
+    # two letters spelled between two signs said (« h a m z a point d z at g m a i l »)
+    for end in sign_ends:
+        pair = _SPELLED_PAIR_RE.match(text, end)
+        if pair and pair.end() in sign_starts:
+            edits.append((pair.start(), pair.end(), pair.group(1) + pair.group(2)))
     return _view(text, _without_overlaps(edits))
 
 

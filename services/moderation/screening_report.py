@@ -81,18 +81,20 @@ HALVES = {
     "heldout21": CORPUS_DIR / "heldout21.yaml",
     "dev22": CORPUS_DIR / "dev22.yaml",
     "heldout22": CORPUS_DIR / "heldout22.yaml",
+    "dev23": CORPUS_DIR / "dev23.yaml",
+    "heldout23": CORPUS_DIR / "heldout23.yaml",
 }
 HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
             "heldout8", "heldout9", "heldout10", "heldout11",
             "heldout12", "heldout13", "heldout14", "heldout15",
             "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
-            "heldout21", "heldout22")
+            "heldout21", "heldout22", "heldout23")
 # Held-out halves that rules were tuned on after their one scoring run: their tables on the
 # page say where the rules stand on text they have seen, no longer how they generalise.
 SPENT = frozenset(HELD_OUT[:-1])
 # Held-out halves never tuned on, scored fresh at the end of their round; the rules changed
 # since (tuned on development halves only), so their tables are no fresh measure either.
-NEVER_TUNED_ON = frozenset({"heldout19", "heldout20", "heldout21"})
+NEVER_TUNED_ON = frozenset({"heldout19", "heldout20", "heldout21", "heldout22"})
 OLD_SET = ROOT / "tests" / "unit" / "moderation" / "screening_set.yaml"
 DOC_PATH = ROOT / "docs" / "screening.md"
 EXPERIENCE_BODY_CHARS = 1000
@@ -330,6 +332,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout21": "the three writers of the twenty-first corpus, following",
            "dev22": "the three writers of the twenty-second corpus, following",
            "heldout22": "the three writers of the twenty-second corpus, following",
+           "dev23": "the three writers of the twenty-third corpus, following",
+           "heldout23": "the three writers of the twenty-third corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -783,6 +787,28 @@ METHOD = """## Method
   names, 261 of 269). Over the three fresh halves of this session, the strict kinds and the
   addresses were found whole and precision stayed at 96.9–97.7 %; names reached 98.0 %,
   94.8 % and 97.0 %.
+  Round 23: first, speed only: a lower-case word that is no first name skips the reading of
+  its context (every way to a lower-case name needs a first name), the same flags on every
+  half. The twenty-third corpus (writing for someone else, with several persons and the
+  overseas departments; typing in a hurry on a phone; formal letters with signatures and
+  references; `dev23` 663 texts, `heldout23` 669; 24 dropped) was split before any of it was
+  read, and `heldout23` scored once with those rules (counts only): e-mail 14 of 14, phone 50
+  of 50, NIR 7 of 7, IBAN 5 of 5, addresses 48 of 48 (100 % each), names 96.7 % (323 of 334),
+  precision 94.9 % (564 of 594, a tenth under the 95 %). Then tuned on `dev23` only: an
+  address spelled letter by letter with two letters between two signs said (« h a m z a
+  point d z at … »), a firm's delivery (« CS 40001 », « Cedex ») never a home, chambers of
+  trades and agriculture as offices, an office or a lawyer's chambers opening the address
+  (« L'UDAF de la Marne, 35 rue … », « Cabinet X, 12 rue … »; not an EHPAD, where people
+  live), a name signed before a place and a way, then its postal code and town (« M. Lionel
+  Blanchard, Les Hauts de Chabrières, chemin rural n° 4, 04700 … »), an address walked back
+  into a name closed by a comma starts after it, « Le Roux Yannick », « VAN DEN BERGHE »,
+  « qui s appelait Romain », « je suis Kouyaté Moussa, … » (not « je suis Française »), a
+  lower-case first name after a person's word and her office, taken up by « elle » or « il »
+  (« la meuf du crous kelly elle m'a dit »), a lower-case signature after « cordialement »;
+  regions and departments no persons (« URSSAF Limousin »), « la fac Paul Valéry », a town
+  after « depuis »; a pension number; six threats, « t'es qu'une merde », « allez tous vous
+  faire foutre », « chiasse ». 63 misses and false flags gone over the non-sealed halves,
+  none gained.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).
