@@ -807,7 +807,7 @@ METHOD = """## Method
   (« la meuf du crous kelly elle m'a dit »), a lower-case signature after « cordialement »;
   regions and departments no persons (« URSSAF Limousin »), « la fac Paul Valéry », a town
   after « depuis »; a pension number; six threats, « t'es qu'une merde », « allez tous vous
-  faire foutre », « chiasse ». 63 misses and false flags gone over the non-sealed halves,
+  faire foutre », « chiasse ». 58 misses and false flags gone over the non-sealed halves,
   none gained.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
