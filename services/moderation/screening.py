@@ -2080,7 +2080,7 @@ _ID_LABEL = r"""(?:
   | (?:identifiant|id\b|n°|numero|numero\s+d'identifiant|numero\s+d'inscription)\s*(?:de\s+|d'|du\s+|a\s+)?
       (?:demandeur\s+d'emploi\s*(?:a\s+)?)?(?:france\s+travail|pole\s+emploi|\bft\b|\bpe\b)
   | (?:identifiant|numero|n°)\s+(?:de\s+)?demandeur\s+d'emploi
-  | (?:numero|n°|no\b)?\s*(?:de\s+|du\s+|d'un\s+|mon\s+)?passeport
+  | (?:numero|n°|no\b)?\s*(?:de\s+|du\s+|d'un\s+|mon\s+)?(?:passeport|passport|pasaporte|passaporte)
   | (?:numero|n°|no\b)?\s*(?:de\s+|du\s+|mon\s+)?permis(?:\s+de\s+conduire)?
   | (?:plaque|immatriculation)(?:\s+d'immatriculation)?
       (?:\s+(?:de\s+)?(?:ma\s+|la\s+|mon\s+|sa\s+|notre\s+)?
@@ -2786,6 +2786,8 @@ def _office_before_re() -> re.Pattern[str]:
         # « UDAF de la Marne, service des majeurs protégés, », « URSSAF X, site d'Arras, »
         r"(?:\s*,\s*(?i:service|site|pole|direction|antenne|accueil|bureau|cellule|departement"
         r"|unite|plateforme|agence|delegation|permanence)\b[^,.;:!?()]{0,40}?(?=\s*,))?"
+        # « Préfecture du Cantal, Aurillac, 2 cours … »: its town between commas
+        r"(?:\s*,\s*[A-Z][\w'-]*(?:[ -][A-Z][\w'-]*){0,2}(?=\s*,))?"
         rf"|(?i:adresse|coordonnees|locaux|siege)\s+(?i:de\s+la\s+|de\s+l'|du\s+|des\s+|de\s+)"
         rf"(?i:{offices})\b.*)"
         r"\s*(?:(?i:,|:|\(|-|–|\bdu|\bau|\bde la|\bsituee?s? au|\bsise? au|\bsis|\bse trouvant au"
@@ -3880,6 +3882,7 @@ def _find_addresses(text: str) -> Iterator[Flag]:
 _TITLE = (
     r"(?:(?i:monsieur|madame|madam|mademoiselle|docteur|docteure|doctoresse|ma[iî]tre|professeur|professeure)"
     r"|(?i:madanm|misy[eé]|msy[eé])"  # Creole (Antilles, Guyane)
+    r"|(?i:senhora|senhor|se[ñn]ora|se[ñn]or|signora|signore)"  # « Obrigado senhor Lopes »
     r"|(?i:mmes?|mlle|melle|mr|mrs|mme|dr|pr)\.?|M\.|m\.(?=\s+\w)|M(?=\s+[A-ZÀ-Þ])"
     r"|Me\.?(?=\s+[A-ZÀ-Þ]))"
 )
@@ -4269,6 +4272,7 @@ def _first_name_flags(text: str) -> Iterator[Flag]:
         # « merci à Florence et Abdel »: thanked beside a first name, a person, not the town
         if _fold(word) in lists["places"] and not (
             has_surname or context and not is_word or paired and context_before
+            or _person_noun_re().search(before)  # « l'infirmière Florence »
         ):
             continue
         common = _name_key(word.title() if shouted else word) in _common_first_names()
@@ -4453,7 +4457,7 @@ def _lower_case_first_names(text: str) -> Iterator[Flag]:
 # or an initial after a first name found, where the clause stops after it.
 _LOWER_SURNAME_AFTER_RE = re.compile(
     rf"[ \t]+(?:(?P<initial>[{_LOWER}]\.)|(?P<word>[{_LOWER}][{_LOWER}'’-]{{1,}}|[{_LOWER}]))"
-    r"(?=[ \t]*(?:[,;:!?]|\.(?!\w)|\d|$)|[ \t]+(?:ki|qui|ne|nee|née|il|elle)\b)"
+    r"(?=[ \t]*(?:[,;:!?]|\.(?!\w)|\d|$)|[ \t]+(?:ki|qui|ne|nee|née|il|elle|mon tel|mon num\w*|tel)\b)"
 )
 
 
@@ -4482,6 +4486,7 @@ _LOWER_SIGNATURE_RE = re.compile(
 _LOWER_NAME_CUE_RE = re.compile(
     r"(?:\bmerci\s+(?:a\s+)?|\bavec\s+|\bpar\s+|\b(?:guichet|bureau|equipe)\s+(?:de|d')\s*"
     r"|\b(?:jsuis|chui|je suis|moi c'est|moi|nom de jeune fille|nom de naissance)\s+"
+    r"|\bmon nom (?:c|c'est|cest|est|s'ecrit)\s+"
     # typed on a phone: « c sofia », « jsui abdel », « je m'appel anthony », « elle sappelle clara »
     r"|(?:^|[\s,.!])(?:c|c'est|cest|moi c|jsui|jsuis|je m'appel\w*|s'?appel\w*|mon coloc|ma coloc"
     r"|ma copine|mon copain|un certain|une certaine)\s+"

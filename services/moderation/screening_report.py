@@ -83,18 +83,20 @@ HALVES = {
     "heldout22": CORPUS_DIR / "heldout22.yaml",
     "dev23": CORPUS_DIR / "dev23.yaml",
     "heldout23": CORPUS_DIR / "heldout23.yaml",
+    "dev24": CORPUS_DIR / "dev24.yaml",
+    "heldout24": CORPUS_DIR / "heldout24.yaml",
 }
 HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
             "heldout8", "heldout9", "heldout10", "heldout11",
             "heldout12", "heldout13", "heldout14", "heldout15",
             "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
-            "heldout21", "heldout22", "heldout23")
+            "heldout21", "heldout22", "heldout23", "heldout24")
 # Held-out halves that rules were tuned on after their one scoring run: their tables on the
 # page say where the rules stand on text they have seen, no longer how they generalise.
 SPENT = frozenset(HELD_OUT[:-1])
 # Held-out halves never tuned on, scored fresh at the end of their round; the rules changed
 # since (tuned on development halves only), so their tables are no fresh measure either.
-NEVER_TUNED_ON = frozenset({"heldout19", "heldout20", "heldout21", "heldout22"})
+NEVER_TUNED_ON = frozenset({"heldout19", "heldout20", "heldout21", "heldout22", "heldout23"})
 OLD_SET = ROOT / "tests" / "unit" / "moderation" / "screening_set.yaml"
 DOC_PATH = ROOT / "docs" / "screening.md"
 EXPERIENCE_BODY_CHARS = 1000
@@ -334,6 +336,8 @@ def results_section(scored: Scored, old: Report | None = None) -> str:
            "heldout22": "the three writers of the twenty-second corpus, following",
            "dev23": "the three writers of the twenty-third corpus, following",
            "heldout23": "the three writers of the twenty-third corpus, following",
+           "dev24": "the three writers of the twenty-fourth corpus, following",
+           "heldout24": "the three writers of the twenty-fourth corpus, following",
            }.get(scored.half, "the two writers of the second corpus, following")
     old_line = (
         f"\nOn the old set (`tests/unit/moderation/screening_set.yaml`, {old.entries} texts "
@@ -809,6 +813,22 @@ METHOD = """## Method
   after « depuis »; a pension number; six threats, « t'es qu'une merde », « allez tous vous
   faire foutre », « chiasse ». 58 misses and false flags gone over the non-sealed halves,
   none gained.
+  Round 24: the twenty-fourth corpus (health and disability; rural life and small towns;
+  big-city papers, with foreign words and names from everywhere; `dev24` 678 texts,
+  `heldout24` 657; 19 dropped) was split before any of it was read, and `heldout24` scored
+  once with round 23's rules frozen (counts only): e-mail 14 of 14, phone 55 of 55, NIR 10 of
+  10, IBAN 6 of 6, addresses 28 of 28 (100 % each), names 97.6 % (287 of 294), precision
+  95.5 % (504 of 528): every target met. The same rules on the halves never tuned on:
+  `heldout19` names 97.6 %, `heldout20` 98.0 %, `heldout21` 94.8 %, `heldout22` 97.0 %,
+  `heldout23` 96.7 % (1,652 of 1,706 names over the six, 96.8 %), precision 95.6–97.8 %, the
+  strict kinds and the addresses whole on each. Then tuned on `dev24` only: a first name that
+  is also a town right after a word for a person (« l'infirmière Florence »), Portuguese,
+  Spanish and Italian titles (« senhor Lopes »), « mon nom c kone moussa », an office's town
+  between its name and its address (« Préfecture du Cantal, Aurillac, 2 cours … »), a
+  mediation commission as an office, well-known public figures (former ministers and heads of
+  state, names of metro stations and of a syndrome; not the bare surnames that private persons
+  share, « Ouattara », « Erdogan »), « passaporte », four threats, « ils sont tous pourris »,
+  « charlatan ». 25 misses and false flags gone over the non-sealed halves, none gained.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).

@@ -24,7 +24,8 @@ templates, left out unscored) dev19.yaml and heldout19.yaml (`python split.py 19
 (writers za4, za5 and za6) dev20.yaml and heldout20.yaml (`python split.py 20`), round 21
 (writers za7, za8 and za9) dev21.yaml and heldout21.yaml (`python split.py 21`), round 22
 (writers za10, za11 and za12) dev22.yaml and heldout22.yaml (`python split.py 22`), round 23
-(writers za13, za14 and za15) dev23.yaml and heldout23.yaml (`python split.py 23`); from
+(writers za13, za14 and za15) dev23.yaml and heldout23.yaml (`python split.py 23`), round 24
+(writers za16, za17 and za18) dev24.yaml and heldout24.yaml (`python split.py 24`); from
 round 8 on, texts already in an earlier round's file were dropped
 first. An entry goes
 to a half by the SHA-256 of its text (even first byte: development), so the split depends on
