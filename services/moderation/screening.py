@@ -305,6 +305,9 @@ def _couples_joined(text: str, flags: list[Flag]) -> list[Flag]:
     return out
 
 
+_BARE_NUMBER_BEFORE_RE = re.compile(r"\b(?:mon|ton|son|votre|le|du) (?:numero|num|no)\s*[:(]?\s*$")
+
+
 def _phones_over_identifiers(text: str, candidates: list[Flag]) -> list[Flag]:
     """An identifier whose digits all lie in a longer phone number is a part of it (« mon
     numéro : 06 23 81 » and « 47 09 » on the next line), or the phone with a word read as its
@@ -315,7 +318,9 @@ def _phones_over_identifiers(text: str, candidates: list[Flag]) -> list[Flag]:
         digits = [i for i in range(c.start, c.end) if text[i].isdigit()]
         return bool(digits) and p.start <= digits[0] and digits[-1] < p.end and (
             p.end - p.start > len(text[c.start : c.end].strip())
-            or text[c.start : p.start].endswith(" ") and text[c.start : p.start].replace(" ", "").isalpha())
+            or text[c.start : p.start].endswith(" ") and text[c.start : p.start].replace(" ", "").isalpha()
+            # « mon numéro (06 18 4 75 96 …) »: a number of no file, shaped as a phone
+            or bool(_BARE_NUMBER_BEFORE_RE.search(_fold(text[max(0, c.start - 20) : c.start]))))
 
     return [c for c in candidates if c.kind != FlagKind.IDENTIFIER or not any(within(c, p) for p in phones)]
 
@@ -2022,6 +2027,14 @@ def _odd_ibans(text: str) -> Iterator[Flag]:
                 yield Flag(FlagKind.IBAN, m.start(), end)
                 break
             end = m.start() + len(text[m.start() : end - 1].rstrip(" \u00a0"))
+        else:
+            # « le RIB c'est F R soixante-seize … »: dictated after words about a bank account,
+            # a French IBAN's length give or take a digit is one, whatever its key
+            compact = _compact(m.group())
+            if compact.startswith("FR") and 26 <= len(compact) <= 28 and _IBAN_CONTEXT_RE.search(
+                _fold(text[max(0, m.start() - 60) : m.start()])
+            ):
+                yield Flag(FlagKind.IBAN, m.start(), m.end(), CHECKSUM_FAILED)
     for m in _LOOKALIKE_IBAN_RE.finditer(text):
         value = m.group()
         read = value[:2] + value[2:].translate(LOOKALIKE_DIGITS)

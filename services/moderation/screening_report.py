@@ -829,6 +829,10 @@ METHOD = """## Method
   state, names of metro stations and of a syndrome; not the bare surnames that private persons
   share, « Ouattara », « Erdogan »), « passaporte », four threats, « ils sont tous pourris »,
   « charlatan ». 25 misses and false flags gone over the non-sealed halves, none gained.
+  Then the two strict-kind misses the spent halves still showed (`heldout10`, `heldout13`):
+  a phone a digit short given after a bare « mon numéro » is a phone, not a file's number;
+  an IBAN dictated in words after « RIB », a French IBAN's length give or take a digit, is
+  masked whatever its key (noted `checksum_failed`). 4 misses and leaks gone, none gained.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).

@@ -6,6 +6,7 @@ Every sentence here is invented for the shape it tests; none comes from the corp
 
 import pytest
 
+from services.moderation.screening import CHECKSUM_FAILED, screen
 from tests.support.screening import in_field, of_kind
 
 
@@ -70,3 +71,16 @@ def test_finding_a_paper_again_is_no_threat() -> None:
 def test_insults_of_this_round() -> None:
     assert of_kind("Ils sont tous pourris à cette agence.", "insult") == ["pourris"]
     assert of_kind("Ce médecin est un charlatan.", "insult") == ["charlatan"]
+
+
+# From the strict-kind misses the spent halves still showed (heldout10, heldout13).
+def test_a_phone_a_digit_short_after_a_bare_number_word_is_a_phone() -> None:
+    text = "Sur ma fiche, mon numéro (07 21 5 48 33) est faux."
+    assert of_kind(text, "phone") == ["07 21 5 48 33"]
+
+
+def test_an_iban_dictated_in_words_after_rib_is_masked_whatever_its_key() -> None:
+    text = "le rib c'est F R soixante-seize trente dix-huit zéro zéro douze quarante-cinq soixante-sept "
+    text += "quatre-vingt-neuf dix vingt-trois quarante-cinq six douze"
+    [flag] = [f for f in screen(text) if f.kind == "iban"]
+    assert flag.note == CHECKSUM_FAILED and text[flag.start :].startswith("F R soixante-seize")
