@@ -2804,6 +2804,7 @@ def _office_before_re() -> re.Pattern[str]:
         rf"|(?i:adresse|coordonnees|locaux|siege)\s+(?i:de\s+la\s+|de\s+l'|du\s+|des\s+|de\s+)"
         rf"(?i:{offices})\b.*)"
         r"\s*(?:(?i:,|:|\(|-|–|\bdu|\bau|\bde la|\bsituee?s? au|\bsise? au|\bsis|\bse trouvant au"
+        r"|\bc'?\s?est au|\bsont au|\bsont situee?s au|\bjoignable par courrier au"
         r"|\bqui se trouve au|\bse trouve au|\best au|\best situee? au|\bdomiciliee? au|\bsituee?s?)\s*)?$"
     )
 
@@ -2858,7 +2859,10 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
         return True  # an office's address written again is still the office's
     sentence = re.split(r"[.!?\n]", text[max(0, start - 70) : start])[-1]
     firm_mail = end is not None and _FIRM_MAIL_RE.search(text, start, min(len(text), end + 12))
-    if firm_mail and (firm_mail.group().startswith("CS") or _office_words_re().search(_fold(sentence))):
+    post_box = firm_mail and _POST_BOX_IN_RE.search(text, start, end)
+    numbered = firm_mail and (firm_mail.group().startswith("CS") or firm_mail.group()[-1].isdigit())
+    if firm_mail and (firm_mail.group().startswith("CS") or post_box
+                      or numbered and _office_words_re().search(_fold(sentence))):
         return True  # « CS 40001 », « le centre des impôts, …, Cedex 9 »: delivery for firms, no home
     after = re.split(r"[.!?\n]", text[end : end + 60])[0] if end is not None else ""
     folded = _fold(sentence)
@@ -2899,15 +2903,30 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
         return True  # « L'UDAF de la Marne, 35 rue … »: the office named first, in the span
     if end is not None and _PROFESSIONAL_OPENS_RE.match(text, start, end):
         return True  # « Cabinet Fiducial, 12 rue … »
+    # « caf de l oise, beauvais, 2 bd … », « Mairie du 8e arrondissement de Lyon, 12 avenue … »:
+    # the sentence opens with the office and names nothing else before its address
+    lead = _fold(re.split(r"[.!?\n]", text[:start])[-1]).lstrip(" \t«\"'")
+    office = _office_words_re().match(lead, _OFFICE_OPENS_RE.match(lead).end())
+    if office and office.group() not in _LIVED_IN_OFFICES and _OFFICE_HEADING_RE.fullmatch(lead) and not (
+        _OWN_RE.search(lead) or _NOT_AN_OFFICE_HEADING_RE.search(lead)
+    ):
+        return True
     return bool(_office_before_re().search(_unaccent(sentence)))
 
 
 _OFFICE_OPENS_RE = re.compile(r"(?:l'|la |le |les )?")
+_OFFICE_HEADING_RE = re.compile(r"[^,;:() \t]+(?:[ \t]+[^,;:() \t]+){0,7}(?:,[^,;:()]{1,40}){0,3},[ \t]*")
+# someone's or a home's words in the heading: « CNAV / … pour Louis Ferrer, », « CROUS
+# résidence X, studio 34, »
+_NOT_AN_OFFICE_HEADING_RE = re.compile(
+    r"\b(?:pour|residence|studio|chambre|logement|appartement|appt|apt|foyer|batiment|bat|etage)\b"
+)
 _LIVED_IN_OFFICES = frozenset({"ehpad", "chu", "hopital", "clinique", "locaux", "domiciliation"})
 _PROFESSIONAL_OPENS_RE = re.compile(r"(?:Me|Ma[iî]tre|Dr\.?|Docteure?|[Cc]abinet|[ÉE]tude)\s+[A-ZÀ-Þ]")
 
 
-_FIRM_MAIL_RE = re.compile(r"\b(?i:cedex)[ \t\u00a0]*\d{1,2}\b|\bCS[ \u00a0]?\d{4,5}\b")
+_POST_BOX_IN_RE = re.compile(r"\b(?:BP|B\.P\.)[ \u00a0]?\d{1,5}\b")
+_FIRM_MAIL_RE = re.compile(r"\b(?i:cedex)(?:[ \t\u00a0]*\d{1,2})?\b|\bCS[ \u00a0]?\d{4,5}\b")
 # « …, j'y suis allée trois fois »: a visit to the office, no home of the writer's
 _VISIT_RE = re.compile(r"\bj'y (?:suis|etais|vais|retourne|retournerai|serai)\b")
 _PROFESSIONAL_BEFORE_RE = re.compile(

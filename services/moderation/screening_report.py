@@ -833,6 +833,12 @@ METHOD = """## Method
   a phone a digit short given after a bare « mon numéro » is a phone, not a file's number;
   an IBAN dictated in words after « RIB », a French IBAN's length give or take a digit, is
   masked whatever its key (noted `checksum_failed`). 4 misses and leaks gone, none gained.
+  Then the false addresses of the development halves (address precision was the lowest of
+  the masked kinds on the fresh halves, 78–93 %): a sentence or a place field that opens
+  with an office and names nothing else before its address (« caf de l oise, beauvais, 2 bd
+  … »; not « CROUS résidence X, chambre 12, … » nor « … pour Louis Ferrer, … »), an office
+  said to be at an address (« l agence CAF c est au … », « les bureaux de la CAF sont au
+  … »), a post box with a Cedex, a municipal crèche. 32 false addresses gone, none gained.
 - **Matching** (`services/moderation/screening_eval.py`): an expected span is *found* when
   flags of its kind together cover every letter and digit of it (for `person_name` the
   title may stay uncovered; for `insult`, `threat` and `vulgarity` an overlap is enough).

@@ -84,3 +84,41 @@ def test_an_iban_dictated_in_words_after_rib_is_masked_whatever_its_key() -> Non
     text += "quatre-vingt-neuf dix vingt-trois quarante-cinq six douze"
     [flag] = [f for f in screen(text) if f.kind == "iban"]
     assert flag.note == CHECKSUM_FAILED and text[flag.start :].startswith("F R soixante-seize")
+
+
+# Offices' addresses, from the false addresses of the development halves.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cpam de la sarthe, le mans, 178 av bollée",
+        "Mairie du 3e arrondissement de Marseille, 62 rue Pavillon",
+        "Adresse pour écrire : BP 112, 13233 Marseille Cedex",
+        "Crèche municipale, 4 rue des Écoles, 75005 Paris",
+    ],
+)
+def test_an_office_heading_its_own_address(text: str) -> None:
+    assert in_field(text, "structure_hint", "address") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "l agence caf c est au 12 rue de la gare",
+        "Les bureaux de la MSA sont au 8 rue Victor Hugo, 47000 Agen.",
+    ],
+)
+def test_an_office_said_to_be_at_an_address(text: str) -> None:
+    assert of_kind(text, "address") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("CROUS résidence Les Tilleuls, chambre 12, 3 rue Monge 21000 Dijon",
+         "résidence Les Tilleuls, chambre 12, 3 rue Monge 21000 Dijon"),
+        ("CARSAT / attestation pour Paulo Mendes, Rua do Carmo 14, 1200-093 Lisboa",
+         "Rua do Carmo 14, 1200-093 Lisboa"),
+    ],
+)
+def test_a_home_after_an_office_word_stays_private(text: str, address: str) -> None:
+    assert address in in_field(text, "structure_hint", "address")
