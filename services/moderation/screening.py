@@ -2859,10 +2859,10 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
         return True  # an office's address written again is still the office's
     sentence = re.split(r"[.!?\n]", text[max(0, start - 70) : start])[-1]
     firm_mail = end is not None and _FIRM_MAIL_RE.search(text, start, min(len(text), end + 12))
-    post_box = firm_mail and _POST_BOX_IN_RE.search(text, start, end)
-    numbered = firm_mail and (firm_mail.group().startswith("CS") or firm_mail.group()[-1].isdigit())
-    if firm_mail and (firm_mail.group().startswith("CS") or post_box
-                      or numbered and _office_words_re().search(_fold(sentence))):
+    if firm_mail and (
+        firm_mail.group().startswith("CS") or _POST_BOX_IN_RE.search(text, start, end)
+        or firm_mail.group()[-1].isdigit() and _office_words_re().search(_fold(sentence))
+    ):
         return True  # « CS 40001 », « le centre des impôts, …, Cedex 9 »: delivery for firms, no home
     after = re.split(r"[.!?\n]", text[end : end + 60])[0] if end is not None else ""
     folded = _fold(sentence)
@@ -2896,22 +2896,24 @@ def _is_office_address(text: str, start: int, end: int | None = None) -> bool:
         return True  # « Me Romain Vial, 14 cours Pasteur … »: a lawyer's, a doctor's office
     if _home_words_re().search(folded):
         return False
-    opening = end is not None and _office_words_re().match(
-        _fold(text[start:end]), _OFFICE_OPENS_RE.match(_fold(text[start:end])).end()
-    )
-    if opening and opening.group() not in _LIVED_IN_OFFICES:
+    if end is not None and _opens_with_an_office(_fold(text[start:end])):
         return True  # « L'UDAF de la Marne, 35 rue … »: the office named first, in the span
     if end is not None and _PROFESSIONAL_OPENS_RE.match(text, start, end):
         return True  # « Cabinet Fiducial, 12 rue … »
     # « caf de l oise, beauvais, 2 bd … », « Mairie du 8e arrondissement de Lyon, 12 avenue … »:
     # the sentence opens with the office and names nothing else before its address
     lead = _fold(re.split(r"[.!?\n]", text[:start])[-1]).lstrip(" \t«\"'")
-    office = _office_words_re().match(lead, _OFFICE_OPENS_RE.match(lead).end())
-    if office and office.group() not in _LIVED_IN_OFFICES and _OFFICE_HEADING_RE.fullmatch(lead) and not (
+    if _opens_with_an_office(lead) and _OFFICE_HEADING_RE.fullmatch(lead) and not (
         _OWN_RE.search(lead) or _NOT_AN_OFFICE_HEADING_RE.search(lead)
     ):
         return True
     return bool(_office_before_re().search(_unaccent(sentence)))
+
+
+def _opens_with_an_office(folded: str) -> bool:
+    """Folded text that starts with an office where nobody lives (« l'udaf de la marne, … »)."""
+    office = _office_words_re().match(folded, _OFFICE_OPENS_RE.match(folded).end())
+    return bool(office) and office.group() not in _LIVED_IN_OFFICES
 
 
 _OFFICE_OPENS_RE = re.compile(r"(?:l'|la |le |les )?")
@@ -4370,6 +4372,8 @@ def _surname_before(text: str, start: int) -> int:
         return start
     word = m.group(1)
     folded = _fold(word)
+    # « Le Roux Yannick »: a capitalised particle opens the surname
+    particle = _CAPITAL_PARTICLE_BEFORE_SURNAME_RE.search(text, max(0, m.start(1) - 5), m.start(1))
     if (
         _not_a_name(word)
         or folded in _FUNCTION_WORDS
@@ -4378,12 +4382,9 @@ def _surname_before(text: str, start: int) -> int:
         or folded in _name_lists()["person_words"]
         or _is_first_name(word)
         or _place_before_re().search(_unaccent(text[max(0, m.start() - 40) : m.end()]))
-        or _is_sentence_start(text, m.start()) and not word.isupper()
-        and not _CAPITAL_PARTICLE_BEFORE_SURNAME_RE.search(text, max(0, m.start(1) - 5), m.start(1))
+        or _is_sentence_start(text, m.start()) and not word.isupper() and not particle
     ):
         return start
-    # « Le Roux Yannick »: a capitalised particle opens the surname
-    particle = _CAPITAL_PARTICLE_BEFORE_SURNAME_RE.search(text, max(0, m.start(1) - 5), m.start(1))
     return particle.start() if particle else m.start(1)
 
 
