@@ -15,7 +15,9 @@ not acknowledged but delivered again, never lost.
 
 Messages that arrive together are handled together: one transaction (and one commit) for up to
 `batch_size` events, acknowledged after it commits. If any of them fails, nothing of that
-transaction is kept and each is handled again alone, so only the failing one is retried.
+transaction is kept and each is handled again alone, so only the failing one is retried. A
+handler with CPU work to do before it writes is a `Prepared`: that work runs for the whole batch
+before the transaction opens.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import count
+from typing import Any
 
 import sqlalchemy as sa
 from amqp.exceptions import ConnectionError as AMQPConnectionError
@@ -45,6 +48,25 @@ from services.chassis.events import Event, InvalidEvent, parse_event
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, Event, dict], None]
+
+
+class Prepared:
+    """A handler in two steps: `prepare(event, payload)` works without the database, then
+    `apply(session, event, payload, prepared)` reads and writes with what it returned.
+
+    A batch prepares all its events before it opens its transaction. On SQLite a transaction
+    holds the database's write lock from its first write until it commits, and the web
+    process's writes wait for it meanwhile: the lock is no longer held while the CPU works.
+    Called as a plain handler (an event handled alone), it prepares, then applies."""
+
+    def __init__(self, prepare: Callable[[Event, dict], Any],
+                 apply: Callable[[Session, Event, dict, Any], None]):
+        self.prepare, self.apply = prepare, apply
+        self.__name__ = apply.__name__
+
+    def __call__(self, session: Session, event: Event, payload: dict) -> None:
+        self.apply(session, event, payload, self.prepare(event, payload))
+
 
 _inbox = sa.table("inbox", sa.column("event_id"), sa.column("event_type"), sa.column("handled_at"))
 # Built once (their cache keys are memoized on the objects): one of each per event handled.
@@ -249,6 +271,9 @@ class EventConsumer(ConsumerMixin):
         The inbox is read and written once for the batch (one select, one multi-row insert)
         rather than twice per event."""
         try:
+            prepared = {event.id: handler.prepare(event, payload)
+                        for _message, handler, event, payload in ready
+                        if isinstance(handler, Prepared)}
             with self.db.transaction() as session:
                 seen = set(session.execute(
                     _HANDLED_AMONG, {"event_ids": [event.id for _, _, event, _ in ready]}
@@ -260,7 +285,10 @@ class EventConsumer(ConsumerMixin):
                     seen.add(event.id)
                     token = set_correlation_id(event.correlation_id)
                     try:
-                        handler(session, event, payload)
+                        if event.id in prepared:
+                            handler.apply(session, event, payload, prepared[event.id])
+                        else:
+                            handler(session, event, payload)
                     finally:
                         reset_correlation_id(token)
                     handled.append(event)

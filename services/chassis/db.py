@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -34,6 +35,11 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def new_id() -> str:
+    """A row's id: a random UUID as text, the same in every service's database."""
+    return str(uuid.uuid4())
 
 
 LIKE_ESCAPE = "\\"

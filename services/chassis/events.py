@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.chassis.catalogue import CATALOGUE, SECRET_FIELDS
 from services.chassis.context import get_correlation_id
-from services.chassis.db import UTCDateTime, is_postgres
+from services.chassis.db import UTCDateTime, is_postgres, new_id
 
 OUTBOX_CHANNEL = "spp_outbox"  # PostgreSQL NOTIFY channel that wakes the relay
 # The largest event a service may write, far below the broker's own limit (RabbitMQ's
@@ -81,7 +80,7 @@ class Event:
     payload: dict[str, Any]
     producer: str
     version: int = 1
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = field(default_factory=new_id)
     occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     correlation_id: str | None = None
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import sqlalchemy as sa
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.chassis import clock
-from services.chassis.db import UTCDateTime, add_messaging_tables
+from services.chassis.db import UTCDateTime, add_messaging_tables, new_id
 from services.chassis.revocation import add_revocation_table
 from services.diagnostic.domain import DiagnosticStatus
 
@@ -22,9 +21,6 @@ class Base(DeclarativeBase):
 outbox, inbox = add_messaging_tables(Base.metadata)
 revoked_users = add_revocation_table(Base.metadata)
 
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 class Structure(Base):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -10,7 +9,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.chassis import clock
-from services.chassis.db import UTCDateTime, add_messaging_tables
+from services.chassis.db import UTCDateTime, add_messaging_tables, new_id
 from services.chassis.ratelimit import add_rate_limit_table
 from services.chassis.revocation import add_revocation_table
 
@@ -23,9 +22,6 @@ outbox, inbox = add_messaging_tables(Base.metadata)
 revoked_users = add_revocation_table(Base.metadata)
 rate_limits = add_rate_limit_table(Base.metadata)
 
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 Id = sa.String(64)  # ids from identity are opaque strings

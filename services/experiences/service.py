@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from services.chassis import clock, replica
 from services.chassis.auth import Principal
 from services.chassis.catalogue import EventType
+from services.chassis.db import new_id
 from services.chassis.errors import Invalid, NotFound
 from services.chassis.events import publish
 from services.chassis.pagination import envelope, page_of, total_of
@@ -26,7 +27,6 @@ from services.experiences.models import (
     ExperienceMove,
     ImprovementAction,
     Structure,
-    new_id,
 )
 from services.experiences.queries import Scope
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from services.chassis import clock, ratelimit
 from services.chassis.auth import Principal
 from services.chassis.catalogue import EventType
-from services.chassis.db import Database
+from services.chassis.db import Database, new_id
 from services.chassis.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
 from services.chassis.events import publish
 from services.chassis.pagination import page_of
@@ -36,7 +36,6 @@ from services.identity.models import (
     Structure,
     User,
     UserLink,
-    new_id,
     rate_limits,
 )
 

@@ -6,14 +6,24 @@ from sqlalchemy.orm import Session
 
 from services.chassis import replica
 from services.chassis.catalogue import EventType
+from services.chassis.consumer import Prepared
 from services.chassis.events import Event
 from services.chassis.revocation import with_revocation
-from services.moderation import service
+from services.moderation import domain, service
 from services.moderation.models import Network, Structure
 
 
-def open_submission_case(session: Session, event: Event, payload: dict) -> None:
-    service.open_submission_case(session, payload)
+def _screen_submission(event: Event, payload: dict) -> dict[str, list[dict]]:
+    return domain.screen_fields(payload)
+
+
+def _open_submission_case(session: Session, event: Event, payload: dict,
+                          field_flags: dict[str, list[dict]]) -> None:
+    service.open_submission_case(session, payload, field_flags)
+
+
+# The screening, the costly part, runs before the batch's transaction.
+open_submission_case = Prepared(_screen_submission, _open_submission_case)
 
 
 def open_reorientation_case(session: Session, event: Event, payload: dict) -> None:

@@ -3,7 +3,6 @@ transaction (a view's unit of work, or the consumer's session for an event)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.chassis import clock
 from services.chassis.catalogue import EventType
+from services.chassis.db import new_id
 from services.chassis.events import publish
 from services.chassis.pagination import page_of
 from services.moderation import domain, queries
@@ -168,7 +168,7 @@ def _decide(session: Session, case: SimpleNamespace, action: Action, moderator_i
     case.status, case.decided_at = domain.OUTCOME[action], now
     case.claimed_by = case.claimed_until = None
     queries.close_case(session, case.id, case.status, now)
-    values = dict(id=str(uuid.uuid4()), case_id=case.id, moderator_id=moderator_id,
+    values = dict(id=new_id(), case_id=case.id, moderator_id=moderator_id,
                   action=action, decided_at=now, **what)
     queries.insert_decision(session, values)
     return Decision(**values)  # for the answer only: the row went in through the insert
@@ -250,15 +250,17 @@ def decide(session: Session, moderator_id: str, case_id: str, action: Action,
 
 # ---- opening cases (experiences' events)
 
-def open_submission_case(session: Session, payload: dict) -> None:
-    """One case per submitted experience, however often the event is delivered."""
+def open_submission_case(session: Session, payload: dict,
+                         screened: dict[str, list[dict]] | None = None) -> None:
+    """One case per submitted experience, however often the event is delivered. `screened`:
+    `domain.screen_fields(payload)`, when the caller has it already."""
     if queries.has_submission_case(session, payload["id"]):
         return
     # Every field that can become public is screened; the body keeps its own columns.
-    field_flags = domain.screen_fields(payload)
+    field_flags = dict(screened if screened is not None else domain.screen_fields(payload))
     body_flags = field_flags.pop("body")
     queries.insert_case(session, dict(
-        id=str(uuid.uuid4()), experience_id=payload["id"], kind=CaseKind.SUBMISSION,
+        id=new_id(), experience_id=payload["id"], kind=CaseKind.SUBMISSION,
         status=CaseStatus.PENDING, title=payload["title"], body=payload["body"],
         structure_hint=payload["structure_hint"], postal_code=payload["postal_code"],
         author_name=payload["author_name"], channel=payload["channel"],
@@ -276,7 +278,7 @@ def open_reorientation_case(session: Session, payload: dict, requested_at: datet
     # Structures near the current one are the likeliest destinations.
     postal_code = queries.postal_code_of(session, payload["structure_id"])
     session.add(Case(
-        id=str(uuid.uuid4()), experience_id=payload["id"], kind=CaseKind.REORIENTATION,
+        id=new_id(), experience_id=payload["id"], kind=CaseKind.REORIENTATION,
         status=CaseStatus.PENDING, title=payload["title"], body=payload["body"],
         structure_hint="", postal_code=postal_code or "", flags=[],
         redacted_body=payload["body"], field_flags={},

@@ -41,7 +41,7 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from services.chassis.config import Settings
-from services.chassis.db import Database, is_postgres
+from services.chassis.db import Database, is_postgres, new_id
 from services.notifier import domain
 from services.notifier.domain import EmailKind, EmailStatus, Frequency
 from services.notifier.models import DigestItem, DigestRun, Email, Recipient
@@ -111,7 +111,7 @@ def queue_email(session: Session, *, address: str, kind: EmailKind, event_id: st
     subject, text, html = render(kind, **context)
     now = now_utc()
     values = dict(
-        id=str(uuid.uuid4()), recipient_id=recipient_id, address=address.strip().lower(),
+        id=new_id(), recipient_id=recipient_id, address=address.strip().lower(),
         kind=str(kind), event_id=event_id, subject=subject[:300], body_text=text, body_html=html,
         secret=secret, status=str(EmailStatus.QUEUED), attempts=0, last_error=None,
         next_attempt_at=now, created_at=now, sent_at=None,

@@ -22,6 +22,7 @@ from services.chassis.consumer import (
     ATTEMPTS_HEADER,
     REASON_HEADER,
     EventConsumer,
+    Prepared,
     Topology,
     open_connection,
 )
@@ -359,6 +360,59 @@ def test_a_failing_event_in_a_batch_costs_the_others_nothing(db, amqp_url, broke
     time.sleep(0.3)
     assert [r.n for r in _effects(db)] == [i for i in range(30) if i != 13]
 
+
+
+
+class TwoSteps:
+    """A `Prepared` handler's steps, noting whether a connection was in use when preparing."""
+
+    def __init__(self, db, fail_for=()):
+        self.db, self.fail_for, self.in_use_when_prepared = db, set(fail_for), []
+
+    def prepare(self, event, payload):
+        if payload["n"] in self.fail_for:
+            raise ValueError(f"cannot prepare n={payload['n']}")
+        self.in_use_when_prepared.append(self.db.engine.pool.checkedout())
+        return payload["n"] * 10
+
+    def apply(self, session, event, payload, tenfold):
+        session.execute(sa.insert(effects).values(event_id=event.id, n=tenfold))
+
+
+@pytest.fixture
+def probe(db):
+    """Reads with a pool of its own: the consumer's pool then counts the consumer only."""
+    database = Database(db.url)
+    yield database
+    database.dispose()
+
+
+def test_a_batch_prepares_its_events_before_it_opens_its_transaction(db, amqp_url, broker_names,
+                                                                    consumer_factory, probe):
+    steps = TwoSteps(db)
+    events = [make_event(TEST_EVENT, {"n": i}, producer="test") for i in range(30)]
+    _queue_before_consuming(amqp_url, broker_names, events)
+    consumer = consumer_factory(Prepared(steps.prepare, steps.apply))
+    assert _wait_for(lambda: len(_effects(probe)) == 30)
+    time.sleep(0.3)
+    assert [r.n for r in _effects(probe)] == [10 * i for i in range(30)]
+    assert consumer.batches >= 1
+    # Prepared in a batch, no connection was in use: no transaction open, no lock held.
+    assert steps.in_use_when_prepared.count(0) >= 2
+
+
+def test_a_failing_preparation_costs_the_others_nothing(db, amqp_url, broker_names,
+                                                       consumer_factory, probe):
+    steps = TwoSteps(db, fail_for={13})
+    events = [make_event(TEST_EVENT, {"n": i}, producer="test") for i in range(30)]
+    _queue_before_consuming(amqp_url, broker_names, events)
+    consumer_factory(Prepared(steps.prepare, steps.apply), max_attempts=3)
+    assert _wait_for(lambda: len(_effects(probe)) == 29)
+    letters = _dlq(amqp_url, broker_names)
+    assert [json.loads(body)["id"] for _, body in letters] == [events[13].id]
+    assert "cannot prepare n=13" in letters[0][0].headers[REASON_HEADER]
+    time.sleep(0.3)
+    assert [r.n for r in _effects(probe)] == [10 * i for i in range(30) if i != 13]
 
 def test_a_malformed_message_goes_to_the_dlq_without_retries(db, amqp_url, broker_names,
                                                              consumer_factory, caplog):
