@@ -44,6 +44,7 @@ from services.chassis.auth import TokenVerifier  # noqa: E402
 from services.chassis.config import Settings  # noqa: E402
 from services.chassis.db import migrate  # noqa: E402
 from services.chassis.permissions import permissions_for  # noqa: E402
+from services.chassis.startup import freeze_start_up  # noqa: E402
 from services.experiences.app import create_app  # noqa: E402
 
 SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -230,6 +231,7 @@ def main() -> int:
                          verifier=TokenVerifier("experiences", "spp-identity",
                                                 keys={"keys": [jwk]}))
         client = app.test_client()
+        freeze_start_up()  # as gunicorn's post_worker_init does for every web worker
 
         def token(structure_ids, profile="agent"):
             now = int(time.time())

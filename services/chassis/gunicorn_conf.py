@@ -10,6 +10,7 @@ import re
 from gunicorn.glogging import Logger
 
 from services.chassis import heartbeat
+from services.chassis.startup import freeze_start_up
 
 accesslog = "-"
 access_log_format = '%(m)s %(U)s %(s)s %(B)s %(M)sms'  # what AccessLogger writes
@@ -23,6 +24,10 @@ limit_request_field_size = 8190
 
 def post_fork(server, worker):
     heartbeat.attach(worker)  # streamed answers report the worker alive (heartbeat.py)
+
+
+def post_worker_init(worker):
+    freeze_start_up()  # the app is loaded: its objects are the worker's for good
 
 # Line breaks of any kind (C0, DEL, C1 with NEL, U+2028/2029) and the backslash that escapes them.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\\\\]")

@@ -12,6 +12,7 @@ from services.chassis.consumer import EventConsumer, Handler, open_connection
 from services.chassis.db import Database
 from services.chassis.logs import configure_logging
 from services.chassis.relay import OutboxRelay
+from services.chassis.startup import freeze_start_up
 from services.chassis.topology import topology_of
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def run_worker(settings: Settings, handlers: dict[str, Handler],
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    freeze_start_up()  # after the service's own warm-up (moderation's name model) and ours
     log.info("worker started")
     if consumer is not None:
         consumer.run()
