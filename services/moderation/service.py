@@ -251,14 +251,14 @@ def decide(session: Session, moderator_id: str, case_id: str, action: Action,
 # ---- opening cases (experiences' events)
 
 def open_submission_case(session: Session, payload: dict,
-                         screened: dict[str, list[dict]] | None = None) -> None:
+                         screened: dict[str, list[dict]]) -> None:
     """One case per submitted experience, however often the event is delivered. `screened`:
-    `domain.screen_fields(payload)`, when the caller has it already."""
+    `domain.screen_fields(payload)`, worked out before the transaction (handlers.py)."""
     if queries.has_submission_case(session, payload["id"]):
         return
     # Every field that can become public is screened; the body keeps its own columns.
-    field_flags = dict(screened if screened is not None else domain.screen_fields(payload))
-    body_flags = field_flags.pop("body")
+    body_flags = screened["body"]
+    field_flags = {name: flags for name, flags in screened.items() if name != "body"}
     queries.insert_case(session, dict(
         id=new_id(), experience_id=payload["id"], kind=CaseKind.SUBMISSION,
         status=CaseStatus.PENDING, title=payload["title"], body=payload["body"],
