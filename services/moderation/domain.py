@@ -235,6 +235,7 @@ class StructureRef:
     postal_code: str | None = None
     city: str | None = None
     active: bool = True
+    network_id: str | None = None
 
 
 # Points per clue; a full name match in the hint outweighs a bare département match.
@@ -288,12 +289,13 @@ def _score(structure: StructureRef, query: _Query) -> float:
 
 def suggest_structures(structures: Iterable[StructureRef], postal_code: str, hint: str,
                        text: str, limit: int = SUGGESTION_LIMIT) -> list[dict]:
-    """The active structures most likely meant, best first: [{id, name, score}]."""
+    """The active structures most likely meant, best first: [{id, name, network_id, score}]."""
     query = _Query.of(postal_code, hint, text)
     scored = [(_score(s, query), s) for s in structures if s.active]
     ranked = sorted((pair for pair in scored if pair[0] > 0),
                     key=lambda pair: (-pair[0], pair[1].name, pair[1].id))
-    return [{"id": s.id, "name": s.name, "score": score} for score, s in ranked[:limit]]
+    return [{"id": s.id, "name": s.name, "network_id": s.network_id, "score": score}
+            for score, s in ranked[:limit]]
 
 
 # --- per-field screening and the moderator's masks

@@ -27,8 +27,15 @@ _INSERT_CASE = _cases.insert()
 _SUBMISSION_CASE = sa.select(Case.id).where(Case.experience_id == sa.bindparam("experience_id"),
                                             Case.kind == CaseKind.SUBMISSION)
 _INSERT_DECISION = Decision.__table__.insert()
-_STRUCTURE = (sa.select(Structure.id, Structure.network_id, Structure.active)
+_STRUCTURE = (sa.select(Structure.id, Structure.network_id, Structure.active, Structure.name,
+                        Network.name.label("network_name"))
+              .outerjoin(Network, Network.id == Structure.network_id)
               .where(Structure.id == sa.bindparam("structure_id")))
+_PLACE_NAMES = sa.select(
+    sa.select(Structure.name).where(Structure.id == sa.bindparam("structure_id"))
+    .scalar_subquery().label("structure_name"),
+    sa.select(Network.name).where(Network.id == sa.bindparam("network_id"))
+    .scalar_subquery().label("network_name"))
 
 
 # ---- cases
@@ -98,7 +105,7 @@ def latest_decision(session: Session, case_id: str) -> Decision | None:
 # ---- structures (identity's replica)
 
 def structure_row(session: Session, structure_id: str) -> sa.Row | None:
-    """The structure's id, network and state."""
+    """The structure's id, network, state and names (its network's too, where known)."""
     return session.connection().execute(_STRUCTURE, {"structure_id": structure_id}).first()
 
 
@@ -109,7 +116,24 @@ def postal_code_of(session: Session, structure_id: str) -> str | None:
 def active_structures(session: Session) -> sa.Result:
     # Columns, not ORM objects: at 50,000 structures the loading would cost more than scoring.
     return session.execute(sa.select(Structure.id, Structure.name, Structure.postal_code,
-                                     Structure.city).where(Structure.active.is_(True)))
+                                     Structure.city, Structure.network_id)
+                           .where(Structure.active.is_(True)))
+
+
+def network_names(session: Session, network_ids: set[str]) -> dict[str, str]:
+    """{id: name} of these networks (those the replica knows)."""
+    if not network_ids:
+        return {}
+    return dict(session.execute(sa.select(Network.id, Network.name)
+                                .where(Network.id.in_(network_ids))).all())
+
+
+def place_names(session: Session, structure_id: str | None,
+                network_id: str | None) -> tuple[str | None, str | None]:
+    """(the structure's name, the network's name) as the replica knows them, else None."""
+    row = session.connection().execute(
+        _PLACE_NAMES, {"structure_id": structure_id, "network_id": network_id}).one()
+    return row.structure_name, row.network_name
 
 
 def structure_search(q: str) -> sa.Select:

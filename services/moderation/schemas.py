@@ -172,16 +172,25 @@ class PreviewOut(Schema):
 class SuggestionOut(Schema):
     id = fields.String()
     name = fields.String()
+    network_id = fields.String(allow_none=True)
+    network_name = fields.String(allow_none=True, metadata={
+        "description": "the network's name; null while the replica does not know it"})
     score = fields.Float()
 
 
 class DecisionOut(Schema):
+    """The latest decision on a case: what was decided, by whom, when."""
+
     id = fields.String()
     action = fields.String()
     moderator_id = fields.String()
     decided_at = fields.DateTime()
     structure_id = fields.String(allow_none=True)
+    structure_name = fields.String(allow_none=True, metadata={
+        "description": "the structure the experience was sent to (approve, reroute)"})
     network_id = fields.String(allow_none=True)
+    network_name = fields.String(allow_none=True, metadata={
+        "description": "its network's name (approve, reroute)"})
     reason = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
     published_body = fields.String(allow_none=True)
@@ -219,9 +228,13 @@ class CaseOut(CaseSummaryOut):
     redacted_body = fields.String()
     current_structure_id = fields.String(allow_none=True)
     current_network_id = fields.String(allow_none=True)
+    current_structure_name = fields.String(allow_none=True, metadata={
+        "description": "a re-orientation: the structure that asks, as the replica names it"})
+    current_network_name = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     suggested_structures = fields.List(fields.Nested(SuggestionOut))
-    decision = fields.Nested(DecisionOut, allow_none=True)
+    decision = fields.Nested(DecisionOut, allow_none=True, metadata={
+        "description": "the latest decision on a decided case; null while it is pending"})
 
 
 CasePage = page_of(CaseSummaryOut, "CasePage")

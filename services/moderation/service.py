@@ -46,21 +46,33 @@ def summary(case: CaseLike, moderator_id: str, now: datetime) -> dict:
 
 
 def _suggestions(session: Session, case: CaseLike) -> list[dict]:
-    refs = [domain.StructureRef(r.id, r.name, r.postal_code, r.city)
+    """The likeliest structures, each with its network's name (one query for them all)."""
+    refs = [domain.StructureRef(r.id, r.name, r.postal_code, r.city, network_id=r.network_id)
             for r in queries.active_structures(session) if r.id != case.current_structure_id]
-    return domain.suggest_structures(refs, case.postal_code, case.structure_hint,
-                                     f"{case.title}\n{case.body}")
+    found = domain.suggest_structures(refs, case.postal_code, case.structure_hint,
+                                      f"{case.title}\n{case.body}")
+    names = queries.network_names(session, {s["network_id"] for s in found if s["network_id"]})
+    return [s | {"network_name": names.get(s["network_id"])} for s in found]
 
 
-def _decision_of(session: Session, case: CaseLike, decision: Decision | None = None) -> dict | None:
+def _decision_of(session: Session, case: CaseLike, decision: Decision | None = None,
+                 names: dict | None = None) -> dict | None:
+    """The case's latest decision (`decision`: the one just taken), with the names of the
+    structure and network it sent the experience to (`names`: read with the target)."""
     if decision is None:  # the one just made needs no query
         decision = queries.latest_decision(session, case.id)
     if decision is None:
         return None
+    if names is None:
+        structure_name, network_name = (
+            queries.place_names(session, decision.structure_id, decision.network_id)
+            if decision.structure_id or decision.network_id else (None, None))
+        names = {"structure_name": structure_name, "network_name": network_name}
     return {column: getattr(decision, column) for column in (
         "id", "action", "moderator_id", "structure_id", "network_id", "reason", "comment",
         "published_body", "edited", "published", "changes")} | {
-        "decided_at": clock.as_utc(decision.decided_at)}
+        "decided_at": clock.as_utc(decision.decided_at),
+        "structure_name": names.get("structure_name"), "network_name": names.get("network_name")}
 
 
 def _fields(case: CaseLike) -> list[domain.ScreenedField]:
@@ -68,8 +80,16 @@ def _fields(case: CaseLike) -> list[domain.ScreenedField]:
                               case.flags, case.field_flags)
 
 
+def _current_names(session: Session, case: CaseLike) -> dict:
+    """Who asks for a re-orientation: the names of the structure holding the experience and
+    of its network (none for a submission, which no structure holds yet)."""
+    names = (queries.place_names(session, case.current_structure_id, case.current_network_id)
+             if case.current_structure_id else (None, None))
+    return {"current_structure_name": names[0], "current_network_name": names[1]}
+
+
 def detail(session: Session, case: CaseLike, moderator_id: str, now: datetime,
-           decision: Decision | None = None) -> dict:
+           decision: Decision | None = None, names: dict | None = None) -> dict:
     return summary(case, moderator_id, now) | {
         "body": case.body, "structure_hint": case.structure_hint,
         "postal_code": case.postal_code, "flags": case.flags or [],
@@ -79,10 +99,11 @@ def detail(session: Session, case: CaseLike, moderator_id: str, now: datetime,
         "fields": [field.as_json() for field in _fields(case)],
         "current_structure_id": case.current_structure_id,
         "current_network_id": case.current_network_id, "reason": case.reason,
+        **_current_names(session, case),
         # Routing suggestions help only while the case waits for a decision.
         "suggested_structures": (_suggestions(session, case)
                                  if case.status == CaseStatus.PENDING else []),
-        "decision": _decision_of(session, case, decision),
+        "decision": _decision_of(session, case, decision, names),
     }
 
 
@@ -162,23 +183,31 @@ def _pending_case(session: Session, case_id: str, action: Action, moderator_id: 
     return case
 
 
+# Said in a decision's answer, never recorded nor published: identity's names may change.
+PLACE_NAMES = ("structure_name", "network_name")
+
+
 def _decide(session: Session, case: SimpleNamespace, action: Action, moderator_id: str,
-            now: datetime, **what) -> Decision:
-    """Close the case and record the decision (`what`: its columns that depend on `action`)."""
+            now: datetime, **what) -> tuple[Decision, dict]:
+    """Close the case and record the decision (`what`: its columns that depend on `action`,
+    and the names of its target, which are returned aside)."""
+    names = {name: what.pop(name) for name in PLACE_NAMES if name in what}
     case.status, case.decided_at = domain.OUTCOME[action], now
     case.claimed_by = case.claimed_until = None
     queries.close_case(session, case.id, case.status, now)
     values = dict(id=new_id(), case_id=case.id, moderator_id=moderator_id,
                   action=action, decided_at=now, **what)
     queries.insert_decision(session, values)
-    return Decision(**values)  # for the answer only: the row went in through the insert
+    return Decision(**values), names  # for the answer only: the row went in by the insert
 
 
-def _target(session: Session, structure_id: str) -> dict:
-    """Where a decision sends the experience: a known, active structure, and its network."""
+def _target(session: Session, structure_id: str) -> tuple[dict, dict]:
+    """Where a decision sends the experience: a known, active structure, and its network; and
+    their names for the answer (read in the same query)."""
     structure = queries.structure_row(session, structure_id)
     domain.check_target(structure and structure.active)
-    return {"structure_id": structure.id, "network_id": structure.network_id}
+    return ({"structure_id": structure.id, "network_id": structure.network_id},
+            {"structure_name": structure.name, "network_name": structure.network_name})
 
 
 def _approval_decisions(args: dict) -> dict:
@@ -196,15 +225,15 @@ def _event(case: SimpleNamespace, moderator_id: str, fields: dict) -> dict:
 
 # Each decision publishes its event and says what its record holds besides the common columns.
 def _approve(session: Session, case: SimpleNamespace, moderator_id: str, args: dict) -> dict:
-    target = _target(session, args["structure_id"])
+    target, names = _target(session, args["structure_id"])
     outcomes = domain.decide_fields(_fields(case), _approval_decisions(args))
     published, edited = domain.published_fields(outcomes), domain.edited_fields(outcomes)
     publish(session, EventType.MODERATION_APPROVED, _event(case, moderator_id, target | {
         "body": published["body"], "edited": bool(edited), "title": published["title"],
         "author_name": published["author_name"], "structure_hint": published["structure_hint"],
         "edited_fields": edited}), producer=SERVICE)
-    return target | {"published_body": published["body"], "edited": bool(edited),
-                     "published": published, "changes": domain.changes(outcomes)}
+    return target | names | {"published_body": published["body"], "edited": bool(edited),
+                             "published": published, "changes": domain.changes(outcomes)}
 
 
 def _reject(session: Session, case: SimpleNamespace, moderator_id: str, args: dict) -> dict:
@@ -215,11 +244,12 @@ def _reject(session: Session, case: SimpleNamespace, moderator_id: str, args: di
 
 
 def _reroute(session: Session, case: SimpleNamespace, moderator_id: str, args: dict) -> dict:
-    terms = _target(session, args["structure_id"]) | {"comment": args["comment"]}
+    target, names = _target(session, args["structure_id"])
+    terms = target | {"comment": args["comment"]}
     domain.check_moves(terms["structure_id"], case.current_structure_id)
     publish(session, EventType.MODERATION_REROUTED, _event(case, moderator_id, terms),
             producer=SERVICE)
-    return terms
+    return terms | names
 
 
 def _decline(session: Session, case: SimpleNamespace, moderator_id: str, args: dict) -> dict:
@@ -243,9 +273,9 @@ def decide(session: Session, moderator_id: str, case_id: str, action: Action,
     decision; the answer is the case as decided."""
     now = clock.now()
     case = _pending_case(session, case_id, action, moderator_id, now)
-    decision = _decide(session, case, action, moderator_id, now,
-                       **_DECISIONS[action](session, case, moderator_id, args))
-    return detail(session, case, moderator_id, now, decision)
+    decision, names = _decide(session, case, action, moderator_id, now,
+                              **_DECISIONS[action](session, case, moderator_id, args))
+    return detail(session, case, moderator_id, now, decision, names)
 
 
 # ---- opening cases (experiences' events)

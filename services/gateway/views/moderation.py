@@ -10,6 +10,7 @@ from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from services.chassis.permissions import Permission
 from services.gateway import masks
 from services.gateway.auth import clients, current_user, login_required
 from services.gateway.calls import calling, redirect_with
@@ -31,6 +32,7 @@ from services.gateway.presenters import (
     renamed,
     search_text,
 )
+from services.gateway.views.access import claims, may
 
 bp = Blueprint("moderation", __name__)
 PER_PAGE = 20
@@ -79,15 +81,30 @@ def likelihood(score) -> str:
     return next(words for floor, words in LIKELY_SCORES if score >= floor)
 
 
+def structure_text(structure: dict) -> str:
+    """« CAF de Villeurbanne — Réseau CAF »: the name, then its network's when known (two
+    networks may have offices of the same name)."""
+    return " — ".join(str(part) for part in (structure.get("name") or structure.get("id"),
+                                             structure.get("network_name")) if part)
+
+
 def suggestion_choices(suggestions: list[dict]) -> list[dict]:
     """The suggestions, best first as the API ranks them, each with the words the radio shows."""
     shown = []
     for suggestion in suggestions or []:
         words = likelihood(suggestion.get("score"))
         shown.append(dict(suggestion, likelihood=words,
-                          choice_text=f"{suggestion.get('name') or suggestion.get('id')} — "
+                          choice_text=f"{structure_text(suggestion)} — "
                                       f"suggestion : {words.lower()}"))
     return shown
+
+
+def found_choices(structures: list[dict], network_names: dict[str, str]) -> list[dict]:
+    """The structures a search found, each with the words the radio shows (its city and its
+    network's name when known)."""
+    return [dict(s, choice_text=" — ".join(part for part in (
+        str(s.get("name") or s.get("id")), s.get("city"),
+        network_names.get(s.get("network_id") or "")) if part)) for s in structures]
 
 
 @bp.get("/moderation")
@@ -180,16 +197,66 @@ def _field_views(case: dict, states: list, previews: dict, editable: bool) -> li
     return views
 
 
+def _network_names() -> dict[str, str]:
+    """{id: name} of every network (identity lets any signed-in user read them); {} when they
+    cannot be read just now: the structures are then shown without them."""
+    with calling():
+        return {str(n.get("id")): str(n.get("name")) for n in clients()["identity"].get_all(
+            "/networks", token=current_user().token) if isinstance(n, dict) and n.get("name")}
+    return {}
+
+
 def _found_structures(general: list) -> tuple[str, list[dict]]:
     structure_q = search_text(request.values.get("structure_q"))
     if not structure_q:
         return structure_q, []
+    networks = _network_names()
     with calling():
-        return structure_q, clients()["identity"].get(
+        return structure_q, found_choices(clients()["identity"].get(
             "/structures", token=current_user().token,
-            params={"q": structure_q}).get("items", [])
+            params={"q": structure_q}).get("items", []), networks)
     general.append("La recherche de structures est indisponible.")
     return structure_q, []
+
+
+# What each decision sends, and to whom, in the decision's summary.
+DECISION_COMMENTS = {"reject": "Commentaire transmis à l'auteur",
+                     "reroute": "Commentaire de la modération",
+                     "decline": "Explication transmise à la structure"}
+
+
+def _decider(moderator_id: str | None) -> str:
+    """Who decided: « vous », else the moderator's name when this user may read it (an
+    administrator), else « un autre modérateur »."""
+    user = current_user()
+    if moderator_id and moderator_id == claims().get("sub"):
+        return f"Vous ({user.name})" if user.name else "Vous"
+    if moderator_id and may(Permission.USER_MANAGE):
+        with calling():
+            name = clients()["identity"].get(f"/users/{moderator_id}", token=user.token).get("name")
+            if name:
+                return str(name)
+    return "Un autre modérateur"
+
+
+def decision_view(case: dict) -> dict | None:
+    """What the page says of a decided case's decision; None while it waits."""
+    decision = case.get("decision")
+    if case.get("status") == "pending" or not isinstance(decision, dict):
+        return None
+    action = decision.get("action")
+    structure = None
+    if decision.get("structure_id"):
+        structure = structure_text({"id": decision["structure_id"],
+                                    "name": decision.get("structure_name"),
+                                    "network_name": decision.get("network_name")})
+    return {
+        "reason": label(REJECT_REASONS, decision.get("reason")),
+        "comment_title": DECISION_COMMENTS.get(action),
+        "comment": (decision.get("comment") or "").strip(),
+        "structure": structure, "decided_by": _decider(decision.get("moderator_id")),
+        "decided_at": decision.get("decided_at") or case.get("decided_at"),
+    }
 
 
 def _comments(case: dict) -> list[dict] | None:
@@ -233,7 +300,7 @@ def _render(case_id: str, case: dict, states: list, errors: dict | None = None,
         "moderation/case.html", case=case, case_id=case_id, editable=editable,
         fields=_field_views(case, states, previews, editable), notice=notice,
         suggestions=suggestion_choices(case.get("suggested_structures", [])),
-        comments=comments, found_structures=found_structures,
+        comments=comments, found_structures=found_structures, decision=decision_view(case),
         structure_q=structure_q, errors=errors, general=general, titles=ERROR_TITLES,
         limits=masks.TEXT_LIMITS, reasons=REJECT_REASONS), status
 
