@@ -109,6 +109,15 @@ class InvalidEvaluationLink(Forbidden):
                          token="Le jeton d'évaluation est invalide.")
 
 
+class InactiveTarget(Invalid):
+    """A deactivated structure receives no experience."""
+
+    def __init__(self):
+        super().__init__("Cette structure est désactivée : elle ne reçoit plus d'expériences.",
+                         structure_id="Le champ « structure_id » désigne une structure "
+                                      "désactivée.")
+
+
 class NotBelow(Invalid):
     """A structure moves an experience only down its own tree."""
 
@@ -166,11 +175,14 @@ def move(current: str) -> Status:
 
 
 def check_reassign(current: str, current_structure: str, target: str,
-                   below_current: Iterable[str]) -> None:
-    """A structure's own move: the status allows a move, and the target is below it."""
+                   below_current: Iterable[str], target_active: bool = True) -> None:
+    """A structure's own move: the status allows a move, and the target is below it and
+    active (a closed office answers nobody)."""
     move(current)
     if not may_reassign(current_structure, target, below_current):
         raise NotBelow()
+    if not target_active:
+        raise InactiveTarget()
 
 
 def request_reorientation(current: str, already_pending: bool = False) -> Status:

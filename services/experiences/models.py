@@ -48,6 +48,7 @@ class Structure(Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     postal_code: Mapped[str | None] = mapped_column(sa.String(10))
     city: Mapped[str | None] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
 
 
 class Experience(Base):

@@ -314,8 +314,9 @@ def reassign(session: Session, principal: Principal, experience_id: str,
     """To a structure below the current one (audit trail kept)."""
     exp = _in_scope(session, principal, experience_id, lock=True)
     below = replica.subtree_ids(session, Structure, [exp.structure_id])
-    domain.check_reassign(exp.status, exp.structure_id, structure_id, below)
-    target = session.get(Structure, structure_id)
+    target = session.get(Structure, structure_id) if structure_id in below else None
+    domain.check_reassign(exp.status, exp.structure_id, structure_id, below,
+                          target_active=target is None or target.active)
     move_experience(session, exp, MoveKind.REASSIGN, target.id, target.network_id,
                     principal.user_id)
     return _internal(session, principal, exp)

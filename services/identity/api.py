@@ -20,12 +20,14 @@ from services.identity.domain import Actor
 from services.identity.models import User
 from services.identity.schemas import (
     InvitationOut,
+    LinkStateOut,
     LoginIn,
     NetworkIn,
     NetworkOut,
     NetworkPage,
     NetworkPatch,
     PageArgs,
+    PasswordLinkIn,
     PasswordResetIn,
     PreferencesIn,
     RefreshIn,
@@ -191,6 +193,18 @@ def password_reset(data):
     with db_of().transaction() as session:
         service.request_reset(session, data["email"])
     return {"status": "accepted"}
+
+
+@auth.route("/auth/password-link", methods=["POST"])
+@auth.arguments(PasswordLinkIn)
+@auth.response(200, LinkStateOut)
+@auth.alt_response(410, description="Used, expired or unknown link (`errors.token`)")
+def password_link(data):
+    """Whether an invitation or reset link may still set a password (the token in the body,
+    never in a URL); nothing changes."""
+    with db_of().transaction() as session:
+        service.check_password_link(session, data["token"])
+    return {"state": "open"}
 
 
 @auth.route("/auth/password", methods=["POST"])

@@ -66,13 +66,22 @@ class SetPasswordIn(Schema):
     password = Password(required=True)
 
 
+class PasswordLinkIn(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class LinkStateOut(Schema):
+    state = fields.String(metadata={"description": "open: the link may still set a password"})
+
+
 class PreferencesIn(Schema):
     notification_frequency = fields.String(required=True, validate=_frequencies)
 
 
 _network_code = [validate.Length(min=1, max=50),
                  validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
-                                 error="Code : lettres, chiffres, - ou _.")]
+                                 error="Le champ « code » ne contient que des lettres, "
+                                       "des chiffres, - ou _.")]
 _target_delay = validate.Range(min=1, max=365)
 
 

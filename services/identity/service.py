@@ -22,7 +22,7 @@ from services.chassis import clock, ratelimit
 from services.chassis.auth import Principal
 from services.chassis.catalogue import EventType
 from services.chassis.db import Database, new_id
-from services.chassis.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
+from services.chassis.errors import ApiError, Conflict, Forbidden, Gone, Invalid, NotFound
 from services.chassis.events import publish
 from services.chassis.pagination import page_of
 from services.chassis.permissions import Profile
@@ -325,15 +325,30 @@ def request_reset(session: Session, email: str) -> None:
 _LINK_REFUSED = "Lien invalide, déjà utilisé ou expiré."
 
 
-def set_password_from_link(session: Session, token: str, password: str) -> User:
-    link = session.scalars(sa.select(UserLink).where(
-        UserLink.token_hash == domain.hash_link_token(token)).with_for_update()).first()
-    now = clock.now()
+def _usable_link(session: Session, token: str, now: datetime,
+                 lock: bool = False) -> tuple[UserLink, User] | None:
+    """The link of `token` and its user, while it may set a password: unused, unexpired, and
+    its user active."""
+    query = sa.select(UserLink).where(UserLink.token_hash == domain.hash_link_token(token))
+    link = session.scalars(query.with_for_update() if lock else query).first()
     if link is None or link.used_at is not None or clock.as_utc(link.expires_at) < now:
-        raise Invalid(_LINK_REFUSED, field="token")
+        return None
     user = session.get(User, link.user_id)
-    if user is None or not user.active:
+    return (link, user) if user is not None and user.active else None
+
+
+def check_password_link(session: Session, token: str) -> None:
+    """410 when the link can no longer set a password, so the page says so before the form."""
+    if _usable_link(session, token, clock.now()) is None:
+        raise Gone(_LINK_REFUSED, field="token")
+
+
+def set_password_from_link(session: Session, token: str, password: str) -> User:
+    now = clock.now()
+    usable = _usable_link(session, token, now, lock=True)
+    if usable is None:
         raise Invalid(_LINK_REFUSED, field="token")
+    link, user = usable
     domain.check_password(password)
     user.password_hash = hasher.hash(password)
     link.used_at = now

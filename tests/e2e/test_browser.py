@@ -84,7 +84,7 @@ def test_a_usager_and_the_agents_carry_an_experience_through_the_pages(platform,
     agent.page.get_by_label("Signature").fill("L'équipe de la CAF de Lyon")
     html = agent.follow(
         agent.page.get_by_role("button", name="Enregistrer et envoyer la réponse"), "agent-answered")
-    assert "Elle sera publiée quand un super agent de votre structure" in html, html
+    assert "Elle sera publiée quand un super agent de la structure ou d'une structure" in html, html
     assert "En attente de validation" in html
     assert "Merci pour votre retour, nous le partageons." in html
     assert agent.page.get_by_role("button", name="Valider la réponse").count() == 0

@@ -130,7 +130,7 @@ def test_a_regional_super_agent_validates_an_agencys_answer(
     html = agent.follow(agent.page.get_by_role("button",
                                                name="Enregistrer et envoyer la réponse"),
                         "validation-sent")
-    assert "Elle sera publiée quand un super agent de votre structure" in html, html
+    assert "Elle sera publiée quand un super agent de la structure ou d'une structure" in html, html
     assert "awaiting_validation" not in agent.page.inner_text("main")
     assert agent.page.get_by_text("En attente de validation").first.is_visible()
 

@@ -191,7 +191,7 @@ def experiences():
 # What the agent is told after sending a response, by the status the API answers.
 SUBMITTED = {
     "awaiting_validation": "Votre réponse est enregistrée. Elle sera publiée quand un super agent "
-                           "de votre structure l'aura validée.",
+                           "de la structure ou d'une structure parente l'aura validée.",
     "answered": "Votre réponse est publiée. L'usager en est informé par courriel.",
     None: "Votre réponse a bien été enregistrée.",
 }
@@ -290,13 +290,15 @@ def _save_response(experience_id: str, payload: dict, send: bool, status: str | 
 
 
 def child_structures(structure_id) -> list[dict]:
-    """The child structures of the experience's structure (identity), [] when unknown."""
+    """The active child structures of the experience's structure (identity), every page of
+    them (a region has more offices than one page), [] when unknown."""
     if not structure_id:
         return []
     with calling():
-        listing = clients()["identity"].get("/structures", token=current_user().token,
-                                            params={"parent_id": str(structure_id)})
-        return [s for s in listing.get("items", []) if str(s.get("id")) != str(structure_id)]
+        found = clients()["identity"].get_all("/structures", token=current_user().token,
+                                              params={"parent_id": str(structure_id)})
+        return [s for s in found if str(s.get("id")) != str(structure_id)
+                and s.get("active", True) is not False]
     return []
 
 
@@ -458,6 +460,7 @@ def _reset_refused(exc: ServiceError) -> tuple[dict, list[str]]:
 
 
 PASSWORD_FIELDS = ("password", "confirmation")  # errors.token goes to the summary
+MIN_PASSWORD_LENGTH = 12  # identity's rule, which also refuses common passwords
 
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
@@ -467,6 +470,15 @@ def set_password():
     general: list[str] = []
     if not token:
         general = ["Le lien est incomplet : utilisez le lien reçu par courriel."]
+    elif request.method == "GET":
+        # A used or expired link says so at once, not after two passwords typed for nothing.
+        # Anything else (identity busy, throttled) shows the form: sending it checks again.
+        with calling(raising=()) as check:
+            clients()["identity"].post("/auth/password-link", json={"token": token},
+                                       forwarded_for=client_address())
+        if check.refused((410,)):
+            token, general = "", ["Ce lien est invalide, déjà utilisé ou expiré : demandez-en "
+                                  "un nouveau."]
     elif request.method == "POST":
         password = request.form.get("password", "")
         confirmation = request.form.get("confirmation", "")
@@ -474,6 +486,9 @@ def set_password():
             errors["password"] = ["Saisissez un mot de passe."]
         elif password != confirmation:
             errors["confirmation"] = ["Les deux mots de passe ne sont pas identiques."]
+            if len(password) < MIN_PASSWORD_LENGTH:  # identity is not asked: said here at once
+                errors["password"] = [f"Le mot de passe doit contenir au moins "
+                                      f"{MIN_PASSWORD_LENGTH} caractères."]
         if not errors:
             with calling(PASSWORD_FIELDS, keep_all=True, raising=()) as call:
                 clients()["identity"].post("/auth/password",
@@ -584,6 +599,8 @@ def _action_page(action: dict | None, form: dict, chosen: list[str], errors: dic
                  general: list[str], personal_data: privacy.PrivacyCheck):
     token = current_user().token
     structures = _my_structures(token)
+    if request.method == "GET" and not form["structure_id"] and len(structures) == 1:
+        form = {**form, "structure_id": structures[0][0]}  # the only choice, chosen
     if form["structure_id"] and form["structure_id"] not in {i for i, _ in structures}:
         structures.append((form["structure_id"], _structure_name(form["structure_id"], token)))
     status = 400 if (errors or general) else 200

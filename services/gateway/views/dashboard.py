@@ -155,7 +155,10 @@ def dashboard():
     errors: dict[str, list[str]] = {}
     general: list[str] = []
     structure_id = request.args.get("structure_id", "").strip()
-    include_children = request.args.get("include_children") == "1"
+    # As the agents' list does, the children count until the form says otherwise: a regional
+    # super agent's first view is not an empty region. The form always sends its dates.
+    submitted = any(name in request.args for name in ("from", "to", "structure_id"))
+    include_children = request.args.get("include_children") == "1" or not submitted
     start, end = default_period(date.today())
     start = _parse(request.args.get("from", ""), "from", errors) or start
     end = _parse(request.args.get("to", ""), "to", errors) or end

@@ -263,6 +263,26 @@ def test_reassign_to_a_child_only(env):
     assert event["payload"]["structure_id"] == ids["loc"]
 
 
+def test_reassign_never_to_a_deactivated_structure(env):
+    ids = env.tree()
+    exp_id = env.published(ids, structure="reg")
+    env.deliver("structure.updated", {
+        "id": ids["loc"], "network_id": ids["net"], "parent_id": ids["reg"],
+        "name": "Agence fermée", "active": False}, producer="identity")
+    agent = env.headers("agent", ids, structures=["reg"])
+    closed = env.client.post(f"/experiences/{exp_id}/reassign", headers=agent,
+                             json={"structure_id": ids["loc"]})
+    assert closed.status_code == 422
+    assert "désactivée" in closed.json["errors"]["structure_id"][0]
+    assert env.outbox_for("experience.reassigned", exp_id) == []
+    env.deliver("structure.updated", {
+        "id": ids["loc"], "network_id": ids["net"], "parent_id": ids["reg"],
+        "name": "Agence rouverte", "active": True}, producer="identity")
+    reopened = env.client.post(f"/experiences/{exp_id}/reassign", headers=agent,
+                               json={"structure_id": ids["loc"]})
+    assert reopened.status_code == 200 and reopened.json["structure_id"] == ids["loc"]
+
+
 def test_reorientation_request(env):
     ids = env.tree()
     exp_id = env.published(ids)

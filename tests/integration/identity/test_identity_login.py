@@ -184,6 +184,25 @@ def test_invitation_sets_a_password_once(platform):
     assert again.status_code == 422 and "token" in again.get_json()["errors"]
 
 
+def test_a_password_link_says_whether_it_may_still_be_used(platform):
+    network = platform.network()
+    created = platform.client.post("/users", headers=platform.admin(), json={
+        "email": "checked@spp.test", "name": "Vérifiée", "profile": "agent",
+        "network_id": network["id"], "missions": ["answer"]})
+    user_id = created.get_json()["id"]
+    token = [p for p in platform.outbox("user.invited") if p["user_id"] == user_id][0]["token"]
+    for _ in range(2):  # asking changes nothing
+        open_ = platform.client.post("/auth/password-link", json={"token": token})
+        assert open_.status_code == 200 and open_.get_json() == {"state": "open"}
+    assert platform.client.post("/auth/password",
+                                json={"token": token, "password": PASSWORD}).status_code == 200
+    used = platform.client.post("/auth/password-link", json={"token": token})
+    assert used.status_code == 410 and "token" in used.get_json()["errors"]
+    unknown = platform.client.post("/auth/password-link", json={"token": "pas-un-lien"})
+    assert unknown.status_code == 410
+    assert platform.client.post("/auth/password-link", json={}).status_code == 422
+
+
 def test_password_reset_always_accepted_and_event_only_for_known_users(platform):
     network = platform.network()
     user = platform.user("agent", network["id"])

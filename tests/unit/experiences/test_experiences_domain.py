@@ -123,6 +123,17 @@ def test_may_reassign_only_below():
     assert not domain.may_reassign("reg", "other", {"reg", "loc1"})
 
 
+def test_check_reassign_refuses_a_deactivated_target():
+    domain.check_reassign("to_process", "reg", "loc1", {"reg", "loc1"}, target_active=True)
+    with pytest.raises(domain.InactiveTarget) as refused:
+        domain.check_reassign("to_process", "reg", "loc1", {"reg", "loc1"},
+                              target_active=False)
+    assert "structure_id" in refused.value.answer_errors()
+    with pytest.raises(domain.NotBelow):  # outside the tree: that refusal comes first
+        domain.check_reassign("to_process", "reg", "other", {"reg", "loc1"},
+                              target_active=False)
+
+
 @pytest.mark.parametrize("profile,network,kind", [
     ("admin", None, ScopeKind.ALL), ("moderator", None, ScopeKind.ALL),
     ("referent", "n1", ScopeKind.NETWORK), ("referent", None, ScopeKind.NONE),

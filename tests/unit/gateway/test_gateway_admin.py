@@ -166,6 +166,20 @@ def test_network_errors_are_shown_next_to_their_field(app, world):
     assert html.count("Ce code de réseau existe déjà.") == 2  # the summary and the field
 
 
+def test_a_bad_code_is_said_with_the_other_errors_in_one_round(app, world):
+    client = app.test_client()
+    admin(client, world)
+    form = client.get("/administration/reseaux/nouveau").get_data(as_text=True)
+    response = client.post("/administration/reseaux/nouveau", data={
+        "csrf_token": csrf_of(form), "code": "qa ux!", "name": "QA", "requires_validation": "1",
+        "target_delay_days": "400"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and calls(world, "POST", "/networks") == []
+    assert 'id="code-error-1">Ce champ ne contient que des lettres, des chiffres, - ou _.' in html
+    assert 'id="target_delay_days-error-1">' in html
+    assert html.index('href="#code"') < html.index('href="#target_delay_days"')  # form order
+
+
 def test_admin_changes_a_network(app, world):
     client = app.test_client()
     admin(client, world)

@@ -106,3 +106,13 @@ def test_a_new_action_from_an_experience_has_it_ticked(client, fakes):
     html = client.get("/agent/actions/nouvelle?experience_ids=7").get_data(as_text=True)
     assert "checked" in html.split('id="experience_ids-7"')[1].split(">")[0]
     assert "checked" not in html.split('id="experience_ids-8"')[1].split(">")[0]
+
+
+def test_a_new_action_has_the_agents_only_structure_chosen(client, fakes):
+    login(client, fakes)
+    _setup(fakes)
+    html = client.get("/agent/actions/nouvelle").get_data(as_text=True)
+    assert '<option value="20" selected>CAF du Rhône</option>' in html
+    fakes["identity"].answers[("GET", "/me")] = {"id": "1", "structure_ids": ["20", "10"]}
+    two = client.get("/agent/actions/nouvelle").get_data(as_text=True)
+    assert '<option value="20" >CAF du Rhône</option>' in two  # two: the agent chooses

@@ -56,7 +56,7 @@ def test_a_saved_draft_is_resumed_in_the_form_then_sent(client, fakes):
         "csrf_token": csrf_of(html), "action": "envoyer", **DRAFT}, follow_redirects=True)
     assert _writes(fakes) == [("PUT", "/experiences/7/response"),
                               ("POST", "/experiences/7/response/submit")]
-    assert "quand un super agent de votre structure l&#39;aura validée" in \
+    assert "quand un super agent de la structure ou d&#39;une structure parente l&#39;aura validée" in \
         response.get_data(as_text=True)
 
 

@@ -77,6 +77,17 @@ def test_structure_and_children_filter_go_to_the_api(app, monthly):
     assert 'method="get"' in html  # the filters are a GET form: no CSRF needed, bookmarkable
 
 
+def test_the_first_view_counts_the_children_as_the_agents_list_does(app, monthly):
+    client = app.test_client()
+    login_as(client, monthly)
+    html = client.get("/agent/tableau-de-bord").get_data(as_text=True)
+    assert monthly["experiences"].calls[-1]["params"]["include_children"] == "true"
+    assert re.search(r'id="include_children"[^>]*checked', html)
+    unticked = client.get("/agent/tableau-de-bord?structure_id=&from=2026-03-01&to=2026-03-31")
+    assert monthly["experiences"].calls[-1]["params"]["include_children"] is None
+    assert not re.search(r'id="include_children"[^>]*checked', unticked.get_data(as_text=True))
+
+
 def test_out_of_scope_structure_is_shown_next_to_the_filter(app, monthly):
     client = app.test_client()
     login_as(client, monthly)

@@ -239,7 +239,8 @@ def test_agent_answers_then_submits(client, fakes):
 
 
 @pytest.mark.parametrize(("status", "said"), [
-    ("awaiting_validation", "quand un super agent de votre structure l&#39;aura validée"),
+    ("awaiting_validation",
+     "quand un super agent de la structure ou d&#39;une structure parente l&#39;aura validée"),
     ("answered", "Votre réponse est publiée. L&#39;usager en est informé par courriel."),
 ])
 def test_agent_is_told_what_happens_to_the_response(client, fakes, status, said):
@@ -426,8 +427,38 @@ def test_set_password_checks_confirmation_and_link(client, fakes):
         "csrf_token": csrf_of(html), "token": "t", "password": "a" * 12, "confirmation": "b"})
     assert response.status_code == 400
     assert "Les deux mots de passe ne sont pas identiques." in response.get_data(as_text=True)
-    assert fakes["identity"].calls == []
+    # Only the link's check when the page opened: the password itself was not sent.
+    assert [c["path"] for c in fakes["identity"].calls] == ["/auth/password-link"]
     assert "Le lien est incomplet" in client.get("/mot-de-passe").get_data(as_text=True)
+
+
+def test_a_used_link_says_so_before_any_password_is_typed(client, fakes):
+    fakes["identity"].answers[("POST", "/auth/password-link")] = ServiceError(
+        410, "gone", "Lien invalide, déjà utilisé ou expiré.",
+        {"token": ["Lien invalide, déjà utilisé ou expiré."]})
+    html = client.get("/mot-de-passe?token=used").get_data(as_text=True)
+    assert fakes["identity"].calls[-1]["json"] == {"token": "used"}
+    assert "Ce lien est invalide, déjà utilisé ou expiré" in html
+    assert 'name="password"' not in html and 'value="used"' not in html
+    assert 'href="/mot-de-passe-oublie"' in html
+
+
+def test_a_link_check_that_fails_otherwise_still_shows_the_form(client, fakes):
+    fakes["identity"].answers[("POST", "/auth/password-link")] = ServiceError(
+        429, "too_many_requests", "Trop de demandes.")
+    html = client.get("/mot-de-passe?token=t").get_data(as_text=True)
+    assert 'name="password"' in html and 'name="token" value="t"' in html
+
+
+def test_a_short_password_is_said_with_the_mismatch(client, fakes):
+    html = client.get("/mot-de-passe?token=t").get_data(as_text=True)
+    response = client.post("/mot-de-passe", data={
+        "csrf_token": csrf_of(html), "token": "t", "password": "abc", "confirmation": "abd"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert [c["path"] for c in fakes["identity"].calls] == ["/auth/password-link"]
+    assert 'id="password-error-1">Le mot de passe doit contenir au moins 12 caractères.' in page
+    assert 'id="confirmation-error-1">Les deux mots de passe ne sont pas identiques.' in page
 
 
 def to_process(fakes):
@@ -443,7 +474,7 @@ def test_agent_moves_an_experience_to_a_child_structure(client, fakes):
     to_process(fakes)
     html = client.get("/agent/experiences/7").get_data(as_text=True)
     lookup = [c for c in fakes["identity"].calls if c["path"] == "/structures"][-1]
-    assert lookup["params"] == {"parent_id": "10"}
+    assert lookup["params"] == {"parent_id": "10", "page": 1, "per_page": 500}
     assert "Déplacer vers une structure fille" in html and 'for="structure_id"' in html
     assert '<option value="11"' in html and "CAF — Villeurbanne" in html
     response = client.post("/agent/experiences/7/deplacement",
@@ -452,6 +483,20 @@ def test_agent_moves_an_experience_to_a_child_structure(client, fakes):
     call = fakes["experiences"].calls[-1]
     assert (call["method"], call["path"]) == ("POST", "/experiences/7/reassign")
     assert call["json"] == {"structure_id": "12"}
+
+
+def test_move_offers_neither_a_deactivated_child_nor_the_structure_itself(client, fakes):
+    login(client, fakes)
+    to_process(fakes)
+    fakes["identity"].answers[("GET", "/structures")] = {"items": [
+        {"id": "10", "name": "CAF du Rhône"},
+        {"id": "11", "name": "CAF — Lyon 3e", "active": True},
+        {"id": "13", "name": "CAF — Agence fermée", "active": False}],
+        "total": 3, "page": 1, "per_page": 500}
+    html = client.get("/agent/experiences/7").get_data(as_text=True)
+    assert '<option value="11"' in html
+    assert '<option value="13"' not in html and "Agence fermée" not in html
+    assert '<option value="10"' not in html
 
 
 def test_move_shows_the_api_field_error_inline(client, fakes):
@@ -810,5 +855,5 @@ def test_api_messages_naming_the_field_read_ce_champ_next_to_it(client, fakes):
     html = client.post("/donner-mon-avis", data={"csrf_token": token, "postal_code": "69"}
                        ).get_data(as_text=True)
     assert 'id="postal_code-error-1">Ce champ doit contenir 5 chiffres.' in html
-    assert "Code postal : Ce champ doit contenir 5 chiffres." in html
+    assert "Code postal du service : Ce champ doit contenir 5 chiffres." in html
     assert "« postal_code »" not in html

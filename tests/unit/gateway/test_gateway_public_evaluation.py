@@ -25,6 +25,9 @@ def test_an_open_link_shows_the_response_being_rated_and_the_form(client, fakes)
     assert "Votre expérience : Accueil à la CAF" in html
     assert html.index('id="reponse-evaluee"') < html.index('name="useful"')
     assert 'name="token" value="tok"' in html and "camille@secret.example" not in html
+    # The comment is never shown to anyone publicly: the usager is told before writing it.
+    assert 'aria-describedby="comment-hint comment-messages"' in html
+    assert "Il n&#39;est jamais publié." in html
 
 
 @pytest.mark.parametrize("status,code,title,kind,shown", [
