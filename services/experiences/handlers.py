@@ -39,7 +39,7 @@ def reject_experience(session: Session, event: Event, payload: dict) -> None:
 def reroute_experience(session: Session, event: Event, payload: dict) -> None:
     service.reroute_experience(session, event.id, payload["experience_id"],
                                payload["structure_id"], payload["network_id"],
-                               payload["moderator_id"])
+                               payload["moderator_id"], payload.get("comment"))
 
 
 def decline_reorientation(session: Session, event: Event, payload: dict) -> None:

@@ -444,13 +444,19 @@ def reject_experience(session: Session, event_id: str, experience_id: str, reaso
 
 
 def reroute_experience(session: Session, event_id: str, experience_id: str, structure_id: str,
-                       network_id: str, moderator_id: str | None) -> None:
-    """Moderation accepting a structure's request: the notifier tells the new structure."""
+                       network_id: str, moderator_id: str | None,
+                       comment: str | None = None) -> None:
+    """Moderation accepting a structure's request: the notifier tells the new structure, which
+    reads the moderator's comment, if any, among its internal comments."""
     exp = _decided(session, experience_id)
     if exp.structure_id == structure_id:
         return
     with _dropped_if_illegal("reroute", event_id, exp.id):
         move_experience(session, exp, MoveKind.REROUTE, structure_id, network_id, moderator_id)
+        if comment and comment.strip():
+            session.add(Comment(experience_id=exp.id, author_id=moderator_id or "moderation",
+                                author_name="Modération", network_id=network_id,
+                                body=f"Réorientée vers votre structure : {comment.strip()}"))
 
 
 def decline_reorientation(session: Session, experience_id: str, moderator_id: str | None,

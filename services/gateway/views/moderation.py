@@ -221,7 +221,7 @@ def _found_structures(general: list) -> tuple[str, list[dict]]:
 
 # What each decision sends, and to whom, in the decision's summary.
 DECISION_COMMENTS = {"reject": "Commentaire transmis à l'auteur",
-                     "reroute": "Commentaire de la modération",
+                     "reroute": "Commentaire transmis à la nouvelle structure",
                      "decline": "Explication transmise à la structure"}
 
 

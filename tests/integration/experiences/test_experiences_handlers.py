@@ -193,6 +193,28 @@ def test_declined_reorientation_lets_the_structure_answer_and_tells_it_why(env):
                            headers=agent).status_code == 200
 
 
+def test_a_reroute_comment_reaches_the_new_structure_only(env):
+    ids = env.tree()
+    exp_id = env.published(ids)
+    old = env.headers("agent", ids, structures=["loc"], missions=("answer",))
+    assert env.client.post(f"/experiences/{exp_id}/reorientation", headers=old,
+                           json={"reason": "Relève de la CPAM"}).status_code == 202
+    rerouted = {"case_id": "c", "experience_id": exp_id, "structure_id": ids["s2"],
+                "network_id": ids["net2"], "comment": "  Dossier d'assurance maladie.  ",
+                "moderator_id": "m1"}
+    env.deliver("moderation.rerouted", rerouted)
+    env.deliver("moderation.rerouted", rerouted)  # another event, same decision: one comment
+    new = env.headers("agent", ids, structures=["s2"], network="net2", missions=("answer",))
+    comments = env.client.get(f"/experiences/{exp_id}/comments", headers=new).json["items"]
+    assert [(c["author_name"], c["body"]) for c in comments] == [
+        ("Modération", "Réorientée vers votre structure : Dossier d'assurance maladie.")]
+    silent = env.published(ids)
+    env.deliver("moderation.rerouted", dict(rerouted, case_id="c2", experience_id=silent,
+                                            comment=None))
+    assert env.client.get(f"/experiences/{silent}/comments",
+                          headers=new).json["items"] == []
+
+
 class _Message:
     acked = None
 

@@ -166,13 +166,14 @@ def test_network_errors_are_shown_next_to_their_field(app, world):
     assert html.count("Ce code de réseau existe déjà.") == 2  # the summary and the field
 
 
-def test_a_bad_code_is_said_with_the_other_errors_in_one_round(app, world):
+@pytest.mark.parametrize("code", ["qa ux!", "-CAF", "CAF/2"])
+def test_a_bad_code_is_said_with_the_other_errors_in_one_round(app, world, code):
     client = app.test_client()
     admin(client, world)
-    form = client.get("/administration/reseaux/nouveau").get_data(as_text=True)
-    response = client.post("/administration/reseaux/nouveau", data={
-        "csrf_token": csrf_of(form), "code": "qa ux!", "name": "QA", "requires_validation": "1",
-        "target_delay_days": "400"})
+    path = "/administration/reseaux/nouveau"
+    fields = {"code": code, "name": "QA", "requires_validation": "1", "target_delay_days": "400"}
+    response = client.post(path, data=fields | {
+        "csrf_token": csrf_of(client.get(path).get_data(as_text=True))})
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and calls(world, "POST", "/networks") == []
     assert 'id="code-error-1">Ce champ ne contient que des lettres, des chiffres, - ou _.' in html

@@ -71,7 +71,7 @@ def test_a_reroute_and_a_declined_request_say_what_was_sent(moderator, fakes):
             "structure_id": "s2", "structure_name": "CPAM du Rhône",
             "network_id": "n2", "network_name": "Réseau CPAM", "comment": None})))
     assert rerouted["Nouvelle structure destinataire"] == "CPAM du Rhône — Réseau CPAM"
-    assert rerouted["Commentaire de la modération"] == "Aucun commentaire."
+    assert rerouted["Commentaire transmis à la nouvelle structure"] == "Aucun commentaire."
     declined = facts(decision_block(page(
         moderator, fakes, kind="reorientation", status="declined", decision={
             "action": "decline", "moderator_id": "u1", "decided_at": DECIDED_AT,
