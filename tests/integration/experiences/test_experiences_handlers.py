@@ -196,9 +196,6 @@ def test_declined_reorientation_lets_the_structure_answer_and_tells_it_why(env):
 def test_a_reroute_comment_reaches_the_new_structure_only(env):
     ids = env.tree()
     exp_id = env.published(ids)
-    old = env.headers("agent", ids, structures=["loc"], missions=("answer",))
-    assert env.client.post(f"/experiences/{exp_id}/reorientation", headers=old,
-                           json={"reason": "Relève de la CPAM"}).status_code == 202
     rerouted = {"case_id": "c", "experience_id": exp_id, "structure_id": ids["s2"],
                 "network_id": ids["net2"], "comment": "  Dossier d'assurance maladie.  ",
                 "moderator_id": "m1"}
@@ -213,6 +210,9 @@ def test_a_reroute_comment_reaches_the_new_structure_only(env):
                                             comment=None))
     assert env.client.get(f"/experiences/{silent}/comments",
                           headers=new).json["items"] == []
+    before = env.headers("agent", ids, structures=["loc"], missions=("answer",))
+    assert env.client.get(f"/experiences/{exp_id}/comments",
+                          headers=before).status_code == 403  # no longer theirs
 
 
 class _Message:
