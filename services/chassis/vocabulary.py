@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+
+# identity decides both; the gateway's forms say them with the form's other errors.
+NETWORK_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
+MIN_PASSWORD_LENGTH = 12
 
 
 class Channel(StrEnum):

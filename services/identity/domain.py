@@ -9,10 +9,10 @@ from pathlib import Path
 
 from services.chassis.permissions import GRANTABLE, Profile, permissions_for
 from services.chassis.refusals import Conflict, DomainError, Forbidden, Invalid
+from services.chassis.vocabulary import MIN_PASSWORD_LENGTH
 from services.chassis.vocabulary import Channel as Channel  # noqa: F401
 from services.chassis.vocabulary import NotificationFrequency as NotificationFrequency  # noqa: F401
 
-MIN_PASSWORD_LENGTH = 12
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
 

@@ -4,6 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from services.chassis.permissions import Mission, Profile
 from services.chassis.schemas import PageQuery, page_of
+from services.chassis.vocabulary import NETWORK_CODE
 from services.identity.domain import Channel, NotificationFrequency, password_problems
 
 _profiles = validate.OneOf([p.value for p in Profile])
@@ -79,7 +80,7 @@ class PreferencesIn(Schema):
 
 
 _network_code = [validate.Length(min=1, max=50),
-                 validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                 validate.Regexp(NETWORK_CODE,
                                  error="Le champ « code » ne contient que des lettres, "
                                        "des chiffres, - ou _.")]
 _target_delay = validate.Range(min=1, max=365)

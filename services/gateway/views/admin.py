@@ -4,10 +4,9 @@ only show what the token allows."""
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
+from services.chassis.vocabulary import NETWORK_CODE
 from services.gateway.auth import clients, current_user, login_required
 from services.gateway.calls import calling, redirect_with
 from services.gateway.labels import CHANNELS
@@ -148,9 +147,6 @@ def networks():
     return render_template("admin/networks.html", networks=found)
 
 
-_NETWORK_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # identity's rule for a code
-
-
 def _network_form(source) -> dict:
     return {"code": source.get("code", "").strip(), "name": source.get("name", "").strip(),
             "requires_validation": source.get("requires_validation", ""),
@@ -164,7 +160,7 @@ def _network_payload(form: dict) -> tuple[dict, dict]:
         if not form[field]:
             errors[field] = [message]
     # Said with the other errors rather than on the next try, once identity refuses it.
-    if form["code"] and not _NETWORK_CODE.fullmatch(form["code"]):
+    if form["code"] and not NETWORK_CODE.match(form["code"]):
         errors["code"] = ["Ce champ ne contient que des lettres, des chiffres, - ou _."]
     if form["requires_validation"] not in ("1", "0"):
         errors["requires_validation"] = ["Indiquez si les réponses doivent être validées."]

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
+from services.chassis.vocabulary import MIN_PASSWORD_LENGTH
 from services.gateway import privacy
 from services.gateway.auth import clients, current_user, login_required, store_login
 from services.gateway.calls import calling, redirect_with
@@ -460,7 +461,6 @@ def _reset_refused(exc: ServiceError) -> tuple[dict, list[str]]:
 
 
 PASSWORD_FIELDS = ("password", "confirmation")  # errors.token goes to the summary
-MIN_PASSWORD_LENGTH = 12  # identity's rule, which also refuses common passwords
 
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])

@@ -81,11 +81,11 @@ def likelihood(score) -> str:
     return next(words for floor, words in LIKELY_SCORES if score >= floor)
 
 
-def structure_text(structure: dict) -> str:
-    """« CAF de Villeurbanne — Réseau CAF »: the name, then its network's when known (two
-    networks may have offices of the same name)."""
+def structure_text(structure: dict, *details) -> str:
+    """« CAF de Villeurbanne — Réseau CAF »: the name, the `details` given (a city), then its
+    network's name when known (two networks may have offices of the same name)."""
     return " — ".join(str(part) for part in (structure.get("name") or structure.get("id"),
-                                             structure.get("network_name")) if part)
+                                             *details, structure.get("network_name")) if part)
 
 
 def suggestion_choices(suggestions: list[dict]) -> list[dict]:
@@ -102,9 +102,9 @@ def suggestion_choices(suggestions: list[dict]) -> list[dict]:
 def found_choices(structures: list[dict], network_names: dict[str, str]) -> list[dict]:
     """The structures a search found, each with the words the radio shows (its city and its
     network's name when known)."""
-    return [dict(s, choice_text=" — ".join(part for part in (
-        str(s.get("name") or s.get("id")), s.get("city"),
-        network_names.get(s.get("network_id") or "")) if part)) for s in structures]
+    return [dict(s, choice_text=structure_text(
+        s | {"network_name": network_names.get(s.get("network_id") or "")}, s.get("city")))
+        for s in structures]
 
 
 @bp.get("/moderation")
