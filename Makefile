@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: up test unit integration e2e compose chaos install bench lint deadletter clean chromium
+.PHONY: up test unit integration e2e compose chaos install bench lint deadletter clean chromium pgbouncer
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv .venv
@@ -22,7 +22,13 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "Chromium could not be installed: the browser test will be skipped"
 
-install: $(STAMP) $(DSFR) chromium
+# The e2e tests reach PostgreSQL through a TLS proxy, as operators do: Debian's PgBouncer.
+pgbouncer:
+	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null; } || \
+	  echo "PgBouncer could not be installed: the e2e tests will reach PostgreSQL directly"
+
+install: $(STAMP) $(DSFR) chromium pgbouncer
 
 up: $(STAMP) $(DSFR)
 	$(PY) -m services.chassis.up
@@ -33,7 +39,7 @@ unit: $(STAMP) $(DSFR)
 integration: $(STAMP)
 	$(PY) -m pytest tests/integration
 
-e2e: $(STAMP) $(DSFR) chromium
+e2e: $(STAMP) $(DSFR) chromium pgbouncer
 	$(PY) -m pytest tests/e2e
 
 # deploy/docker-compose.yml's own commands, environment and health checks, run as processes of
@@ -56,7 +62,7 @@ cluster: $(STAMP)
 	$(PY) -m pytest tests/cluster
 
 # One pytest run for everything: one summary line for CI.
-test: $(STAMP) $(DSFR) chromium
+test: $(STAMP) $(DSFR) chromium pgbouncer
 	$(PY) -m pytest tests
 
 # The broker lock keeps the fault tests' RabbitMQ restart away from the measurements. locust

@@ -9,13 +9,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 VAR = Path(os.environ.get("SPP_VAR_DIR", ROOT / "var"))
 
-_PORT_BASE = int(os.environ.get("SPP_PORT_BASE", "8000"))  # tests run a second platform aside
+PORT_BASE = int(os.environ.get("SPP_PORT_BASE", "8000"))  # tests run a second platform aside
 SERVICE_PORTS = {
-    name: _PORT_BASE + i
+    name: PORT_BASE + i
     for i, name in enumerate(["gateway", "identity", "experiences", "moderation", "diagnostic",
                               "notifier"])
 }
-MAIL_PORT = _PORT_BASE + 25
+MAIL_PORT = PORT_BASE + 25
 
 
 def _env(name: str, default: str) -> str:
@@ -66,10 +66,23 @@ def default_key_file() -> Path:
     return VAR / "keys" / "jwt-signing.pem"
 
 
+# The URLs operators paste (libpq's, Heroku's `postgres://`) name no driver: SQLAlchemy would
+# look for psycopg2, or know no `postgres` dialect. The platform installs psycopg (3).
+_DRIVERLESS_POSTGRES = ("postgresql://", "postgres://")
+
+
+def with_driver(url: str) -> str:
+    """`url`, a PostgreSQL one naming psycopg when it names no driver."""
+    for prefix in _DRIVERLESS_POSTGRES:
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 def database_url(service: str) -> str:
     """`<SERVICE>_DATABASE_URL`, else an embedded SQLite file under var/."""
     default = f"sqlite:///{VAR / (service + '.db')}"
-    return _env(f"{service.upper()}_DATABASE_URL", default)
+    return with_driver(_env(f"{service.upper()}_DATABASE_URL", default))
 
 
 @dataclass

@@ -155,8 +155,9 @@ class EventConsumer(ConsumerMixin):
                  topology: Topology, max_attempts: int = 5, prefetch: int = 100,
                  retry_delays_ms: tuple[int, ...] = (500, 2000, 10000, 30000),
                  batch_size: int = 50, confirm_timeout: float = 10.0,
-                 requeue_pause: float = 1.0):
+                 requeue_pause: float = 1.0, heartbeat: Callable[[], None] | None = None):
         self.connection = connection
+        self.heartbeat = heartbeat  # called on each turn of the loop (services.chassis.alive)
         self.db = db
         self.handlers = {str(k): v for k, v in handlers.items()}
         self.topology = topology
@@ -193,6 +194,10 @@ class EventConsumer(ConsumerMixin):
             conn.ensure_connection(self.on_connection_error, self.connect_max_retries,
                                    interval_start=1, interval_step=1, interval_max=5)
             yield conn
+
+    def on_iteration(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat()
 
     def on_connection_error(self, exc, interval):
         log.warning("broker connection lost (%s), retrying in %ss", exc, interval)

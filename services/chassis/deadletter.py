@@ -1,14 +1,18 @@
 """Dead letters: the service's dead-letter queue, and the outbox rows its relay quarantined.
 
-    python -m services.chassis.deadletter list experiences
+    python -m services.chassis.deadletter list experiences [--limit 20]
     python -m services.chassis.deadletter show experiences [--limit 20]
     python -m services.chassis.deadletter replay experiences [--limit N]
+    python -m services.chassis.deadletter drop experiences MESSAGE_ID
     python -m services.chassis.deadletter retry experiences ROW [--new-correlation-id]
     python -m services.chassis.deadletter discard experiences ROW
 
-list and show cover both; replay republishes the queue's letters to their routing key; retry puts
-a quarantined outbox row (ROW, its id in `list`) back in the outbox once the cause is fixed (a
-broker limit raised; --new-correlation-id for an id the broker cannot carry); discard deletes one.
+list and show cover both (list gives each dead letter's message id, show its body too); replay
+sends the queue's letters back to that service's own queue only (the default exchange, routing
+key = the queue's name: the other services bound to the event already had it); drop deletes the
+dead letters of one message id (a poison that no replay will cure); retry puts a quarantined
+outbox row (ROW, its id in `list`) back in the outbox once the cause is fixed (a broker limit
+raised; --new-correlation-id for an id the broker cannot carry); discard deletes one.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import sys
 import pika
 import sqlalchemy as sa
 
-from services.chassis.amqp import Message, PipelinedPublisher, connection_parameters
+from services.chassis.amqp import connection_parameters
 from services.chassis.config import SERVICE_PORTS, Settings
 from services.chassis.consumer import ATTEMPTS_HEADER, REASON_HEADER, ROUTING_KEY_HEADER
 from services.chassis.db import Database
@@ -28,8 +32,13 @@ from services.chassis.events import secret_fields
 from services.chassis.relay import discard_quarantined, quarantined, retry_quarantined
 
 
+def queue_name(settings: Settings) -> str:
+    """The service's own queue (what Topology.build names it)."""
+    return f"{settings.queue_prefix}.{settings.service}"
+
+
 def dlq_name(settings: Settings) -> str:
-    return f"{settings.queue_prefix}.{settings.service}.dlq"
+    return f"{queue_name(settings)}.dlq"
 
 
 def queue_depth(settings: Settings) -> int | None:
@@ -62,36 +71,61 @@ def fetch(settings: Settings, limit: int, remove: bool):
         raise
 
 
-def _release(handle, ack: bool) -> None:
+def _release(handle, ack: bool, keep=None) -> None:
+    """Ack the letters taken (all, or those `keep` says no to), put the others back."""
     conn, ch, taken = handle
-    for method, _, _ in taken:
-        if ack:
-            ch.basic_ack(method.delivery_tag)
-        else:
-            ch.basic_nack(method.delivery_tag, requeue=True)
-    conn.close()
+    try:
+        if ch.is_open:  # a closed channel has given its unacked letters back already
+            for method, props, _ in taken:
+                if ack and (keep is None or not keep(props)):
+                    ch.basic_ack(method.delivery_tag)
+                else:
+                    ch.basic_nack(method.delivery_tag, requeue=True)
+    finally:
+        if conn.is_open:
+            conn.close()
 
 
 def replay(settings: Settings, limit: int = 1000) -> int:
-    """Republish dead letters to the exchange with their original routing key, attempts reset."""
+    """Send dead letters back to their service's own queue, attempts reset.
+
+    The default exchange with the queue's name as routing key reaches that queue alone: through
+    the shared topic exchange every service bound to the event type would have it again. The
+    properties (message id, correlation id, type, delivery mode) and headers are kept, the
+    original routing key among them (a new failure dead-letters it under the same key); the
+    reason becomes x-spp-replayed-reason. Acked only once every copy is confirmed.
+    """
     letters, handle = fetch(settings, limit, remove=True)
+    _, ch, _ = handle
     ok = False
     try:
-        messages = []
+        ch.confirm_delivery()
         for props, body in letters:
             headers = dict(props.headers or {})
-            key = headers.pop(ROUTING_KEY_HEADER, None) or props.type
             headers.pop(ATTEMPTS_HEADER, None)
             headers["x-spp-replayed-reason"] = headers.pop(REASON_HEADER, "")
-            messages.append(Message(exchange=settings.exchange, routing_key=key, body=body,
-                                    message_id=props.message_id or "", headers=headers,
-                                    type=props.type, correlation_id=props.correlation_id))
-        with PipelinedPublisher(settings.amqp_url) as publisher:
-            publisher.publish_batch(messages)
+            props.headers = headers
+            # mandatory: no such queue raises UnroutableError, and nothing is acked
+            ch.basic_publish("", queue_name(settings), body, props, mandatory=True)
         ok = True
-        return len(messages)
+        return len(letters)
     finally:
-        _release(handle, ack=ok)  # acked only once the republished copies are confirmed
+        _release(handle, ack=ok)
+
+
+def drop(settings: Settings, message_id: str, limit: int = 100_000) -> int:
+    """Delete the dead letters of `message_id` (`list` gives it); the others stay. How many went."""
+    letters, handle = fetch(settings, limit, remove=True)
+    doomed = sum(1 for props, _ in letters if props.message_id == message_id)
+    _release(handle, ack=True, keep=lambda props: props.message_id != message_id)
+    return doomed
+
+
+def _letter_line(props) -> str:
+    headers = props.headers or {}
+    reason = str(headers.get(REASON_HEADER) or "")
+    return (f"  {props.message_id or '(no message id)'}  {headers.get(ROUTING_KEY_HEADER) or props.type}"
+            f"  attempts {headers.get(ATTEMPTS_HEADER, '-')}: {' '.join(reason.split())[:200]}")
 
 
 def shown_body(body: str, limit: int = 2000) -> str:
@@ -110,13 +144,19 @@ def shown_body(body: str, limit: int = 2000) -> str:
     return json.dumps(envelope, ensure_ascii=False)[:limit]
 
 
-def _queue_lines(settings: Settings) -> None:
+def _queue_lines(settings: Settings, limit: int) -> None:
     try:
         depth = queue_depth(settings)
     except pika.exceptions.AMQPError as exc:
         print(f"{dlq_name(settings)}: broker unreachable ({type(exc).__name__})")
         return
-    print(f"{dlq_name(settings)}: {'absent' if depth is None else depth} message(s)")
+    print(f"{dlq_name(settings)}: {'absent' if depth is None else depth} message(s)"
+          + (f" (the first {limit})" if depth and depth > limit else ""))
+    if depth:
+        letters, handle = fetch(settings, limit, remove=False)
+        _release(handle, ack=False)
+        for props, _ in letters:
+            print(_letter_line(props))
 
 
 def _quarantine(db: Database, limit: int) -> list | None:
@@ -130,18 +170,23 @@ def _quarantine(db: Database, limit: int) -> list | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deadletter", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["list", "show", "replay", "retry", "discard"])
+    parser.add_argument("command", choices=["list", "show", "replay", "drop", "retry", "discard"])
     parser.add_argument("service", choices=[s for s in SERVICE_PORTS if s != "gateway"])
-    parser.add_argument("row", nargs="?", type=int, help="a quarantined outbox row (retry, discard)")
+    parser.add_argument("id", nargs="?", help="a quarantined outbox row (retry, discard), "
+                        "a dead letter's message id (drop)")
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--new-correlation-id", action="store_true",
                         help="retry: give the event a fresh correlation id")
     args = parser.parse_args(argv)
-    if args.command in ("retry", "discard") and args.row is None:
-        parser.error(f"{args.command} needs the quarantined row's id (see list)")
+    if args.command == "drop" and not args.id:
+        parser.error("drop needs the dead letter's message id (see list)")
+    if args.command in ("retry", "discard"):
+        if args.id is None or not args.id.isdigit():
+            parser.error(f"{args.command} needs the quarantined row's id (see list)")
+        args.row = int(args.id)
     settings = Settings.from_env(args.service)
     if args.command == "list":
-        _queue_lines(settings)
+        _queue_lines(settings, args.limit)
         db = Database(settings.database_url)
         rows = _quarantine(db, args.limit)
         if rows is not None:
@@ -195,8 +240,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no quarantined row {args.row}", file=sys.stderr)
             return 1
         print(f"row {args.row} discarded")
+    elif args.command == "drop":
+        gone = drop(settings, args.id)
+        if not gone:
+            print(f"no dead letter {args.id} in {dlq_name(settings)}", file=sys.stderr)
+            return 1
+        print(f"dead letter {args.id} dropped" + (f" ({gone} copies)" if gone > 1 else ""))
     else:
-        print(f"replayed {replay(settings, args.limit)} message(s)")
+        print(f"replayed {replay(settings, args.limit)} message(s) to {queue_name(settings)}")
     return 0
 
 

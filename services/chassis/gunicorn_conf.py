@@ -5,7 +5,10 @@ there; searches may carry names) and the client address: no secrets, no personal
 is written with its control characters escaped: a %0d%0a in a URL cannot forge a log line.
 """
 
+import os
 import re
+import shutil
+import tempfile
 
 from gunicorn.glogging import Logger
 
@@ -20,6 +23,32 @@ logger_class = "services.chassis.gunicorn_conf.AccessLogger"
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+
+
+# /metrics adds up every worker's counters (prometheus_client's multiprocess mode): each worker
+# writes its figures to files in a folder of this server's own, and a scrape reads them all,
+# whichever worker answers it. The folder is named in the master before any worker is forked
+# and before prometheus_client is first imported (it picks its mode then); never one inherited
+# from another process (another service started by `make up`).
+_metrics: dict = {}
+
+
+def on_starting(server):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics["dir"] = tempfile.mkdtemp(
+        prefix="spp-metrics-")
+    from prometheus_client import multiprocess
+
+    _metrics["multiprocess"] = multiprocess
+
+
+def child_exit(server, worker):
+    if _metrics:
+        _metrics["multiprocess"].mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _metrics:
+        shutil.rmtree(_metrics["dir"], ignore_errors=True)
 
 
 def post_fork(server, worker):

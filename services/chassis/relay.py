@@ -21,6 +21,7 @@ import select
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pika.exceptions
@@ -76,6 +77,9 @@ _FORGET = sa.delete(_outbox).where(_outbox.c.id.in_(sa.bindparam("ids", expandin
 # transactions and broker confirms under load, for a few milliseconds of latency.
 COALESCE_S = 0.01
 SQLITE_POLL = 0.05  # SQLite has no NOTIFY: a cheap look for commits this often keeps latency low
+# The LISTEN connection only receives: a TLS proxy or a firewall in front of PostgreSQL closes a
+# connection that sends nothing for a while, so the listener says something this often.
+LISTENER_KEEPALIVE_S = 10.0
 AMQP_SHORTSTR = 255  # bytes: the most an AMQP property such as correlation_id may hold
 # What the broker answers about one message (AMQP reply codes): PRECONDITION_FAILED (a body over
 # its max_message_size), FRAME_ERROR, SYNTAX_ERROR. NOT_FOUND (no exchange), ACCESS_REFUSED and
@@ -110,8 +114,10 @@ class _Publisher(PipelinedPublisher):
 
 class OutboxRelay:
     def __init__(self, db: Database, amqp_url: str, exchange: str, batch_size: int = 500,
-                 poll_interval: float = 0.5, confirm_timeout: float = 10.0):
+                 poll_interval: float = 0.5, confirm_timeout: float = 10.0,
+                 heartbeat: Callable[[], None] | None = None):
         self.db = db
+        self.heartbeat = heartbeat  # after each look into the outbox (services.chassis.alive)
         self.amqp_url = amqp_url
         self.exchange = exchange
         self.batch_size = batch_size
@@ -120,6 +126,7 @@ class OutboxRelay:
         self._publisher: _Publisher | None = None
         self._next_node = 0  # where the next connection begins in AMQP_URL's list of nodes
         self._listener = None
+        self._listener_spoke = 0.0  # monotonic time of the listener's last statement
         # Built once: a statement's cache key is memoized on it (a new select per poll cost its
         # key each time, most of what an idle worker spent).
         self._due = (sa.select(_outbox.c.id, _outbox.c.event_id, _outbox.c.event_type,
@@ -257,13 +264,23 @@ class OutboxRelay:
                 self._listener = self.db.engine.raw_connection()
                 self._listener.driver_connection.autocommit = True
                 self._listener.driver_connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
+                self._listener_spoke = time.monotonic()
             conn = self._listener.driver_connection
-            ready, _, _ = select.select([conn.pgconn.socket], [], [], timeout)
-            if ready:
-                time.sleep(COALESCE_S)
-                conn.pgconn.consume_input()
-                while conn.pgconn.notifies() is not None:
-                    pass
+            deadline = time.monotonic() + timeout
+            while True:
+                keepalive = self._listener_spoke + LISTENER_KEEPALIVE_S
+                ready, _, _ = select.select([conn.pgconn.socket], [], [],
+                                            max(0.0, min(deadline, keepalive) - time.monotonic()))
+                if ready:
+                    time.sleep(COALESCE_S)
+                    conn.pgconn.consume_input()
+                    while conn.pgconn.notifies() is not None:
+                        pass
+                if time.monotonic() >= keepalive:
+                    conn.execute("SELECT 1")
+                    self._listener_spoke = time.monotonic()
+                if ready or time.monotonic() >= deadline:
+                    return
         except Exception as exc:
             log.warning("outbox listener failed, polling instead: %s", exc)
             self._close_listener()
@@ -305,6 +322,8 @@ class OutboxRelay:
             try:
                 n = self.run_once()
                 backoff = 0.5
+                if self.heartbeat is not None:
+                    self.heartbeat()
                 if n < self.batch_size:
                     self._wait(self.poll_interval)
             except (PublishError, sa.exc.OperationalError) as exc:

@@ -15,6 +15,8 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
+    values,
 )
 from prometheus_client.core import GaugeMetricFamily
 
@@ -89,14 +91,16 @@ def readyz():
     return {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
 
 
-def _install_metrics(app: Flask, db: Database | None) -> None:
+def _install_metrics(app: Flask, db: Database | None, collectors: tuple = ()) -> None:
     registry = CollectorRegistry()
     requests_total = Counter("http_requests_total", "HTTP requests",
                              ["method", "endpoint", "status"], registry=registry)
     latency = Histogram("http_request_duration_seconds", "HTTP request latency",
                         ["method", "endpoint"], registry=registry)
-    if db is not None:
-        registry.register(_OutboxCollector(db))
+    # Figures read from the database at each scrape: the outbox's, and the service's own.
+    readings = [_OutboxCollector(db), *(make(db) for make in collectors)] if db is not None else []
+    for reading in readings:
+        registry.register(reading)
 
     @app.before_request
     def _start():
@@ -123,7 +127,20 @@ def _install_metrics(app: Flask, db: Database | None) -> None:
 
     @app.get("/metrics")
     def metrics():
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(_scraped(registry, readings)),
+                        mimetype=CONTENT_TYPE_LATEST)
+
+
+def _scraped(registry: CollectorRegistry, readings: list) -> CollectorRegistry:
+    """This process's registry; under gunicorn (services/chassis/gunicorn_conf.py), every
+    worker's counters added up from their files, and the database read once."""
+    if values.ValueClass is values.MutexValue:  # counters kept in this process's memory
+        return registry
+    every_worker = CollectorRegistry()
+    multiprocess.MultiProcessCollector(every_worker)
+    for reading in readings:
+        every_worker.register(reading)
+    return every_worker
 
 
 class _OutboxCollector:
@@ -152,7 +169,9 @@ class _OutboxCollector:
 def create_service_app(settings: Settings, title: str, blueprints: list,
                        db: Database | None = None, verifier: TokenVerifier | None = None,
                        description: str = "", with_db: bool = True,
-                       revocation: bool = False) -> Flask:
+                       revocation: bool = False, collectors: tuple = ()) -> Flask:
+    """`collectors`: for /metrics, callables that take the database and return a Prometheus
+    collector read at each scrape."""
     configure_logging(settings.service, settings.log_level)
     app = Flask(settings.service)
     app.config.update(
@@ -179,7 +198,7 @@ def create_service_app(settings: Settings, title: str, blueprints: list,
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     register_error_handlers(app)
-    _install_metrics(app, app.extensions["spp_db"])
+    _install_metrics(app, app.extensions["spp_db"], collectors)
     app.extensions["spp_api"] = api
     return app
 

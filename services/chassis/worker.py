@@ -7,6 +7,7 @@ import signal
 import threading
 from collections.abc import Callable
 
+from services.chassis.alive import Heartbeat
 from services.chassis.config import Settings
 from services.chassis.consumer import EventConsumer, Handler, open_connection
 from services.chassis.db import Database
@@ -18,12 +19,13 @@ from services.chassis.topology import topology_of
 log = logging.getLogger(__name__)
 
 
-def build_consumer(settings: Settings, db: Database, handlers: dict[str, Handler]) -> EventConsumer:
+def build_consumer(settings: Settings, db: Database, handlers: dict[str, Handler],
+                   heartbeat: Callable[[], None] | None = None) -> EventConsumer:
     topology = topology_of(settings, list(handlers))
     return EventConsumer(open_connection(settings.amqp_url), db, handlers, topology,
                          max_attempts=settings.max_attempts, prefetch=settings.prefetch,
                          retry_delays_ms=settings.retry_delays_ms,
-                         batch_size=settings.consumer_batch)
+                         batch_size=settings.consumer_batch, heartbeat=heartbeat)
 
 
 def run_worker(settings: Settings, handlers: dict[str, Handler],
@@ -32,14 +34,16 @@ def run_worker(settings: Settings, handlers: dict[str, Handler],
     configure_logging(settings.service, settings.log_level)
     db = Database(settings.database_url)
     stop = threading.Event()
-    relay = OutboxRelay(db, settings.amqp_url, settings.exchange)
+    beat = Heartbeat(settings.service)  # the consumer's loop beats; without one, the relay's
+    relay = OutboxRelay(db, settings.amqp_url, settings.exchange,
+                        heartbeat=None if handlers else beat)
     threads = [threading.Thread(target=relay.run_forever, args=(stop,), name="relay", daemon=True)]
     for interval, job in periodic:
         threads.append(threading.Thread(target=_every, args=(stop, interval, job, db),
                                         name=getattr(job, "__name__", "job"), daemon=True))
     for thread in threads:
         thread.start()
-    consumer = build_consumer(settings, db, handlers) if handlers else None
+    consumer = build_consumer(settings, db, handlers, heartbeat=beat) if handlers else None
 
     def _stop(*_):
         stop.set()

@@ -60,14 +60,33 @@ def _load_common() -> frozenset[str]:
 COMMON_PASSWORDS = _load_common()
 
 
-def password_problems(password: str, common: frozenset[str] = COMMON_PASSWORDS) -> list[str]:
-    """Length and a list of common passwords; no composition rules."""
-    problems = []
+def _password_faults(password: str, common: frozenset[str]) -> list[str]:
+    """The policy, once: length and a list of common passwords; no composition rules."""
+    faults = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.")
+        faults.append("short")
     if password.lower() in common:
-        problems.append("Ce mot de passe est trop courant : choisissez-en un autre.")
-    return problems
+        faults.append("common")
+    return faults
+
+
+def password_problems(password: str, common: frozenset[str] = COMMON_PASSWORDS) -> list[str]:
+    """What the user is told (French), one line per fault."""
+    said = {"short": f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.",
+            "common": "Ce mot de passe est trop courant : choisissez-en un autre."}
+    return [said[fault] for fault in _password_faults(password, common)]
+
+
+def admin_password_refusal(password: str, common: frozenset[str] = COMMON_PASSWORDS) -> str | None:
+    """The same policy for SPP_ADMIN_PASSWORD, said to the operator (English, one line), or None."""
+    said = {"short": f"shorter than {MIN_PASSWORD_LENGTH} characters",
+            "common": "in the list of common passwords"}
+    faults = _password_faults(password, common)
+    if not faults:
+        return None
+    reasons = " and ".join(said[fault] for fault in faults)
+    return (f"SPP_ADMIN_PASSWORD is refused by the password policy ({reasons}): set a longer, "
+            "uncommon one; the first administrator was not created.")
 
 
 def check_password(password: str) -> None:

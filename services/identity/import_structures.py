@@ -170,7 +170,9 @@ def import_into(session: Session, network: Network, stream: TextIO) -> ImportRep
 
 
 def import_structures(session: Session, network_code: str, stream: TextIO) -> ImportReport:
-    network = session.scalars(sa.select(Network).where(Network.code == network_code)).first()
+    # Codes are unique whatever their case (the API's rule): OPA180B21 is opa180b21.
+    network = session.scalars(sa.select(Network).where(
+        sa.func.lower(Network.code) == network_code.strip().lower())).first()
     if network is None:
         raise ValueError(f"réseau inconnu : {network_code}")
     return import_into(session, network, stream)

@@ -9,6 +9,7 @@ import random
 import secrets
 import time
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -213,10 +214,13 @@ def end_session(session: Session, token: str) -> None:
         _end(session, [found[0]], "logout", clock.now())
 
 
-def end_sessions_of(session: Session, user_id: str, reason: str) -> None:
-    """A new password, a deactivation or fewer rights sign the user out everywhere."""
+def end_sessions_of(session: Session, user_id: str, reason: str,
+                    keep: str | None = None) -> None:
+    """A new password, a deactivation or fewer rights sign the user out everywhere (but in the
+    session `keep`, where the user changed her own password)."""
     logins = session.scalars(sa.select(LoginSession).where(
-        LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+        LoginSession.user_id == user_id, LoginSession.ended_at.is_(None),
+        LoginSession.id != (keep or ""))
         .order_by(LoginSession.id).with_for_update()).all()
     if logins:
         _end(session, list(logins), reason, clock.now())
@@ -300,9 +304,30 @@ def _retire_links(session: Session, user_id: str, now: datetime) -> None:
                                               UserLink.used_at.is_(None)).values(used_at=now))
 
 
-def _password_changed(session: Session, user: User) -> None:
+def _password_changed(session: Session, user: User, keep: str | None = None) -> None:
     _retire_links(session, user.id, clock.now())
-    end_sessions_of(session, user.id, "password_changed")
+    end_sessions_of(session, user.id, "password_changed", keep)
+
+
+WRONG_CURRENT_PASSWORD = "Le mot de passe actuel est incorrect."
+
+
+def change_own_password(session: Session, user: User, current: str, new: str,
+                        session_id: str | None) -> bool:
+    """The signed-in user's new password, given her current one: False (nothing changed) when
+    that one is wrong. Her other sessions end and her links die; this session goes on."""
+    try:
+        hasher.verify(user.password_hash or _DUMMY_HASH, current)
+    except (VerificationError, InvalidHashError):
+        return False
+    if not user.password_hash:
+        return False
+    domain.check_password(new)
+    if new == current:
+        raise Invalid("Le nouveau mot de passe doit être différent de l'actuel.", field="password")
+    user.password_hash = hasher.hash(new)
+    _password_changed(session, user, keep=session_id)
+    return True
 
 
 def _new_link(session: Session, user: User, purpose: LinkPurpose) -> dict:
@@ -358,14 +383,35 @@ def set_password_from_link(session: Session, token: str, password: str) -> User:
 
 # ---- first administrator ----
 
-def bootstrap_admin(db: Database, email: str | None, password: str | None) -> bool:
-    """Create the first admin when no user exists; safe when several workers race."""
+class AdminBootstrap(StrEnum):
+    """What the start-up did with SPP_ADMIN_EMAIL / SPP_ADMIN_PASSWORD (`make up` says it)."""
+
+    CREATED = "created"
+    USERS_EXIST = "users_exist"  # the accounts are kept; the variables were not used
+    NOT_SET = "not_set"
+    NO_TABLES = "no_tables"
+
+
+class AdminPasswordRefused(RuntimeError):
+    """SPP_ADMIN_PASSWORD fails the password policy: no admin, and the start stops."""
+
+
+def bootstrap_admin(db: Database, email: str | None, password: str | None) -> AdminBootstrap:
+    """Create the first admin when no user exists; safe when several workers race.
+
+    The password policy of every other password applies; a refused one raises
+    AdminPasswordRefused (one line for the operator), only when the admin would be created:
+    an existing platform restarts whatever the variables hold.
+    """
     if not email or not password:
-        return False
+        return AdminBootstrap.NOT_SET
     try:
         with db.transaction() as session:
             if session.scalar(sa.select(sa.func.count()).select_from(User)):
-                return False
+                return AdminBootstrap.USERS_EXIST
+            refusal = domain.admin_password_refusal(password)
+            if refusal:
+                raise AdminPasswordRefused(refusal)
             user = User(email=email.strip().lower(), name="Administrateur",
                         password_hash=hasher.hash(password), profile=Profile.ADMIN.value,
                         missions=[], structure_ids=[], notification_frequency="immediate",
@@ -374,12 +420,12 @@ def bootstrap_admin(db: Database, email: str | None, password: str | None) -> bo
             session.flush()
             publish(session, EventType.USER_CREATED, user_payload(user), producer=SERVICE)
         log.info("first administrator created")
-        return True
+        return AdminBootstrap.CREATED
     except IntegrityError:
-        return False
+        return AdminBootstrap.USERS_EXIST  # another worker created it first
     except (OperationalError, ProgrammingError):
         log.warning("identity tables missing: first administrator not created")
-        return False
+        return AdminBootstrap.NO_TABLES
 
 
 # ---- the acting user ----

@@ -4,6 +4,7 @@ from flask import Flask
 
 from services.chassis.config import Settings
 from services.notifier.api import BLUEPRINTS
+from services.notifier.metrics import EmailCollector
 
 SERVICE = "notifier"
 
@@ -13,5 +14,5 @@ def create_app(settings: Settings | None = None, **kwargs) -> Flask:
 
     settings = settings or Settings.from_env(SERVICE)
     return create_service_app(settings, "Notifier: e-mails to agents, super agents and authors",
-                              BLUEPRINTS, revocation=True,
+                              BLUEPRINTS, revocation=True, collectors=(EmailCollector,),
                               **kwargs)

@@ -12,7 +12,8 @@ from services.chassis.composerun import ComposeError, ComposeRun, interpolate
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 ENV = {"POSTGRES_PASSWORD": "pg-secret", "RABBITMQ_DEFAULT_USER": "spp-run",
        "RABBITMQ_DEFAULT_PASS": "amqp-secret", "SPP_ADMIN_EMAIL": "admin@example.org",
-       "SPP_ADMIN_PASSWORD": "x" * 20, "SPP_SECRET_KEY": "k" * 40}
+       "SPP_ADMIN_PASSWORD": "x" * 20, "SPP_SECRET_KEY": "k" * 40,
+       "NOTIFIER_FROM": "ne-pas-repondre@example.org"}
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -4,7 +4,9 @@
 indirectly: `pytest.mark.parametrize("platform", ["sqlite", "postgresql"], indirect=True)` runs
 its tests on both. The PostgreSQL platform has its own ports (`PG_PORT_BASE`), its own exchange and
 queue prefix, and fresh databases (`spp_test_e2e_<service>_<random>`, dropped at the end of the
-session by `create_database`); it is stopped after the last test that uses it.
+session by `create_database`), reached as operators reach theirs: through a TLS proxy
+(`tests/support/pgproxy.py`, where Debian's PgBouncer is installed); it is stopped after the last
+test that uses it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support import pgproxy
 from tests.support.browser import CHROMIUM, LAUNCH_ARGS
 from tests.support.e2e import (
     ADMIN,
@@ -96,10 +99,26 @@ def sqlite_platform(tmp_path_factory, amqp_url, broker_names_session):
 
 
 @pytest.fixture(scope="session")
-def postgresql_platform(tmp_path_factory, amqp_url, create_database):
+def pg_tls_proxy(pg_server_url):
+    """PgBouncer requiring TLS in front of the test server, or None where it is not installed
+    (`make test` installs it, as it installs Chromium)."""
+    if not pgproxy.available():
+        yield None
+        return
+    with pgproxy.tls_proxy(pg_server_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="session")
+def postgresql_platform(tmp_path_factory, amqp_url, create_database, pg_server_url, pg_tls_proxy):
     names = _broker_names("e2epg")
     databases = {service: create_database(f"e2e_{service}") for service in BACKENDS}
+    if pg_tls_proxy is not None:
+        for database_url in databases.values():
+            pgproxy.cut_when_idle(pg_server_url, database_url)
+        databases = {service: pg_tls_proxy.behind(u) for service, u in databases.items()}
     started = _start(tmp_path_factory.mktemp("var-pg"), PG_PORT_BASE, amqp_url, names, databases)
+    started["database_urls"] = databases
     _RUNNING["postgresql"] = started
     try:
         yield started

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,6 +31,7 @@ import sqlalchemy as sa
 from services.chassis import amqp
 from services.chassis.amqp import connection_parameters
 from tests.support import submissions
+from tests.support.net import listening
 from tests.support.submissions import Submission
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,14 +225,6 @@ def exclusive_lock(path: Path):
 
 
 # The mail relay the PostgreSQL platform sends to ---------------------------------------------
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 class MailRelay:
     """The platform's SMTP server, run by the test rather than by the supervisor (which would
     start it again at once): `services.chassis.mailcatcher` on a fixed port, writing into the same
@@ -251,7 +243,7 @@ class MailRelay:
             [sys.executable, "-m", "services.chassis.mailcatcher", "--port", str(self.port),
              "--dir", str(self.folder)], cwd=ROOT, env=self.env, stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True)
-        assert wait_until(lambda: _listening(self.port), timeout, 0.05), \
+        assert wait_until(lambda: listening(self.port), timeout, 0.05), \
             f"the mail relay never listened on {self.port}; see {self.log_path}"
         return time.time() - t0
 
@@ -264,7 +256,7 @@ class MailRelay:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
-        assert wait_until(lambda: not _listening(self.port), 10, 0.05), "the relay still listens"
+        assert wait_until(lambda: not listening(self.port), 10, 0.05), "the relay still listens"
 
     def close(self) -> None:
         self.stop()

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pika
 
+from tests.support.net import listening
+
 MARKER = "SPP_CLUSTER_NODE"
 SBIN_CANDIDATES = ("/usr/lib/rabbitmq/bin",)  # Debian/Ubuntu: the scripts behind /usr/sbin
 BOOT_TIMEOUT = 90
@@ -59,11 +61,7 @@ def port_free(port: int) -> bool:
 
 
 def port_answers(port: int, timeout: float = 0.5) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    return listening(port, timeout)
 
 
 def amqp_login(port: int) -> bool:

@@ -5,7 +5,6 @@ create, the mails sent and their text.
 
 from __future__ import annotations
 
-import socket
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from email import policy
@@ -23,16 +22,11 @@ from services.chassis.events import make_event, parse_event
 from services.notifier.handlers import HANDLERS
 from services.notifier.mailer import send_pending
 from services.notifier.models import Email
+from tests.support.net import free_port  # noqa: F401  (the notifier tests' port)
 
 GATEWAY = "https://spp.example.test"
 PARIS = ZoneInfo("Europe/Paris")
 S1, S2, CHILD = "s-1", "s-2", "s-1-child"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Mailbox:

@@ -15,7 +15,9 @@ import pika
 import pytest
 import sqlalchemy as sa
 
+from services.chassis import alive
 from services.chassis import amqp as amqp_mod
+from services.chassis import relay as relay_mod
 from services.chassis.amqp import Message, PipelinedPublisher, connection_parameters
 from services.chassis.catalogue import TEST_EVENT
 from services.chassis.consumer import (
@@ -222,6 +224,40 @@ def test_an_idle_relay_on_postgresql_wakes_at_the_commit_only(db, amqp_url, brok
         relay.close()
 
 
+def test_an_idle_relays_listener_outlives_a_proxy_that_cuts_silent_connections(
+        db, amqp_url, broker_names, monkeypatch, caplog):
+    """A proxy in front of PostgreSQL closes a connection that says nothing for a while (here
+    the server's idle_session_timeout does it): the LISTEN connection keeps itself alive, and
+    a commit still wakes the relay at once."""
+    monkeypatch.setattr(relay_mod, "LISTENER_KEEPALIVE_S", 0.3)
+    name = db.engine.url.database
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f"ALTER DATABASE \"{name}\" SET idle_session_timeout = '1s'"))
+    db.engine.dispose()  # sessions take the setting when they start
+    sink = f"{broker_names['prefix']}.chassis"
+    _declare_sink(amqp_url, broker_names["exchange"], sink)
+    relay = OutboxRelay(db, amqp_url, broker_names["exchange"], poll_interval=5.0)
+    stopping = threading.Event()
+    running = threading.Thread(target=relay.run_forever, args=(stopping,))
+    caplog.set_level(logging.WARNING, logger="services.chassis.relay")
+    running.start()
+    try:
+        time.sleep(0.3)
+        listener = relay._listener.driver_connection.info.backend_pid
+        time.sleep(2.5)  # idle: 2.5 times what the server allows a silent session
+        assert relay._listener is not None, "the listener was cut"
+        assert relay._listener.driver_connection.info.backend_pid == listener
+        t0 = time.time()
+        _write_events(db, 1)
+        assert len(_drain(amqp_url, sink, 1, timeout=3)) == 1
+        assert time.time() - t0 < 0.4  # woken by the NOTIFY, not by its 5 s poll
+        assert not [r for r in caplog.records if "listener failed" in r.getMessage()]
+    finally:
+        stopping.set()
+        running.join(10)
+        relay.close()
+
+
 # --- consumer ---------------------------------------------------------------------------
 
 class Recorder:
@@ -252,10 +288,10 @@ def _queue_before_consuming(amqp_url, broker_names, events) -> None:
 def consumer_factory(db, amqp_url, broker_names):
     running = []
 
-    def start(handler, max_attempts=3):
+    def start(handler, max_attempts=3, heartbeat=None):
         consumer = EventConsumer(open_connection(amqp_url), db, {TEST_EVENT: handler},
                                  _topology(broker_names), max_attempts=max_attempts,
-                                 retry_delays_ms=(50, 100), batch_size=20)
+                                 retry_delays_ms=(50, 100), batch_size=20, heartbeat=heartbeat)
         thread = threading.Thread(target=consumer.run, daemon=True)
         thread.start()
         running.append((consumer, thread))
@@ -271,6 +307,30 @@ def consumer_factory(db, amqp_url, broker_names):
         consumer.should_stop = True
         thread.join(timeout=10)
         consumer.connection.release()
+
+
+def test_a_consumer_beats_while_it_runs_and_a_refused_login_never_does(
+        consumer_factory, db, amqp_url, broker_names, tmp_path, monkeypatch):
+    """The worker's health check (services.chassis.alive) reads these beats."""
+    monkeypatch.setattr(alive, "VAR", tmp_path)
+    monkeypatch.setattr(alive, "BEAT_EVERY_S", 0.2)
+    consumer_factory(Recorder(), heartbeat=alive.Heartbeat("running"))
+    assert _wait_for(lambda: alive.main(["running", "2"]) == 0)
+    first = alive.age("running")
+    time.sleep(1.5)  # idle: the loop still turns once a second
+    assert alive.age("running") < first + 1.0
+
+    refused_url = amqp_url.replace("guest:guest@", "guest:wrong-password@", 1)
+    assert refused_url != amqp_url
+    refused = EventConsumer(open_connection(refused_url), db, {TEST_EVENT: Recorder()},
+                            _topology(broker_names), heartbeat=alive.Heartbeat("refused"))
+    thread = threading.Thread(target=refused.run, daemon=True)
+    thread.start()
+    time.sleep(3)  # it tries to log in again and again
+    refused.should_stop = True
+    thread.join(timeout=30)
+    assert alive.age("refused") is None
+    assert alive.main(["refused", "60"]) == 1
 
 
 def _raw_publish(amqp_url, exchange, body: bytes | str, routing_key=TEST_EVENT, message_id=None):

@@ -10,7 +10,7 @@ from services.chassis.db import Database, migrate
 from services.identity import keys
 from services.identity.import_structures import import_structures
 from services.identity.models import SigningKey, User
-from services.identity.service import bootstrap_admin
+from services.identity.service import AdminBootstrap, AdminPasswordRefused, bootstrap_admin
 
 
 def test_bootstrap_creates_one_admin_even_when_workers_race(create_database):
@@ -31,14 +31,34 @@ def test_bootstrap_creates_one_admin_even_when_workers_race(create_database):
     with db.transaction() as session:
         admins = session.scalars(sa.select(User)).all()
     assert [u.profile for u in admins] == ["admin"] and admins[0].email == "first@spp.test"
-    assert results.count(True) == 1
-    assert bootstrap_admin(db, "second@spp.test", "une phrase de passe solide") is False
+    assert results.count(AdminBootstrap.CREATED) == 1
+    assert set(results) == {AdminBootstrap.CREATED, AdminBootstrap.USERS_EXIST}
+    # a restart with other variables keeps the accounts, even with a password the policy refuses
+    assert bootstrap_admin(db, "second@spp.test", "une phrase de passe solide") \
+        is AdminBootstrap.USERS_EXIST
+    assert bootstrap_admin(db, "second@spp.test", "abc") is AdminBootstrap.USERS_EXIST
     db.dispose()
 
 
 def test_bootstrap_skips_when_tables_are_missing(create_database):
     db = Database(create_database("identity_empty"))
-    assert bootstrap_admin(db, "first@spp.test", "une phrase de passe solide") is False
+    assert bootstrap_admin(db, "first@spp.test", "une phrase de passe solide") \
+        is AdminBootstrap.NO_TABLES
+    db.dispose()
+
+
+@pytest.mark.parametrize("password", ["abc", "password1234"])
+def test_bootstrap_refuses_a_password_the_policy_refuses(create_database, password):
+    url = create_database("identity_weak")
+    migrate("identity", url)
+    db = Database(url)
+    with pytest.raises(AdminPasswordRefused, match=r"^SPP_ADMIN_PASSWORD is refused") as refused:
+        bootstrap_admin(db, "first@spp.test", password)
+    assert "\n" not in str(refused.value) and password not in str(refused.value)
+    with db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+    assert bootstrap_admin(db, "first@spp.test", "une phrase de passe solide") \
+        is AdminBootstrap.CREATED
     db.dispose()
 
 
@@ -114,3 +134,14 @@ def test_csv_import_with_extra_columns_reports_the_row(platform):
     with platform.db.transaction() as session:
         report = import_structures(session, network["code"], io.StringIO(csv_text))
     assert report.created == 1 and report.errors == []
+
+
+def test_csv_import_finds_the_network_whatever_the_case_of_its_code(platform):
+    network = platform.network("ImportCase7")  # the API: codes are unique whatever their case
+    csv_text = "name,parent_name,postal_code,city,channels\nAgence Casse,,75003,Paris,\n"
+    with platform.db.transaction() as session:
+        report = import_structures(session, "importcase7", io.StringIO(csv_text))
+    assert report.created == 1 and report.errors == []
+    listed = platform.client.get(f"/structures?network_id={network['id']}",
+                                 headers=platform.admin()).get_json()
+    assert [s["name"] for s in listed["items"]] == ["Agence Casse"]

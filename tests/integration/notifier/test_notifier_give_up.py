@@ -38,3 +38,30 @@ def test_an_operator_cap_still_gives_up_after_its_attempts(env):
         env.send(now=start + timedelta(minutes=minute))
     assert {e.status for e in env.emails()} == {"failed"}
     assert {e.attempts for e in env.emails()} == {2}
+
+
+def _gauges(env) -> dict[str, float]:
+    from services.notifier.app import create_app
+
+    app = create_app(env.settings, db=env.db)
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    return {name: float(value) for name, value in
+            (line.split(" ", 1) for line in text.splitlines() if line.startswith("spp_emails_"))}
+
+
+def test_metrics_show_mail_piling_up_while_the_relay_is_down_and_given_up_mail(env):
+    env.settings.extra = {"email_retry_base_s": 0, "email_max_attempts": 2}
+    assert _gauges(env) == {"spp_emails_queued": 0.0, "spp_emails_oldest_queued_seconds": 0.0,
+                            "spp_emails_failed": 0.0}
+    env.user("agent@a.fr")
+    env.box.stop()
+    env.deliver("experience.published", published())
+    start = datetime.now(UTC)
+    env.send(now=start)
+    down = _gauges(env)
+    assert down["spp_emails_queued"] == 2 and down["spp_emails_failed"] == 0
+    assert down["spp_emails_oldest_queued_seconds"] >= 0
+    for minute in range(1, 5):
+        env.send(now=start + timedelta(minutes=minute))
+    assert _gauges(env) == {"spp_emails_queued": 0.0, "spp_emails_oldest_queued_seconds": 0.0,
+                            "spp_emails_failed": 2.0}

@@ -3,6 +3,9 @@
 from pathlib import Path
 
 import yaml
+from sqlalchemy.engine import make_url
+
+from services.chassis.composerun import interpolate
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 BACKENDS = ["identity", "experiences", "moderation", "diagnostic", "notifier"]
@@ -26,7 +29,13 @@ def test_each_backend_has_its_own_database_and_waits_for_migrations():
     init = (DEPLOY / "initdb.sql").read_text()
     for name in BACKENDS:
         env = services[name]["environment"]
-        assert env[f"{name.upper()}_DATABASE_URL"].endswith(f"/spp_{name}")
+        for extra in ({}, {"SPP_POSTGRES_ADDRESS": "pg-proxy:6432",
+                           "SPP_POSTGRES_OPTIONS": "?sslmode=verify-full"}):
+            url = make_url(interpolate(env[f"{name.upper()}_DATABASE_URL"],
+                                       {"POSTGRES_PASSWORD": "secret", **extra}))
+            assert url.database == f"spp_{name}" and url.password == "secret"
+            assert (url.host, url.port) == (("pg-proxy", 6432) if extra else ("postgres", 5432))
+            assert url.query == ({"sslmode": "verify-full"} if extra else {})
         assert f"CREATE DATABASE spp_{name};" in init
         assert "AMQP_URL" in env and "SMTP_URL" in env
         for proc in (name, f"{name}-worker"):
