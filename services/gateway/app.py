@@ -27,7 +27,7 @@ from services.chassis.errors import error_response
 from services.gateway import labels
 from services.gateway.auth import end_session
 from services.gateway.clients import ServiceError, Unavailable, default_clients
-from services.gateway.presenters import count_fr, date_fr, field_message, time_fr
+from services.gateway.presenters import count_fr, date_fr, field_message, of_name, time_fr
 
 SERVICE = "gateway"
 HERE = Path(__file__).resolve().parent
@@ -196,6 +196,7 @@ def _install_templating(app: Flask) -> None:
     app.jinja_env.filters["time_fr"] = time_fr
     app.jinja_env.filters["field_message"] = field_message
     app.jinja_env.filters["count_fr"] = count_fr
+    app.jinja_env.filters["of_name"] = of_name
 
     @app.context_processor
     def inject():

@@ -215,6 +215,16 @@ def time_fr(value: Any) -> str:
 _NAMED_FIELD = re.compile(r"^Le champ « [^»]* » ")
 
 
+_VOWELS = set("aeiouyàâäéèêëîïôöùûüÿæœ")
+
+
+def of_name(name: str) -> str:
+    """« de Bruno », « d'Alain », « d'Élodie »: « de » elided before a vowel. A mute h (« d'Hélène »
+    but « de Hugo ») cannot be told from the name alone: kept « de »."""
+    name = str(name or "").strip()
+    return f"d'{name}" if name[:1].lower() in _VOWELS else f"de {name}"
+
+
 def field_message(message: str) -> str:
     """« Le champ « postal_code » doit… » next to its field reads « Ce champ doit… »."""
     return _NAMED_FIELD.sub("Ce champ ", str(message))

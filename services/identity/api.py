@@ -19,6 +19,7 @@ from services.identity import keys, service
 from services.identity.domain import Actor
 from services.identity.models import User
 from services.identity.schemas import (
+    ChangePasswordIn,
     InvitationOut,
     LinkStateOut,
     LoginIn,
@@ -223,6 +224,32 @@ def get_me():
     """The caller's account."""
     with _acting() as acting:
         return acting.user
+
+
+@me.route("/me/password", methods=["POST"])
+@me.arguments(ChangePasswordIn)
+@me.response(200)
+@me.alt_response(422, description="Wrong current password (`errors.current_password`) or a "
+                                  "new one the policy refuses (`errors.password`)")
+@me.alt_response(429, description="Too many wrong current passwords")
+def change_password(data):
+    """Change the caller's own password, giving the current one. Her other sessions end; this
+    one goes on. Wrong current passwords are throttled as failed logins are."""
+    principal = current_principal()
+    limits = {service.rate_key("password:account", principal.user_id):
+              "login_account_address_limit"}
+    waiting = _waits(limits)
+    if waiting:
+        raise service.throttled(max(waiting.values()))
+    with _acting() as acting:
+        changed = service.change_own_password(
+            acting.session, acting.user, data["current_password"], data["password"],
+            principal.claims.get("sid"))
+    if not changed:
+        _count_failure(limits)
+        raise ApiError(422, "invalid", service.WRONG_CURRENT_PASSWORD,
+                       errors={"current_password": [service.WRONG_CURRENT_PASSWORD]})
+    return {"status": "ok"}
 
 
 @me.route("/me/preferences", methods=["PATCH"])

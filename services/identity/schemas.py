@@ -67,6 +67,11 @@ class SetPasswordIn(Schema):
     password = Password(required=True)
 
 
+class ChangePasswordIn(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=512))
+    password = Password(required=True)
+
+
 class PasswordLinkIn(Schema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=200))
 

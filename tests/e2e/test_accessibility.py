@@ -52,7 +52,7 @@ def test_main_pages_have_no_serious_accessibility_issue(platform, browser):  # n
     referent.login(people["referent"])
     for path in ("/agent/experiences", "/agent/actions", "/agent/actions/nouvelle",
                  "/agent/tableau-de-bord", "/agent/diagnostic", "/agent/utilisateurs",
-                 "/agent/utilisateurs/nouveau", "/agent/profil"):
+                 "/agent/utilisateurs/nouveau", "/agent/profil", "/agent/profil/mot-de-passe"):
         _audit(referent, path, found)
     referent.close()
 

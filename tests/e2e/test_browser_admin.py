@@ -131,7 +131,7 @@ def test_an_administrator_sets_up_a_network_and_its_tree_from_the_pages(platform
     page.locator("#structure_ids label.fr-label", has_text=re.compile(f"^{desk}")).click()
     admin.check("users-form-tree")
     html = admin.follow(page.get_by_role("button", name="Créer le compte et envoyer l'invitation"))
-    assert f"Le compte de Agente {tag} est créé" in html
+    assert f"Le compte d'Agente {tag} est créé" in html
     admin.goto(f"/agent/utilisateurs?q={tag}", "users-list")
     assert page.locator("tr", has_text=address).get_by_text("Invitation envoyée").count() == 1
     admin.follow(page.get_by_role("link", name=f"Agente {tag}"), "users-invited")

@@ -49,7 +49,7 @@ def test_a_referent_invites_a_user_runs_a_diagnostic_and_reads_the_dashboard(
     referent.check("users-new")
     html = referent.follow(page.get_by_role("button", name="Créer le compte et envoyer l'invitation"),
                            "users-list")
-    assert f"Le compte de Agent {tag} est créé" in html, html
+    assert f"Le compte d'Agent {tag} est créé" in html, html
     assert agent_address in html and "Remplir le diagnostic local" in html
 
     # 2. It starts the structure's diagnostic (once diagnostic knows the structure).

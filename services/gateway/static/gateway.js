@@ -1,7 +1,14 @@
-// Move the focus to the error summary so screen readers announce it at once.
+// Move the focus to the error summary so screen readers announce it at once; without one, to
+// the section an action came back to (#prise-en-charge: a URL's fragment only scrolls), else
+// to the message a redirect brought (« La réponse est validée… »): a live region already on
+// the page at load is not announced, a focused element is read.
 document.addEventListener("DOMContentLoaded", function () {
-  var summary = document.getElementById("resume-erreurs");
-  if (summary) { summary.focus(); }
+  var section = window.location.hash.length > 1 &&
+    document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+  if (section && !section.hasAttribute("tabindex")) { section = null; }
+  var target = document.getElementById("resume-erreurs") || section ||
+    document.querySelector("[data-focus-on-load]");
+  if (target) { target.focus(); }
 });
 
 // Long lists of checkboxes (a network's structures) get a filter field: the choices whose label

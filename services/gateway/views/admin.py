@@ -16,7 +16,8 @@ bp = Blueprint("admin", __name__)
 NETWORK_MANAGE = "network:manage"
 STRUCTURE_MANAGE = "structure:manage"
 NETWORK_FIELDS = ("code", "name", "requires_validation", "target_delay_days")
-NETWORK_TITLES = {"code": "Code", "name": "Nom", "requires_validation": "Validation des réponses",
+# In the form's order: the error summary lists them so.
+NETWORK_TITLES = {"name": "Nom", "code": "Code", "requires_validation": "Validation des réponses",
                   "target_delay_days": "Délai cible"}
 STRUCTURE_FIELDS = ("name", "parent_id", "postal_code", "city", "channels", "active")
 STRUCTURE_TITLES = {"name": "Nom", "parent_id": "Structure parente", "postal_code": "Code postal",

@@ -25,7 +25,7 @@ from services.gateway.presenters import (
     search_text,
     without_private,
 )
-from services.gateway.views.access import may
+from services.gateway.views.access import claims, may, permission_required
 from services.gateway.views.public import client_address
 
 bp = Blueprint("agent", __name__)
@@ -265,6 +265,8 @@ def experience(experience_id: str):
                 return redirect_with(done, url_for("agent.experience",
                                                    experience_id=experience_id))
     code = 400 if (errors or general) else 200
+    if found_data:  # the draft is saved (200); the box to tick is said as a form error
+        errors = {**errors, privacy.CONFIRM: [NOT_SENT]}
     return _experience_page(found, form=form, errors=errors, general=general,
                             editing=request.method == "POST"
                             or request.args.get("modifier") == "1",
@@ -388,8 +390,11 @@ def validate(experience_id: str):
         abort(403)
     page = url_for("agent.experience", experience_id=experience_id)
     if not privacy.confirmed(request.form):
-        if _response_check(response_of(_load(experience_id), draft=True) or {}):
-            return redirect_with(NOT_CONFIRMED, page, "error")
+        found = _load(experience_id)
+        passages = _response_check(response_of(found, draft=True) or {})
+        if passages:
+            return _experience_page(found, errors={privacy.CONFIRM: [NOT_CONFIRMED]},
+                                    personal_data=passages), 400
     with calling(split=partial(api_problem, shown=()), raising=(401, 404)) as call:
         clients()["experiences"].post(f"/experiences/{experience_id}/response/validate",
                                       json={}, token=user.token)
@@ -404,6 +409,10 @@ def _response_check(response: dict) -> privacy.PrivacyCheck:
 NOT_CONFIRMED = ("La réponse n'est pas validée : elle semble contenir des données personnelles. "
                  "Relisez les passages signalés, puis cochez la case pour confirmer qu'ils "
                  "peuvent être publiés, ou modifiez la réponse.")
+NOT_SENT = ("La réponse n'est pas envoyée : retirez les passages signalés, ou cochez la case pour "
+            "confirmer qu'ils peuvent être publiés.")
+NOT_SAVED = ("L'action n'est pas enregistrée : retirez les passages signalés, ou cochez la case "
+             "pour confirmer qu'ils peuvent être publiés.")
 
 
 @bp.route("/agent/profil", methods=["GET", "POST"])
@@ -430,6 +439,44 @@ def profile():
     status = 400 if (errors or general) else 200
     return render_template("agent/profile.html", me=me, frequency=frequency, errors=errors,
                            general=general), status
+
+
+CHANGE_FIELDS = ("current_password", "password", "confirmation")
+CHANGE_TITLES = {"current_password": "Mot de passe actuel", "password": "Nouveau mot de passe",
+                 "confirmation": "Confirmation du nouveau mot de passe"}
+
+
+@bp.route("/agent/profil/mot-de-passe", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """The signed-in user's own password, given the current one (identity ends her other
+    sessions; this one goes on)."""
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    if request.method == "POST":
+        current = request.form.get("current_password", "")
+        password = request.form.get("password", "")
+        if not current:
+            errors["current_password"] = ["Saisissez votre mot de passe actuel."]
+        if not password:
+            errors["password"] = ["Saisissez un nouveau mot de passe."]
+        elif len(password) < MIN_PASSWORD_LENGTH:
+            errors["password"] = [f"Le mot de passe doit contenir au moins "
+                                  f"{MIN_PASSWORD_LENGTH} caractères."]
+        if password and password != request.form.get("confirmation", ""):
+            errors["confirmation"] = ["Les deux mots de passe ne sont pas identiques."]
+        if not errors:
+            with calling(CHANGE_FIELDS, keep_all=True) as call:
+                clients()["identity"].post("/me/password", token=current_user().token,
+                                           json={"current_password": current,
+                                                 "password": password})
+            if not call.failed:
+                return redirect_with("Votre mot de passe est changé. Vos autres sessions sont "
+                                     "fermées.", url_for("agent.profile"))
+            errors, general = call.errors, call.general
+    status = 400 if (errors or general) else 200
+    return render_template("agent/change_password.html", errors=errors, general=general,
+                           titles=CHANGE_TITLES), status
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
@@ -505,7 +552,8 @@ def set_password():
 
 ACTION_FIELDS = ("title", "description", "date", "structure_id", "experience_ids")
 ACTION_TITLES = {"title": "Titre", "description": "Description", "date": "Date",
-                 "structure_id": "Structure", "experience_ids": "Expériences concernées"}
+                 "structure_id": "Structure", "experience_ids": "Expériences concernées",
+                 privacy.CONFIRM: "Données personnelles"}
 
 
 @bp.get("/agent/actions")
@@ -520,13 +568,52 @@ def actions():
                            pages=pagination(listing, page, PER_PAGE))
 
 
-def _my_structures(token: str) -> list[tuple[str, str]]:
-    """(id, name) of the agent's structures, from identity's /me then each structure."""
-    me = clients()["identity"].get("/me", token=token)
-    choices = []
-    for structure_id in me.get("structure_ids") or []:
-        choices.append((str(structure_id), _structure_name(structure_id, token)))
-    return choices
+def _action_structures(token: str) -> list[tuple[str, str]]:
+    """(id, name) of the active structures the experiences API accepts for this user's actions,
+    by its scope rules: the network's for a referent (or an administrator placed in one), an
+    agent's own and those below them. None without the permission, nor without a network: an
+    administrator of no network is not offered every structure of the country (tens of
+    thousands, each page of them a call to identity)."""
+    if not may("improvement:write"):
+        return []
+    found = claims()
+    identity = clients()["identity"]
+    if found.get("profile") in ("admin", "referent"):
+        network_id = found.get("network_id")
+        if not network_id:
+            return []
+        return _choices(identity.get_all("/structures", token=token,
+                                         params={"network_id": network_id}))
+    me = identity.get("/me", token=token)
+    roots = [str(i) for i in me.get("structure_ids") or []]
+    network_id = me.get("network_id") or found.get("network_id")
+    tree = identity.get_all("/structures", token=token,
+                            params={"network_id": network_id}) if roots and network_id else []
+    below = _subtree(roots, tree)
+    choices = _choices([s for s in tree if str(s.get("id")) in below])
+    known = {str(s.get("id")) for s in tree}
+    # A structure of the agent's that the network's list lacks, by itself (its name, or its id).
+    return choices + [(i, _structure_name(i, token)) for i in roots if i not in known]
+
+
+def _subtree(roots: list[str], tree: list[dict]) -> set[str]:
+    """The roots and every structure of `tree` below them (the API's scope of an agent)."""
+    children: dict[str, list[str]] = {}
+    for s in tree:
+        children.setdefault(str(s.get("parent_id") or ""), []).append(str(s.get("id")))
+    below, todo = set(), list(roots)
+    while todo:
+        node = todo.pop()
+        if node not in below:
+            below.add(node)
+            todo.extend(children.get(node, ()))
+    return below
+
+
+def _choices(structures: list[dict]) -> list[tuple[str, str]]:
+    """(id, name) of the active ones: a closed structure gets no new action."""
+    return [(str(s.get("id")), s.get("name") or str(s.get("id"))) for s in structures
+            if s.get("active", True) is not False]
 
 
 def _structure_name(structure_id, token: str) -> str:
@@ -565,13 +652,28 @@ def _action_fields(action: dict | None) -> tuple[dict, list[str]]:
     return form, [i for i in request.args.getlist("experience_ids") if i]
 
 
+# Said here, with the other errors, rather than as the API's « Ce champ… » messages.
+ACTION_MISSING = {"title": "Saisissez le titre de l'action.",
+                  "description": "Décrivez l'action.",
+                  "date": "Saisissez la date de l'action.",
+                  "structure_id": "Choisissez la structure de l'action."}
+MAX_LINKED = 100  # as the API: 1 to 100 experiences per action
+
+
+def _missing(form: dict, chosen: list[str]) -> dict[str, list[str]]:
+    errors = {name: [message] for name, message in ACTION_MISSING.items() if not form[name]}
+    if not 1 <= len(set(chosen)) <= MAX_LINKED:
+        errors["experience_ids"] = [f"Choisissez entre 1 et {MAX_LINKED} expériences."]
+    return errors
+
+
 def _action_form(action: dict | None = None):
     """The form of a new action, or of an existing one (`action`), and its sending."""
     form, chosen = _action_fields(action)
     errors: dict[str, list[str]] = {}
     general: list[str] = []
     if request.method == "POST":
-        errors = convert_dates(form, ("date",))
+        errors = {**_missing(form, chosen), **convert_dates(form, ("date",))}
     found_data = privacy.PrivacyCheck()
     if request.method == "POST" and not errors and not privacy.confirmed(request.form):
         # An action is public once saved: passages that look personal hold it back.
@@ -592,27 +694,31 @@ def _action_form(action: dict | None = None):
                                  else "L'action d'amélioration est modifiée.",
                                  url_for("agent.actions"))
         errors, general = call.errors, call.general
-    return _action_page(action, form, chosen, errors, general, found_data)
+    status = 400 if (errors or general) else 200
+    if found_data:  # nothing failed (200); the box to tick is said as a form error
+        errors = {**errors, privacy.CONFIRM: [NOT_SAVED]}
+    return _action_page(action, form, chosen, errors, general, found_data, status)
 
 
 def _action_page(action: dict | None, form: dict, chosen: list[str], errors: dict,
-                 general: list[str], personal_data: privacy.PrivacyCheck):
+                 general: list[str], personal_data: privacy.PrivacyCheck, status: int):
     token = current_user().token
-    structures = _my_structures(token)
+    structures = _action_structures(token)
     if request.method == "GET" and not form["structure_id"] and len(structures) == 1:
         form = {**form, "structure_id": structures[0][0]}  # the only choice, chosen
-    if form["structure_id"] and form["structure_id"] not in {i for i, _ in structures}:
-        structures.append((form["structure_id"], _structure_name(form["structure_id"], token)))
-    status = 400 if (errors or general) else 200
+    kept = str((action or {}).get("structure_id") or "")
+    if kept and kept not in {i for i, _ in structures}:  # the action's own, closed since
+        structures.append((kept, _structure_name(kept, token)))
     return render_template("agent/action_form.html", action=action, form=form, chosen=chosen,
                            errors=errors, general=general, structures=structures,
                            titles=ACTION_TITLES,
                            experiences=_linkable_experiences(token, chosen),
-                           personal_data=personal_data, confirm_name=privacy.CONFIRM), status
+                           personal_data=personal_data, confirm_name=privacy.CONFIRM,
+                           admin=claims().get("profile") == "admin"), status
 
 
 @bp.route("/agent/actions/nouvelle", methods=["GET", "POST"])
-@login_required
+@permission_required("improvement:write")
 def new_action():
     return _action_form()
 

@@ -24,6 +24,7 @@ from services.gateway.labels import (
     label,
 )
 from services.gateway.presenters import (
+    date_fr,
     first_error_messages,
     highlight_flags,
     iso_moment,
@@ -298,11 +299,21 @@ def _render(case_id: str, case: dict, states: list, errors: dict | None = None,
         status = 400
     return render_template(
         "moderation/case.html", case=case, case_id=case_id, editable=editable,
+        heading=case_heading(case, case_id),
         fields=_field_views(case, states, previews, editable), notice=notice,
         suggestions=suggestion_choices(case.get("suggested_structures", [])),
         comments=comments, found_structures=found_structures, decision=decision_view(case),
         structure_q=structure_q, errors=errors, general=general, titles=ERROR_TITLES,
         limits=masks.TEXT_LIMITS, reasons=REJECT_REASONS), status
+
+
+def case_heading(case: dict, case_id: str) -> str:
+    """« Dossier C0FFEE12 — Nouvelle expérience du 02/11/2026 »: tells two cases apart (two
+    tabs, the history) with nothing the usager wrote."""
+    kind = CASE_KINDS.get(case.get("kind"))
+    created = date_fr(case.get("created_at"))
+    return (f"Dossier {str(case_id)[:8].upper()}" + (f" — {kind}" if kind else "")
+            + (f" du {created}" if created else ""))
 
 
 def _case_page(case_id: str, errors: dict | None = None, general: list | None = None,
@@ -331,10 +342,9 @@ def _claim(case_id: str) -> dict | None:
 def claim(case_id: str):
     if _claim(case_id) is None:
         flash("Ce dossier est déjà traité par un autre modérateur, ou a été décidé.", "warning")
-    else:
-        flash("Vous traitez ce dossier : les autres modérateurs ne le voient plus dans la file.",
-              "success")
-    return redirect(url_for("moderation.case", case_id=case_id))
+        return redirect(url_for("moderation.case", case_id=case_id))
+    # Back where the button was: the notice that replaced it says the case is hers.
+    return redirect(url_for("moderation.case", case_id=case_id) + "#prise-en-charge")
 
 
 @bp.post("/moderation/cas/<case_id>/previsualisation")

@@ -9,7 +9,7 @@ from services.gateway.auth import clients, current_user
 from services.gateway.calls import Outcome, calling, redirect_with, split_errors
 from services.gateway.clients import ServiceError
 from services.gateway.labels import MISSIONS, PROFILES
-from services.gateway.presenters import page_number, pagination, search_text
+from services.gateway.presenters import of_name, page_number, pagination, search_text
 from services.gateway.views.access import claims, permission_required
 from services.gateway.views.admin import structure_tree
 
@@ -114,7 +114,7 @@ def users():
     items = [dict(item, state=user_state(item)) for item in listing.get("items", [])]
     return render_template("users/list.html", items=items, q=q, profiles=profiles,
                            profile=profile, pages=pagination(listing, page, PER_PAGE),
-                           networks=networks, network_id=network_id,
+                           networks=networks, network_id=network_id, admin=_is_admin(),
                            structure_names=_structure_names(user.token, items))
 
 
@@ -142,7 +142,8 @@ def new_user():
             with calling(split=_split) as call:
                 created = clients()["identity"].post("/users", token=user.token, json=payload)
             if not call.failed:
-                return redirect_with(f"Le compte de {created.get('name') or form['name']} est "
+                name = of_name(created.get("name") or form["name"])
+                return redirect_with(f"Le compte {name} est "
                                      "créé : un courriel l'invite à choisir son mot de passe.",
                                      url_for("users.users"))
             errors, general = call.errors, call.general

@@ -137,6 +137,57 @@ def test_a_new_password_ends_every_session_and_its_tokens(platform):
     assert platform.client.get("/me", headers=_bearer(fresh)).status_code == 200
 
 
+def test_changing_ones_own_password_keeps_this_session_and_ends_the_others(platform):
+    user, body = _agent(platform)
+    other = platform.login_body(user["email"])
+    platform.client.post("/auth/password-reset", json={"email": user["email"]})
+    link = [p["token"] for p in platform.outbox("user.password_reset_requested")
+            if p["user_id"] == user["id"]][-1]
+    changed = platform.client.post("/me/password", headers=_bearer(body), json={
+        "current_password": PASSWORD, "password": NEW_PASSWORD})
+    assert changed.status_code == 200
+    assert platform.client.get("/me", headers=_bearer(body)).status_code == 200
+    assert _refresh(platform, body["refresh_token"]).status_code == 200
+    assert platform.client.get("/me", headers=_bearer(other)).status_code == 401
+    revoked = _revoked(platform, user["id"])[-1]
+    assert revoked == {"user_id": user["id"], "session_ids": [_claims(other)["sid"]],
+                       "reason": "password_changed"}
+    assert platform.login(user["email"], PASSWORD).status_code == 401
+    assert platform.login(user["email"], NEW_PASSWORD).status_code == 200
+    late = platform.client.post("/auth/password", json={"token": link,
+                                                        "password": "encore un autre mot de passe"})
+    assert late.status_code == 422  # the reset link died with the old password
+
+
+def test_a_wrong_current_password_changes_nothing_and_is_throttled(platform):
+    user, body = _agent(platform)
+    statuses = []
+    for _ in range(6):
+        wrong = platform.client.post("/me/password", headers=_bearer(body), json={
+            "current_password": "pas le bon mot de passe", "password": NEW_PASSWORD})
+        statuses.append(wrong.status_code)
+        if wrong.status_code == 422:
+            assert wrong.get_json()["errors"] == {
+                "current_password": ["Le mot de passe actuel est incorrect."]}
+    assert statuses[:4] == [422] * 4 and statuses[-1] == 429
+    right = platform.client.post("/me/password", headers=_bearer(body), json={
+        "current_password": PASSWORD, "password": NEW_PASSWORD})
+    assert right.status_code == 429  # even the right one waits: no guessing past the limit
+    assert platform.login(user["email"], PASSWORD).status_code == 200
+
+
+def test_a_weak_or_unchanged_new_password_is_refused_on_its_field(platform):
+    user, body = _agent(platform)
+    weak = platform.client.post("/me/password", headers=_bearer(body), json={
+        "current_password": PASSWORD, "password": "court"})
+    assert weak.status_code == 422 and "password" in weak.get_json()["errors"]
+    same = platform.client.post("/me/password", headers=_bearer(body), json={
+        "current_password": PASSWORD, "password": PASSWORD})
+    assert same.status_code == 422 and "password" in same.get_json()["errors"]
+    assert platform.client.post("/me/password", json={
+        "current_password": PASSWORD, "password": NEW_PASSWORD}).status_code == 401
+
+
 def test_fewer_rights_end_the_sessions_more_rights_do_not(platform):
     user, body = _agent(platform)
     # More: a super agent may do all an agent may, and more; renewal brings the new rights.

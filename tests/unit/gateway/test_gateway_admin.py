@@ -438,3 +438,14 @@ def test_a_referent_filters_users_on_the_profiles_she_may_grant(app, world):
     html = client.get("/agent/utilisateurs?profile=moderator").get_data(as_text=True)
     assert '<option value="moderator" selected>' in html
     assert calls(world, "GET", "/users")[-1]["params"]["profile"] == "moderator"
+
+
+def test_the_network_forms_summary_follows_the_forms_order(app, world):
+    client = app.test_client()
+    admin(client, world)
+    form = client.get("/administration/reseaux/nouveau").get_data(as_text=True)
+    html = client.post("/administration/reseaux/nouveau", data={
+        "csrf_token": csrf_of(form), "code": "", "name": "", "requires_validation": "1",
+        "target_delay_days": "15"}).get_data(as_text=True)
+    assert form.index('for="name"') < form.index('for="code"')
+    assert html.index('href="#name"') < html.index('href="#code"')

@@ -3,8 +3,10 @@ confirmation page), only where the API says the action is the agent's."""
 
 from __future__ import annotations
 
+import re
+
 from services.gateway.clients import ServiceError
-from tests.support.gateway import EXPERIENCE, csrf_of, login
+from tests.support.gateway import EXPERIENCE, csrf_of, login, login_as
 
 ACTION = {"id": "3", "title": "Nouveaux horaires", "description": "Ouvert le samedi.",
           "date": "2026-11-20", "structure_id": "10", "experience_ids": ["7"], "editable": True}
@@ -116,3 +118,83 @@ def test_a_new_action_has_the_agents_only_structure_chosen(client, fakes):
     fakes["identity"].answers[("GET", "/me")] = {"id": "1", "structure_ids": ["20", "10"]}
     two = client.get("/agent/actions/nouvelle").get_data(as_text=True)
     assert '<option value="20" >CAF du Rhône</option>' in two  # two: the agent chooses
+
+
+NETWORK = {"items": [
+    {"id": "20", "name": "CAF du Rhône", "parent_id": None},
+    {"id": "10", "name": "Agence de Bron", "parent_id": "20"},
+    {"id": "11", "name": "Agence fermée", "parent_id": "20", "active": False},
+    {"id": "12", "name": "Relais de Bron", "parent_id": "10"},
+    {"id": "30", "name": "CAF de l'Ain", "parent_id": None}], "total": 5}
+
+
+def _options(html: str) -> list[str]:
+    select = html.split('id="structure_id"')[1].split("</select>")[0]
+    return re.findall(r'<option value="([^"]+)"', select)
+
+
+def test_a_referent_without_structures_is_offered_the_networks(client, fakes):
+    login_as(client, fakes, "referent", network_id="n1", structure_ids=())
+    _setup(fakes)
+    fakes["identity"].answers[("GET", "/structures")] = NETWORK
+    html = client.get("/agent/actions/nouvelle").get_data(as_text=True)
+    listing = [c for c in fakes["identity"].calls if c["path"] == "/structures"][-1]
+    assert listing["params"]["network_id"] == "n1"
+    assert _options(html) == ["20", "10", "12", "30"]  # the API's scope: the whole network
+    response = client.post("/agent/actions/nouvelle", data={
+        "csrf_token": csrf_of(html), "title": "T", "description": "D", "date": "21/11/2026",
+        "structure_id": "30", "experience_ids": ["8"]})
+    assert response.status_code == 302
+    assert fakes["experiences"].calls[-1]["json"]["structure_id"] == "30"
+
+
+def test_an_agent_is_offered_her_structures_and_those_below(client, fakes):
+    login(client, fakes)
+    _setup(fakes)
+    fakes["identity"].answers[("GET", "/me")] = {"id": "1", "structure_ids": ["10"],
+                                                 "network_id": "n1"}
+    fakes["identity"].answers[("GET", "/structures")] = NETWORK
+    html = client.get("/agent/actions/nouvelle").get_data(as_text=True)
+    assert _options(html) == ["10", "12"]  # neither the parent, a sibling, nor a closed one
+
+
+def test_without_any_structure_the_page_says_what_to_do(client, fakes):
+    login_as(client, fakes, "referent", network_id=None, structure_ids=())
+    _setup(fakes)
+    fakes["identity"].answers[("GET", "/structures")] = NETWORK
+    html = client.get("/agent/actions/nouvelle").get_data(as_text=True)
+    assert "Aucune structure ne vous est rattachée" in html
+    assert "Demandez au référent de votre réseau, ou à un administrateur" in html
+    assert 'id="structure_id"' not in html and "<form method=\"post\" action=\"/agent/" not in html
+
+
+def test_an_administrator_of_no_network_is_not_sent_every_structure(client, fakes):
+    login_as(client, fakes, "admin", network_id=None, structure_ids=())
+    _setup(fakes)
+    fakes["identity"].answers[("GET", "/structures")] = NETWORK
+    html = client.get("/agent/actions/nouvelle").get_data(as_text=True)
+    assert not [c for c in fakes["identity"].calls if c["path"] == "/structures"]
+    assert "Aucune structure ne vous est rattachée" in html
+    assert "créée par les agents et les référents du réseau" in html
+
+
+def test_a_moderator_may_not_create_an_action(client, fakes):
+    login(client, fakes, profile="moderator")
+    assert client.get("/agent/actions/nouvelle").status_code == 403
+
+
+def test_the_form_says_what_is_required_and_asks_for_experiences_plainly(client, fakes):
+    login(client, fakes)
+    _setup(fakes)
+    html = client.get("/agent/actions/nouvelle").get_data(as_text=True)
+    assert "Tous les champs sont obligatoires sauf mention contraire." in html
+    assert "auxquelles vous avez répondu" not in html
+    assert "Parmi les expériences de votre périmètre qui ont reçu une réponse." in html
+    response = client.post("/agent/actions/nouvelle", data={"csrf_token": csrf_of(html)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert not [c for c in fakes["experiences"].calls if c["method"] == "POST"]
+    assert 'id="experience_ids-error-1">Choisissez entre 1 et 100 expériences.' in page
+    assert 'id="title-error-1">Saisissez le titre de l&#39;action.' in page
+    assert 'id="structure_id-error-1">Choisissez la structure de l&#39;action.' in page
+    assert "Ce champ" not in page

@@ -3,6 +3,8 @@ finds in it are shown to its writer, who removes them or ticks that they may be 
 
 from __future__ import annotations
 
+import re
+
 from services.gateway.clients import Unavailable
 from tests.support.gateway import INTERNAL, csrf_of, login
 
@@ -123,7 +125,7 @@ def _action_setup(fakes):
 
 
 ACTION = {"title": "Rappel des usagers", "description": "Mme Durand rappelle au 06 12 34 56 78.",
-          "date": "21/11/2026", "structure_id": "20"}
+          "date": "21/11/2026", "structure_id": "20", "experience_ids": "8"}
 ACTION_SCREENED = {"texts": [{"name": "title", "flags": []}, {"name": "description", "flags": [
     {"kind": "phone", "start": 23, "end": 37, "note": None}]}]}
 
@@ -146,3 +148,46 @@ def test_an_action_with_a_phone_number_is_not_saved_until_ticked(client, fakes):
     assert ticked.status_code == 302
     assert _writes(fakes) == [("POST", "/improvement-actions")]
     assert len(_screenings(fakes)) == 1
+
+
+def _error_pattern(page: str) -> None:
+    """The platform's form error pattern, on the box to tick: title, summary, linked box."""
+    assert re.search(r"<title>Erreur — ", page)
+    summary = page.split('id="resume-erreurs"')[1].split("</div>")[0]
+    assert 'role="alert" tabindex="-1"' in page.split('id="resume-erreurs"')[1][:40]
+    assert 'href="#publication_confirmee">Données personnelles : ' in summary
+    box = page.split('id="publication_confirmee"')[1].split(">")[0]
+    assert 'aria-invalid="true"' in box
+    assert 'aria-describedby="publication_confirmee-messages publication_confirmee-passages"' in box
+    assert 'id="publication_confirmee-passages"' in page
+    assert 'id="publication_confirmee-error-1"' in page
+    assert page.count('role="alert"') == 1  # the summary only
+
+
+def test_an_agent_sending_personal_data_gets_the_form_error_pattern(client, fakes):
+    login(client, fakes)
+    html = _page(client, fakes, status="to_process", response=None)
+    fakes["moderation"].answers[("POST", "/screening")] = SCREENED
+    page = client.post("/agent/experiences/7", data={
+        "csrf_token": csrf_of(html), "action": "envoyer", **FORM}).get_data(as_text=True)
+    _error_pattern(page)
+    assert "La réponse n&#39;est pas envoyée : retirez les passages signalés" in page
+
+
+def test_a_super_agent_validating_without_the_box_gets_the_form_error_pattern(client, fakes):
+    login(client, fakes, profile="super_agent")
+    fakes["moderation"].answers[("POST", "/screening")] = SCREENED
+    html = _page(client, fakes, status="awaiting_validation", response=None, response_draft=FORM)
+    assert 'aria-invalid' not in html.split('id="publication_confirmee"')[1].split(">")[0]
+    response = client.post("/agent/experiences/7/validation", data={"csrf_token": csrf_of(html)})
+    assert response.status_code == 400  # the page itself, not a redirect with a flash
+    _error_pattern(response.get_data(as_text=True))
+
+
+def test_an_action_with_personal_data_gets_the_form_error_pattern(client, fakes):
+    login(client, fakes)
+    _action_setup(fakes)
+    html = client.get("/agent/actions/nouvelle").get_data(as_text=True)
+    fakes["moderation"].answers[("POST", "/screening")] = ACTION_SCREENED
+    page = client.post("/agent/actions/nouvelle", data={"csrf_token": csrf_of(html), **ACTION})
+    _error_pattern(page.get_data(as_text=True))

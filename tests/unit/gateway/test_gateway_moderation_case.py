@@ -82,11 +82,11 @@ def test_the_page_shows_each_field_with_its_flags_and_published_text(moderator):
 
 def test_no_usager_text_in_the_page_title(moderator, fakes):
     html = moderator.get("/moderation/cas/c1").get_data(as_text=True)
-    assert title_of(html) == "Dossier de modération — Services Publics+"
+    assert title_of(html) == "Dossier C1 du 02/11/2026 — Modération — Services Publics+"
     bad = moderator.post("/moderation/cas/c1/previsualisation", data=default_form(
         page_csrf(moderator), **{"body-passage": "Jean Dupont junior"}))
     title = title_of(bad.get_data(as_text=True))
-    assert title == "Erreur — Dossier de modération — Services Publics+"
+    assert title == "Erreur — Dossier C1 du 02/11/2026 — Modération — Services Publics+"
     assert not any(word in title for word in USAGER_WORDS)
 
 
@@ -182,7 +182,7 @@ def test_a_passage_not_found_is_an_error_on_its_field(moderator, fakes):
     assert 'id="body-passage-error-1">Passage introuvable' in html
     assert 'href="#body-passage">Témoignage — passage à masquer : Passage introuvable' in html
     assert re.search(r'id="body-passage" name="body-passage"\s+value="jean dupont"[^>]*'
-                     r'aria-describedby="body-passage-hint body-passage-messages" '
+                     r'aria-describedby="body-passage-messages" '
                      r'aria-invalid="true"', html)
     assert 'class="fr-input-group fr-input-group--error"' in html
     assert 'name="structure_id" value="s9"\n             checked' in html
@@ -379,7 +379,8 @@ def test_opening_a_case_claims_nothing_and_offers_to_take_it(moderator, fakes):
 def test_taking_a_case_is_an_explicit_post(moderator, fakes):
     token = page_csrf(moderator)
     response = moderator.post("/moderation/cas/c1/prise-en-charge", data={"csrf_token": token})
-    assert response.status_code == 302 and response.location.endswith("/moderation/cas/c1")
+    assert response.status_code == 302
+    assert response.location.endswith("/moderation/cas/c1#prise-en-charge")  # where she was
     assert len(posts(fakes, "/cases/c1/claim")) == 1
     fakes["moderation"].answers[("POST", "/cases/c1/claim")] = ServiceError(
         409, "conflict", "Un autre modérateur traite ce dossier.", {})
@@ -399,3 +400,34 @@ def test_a_case_held_by_another_says_until_when(moderator, fakes):
 def test_previewing_takes_the_case(moderator, fakes):
     moderator.post("/moderation/cas/c1/previsualisation", data=default_form(page_csrf(moderator)))
     assert len(posts(fakes, "/cases/c1/claim")) == 1
+
+
+def test_two_cases_have_different_titles_and_headings(moderator, fakes):
+    fakes["moderation"].answers[("GET", "/cases/3f2a9c1b-0000-4000-8000-000000000000")] = dict(
+        CASE, id="3f2a9c1b-0000-4000-8000-000000000000", kind="reorientation",
+        created_at="2026-11-05T10:00:00+00:00", reason="Pas chez nous.")
+    html = moderator.get("/moderation/cas/3f2a9c1b-0000-4000-8000-000000000000").get_data(
+        as_text=True)
+    heading = "Dossier 3F2A9C1B — Demande de réorientation du 05/11/2026"
+    assert title_of(html) == f"{heading} — Modération — Services Publics+"
+    assert f"<h1>{heading}</h1>" in html
+    assert not any(word in title_of(html) for word in USAGER_WORDS)
+
+
+def test_after_taking_a_case_the_keyboard_lands_on_the_notice_that_says_so(moderator, fakes):
+    fakes["moderation"].answers[("GET", "/cases/c1")] = dict(
+        CASE, claim="mine", claimed_until="2026-11-02T08:05:00+00:00")
+    html = moderator.get("/moderation/cas/c1").get_data(as_text=True)
+    notice = html.split('id="prise-en-charge"')[1].split("</div>")[0]
+    assert 'tabindex="-1"' in notice and "Vous traitez ce dossier jusqu'à 09 h 05" in notice
+
+
+def test_a_preview_comes_back_to_its_notice_above_the_fields(moderator, fakes):
+    html = moderator.get("/moderation/cas/c1").get_data(as_text=True)
+    assert 'action="/moderation/cas/c1/previsualisation#previsualisation"' in html
+    page = moderator.post("/moderation/cas/c1/previsualisation#previsualisation",
+                          data=default_form(page_csrf(moderator), action="preview"))
+    text = page.get_data(as_text=True)
+    notice = text.split('id="previsualisation"')[1].split("</div>")[0]
+    assert 'tabindex="-1"' in notice and "Prévisualisation à jour" in notice
+    assert text.index('id="previsualisation"') < text.index('id="champ-title"')

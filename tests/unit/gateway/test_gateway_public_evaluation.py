@@ -26,7 +26,8 @@ def test_an_open_link_shows_the_response_being_rated_and_the_form(client, fakes)
     assert html.index('id="reponse-evaluee"') < html.index('name="useful"')
     assert 'name="token" value="tok"' in html and "camille@secret.example" not in html
     # The comment is never shown to anyone publicly: the usager is told before writing it.
-    assert 'aria-describedby="comment-hint comment-messages"' in html
+    assert 'aria-describedby="comment-messages"' in html
+    assert 'id="comment-hint">' in html.split('for="comment"')[1].split("</label>")[0]
     assert "Il n&#39;est jamais publié." in html
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from services.gateway.clients import ServiceError
+from services.gateway.presenters import of_name
 from tests.support.gateway import FakeClient, csrf_of, login_as
 
 USER = {"id": "u5", "email": "bruno@caf.example.fr", "name": "Bruno Martin", "profile": "agent",
@@ -260,3 +261,19 @@ def test_admins_see_the_structure_names_of_every_network(app, network):
     html = client.get("/agent/utilisateurs?network_id=n2").get_data(as_text=True)
     assert "CPAM de la Gironde" in html
     assert 'href="/agent/utilisateurs?page=2&amp;network_id=n2"' in html  # the filter is kept
+
+
+def test_a_name_starting_with_a_vowel_is_elided(app, network):
+    client = app.test_client()
+    referent(client, network)
+    network["identity"].answers[("POST", "/users")] = dict(USER, id="u8", name="Alain Agent")
+    html = client.get("/agent/utilisateurs/nouveau").get_data(as_text=True)
+    response = client.post("/agent/utilisateurs/nouveau", data={
+        "csrf_token": csrf_of(html), "email": "alain@caf.example.fr", "name": "Alain Agent",
+        "profile": "agent", "structure_ids": ["11"]}, follow_redirects=True)
+    assert "Le compte d&#39;Alain Agent est créé" in response.get_data(as_text=True)
+
+
+def test_of_name_elides_before_a_vowel_only():
+    assert [of_name(n) for n in ("Alain", "Élodie", "Bruno", "Hugo", " Yves")] == [
+        "d'Alain", "d'Élodie", "de Bruno", "de Hugo", "d'Yves"]
