@@ -3,6 +3,7 @@ pages."""
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
@@ -26,6 +27,28 @@ from services.gateway.territories import DEPARTMENTS, department_label
 
 bp = Blueprint("public", __name__)
 EVALUATION_FIELDS = ("useful", "feeling_after", "comment")
+# What to do, field by field, where the API only says that a field is missing: the DSFR asks
+# for messages that say what to do, not « Ce champ est obligatoire. ».
+TO_DO = {"title": "Donnez un titre à votre expérience.",
+         "body": "Décrivez votre expérience.",
+         "structure_hint": "Indiquez le service concerné.",
+         "postal_code": "Indiquez le code postal du service.",
+         "channel": "Choisissez le moyen par lequel vous étiez en contact.",
+         "occurred_on": "Indiquez la date de votre expérience.",
+         "feeling": "Choisissez votre ressenti.",
+         "author_name": "Choisissez un pseudonyme.",
+         "author_email": "Indiquez votre adresse électronique.",
+         "useful": "Dites si la réponse vous a été utile.",
+         "feeling_after": "Choisissez votre ressenti après cette réponse."}
+_MISSING = re.compile(r"(est obligatoire|ne peut pas être vide)\.$")
+
+
+def said_plainly(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """`errors` with « the field is required » replaced by what to do in that field."""
+    return {name: [TO_DO[name] if name in TO_DO and _MISSING.search(m) else m for m in messages]
+            for name, messages in errors.items()}
+
+
 # The public list's filters, as the query string names them (the API's own names).
 FILTERS = ("network_id", "structure_id", "department", "channel", "feeling", "answered")
 FILTER_TITLES = {"q": "Rechercher une expérience", "network_id": "Administration",
@@ -63,7 +86,7 @@ def give_feedback():
         if not call.failed:
             session["last_experience_id"] = str(answer.get("id", ""))
             return redirect(url_for("public.feedback_sent"))
-        errors, general = call.errors, call.general
+        errors, general = said_plainly(call.errors), call.general
     status = 400 if (errors or general) else 200
     return render_template("public/give_feedback.html", form=form, errors=errors,
                            general=general), status
@@ -228,7 +251,7 @@ def evaluation(experience_id: str):
         if call.refused(LINK_ERRORS.keys() - {422}):
             state = LINK_ERRORS[call.error.status]
         else:
-            errors, general = call.errors, call.general
+            errors, general = said_plainly(call.errors), call.general
     experience = _rated(experience_id)
     if experience is None:
         state = "invalid"

@@ -76,6 +76,21 @@ def test_posting_forwards_the_client_address_and_confirms(client, fakes):
     assert "bien été envoyée" in client.get(response.location).get_data(as_text=True)
 
 
+def test_a_missing_field_says_what_to_do_not_that_it_is_required(client, fakes):
+    fakes["experiences"].answers[("POST", "/experiences")] = ServiceError(
+        422, "validation_error", "Données invalides.",
+        {"title": ["Le champ « title » est obligatoire."],
+         "channel": ["Le champ « channel » est obligatoire."],
+         "postal_code": ["Le code postal doit compter 5 chiffres."]})
+    token = csrf_of(client.get("/donner-mon-avis").get_data(as_text=True))
+    html = client.post("/donner-mon-avis", data={"csrf_token": token, "postal_code": "69"}) \
+        .get_data(as_text=True)
+    assert "Donnez un titre à votre expérience." in html
+    assert "Choisissez le moyen par lequel vous étiez en contact." in html
+    assert "Le code postal doit compter 5 chiffres." in html  # a message that says it already
+    assert "Ce champ est obligatoire" not in html and "est obligatoire." not in html
+
+
 def test_api_field_errors_are_shown_inline_and_summarised(client, fakes):
     fakes["experiences"].answers[("POST", "/experiences")] = ServiceError(
         422, "validation_error", "Données invalides.",

@@ -88,6 +88,6 @@ def test_a_field_error_keeps_the_form_and_the_response(client, fakes):
         "csrf_token": csrf_of(html), "token": "tok", "useful": "true"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert 'href="#feeling_after">Ressenti : Ce champ est obligatoire.' in page
+    assert 'href="#feeling_after">Ressenti : Choisissez votre ressenti après cette réponse.' in page
     assert 'name="useful"' in page and "Merci pour votre retour." in page
     assert 'id="useful-true" name="useful" value="true"\n             checked' in page
