@@ -139,6 +139,8 @@ def test_questionnaire_groups_by_commitment_then_channel_with_progress_and_edito
     assert "Dernière modification par un autre membre de l&#39;équipe le 27/11/2026" in html
     assert "Former l&#39;équipe du samedi." in html
     assert "Enregistrer le brouillon" in html and "Terminer le diagnostic" in html
+    # Each commitment's button is told apart by a screen reader, not nine alike.
+    assert 'Enregistrer le brouillon<span class="fr-sr-only"> (engagement 2)</span>' in html
 
 
 def test_referents_see_the_names_of_who_edited(app, diag):
