@@ -32,16 +32,18 @@ def notifier(tmp_path):
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=5).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.1)
-    yield base
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if requests.get(f"{base}/healthz", timeout=5).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        yield base
+    finally:  # also when the start fails: no server is left behind
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
 
 
 def _healthz_total(base: str) -> float:
