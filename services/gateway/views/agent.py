@@ -26,6 +26,7 @@ from services.gateway.presenters import (
     without_private,
 )
 from services.gateway.views.access import claims, may, permission_required
+from services.gateway.views.admin import structure_tree, subtree_ids
 from services.gateway.views.public import client_address
 
 bp = Blueprint("agent", __name__)
@@ -589,25 +590,12 @@ def _action_structures(token: str) -> list[tuple[str, str]]:
     network_id = me.get("network_id") or found.get("network_id")
     tree = identity.get_all("/structures", token=token,
                             params={"network_id": network_id}) if roots and network_id else []
-    below = _subtree(roots, tree)
+    nodes = structure_tree(tree)  # the agent's structures and every one below them
+    below = set().union(*(subtree_ids(nodes, root) for root in roots))
     choices = _choices([s for s in tree if str(s.get("id")) in below])
     known = {str(s.get("id")) for s in tree}
     # A structure of the agent's that the network's list lacks, by itself (its name, or its id).
     return choices + [(i, _structure_name(i, token)) for i in roots if i not in known]
-
-
-def _subtree(roots: list[str], tree: list[dict]) -> set[str]:
-    """The roots and every structure of `tree` below them (the API's scope of an agent)."""
-    children: dict[str, list[str]] = {}
-    for s in tree:
-        children.setdefault(str(s.get("parent_id") or ""), []).append(str(s.get("id")))
-    below, todo = set(), list(roots)
-    while todo:
-        node = todo.pop()
-        if node not in below:
-            below.add(node)
-            todo.extend(children.get(node, ()))
-    return below
 
 
 def _choices(structures: list[dict]) -> list[tuple[str, str]]:
