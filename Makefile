@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: up test unit integration e2e compose chaos install bench lint deadletter clean chromium pgbouncer
+.PHONY: up test unit integration e2e compose chaos install bench lint deadletter clean forget-data chromium pgbouncer
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv .venv
@@ -84,5 +84,9 @@ lint: $(STAMP)
 deadletter: $(STAMP)
 	$(PY) -m services.chassis.deadletter list $(SERVICE)
 
+# The installed tools only: var/ keeps the data (databases, signing key, logs, caught mails).
 clean:
-	rm -rf var .venv
+	rm -rf .venv
+# Every SQLite database, the signing key, the logs and the caught mails of `make up`, for good.
+forget-data:
+	rm -rf var

@@ -85,6 +85,31 @@ def database_url(service: str) -> str:
     return with_driver(_env(f"{service.upper()}_DATABASE_URL", default))
 
 
+# Every secret of deploy/.env.example starts so: a copy not yet edited must never serve, with
+# an administrator's password and a session key anyone can read in the repository.
+PLACEHOLDER = "change-me"
+SECRET_VARIABLES = ("SPP_SECRET_KEY", "SPP_ADMIN_PASSWORD", "SPP_JWT_PRIVATE_KEY", "AMQP_URL",
+                    "SMTP_URL")
+
+
+class PlaceholderSecret(RuntimeError):
+    """A secret still holds the example's value: the message names the variables, not values."""
+
+
+def placeholder_secrets(environ=None) -> list[str]:
+    """The names of the secrets in `environ` (the process's) that still hold a placeholder."""
+    environ = os.environ if environ is None else environ
+    names = {*SECRET_VARIABLES, *(name for name in environ if name.endswith("_DATABASE_URL"))}
+    return sorted(name for name in names if PLACEHOLDER in (environ.get(name) or "").lower())
+
+
+def refuse_placeholders(environ=None) -> None:
+    if found := placeholder_secrets(environ):
+        raise PlaceholderSecret(
+            f"{', '.join(found)} still hold{'s' if len(found) == 1 else ''} the example value "
+            f"of deploy/.env.example (« {PLACEHOLDER}… »): set a secret of your own first")
+
+
 @dataclass
 class Settings:
     service: str
@@ -113,6 +138,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, service: str, **overrides) -> Settings:
+        refuse_placeholders()
         delays = _env("SPP_RETRY_DELAYS_MS", "500,2000,10000,30000")
         settings = cls(
             service=service,
@@ -137,3 +163,12 @@ class Settings:
         for key, value in overrides.items():
             setattr(settings, key, value)
         return settings
+
+
+if __name__ == "__main__":  # compose's migrate job asks first: one line, no traceback
+    import sys
+
+    try:
+        refuse_placeholders()
+    except PlaceholderSecret as exc:
+        sys.exit(str(exc))

@@ -5,10 +5,12 @@ there; searches may carry names) and the client address: no secrets, no personal
 is written with its control characters escaped: a %0d%0a in a URL cannot forge a log line.
 """
 
+import logging
 import os
 import re
 import shutil
 import tempfile
+from datetime import UTC, datetime
 
 from gunicorn.glogging import Logger
 
@@ -78,9 +80,22 @@ def loggable(text: str) -> str:
     return _UNSAFE.sub(_escaped, text)
 
 
+class _Stamped(logging.Formatter):
+    """An access line starts with its time, in UTC as the JSON logs' `ts`: var/log's files have
+    no other clock (gunicorn's own access format has none either)."""
+
+    def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's name)
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+
 class AccessLogger(Logger):
     """Writes the access line above directly. gunicorn's generic `atoms` copy every header and
     environ entry into a dict for each request (see docs/benchmarks.md)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for handler in self.access_log.handlers:
+            handler.setFormatter(_Stamped("%(asctime)s %(message)s"))
 
     def access(self, resp, req, environ, request_time):
         if not self.cfg.accesslog:

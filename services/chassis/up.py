@@ -5,7 +5,8 @@ again with a back-off, and Ctrl-C stops them all.
 
 Before anything starts, what an operator can get wrong stops the start with one line, never a
 traceback and never a password: a port taken, a broker that does not answer or refuses the
-login or the vhost, a database that cannot be reached, an SPP_ADMIN_PASSWORD the policy refuses.
+login or the vhost, a database that cannot be reached, an SPP_ADMIN_PASSWORD the policy refuses,
+a secret still holding deploy/.env.example's « change-me » placeholder.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from services.chassis.config import (
     ROOT,
     SERVICE_PORTS,
     VAR,
+    PlaceholderSecret,
     Settings,
     database_url,
     private_dir,
+    refuse_placeholders,
 )
 
 BACKENDS = ["identity", "experiences", "moderation", "diagnostic", "notifier"]
@@ -257,6 +260,10 @@ def processes(smtp_local: bool) -> list[Process]:
 def prepare(env: dict, smtp_local: bool):
     """Everything before the processes start; StartRefused stops the start in one line."""
     check_ports(platform_ports(smtp_local))
+    try:
+        refuse_placeholders(env)
+    except PlaceholderSecret as exc:
+        raise StartRefused(str(exc)) from None
     settings = Settings.from_env("up")
     check_broker(settings.amqp_url)
     # var/ keeps the databases, the signing key, the logs and the mails: its owner's only.

@@ -67,7 +67,7 @@ def test_what_the_host_cannot_provide_stops_the_run(tmp_path):
     compose = (DEPLOY / "docker-compose.yml").read_text()
     for old, new in [("    command: [\"python\", \"-m\", \"services.identity.worker\"]",
                       "    entrypoint: [\"python\"]\n    command: [\"-m\", \"services.identity.worker\"]"),
-                     ("image: axllent/mailpit:latest", "image: nginx:latest")]:
+                     ("image: axllent/mailpit:v1.31", "image: nginx:latest")]:
         assert old in compose
         changed = tmp_path / f"compose-{len(old)}.yml"
         changed.write_text(compose.replace(old, new, 1))

@@ -102,3 +102,14 @@ def test_a_json_log_line_stays_one_line_and_encodable():
     written = stream.getvalue().decode("utf-8")
     assert written.count("\n") == 1 and "\u2028" not in written
     assert json.loads(written)["message"] == "a\nb\u2028c\ud800d é"
+
+
+def test_the_written_line_starts_with_its_time_in_utc(capsys):
+    import re
+
+    logger = _logger()
+    logger.access(*_request())
+    written = capsys.readouterr().out.splitlines()
+    assert len(written) == 1
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00 "
+                        r"POST /experiences 202 512 1234ms", written[0]), written

@@ -121,3 +121,31 @@ def test_a_pasted_postgresql_url_gets_the_installed_driver(monkeypatch):
     assert database_url("identity") == "postgresql+psycopg2://spp:pw@db/identity"
     monkeypatch.setenv("IDENTITY_DATABASE_URL", "sqlite:////tmp/x.db")
     assert database_url("identity") == "sqlite:////tmp/x.db"
+
+
+def test_a_secret_left_as_the_examples_placeholder_stops_the_start_naming_only_the_variable(
+        monkeypatch):
+    from services.chassis.config import PlaceholderSecret, Settings, placeholder_secrets
+
+    env = {"SPP_SECRET_KEY": "change-me-long-random-string", "SPP_ADMIN_PASSWORD": "x" * 20,
+           "AMQP_URL": "amqp://spp:Change-Me-rabbitmq@rabbitmq:5672/%2F",
+           "NOTIFIER_DATABASE_URL": "postgresql+psycopg://postgres:s3cret@pg/spp_notifier",
+           "SPP_PUBLIC_RATE_LIMIT": "change-me"}  # not a secret: not this check's business
+    assert placeholder_secrets(env) == ["AMQP_URL", "SPP_SECRET_KEY"]
+    monkeypatch.setattr(up, "check_ports", lambda ports: None)
+    with pytest.raises(up.StartRefused) as refused:
+        up.prepare(env, smtp_local=True)
+    message = str(refused.value)
+    assert "AMQP_URL, SPP_SECRET_KEY still hold the example value" in message
+    assert "rabbitmq" not in message and "\n" not in message
+    # every process reads its settings so: a web service or a worker does not start either
+    monkeypatch.setenv("IDENTITY_DATABASE_URL", "postgresql://postgres:change-me-postgres@pg/x")
+    with pytest.raises(PlaceholderSecret, match="IDENTITY_DATABASE_URL still holds"):
+        Settings.from_env("identity")
+
+
+def test_the_development_defaults_are_no_placeholder():
+    from services.chassis.config import placeholder_secrets
+
+    assert placeholder_secrets({"SPP_ADMIN_PASSWORD": up.DEFAULT_ADMIN_PASSWORD,
+                                "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672//"}) == []
