@@ -347,6 +347,15 @@ def request_reset(session: Session, email: str) -> None:
             _new_link(session, user, LinkPurpose.RESET), producer=SERVICE)
 
 
+def operator_reset_link(session: Session, email: str) -> dict | None:
+    """A reset link for the active account of `email`, for an operator to hand over
+    (`services/identity/recover.py`): the one « Mot de passe oublié » e-mails, not e-mailed."""
+    user = session.scalars(sa.select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.active:
+        return None
+    return _new_link(session, user, LinkPurpose.RESET)
+
+
 _LINK_REFUSED = "Lien invalide, déjà utilisé ou expiré."
 
 

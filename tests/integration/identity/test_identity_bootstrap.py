@@ -145,3 +145,32 @@ def test_csv_import_finds_the_network_whatever_the_case_of_its_code(platform):
     listed = platform.client.get(f"/structures?network_id={network['id']}",
                                  headers=platform.admin()).get_json()
     assert [s["name"] for s in listed["items"]] == ["Agence Casse"]
+
+
+def test_an_operator_gets_a_single_use_link_for_a_locked_out_admin_and_nothing_is_emailed(
+        create_database, capsys, monkeypatch):
+    from urllib.parse import parse_qs, urlsplit
+
+    from services.identity import recover
+    from services.identity.service import set_password_from_link
+
+    url = create_database("identity_recover")
+    migrate("identity", url)
+    db = Database(url)
+    bootstrap_admin(db, "first@spp.test", "une phrase de passe solide")
+    monkeypatch.setenv("IDENTITY_DATABASE_URL", url)
+    monkeypatch.setenv("GATEWAY_URL", "https://avis.example.gouv.fr")
+    assert recover.main([" First@SPP.test "]) == 0
+    link = capsys.readouterr().out.strip()
+    assert link.startswith("https://avis.example.gouv.fr/mot-de-passe?token=")
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    with db.transaction() as session:
+        assert session.scalar(sa.text(  # nothing to e-mail
+            "SELECT count(*) FROM outbox WHERE event_type LIKE '%password%'")) == 0
+        set_password_from_link(session, token, "une autre phrase solide")
+    with db.transaction() as session, pytest.raises(Exception, match="Lien invalide"):
+        set_password_from_link(session, token, "encore une phrase solide")  # single use
+    assert recover.main(["nobody@spp.test"]) == 1
+    assert "no active account" in capsys.readouterr().err
+    assert recover.main([]) == 2
+    db.dispose()
