@@ -74,9 +74,11 @@ LOOPBACK = ("localhost", "127.0.0.1", "0.0.0.0")
 # Backing services by the name of their image (no registry, no tag), and the port they serve.
 BACKING = {"postgres": ("postgres", 5432), "rabbitmq": ("rabbitmq", 5672),
            "mailpit": ("smtp", 1025), "mailhog": ("smtp", 1025)}
+# `logging` (Docker's log driver and its rotation) has no host equivalent: each process's log is a
+# file of the run.
 APP_KEYS = {"build", "image", "restart", "depends_on", "environment", "command", "healthcheck",
-            "volumes", "ports", "expose"}
-BACKING_KEYS = {"image", "restart", "environment", "volumes", "ports", "healthcheck"}
+            "volumes", "ports", "expose", "logging"}
+BACKING_KEYS = {"image", "restart", "environment", "volumes", "ports", "healthcheck", "logging"}
 INITDB = "/docker-entrypoint-initdb.d/"
 POLL = 0.5
 

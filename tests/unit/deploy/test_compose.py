@@ -24,6 +24,13 @@ def test_every_service_and_worker_runs_with_health_checks_and_restarts():
         assert services[name].get("restart") == "unless-stopped", name
 
 
+def test_every_container_s_log_is_rotated():
+    for name, service in _compose().items():
+        logging = service.get("logging", {})
+        assert logging.get("driver") == "json-file", name
+        assert logging["options"]["max-size"] and int(logging["options"]["max-file"]) > 1, name
+
+
 def test_each_backend_has_its_own_database_and_waits_for_migrations():
     services = _compose()
     init = (DEPLOY / "initdb.sql").read_text()
