@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from services.chassis.context import reset_correlation_id, set_correlation_id
 from services.chassis.db import Database
 from services.chassis.events import Event, InvalidEvent, parse_event
+from services.chassis.logs import log_safe
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +138,6 @@ class Topology:
         if retry_queues:
             for q in self.retry_queues.values():
                 q.bind(channel).declare()
-
-
-def log_safe(exc: BaseException) -> str:
-    """An exception for the logs: its type and first line only. Database errors go on with the
-    offending row's values (DETAIL, [parameters: …]), which may be personal data."""
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0][:300] if lines else ''}"
 
 
 def already_handled(session: Session, event_id: str) -> bool:

@@ -65,6 +65,8 @@ def _private_sqlite_file(url: str) -> None:
 
 
 def make_engine(url: str, **kwargs) -> sa.Engine:
+    # A statement's values never reach an error's text (hence no log): they may be personal data.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
         engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)

@@ -6,10 +6,11 @@ import logging
 import re
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from services.chassis.events import EventTooLarge
+from services.chassis.logs import log_safe, log_unhandled
 from services.chassis.refusals import (  # noqa: F401  (re-exported)
     Conflict,
     DomainError,
@@ -196,7 +197,15 @@ def register_error_handlers(app: Flask) -> None:
         response.headers["Retry-After"] = "5"
         return response
 
+    @app.errorhandler(IntegrityError)
+    def _constraint(exc: IntegrityError):
+        # A uniqueness a concurrent request won: the use cases check first and name the field
+        # (a race passes their check); this net keeps it a conflict, not an error.
+        log.warning("constraint refused a write: %s", log_safe(exc.orig or exc))
+        return error_response(409, "conflict", _MESSAGES[409], {"_schema": [
+            "Une autre modification est passée au même moment : rechargez et recommencez."]})
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unhandled error")
+        log_unhandled(log, exc)
         return error_response(500, "internal_error", _MESSAGES[500])

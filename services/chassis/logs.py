@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import sys
+import traceback
 from datetime import UTC, datetime
 
 from services.chassis.context import get_correlation_id
@@ -45,3 +46,17 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("pika", "amqp", "kombu", "urllib3", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def log_safe(exc: BaseException) -> str:
+    """An exception for the logs: its type and first line only. Database errors go on with the
+    offending row's values (DETAIL, [parameters: …]), which may be personal data."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:300] if lines else ''}"
+
+
+def log_unhandled(log: logging.Logger, exc: BaseException) -> None:
+    """An error no handler expected: its summary and where it was raised, never the rest of its
+    message (log.exception would print a UniqueViolation's row, e-mail address included)."""
+    log.error("unhandled error: %s\n%s", log_safe(exc),
+              "".join(traceback.format_tb(exc.__traceback__)).rstrip())

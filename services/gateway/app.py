@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 
 from services.chassis.config import VAR, Settings
 from services.chassis.errors import error_response
+from services.chassis.logs import log_unhandled
 from services.gateway import labels
 from services.gateway.auth import end_session
 from services.gateway.clients import ServiceError, Unavailable, default_clients
@@ -234,8 +235,8 @@ def _install_error_pages(app: Flask) -> None:
         return page(status, headers=allow)
 
     @app.errorhandler(Exception)
-    def unexpected(_exc: Exception):
-        log.exception("unhandled error")
+    def unexpected(exc: Exception):
+        log_unhandled(log, exc)
         if request.blueprint in JSON_BLUEPRINTS:
             return error_response(500, "internal_error", ERROR_PAGES[500][1])
         return page(500)

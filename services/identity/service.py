@@ -339,9 +339,24 @@ def _new_link(session: Session, user: User, purpose: LinkPurpose) -> dict:
             "expires_at": expires_at}
 
 
+# Reset e-mails one account receives in an hour at most, whatever addresses ask: a requester
+# changing addresses cannot flood a mailbox. The answer stays the same beyond it.
+RESETS_PER_ACCOUNT_HOUR = 3
+
+
+def _resets_in_last_hour(session: Session, user_id: str) -> int:
+    # A link is made valid for LINK_TTL: one made within the hour expires beyond now + TTL - 1 h.
+    since = clock.now() + LINK_TTL - timedelta(hours=1)
+    return session.scalar(sa.select(sa.func.count()).select_from(UserLink).where(
+        UserLink.user_id == user_id, UserLink.purpose == LinkPurpose.RESET.value,
+        UserLink.expires_at > since)) or 0
+
+
 def request_reset(session: Session, email: str) -> None:
     user = session.scalars(sa.select(User).where(User.email == email.strip().lower())).first()
     if user is None or not user.active:
+        return
+    if _resets_in_last_hour(session, user.id) >= RESETS_PER_ACCOUNT_HOUR:
         return
     publish(session, EventType.USER_PASSWORD_RESET_REQUESTED,
             _new_link(session, user, LinkPurpose.RESET), producer=SERVICE)
@@ -594,10 +609,20 @@ def _check_structures(session: Session, structure_ids: list[str], network_id: st
                                        structure_ids, network_id)
 
 
+_EMAIL_TAKEN = "Cette adresse e-mail est déjà utilisée."
+
+
 def _check_email_free(session: Session, email: str, user_id: str | None = None) -> None:
     other = session.scalars(sa.select(User).where(User.email == email)).first()
     if other is not None and other.id != user_id:
-        raise Conflict("Cette adresse e-mail est déjà utilisée.", field="email")
+        raise Conflict(_EMAIL_TAKEN, field="email")
+
+
+def _flush_user(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError:  # the same address taken by a concurrent request
+        raise Conflict(_EMAIL_TAKEN, field="email") from None
 
 
 def _without_repeats(data: dict) -> None:
@@ -627,7 +652,7 @@ def create_user(session: Session, actor: Actor, data: dict) -> User:
     user = User(**data, password_hash=hasher.hash(password) if password else None,
                 notification_frequency=domain.NotificationFrequency.IMMEDIATE.value, active=True)
     session.add(user)
-    session.flush()
+    _flush_user(session)
     publish(session, EventType.USER_CREATED, user_payload(user), producer=SERVICE)
     if password is None:
         publish(session, EventType.USER_INVITED, _new_link(session, user, LinkPurpose.INVITATION),
@@ -670,6 +695,7 @@ def update_user(session: Session, actor: Actor, user_id: str, data: dict) -> Use
     before = _rights(user)
     for key, value in data.items():
         setattr(user, key, value)
+    _flush_user(session)  # before the session queries below would flush it unguarded
     if not user.active:
         _retire_links(session, user.id, clock.now())
         end_sessions_of(session, user.id, "deactivated")

@@ -221,6 +221,26 @@ def test_password_reset_always_accepted_and_event_only_for_known_users(platform)
     assert platform.login(user["email"], PASSWORD).status_code == 401
 
 
+def test_one_account_gets_three_reset_mails_an_hour_whoever_asks(platform):
+    from services.identity.service import RESETS_PER_ACCOUNT_HOUR
+
+    network = platform.network()
+    user, other = platform.user("agent", network["id"]), platform.user("agent", network["id"])
+
+    def sent_to(account):
+        return [p for p in platform.outbox("user.password_reset_requested")
+                if p["user_id"] == account["id"]]
+
+    for i in range(RESETS_PER_ACCOUNT_HOUR + 3):  # from as many addresses
+        answer = platform.client.post("/auth/password-reset", json={"email": user["email"]},
+                                      environ_base={"REMOTE_ADDR": f"192.0.2.{i + 1}"})
+        assert answer.status_code == 202 and answer.get_json() == {"status": "accepted"}
+    assert len(sent_to(user)) == RESETS_PER_ACCOUNT_HOUR == 3
+    assert platform.client.post("/auth/password-reset", json={"email": other["email"]},
+                                environ_base={"REMOTE_ADDR": "192.0.2.99"}).status_code == 202
+    assert len(sent_to(other)) == 1  # another account is not held back
+
+
 def test_password_rehashed_when_parameters_change(platform):
     from argon2 import PasswordHasher
 

@@ -300,6 +300,26 @@ def test_duplicate_email_is_a_conflict(platform, world):
     assert response.status_code == 409 and "email" in response.get_json()["errors"]
 
 
+def test_a_concurrent_request_taking_the_same_email_is_a_conflict_too(platform, world,
+                                                                      monkeypatch):
+    """Two requests both pass the look for the address; the database's constraint decides."""
+    from services.identity import service
+
+    monkeypatch.setattr(service, "_check_email_free", lambda *args, **kwargs: None)
+    body = _new_user("agent", world["north"]["id"])
+    body["email"] = world["agent_north"]["email"]
+    before = len(platform.outbox("user.created"))
+    created = platform.client.post("/users", json=body, headers=world["h_admin"])
+    assert created.status_code == 409, created.get_json()
+    assert created.get_json()["errors"] == {"email": ["Cette adresse e-mail est déjà utilisée."]}
+    other = platform.client.post("/users", json=_new_user("agent", world["north"]["id"]),
+                                 headers=world["h_admin"]).get_json()
+    changed = platform.client.patch(f"/users/{other['id']}", json={"email": body["email"]},
+                                    headers=world["h_admin"])
+    assert changed.status_code == 409 and "email" in changed.get_json()["errors"]
+    assert len(platform.outbox("user.created")) == before + 1  # the second user only
+
+
 def test_refused_change_publishes_nothing(platform, world):
     before = {t: len(platform.outbox(t)) for t in ("user.created", "user.updated",
                                                      "structure.created")}
