@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from services.chassis.schemas import page_of
+from services.chassis.vocabulary import breaks_line
 from services.experiences.domain import Channel, Feeling, GeneralTag, Status
 
 
@@ -39,11 +40,22 @@ def _not_blank(name: str):
     return check
 
 
-def text(name: str, max_len: int, required: bool = True, min_len: int = 1, **kw) -> fields.String:
+def _one_line(name: str):
+    def check(value: str) -> None:
+        if breaks_line(value):
+            raise ValidationError(f"Le champ « {name} » doit tenir sur une ligne, sans retour à "
+                                  "la ligne ni caractère invisible de mise en forme.")
+    return check
+
+
+def text(name: str, max_len: int, required: bool = True, min_len: int = 1,
+         one_line: bool = False, **kw) -> fields.String:
     checks = [validate.Length(
         min=min_len, max=max_len,
         error=f"Le champ « {name} » doit contenir entre {min_len} et {max_len} caractères."),
         _no_nul(name)]
+    if one_line:  # a title or a name: shown in lists, page titles, subjects and CSV cells
+        checks.append(_one_line(name))
     if required and min_len >= 1:  # a text that must be given must say something
         checks.append(_not_blank(name))
     return fields.String(required=required, error_messages=_msgs(name), **kw, validate=checks)
@@ -85,9 +97,9 @@ def a_bool(name: str, required: bool = True, **kw) -> fields.Boolean:
 # Requests -------------------------------------------------------------------------------------
 
 class ExperienceSubmit(Strict):
-    title = text("title", 150)
+    title = text("title", 150, one_line=True)
     body = text("body", 5000)
-    structure_hint = text("structure_hint", 200)
+    structure_hint = text("structure_hint", 200, one_line=True)
     postal_code = fields.String(required=True, error_messages=_msgs("postal_code"),
                                 validate=validate.Regexp(
                                     r"^[0-9]{5}$",
@@ -95,7 +107,7 @@ class ExperienceSubmit(Strict):
     channel = choice("channel", Channel)
     occurred_on = a_date("occurred_on")
     feeling = choice("feeling", Feeling)
-    author_name = text("author_name", 100)
+    author_name = text("author_name", 100, one_line=True)
     author_email = fields.String(required=True, error_messages=_msgs("author_email"),
                                  validate=[_no_nul("author_email"), validate.Length(max=254, error=(
                                      "Le champ « author_email » ne doit pas dépasser 254 caractères.")),
@@ -195,7 +207,7 @@ class ChannelFeeling(Strict):
 
 class Annotations(Strict):
     general_tags = fields.List(fields.Nested(TagFeeling), error_messages=_msgs("general_tags", "list"))
-    business_tags = fields.List(text("business_tags", 100),
+    business_tags = fields.List(text("business_tags", 100, one_line=True),
                                 error_messages=_msgs("business_tags", "list"),
                                 validate=validate.Length(max=30, error=(
                                     "Le champ « business_tags » compte au plus 30 étiquettes.")))
@@ -233,7 +245,7 @@ class SimilarList(Schema):
 
 
 class ImprovementActionCreate(Strict):
-    title = text("title", 150)
+    title = text("title", 150, one_line=True)
     description = text("description", 5000)
     date = a_date("date")
     structure_id = text("structure_id", 64)
@@ -247,7 +259,7 @@ class ImprovementActionCreate(Strict):
 class ImprovementActionUpdate(Strict):
     """The fields to change; those not given stay as they are."""
 
-    title = text("title", 150, required=False)
+    title = text("title", 150, required=False, one_line=True)
     description = text("description", 5000, required=False)
     date = a_date("date", required=False)
     structure_id = text("structure_id", 64, required=False)

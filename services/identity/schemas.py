@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from services.chassis.permissions import Mission, Profile
 from services.chassis.schemas import PageQuery, page_of
-from services.chassis.vocabulary import NETWORK_CODE
+from services.chassis.vocabulary import NETWORK_CODE, breaks_line
 from services.identity.domain import Channel, NotificationFrequency, password_problems
 
 _profiles = validate.OneOf([p.value for p in Profile])
@@ -21,9 +21,13 @@ def _password_policy(value: str) -> None:
 
 
 def _plain_text(value: str) -> None:
-    """Names are shown on pages and in e-mails: not blank, no NUL (PostgreSQL refuses it)."""
+    """Names are shown on pages, in lists and in e-mails: on one line, not blank, no NUL
+    (PostgreSQL refuses it)."""
     if "\x00" in value:
         raise ValidationError("Caractère interdit.")
+    if breaks_line(value):
+        raise ValidationError("Ce champ doit tenir sur une ligne, sans retour à la ligne ni caractère "
+                              "invisible de mise en forme.")
     if value and not value.strip():
         raise ValidationError("Ce champ ne peut pas être vide.")
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from services.chassis.clock import as_utc
 from services.chassis.refusals import Conflict, Forbidden, Invalid, NotFound
+from services.chassis.vocabulary import breaks_line
 from services.moderation.screening import (
     ADVISORY_KINDS,
     FLAG_KINDS,
@@ -442,6 +443,9 @@ def text_errors(name: str, text: str) -> list[str]:
         errors.append(f"Le texte publié dépasse {FIELD_MAX_LENGTH[name]} caractères.")
     if "\x00" in text:  # PostgreSQL keeps no NUL in a text column
         errors.append("Le texte publié contient un caractère nul.")
+    if name != "body" and breaks_line(text):
+        errors.append("Le texte publié doit tenir sur une ligne, sans retour à la ligne ni "
+                      "caractère invisible de mise en forme.")
     return errors
 
 

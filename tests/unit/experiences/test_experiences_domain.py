@@ -157,3 +157,19 @@ def test_dashboard_figures():
                        "evaluations": 2, "useful_share": 0.5, "negative_to_positive_share": 0.5}
     empty = domain.dashboard_figures(0, 0, None, 0, 0, 0, 0, 0)
     assert empty["answered_share"] is None and empty["average_delay_days"] is None
+
+
+def test_titles_names_and_tags_are_one_line_read_in_their_own_order():
+    from services.experiences.schemas import Annotations, ExperienceSubmit, ImprovementActionCreate
+
+    good = {"title": "Accueil à la CAF", "body": "Bonjour,\nmerci \u202e.",
+            "structure_hint": "CAF de Lyon", "postal_code": "69003", "channel": "phone",
+            "occurred_on": "2026-11-02", "feeling": "positive", "author_name": "Camille",
+            "author_email": "camille@example.org"}
+    assert ExperienceSubmit().validate(good) == {}  # a long text keeps its lines and marks
+    for field, bad in [("title", "Accueil\r\nBcc: x@y.z"), ("author_name", "\u202eadmin"),
+                       ("structure_hint", "CAF\u2028Lyon"), ("title", "a\tb")]:
+        errors = ExperienceSubmit().validate({**good, field: bad})
+        assert list(errors) == [field] and "tenir sur une ligne" in errors[field][0]
+    assert "title" in ImprovementActionCreate().validate({"title": "Plan\nB"})
+    assert "business_tags" in Annotations().validate({"business_tags": ["ok", "a\u2066b"]})

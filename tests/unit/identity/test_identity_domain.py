@@ -101,3 +101,14 @@ def test_a_demotion_takes_rights_away_even_without_other_change():
     assert domain.loses_rights(_rights(profile="super_agent"), _rights(profile="agent"))
     assert not domain.loses_rights(_rights(profile="agent", missions=()),
                                    _rights(profile="agent", missions=("answer",)))
+
+
+def test_a_name_reads_as_one_line_in_its_own_order():
+    from services.identity.schemas import UserIn
+
+    good = {"email": "camille@example.org", "name": "Camille Martin", "profile": "agent"}
+    assert "name" not in UserIn().validate(good)
+    for bad in ["Nom\r\nBcc: attacker@evil.test", "\u202eadmin", "a\u2028b"]:
+        assert UserIn().validate({**good, "name": bad})["name"] == [
+            "Ce champ doit tenir sur une ligne, sans retour à la ligne ni caractère invisible "
+            "de mise en forme."]

@@ -268,3 +268,15 @@ def test_preview_warns_of_personal_data_left_in_a_replaced_text():
     assert domain.preview(masked) == {
         "name": "title", "text": TITLE, "published": "Rappelez au [téléphone masqué] svp",
         "masks": [span(PHONE)], "edited": True, "text_edited": False, "warnings": []}
+
+
+@pytest.mark.parametrize("name, text, ok", [
+    ("title", "Accueil à la CAF", True), ("title", "Accueil\nà la CAF", False),
+    ("author_name", "\u202eadmin", False), ("structure_hint", "CAF\tde Lyon", False),
+    ("author_name", "Camille \u2067A\u2069", False),
+    ("body", "Bonjour,\r\nmerci \u202e", True)])  # a long text keeps its lines and its marks
+def test_a_replacement_title_or_name_reads_as_one_line(name, text, ok):
+    errors = domain.text_errors(name, text)
+    assert (errors == []) is ok
+    assert ok or errors == ["Le texte publié doit tenir sur une ligne, sans retour à la ligne ni "
+                            "caractère invisible de mise en forme."]
