@@ -42,7 +42,7 @@ def _not_blank(name: str):
 
 def _one_line(name: str):
     def check(value: str) -> None:
-        if breaks_line(value):
+        if value.strip() and breaks_line(value):  # a blank one is said so (_not_blank)
             raise ValidationError(f"Le champ « {name} » doit tenir sur une ligne, sans retour à "
                                   "la ligne ni caractère invisible de mise en forme.")
     return check

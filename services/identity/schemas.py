@@ -25,7 +25,7 @@ def _plain_text(value: str) -> None:
     (PostgreSQL refuses it)."""
     if "\x00" in value:
         raise ValidationError("Caractère interdit.")
-    if breaks_line(value):
+    if value.strip() and breaks_line(value):  # a blank one is said so below
         raise ValidationError("Ce champ doit tenir sur une ligne, sans retour à la ligne ni caractère "
                               "invisible de mise en forme.")
     if value and not value.strip():
