@@ -5,7 +5,8 @@ structure (profile agent or super_agent with mission `answer`), not the agents o
 ancestors already see child experiences in their lists and dashboards, and mailing every level
 would flood regional accounts. A response waiting for validation is different: a small agency
 often has no super agent of its own, and its answers would wait for ever, so the super agents of
-the structure AND of every ancestor are told (any of them may validate).
+the structure AND of every ancestor are told (any of them may validate), except the one who
+submitted it: a response is validated by another (four eyes).
 
 Every mail to staff about an experience follows the recipient's frequency: at once, in the
 daily or weekly digest, or never.
@@ -14,7 +15,7 @@ daily or weekly digest, or never.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -81,11 +82,15 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.DIGEST: "{headline}",
 }
 
-# A digest lists its items under one heading per kind, in this order. The three first all mean
-# « an experience to process for your structure » and share one heading.
-TO_PROCESS_KINDS = (EmailKind.TO_PROCESS, EmailKind.REASSIGNED, EmailKind.REORIENTATION_DECLINED)
+# A digest lists its items under one heading per kind, in this order. A new experience and one
+# moved to the structure share a heading; a declined re-orientation has its own, for the
+# moderator's explanation.
+NEW_KINDS = (EmailKind.TO_PROCESS, EmailKind.REASSIGNED)
 DIGEST_SECTIONS: tuple[tuple[tuple[EmailKind, ...], str], ...] = (
-    (TO_PROCESS_KINDS, "Nouvelles expériences à traiter pour votre structure"),
+    (NEW_KINDS, "Nouvelles expériences à traiter pour votre structure"),
+    ((EmailKind.REORIENTATION_DECLINED,),
+     "Demandes de réorientation refusées par la modération : ces expériences restent à traiter "
+     "par votre structure"),
     ((EmailKind.RESPONSE_TO_VALIDATE,), "Réponses qui attendent votre validation"),
     ((EmailKind.RESPONSE_VALIDATED,), "Vos réponses validées et publiées"),
     ((EmailKind.REORIENTATION_ACCEPTED,),
@@ -93,26 +98,96 @@ DIGEST_SECTIONS: tuple[tuple[tuple[EmailKind, ...], str], ...] = (
     ((EmailKind.EVALUATED,), "Réponses évaluées par les usagers"),
 )
 DIGEST_KINDS = frozenset(k for kinds, _ in DIGEST_SECTIONS for k in kinds)
+# All three say « this experience is to process by your structure »: a digest lists only the
+# latest of them for an experience (published then declined: the declined line).
+TO_PROCESS_KINDS = (*NEW_KINDS, EmailKind.REORIENTATION_DECLINED)
+
+
+def _is_new(kind: str) -> bool:
+    """An item of an unknown kind counts as a new experience, as all did before kinds were kept."""
+    return kind in NEW_KINDS or kind not in DIGEST_KINDS
 
 
 def digest_sections(items: list[dict]) -> list[dict]:
-    """The digest's items ({kind, ...}) under their headings, in the order above; an item of
-    an unknown kind goes with the experiences to process, as all did before kinds were kept."""
+    """The digest's items ({kind, ...}) under their headings, in the order above."""
     sections = []
     for kinds, heading in DIGEST_SECTIONS:
-        found = [i for i in items if i["kind"] in kinds
-                 or (kinds is TO_PROCESS_KINDS and i["kind"] not in DIGEST_KINDS)]
+        found = [i for i in items
+                 if i["kind"] in kinds or (kinds is NEW_KINDS and _is_new(i["kind"]))]
         if found:
             sections.append({"heading": heading, "items": found})
     return sections
 
 
+def plural(count: int, one: str, many: str) -> str:
+    """French: singular for 0 and 1."""
+    return one if count < 2 else many
+
+
 def digest_headline(items: list[dict]) -> str:
-    """The digest's subject: the usual one when it lists only experiences to process."""
+    """The digest's subject, counting what it lists: the short one when it lists only new
+    experiences to process."""
     count = len(items)
-    if all(i["kind"] in TO_PROCESS_KINDS or i["kind"] not in DIGEST_KINDS for i in items):
-        return f"{count} nouvelle(s) expérience(s) à traiter"
-    return f"Votre récapitulatif Services Publics+ : {count} notification(s)"
+    if all(_is_new(i["kind"]) for i in items):
+        return (f"Services Publics+ : {count} "
+                f"{plural(count, 'nouvelle expérience', 'nouvelles expériences')} à traiter")
+    return (f"Votre récapitulatif Services Publics+ : {count} "
+            f"{plural(count, 'notification', 'notifications')}")
+
+
+class Progress(StrEnum):
+    """How far an experience went, as its events tell the notifier (the codes of the
+    experiences service's status, which owns it)."""
+
+    TO_PROCESS = "to_process"
+    AWAITING_VALIDATION = "awaiting_validation"
+    ANSWERED = "answered"
+
+
+@dataclass(frozen=True)
+class ExperienceState:
+    """Where an experience is and how far it went, from the latest event the notifier handled."""
+
+    structure_id: str
+    progress: str
+
+
+def _family(kind: str) -> str:
+    return EmailKind.TO_PROCESS if kind in TO_PROCESS_KINDS or _is_new(kind) else kind
+
+
+def _still_current(item: dict, state: ExperienceState | None, structures: Collection[str]) -> bool:
+    """Whether what the item says still holds, by the experience's latest state."""
+    if state is None:
+        return True  # nothing heard since (or only before the notifier kept states)
+    kind = item["kind"]
+    if _family(kind) == EmailKind.TO_PROCESS:
+        # Answered, or rerouted / moved away from the recipient's structures (its page would
+        # answer 403): nothing left to process.
+        return state.progress != Progress.ANSWERED and state.structure_id in structures
+    if kind == EmailKind.RESPONSE_TO_VALIDATE:
+        # Validated meanwhile, or moved (a move drops the draft): nothing waits any more.
+        return (state.progress == Progress.AWAITING_VALIDATION
+                and item.get("structure_id") in (None, state.structure_id))
+    if kind == EmailKind.REORIENTATION_ACCEPTED:
+        return state.structure_id not in structures  # not since sent back to them
+    return True  # what happened stays true: validated, evaluated
+
+
+def current_items(items: list[dict], states: Mapping[str, ExperienceState],
+                  structures: Collection[str]) -> list[dict]:
+    """What a digest lists of its items ({kind, experience_id, structure_id, ...}, in the order
+    things happened): per experience and section, the latest item only (of the three kinds « to
+    process », the latest of all three), and none the experience's latest state contradicts.
+    `structures`: the recipient's own."""
+    latest: dict[tuple[str, str], dict] = {}
+    for item in items:
+        key = (_family(item["kind"]), item["experience_id"])
+        latest.pop(key, None)  # listed where its latest item falls
+        latest[key] = item
+    return [i for i in latest.values()
+            if _still_current(i, states.get(i["experience_id"]), structures)]
+
 
 def reference(experience_id: str) -> str:
     """A short reference the author can quote to the service: ours, not their words."""
@@ -224,6 +299,13 @@ def response_authors(drafted_by: str | None, submitted_by: str | None,
         if user_id and user_id != validated_by and user_id not in out:
             out.append(user_id)
     return out
+
+
+def validators(supers: list[Recipient], submitted_by: str | None) -> list[Recipient]:
+    """Who is asked to validate a response: the super agents told, but not whoever submitted
+    it (four eyes), nor an account of theirs under the same address."""
+    theirs = {r.email.lower() for r in supers if r.id == submitted_by}
+    return [r for r in supers if r.id != submitted_by and r.email.lower() not in theirs]
 
 
 def unique_by_email(recipients: list[Recipient]) -> list[Recipient]:

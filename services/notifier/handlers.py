@@ -17,9 +17,15 @@ from services.chassis.config import gateway_url
 from services.chassis.events import Event
 from services.chassis.revocation import with_revocation
 from services.notifier import domain
-from services.notifier.domain import Delivery, EmailKind
+from services.notifier.domain import Delivery, EmailKind, Progress
 from services.notifier.mailer import queue_email
-from services.notifier.models import DigestItem, Recipient, RecipientStructure, Structure
+from services.notifier.models import (
+    DigestItem,
+    Experience,
+    Recipient,
+    RecipientStructure,
+    Structure,
+)
 
 SERVICE = "notifier"
 
@@ -87,10 +93,28 @@ def replicate_user(session: Session, event: Event, payload: dict) -> None:
 
 
 # Experiences -------------------------------------------------------------------------------------
+def track(session: Session, event: Event, payload: dict, progress: Progress | None) -> None:
+    """Where the experience is and how far it went (None: as before), as this event says,
+    unless a later event already said more: a digest lists only what still holds."""
+    row = session.get(Experience, payload["id"])
+    if row is None:
+        session.add(Experience(id=payload["id"], structure_id=payload["structure_id"],
+                               progress=str(progress or Progress.TO_PROCESS),
+                               updated_at=event.occurred_at))
+        session.flush()  # the next event of a batch finds it
+        return
+    if clock.as_utc(row.updated_at) > event.occurred_at:
+        return  # an older event arriving late must not undo a newer one
+    row.structure_id = payload["structure_id"]
+    row.progress = str(progress or row.progress)
+    row.updated_at = event.occurred_at
+
+
 def _notify_staff(session: Session, event: Event, recipients: list[domain.Recipient],
-                  experience_id: str, title: str, kind: EmailKind, **context) -> None:
+                  payload: dict, title: str, kind: EmailKind, **context) -> None:
     """Each recipient (once per address) as their frequency says: a mail now, an item of their
     next digest, or nothing."""
+    experience_id = payload["id"]
     link = domain.staff_link(gateway(), kind, experience_id)
     for recipient in domain.unique_by_email(recipients):
         delivery = domain.delivery_for(recipient)
@@ -101,49 +125,53 @@ def _notify_staff(session: Session, event: Event, recipients: list[domain.Recipi
         elif delivery is Delivery.DIGEST:
             session.add(DigestItem(recipient_id=recipient.id, event_id=event.id,
                                    experience_id=experience_id, title=title,
-                                   created_at=clock.now(), kind=str(kind)))
+                                   created_at=clock.now(), kind=str(kind),
+                                   occurred_at=event.occurred_at,
+                                   structure_id=payload["structure_id"],
+                                   comment=context.get("comment")))
 
 
 def _answer_agents(session: Session, structure_id: str) -> list[domain.Recipient]:
     return [r for r in _of_structure(session, structure_id) if domain.answers(r)]
 
 
-def _notify_answer_agents(session: Session, event: Event, experience_id: str, title: str,
-                          structure_id: str, kind: EmailKind, **context) -> None:
-    _notify_staff(session, event, _answer_agents(session, structure_id), experience_id, title,
-                  kind, **context)
+def _notify_answer_agents(session: Session, event: Event, payload: dict, title: str,
+                          kind: EmailKind, **context) -> None:
+    _notify_staff(session, event, _answer_agents(session, payload["structure_id"]), payload,
+                  title, kind, **context)
 
 
 def notify_publication(session: Session, event: Event, payload: dict) -> None:
     """The author (publication, and the moderator's edit) and the answer agents of the structure."""
+    track(session, event, payload, Progress.TO_PROCESS)
     # The author's address was never confirmed: the mail carries nothing the author (or
     # whoever typed that address) wrote, so it can relay no one's text or link.
     queue_email(session, address=payload["author_email"], kind=EmailKind.PUBLISHED_AUTHOR,
                 event_id=event.id, edited=payload["edited"],
                 link=domain.public_link(gateway(), payload["id"]))
-    _notify_answer_agents(session, event, payload["id"], payload["title"],
-                          payload["structure_id"], EmailKind.TO_PROCESS)
+    _notify_answer_agents(session, event, payload, payload["title"], EmailKind.TO_PROCESS)
 
 
 def notify_reassignment(session: Session, event: Event, payload: dict) -> None:
     """The answer agents of the structure the experience was moved to; after a reroute
     (moderation accepted a re-orientation request), those of the structure it left too."""
+    track(session, event, payload, Progress.TO_PROCESS)  # a move starts afresh
     arriving = _answer_agents(session, payload["structure_id"])
-    _notify_staff(session, event, arriving, payload["id"], payload["title"], EmailKind.REASSIGNED)
+    _notify_staff(session, event, arriving, payload, payload["title"], EmailKind.REASSIGNED)
     if payload.get("kind") == "reroute" and payload.get("from_structure_id"):
         # Someone in both structures hears of it once, as one of the new structure's agents.
         told = {r.id for r in arriving} | {r.email.lower() for r in arriving}
         leaving = [r for r in _answer_agents(session, payload["from_structure_id"])
                    if r.id not in told and r.email.lower() not in told]
-        _notify_staff(session, event, leaving, payload["id"], payload["title"],
+        _notify_staff(session, event, leaving, payload, payload["title"],
                       EmailKind.REORIENTATION_ACCEPTED)
 
 
 def notify_reorientation_declined(session: Session, event: Event, payload: dict) -> None:
     """The answer agents of the structure, which keeps the experience: moderation says why."""
-    _notify_answer_agents(session, event, payload["id"], payload["title"],
-                          payload["structure_id"], EmailKind.REORIENTATION_DECLINED,
-                          comment=payload["comment"])
+    track(session, event, payload, None)
+    _notify_answer_agents(session, event, payload, payload["title"],
+                          EmailKind.REORIENTATION_DECLINED, comment=payload["comment"])
 
 
 def notify_rejection(session: Session, event: Event, payload: dict) -> None:
@@ -155,33 +183,37 @@ def notify_rejection(session: Session, event: Event, payload: dict) -> None:
 
 
 def notify_response_to_validate(session: Session, event: Event, payload: dict) -> None:
-    """The super agents of the structure and of every structure above it (any may validate)."""
+    """The super agents of the structure and of every structure above it (any may validate),
+    but not the one who submitted it: another must validate (four eyes)."""
+    track(session, event, payload, Progress.AWAITING_VALIDATION)
     supers = [r for structure_id in replica.ancestor_ids(session, Structure,
                                                          payload["structure_id"])
               for r in _of_structure(session, structure_id) if domain.validates(r)]
-    _notify_staff(session, event, supers, payload["id"], payload["title"],
-                  EmailKind.RESPONSE_TO_VALIDATE)
+    _notify_staff(session, event, domain.validators(supers, payload.get("submitted_by")),
+                  payload, payload["title"], EmailKind.RESPONSE_TO_VALIDATE)
 
 
 def notify_answer(session: Session, event: Event, payload: dict) -> None:
     """The author, with the evaluation link; after a validation, whoever wrote or sent the
     response."""
+    track(session, event, payload, Progress.ANSWERED)
     link = (f"{domain.public_link(gateway(), payload['id'])}/evaluation"
             f"?token={payload['evaluation_token']}")
     queue_email(session, address=payload["author_email"], kind=EmailKind.ANSWERED_AUTHOR,
                 event_id=event.id, link=link)
     authors = domain.response_authors(payload.get("drafted_by"), payload.get("submitted_by"),
                                       payload.get("validated_by"))
-    _notify_staff(session, event, _by_ids(session, authors), payload["id"], payload["title"],
+    _notify_staff(session, event, _by_ids(session, authors), payload, payload["title"],
                   EmailKind.RESPONSE_VALIDATED)
 
 
 def notify_evaluation(session: Session, event: Event, payload: dict) -> None:
     """The answer agents of the structure: how the usager rated its response. The usager's
     free comment is not sent: it was never moderated."""
+    track(session, event, payload, Progress.ANSWERED)
     title = payload.get("title") or f"expérience {domain.reference(payload['id'])}"
-    _notify_answer_agents(session, event, payload["id"], title, payload["structure_id"],
-                          EmailKind.EVALUATED, useful=payload["useful"],
+    _notify_answer_agents(session, event, payload, title, EmailKind.EVALUATED,
+                          useful=payload["useful"],
                           feeling_before=domain.feeling_word(payload.get("feeling"))
                           if payload.get("feeling") else None,
                           feeling_after=domain.feeling_word(payload["feeling_after"]))

@@ -44,7 +44,14 @@ from services.chassis.config import Settings
 from services.chassis.db import Database, is_postgres, new_id
 from services.notifier import domain
 from services.notifier.domain import EmailKind, EmailStatus, Frequency
-from services.notifier.models import DigestItem, DigestRun, Email, Recipient
+from services.notifier.models import (
+    DigestItem,
+    DigestRun,
+    Email,
+    Experience,
+    Recipient,
+    RecipientStructure,
+)
 
 log = logging.getLogger(__name__)
 
@@ -468,6 +475,27 @@ def _period_label(frequency: str, start: datetime, end: datetime) -> str:
     return f"du {s:%d/%m/%Y} {s:%H:%M} au {e:%d/%m/%Y} {e:%H:%M}"
 
 
+def _digest_items(session: Session, recipient_id: str, start: datetime, end: datetime,
+                  gateway: str) -> list[dict]:
+    """What the recipient's digest of [start, end) lists: its items as the experiences' latest
+    states leave them (`domain.current_items`), in the order things happened."""
+    items = session.scalars(
+        sa.select(DigestItem).where(DigestItem.recipient_id == recipient_id,
+                                    DigestItem.created_at >= start, DigestItem.created_at < end)
+        .order_by(DigestItem.occurred_at, DigestItem.id)).all()
+    if not items:
+        return []
+    states = {e.id: domain.ExperienceState(e.structure_id, e.progress) for e in session.scalars(
+        sa.select(Experience).where(Experience.id.in_({i.experience_id for i in items})))}
+    structures = set(session.scalars(sa.select(RecipientStructure.structure_id)
+                                     .where(RecipientStructure.recipient_id == recipient_id)))
+    current = domain.current_items(
+        [{"kind": i.kind, "experience_id": i.experience_id, "structure_id": i.structure_id,
+          "title": i.title, "comment": i.comment} for i in items], states, structures)
+    return [{**i, "link": domain.staff_link(gateway, i["kind"], i["experience_id"])}
+            for i in current]
+
+
 def run_digests(db: Database, settings: Settings, now: datetime | None = None) -> int:
     """Queue the digest of the last completed period for each daily/weekly user; returns count.
 
@@ -489,25 +517,18 @@ def run_digests(db: Database, settings: Settings, now: datetime | None = None) -
             try:
                 with db.transaction() as session:
                     recipient = session.get(Recipient, recipient_id)
-                    items = session.scalars(
-                        sa.select(DigestItem).where(
-                            DigestItem.recipient_id == recipient_id,
-                            DigestItem.created_at >= start, DigestItem.created_at < end)
-                        .order_by(DigestItem.created_at)).all()
+                    listed = _digest_items(session, recipient_id, start, end, gateway)
                     session.add(DigestRun(recipient_id=recipient_id, frequency=str(frequency),
-                                          period_start=start, period_end=end, items=len(items),
+                                          period_start=start, period_end=end, items=len(listed),
                                           ran_at=now_utc()))
                     session.flush()  # the claim: a competing worker fails here
-                    if not items:
+                    if not listed:
                         continue
-                    listed = [{"kind": i.kind, "title": i.title,
-                               "link": domain.staff_link(gateway, i.kind, i.experience_id)}
-                              for i in items]
                     queue_email(
                         session, address=recipient.email, kind=EmailKind.DIGEST,
                         event_id=f"digest:{frequency}:{start:%Y%m%dT%H%MZ}",
                         recipient_id=recipient_id, window=(start, end), name=recipient.name,
-                        count=len(items), period=_period_label(frequency, start, end),
+                        count=len(listed), period=_period_label(frequency, start, end),
                         headline=domain.digest_headline(listed),
                         sections=domain.digest_sections(listed),
                         link=domain.agent_link(gateway))

@@ -105,6 +105,24 @@ class DigestItem(Base):
     # an EmailKind: what the immediate mail would have been
     kind: Mapped[str] = mapped_column(sa.String(40), default="experience_to_process",
                                       server_default="experience_to_process")
+    # What the event said, for the digest to list only an experience's latest state: when it
+    # happened, the structure the experience was at, moderation's explanation (a declined
+    # re-orientation). Rows written before 0007: their handling time, no structure, no comment.
+    occurred_at: Mapped[datetime] = mapped_column(When)
+    structure_id: Mapped[str | None] = mapped_column(Id, nullable=True)
+    comment: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class Experience(Base):
+    """An experience as its latest event left it (experience.published|reassigned|
+    reorientation_declined|response_submitted|answered|evaluated): where it is, how far it went.
+    A digest drops what this contradicts; an older event arriving late changes nothing."""
+
+    __tablename__ = "experiences"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    structure_id: Mapped[str] = mapped_column(Id)
+    progress: Mapped[str] = mapped_column(sa.String(20))  # a domain.Progress
+    updated_at: Mapped[datetime] = mapped_column(When)  # the event's occurred_at
 
 
 class DigestRun(Base):

@@ -24,7 +24,7 @@ def env(db_url, tmp_path, monkeypatch):
     db = Database(db_url)
     with db.transaction() as s:
         for table in ("emails", "digest_items", "digest_runs", "recipient_structures",
-                      "recipients", "structures", "inbox"):
+                      "recipients", "structures", "experiences", "inbox"):
             s.execute(sa.text(f"DELETE FROM {table}"))
     port = free_port()
     settings = Settings.from_env("notifier", database_url=db_url,

@@ -123,7 +123,7 @@ def test_validated_goes_to_the_digest_of_a_daily_drafter_and_nowhere_for_none(en
     assert run_digests(env.db, env.settings, now=next_digest_time()) == 1
     env.send()
     [digest] = env.box.to("daily@a.fr")
-    assert digest["Subject"] == "Votre récapitulatif Services Publics+ : 1 notification(s)"
+    assert digest["Subject"] == "Votre récapitulatif Services Publics+ : 1 notification"
     assert "Vos réponses validées et publiées" in text_of(digest)
     assert f'href="{GATEWAY}/agent/experiences/e-1"' in html_of(digest)
 
@@ -213,7 +213,7 @@ def test_a_digest_of_several_kinds_lists_each_under_its_heading(env):
     assert run_digests(env.db, env.settings, now=next_digest_time()) == 1
     env.send()
     [digest] = env.box.to("chef@a.fr")
-    assert digest["Subject"] == "Votre récapitulatif Services Publics+ : 3 notification(s)"
+    assert digest["Subject"] == "Votre récapitulatif Services Publics+ : 3 notifications"
     text = text_of(digest)
     headings = ["Nouvelles expériences à traiter pour votre structure",
                 "Réponses qui attendent votre validation", "Réponses évaluées par les usagers"]

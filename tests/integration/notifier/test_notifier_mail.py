@@ -318,7 +318,7 @@ def test_daily_and_none_get_nothing_immediately_and_daily_gets_a_digest(env):
     assert run_digests(env.db, env.settings, now=tomorrow_9) == 0  # already claimed
     env.send()
     [digest] = env.box.to("daily@a.fr")
-    assert digest["Subject"] == "2 nouvelle(s) expérience(s) à traiter"
+    assert digest["Subject"] == "Services Publics+ : 2 nouvelles expériences à traiter"
     assert "Premier" in text_of(digest) and "Second" in text_of(digest)
     assert f'href="{GATEWAY}/agent/experiences/{first["id"]}"' in html_of(digest)
     assert f'href="{GATEWAY}/agent/experiences"' in html_of(digest)  # « Toutes les expériences »

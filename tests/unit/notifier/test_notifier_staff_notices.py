@@ -43,11 +43,12 @@ def test_an_item_of_an_unknown_kind_is_listed_with_those_to_process():
 
 
 def test_digest_subject_keeps_the_usual_words_for_experiences_to_process_only():
-    only_new = [_item(EmailKind.TO_PROCESS), _item(EmailKind.REORIENTATION_DECLINED)]
-    assert domain.digest_headline(only_new) == "2 nouvelle(s) expérience(s) à traiter"
+    only_new = [_item(EmailKind.TO_PROCESS), _item(EmailKind.REASSIGNED)]
+    assert domain.digest_headline(only_new) == \
+        "Services Publics+ : 2 nouvelles expériences à traiter"
     mixed = only_new + [_item(EmailKind.RESPONSE_VALIDATED)]
     assert domain.digest_headline(mixed) == \
-        "Votre récapitulatif Services Publics+ : 3 notification(s)"
+        "Votre récapitulatif Services Publics+ : 3 notifications"
 
 
 def test_an_accepted_reorientation_links_to_the_public_page():

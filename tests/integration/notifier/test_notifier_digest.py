@@ -1,0 +1,199 @@
+"""Digests end to end (events in, `run_digests`, the mail out): each experience once per
+section, in its latest state; a declined re-orientation with moderation's explanation; subjects
+that count what they list. And the four eyes of a validation: its submitter is not asked."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from services.chassis.events import make_event, parse_event
+from services.notifier.handlers import HANDLERS
+from services.notifier.mailer import run_digests
+from services.notifier.models import DigestRun
+from tests.support.notifier import GATEWAY, html_of, next_digest_time, published, text_of
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
+
+NAT, REG, AGENCY, CHILD, ELSEWHERE = "s-nat", "s-reg", "s-agency", "s-agency-child", "s-else"
+
+
+def _tree(env):
+    for sid, parent in ((NAT, None), (REG, NAT), (AGENCY, REG), (CHILD, AGENCY),
+                        (ELSEWHERE, None)):
+        env.deliver("structure.created", {"id": sid, "network_id": "n-1", "name": sid,
+                                          "parent_id": parent})
+
+
+def _moved(exp_id, to, kind, title="T", came_from=AGENCY):
+    return {"id": exp_id, "title": title, "from_structure_id": came_from, "structure_id": to,
+            "network_id": "n-1", "by_user_id": "u-0", "kind": kind}
+
+
+def _runs(env):
+    with env.db.transaction() as s:
+        return {r.recipient_id: r.items for r in s.scalars(sa.select(DigestRun))}
+
+
+def _agent_links(text):
+    return text.count(f"{GATEWAY}/agent/experiences/")
+
+
+# The auditor's day ---------------------------------------------------------------------------
+def test_a_daily_digest_lists_each_experience_once_in_its_latest_state(env):
+    _tree(env)
+    agent = env.user("agent@a.fr", structures=(AGENCY,), frequency="daily")
+    env.user("now@a.fr", structures=(AGENCY,))  # immediate: the declined mail, for comparison
+    rerouted = published(AGENCY, exp_id="e-L", title="Rerouté ailleurs")
+    declined = published(AGENCY, exp_id="e-S", title="Reste ici")
+    new = published(AGENCY, exp_id="e-N", title="Toute neuve")
+    for payload in (rerouted, declined, new):
+        env.deliver("experience.published", payload)
+    env.deliver("experience.reassigned", _moved("e-L", ELSEWHERE, "reroute", "Rerouté ailleurs"))
+    explanation = "Le guichet cité est <le vôtre> & pas un autre."
+    env.deliver("experience.reorientation_declined", {
+        "id": "e-S", "title": "Reste ici", "structure_id": AGENCY, "network_id": "n-1",
+        "comment": explanation})
+
+    assert run_digests(env.db, env.settings, now=next_digest_time()) == 1
+    env.send()
+    [digest] = env.box.to("agent@a.fr")
+    text, html = text_of(digest), html_of(digest)
+    assert digest["Subject"] == "Votre récapitulatif Services Publics+ : 3 notifications"
+    assert _runs(env) == {agent: 3}
+    # Each listed once; the rerouted one only as rerouted, to its public page (not a 403).
+    assert text.count("« Toute neuve »") == text.count("« Reste ici »") == 1
+    assert text.count("« Rerouté ailleurs »") == 1
+    assert f"{GATEWAY}/agent/experiences/e-L" not in text + html
+    assert f'href="{GATEWAY}/experiences/e-L"' in html
+    assert _agent_links(text) == 2
+    new_at = text.index("Nouvelles expériences à traiter pour votre structure")
+    declined_at = text.index("Demandes de réorientation refusées par la modération")
+    rerouted_at = text.index("Expériences réorientées par la modération")
+    assert new_at < text.index("« Toute neuve »") < declined_at < text.index("« Reste ici »") \
+        < rerouted_at < text.index("« Rerouté ailleurs »")
+    # Moderation's explanation, as the immediate mail has it; escaped in HTML.
+    assert f"Explication de la modération : {explanation}" in text
+    assert f"Explication de la modération : {explanation}" in text_of(env.box.to("now@a.fr")[-1])
+    assert "Le guichet cité est &lt;le vôtre&gt; &amp; pas un autre." in html
+    assert "<le vôtre>" not in html
+
+
+def test_a_weekly_digest_drops_what_moved_away_or_was_answered_and_counts_the_rest(env):
+    _tree(env)
+    weekly = env.user("weekly@a.fr", structures=(AGENCY,), frequency="weekly")
+    for exp_id, title in (("e-moved", "Descendue"), ("e-done", "Déjà répondue"),
+                          ("e-open", "Encore ouverte")):
+        env.deliver("experience.published", published(AGENCY, exp_id=exp_id, title=title))
+    # Moved by a colleague to a child structure: the agents of the child hear of it.
+    env.deliver("experience.reassigned", _moved("e-moved", CHILD, "reassign", "Descendue"))
+    env.deliver("experience.answered", {
+        "id": "e-done", "title": "Déjà répondue", "structure_id": AGENCY, "network_id": "n-1",
+        "answered_at": datetime.now(UTC), "author_email": "auteur@example.org",
+        "author_name": "Camille D.", "evaluation_token": "tok"})
+    monday = next_digest_time()
+    while monday.weekday() != 0:
+        monday += timedelta(days=1)
+
+    assert run_digests(env.db, env.settings, now=monday) == 1
+    env.send()
+    [digest] = env.box.to("weekly@a.fr")
+    assert digest["Subject"] == "Services Publics+ : 1 nouvelle expérience à traiter"
+    text = text_of(digest)
+    assert "« Encore ouverte »" in text
+    assert "Descendue" not in text and "Déjà répondue" not in text
+    assert _runs(env) == {weekly: 1}
+
+
+def test_nothing_left_to_list_sends_no_digest(env):
+    _tree(env)
+    chef = env.user("chef@a.fr", profile="super_agent", structures=(REG,), frequency="daily")
+    agent = env.user("agent@a.fr", structures=(AGENCY,), frequency="daily")
+    env.deliver("experience.published", published(AGENCY, exp_id="e-1"))
+    env.deliver("experience.response_submitted", {
+        "id": "e-1", "title": "T", "structure_id": AGENCY, "network_id": "n-1",
+        "submitted_by": agent})
+    # Validated by another super agent the same day: nothing waits for the regional one.
+    env.deliver("experience.answered", {
+        "id": "e-1", "title": "T", "structure_id": AGENCY, "network_id": "n-1",
+        "answered_at": datetime.now(UTC), "author_email": "auteur@example.org",
+        "author_name": "Camille D.", "evaluation_token": "tok", "drafted_by": agent,
+        "submitted_by": agent, "validated_by": "u-other"})
+
+    assert run_digests(env.db, env.settings, now=next_digest_time()) == 1
+    env.send()
+    assert env.box.to("chef@a.fr") == []  # the claim is recorded, with nothing listed
+    [digest] = env.box.to("agent@a.fr")  # only her response validated: not « to process »
+    assert digest["Subject"] == "Votre récapitulatif Services Publics+ : 1 notification"
+    assert "Vos réponses validées et publiées" in text_of(digest)
+    assert "Nouvelles expériences" not in text_of(digest)
+    assert _runs(env) == {chef: 0, agent: 1}
+
+
+def test_an_older_event_arriving_late_does_not_bring_back_what_moved_away(env):
+    _tree(env)
+    env.user("agent@a.fr", structures=(AGENCY,), frequency="daily")
+    env.user("other@a.fr", structures=(ELSEWHERE,), frequency="daily")
+    first = make_event("experience.published", published(AGENCY, exp_id="e-late",
+                                                         title="En retard"), producer="test")
+    first = dataclasses.replace(first, occurred_at=datetime.now(UTC) - timedelta(minutes=5))
+    env.deliver("experience.reassigned", _moved("e-late", ELSEWHERE, "reroute", "En retard"))
+    env.deliver("", {}, event=first)  # retried, handled after the reroute
+
+    assert run_digests(env.db, env.settings, now=next_digest_time()) == 2
+    env.send()
+    [mine] = env.box.to("agent@a.fr")
+    assert "Expériences réorientées par la modération" in text_of(mine)
+    assert "Nouvelles expériences" not in text_of(mine)
+    [theirs] = env.box.to("other@a.fr")
+    assert theirs["Subject"] == "Services Publics+ : 1 nouvelle expérience à traiter"
+    assert f"{GATEWAY}/agent/experiences/e-late" in text_of(theirs)
+
+
+def test_events_handled_together_keep_the_latest_state(env):
+    _tree(env)
+    env.user("agent@a.fr", structures=(AGENCY,), frequency="daily")
+    events = [make_event("experience.published", published(AGENCY, exp_id="e-b"), producer="t"),
+              make_event("experience.reassigned", _moved("e-b", ELSEWHERE, "reroute"),
+                         producer="t")]
+    with env.db.transaction() as s:  # one batch of the consumer: one transaction
+        for event in events:
+            parsed, loaded = parse_event(event.to_json())
+            HANDLERS[parsed.type](s, parsed, loaded)
+    assert run_digests(env.db, env.settings, now=next_digest_time()) == 1
+    env.send()
+    [digest] = env.box.to("agent@a.fr")
+    assert digest["Subject"] == "Votre récapitulatif Services Publics+ : 1 notification"
+    assert "/agent/experiences/e-b" not in text_of(digest)
+
+
+# Four eyes -----------------------------------------------------------------------------------
+def test_the_super_agent_who_submitted_a_response_is_not_asked_to_validate_it(env):
+    _tree(env)
+    submitter = env.user("moi@a.fr", profile="super_agent", structures=(AGENCY,))
+    env.user("collegue@a.fr", profile="super_agent", structures=(AGENCY,))
+    env.user("regional@a.fr", profile="super_agent", structures=(REG,))
+    daily = env.user("daily.moi@a.fr", profile="super_agent", structures=(AGENCY,),
+                     frequency="daily")
+    env.deliver("experience.response_submitted", {
+        "id": "e-1", "title": "Guichet fermé", "structure_id": AGENCY, "network_id": "n-1",
+        "submitted_by": submitter})
+    env.deliver("experience.response_submitted", {
+        "id": "e-2", "title": "Autre", "structure_id": AGENCY, "network_id": "n-1",
+        "submitted_by": daily})
+    env.send()
+    assert sorted((m["To"], m["Subject"]) for m in env.box.messages()) == [
+        ("collegue@a.fr", "Une réponse attend votre validation : Autre"),
+        ("collegue@a.fr", "Une réponse attend votre validation : Guichet fermé"),
+        ("moi@a.fr", "Une réponse attend votre validation : Autre"),
+        ("regional@a.fr", "Une réponse attend votre validation : Autre"),
+        ("regional@a.fr", "Une réponse attend votre validation : Guichet fermé")]
+    # Nor in their digest: the daily one is told of the other's response only.
+    assert run_digests(env.db, env.settings, now=next_digest_time()) == 1
+    env.send()
+    [digest] = env.box.to("daily.moi@a.fr")
+    assert "« Guichet fermé »" in text_of(digest) and "« Autre »" not in text_of(digest)
