@@ -41,12 +41,13 @@ def _run(use_case, principal: Principal | None, *args):
         return use_case(session, principal, *args)
 
 
-def _staff_action(path: str, method: str, permission: str, schema=None, status: int = 200):
+def _staff_action(path: str, method: str, permission: str, schema=None, status: int = 200,
+                  body_required: bool = True):
     """Registers a staff action on one experience, answered with its internal view."""
     def register(view):
         view = experiences.response(status, schemas.ExperienceInternalOut)(view)
         if schema is not None:
-            view = experiences.arguments(schema)(view)
+            view = experiences.arguments(schema, required=body_required)(view)
         return experiences.route(f"/<experience_id>{path}", methods=[method])(
             require(permission)(view))
     return register
@@ -96,10 +97,17 @@ def submit_response(experience_id: str):
     return _run(service.submit_response, current_principal(), experience_id)
 
 
-@_staff_action("/response/validate", "POST", Permission.RESPONSE_VALIDATE)
-def validate_response(experience_id: str):
-    """Validate the submitted response (super agent of the scope): it becomes public."""
-    return _run(service.validate_response, current_principal(), experience_id)
+@_staff_action("/response/validate", "POST", Permission.RESPONSE_VALIDATE, schemas.Validation,
+               body_required=False)
+def validate_response(data, experience_id: str):
+    """Validate the submitted response (super agent of the scope): it becomes public.
+
+    Clients should send `response_updated_at`, as the internal view they showed gave it: the
+    draft may still be amended while it waits, and a response saved since is refused (409 on
+    `response_updated_at`, nothing published). Without it, whatever the draft holds at that
+    moment is published (kept for older clients)."""
+    return _run(service.validate_response, current_principal(), experience_id,
+                data.get("response_updated_at"))
 
 
 @experiences.route("/<experience_id>/evaluation", methods=["POST"])

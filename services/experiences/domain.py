@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from services.chassis.clock import as_utc
 from services.chassis.permissions import Profile
 from services.chassis.refusals import Conflict, Forbidden, Gone, Invalid
 from services.chassis.refusals import DomainError as DomainError  # the base of every refusal here
@@ -93,6 +94,14 @@ class IllegalTransition(Conflict):
             status=self.current.value)
 
 
+class ResponseChanged(Conflict):
+    """The draft was saved again after the validator read it."""
+
+    def __init__(self):
+        super().__init__("La réponse a été modifiée depuis que vous l'avez lue : relisez-la "
+                         "avant de la valider.", "response_updated_at")
+
+
 class AlreadyEvaluated(Gone):
     code = "already_evaluated"
 
@@ -159,12 +168,18 @@ def submit_response(current: str, requires_validation: bool,
     return Status.AWAITING_VALIDATION if requires_validation else Status.ANSWERED
 
 
-def validate_response(current: str, profile: str, reorientation_pending: bool = False) -> Status:
+def validate_response(current: str, profile: str, reorientation_pending: bool = False, *,
+                      read: datetime | None = None, saved: datetime | None = None) -> Status:
+    """`read`: when the response the validator read was saved (None: the client did not say);
+    `saved`: when the draft was saved last. A draft amended in between would publish a text
+    nobody reviewed."""
     _expect(current, {Status.AWAITING_VALIDATION}, "valider la réponse")
     if reorientation_pending:
         raise ReorientationPending("valider la réponse")
     if profile not in (Profile.SUPER_AGENT, Profile.ADMIN):
         raise Forbidden("Seul un super agent peut valider une réponse.")
+    if read is not None and (saved is None or as_utc(read) != as_utc(saved)):
+        raise ResponseChanged()
     return Status.ANSWERED
 
 

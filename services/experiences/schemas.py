@@ -21,6 +21,8 @@ def _msgs(name: str, kind: str = "") -> dict:
         "bool": f"Le champ « {name} » doit valoir true ou false.",
         "int": f"Le champ « {name} » doit être un nombre entier.",
         "list": f"Le champ « {name} » doit être une liste.",
+        "datetime": f"Le champ « {name} » doit être une date et une heure au format ISO 8601 "
+                    "(AAAA-MM-JJTHH:MM:SS+00:00).",
     }.get(kind, f"Le champ « {name} » doit être une chaîne de caractères.")
     return {"required": f"Le champ « {name} » est obligatoire.",
             "null": f"Le champ « {name} » ne peut pas être vide.", "invalid": invalid}
@@ -170,6 +172,14 @@ class ResponseDraft(Strict):
     body = text("body", 10000)
     closing = text("closing", 500, required=False, min_len=0, allow_none=True)
     signature = text("signature", 200, required=False, min_len=0, allow_none=True)
+
+
+class Validation(Strict):
+    response_updated_at = fields.DateTime(
+        required=False, error_messages=_msgs("response_updated_at", "datetime"), metadata={
+            "description": "The `response_updated_at` of the response the validator read, as "
+                           "the internal view gave it: if the draft was saved since, 409 and "
+                           "nothing is published."})
 
 
 class Reassign(Strict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -256,9 +257,13 @@ def submit_response(session: Session, principal: Principal, experience_id: str) 
     return _internal(session, principal, exp)
 
 
-def validate_response(session: Session, principal: Principal, experience_id: str) -> dict:
+def validate_response(session: Session, principal: Principal, experience_id: str,
+                      read_at: datetime | None = None) -> dict:
+    """`read_at`: the `response_updated_at` the validator read; the lock keeps an amendment
+    from slipping in between the check and the publication."""
     exp = _in_scope(session, principal, experience_id, lock=True)
-    domain.validate_response(exp.status, principal.profile, exp.reorientation_reason is not None)
+    domain.validate_response(exp.status, principal.profile, exp.reorientation_reason is not None,
+                             read=read_at, saved=exp.response_updated_at)
     _answer(session, exp, principal.user_id)
     return _internal(session, principal, exp)
 

@@ -383,6 +383,11 @@ def reorientation(experience_id: str):
                               "Votre demande de réorientation a été transmise aux modérateurs.")
 
 
+# The validation form's hidden field: the `response_updated_at` of the response the page showed.
+# The agent may amend it while it waits; the API then refuses to publish a text nobody read.
+READ_VERSION = "response_updated_at"
+
+
 @bp.post("/agent/experiences/<experience_id>/validation")
 @login_required
 def validate(experience_id: str):
@@ -390,16 +395,43 @@ def validate(experience_id: str):
     if not may("response:validate"):
         abort(403)
     page = url_for("agent.experience", experience_id=experience_id)
-    if not privacy.confirmed(request.form):
-        found = _load(experience_id)
-        passages = _response_check(response_of(found, draft=True) or {})
-        if passages:
-            return _experience_page(found, errors={privacy.CONFIRM: [NOT_CONFIRMED]},
-                                    personal_data=passages), 400
+    read = request.form.get(READ_VERSION, "").strip()
+    held = None if privacy.confirmed(request.form) else _held_back(experience_id, read)
+    if held is not None:
+        return held
     with calling(split=partial(api_problem, shown=()), raising=(401, 404)) as call:
         clients()["experiences"].post(f"/experiences/{experience_id}/response/validate",
-                                      json={}, token=user.token)
+                                      json={READ_VERSION: read} if read else {},
+                                      token=user.token)
+    if call.refused((409,)) and READ_VERSION in call.error.errors:
+        return _reread(_load(experience_id))
     return call.flash_redirect(page, "La réponse est validée : elle est publiée.")
+
+
+def _held_back(experience_id: str, read: str):
+    """The page again, before validating without the box ticked, when the response is not the
+    one read (its passages would not be those the super agent saw) or has passages that look
+    personal; None when it may go."""
+    found = _load(experience_id)
+    if _amended_since(found, read):
+        return _reread(found)
+    passages = _response_check(response_of(found, draft=True) or {})
+    if passages:
+        return _experience_page(found, errors={privacy.CONFIRM: [NOT_CONFIRMED]},
+                                personal_data=passages), 400
+    return None
+
+
+def _amended_since(found: dict, read: str) -> bool:
+    """Whether the response waiting for validation is no longer the one the page showed (the
+    value is the API's own, sent back as it came: compared as it is)."""
+    return bool(read) and found.get("status") == "awaiting_validation" \
+        and found.get(READ_VERSION) != read
+
+
+def _reread(found: dict):
+    """The page again, with the new text (and its passages): to read before validating."""
+    return _experience_page(found, general=[AMENDED_SINCE]), 400
 
 
 def _response_check(response: dict) -> privacy.PrivacyCheck:
@@ -410,6 +442,8 @@ def _response_check(response: dict) -> privacy.PrivacyCheck:
 NOT_CONFIRMED = ("La réponse n'est pas validée : elle semble contenir des données personnelles. "
                  "Relisez les passages signalés, puis cochez la case pour confirmer qu'ils "
                  "peuvent être publiés, ou modifiez la réponse.")
+AMENDED_SINCE = ("La réponse n'est pas validée : elle a été modifiée depuis que vous l'avez lue. "
+                 "Relisez la nouvelle version ci-dessous, puis validez-la si elle convient.")
 NOT_SENT = ("La réponse n'est pas envoyée : retirez les passages signalés, ou cochez la case pour "
             "confirmer qu'ils peuvent être publiés.")
 NOT_SAVED = ("L'action n'est pas enregistrée : retirez les passages signalés, ou cochez la case "

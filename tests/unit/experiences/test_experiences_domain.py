@@ -1,5 +1,7 @@
 """The status machine of an experience, every transition legal and illegal; scope helpers."""
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 
 from services.experiences import domain
@@ -58,6 +60,27 @@ def test_validate_by_super_agent_answers():
 def test_only_a_super_agent_validates(profile):
     with pytest.raises(domain.DomainError):
         domain.validate_response(S.AWAITING_VALIDATION, profile)
+
+
+def test_validation_publishes_only_the_version_read():
+    saved = datetime(2026, 11, 3, 9, 5, 0, 123456, tzinfo=UTC)
+    same = saved.astimezone(timezone(timedelta(hours=1)))
+    for read in (None, saved, same, saved.replace(tzinfo=None)):  # naive: SQLite's, UTC
+        assert domain.validate_response(S.AWAITING_VALIDATION, "super_agent", read=read,
+                                        saved=saved) is S.ANSWERED
+    for read, current in ((saved - timedelta(microseconds=1), saved), (saved, None)):
+        with pytest.raises(domain.ResponseChanged) as err:
+            domain.validate_response(S.AWAITING_VALIDATION, "super_agent", read=read,
+                                     saved=current)
+        assert err.value.status == 409 and "response_updated_at" in err.value.answer_errors()
+
+
+def test_a_stale_version_says_the_status_or_the_right_first():
+    old, new = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+    with pytest.raises(IllegalTransition):
+        domain.validate_response(S.ANSWERED, "super_agent", read=old, saved=new)
+    with pytest.raises(domain.Forbidden):
+        domain.validate_response(S.AWAITING_VALIDATION, "agent", read=old, saved=new)
 
 
 def test_move_resets_to_process():
