@@ -214,6 +214,12 @@ def evaluate(current: str, already_evaluated: bool) -> None:
         raise AlreadyEvaluated()
 
 
+def reads_evaluation_comment(profile: str) -> bool:
+    """The author's evaluation comment is neither screened nor published: the programme's
+    administrators read it, not the structures it may name."""
+    return profile == Profile.ADMIN
+
+
 def annotate(current: str) -> None:
     """Tags and flags go on what the public may see."""
     _expect(current, PUBLISHED, "annoter")

@@ -346,7 +346,10 @@ class ExperienceOut(Schema):
 class EvaluationOut(Schema):
     useful = fields.Boolean()
     feeling_after = fields.String()
-    comment = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True, metadata={
+        "description": "the author's free comment, neither screened nor published: given to "
+                       "the programme's administrators (profile `admin`) only, null for "
+                       "everyone else"})
     evaluated_at = fields.DateTime()
 
 

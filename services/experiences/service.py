@@ -102,7 +102,8 @@ def _public_view(exp: Experience, structure_name: str | None, actions: list) -> 
 
 
 def _internal_view(exp: Experience, structure_name: str | None, actions: list,
-                   target_delay_days: int | None, editable: frozenset[str]) -> dict:
+                   target_delay_days: int | None, editable: frozenset[str],
+                   reads_comment: bool) -> dict:
     view = _public_view(exp, structure_name, actions)
     view.update(
         submitted_at=exp.submitted_at, edited=exp.edited, rejection_reason=exp.rejection_reason,
@@ -117,7 +118,8 @@ def _internal_view(exp: Experience, structure_name: str | None, actions: list,
         improvement_to_consider=exp.improvement_to_consider,
         evaluation=None if exp.evaluated_at is None else {
             "useful": exp.evaluation_useful, "feeling_after": exp.evaluation_feeling_after,
-            "comment": exp.evaluation_comment, "evaluated_at": exp.evaluated_at},
+            "comment": exp.evaluation_comment if reads_comment else None,
+            "evaluated_at": exp.evaluated_at},
     )
     return view
 
@@ -143,8 +145,9 @@ def _views(session: Session, principal: Principal | None, rows: list[Experience]
     targets = queries.target_delays(session, [e.network_id for e in rows])
     editable = _editable_structures(
         session, principal, [a.structure_id for e in rows for a in linked.get(e.id, [])])
+    reads_comment = principal is not None and domain.reads_evaluation_comment(principal.profile)
     return [_internal_view(e, names.get(e.structure_id), linked.get(e.id, []),
-                           targets.get(e.network_id), editable) for e in rows]
+                           targets.get(e.network_id), editable, reads_comment) for e in rows]
 
 
 def _internal(session: Session, principal: Principal, exp: Experience) -> dict:

@@ -83,6 +83,13 @@ def test_a_stale_version_says_the_status_or_the_right_first():
         domain.validate_response(S.AWAITING_VALIDATION, "agent", read=old, saved=new)
 
 
+@pytest.mark.parametrize("profile,reads", [("admin", True), ("moderator", False),
+                                           ("referent", False), ("super_agent", False),
+                                           ("agent", False), ("", False)])
+def test_only_the_programme_reads_the_evaluation_comment(profile, reads):
+    assert domain.reads_evaluation_comment(profile) is reads
+
+
 def test_move_resets_to_process():
     assert domain.move(S.TO_PROCESS) is S.TO_PROCESS
     assert domain.move(S.AWAITING_VALIDATION) is S.TO_PROCESS
