@@ -168,16 +168,24 @@ def submit_response(current: str, requires_validation: bool,
     return Status.AWAITING_VALIDATION if requires_validation else Status.ANSWERED
 
 
+OWN_SUBMISSION = ("Vous avez envoyé cette réponse à la validation : un autre super agent de la "
+                  "structure ou d'une structure au-dessus doit la valider.")
+
+
 def validate_response(current: str, profile: str, reorientation_pending: bool = False, *,
-                      read: datetime | None = None, saved: datetime | None = None) -> Status:
+                      read: datetime | None = None, saved: datetime | None = None,
+                      own: bool = False) -> Status:
     """`read`: when the response the validator read was saved (None: the client did not say);
     `saved`: when the draft was saved last. A draft amended in between would publish a text
-    nobody reviewed."""
+    nobody reviewed. `own`: the validator sent it to validation: another must validate (four
+    eyes); a validator's corrections to someone else's response are theirs to publish."""
     _expect(current, {Status.AWAITING_VALIDATION}, "valider la réponse")
     if reorientation_pending:
         raise ReorientationPending("valider la réponse")
     if profile not in (Profile.SUPER_AGENT, Profile.ADMIN):
         raise Forbidden("Seul un super agent peut valider une réponse.")
+    if own:
+        raise Forbidden(OWN_SUBMISSION)
     if read is not None and (saved is None or as_utc(read) != as_utc(saved)):
         raise ResponseChanged()
     return Status.ANSWERED

@@ -363,6 +363,9 @@ class ExperienceInternalOut(ExperienceOut):
     response_draft = fields.Nested(ResponseOut, allow_none=True)
     response_updated_at = fields.DateTime(allow_none=True, metadata={
         "description": "when the draft was last saved"})
+    response_submitted_by = fields.String(allow_none=True, metadata={
+        "description": "who sent the response to validation (or published it): another super "
+                       "agent validates it"})
     answer_due_at = fields.DateTime(allow_none=True, metadata={
         "description": "publication plus the network's target delay"})
     general_tags = fields.List(fields.Dict())

@@ -328,13 +328,17 @@ def _experience_page(found: dict, *, form: dict | None = None, errors: dict | No
     status = found.get("status")
     editing = status == "to_process" or (status == "awaiting_validation"
                                          and (editing or not response))
+    # Four eyes: whoever sent the response to validation does not validate it.
+    own = bool(found.get("response_submitted_by")) \
+        and str(found.get("response_submitted_by")) == str(claims().get("sub"))
+    may_validate = may("response:validate") and not own
     if personal_data is None and status == "awaiting_validation" and response \
-            and not editing and may("response:validate"):
+            and not editing and may_validate:
         # What the super agent would publish: its passages shown beside « Valider ».
         personal_data = _response_check(response)
     return render_template("agent/experience.html", experience=found, response=response,
                            form=form, errors=errors or {}, general=general or [],
-                           editing=editing,
+                           editing=editing, may_validate=may_validate, own_submission=own,
                            children=[(str(c.get("id")), c.get("name") or str(c.get("id")))
                                      for c in children],
                            move=move or {"errors": {}, "general": [], "structure_id": ""},

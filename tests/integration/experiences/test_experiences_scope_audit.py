@@ -105,8 +105,13 @@ def test_super_agent_validates_only_in_scope(env):
         assert env.client.post(f"/experiences/{exp_id}/response/validate",
                                headers=outsider).status_code == 403
     assert env.outbox_for("experience.answered", exp_id) == []
-    # The one who wrote it may validate it: a structure may have a single super agent.
-    validated = env.client.post(f"/experiences/{exp_id}/response/validate", headers=own)
+    # Four eyes: the one who sent it does not validate it; a super agent above does (a structure
+    # with a single super agent has those of its parents, who are e-mailed).
+    refused = env.client.post(f"/experiences/{exp_id}/response/validate", headers=own)
+    assert refused.status_code == 403 and "un autre super agent" in refused.json["message"]
+    assert env.outbox_for("experience.answered", exp_id) == []
+    above = env.headers("super_agent", ids, structures=["reg"])
+    validated = env.client.post(f"/experiences/{exp_id}/response/validate", headers=above)
     assert validated.status_code == 200 and validated.json["status"] == "answered"
 
 

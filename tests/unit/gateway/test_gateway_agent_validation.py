@@ -150,3 +150,18 @@ def test_a_form_without_the_version_validates_as_before(client, fakes):
     html = _page(client, fakes)
     client.post("/agent/experiences/7/validation", data={"csrf_token": csrf_of(html)})
     assert [c["json"] for c in _validations(fakes)] == [{}]
+
+
+def test_whoever_sent_the_response_is_not_offered_to_validate_it(client, fakes):
+    """Four eyes: jwt_for's `sub` is "1"; another super agent sees the button."""
+    fakes["moderation"].answers[("POST", "/screening")] = CLEAN
+    login(client, fakes, profile="super_agent")
+    fakes["experiences"].answers[("GET", "/experiences/7")] = dict(
+        INTERNAL, status="awaiting_validation", response=None, response_draft=FIRST,
+        response_updated_at=READ, response_submitted_by="1")
+    html = client.get("/agent/experiences/7").get_data(as_text=True)
+    assert "Valider la réponse" not in html and _hidden(html) == []
+    assert "Vous l'avez envoyée à la validation : un autre super agent la valide." in html
+    fakes["experiences"].answers[("GET", "/experiences/7")]["response_submitted_by"] = "2"
+    html = client.get("/agent/experiences/7").get_data(as_text=True)
+    assert "Valider la réponse" in html and "un autre super agent la valide" not in html
