@@ -474,11 +474,17 @@ def _check_code_free(session: Session, code: str, network_id: str | None = None)
         raise Conflict(_CODE_TAKEN, field="code")
 
 
-def _flush_network(session: Session) -> None:
+def _flush_or_taken(session: Session, message: str, field: str) -> None:
+    """Flush; a unique value a concurrent request took meanwhile (past our own look for it)
+    is the same conflict as one taken before."""
     try:
         session.flush()
-    except IntegrityError:  # the same code taken by a concurrent request
-        raise Conflict(_CODE_TAKEN, field="code") from None
+    except IntegrityError:
+        raise Conflict(message, field=field) from None
+
+
+def _flush_network(session: Session) -> None:
+    _flush_or_taken(session, _CODE_TAKEN, "code")
 
 
 def create_network(session: Session, actor: Actor, data: dict) -> Network:
@@ -619,10 +625,7 @@ def _check_email_free(session: Session, email: str, user_id: str | None = None) 
 
 
 def _flush_user(session: Session) -> None:
-    try:
-        session.flush()
-    except IntegrityError:  # the same address taken by a concurrent request
-        raise Conflict(_EMAIL_TAKEN, field="email") from None
+    _flush_or_taken(session, _EMAIL_TAKEN, "email")
 
 
 def _without_repeats(data: dict) -> None:

@@ -93,6 +93,22 @@ def next_digest_time() -> datetime:
     return datetime.combine(day, time(9, 0), tzinfo=PARIS)
 
 
+def next_weekly_digest_time() -> datetime:
+    """next_digest_time(), moved on to a Monday: the weekly digests' day."""
+    when = next_digest_time()
+    while when.weekday() != 0:
+        when += timedelta(days=1)
+    return when
+
+
+def deliver_tree(platform, structures, network_id: str = "n-1") -> None:
+    """`structures`: (id, parent id or None) pairs, parents first; each structure is named by
+    its id."""
+    for sid, parent in structures:
+        platform.deliver("structure.created", {"id": sid, "network_id": network_id, "name": sid,
+                                               "parent_id": parent})
+
+
 def text_of(msg) -> str:
     return msg.get_body(("plain",)).get_content()
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from services.notifier.mailer import run_digests
 from services.notifier.models import DigestItem
-from tests.support.notifier import GATEWAY, html_of, next_digest_time, text_of
+from tests.support.notifier import GATEWAY, deliver_tree, html_of, next_digest_time, text_of
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
@@ -19,10 +19,8 @@ NAT, REG, AGENCY, OTHER_AGENCY, ELSEWHERE = "s-nat", "s-reg", "s-agency", "s-age
 
 
 def _tree(notifier):
-    for sid, parent in ((NAT, None), (REG, NAT), (AGENCY, REG), (OTHER_AGENCY, REG),
-                        (ELSEWHERE, None)):
-        notifier.deliver("structure.created", {"id": sid, "network_id": "n-1", "name": sid,
-                                          "parent_id": parent})
+    deliver_tree(notifier, ((NAT, None), (REG, NAT), (AGENCY, REG), (OTHER_AGENCY, REG),
+                            (ELSEWHERE, None)))
 
 
 def _answered(exp_id="e-1", drafted_by=None, submitted_by=None, validated_by=None):

@@ -14,7 +14,15 @@ from services.chassis.events import make_event, parse_event
 from services.notifier.handlers import HANDLERS
 from services.notifier.mailer import run_digests
 from services.notifier.models import DigestRun
-from tests.support.notifier import GATEWAY, html_of, next_digest_time, published, text_of
+from tests.support.notifier import (
+    GATEWAY,
+    deliver_tree,
+    html_of,
+    next_digest_time,
+    next_weekly_digest_time,
+    published,
+    text_of,
+)
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
@@ -23,10 +31,8 @@ NAT, REG, AGENCY, CHILD, ELSEWHERE = "s-nat", "s-reg", "s-agency", "s-agency-chi
 
 
 def _tree(env):
-    for sid, parent in ((NAT, None), (REG, NAT), (AGENCY, REG), (CHILD, AGENCY),
-                        (ELSEWHERE, None)):
-        env.deliver("structure.created", {"id": sid, "network_id": "n-1", "name": sid,
-                                          "parent_id": parent})
+    deliver_tree(env, ((NAT, None), (REG, NAT), (AGENCY, REG), (CHILD, AGENCY),
+                       (ELSEWHERE, None)))
 
 
 def _moved(exp_id, to, kind, title="T", came_from=AGENCY):
@@ -95,9 +101,7 @@ def test_a_weekly_digest_drops_what_moved_away_or_was_answered_and_counts_the_re
         "id": "e-done", "title": "Déjà répondue", "structure_id": AGENCY, "network_id": "n-1",
         "answered_at": datetime.now(UTC), "author_email": "auteur@example.org",
         "author_name": "Camille D.", "evaluation_token": "tok"})
-    monday = next_digest_time()
-    while monday.weekday() != 0:
-        monday += timedelta(days=1)
+    monday = next_weekly_digest_time()
 
     assert run_digests(env.db, env.settings, now=monday) == 1
     env.send()

@@ -28,6 +28,7 @@ from tests.support.notifier import (
     free_port,
     html_of,
     next_digest_time,
+    next_weekly_digest_time,
     published,
     text_of,
 )
@@ -335,9 +336,7 @@ def test_daily_and_none_get_nothing_immediately_and_daily_gets_a_digest(env):
 def test_weekly_digest_on_monday(env):
     env.user("weekly@a.fr", frequency="weekly")
     env.deliver("experience.published", published(title="Hebdo"))
-    next_monday = next_digest_time()
-    while next_monday.weekday() != 0:
-        next_monday += timedelta(days=1)
+    next_monday = next_weekly_digest_time()
     assert run_digests(env.db, env.settings, now=next_monday) == 1
     env.send()
     [digest] = env.box.to("weekly@a.fr")

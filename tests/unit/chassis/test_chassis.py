@@ -177,48 +177,6 @@ def test_logged_errors_leave_out_the_rows_values():
     assert log_safe(KeyError("author_email")) == "KeyError: 'author_email'"
 
 
-def _app_raising(exc: Exception):
-    from flask import Flask
-
-    from services.chassis.errors import register_error_handlers
-
-    app = Flask(__name__)
-    register_error_handlers(app)
-
-    @app.post("/boom")
-    def boom():
-        raise exc
-
-    return app
-
-
-def _row_error():
-    import sqlalchemy as sa
-
-    orig = Exception('duplicate key value violates unique constraint "users_email_key"\n'
-                     'DETAIL:  Key (email)=(camille@example.org) already exists.')
-    return sa.exc.IntegrityError("INSERT INTO users (email) VALUES (%(email)s)",
-                                 {"email": "camille@example.org"}, orig)
-
-
-def test_a_race_lost_on_a_unique_constraint_is_a_409_and_its_row_is_not_logged(caplog):
-    answer = _app_raising(_row_error()).test_client().post("/boom")
-    assert answer.status_code == 409 and answer.get_json()["code"] == "conflict"
-    assert "users_email_key" in caplog.text and "camille" not in caplog.text
-
-
-def test_an_unexpected_error_is_logged_with_its_place_but_not_its_values(caplog):
-    import sqlalchemy as sa
-
-    exc = sa.exc.ProgrammingError("SELECT %(email)s", {"email": "camille@example.org"},
-                                  Exception("syntax error\nDETAIL: camille@example.org"))
-    answer = _app_raising(exc).test_client().post("/boom")
-    assert answer.status_code == 500
-    assert "ProgrammingError: (builtins.Exception) syntax error" in caplog.text
-    assert "in boom" in caplog.text  # where it was raised
-    assert "camille" not in caplog.text
-
-
 def test_engines_keep_a_statement_s_values_out_of_its_errors(tmp_path):
     import sqlalchemy as sa
 

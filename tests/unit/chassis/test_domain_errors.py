@@ -76,3 +76,30 @@ def test_a_database_out_of_reach_is_a_503_to_try_again_and_no_value_is_logged(ca
         assert response.headers["Retry-After"] == "5"
         assert response.json["code"] == "unavailable"
     assert "camille" not in caplog.text and "UPDATE" not in caplog.text
+
+
+def _row_error():
+    import sqlalchemy as sa
+
+    orig = Exception('duplicate key value violates unique constraint "users_email_key"\n'
+                     'DETAIL:  Key (email)=(camille@example.org) already exists.')
+    return sa.exc.IntegrityError("INSERT INTO users (email) VALUES (%(email)s)",
+                                 {"email": "camille@example.org"}, orig)
+
+
+def test_a_race_lost_on_a_unique_constraint_is_a_409_and_its_row_is_not_logged(caplog):
+    answer = _app(_row_error()).test_client().get("/")
+    assert answer.status_code == 409 and answer.get_json()["code"] == "conflict"
+    assert "users_email_key" in caplog.text and "camille" not in caplog.text
+
+
+def test_an_unexpected_error_is_logged_with_its_place_but_not_its_values(caplog):
+    import sqlalchemy as sa
+
+    exc = sa.exc.ProgrammingError("SELECT %(email)s", {"email": "camille@example.org"},
+                                  Exception("syntax error\nDETAIL: camille@example.org"))
+    answer = _app(exc).test_client().get("/")
+    assert answer.status_code == 500
+    assert "ProgrammingError: (builtins.Exception) syntax error" in caplog.text
+    assert "in refuse" in caplog.text  # where it was raised
+    assert "camille" not in caplog.text
