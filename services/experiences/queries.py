@@ -485,8 +485,9 @@ def structure_tree(session: Session) -> dict[str, tuple[str, str | None]]:
 _OPEN_DATA = (Experience.id, Experience.title, Experience.published_body, Experience.feeling,
               Experience.status, Experience.network_id, Experience.structure_id,
               Experience.postal_code, Experience.occurred_on, Experience.published_at,
-              Experience.first_response_at, Experience.general_tags,
-              Experience.improvement_to_consider, Experience.response_body)
+              Experience.first_response_at, Experience.general_tags, Experience.business_tags,
+              Experience.channel_feelings, Experience.improvement_to_consider,
+              Experience.response_body)
 
 
 def published_batches(session: Session, size: int = 1000) -> Iterator[list[sa.Row]]:

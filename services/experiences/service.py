@@ -636,8 +636,8 @@ def count_public_request(session: Session, limit_key: str, limit: str) -> None:
 
 OPEN_DATA_COLUMNS = ["id", "title", "description", "feeling", "status", "network_id",
                      "structure_path", "postal_code", "written_on", "published_at",
-                     "first_response_at", "general_tags", "improvement_to_consider", "response",
-                     "improvement_actions"]
+                     "first_response_at", "general_tags", "business_tags", "channel_feelings",
+                     "improvement_to_consider", "response", "improvement_actions"]
 
 
 def _path(tree: dict[str, tuple[str, str | None]], structure_id: str | None) -> str:
@@ -666,6 +666,9 @@ def open_data_rows(session: Session) -> Iterator[dict]:
                 if e.first_response_at else "",
                 "general_tags": " | ".join(f"{t['tag']}:{t['feeling']}"
                                            for t in e.general_tags or []),
+                "business_tags": " | ".join(e.business_tags or []),
+                "channel_feelings": " | ".join(f"{c['channel']}:{c['feeling']}"
+                                               for c in e.channel_feelings or []),
                 "improvement_to_consider": "oui" if e.improvement_to_consider else "non",
                 "response": e.response_body or "" if e.status == Status.ANSWERED else "",
                 "improvement_actions": " | ".join(a.title for a in linked.get(e.id, [])),
