@@ -189,7 +189,10 @@ def test_the_form_says_what_is_required_and_asks_for_experiences_plainly(client,
     html = client.get("/agent/actions/nouvelle").get_data(as_text=True)
     assert "Tous les champs sont obligatoires sauf mention contraire." in html
     assert "auxquelles vous avez répondu" not in html
-    assert "Parmi les expériences de votre périmètre qui ont reçu une réponse." in html
+    # The hint says what the list offers: answered ones, and those already chosen, whatever
+    # their state (it said « qui ont reçu une réponse » only).
+    assert "Les expériences de votre périmètre qui ont reçu une réponse, et celles déjà " \
+        "choisies" in html
     response = client.post("/agent/actions/nouvelle", data={"csrf_token": csrf_of(html)})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
