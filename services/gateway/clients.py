@@ -10,6 +10,9 @@ import requests
 from services.chassis.config import service_url
 
 TIMEOUT = (3.05, 10)  # connect, read (seconds)
+# A 403's `errors.permission` lists the permissions the token lacks: codes, never words for a
+# page (its message says it in French). Never kept, so no page shows them.
+CODES_ONLY = "permission"
 
 
 class ServiceError(Exception):
@@ -21,7 +24,7 @@ class ServiceError(Exception):
         self.status = status
         self.code = code
         self.message = message
-        self.errors = errors or {}
+        self.errors = {k: v for k, v in (errors or {}).items() if k != CODES_ONLY}
         self.retry_after = retry_after
 
 

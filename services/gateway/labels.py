@@ -13,6 +13,15 @@ CHANNELS = {
 
 FEELINGS = {"positive": "Positif", "neutral": "Neutre", "negative": "Négatif"}
 
+# The general tags an agent sets on an experience, each with a feeling.
+GENERAL_TAGS = {
+    "accessibility": "Accessibilité",
+    "information": "Information",
+    "relationship": "Relation avec l'usager",
+    "responsiveness": "Réactivité",
+    "simplicity": "Simplicité",
+}
+
 STATUSES = {
     "submitted": "En modération",
     "rejected": "Refusée",

@@ -227,7 +227,12 @@ def of_name(name: str) -> str:
 
 def field_message(message: str) -> str:
     """« Le champ « postal_code » doit… » next to its field reads « Ce champ doit… »."""
-    return _NAMED_FIELD.sub("Ce champ ", str(message))
+    return said_of(message, "Ce champ")
+
+
+def said_of(message: str, subject: str) -> str:
+    """« Le champ « x » doit… » said of `subject`: « L'étiquette « RSA » doit… »."""
+    return _NAMED_FIELD.sub(subject + " ", str(message))
 
 
 def renamed(errors: dict[str, list[str]], names: dict[str, str] | None) -> dict[str, list[str]]:

@@ -13,7 +13,14 @@ from services.gateway import privacy
 from services.gateway.auth import clients, current_user, login_required, store_login
 from services.gateway.calls import calling, redirect_with
 from services.gateway.clients import ServiceError
-from services.gateway.labels import AGENT_SCOPES, AGENT_STATUS_FILTER, STATUSES
+from services.gateway.labels import (
+    AGENT_SCOPES,
+    AGENT_STATUS_FILTER,
+    CHANNELS,
+    FEELINGS,
+    GENERAL_TAGS,
+    STATUSES,
+)
 from services.gateway.presenters import (
     PARIS,
     convert_dates,
@@ -22,6 +29,7 @@ from services.gateway.presenters import (
     pagination,
     renamed,
     response_of,
+    said_of,
     search_text,
     without_private,
 )
@@ -203,6 +211,8 @@ AMENDED = ("Vos modifications sont enregistrées. La réponse attend toujours la
            "super agent.")
 # The page's buttons: « Enregistrer le brouillon » and « Enregistrer et envoyer la réponse ».
 SAVE_DRAFT, SEND = "brouillon", "envoyer"
+OPEN = ("to_process", "awaiting_validation")  # a response may be written, the experience moved
+PUBLISHED = (*OPEN, "answered")
 
 
 def readable(message: str) -> str:
@@ -248,9 +258,11 @@ def experience(experience_id: str):
     general: list[str] = []
     found_data = privacy.PrivacyCheck()
     if request.method == "POST":
+        if not may("response:draft"):
+            abort(403)
         form = {name: request.form.get(name, "").strip() for name in RESPONSE_FIELDS}
         send = request.form.get("action", SEND) != SAVE_DRAFT and status == "to_process"
-        if status not in ("to_process", "awaiting_validation"):
+        if status not in OPEN:
             general = ["La réponse est déjà publiée : elle ne peut plus être modifiée."]
         elif not form["body"]:
             errors = {"body": ["Écrivez votre réponse."]}
@@ -314,24 +326,43 @@ def internal_comments(experience_id) -> list[dict]:
     return []
 
 
+def offers(found: dict) -> dict[str, bool]:
+    """The page's sections each user gets, by the token's permissions and what the API accepts
+    now. While a re-orientation request waits (`pending`), the API refuses to send or validate
+    the response and a second request; a draft may still be saved, and the experience moved."""
+    status = found.get("status")
+    opened = status in OPEN
+    pending = opened and bool(found.get("reorientation_reason"))
+    return {"pending": pending,
+            "answer": opened and may("response:draft"),
+            "send": status == "to_process" and not pending and may("response:draft"),
+            "move": opened and may("experience:move"),
+            "reorient": opened and not pending and may("experience:reorient"),
+            "annotate": status in PUBLISHED and may("experience:annotate"),
+            "comment": may("experience:annotate"),
+            "act": status in PUBLISHED and may("improvement:write")}
+
+
 def _experience_page(found: dict, *, form: dict | None = None, errors: dict | None = None,
                      general: list | None = None, editing: bool = False,
                      move: dict | None = None, reorient: dict | None = None,
-                     comment: dict | None = None,
+                     comment: dict | None = None, annotation: dict | None = None,
                      personal_data: privacy.PrivacyCheck | None = None) -> str:
     response = response_of(found, draft=True)
     if form is None:
         form = {name: (response or {}).get(name) or "" for name in RESPONSE_FIELDS}
-    children = child_structures(found.get("structure_id"))
+    offer = offers(found)
+    children = child_structures(found.get("structure_id")) if offer["move"] else []
     # « À traiter »: the form, with the draft if one was saved; waiting for validation: the
-    # response, and the form on « Modifier »; answered: the response only.
+    # response, and the form on « Modifier »; answered: the response only. Only for those who
+    # draft responses.
     status = found.get("status")
-    editing = status == "to_process" or (status == "awaiting_validation"
-                                         and (editing or not response))
+    editing = offer["answer"] and (status == "to_process" or (
+        status == "awaiting_validation" and (editing or not response)))
     # Four eyes: whoever sent the response to validation does not validate it.
     own = bool(found.get("response_submitted_by")) \
         and str(found.get("response_submitted_by")) == str(claims().get("sub"))
-    may_validate = may("response:validate") and not own
+    may_validate = may("response:validate") and not own and not offer["pending"]
     if personal_data is None and status == "awaiting_validation" and response \
             and not editing and may_validate:
         # What the super agent would publish: its passages shown beside « Valider ».
@@ -345,6 +376,9 @@ def _experience_page(found: dict, *, form: dict | None = None, errors: dict | No
                            reorient=reorient or {"errors": {}, "general": [], "reason": ""},
                            comments=internal_comments(found.get("id")),
                            comment=comment or {"errors": {}, "general": [], "comment_body": ""},
+                           annotation=annotation or {"errors": {}, "general": [],
+                                                     **saved_annotations(found)},
+                           annotation_titles=ANNOTATION_TITLES, offer=offer,
                            personal_data=personal_data or privacy.PrivacyCheck(),
                            confirm_name=privacy.CONFIRM)
 
@@ -371,7 +405,7 @@ def _experience_action(experience_id: str, key: str, field: str, missing: str, p
 
 
 @bp.post("/agent/experiences/<experience_id>/deplacement")
-@login_required
+@permission_required("experience:move")
 def reassign(experience_id: str):
     return _experience_action(experience_id, "move", "structure_id",
                               "Choisissez une structure fille.", "reassign",
@@ -379,12 +413,107 @@ def reassign(experience_id: str):
 
 
 @bp.post("/agent/experiences/<experience_id>/reorientation")
-@login_required
+@permission_required("experience:reorient")
 def reorientation(experience_id: str):
     return _experience_action(experience_id, "reorient", "reason",
                               "Expliquez pourquoi l'expérience doit être réorientée.",
                               "reorientation",
                               "Votre demande de réorientation a été transmise aux modérateurs.")
+
+
+# « Qualifier l'expérience »: the annotations agents set (the open data shows them).
+ANNOTATION_TITLES = {
+    **{f"tag-{code}": f"Étiquette « {text} »" for code, text in GENERAL_TAGS.items()},
+    "business_tags": "Étiquettes métier",
+    **{f"channel-{code}": f"Ressenti — {text}" for code, text in CHANNELS.items()},
+    "improvement_to_consider": "Amélioration de service à considérer",
+}
+NOT_OFFERED = "Choisissez un ressenti parmi ceux proposés."
+
+
+def saved_annotations(found: dict) -> dict:
+    """The experience's annotations as the form shows them."""
+    tags = {t.get("tag"): t.get("feeling") for t in found.get("general_tags") or []
+            if isinstance(t, dict)}
+    channels = {c.get("channel"): c.get("feeling") for c in found.get("channel_feelings") or []
+                if isinstance(c, dict)}
+    return {"tags": {code: tags.get(code) or "" for code in GENERAL_TAGS},
+            "channels": {code: channels.get(code) or "" for code in CHANNELS},
+            "business_tags": ", ".join(str(t) for t in found.get("business_tags") or []),
+            "improvement_to_consider": bool(found.get("improvement_to_consider"))}
+
+
+def posted_annotations() -> dict:
+    return {"tags": {code: request.form.get(f"tag-{code}", "") for code in GENERAL_TAGS},
+            "channels": {code: request.form.get(f"channel-{code}", "") for code in CHANNELS},
+            "business_tags": request.form.get("business_tags", "").strip(),
+            "improvement_to_consider": request.form.get("improvement_to_consider") == "1"}
+
+
+def business_tags(text: str) -> list[str]:
+    """« accueil, RSA , accueil » is ["accueil", "RSA"]: comma-separated, each once."""
+    found = [tag.strip() for tag in text.split(",")]
+    return list(dict.fromkeys(tag for tag in found if tag))
+
+
+def annotations_payload(form: dict) -> tuple[dict, dict[str, str]]:
+    """The PATCH body (the whole qualification: what is left empty is cleared), and the page's
+    field for each item the API may name by its place (`general_tags.0` is `tag-…`)."""
+    tags = [(code, feeling) for code, feeling in form["tags"].items() if feeling]
+    channels = [(code, feeling) for code, feeling in form["channels"].items() if feeling]
+    tagged = business_tags(form["business_tags"])
+    payload = {"general_tags": [{"tag": code, "feeling": f} for code, f in tags],
+               "business_tags": tagged,
+               "channel_feelings": [{"channel": code, "feeling": f} for code, f in channels],
+               "improvement_to_consider": form["improvement_to_consider"]}
+    fields = {**{f"general_tags.{i}": f"tag-{code}" for i, (code, _) in enumerate(tags)},
+              **{f"channel_feelings.{i}": f"channel-{code}" for i, (code, _) in enumerate(channels)}}
+    return payload, fields
+
+
+def _annotations_refused(exc: ServiceError, fields: dict[str, str],
+                         tags: list[str]) -> tuple[dict, list[str]]:
+    """api_problem, with the API's places (`general_tags.0.feeling`) as the page's fields; the
+    error of one business tag (`business_tags.3`) names it."""
+    errors: dict[str, list[str]] = {}
+    for name, messages in exc.errors.items():
+        head, _, index = name.partition(".")
+        index = index.split(".")[0]
+        if head == "business_tags" and index.isdigit() and int(index) < len(tags):
+            tag = tags[int(index)]
+            tag = tag if len(tag) <= 40 else tag[:40] + "…"
+            messages = [said_of(m, f"L'étiquette « {tag} »") for m in messages]
+        field = "business_tags" if head == "business_tags" else \
+            fields.get(f"{head}.{index}", name)
+        errors.setdefault(field, []).extend(messages)
+    return api_problem(ServiceError(exc.status, exc.code, exc.message, errors),
+                       tuple(ANNOTATION_TITLES))
+
+
+@bp.post("/agent/experiences/<experience_id>/qualification")
+@permission_required("experience:annotate")
+def annotate(experience_id: str):
+    """« Qualifier l'expérience »: general tags and channels each with a feeling, business tags,
+    the improvement flag; saved as a whole."""
+    form = posted_annotations()
+    errors = {f"tag-{code}": [NOT_OFFERED] for code, v in form["tags"].items()
+              if v and v not in FEELINGS}
+    errors.update({f"channel-{code}": [NOT_OFFERED] for code, v in form["channels"].items()
+                   if v and v not in FEELINGS})
+    general: list[str] = []
+    if not errors:
+        payload, fields = annotations_payload(form)
+        with calling(split=partial(_annotations_refused, fields=fields,
+                                   tags=payload["business_tags"]), raising=(401, 404)) as call:
+            clients()["experiences"].request("PATCH", f"/experiences/{experience_id}/annotations",
+                                             json=payload, token=current_user().token)
+        if not call.failed:
+            return redirect_with("La qualification de l'expérience est enregistrée.",
+                                 url_for("agent.experience", experience_id=experience_id)
+                                 + "#qualification")
+        errors, general = call.errors, call.general
+    return _experience_page(_load(experience_id),
+                            annotation={"errors": errors, "general": general, **form}), 400
 
 
 # The validation form's hidden field: the `response_updated_at` of the response the page showed.
@@ -783,7 +912,7 @@ def delete_action(action_id: str):
 
 
 @bp.post("/agent/experiences/<experience_id>/commentaire")
-@login_required
+@permission_required("experience:annotate")
 def comment(experience_id: str):
     # The API names the field "body"; on this page it is "comment_body".
     return _experience_action(experience_id, "comment", "comment_body",

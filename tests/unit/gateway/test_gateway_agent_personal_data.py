@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from services.gateway.clients import Unavailable
-from tests.support.gateway import INTERNAL, csrf_of, login
+from tests.support.gateway import INTERNAL, csrf_of, login, login_as
 
 BODY = "Madame Durand, rappelez <b>le</b> 06 12 34 56 78."
 FORM = {"body": BODY, "closing": "Bien à vous", "signature": "La CAF"}
@@ -31,7 +31,7 @@ def _page(client, fakes, **experience) -> str:
 
 
 def test_passages_that_look_personal_hold_the_response_back_as_a_draft(client, fakes):
-    login(client, fakes)
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     html = _page(client, fakes, status="to_process", response=None)
     fakes["moderation"].answers[("POST", "/screening")] = SCREENED
     response = client.post("/agent/experiences/7", data={
@@ -49,7 +49,7 @@ def test_passages_that_look_personal_hold_the_response_back_as_a_draft(client, f
 
 
 def test_ticked_the_response_is_sent_without_screening_again(client, fakes):
-    login(client, fakes)
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     html = _page(client, fakes, status="to_process", response=None)
     fakes["moderation"].answers[("POST", "/screening")] = SCREENED
     fakes["experiences"].answers[("POST", "/experiences/7/response/submit")] = dict(
@@ -62,7 +62,7 @@ def test_ticked_the_response_is_sent_without_screening_again(client, fakes):
 
 
 def test_a_clean_response_is_sent_at_once(client, fakes):
-    login(client, fakes)
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     html = _page(client, fakes, status="to_process", response=None)
     fakes["moderation"].answers[("POST", "/screening")] = {
         "texts": [{"name": "body", "flags": []}]}
@@ -82,7 +82,7 @@ def test_a_draft_is_saved_without_screening(client, fakes):
 
 
 def test_without_the_screening_the_writer_reads_again_and_confirms(client, fakes):
-    login(client, fakes)
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     html = _page(client, fakes, status="to_process", response=None)
     fakes["moderation"].answers[("POST", "/screening")] = Unavailable(
         503, "unavailable", "Service indisponible.")
@@ -165,7 +165,7 @@ def _error_pattern(page: str) -> None:
 
 
 def test_an_agent_sending_personal_data_gets_the_form_error_pattern(client, fakes):
-    login(client, fakes)
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     html = _page(client, fakes, status="to_process", response=None)
     fakes["moderation"].answers[("POST", "/screening")] = SCREENED
     page = client.post("/agent/experiences/7", data={

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.gateway.clients import ServiceError
-from tests.support.gateway import INTERNAL, csrf_of, login
+from tests.support.gateway import INTERNAL, csrf_of, login, login_as
 
 DRAFT = {"body": "Merci pour votre message.", "closing": "Bien à vous", "signature": "La CAF"}
 RAW_CODES = ("awaiting_validation", "to_process", "answered")
@@ -28,7 +28,7 @@ def _visible(html: str) -> str:
 
 
 def test_saving_a_draft_puts_it_and_sends_nothing(client, fakes):
-    login(client, fakes)
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     html = _page(client, fakes, status="to_process", response=None)
     assert "Enregistrer le brouillon" in html and "Enregistrer et envoyer la réponse" in html
     response = client.post("/agent/experiences/7", data={
@@ -42,7 +42,7 @@ def test_saving_a_draft_puts_it_and_sends_nothing(client, fakes):
 
 
 def test_a_saved_draft_is_resumed_in_the_form_then_sent(client, fakes):
-    login(client, fakes)
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     html = _page(client, fakes, status="to_process", response=None, response_draft=DRAFT,
                  response_updated_at="2026-11-03T09:05:00+00:00")
     # The draft is back in the form, with when it was saved (Paris time) and what it means.
@@ -61,7 +61,7 @@ def test_a_saved_draft_is_resumed_in_the_form_then_sent(client, fakes):
 
 
 def test_an_empty_answer_is_refused_on_the_page_without_calling_the_api(client, fakes):
-    login(client, fakes)
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     html = _page(client, fakes, status="to_process", response=None)
     response = client.post("/agent/experiences/7", data={
         "csrf_token": csrf_of(html), "action": "brouillon", "body": "  "})
@@ -72,7 +72,7 @@ def test_an_empty_answer_is_refused_on_the_page_without_calling_the_api(client, 
 
 
 def test_a_response_waiting_for_validation_shows_words_and_is_amended_not_resent(client, fakes):
-    login(client, fakes, profile="agent")
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     html = _page(client, fakes, status="awaiting_validation", response=None, response_draft=DRAFT)
     assert "En attente de validation" in html
     assert "Merci pour votre message." in html
@@ -94,7 +94,7 @@ def test_a_response_waiting_for_validation_shows_words_and_is_amended_not_resent
 
 
 def test_a_refused_sending_says_why_in_words_and_that_the_draft_is_kept(client, fakes):
-    login(client, fakes)
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     html = _page(client, fakes, status="to_process", response=None)
     fakes["experiences"].answers[("POST", "/experiences/7/response/submit")] = ServiceError(
         409, "conflict", "Action « soumettre la réponse » impossible : l'expérience est au "
@@ -110,7 +110,7 @@ def test_a_refused_sending_says_why_in_words_and_that_the_draft_is_kept(client, 
 
 
 def test_a_pending_reorientation_is_explained_when_sending(client, fakes):
-    login(client, fakes)
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     html = _page(client, fakes, status="to_process", response=None)
     fakes["experiences"].answers[("POST", "/experiences/7/response/submit")] = ServiceError(
         409, "conflict", "Action « soumettre la réponse » impossible : une demande de "
@@ -123,7 +123,7 @@ def test_a_pending_reorientation_is_explained_when_sending(client, fakes):
 
 
 def test_an_answered_experience_cannot_be_posted_to(client, fakes):
-    login(client, fakes)
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     html = _page(client, fakes, status="answered")
     assert "Enregistrer le brouillon" not in html
     response = client.post("/agent/experiences/7", data={"csrf_token": csrf_of(html), **DRAFT})

@@ -10,7 +10,7 @@ import pytest
 from services.chassis.config import Settings
 from services.gateway.app import DSFR_DIST, create_app
 from services.gateway.clients import ServiceError, Unavailable
-from tests.support.gateway import EXPERIENCE, INTERNAL, csrf_of, jwt_for, login
+from tests.support.gateway import EXPERIENCE, INTERNAL, csrf_of, jwt_for, login, login_as
 
 
 @pytest.mark.parametrize("path", ["/", "/donner-mon-avis", "/donner-mon-avis/merci",
@@ -239,7 +239,7 @@ def test_logout_ends_the_session_at_identity(client, fakes):
 
 
 def test_agent_answers_then_submits(client, fakes):
-    login(client, fakes)
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     draft = dict(INTERNAL, status="to_process", response=None)
     fakes["experiences"].answers[("GET", "/experiences/7")] = draft
     html = client.get("/agent/experiences/7").get_data(as_text=True)
@@ -260,7 +260,7 @@ def test_agent_answers_then_submits(client, fakes):
     ("answered", "Votre réponse est publiée. L&#39;usager en est informé par courriel."),
 ])
 def test_agent_is_told_what_happens_to_the_response(client, fakes, status, said):
-    login(client, fakes, profile="agent")
+    login_as(client, fakes, missions=("answer",))  # drafting needs the mission
     fakes["experiences"].answers[("GET", "/experiences/7")] = dict(
         INTERNAL, status="to_process", response=None)
     fakes["experiences"].answers[("POST", "/experiences/7/response/submit")] = dict(
