@@ -168,7 +168,7 @@ def submit_response(current: str, requires_validation: bool,
     return Status.AWAITING_VALIDATION if requires_validation else Status.ANSWERED
 
 
-OWN_SUBMISSION = ("Vous avez envoyé cette réponse à la validation : un autre super agent de la "
+OWN_SUBMISSION = ("Vous avez rédigé ou envoyé cette réponse : un autre super agent de la "
                   "structure ou d'une structure au-dessus doit la valider.")
 
 
@@ -177,8 +177,9 @@ def validate_response(current: str, profile: str, reorientation_pending: bool = 
                       own: bool = False) -> Status:
     """`read`: when the response the validator read was saved (None: the client did not say);
     `saved`: when the draft was saved last. A draft amended in between would publish a text
-    nobody reviewed. `own`: the validator sent it to validation: another must validate (four
-    eyes); a validator's corrections to someone else's response are theirs to publish."""
+    nobody reviewed. `own`: the validator wrote the text as it stands or sent it to validation:
+    another must validate (four eyes); a validator who amends a waiting response hands its
+    validation to another."""
     _expect(current, {Status.AWAITING_VALIDATION}, "valider la réponse")
     if reorientation_pending:
         raise ReorientationPending("valider la réponse")

@@ -215,14 +215,35 @@ class ChannelFeeling(Strict):
     feeling = choice("feeling", Feeling)
 
 
+def _once_each(name: str, key: str, what: str):
+    """One feeling per tag or channel: two would contradict each other in the open data."""
+    def check(items: list[dict]) -> None:
+        keys = [item.get(key) for item in items]
+        if len(keys) != len(set(keys)):
+            raise ValidationError(f"Le champ « {name} » donne un seul ressenti par {what}.")
+    return check
+
+
+# Open data joins a list's items with « | » in one cell: a business tag holding one would read as two.
+OPEN_DATA_SEPARATOR = "|"
+
+
+def _no_separator(tags: list[str]) -> None:
+    if any(OPEN_DATA_SEPARATOR in tag for tag in tags):
+        raise ValidationError("Une étiquette métier ne peut pas contenir « | ».")
+
+
 class Annotations(Strict):
-    general_tags = fields.List(fields.Nested(TagFeeling), error_messages=_msgs("general_tags", "list"))
+    general_tags = fields.List(fields.Nested(TagFeeling), error_messages=_msgs("general_tags", "list"),
+                               validate=_once_each("general_tags", "tag", "thème"))
     business_tags = fields.List(text("business_tags", 100, one_line=True),
                                 error_messages=_msgs("business_tags", "list"),
-                                validate=validate.Length(max=30, error=(
-                                    "Le champ « business_tags » compte au plus 30 étiquettes.")))
+                                validate=[validate.Length(max=30, error=(
+                                    "Le champ « business_tags » compte au plus 30 étiquettes.")),
+                                    _no_separator])
     channel_feelings = fields.List(fields.Nested(ChannelFeeling),
-                                   error_messages=_msgs("channel_feelings", "list"))
+                                   error_messages=_msgs("channel_feelings", "list"),
+                                   validate=_once_each("channel_feelings", "channel", "canal"))
     improvement_to_consider = a_bool("improvement_to_consider", required=False)
 
 
@@ -364,8 +385,9 @@ class ExperienceInternalOut(ExperienceOut):
     response_updated_at = fields.DateTime(allow_none=True, metadata={
         "description": "when the draft was last saved"})
     response_submitted_by = fields.String(allow_none=True, metadata={
-        "description": "who sent the response to validation (or published it): another super "
-                       "agent validates it"})
+        "description": "who sent the response to validation (or published it)"})
+    response_drafted_by = fields.String(allow_none=True, metadata={
+        "description": "who saved the text as it stands; neither they nor the sender validate it"})
     answer_due_at = fields.DateTime(allow_none=True, metadata={
         "description": "publication plus the network's target delay"})
     general_tags = fields.List(fields.Dict())

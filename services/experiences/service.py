@@ -111,6 +111,7 @@ def _internal_view(exp: Experience, structure_name: str | None, actions: list,
         response_draft=_response(exp) if exp.response_body else None,
         response_updated_at=exp.response_updated_at if exp.response_body else None,
         response_submitted_by=exp.response_submitted_by if exp.response_body else None,
+        response_drafted_by=exp.response_drafted_by if exp.response_body else None,
         answer_due_at=domain.answer_due_at(exp.published_at, target_delay_days),
         improvement_actions=[action_view(a, [exp.id], a.structure_id in editable)
                              for a in actions],
@@ -268,7 +269,8 @@ def validate_response(session: Session, principal: Principal, experience_id: str
     exp = _in_scope(session, principal, experience_id, lock=True)
     domain.validate_response(exp.status, principal.profile, exp.reorientation_reason is not None,
                              read=read_at, saved=exp.response_updated_at,
-                             own=exp.response_submitted_by == principal.user_id)
+                             own=principal.user_id in (exp.response_submitted_by,
+                                                       exp.response_drafted_by))
     _answer(session, exp, principal.user_id)
     return _internal(session, principal, exp)
 

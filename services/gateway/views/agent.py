@@ -359,9 +359,10 @@ def _experience_page(found: dict, *, form: dict | None = None, errors: dict | No
     status = found.get("status")
     editing = offer["answer"] and (status == "to_process" or (
         status == "awaiting_validation" and (editing or not response)))
-    # Four eyes: whoever sent the response to validation does not validate it.
-    own = bool(found.get("response_submitted_by")) \
-        and str(found.get("response_submitted_by")) == str(claims().get("sub"))
+    # Four eyes: whoever wrote the text as it stands or sent it to validation does not validate it.
+    me = str(claims().get("sub") or "")
+    own = bool(me) and me in (str(found.get("response_submitted_by") or ""),
+                              str(found.get("response_drafted_by") or ""))
     may_validate = may("response:validate") and not own and not offer["pending"]
     if personal_data is None and status == "awaiting_validation" and response \
             and not editing and may_validate:

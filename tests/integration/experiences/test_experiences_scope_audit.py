@@ -115,6 +115,31 @@ def test_super_agent_validates_only_in_scope(env):
     assert validated.status_code == 200 and validated.json["status"] == "answered"
 
 
+def test_whoever_wrote_the_text_as_it_stands_does_not_validate_it_either(env):
+    ids = env.tree(requires_validation=True)
+    chief = env.headers("super_agent", ids, structures=["loc"])
+    agent = env.headers("agent", ids, structures=["loc"], missions=["answer"])
+    above = env.headers("super_agent", ids, structures=["reg"])
+    # The super agent writes, an agent sends: the writer may not validate alone.
+    written = env.published(ids)
+    assert _draft(env, written, chief).status_code == 200
+    assert env.client.post(f"/experiences/{written}/response/submit",
+                           headers=agent).status_code == 200
+    refused = env.client.post(f"/experiences/{written}/response/validate", headers=chief)
+    assert refused.status_code == 403 and "rédigé ou envoyé" in refused.json["message"]
+    # An agent writes and sends; the super agent rewrites it while it waits: another validates.
+    amended = env.published(ids)
+    assert _draft(env, amended, agent).status_code == 200
+    assert env.client.post(f"/experiences/{amended}/response/submit",
+                           headers=agent).status_code == 200
+    assert _draft(env, amended, chief).status_code == 200
+    assert env.client.post(f"/experiences/{amended}/response/validate",
+                           headers=chief).status_code == 403
+    assert env.outbox_for("experience.answered", amended) == []
+    assert env.client.post(f"/experiences/{amended}/response/validate",
+                           headers=above).json["status"] == "answered"
+
+
 def test_reassign_never_leaves_the_subtree(env):
     ids = env.tree()
     exp_id = env.published(ids, structure="reg")

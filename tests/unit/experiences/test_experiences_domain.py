@@ -203,3 +203,23 @@ def test_titles_names_and_tags_are_one_line_read_in_their_own_order():
         assert list(errors) == [field] and "tenir sur une ligne" in errors[field][0]
     assert "title" in ImprovementActionCreate().validate({"title": "Plan\nB"})
     assert "business_tags" in Annotations().validate({"business_tags": ["ok", "a\u2066b"]})
+
+
+def test_annotations_give_one_feeling_per_theme_and_channel_and_tags_split_back():
+    from services.experiences.schemas import Annotations
+
+    assert Annotations().validate({
+        "general_tags": [{"tag": "information", "feeling": "positive"},
+                         {"tag": "simplicity", "feeling": "negative"}],
+        "channel_feelings": [{"channel": "phone", "feeling": "neutral"}],
+        "business_tags": ["prestations familiales", "prime: activité"]}) == {}
+    twice = Annotations().validate({
+        "general_tags": [{"tag": "information", "feeling": "positive"},
+                         {"tag": "information", "feeling": "negative"}],
+        "channel_feelings": [{"channel": "phone", "feeling": "positive"},
+                             {"channel": "phone", "feeling": "negative"}],
+        "business_tags": ["accueil | RSA"]})
+    assert twice == {
+        "general_tags": ["Le champ « general_tags » donne un seul ressenti par thème."],
+        "channel_feelings": ["Le champ « channel_feelings » donne un seul ressenti par canal."],
+        "business_tags": ["Une étiquette métier ne peut pas contenir « | »."]}

@@ -161,7 +161,18 @@ def test_whoever_sent_the_response_is_not_offered_to_validate_it(client, fakes):
         response_updated_at=READ, response_submitted_by="1")
     html = client.get("/agent/experiences/7").get_data(as_text=True)
     assert "Valider la réponse" not in html and _hidden(html) == []
-    assert "Vous l'avez envoyée à la validation : un autre super agent la valide." in html
+    assert "Vous l'avez rédigée ou envoyée à la validation : un autre super agent la valide." in html
     fakes["experiences"].answers[("GET", "/experiences/7")]["response_submitted_by"] = "2"
     html = client.get("/agent/experiences/7").get_data(as_text=True)
     assert "Valider la réponse" in html and "un autre super agent la valide" not in html
+
+
+
+def test_whoever_wrote_the_text_as_it_stands_is_not_offered_to_validate_it(client, fakes):
+    fakes["moderation"].answers[("POST", "/screening")] = CLEAN
+    login(client, fakes, profile="super_agent")
+    fakes["experiences"].answers[("GET", "/experiences/7")] = dict(
+        INTERNAL, status="awaiting_validation", response=None, response_draft=FIRST,
+        response_updated_at=READ, response_submitted_by="2", response_drafted_by="1")
+    html = client.get("/agent/experiences/7").get_data(as_text=True)
+    assert "Valider la réponse" not in html and "un autre super agent la valide" in html
