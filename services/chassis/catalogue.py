@@ -169,6 +169,7 @@ class ExperienceResponseSubmittedV1(Payload):
     structure_id = Id(required=True)
     network_id = Id(required=True)
     submitted_by = Id(allow_none=True, load_default=None)
+    drafted_by = Id(allow_none=True, load_default=None)  # who wrote the text as it stands
 
 
 class ExperienceAnsweredV1(Payload):

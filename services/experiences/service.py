@@ -258,7 +258,8 @@ def submit_response(session: Session, principal: Principal, experience_id: str) 
         exp.status = new
         publish(session, EventType.EXPERIENCE_RESPONSE_SUBMITTED, {
             "id": exp.id, "title": exp.title, "structure_id": exp.structure_id,
-            "network_id": exp.network_id, "submitted_by": principal.user_id}, SERVICE)
+            "network_id": exp.network_id, "submitted_by": principal.user_id,
+            "drafted_by": exp.response_drafted_by}, SERVICE)
     return _internal(session, principal, exp)
 
 

@@ -301,11 +301,12 @@ def response_authors(drafted_by: str | None, submitted_by: str | None,
     return out
 
 
-def validators(supers: list[Recipient], submitted_by: str | None) -> list[Recipient]:
-    """Who is asked to validate a response: the super agents told, but not whoever submitted
-    it (four eyes), nor an account of theirs under the same address."""
-    theirs = {r.email.lower() for r in supers if r.id == submitted_by}
-    return [r for r in supers if r.id != submitted_by and r.email.lower() not in theirs]
+def validators(supers: list[Recipient], *authors: str | None) -> list[Recipient]:
+    """Who is asked to validate a response: the super agents told, but not its `authors` (who
+    submitted it, who wrote its text: four eyes), nor an account of theirs under the same
+    address."""
+    theirs = {r.email.lower() for r in supers if r.id in authors}
+    return [r for r in supers if r.id not in authors and r.email.lower() not in theirs]
 
 
 def unique_by_email(recipients: list[Recipient]) -> list[Recipient]:

@@ -189,7 +189,8 @@ def notify_response_to_validate(session: Session, event: Event, payload: dict) -
     supers = [r for structure_id in replica.ancestor_ids(session, Structure,
                                                          payload["structure_id"])
               for r in _of_structure(session, structure_id) if domain.validates(r)]
-    _notify_staff(session, event, domain.validators(supers, payload.get("submitted_by")),
+    _notify_staff(session, event, domain.validators(supers, payload.get("submitted_by"),
+                                                    payload.get("drafted_by")),
                   payload, payload["title"], EmailKind.RESPONSE_TO_VALIDATE)
 
 

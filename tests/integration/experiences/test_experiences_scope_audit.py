@@ -127,6 +127,12 @@ def test_whoever_wrote_the_text_as_it_stands_does_not_validate_it_either(env):
                            headers=agent).status_code == 200
     refused = env.client.post(f"/experiences/{written}/response/validate", headers=chief)
     assert refused.status_code == 403 and "rédigé ou envoyé" in refused.json["message"]
+    # The notifier hears both, so it asks neither to validate.
+    [sent] = env.outbox_for("experience.response_submitted", written)
+    drafted = env.client.get(f"/experiences/{written}", headers=above).json
+    assert sent["payload"]["drafted_by"] == drafted["response_drafted_by"]
+    assert sent["payload"]["submitted_by"] == drafted["response_submitted_by"]
+    assert sent["payload"]["drafted_by"] != sent["payload"]["submitted_by"]
     # An agent writes and sends; the super agent rewrites it while it waits: another validates.
     amended = env.published(ids)
     assert _draft(env, amended, agent).status_code == 200

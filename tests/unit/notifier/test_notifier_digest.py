@@ -147,3 +147,5 @@ def test_who_submitted_a_response_is_not_asked_to_validate_it():
     assert [r.id for r in domain.validators(supers, "u-1")] == ["u-2"]
     assert [r.id for r in domain.validators(supers, None)] == ["u-1", "u-2", "u-3"]
     assert [r.id for r in domain.validators(supers, "an-agent")] == ["u-1", "u-2", "u-3"]
+    # an agent sent it, a super agent had written it: neither validates
+    assert [r.id for r in domain.validators(supers, "an-agent", "u-2")] == ["u-1", "u-3"]
