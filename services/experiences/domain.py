@@ -43,6 +43,14 @@ STATUS_LABELS = {
     Status.ANSWERED: "réponse apportée",
 }
 
+# Open data joins a list's items in one cell with it: a business tag holding one would read as two.
+OPEN_DATA_SEPARATOR = "|"
+
+
+def open_data_cell(items: Iterable[str]) -> str:
+    return f" {OPEN_DATA_SEPARATOR} ".join(items)
+
+
 # What the public may ever see: never a pending or a rejected experience.
 PUBLISHED = frozenset({Status.TO_PROCESS, Status.AWAITING_VALIDATION, Status.ANSWERED})
 

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from services.chassis.schemas import page_of
 from services.chassis.vocabulary import breaks_line
-from services.experiences.domain import Channel, Feeling, GeneralTag, Status
+from services.experiences.domain import OPEN_DATA_SEPARATOR, Channel, Feeling, GeneralTag, Status
 
 
 class Strict(Schema):
@@ -222,10 +222,6 @@ def _once_each(name: str, key: str, what: str):
         if len(keys) != len(set(keys)):
             raise ValidationError(f"Le champ « {name} » donne un seul ressenti par {what}.")
     return check
-
-
-# Open data joins a list's items with « | » in one cell: a business tag holding one would read as two.
-OPEN_DATA_SEPARATOR = "|"
 
 
 def _no_separator(tags: list[str]) -> None:

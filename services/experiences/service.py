@@ -667,12 +667,12 @@ def open_data_rows(session: Session) -> Iterator[dict]:
                 "published_at": e.published_at.isoformat() if e.published_at else "",
                 "first_response_at": e.first_response_at.isoformat()
                 if e.first_response_at else "",
-                "general_tags": " | ".join(f"{t['tag']}:{t['feeling']}"
-                                           for t in e.general_tags or []),
-                "business_tags": " | ".join(e.business_tags or []),
-                "channel_feelings": " | ".join(f"{c['channel']}:{c['feeling']}"
-                                               for c in e.channel_feelings or []),
+                "general_tags": domain.open_data_cell(f"{t['tag']}:{t['feeling']}"
+                                                      for t in e.general_tags or []),
+                "business_tags": domain.open_data_cell(e.business_tags or []),
+                "channel_feelings": domain.open_data_cell(f"{c['channel']}:{c['feeling']}"
+                                                          for c in e.channel_feelings or []),
                 "improvement_to_consider": "oui" if e.improvement_to_consider else "non",
                 "response": e.response_body or "" if e.status == Status.ANSWERED else "",
-                "improvement_actions": " | ".join(a.title for a in linked.get(e.id, [])),
+                "improvement_actions": domain.open_data_cell(a.title for a in linked.get(e.id, [])),
             }
