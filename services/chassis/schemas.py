@@ -9,6 +9,12 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 MAX_PAGE = 100_000
 
 
+def alike(field: type[fields.Field], count: int, **options) -> tuple[fields.Field, ...]:
+    """`count` fresh output fields of one kind, for names in a row that share it:
+    `id, title, body = alike(fields.String, 3)` declares three strings, in that order."""
+    return tuple(field(**options) for _ in range(count))
+
+
 def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
     """The list envelope of the contract: {"items": [...], "total", "page", "per_page"}."""
     return Schema.from_dict({

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from services.chassis.schemas import page_of
+from services.chassis.schemas import alike, page_of
 from services.diagnostic.domain import DiagnosticStatus
 
 
@@ -41,23 +41,18 @@ class ListQuerySchema(Schema):
 
 
 class AnswerOutSchema(Schema):
-    question_id = fields.String()
-    channel = fields.String()
-    answer = fields.String()
-    updated_by = fields.String()
+    question_id, channel, answer, updated_by = alike(fields.String, 4)
     updated_at = fields.DateTime()
 
 
 class NoteOutSchema(Schema):
     commitment = fields.Integer()
-    text = fields.String()
-    updated_by = fields.String()
+    text, updated_by = alike(fields.String, 2)
     updated_at = fields.DateTime()
 
 
 class ProgressSchema(Schema):
-    answered = fields.Integer()
-    total = fields.Integer()
+    answered, total = alike(fields.Integer, 2)
 
 
 class LastEditSchema(Schema):
@@ -66,13 +61,9 @@ class LastEditSchema(Schema):
 
 
 class DiagnosticSummarySchema(Schema):
-    id = fields.String()
-    structure_id = fields.String()
-    network_id = fields.String()
-    questionnaire_version = fields.String()
+    id, structure_id, network_id, questionnaire_version = alike(fields.String, 4)
     channels = fields.List(fields.String())
-    status = fields.String()
-    started_by = fields.String()
+    status, started_by = alike(fields.String, 2)
     started_at = fields.DateTime()
     completed_by = fields.String(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from services.chassis.schemas import page_of
+from services.chassis.schemas import alike, page_of
 from services.chassis.vocabulary import breaks_line
 from services.experiences.domain import OPEN_DATA_SEPARATOR, Channel, Feeling, GeneralTag, Status
 
@@ -125,8 +125,7 @@ class ExperienceSubmit(Strict):
 
 
 class Submitted(Schema):
-    id = fields.String()
-    status = fields.String()
+    id, status = alike(fields.String, 2)
 
 
 class DateRange(Strict):
@@ -248,10 +247,7 @@ class CommentCreate(Strict):
 
 
 class CommentOut(Schema):
-    id = fields.String()
-    author_id = fields.String()
-    author_name = fields.String()
-    body = fields.String()
+    id, author_id, author_name, body = alike(fields.String, 4)
     created_at = fields.DateTime()
 
 
@@ -260,9 +256,7 @@ class CommentList(Schema):
 
 
 class SimilarOut(Schema):
-    id = fields.String()
-    title = fields.String()
-    body = fields.String()
+    id, title, body = alike(fields.String, 3)
     response = fields.Nested("ResponseOut")
     score = fields.Float()
 
@@ -323,9 +317,7 @@ class DashboardQuery(DateRange):
 # Responses (author_email is in none of them) --------------------------------------------------
 
 class ImprovementActionOut(Schema):
-    id = fields.String()
-    title = fields.String()
-    description = fields.String()
+    id, title, description = alike(fields.String, 3)
     date = fields.Date()
     structure_id = fields.String()
     experience_ids = fields.List(fields.String())
@@ -335,27 +327,18 @@ class ImprovementActionOut(Schema):
 
 class ResponseOut(Schema):
     body = fields.String()
-    closing = fields.String(allow_none=True)
-    signature = fields.String(allow_none=True)
+    closing, signature = alike(fields.String, 2, allow_none=True)
 
 
 class ExperienceOut(Schema):
     """What the public sees of a published experience."""
 
-    id = fields.String()
-    status = fields.String()
-    title = fields.String()
-    body = fields.String()
-    structure_id = fields.String(allow_none=True)
-    structure_name = fields.String(allow_none=True)
-    network_id = fields.String(allow_none=True)
-    postal_code = fields.String()
-    channel = fields.String()
+    id, status, title, body = alike(fields.String, 4)
+    structure_id, structure_name, network_id = alike(fields.String, 3, allow_none=True)
+    postal_code, channel = alike(fields.String, 2)
     occurred_on = fields.Date()
-    feeling = fields.String()
-    author_name = fields.String()
-    published_at = fields.DateTime(allow_none=True)
-    first_response_at = fields.DateTime(allow_none=True)
+    feeling, author_name = alike(fields.String, 2)
+    published_at, first_response_at = alike(fields.DateTime, 2, allow_none=True)
     response = fields.Nested(ResponseOut, allow_none=True)
     improvement_actions = fields.List(fields.Nested(ImprovementActionOut))
 
@@ -375,8 +358,7 @@ class ExperienceInternalOut(ExperienceOut):
 
     submitted_at = fields.DateTime()
     edited = fields.Boolean()
-    rejection_reason = fields.String(allow_none=True)
-    reorientation_reason = fields.String(allow_none=True)
+    rejection_reason, reorientation_reason = alike(fields.String, 2, allow_none=True)
     response_draft = fields.Nested(ResponseOut, allow_none=True)
     response_updated_at = fields.DateTime(allow_none=True, metadata={
         "description": "when the draft was last saved"})
@@ -394,13 +376,11 @@ class ExperienceInternalOut(ExperienceOut):
 
 
 class NetworkChoiceOut(Schema):
-    id = fields.String()
-    name = fields.String()
+    id, name = alike(fields.String, 2)
 
 
 class StructureChoiceOut(Schema):
-    id = fields.String()
-    name = fields.String()
+    id, name = alike(fields.String, 2)
     parent_id = fields.String(allow_none=True)
     depth = fields.Integer(metadata={"description": "0 for a root of the network's tree"})
 
@@ -420,17 +400,12 @@ ImprovementActionPage = page_of(ImprovementActionOut, "ImprovementActionPage")
 
 class MonthFiguresOut(Schema):
     month = fields.String(metadata={"description": "YYYY-MM (UTC), month of publication"})
-    published = fields.Integer()
-    answered = fields.Integer()
+    published, answered = alike(fields.Integer, 2)
 
 
 class DashboardOut(Schema):
-    published = fields.Integer()
-    answered = fields.Integer()
-    answered_share = fields.Float(allow_none=True)
-    average_delay_days = fields.Float(allow_none=True)
-    within_target_share = fields.Float(allow_none=True)
+    published, answered = alike(fields.Integer, 2)
+    answered_share, average_delay_days, within_target_share = alike(fields.Float, 3, allow_none=True)
     evaluations = fields.Integer()
-    useful_share = fields.Float(allow_none=True)
-    negative_to_positive_share = fields.Float(allow_none=True)
+    useful_share, negative_to_positive_share = alike(fields.Float, 2, allow_none=True)
     by_month = fields.List(fields.Nested(MonthFiguresOut))

@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.chassis.permissions import Mission, Profile
-from services.chassis.schemas import PageQuery, page_of
+from services.chassis.schemas import PageQuery, alike, page_of
 from services.chassis.vocabulary import NETWORK_CODE, breaks_line
 from services.identity.domain import Channel, NotificationFrequency, password_problems
 
@@ -49,8 +49,7 @@ class LoginIn(Schema):
 
 
 class TokenOut(Schema):
-    access_token = fields.String()
-    token_type = fields.String()
+    access_token, token_type = alike(fields.String, 2)
     expires_in = fields.Integer()
     refresh_token = fields.String(metadata={
         "description": "Renews the access token at POST /auth/refresh; ends at POST /auth/logout"})
@@ -110,9 +109,7 @@ class NetworkPatch(Schema):
 
 
 class NetworkOut(Schema):
-    id = fields.String()
-    code = fields.String()
-    name = fields.String()
+    id, code, name = alike(fields.String, 3)
     requires_validation = fields.Boolean()
     target_delay_days = fields.Integer()
 
@@ -141,18 +138,15 @@ class StructurePatch(Schema):
 
 
 class StructureArgs(PageArgs):
-    network_id = fields.String()
-    parent_id = fields.String()
+    network_id, parent_id = alike(fields.String, 2)
     q = fields.String(validate=validate.Length(max=200))
 
 
 class StructureOut(Schema):
-    id = fields.String()
-    network_id = fields.String()
+    id, network_id = alike(fields.String, 2)
     parent_id = fields.String(allow_none=True)
     name = fields.String()
-    postal_code = fields.String(allow_none=True)
-    city = fields.String(allow_none=True)
+    postal_code, city = alike(fields.String, 2, allow_none=True)
     channels = fields.List(fields.String())
     active = fields.Boolean()
 
@@ -216,10 +210,7 @@ class UserArgs(PageArgs):
 
 
 class UserOut(Schema):
-    id = fields.String()
-    email = fields.String()
-    name = fields.String()
-    profile = fields.String()
+    id, email, name, profile = alike(fields.String, 4)
     missions = fields.List(fields.String())
     network_id = fields.String(allow_none=True)
     structure_ids = fields.List(fields.String())

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.chassis.schemas import page_of
+from services.chassis.schemas import alike, page_of
 from services.moderation import domain
 from services.moderation.domain import CaseKind, CaseStatus, RejectReason
 from services.moderation.screening import FlagKind
@@ -121,8 +121,7 @@ class RerouteRequest(Schema):
 
 class FlagOut(Schema):
     kind = fields.String()
-    start = fields.Integer()
-    end = fields.Integer()
+    start, end = alike(fields.Integer, 2)
 
 
 class MaskOut(FlagOut):
@@ -138,8 +137,7 @@ class FieldFlagOut(NotedFlagOut):
 
 
 class FieldOut(Schema):
-    name = fields.String()
-    text = fields.String()
+    name, text = alike(fields.String, 2)
     flags = fields.List(fields.Nested(FieldFlagOut))
     redacted = fields.String()
 
@@ -156,12 +154,9 @@ PublishedOut = Schema.from_dict({name: fields.String(allow_none=True)
 
 
 class FieldPreviewOut(Schema):
-    name = fields.String()
-    text = fields.String()
-    published = fields.String()
+    name, text, published = alike(fields.String, 3)
     masks = fields.List(fields.Nested(MaskOut))
-    edited = fields.Boolean()
-    text_edited = fields.Boolean()
+    edited, text_edited = alike(fields.Boolean, 2)
     warnings = fields.List(fields.Nested(MaskOut))
 
 
@@ -170,8 +165,7 @@ class PreviewOut(Schema):
 
 
 class SuggestionOut(Schema):
-    id = fields.String()
-    name = fields.String()
+    id, name = alike(fields.String, 2)
     network_id = fields.String(allow_none=True)
     network_name = fields.String(allow_none=True, metadata={
         "description": "the network's name; null while the replica does not know it"})
@@ -181,9 +175,7 @@ class SuggestionOut(Schema):
 class DecisionOut(Schema):
     """The latest decision on a case: what was decided, by whom, when."""
 
-    id = fields.String()
-    action = fields.String()
-    moderator_id = fields.String()
+    id, action, moderator_id = alike(fields.String, 3)
     decided_at = fields.DateTime()
     structure_id = fields.String(allow_none=True)
     structure_name = fields.String(allow_none=True, metadata={
@@ -191,9 +183,7 @@ class DecisionOut(Schema):
     network_id = fields.String(allow_none=True)
     network_name = fields.String(allow_none=True, metadata={
         "description": "its network's name (approve, reroute)"})
-    reason = fields.String(allow_none=True)
-    comment = fields.String(allow_none=True)
-    published_body = fields.String(allow_none=True)
+    reason, comment, published_body = alike(fields.String, 3, allow_none=True)
     edited = fields.Boolean(allow_none=True)
     published = fields.Nested(PublishedOut, allow_none=True)
     changes = fields.Dict(keys=fields.String(), values=fields.Nested(FieldChangeOut),
@@ -201,11 +191,7 @@ class DecisionOut(Schema):
 
 
 class CaseSummaryOut(Schema):
-    id = fields.String()
-    experience_id = fields.String()
-    kind = fields.String()
-    status = fields.String()
-    title = fields.String()
+    id, experience_id, kind, status, title = alike(fields.String, 5)
     flag_count = fields.Integer()
     created_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
@@ -216,22 +202,16 @@ class CaseSummaryOut(Schema):
 
 
 class CaseOut(CaseSummaryOut):
-    body = fields.String()
-    structure_hint = fields.String()
-    postal_code = fields.String()
-    author_name = fields.String()
-    channel = fields.String()
+    body, structure_hint, postal_code, author_name, channel = alike(fields.String, 5)
     occurred_on = fields.Date(allow_none=True)
     feeling = fields.String()
     screened_fields = fields.List(fields.Nested(FieldOut), **_FIELDS)
     flags = fields.List(fields.Nested(FlagOut))
     redacted_body = fields.String()
-    current_structure_id = fields.String(allow_none=True)
-    current_network_id = fields.String(allow_none=True)
+    current_structure_id, current_network_id = alike(fields.String, 2, allow_none=True)
     current_structure_name = fields.String(allow_none=True, metadata={
         "description": "a re-orientation: the structure that asks, as the replica names it"})
-    current_network_name = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
+    current_network_name, reason = alike(fields.String, 2, allow_none=True)
     suggested_structures = fields.List(fields.Nested(SuggestionOut))
     decision = fields.Nested(DecisionOut, allow_none=True, metadata={
         "description": "the latest decision on a decided case; null while it is pending"})
@@ -241,10 +221,8 @@ CasePage = page_of(CaseSummaryOut, "CasePage")
 
 
 class StructureOut(Schema):
-    id = fields.String()
-    name = fields.String()
-    postal_code = fields.String(allow_none=True)
-    city = fields.String(allow_none=True)
+    id, name = alike(fields.String, 2)
+    postal_code, city = alike(fields.String, 2, allow_none=True)
     active = fields.Boolean()
     parent_id = fields.String(allow_none=True)
     network_id = fields.String()
@@ -255,8 +233,7 @@ StructurePage = page_of(StructureOut, "StructurePage")
 
 
 class MedianOut(Schema):
-    days = fields.Integer()
-    decided = fields.Integer()
+    days, decided = alike(fields.Integer, 2)
     median_seconds = fields.Float(allow_none=True)
 
 

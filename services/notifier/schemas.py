@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from services.chassis.schemas import page_of
+from services.chassis.schemas import alike, page_of
 from services.notifier.domain import EmailStatus
 
 
@@ -18,9 +18,7 @@ class NotificationOut(Schema):
     id = fields.String()
     recipient = fields.String(attribute="address")
     recipient_id = fields.String(allow_none=True)
-    kind = fields.String()
-    status = fields.String()
-    event_id = fields.String()
+    kind, status, event_id = alike(fields.String, 3)
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
     created_at = fields.DateTime()
