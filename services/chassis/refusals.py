@@ -12,13 +12,17 @@ class DomainError(Exception):
 
     status = 422
     code = "validation_error"
+    # A refusal that always says the same declares it here, not in an __init__ of its own.
+    message = ""
+    field: str | None = None
+    details: dict[str, str] = {}
 
-    def __init__(self, message: str, field: str | None = None, *, listed: dict | None = None,
-                 **details):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.details = details
+    def __init__(self, message: str | None = None, field: str | None = None, *,
+                 listed: dict | None = None, **details):
+        self.message = message or self.message
+        super().__init__(self.message)
+        self.field = field or self.field
+        self.details = self.details | details
         self.listed = listed or {}
 
     def answer_errors(self) -> dict:

@@ -27,6 +27,8 @@ ALL_CHANNELS = "all"
 
 
 class AnswerCode(StrEnum):
+    """How a structure answers a question; « not applicable » is left out of the score."""
+
     YES = "yes"
     PARTLY = "partly"
     NO = "no"
@@ -34,11 +36,16 @@ class AnswerCode(StrEnum):
 
 
 class DiagnosticStatus(StrEnum):
+    """A draft the team fills in until one of them completes it; completed, it is read
+    only and has results."""
+
     DRAFT = "draft"
     COMPLETED = "completed"
 
 
 class ChannelCode(StrEnum):
+    """The questionnaire's channels; mail and e-mail share one (STRUCTURE_CHANNELS below)."""
+
     IN_PERSON = "in_person"
     PHONE = "phone"
     MAIL_EMAIL = "mail_email"
@@ -117,18 +124,16 @@ def _unknown_commitment(number: int) -> Problem:
 
 
 class UnknownVersion(NotFound):
-    def __init__(self):
-        super().__init__("Version de questionnaire introuvable.")
+    message = "Version de questionnaire introuvable."
 
 
 class UnknownStructure(Invalid):
-    def __init__(self):
-        super().__init__("Structure inconnue.", field="structure_id")
+    message = "Structure inconnue."
+    field = "structure_id"
 
 
 class OutOfScope(Forbidden):
-    def __init__(self):
-        super().__init__("Cette structure ne fait pas partie de votre périmètre.")
+    message = "Cette structure ne fait pas partie de votre périmètre."
 
 
 class DraftInProgress(Conflict):
@@ -140,16 +145,18 @@ class DraftInProgress(Conflict):
                          **where)
 
 
-class Completed(Conflict):
-    def __init__(self):
-        super().__init__("Ce diagnostic est terminé : il ne peut plus être modifié.",
-                         status="Diagnostic terminé.")
+class StatusRefuses(Conflict):
+    """The diagnostic's status refuses the action: completed, it is read only; a draft has no
+    results yet."""
 
+    SAID = {DiagnosticStatus.COMPLETED: ("Ce diagnostic est terminé : il ne peut plus être modifié.",
+                                         "Diagnostic terminé."),
+            DiagnosticStatus.DRAFT: ("Ce diagnostic n'est pas terminé : pas encore de résultats.",
+                                     "Diagnostic en brouillon.")}
 
-class NoResultsYet(Conflict):
-    def __init__(self):
-        super().__init__("Ce diagnostic n'est pas terminé : pas encore de résultats.",
-                         status="Diagnostic en brouillon.")
+    def __init__(self, status: DiagnosticStatus):
+        message, said = self.SAID[status]
+        super().__init__(message, status=said)
 
 
 class Incomplete(Conflict):
@@ -813,13 +820,13 @@ def hidden_from(profile: str, network_id: str | None, structure_network_id: str)
 def check_draft(status: str) -> None:
     """Only a draft changes."""
     if status != DiagnosticStatus.DRAFT:
-        raise Completed()
+        raise StatusRefuses(DiagnosticStatus.COMPLETED)
 
 
 def check_results(status: str, results: Mapping | None) -> None:
     """Results exist once the diagnostic is completed."""
     if status != DiagnosticStatus.COMPLETED or results is None:
-        raise NoResultsYet()
+        raise StatusRefuses(DiagnosticStatus.DRAFT)
 
 
 def check_complete(missing: list[Item]) -> None:

@@ -56,12 +56,16 @@ PUBLISHED = frozenset({Status.TO_PROCESS, Status.AWAITING_VALIDATION, Status.ANS
 
 
 class Feeling(StrEnum):
+    """How the usager felt; agents give one too, to a theme or a channel they qualify."""
+
     POSITIVE = "positive"
     NEUTRAL = "neutral"
     NEGATIVE = "negative"
 
 
 class GeneralTag(StrEnum):
+    """The programme's themes an agent qualifies an experience with."""
+
     ACCESSIBILITY = "accessibility"
     INFORMATION = "information"
     RELATIONSHIP = "relationship"
@@ -105,44 +109,37 @@ class IllegalTransition(Conflict):
 class ResponseChanged(Conflict):
     """The draft was saved again after the validator read it."""
 
-    def __init__(self):
-        super().__init__("La réponse a été modifiée depuis que vous l'avez lue : relisez-la "
-                         "avant de la valider.", "response_updated_at")
+    message = ("La réponse a été modifiée depuis que vous l'avez lue : relisez-la avant de la "
+               "valider.")
+    field = "response_updated_at"
 
 
 class AlreadyEvaluated(Gone):
     code = "already_evaluated"
-
-    def __init__(self):
-        super().__init__("Cette réponse a déjà été évaluée : le lien n'est plus valable.",
-                         token="Ce lien a déjà été utilisé.")
+    message = "Cette réponse a déjà été évaluée : le lien n'est plus valable."
+    details = {"token": "Ce lien a déjà été utilisé."}
 
 
 class InvalidEvaluationLink(Forbidden):
     code = "invalid_token"
-
-    def __init__(self):
-        super().__init__("Lien d'évaluation invalide.",
-                         token="Le jeton d'évaluation est invalide.")
+    message = "Lien d'évaluation invalide."
+    details = {"token": "Le jeton d'évaluation est invalide."}
 
 
 class InactiveTarget(Invalid):
     """A deactivated structure receives no experience."""
 
-    def __init__(self):
-        super().__init__("Cette structure est désactivée : elle ne reçoit plus d'expériences.",
-                         structure_id="Le champ « structure_id » désigne une structure "
-                                      "désactivée.")
+    message = "Cette structure est désactivée : elle ne reçoit plus d'expériences."
+    details = {"structure_id": "Le champ « structure_id » désigne une structure désactivée."}
 
 
 class NotBelow(Invalid):
     """A structure moves an experience only down its own tree."""
 
-    def __init__(self):
-        super().__init__("Seule une structure fille de la structure actuelle est possible ; "
-                         "sinon, demandez une réorientation.",
-                         structure_id="Le champ « structure_id » doit désigner une structure "
-                                      "fille de la structure actuelle.")
+    message = ("Seule une structure fille de la structure actuelle est possible ; sinon, "
+               "demandez une réorientation.")
+    details = {"structure_id": "Le champ « structure_id » doit désigner une structure fille de "
+                               "la structure actuelle."}
 
 
 def _expect(current: str, allowed: Iterable[Status], action: str) -> Status:

@@ -26,6 +26,9 @@ from services.moderation.screening import (
 
 
 class CaseKind(StrEnum):
+    """What moderation is asked: to publish a new experience, or to move a published one
+    to another structure at that structure's request."""
+
     SUBMISSION = "submission"
     REORIENTATION = "reorientation"
 
@@ -39,6 +42,8 @@ class CaseStatus(StrEnum):
 
 
 class Action(StrEnum):
+    """What a moderator decides on a case."""
+
     APPROVE = "approve"
     REJECT = "reject"
     REROUTE = "reroute"
@@ -90,14 +95,12 @@ STATS_WINDOWS_DAYS = (7, 30)
 
 
 class NotAModerator(Forbidden):
-    def __init__(self):
-        super().__init__("La modération n'appartient à aucun réseau : un membre d'une "
-                         "administration ne modère pas.")
+    message = ("La modération n'appartient à aucun réseau : un membre d'une administration "
+               "ne modère pas.")
 
 
 class CaseNotFound(NotFound):
-    def __init__(self):
-        super().__init__("Dossier introuvable.")
+    message = "Dossier introuvable."
 
 
 class AlreadyDecided(Conflict):

@@ -103,3 +103,22 @@ def test_an_unexpected_error_is_logged_with_its_place_but_not_its_values(caplog)
     assert "ProgrammingError: (builtins.Exception) syntax error" in caplog.text
     assert "in refuse" in caplog.text  # where it was raised
     assert "camille" not in caplog.text
+
+
+class Closed(Conflict):
+    message = "Ce dossier est clos."
+    details = {"status": "Dossier clos."}
+
+
+def test_a_refusal_that_always_says_the_same_declares_it_on_its_class():
+    answer = _app(Closed()).test_client().get("/").get_json()
+    assert answer == {"code": "conflict", "message": "Ce dossier est clos.",
+                      "errors": {"status": ["Dossier clos."]}}
+
+
+def test_what_a_raise_says_adds_to_the_class_and_never_changes_it():
+    said = Closed("Autre message.", field="id", reason="Raison.")
+    assert said.answer_errors() == {"id": ["Autre message."], "status": ["Dossier clos."],
+                                    "reason": ["Raison."]}
+    assert Closed().answer_errors() == {"status": ["Dossier clos."]}
+    assert Closed.details == {"status": "Dossier clos."}

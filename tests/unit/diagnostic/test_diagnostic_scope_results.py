@@ -6,6 +6,9 @@ import pytest
 
 from services.diagnostic.domain import (
     ChannelCode,
+    StatusRefuses,
+    check_draft,
+    check_results,
     compute_results,
     get_questionnaire,
     hidden_from,
@@ -95,3 +98,20 @@ def test_results_view_without_previous_or_network():
     assert view["weakest"] == [] and view["weakest_commitments"] == []
     assert all(c["previous_score"] is None and c["change"] is None
                for c in view["commitments"])
+
+
+# --- status ----------------------------------------------------------------------------------
+
+
+def test_a_completed_diagnostic_is_read_only_and_a_draft_has_no_results():
+    check_draft("draft")
+    with pytest.raises(StatusRefuses) as changed:
+        check_draft("completed")
+    assert changed.value.answer_errors() == {"status": ["Diagnostic terminé."]}
+    assert "terminé : il ne peut plus être modifié" in changed.value.message
+    check_results("completed", {"score": 1})
+    for status, results in (("draft", None), ("completed", None)):
+        with pytest.raises(StatusRefuses) as early:
+            check_results(status, results)
+        assert early.value.answer_errors() == {"status": ["Diagnostic en brouillon."]}
+        assert early.value.status == 409
