@@ -10,6 +10,8 @@ from enum import StrEnum
 
 
 class Profile(StrEnum):
+    """What a staff member is; with their missions it gives their permissions."""
+
     AGENT = "agent"
     SUPER_AGENT = "super_agent"
     REFERENT = "referent"
@@ -18,11 +20,16 @@ class Profile(StrEnum):
 
 
 class Mission(StrEnum):
+    """What an agent is entrusted with: answering experiences, filling in their structure's
+    diagnostic, or both (MISSION_GATED below)."""
+
     ANSWER = "answer"
     DIAGNOSTIC = "diagnostic"
 
 
 class Permission(StrEnum):
+    """What an endpoint checks, with the caller's scope; MATRIX grants them per profile."""
+
     EXPERIENCE_READ = "experience:read"
     EXPERIENCE_ANNOTATE = "experience:annotate"
     EXPERIENCE_MOVE = "experience:move"

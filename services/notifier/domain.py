@@ -30,12 +30,17 @@ Frequency = NotificationFrequency  # the staff member's choice, kept by identity
 
 
 class EmailStatus(StrEnum):
+    """Queued until the relay accepts it (sent) or its tries run out (failed, see
+    after_failure)."""
+
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
 
 
 class EmailKind(StrEnum):
+    """What an e-mail tells; each kind has its own template."""
+
     PUBLISHED_AUTHOR = "experience_published_author"
     TO_PROCESS = "experience_to_process"
     REASSIGNED = "experience_reassigned"
