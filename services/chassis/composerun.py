@@ -19,8 +19,9 @@ What the host run changes, and nothing else:
   its command listens there, else the host port compose publishes (`ports:`). 0.0.0.0 becomes
   127.0.0.1: nothing of a test run listens beyond the loopback.
 - Backing services, by image. `postgres` is this machine's PostgreSQL: the SQL files mounted in
-  `/docker-entrypoint-initdb.d/` run there with every database they create renamed
-  `<prefix><name>`, and every URL naming `postgres:5432/<name>` follows. `rabbitmq` is a virtual
+  `/docker-entrypoint-initdb.d/` run there by psql, as the image runs them, with the postgres
+  service's environment, every database and role they create renamed `<prefix><name>`; every
+  URL naming `<role>:…@postgres:5432/<name>` follows. `rabbitmq` is a virtual
   host of its own on this machine's RabbitMQ, where the compose user (`RABBITMQ_DEFAULT_USER` /
   `_PASS`) is given rights (rabbitmqctl); the URLs' default vhost becomes it. `mailpit` is an
   aiosmtpd catcher (services.chassis.mailcatcher) keeping every message as a file. Their own
@@ -320,7 +321,9 @@ class ComposeRun:
         self.published = self._published_ports()
         self.listening = {name: self._own_ports(name) for name in self.apps}
         self.db_map: dict[str, str] = {}
+        self.role_map: dict[str, str] = {}
         self.databases_made: list[str] = []
+        self.roles_made: list[str] = []
         self.vhost_made = False
         self.user_made: str | None = None
         self.catcher = None
@@ -398,12 +401,22 @@ class ComposeRun:
             address = self._address(*target, where=f"{context}: {match.group()}")
             return address + self._path(target[0], path)
 
+        text = self._rename_roles(text)
         text = pattern.sub(replace, text)
         service_names = "|".join(re.escape(n) for n in sorted(self.services, key=len, reverse=True))
         bare = re.search(rf"(?:(?<=//)|(?<=@))(?:{service_names})(?=[/?#'\"\s]|$)", text)
         if bare:
             raise ComposeError(f"{context}: {bare.group()} without a port in {text!r} cannot be mapped")
         return text
+
+    def _rename_roles(self, text: str) -> str:
+        """A URL's user on a postgres service is the role the init scripts made, renamed."""
+        servers = [n for n, kind in self.backing.items() if kind == "postgres"]
+        if not self.role_map or not servers:
+            return text
+        hosts = "|".join(re.escape(n) for n in servers)
+        return re.sub(rf"(?<=//)([^:@/\s]+)(?=(?::[^@/\s]*)?@(?:{hosts}):\d+)",
+                      lambda m: self.role_map.get(m[1], m[1]), text)
 
     def _address(self, service: str, port: int, where: str) -> str:
         kind = self.backing.get(service)
@@ -445,6 +458,9 @@ class ComposeRun:
                                 poolclass=sa.pool.NullPool)
 
     def _provide_postgres(self, name: str) -> None:
+        """The init scripts run by psql, as the image's entrypoint runs them, with the postgres
+        service's environment (for `\\getenv`); every database and role they create renamed for
+        this run, wherever the scripts name it."""
         env = self._backing_env(name)
         scripts = []
         for spec in self.services[name].get("volumes") or []:
@@ -458,28 +474,44 @@ class ComposeRun:
             sql = "\n".join(path.read_text() for _, path in sorted(scripts))
         except OSError as exc:
             raise ComposeError(f"{name}: init script: {exc}") from exc
-        sql = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
-        created = re.findall(r'(?i)\bCREATE\s+DATABASE\s+"?(\w+)"?', sql)
         own_db = env.get("POSTGRES_DB") or env.get("POSTGRES_USER") or "postgres"
-        self.db_map = {db: f"{self.db_prefix}{db}" for db in created}
-        statements = [s.strip() for s in sql.split(";") if s.strip()]
         if own_db != "postgres":  # the image makes POSTGRES_DB before the scripts
-            self.db_map[own_db] = f"{self.db_prefix}{own_db}"
-            statements.insert(0, f'CREATE DATABASE "{own_db}"')
-        if self.db_map:
-            names = "|".join(re.escape(db) for db in sorted(self.db_map, key=len, reverse=True))
-            statements = [re.sub(rf"\b({names})\b", lambda m: self.db_map[m[1]], s)
-                          for s in statements]
+            sql = f'CREATE DATABASE "{own_db}";\n\\connect "{own_db}"\n{sql}'
+        created = set(re.findall(r'(?i)\bCREATE\s+DATABASE\s+"?(\w+)"?', sql))
+        roles = set(re.findall(r'(?i)\bCREATE\s+(?:ROLE|USER)\s+"?(\w+)"?', sql))
+        self.db_map = {db: f"{self.db_prefix}{db}" for db in created}
+        self.role_map = {role: f"{self.db_prefix}{role}" for role in roles}
+        renamed = self.db_map | self.role_map
+        if renamed:
+            names = "|".join(re.escape(n) for n in sorted(renamed, key=len, reverse=True))
+            sql = re.sub(rf"\b({names})\b", lambda m: renamed[m[1]], sql)
+        server = self.postgres_url.set(drivername="postgresql", password=None)
+        login = {"PGPASSWORD": self.postgres_url.password} if self.postgres_url.password else {}
+        try:  # terse: an error's line, which may hold a password, is not repeated
+            done = subprocess.run(
+                ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=terse", "-d",
+                 server.render_as_string(), "-f", "-"],
+                input=sql, capture_output=True, text=True, timeout=120,
+                env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", **env, **login})
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ComposeError(f"{name}: psql, which runs the init scripts: {exc}") from exc
+        finally:
+            self._note_made()
+        if done.returncode:
+            raise ComposeError(f"{name}: the init scripts failed on the host's PostgreSQL: "
+                               f"{_last_line(done.stderr) or done.returncode}")
+
+    def _note_made(self) -> None:
+        """What the scripts made, to remove after the run: what exists now under the run's names."""
         engine = self._admin_engine()
         try:
             with engine.connect() as conn:
-                for statement in statements:
-                    made = re.match(r'(?i)CREATE\s+DATABASE\s+"?(\w+)"?', statement)
-                    conn.exec_driver_sql(statement)
-                    if made:
-                        self.databases_made.append(made[1])
-        except sa.exc.SQLAlchemyError as exc:
-            raise ComposeError(f"{name}: the init scripts failed on the host's PostgreSQL: {exc}") from exc
+                self.databases_made = list(conn.execute(sa.text(
+                    "SELECT datname FROM pg_database WHERE datname = ANY(:names)"),
+                    {"names": list(self.db_map.values())}).scalars())
+                self.roles_made = list(conn.execute(sa.text(
+                    "SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"),
+                    {"names": list(self.role_map.values())}).scalars())
         finally:
             engine.dispose()
 
@@ -783,7 +815,7 @@ class ComposeRun:
         if self.catcher is not None:
             self.catcher.stop()
         cleanups = []
-        if self.databases_made:
+        if self.databases_made or self.roles_made:
             cleanups.append(self._drop_databases)
         if self.vhost_made:
             cleanups.append(partial(self._rabbitmqctl, "delete_vhost", self.vhost))
@@ -797,6 +829,8 @@ class ComposeRun:
             with engine.connect() as conn:
                 for name in self.databases_made:
                     conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                for role in self.roles_made:  # after the databases it owns
+                    conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
         except sa.exc.SQLAlchemyError as exc:
             raise ComposeError(f"dropping the databases: {exc}") from exc
         finally:

@@ -3,9 +3,11 @@ refuses to guess (no server needed: nothing here starts)."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from services.chassis.composerun import ComposeError, ComposeRun, interpolate
 
@@ -13,7 +15,9 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 ENV = {"POSTGRES_PASSWORD": "pg-secret", "RABBITMQ_DEFAULT_USER": "spp-run",
        "RABBITMQ_DEFAULT_PASS": "amqp-secret", "SPP_ADMIN_EMAIL": "admin@example.org",
        "SPP_ADMIN_PASSWORD": "x" * 20, "SPP_SECRET_KEY": "k" * 40,
-       "NOTIFIER_FROM": "ne-pas-repondre@example.org"}
+       "NOTIFIER_FROM": "ne-pas-repondre@example.org",
+       **{f"{s}_DB_PASSWORD": f"{s.lower()}-secret"
+          for s in ("IDENTITY", "EXPERIENCES", "MODERATION", "DIAGNOSTIC", "NOTIFIER")}}
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -36,6 +40,7 @@ def _run(tmp_path, compose: Path = DEPLOY / "docker-compose.yml", env=ENV) -> Co
     run = ComposeRun(compose, env, workdir=tmp_path, port_base=31000, db_prefix="spp_test_r_",
                      vhost="spp-test-r", project_dir=DEPLOY)
     run.db_map = {"spp_identity": "spp_test_r_spp_identity"}
+    run.role_map = {"spp_identity": "spp_test_r_spp_identity"}
     return run
 
 
@@ -52,6 +57,10 @@ def test_only_addresses_and_names_change(tmp_path):
     assert run.rewrite("postgresql+psycopg://postgres:pg-secret@postgres:5432/spp_identity",
                        "identity") == \
         "postgresql+psycopg://postgres:pg-secret@127.0.0.1:5432/spp_test_r_spp_identity"
+    # the role the init script made, renamed like its database
+    assert run.rewrite("postgresql+psycopg://spp_identity:id-secret@postgres:5432/spp_identity",
+                       "identity") == \
+        "postgresql+psycopg://spp_test_r_spp_identity:id-secret@127.0.0.1:5432/spp_test_r_spp_identity"
     assert run.rewrite("amqp://spp-run:amqp-secret@rabbitmq:5672/%2F", "identity") == \
         "amqp://spp-run:amqp-secret@127.0.0.1:5672/spp-test-r"
     assert run.rewrite("services.identity.wsgi:app migrate('identity', x)", "migrate") == \
@@ -75,3 +84,20 @@ def test_what_the_host_cannot_provide_stops_the_run(tmp_path):
             _run(tmp_path, changed)
     with pytest.raises(ComposeError, match="SPP_SECRET_KEY"):
         _run(tmp_path, env={k: v for k, v in ENV.items() if k != "SPP_SECRET_KEY"})
+
+
+def test_postgres_never_turns_healthy_with_the_example_superuser_password(tmp_path):
+    """The run replaces postgres' health check with a connection: this runs the compose file's own
+    shell command, with a pg_isready that answers yes."""
+    check = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())["services"]["postgres"]
+    kind, command = check["healthcheck"]["test"]
+    assert kind == "CMD-SHELL"
+    command = interpolate(command, {})  # compose's `$$` is the shell's `$`
+    (tmp_path / "pg_isready").write_text("#!/bin/sh\nexit 0\n")
+    (tmp_path / "pg_isready").chmod(0o755)
+    for password, healthy in (("change-me-postgres", False), ("s3cr3t-of-ours", True)):
+        done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=10,
+                              env={"PATH": f"{tmp_path}:/usr/bin:/bin", "POSTGRES_PASSWORD": password})
+        assert (done.returncode == 0) is healthy, done
+        assert ("example value" in done.stderr) is not healthy
+        assert password not in done.stderr

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy as sa
 import yaml
 
 from services.chassis.composerun import ComposeError
+from services.chassis.db import migrate
 from tests.support.e2e import Api
 from tests.support.scenarios import deactivated_agent_refused, experience_lifecycle
 
@@ -88,5 +90,66 @@ def test_a_wrong_command_in_the_compose_file_fails_the_run(compose_runner, tmp_p
     with run._admin_engine().connect() as conn:
         left = conn.exec_driver_sql("SELECT datname FROM pg_database WHERE datname LIKE %s",
                                     (f"{run.db_prefix}%",)).all()
+        left += conn.exec_driver_sql("SELECT rolname FROM pg_roles WHERE rolname LIKE %s",
+                                     (f"{run.db_prefix}%",)).all()
     assert left == []
     assert run.vhost not in run._rabbitmqctl("list_vhosts", "--no-table-headers").split()
+
+
+def test_each_service_reaches_its_own_database_only_and_as_no_superuser(compose_platform):
+    """Every connection to a service's database is its own role's, none a superuser's; another
+    service's role cannot even connect to it."""
+    run = compose_platform["run"]
+    with run._admin_engine().connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT a.datname, r.rolname, r.rolsuper FROM pg_stat_activity a "
+            "JOIN pg_roles r ON r.oid = a.usesysid "
+            "WHERE a.datname = ANY(:names) AND a.pid <> pg_backend_pid()"),
+            {"names": run.databases_made}).all()
+    own = {(run.db_map[f"spp_{s}"], run.role_map[f"spp_{s}"]) for s in BACKENDS}
+    assert {(db, role) for db, role, _ in rows} == own
+    assert not [row for row in rows if row.rolsuper]
+    intruder = run.postgres_url.set(username=run.role_map["spp_experiences"],
+                                    password=run.env["EXPERIENCES_DB_PASSWORD"],
+                                    database=run.db_map["spp_identity"])
+    engine = sa.create_engine(intruder, poolclass=sa.pool.NullPool)
+    try:
+        with pytest.raises(sa.exc.OperationalError, match="permission denied|CONNECT privilege"):
+            engine.connect()
+    finally:
+        engine.dispose()
+
+
+def test_the_init_script_hands_an_earlier_version_s_database_to_its_role(compose_runner):
+    """Where every service connected as the superuser (so its tables are the superuser's), the
+    same init script, run again by hand, makes the role and hands it the database and its
+    tables: the role can then change them, as its next migrations will."""
+    run = compose_runner()
+    earlier = f"{run.db_prefix}spp_identity"
+    admin = run._admin_engine()
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{earlier}"')
+        migrate("identity", run.postgres_url.set(database=earlier).render_as_string(False))
+        run._provide_postgres("postgres")
+        role = run.role_map["spp_identity"]
+        assert earlier in run.databases_made and role in run.roles_made
+        own = run.postgres_url.set(username=role, password=run.env["IDENTITY_DB_PASSWORD"],
+                                   database=earlier)
+        engine = sa.create_engine(own, poolclass=sa.pool.NullPool)
+        try:
+            with engine.begin() as conn:
+                owners = conn.execute(sa.text(
+                    "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")).all()
+                assert owners == [(role,)]
+                conn.exec_driver_sql("ALTER TABLE users ADD COLUMN probe integer")
+                assert conn.scalar(sa.text("SELECT count(*) FROM alembic_version")) == 1
+        finally:
+            engine.dispose()
+    finally:
+        admin.dispose()
+        run.stop()
+    with run._admin_engine().connect() as conn:
+        left = conn.exec_driver_sql("SELECT rolname FROM pg_roles WHERE rolname LIKE %s",
+                                    (f"{run.db_prefix}%",)).all()
+    assert left == []

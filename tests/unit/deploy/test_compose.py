@@ -36,20 +36,28 @@ def test_each_backend_has_its_own_database_and_waits_for_migrations():
     init = (DEPLOY / "initdb.sql").read_text()
     for name in BACKENDS:
         env = services[name]["environment"]
+        key = f"{name.upper()}_DATABASE_URL"
         for extra in ({}, {"SPP_POSTGRES_ADDRESS": "pg-proxy:6432",
                            "SPP_POSTGRES_OPTIONS": "?sslmode=verify-full"}):
-            url = make_url(interpolate(env[f"{name.upper()}_DATABASE_URL"],
-                                       {"POSTGRES_PASSWORD": "secret", **extra}))
+            url = make_url(interpolate(env[key], {f"{name.upper()}_DB_PASSWORD": "secret", **extra}))
             assert url.database == f"spp_{name}" and url.password == "secret"
+            assert url.username == f"spp_{name}"  # its own role, never the superuser
             assert (url.host, url.port) == (("pg-proxy", 6432) if extra else ("postgres", 5432))
             assert url.query == ({"sslmode": "verify-full"} if extra else {})
-        assert f"CREATE DATABASE spp_{name};" in init
+        assert f"CREATE DATABASE spp_{name} OWNER spp_{name}'" in init
+        assert f"REVOKE ALL ON DATABASE spp_{name} FROM PUBLIC;" in init
+        assert f"\\getenv password {name.upper()}_DB_PASSWORD" in init
         assert "AMQP_URL" in env and "SMTP_URL" in env
         for proc in (name, f"{name}-worker"):
             assert services[proc]["depends_on"]["migrate"]["condition"] == \
                 "service_completed_successfully"
+            # no process but the migrate job holds another service's database password
+            assert [k for k in services[proc]["environment"] if k.endswith("_DATABASE_URL")] == [key]
         assert f"services.{name}.worker" in services[f"{name}-worker"]["command"]
     assert all(f"migrate('{b}'" in " ".join(services["migrate"]["command"]) for b in BACKENDS)
+    assert not [k for k in services["gateway"]["environment"] if k.endswith("_DATABASE_URL")]
+    assert "POSTGRES_PASSWORD" not in str([s.get("environment") for n, s in services.items()
+                                           if n != "postgres"])
 
 
 def test_workers_can_scale_no_fixed_name_or_port():
@@ -62,8 +70,9 @@ def test_workers_can_scale_no_fixed_name_or_port():
 def test_secrets_come_from_the_environment_file():
     services = _compose()
     example = (DEPLOY / ".env.example").read_text()
-    for key in ("POSTGRES_PASSWORD", "RABBITMQ_DEFAULT_PASS", "SPP_ADMIN_PASSWORD", "SPP_SECRET_KEY"):
-        assert f"{key}=" in example
+    for key in ("POSTGRES_PASSWORD", "RABBITMQ_DEFAULT_PASS", "SPP_ADMIN_PASSWORD", "SPP_SECRET_KEY",
+                *(f"{b.upper()}_DB_PASSWORD" for b in BACKENDS)):
+        assert f"{key}=change-me" in example
     assert "${POSTGRES_PASSWORD:?" in str(services["postgres"]["environment"])
 
 
