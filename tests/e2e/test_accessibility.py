@@ -121,3 +121,19 @@ def test_a_long_list_of_structures_can_be_filtered(platform, browser):  # noqa: 
     page.get_by_label("Filtrer la liste").fill("")
     assert all(boxes.nth(i).is_visible() for i in range(18))
     referent.close()
+
+
+def test_a_password_can_be_shown_with_the_keyboard_and_hidden_again(platform, browser):  # noqa: F811
+    """The DSFR's « Afficher » box, next to each password field, shows what was typed."""
+    usager = Visitor(browser, "@never.example")
+    page = usager.page
+    usager.goto("/connexion")
+    page.get_by_label("Mot de passe", exact=True).fill("une phrase de passe")
+    assert page.evaluate("document.getElementById('password').type") == "password"
+    page.get_by_label("Afficher le mot de passe").focus()
+    page.keyboard.press("Space")
+    page.wait_for_function("document.getElementById('password').type === 'text'")
+    assert page.evaluate("document.getElementById('password').value") == "une phrase de passe"
+    page.keyboard.press("Space")
+    page.wait_for_function("document.getElementById('password').type === 'password'")
+    usager.close()

@@ -29,7 +29,7 @@ def test_an_administrator_sets_up_a_network_and_its_tree_from_the_pages(platform
     page = admin.page
     admin.goto("/connexion")
     page.get_by_label("Adresse électronique").fill(ADMIN[0])
-    page.get_by_label("Mot de passe").fill(ADMIN[1])
+    page.get_by_label("Mot de passe", exact=True).fill(ADMIN[1])
     admin.follow(page.get_by_role("button", name="Se connecter"))
     assert "/connexion" not in page.url, page.content()
 

@@ -75,7 +75,7 @@ class Visitor:
     def login(self, address: str):
         self.goto("/connexion")
         self.page.get_by_label("Adresse électronique").fill(address)
-        self.page.get_by_label("Mot de passe").fill(PASSWORD)
+        self.page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
         self.follow(self.page.get_by_role("button", name="Se connecter"))
         assert "/connexion" not in self.page.url, self.page.content()
 

@@ -56,3 +56,12 @@ def test_a_wrong_current_password_is_said_next_to_its_field(client, fakes):
 def test_the_page_needs_a_signed_in_user(client):
     response = client.get(PAGE)
     assert response.status_code in (302, 303) and "/connexion" in response.headers["Location"]
+
+
+def test_each_of_the_three_fields_can_show_what_was_typed(client, fakes):
+    login(client, fakes)
+    html = client.get(PAGE).get_data(as_text=True)
+    assert re.findall(r'<input aria-label="([^"]+)" id="([\w-]+)-show" type="checkbox">', html) == [
+        ("Afficher le mot de passe actuel", "current_password"),
+        ("Afficher le nouveau mot de passe", "password"),
+        ("Afficher la confirmation du nouveau mot de passe", "confirmation")]

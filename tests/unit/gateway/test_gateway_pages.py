@@ -385,6 +385,27 @@ def test_login_page_links_to_forgotten_password(client):
     assert 'href="/mot-de-passe-oublie"' in html and "Mot de passe oublié" in html
 
 
+def _show_boxes(html: str) -> list[tuple[str, str]]:
+    """The DSFR password fields' « Afficher » boxes: (the field they show, what they say)."""
+    return re.findall(r'<input aria-label="([^"]+)" id="([\w-]+)-show" type="checkbox">', html)
+
+
+@pytest.mark.parametrize(("page", "boxes"), [
+    ("/connexion", [("Afficher le mot de passe", "password")]),
+    ("/mot-de-passe?token=t", [("Afficher le mot de passe", "password"),
+                               ("Afficher la confirmation du mot de passe", "confirmation")]),
+])
+def test_each_password_field_can_show_what_was_typed_and_the_box_is_never_sent(client, page, boxes):
+    html = client.get(page).get_data(as_text=True)
+    assert _show_boxes(html) == boxes
+    for _, field in boxes:
+        assert f'class="fr-password" id="{field}-field"' in html
+        assert re.search(rf'class="fr-input fr-password__input" id="{field}" name="{field}" '
+                         rf'type="password"\s+value=""', html)
+        assert f'<label class="fr-password__checkbox fr-label" for="{field}-show">Afficher</label>' in html
+    assert 'name="password-show"' not in html and 'name="confirmation-show"' not in html
+
+
 @pytest.mark.parametrize("answer", [{}, ServiceError(404, "not_found", "Inconnu")])
 def test_forgotten_password_confirms_the_same_way_whatever_the_address(client, fakes, answer):
     fakes["identity"].answers[("POST", "/auth/password-reset")] = answer
