@@ -45,10 +45,14 @@ STATUS_LABELS = {
 
 # Open data joins a list's items in one cell with it: a business tag holding one would read as two.
 OPEN_DATA_SEPARATOR = "|"
+# An improvement action's title may hold one (titles are free text): in the cell it reads as this.
+OPEN_DATA_SEPARATOR_IN_ITEM = "¦"
 
 
 def open_data_cell(items: Iterable[str]) -> str:
-    return f" {OPEN_DATA_SEPARATOR} ".join(items)
+    """One cell listing `items`, which a reader splits back on the separator."""
+    return f" {OPEN_DATA_SEPARATOR} ".join(
+        item.replace(OPEN_DATA_SEPARATOR, OPEN_DATA_SEPARATOR_IN_ITEM) for item in items)
 
 
 # What the public may ever see: never a pending or a rejected experience.

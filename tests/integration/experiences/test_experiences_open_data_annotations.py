@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 
@@ -64,3 +65,20 @@ def test_a_business_tag_a_spreadsheet_would_evaluate_is_written_as_text(env):
     assert _csv_row(env, exp_id)["business_tags"] == f"'{FORMULA} | accueil"
     # The JSON is not opened by a spreadsheet: the tag as the agent wrote it.
     assert _json_row(env, exp_id)["business_tags"] == f"{FORMULA} | accueil"
+
+
+def test_the_actions_cell_splits_back_into_titles_that_hold_its_separator(env):
+    ids = env.tree()
+    exp_id = env.published(ids, structure="reg")
+    agent = env.headers("agent", ids, structures=["reg"])
+    for title in ("Accueil | horaires élargis", "Formulaire simplifié"):
+        created = env.client.post("/improvement-actions", headers=agent, json={
+            "title": title, "description": "Fait.", "date": date.today().isoformat(),
+            "structure_id": ids["reg"], "experience_ids": [exp_id]})
+        assert created.status_code == 201, created.json
+    for row in (_csv_row(env, exp_id), _json_row(env, exp_id)):
+        assert sorted(row["improvement_actions"].split(" | ")) == [
+            "Accueil ¦ horaires élargis", "Formulaire simplifié"]
+    # the action itself keeps the title as written
+    shown = env.client.get(f"/experiences/{exp_id}").json["improvement_actions"]
+    assert sorted(a["title"] for a in shown) == ["Accueil | horaires élargis", "Formulaire simplifié"]

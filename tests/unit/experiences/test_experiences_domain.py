@@ -223,3 +223,11 @@ def test_annotations_give_one_feeling_per_theme_and_channel_and_tags_split_back(
         "general_tags": ["Le champ « general_tags » donne un seul ressenti par thème."],
         "channel_feelings": ["Le champ « channel_feelings » donne un seul ressenti par canal."],
         "business_tags": ["Une étiquette métier ne peut pas contenir « | »."]}
+
+
+def test_an_open_data_cell_splits_back_into_its_items_whatever_they_hold():
+    titles = ["Accueil | horaires élargis", "Formulaire simplifié", "a|b|c"]
+    cell = domain.open_data_cell(titles)
+    assert cell == "Accueil ¦ horaires élargis | Formulaire simplifié | a¦b¦c"
+    assert len(cell.split(" | ")) == len(titles)
+    assert domain.open_data_cell([]) == ""
