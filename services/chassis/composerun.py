@@ -499,7 +499,7 @@ class ComposeRun:
             self._note_made()
         if done.returncode:
             raise ComposeError(f"{name}: the init scripts failed on the host's PostgreSQL: "
-                               f"{_last_line(done.stderr) or done.returncode}")
+                               f"{_last_line(done.stderr)}")
 
     def _note_made(self) -> None:
         """What the scripts made, to remove after the run: what exists now under the run's names."""
@@ -816,14 +816,14 @@ class ComposeRun:
             self.catcher.stop()
         cleanups = []
         if self.databases_made or self.roles_made:
-            cleanups.append(self._drop_databases)
+            cleanups.append(self._drop_made)
         if self.vhost_made:
             cleanups.append(partial(self._rabbitmqctl, "delete_vhost", self.vhost))
         if self.user_made:
             cleanups.append(partial(self._rabbitmqctl, "delete_user", self.user_made))
         _together(*cleanups)
 
-    def _drop_databases(self) -> None:
+    def _drop_made(self) -> None:
         engine = self._admin_engine()
         try:
             with engine.connect() as conn:
@@ -832,7 +832,7 @@ class ComposeRun:
                 for role in self.roles_made:  # after the databases it owns
                     conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
         except sa.exc.SQLAlchemyError as exc:
-            raise ComposeError(f"dropping the databases: {exc}") from exc
+            raise ComposeError(f"dropping the databases and roles: {exc}") from exc
         finally:
             engine.dispose()
 
