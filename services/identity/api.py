@@ -189,10 +189,11 @@ def logout(data):
 @auth.arguments(PasswordResetIn)
 @auth.response(202)
 def password_reset(data):
-    """Mail a reset link when the account exists; the answer is the same either way."""
+    """Mail a reset link when the account exists; the answer is the same either way, and
+    takes as long: the request is recorded, the worker mails the link within a few seconds."""
     _throttle(service.rate_key("reset:address", client_address()), "reset_address_limit")
     with db_of().transaction() as session:
-        service.request_reset(session, data["email"])
+        service.ask_reset(session, data["email"])
     return {"status": "accepted"}
 
 

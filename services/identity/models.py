@@ -129,3 +129,14 @@ class LoginAddress(Base):
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
     address_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     last_success_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)
+
+
+class ResetRequest(Base):
+    """A « mot de passe oublié » request, kept until the worker handles it (a second or so):
+    the answer then costs the same whether the address has an account or not."""
+
+    __tablename__ = "reset_requests"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)

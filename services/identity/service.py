@@ -34,6 +34,7 @@ from services.identity.models import (
     LoginSession,
     Network,
     RefreshToken,
+    ResetRequest,
     Structure,
     User,
     UserLink,
@@ -352,7 +353,33 @@ def _resets_in_last_hour(session: Session, user_id: str) -> int:
         UserLink.expires_at > since)) or 0
 
 
-def request_reset(session: Session, email: str) -> None:
+def ask_reset(session: Session, email: str) -> None:
+    """Record a « mot de passe oublié » request for `handle_resets`: one insert, whatever the
+    address, so the answer's time says nothing of the account (a known one used to cost a link
+    and an event more)."""
+    session.add(ResetRequest(email=email.strip().lower()))
+
+
+RESETS_PER_RUN = 50
+_PENDING_RESETS = (sa.select(ResetRequest).order_by(ResetRequest.requested_at, ResetRequest.id)
+                   .limit(RESETS_PER_RUN).with_for_update(skip_locked=True))
+_ANY_RESET = sa.select(ResetRequest.id).limit(1)  # unlocked: SQLite's lock is the whole file
+
+
+def handle_resets(session: Session) -> int:
+    """Mail a reset link for each recorded request whose address has an active account
+    (within `RESETS_PER_ACCOUNT_HOUR`), and forget the requests; returns how many were read.
+    Locked rows are skipped: worker replicas share the requests."""
+    if session.scalar(_ANY_RESET) is None:
+        return 0
+    requests = session.scalars(_PENDING_RESETS).all()
+    for request in requests:
+        _reset(session, request.email)
+        session.delete(request)
+    return len(requests)
+
+
+def _reset(session: Session, email: str) -> None:
     user = session.scalars(sa.select(User).where(User.email == email.strip().lower())).first()
     if user is None or not user.active:
         return

@@ -17,7 +17,11 @@ import yaml
 from services.chassis.composerun import ComposeError
 from services.chassis.db import migrate
 from tests.support.e2e import Api
-from tests.support.scenarios import deactivated_agent_refused, experience_lifecycle
+from tests.support.scenarios import (
+    deactivated_agent_refused,
+    experience_lifecycle,
+    forgotten_password,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -72,6 +76,11 @@ def test_an_experience_goes_from_the_usager_to_an_evaluated_answer(compose_platf
 def test_a_deactivated_agent_is_refused_everywhere_within_seconds(compose_platform):
     """Not when the 15-minute token expires: the services learn it from `user.deactivated`."""
     deactivated_agent_refused(api(compose_platform), admin_login(compose_platform))
+
+
+def test_a_forgotten_password_is_reset_from_the_mailed_link(compose_platform):
+    forgotten_password(api(compose_platform), compose_platform["mail"],
+                       admin_login(compose_platform))
 
 
 def test_a_wrong_command_in_the_compose_file_fails_the_run(compose_runner, tmp_path):

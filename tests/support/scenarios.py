@@ -148,3 +148,29 @@ def deactivated_agent_refused(api: Api, admin_login: tuple[str, str]) -> None:
         assert refused, f"{service} still accepts the deactivated agent's token"
     assert requests.post(url("identity", "/auth/refresh"), json={"refresh_token": refresh},
                          timeout=20).status_code == 401
+
+
+def forgotten_password(api: Api, mail: Path, admin_login: tuple[str, str]) -> None:
+    """« Mot de passe oublié »: the same answer for any address; the identity worker turns a
+    known one's request into a reset e-mail, whose link sets a new password."""
+    login, post = api.login, api.post
+    admin = login(*admin_login)
+    tag = uuid.uuid4().hex[:8]
+    network = post("identity", "/networks", admin, code=f"O{tag}", name=f"Réseau {tag}",
+                   requires_validation=False)
+    structure = post("identity", "/structures", admin, network_id=network["id"],
+                     name=f"Agence {tag}")
+    address = f"oublieux.{tag}@spp.example.fr"
+    post("identity", "/users", admin, email=address, name="Agent oublieux", profile="agent",
+         missions=["answer"], network_id=network["id"], structure_ids=[structure["id"]],
+         password=PASSWORD)
+    stranger = f"inconnu.{tag}@spp.example.fr"
+    for asked in (address, stranger):
+        assert post("identity", "/auth/password-reset", email=asked) == {"status": "accepted"}
+    assert wait_until(lambda: mails_to(mail, address), 30), "no reset e-mail"
+    found = re.search(r"[?&]token=([\w\-]+)", text_of(mails_to(mail, address)[0]))
+    assert found, "no link in the reset e-mail"
+    new_password = f"un nouveau mot de passe {tag}"
+    post("identity", "/auth/password", token=found.group(1), password=new_password)
+    assert login(address, new_password)
+    assert not mails_to(mail, stranger)

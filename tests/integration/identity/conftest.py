@@ -84,6 +84,15 @@ class Platform:
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 
+    def reset(self, email: str, **request):
+        """« Mot de passe oublié » as a visitor asks it, then the worker's pass over the
+        recorded requests; the answer to the visitor."""
+        from services.identity.worker import handle_resets
+
+        answer = self.client.post("/auth/password-reset", json={"email": email}, **request)
+        handle_resets(self.db)
+        return answer
+
     def outbox(self, event_type: str) -> list[dict]:
         with self.db.engine.connect() as conn:
             rows = conn.execute(sa.text("SELECT body FROM outbox WHERE event_type = :t ORDER BY id"),

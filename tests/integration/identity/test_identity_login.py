@@ -207,10 +207,10 @@ def test_password_reset_always_accepted_and_event_only_for_known_users(platform)
     network = platform.network()
     user = platform.user("agent", network["id"])
     before = len(platform.outbox("user.password_reset_requested"))
-    unknown = platform.client.post("/auth/password-reset", json={"email": "ghost@spp.test"})
+    unknown = platform.reset("ghost@spp.test")
     assert unknown.status_code == 202
     assert len(platform.outbox("user.password_reset_requested")) == before
-    known = platform.client.post("/auth/password-reset", json={"email": user["email"]})
+    known = platform.reset(user["email"])
     assert known.status_code == 202
     links = platform.outbox("user.password_reset_requested")
     assert len(links) == before + 1 and links[-1]["user_id"] == user["id"]
@@ -219,6 +219,42 @@ def test_password_reset_always_accepted_and_event_only_for_known_users(platform)
                                                         "password": new_password}).status_code == 200
     assert platform.login(user["email"], new_password).status_code == 200
     assert platform.login(user["email"], PASSWORD).status_code == 401
+
+
+def test_a_reset_request_runs_the_same_statements_whether_the_account_exists(platform):
+    """The answer's time must not tell an attacker which addresses have an account: the request
+    only records itself, the same statements for a known address, an unknown one and an
+    inactive one; the link and its event come with the worker's pass."""
+    from services.identity.worker import handle_resets
+
+    network = platform.network()
+    user = platform.user("agent", network["id"])
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    def asked(email: str, address: str) -> list[str]:
+        statements.clear()
+        sa.event.listen(platform.db.engine, "before_cursor_execute", seen)
+        try:
+            answer = platform.client.post("/auth/password-reset", json={"email": email},
+                                          environ_base={"REMOTE_ADDR": address})
+        finally:
+            sa.event.remove(platform.db.engine, "before_cursor_execute", seen)
+        assert answer.status_code == 202 and answer.get_json() == {"status": "accepted"}
+        return list(statements)
+
+    before = len(platform.outbox("user.password_reset_requested"))
+    known = asked(user["email"], "198.51.100.1")
+    unknown = asked("personne@spp.test", "198.51.100.2")
+    assert known == unknown and any("reset_requests" in s for s in known)
+    assert len(platform.outbox("user.password_reset_requested")) == before  # not yet
+    handle_resets(platform.db)
+    links = platform.outbox("user.password_reset_requested")
+    assert len(links) == before + 1 and links[-1]["user_id"] == user["id"]
+    with platform.db.engine.connect() as conn:  # handled requests are not kept
+        assert conn.execute(sa.text("SELECT count(*) FROM reset_requests")).scalar() == 0
 
 
 def test_one_account_gets_three_reset_mails_an_hour_whoever_asks(platform):
@@ -232,12 +268,11 @@ def test_one_account_gets_three_reset_mails_an_hour_whoever_asks(platform):
                 if p["user_id"] == account["id"]]
 
     for i in range(RESETS_PER_ACCOUNT_HOUR + 3):  # from as many addresses
-        answer = platform.client.post("/auth/password-reset", json={"email": user["email"]},
-                                      environ_base={"REMOTE_ADDR": f"192.0.2.{i + 1}"})
+        answer = platform.reset(user["email"], environ_base={"REMOTE_ADDR": f"192.0.2.{i + 1}"})
         assert answer.status_code == 202 and answer.get_json() == {"status": "accepted"}
     assert len(sent_to(user)) == RESETS_PER_ACCOUNT_HOUR == 3
-    assert platform.client.post("/auth/password-reset", json={"email": other["email"]},
-                                environ_base={"REMOTE_ADDR": "192.0.2.99"}).status_code == 202
+    assert platform.reset(other["email"],
+                          environ_base={"REMOTE_ADDR": "192.0.2.99"}).status_code == 202
     assert len(sent_to(other)) == 1  # another account is not held back
 
 

@@ -140,7 +140,7 @@ def test_a_new_password_ends_every_session_and_its_tokens(platform):
 def test_changing_ones_own_password_keeps_this_session_and_ends_the_others(platform):
     user, body = _agent(platform)
     other = platform.login_body(user["email"])
-    platform.client.post("/auth/password-reset", json={"email": user["email"]})
+    platform.reset(user["email"])
     link = [p["token"] for p in platform.outbox("user.password_reset_requested")
             if p["user_id"] == user["id"]][-1]
     changed = platform.client.post("/me/password", headers=_bearer(body), json={
@@ -241,8 +241,7 @@ def test_deactivation_ends_sessions_and_links_and_a_reactivation_revives_neither
 def test_an_older_reset_link_dies_when_a_newer_one_is_used(platform):
     user, body = _agent(platform)
     for _ in range(2):
-        assert platform.client.post("/auth/password-reset", json={"email": user["email"]}) \
-            .status_code == 202
+        assert platform.reset(user["email"]).status_code == 202
     older, newer = [p["token"] for p in platform.outbox("user.password_reset_requested")
                     if p["user_id"] == user["id"]]
     assert platform.client.post("/auth/password", json={"token": newer,
@@ -258,7 +257,7 @@ def test_an_older_reset_link_dies_when_a_newer_one_is_used(platform):
 
 def test_a_reset_link_dies_when_the_password_changes_another_way(platform):
     user, _body = _agent(platform)
-    platform.client.post("/auth/password-reset", json={"email": user["email"]})
+    platform.reset(user["email"])
     link = [p["token"] for p in platform.outbox("user.password_reset_requested")
             if p["user_id"] == user["id"]][-1]
     assert platform.client.patch(f"/users/{user['id']}", json={"password": NEW_PASSWORD},
