@@ -78,6 +78,10 @@ class UserV1(Payload):
     structure_ids = fields.List(Id(), load_default=list)
     notification_frequency = fields.String(required=True)
     active = fields.Boolean(required=True)
+    # False while an invited account has no password yet: its address is unproven (a typo in
+    # the invitation would send experiences to a stranger), so it gets only its invitation.
+    # Events from before the field: True, as they were treated.
+    activated = fields.Boolean(load_default=True)
 
 
 class UserLinkV1(Payload):

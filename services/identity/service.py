@@ -75,7 +75,8 @@ def user_payload(u: User) -> dict:
     return {"id": u.id, "email": u.email, "name": u.name, "profile": u.profile,
             "missions": list(u.missions or []), "network_id": u.network_id,
             "structure_ids": list(u.structure_ids or []),
-            "notification_frequency": u.notification_frequency, "active": u.active}
+            "notification_frequency": u.notification_frequency, "active": u.active,
+            "activated": u.password_hash is not None}
 
 
 # ---- passwords and login ----
@@ -426,9 +427,12 @@ def set_password_from_link(session: Session, token: str, password: str) -> User:
         raise Invalid(_LINK_REFUSED, field="token")
     link, user = usable
     domain.check_password(password)
+    activating = user.password_hash is None
     user.password_hash = hasher.hash(password)
     link.used_at = now
     _password_changed(session, user)  # the other links die with the old password
+    if activating:  # the invitation was answered: the address is the user's, mail may follow
+        publish(session, EventType.USER_UPDATED, user_payload(user), producer=SERVICE)
     return user
 
 

@@ -42,9 +42,11 @@ def _as_domain(r) -> domain.Recipient:
 
 
 # Columns, not ORM objects, and statements built once: they run for every published experience.
+# An invited user who has not set a password yet gets no work mail (Recipient.activated).
 _ACTIVE = sa.select(Recipient.id, Recipient.email, Recipient.name, Recipient.profile,
                     Recipient.missions, Recipient.notification_frequency,
-                    Recipient.active).where(Recipient.active.is_(True))
+                    Recipient.active).where(Recipient.active.is_(True),
+                                            Recipient.activated.is_(True))
 _OF_STRUCTURE = (
     _ACTIVE.join(RecipientStructure, RecipientStructure.recipient_id == Recipient.id)
     .where(RecipientStructure.structure_id == sa.bindparam("structure_id"))
@@ -75,6 +77,7 @@ def replicate_user(session: Session, event: Event, payload: dict) -> None:
         structure_ids=[str(s) for s in payload["structure_ids"]],
         notification_frequency=payload["notification_frequency"],
         active=payload["active"] and event.type != EventType.USER_DEACTIVATED,
+        activated=payload["activated"],
         updated_at=event.occurred_at,
     )
     recipient = session.get(Recipient, payload["id"])

@@ -35,6 +35,8 @@ class Recipient(Base):
     structure_ids: Mapped[list] = mapped_column(JSON, default=list)
     notification_frequency: Mapped[str] = mapped_column(sa.String(20), index=True)
     active: Mapped[bool] = mapped_column(sa.Boolean)
+    # Invited, no password yet: work mails wait until the invitation is answered.
+    activated: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
     updated_at: Mapped[datetime] = mapped_column(When)
 
 

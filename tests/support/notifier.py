@@ -71,12 +71,14 @@ class Env:
             return s.scalars(sa.select(Email).filter_by(**where).order_by(Email.address)).all()
 
     def user(self, email, *, profile="agent", missions=("answer",), structures=(S1,),
-             frequency="immediate", active=True, event_type="user.created", uid=None):
+             frequency="immediate", active=True, event_type="user.created", uid=None,
+             **more):
+        """A user's event as identity publishes it; `more`: its optional fields (`activated`)."""
         uid = uid or str(uuid.uuid4())
         self.deliver(event_type, {
             "id": uid, "email": email, "name": email.split("@")[0].title(), "profile": profile,
             "missions": list(missions), "network_id": "n-1", "structure_ids": list(structures),
-            "notification_frequency": frequency, "active": active})
+            "notification_frequency": frequency, "active": active, **more})
         return uid
 
 

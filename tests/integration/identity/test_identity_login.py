@@ -184,6 +184,34 @@ def test_invitation_sets_a_password_once(platform):
     assert again.status_code == 422 and "token" in again.get_json()["errors"]
 
 
+def test_an_invited_account_is_activated_when_its_invitation_is_answered(platform):
+    """`activated` tells the notifier when work mail may go to the address: not before the
+    invitation's link sets a password, and a reset of an activated account says nothing new."""
+    network = platform.network()
+
+    def said(user_id):
+        return [(t, p["activated"]) for t in ("user.created", "user.updated")
+                for p in platform.outbox(t) if p["id"] == user_id]
+
+    with_password = platform.user("agent", network["id"])
+    assert said(with_password["id"]) == [("user.created", True)]
+    created = platform.client.post("/users", headers=platform.admin(), json={
+        "email": "activated@spp.test", "name": "Invitée", "profile": "agent",
+        "network_id": network["id"], "missions": ["answer"]})
+    user_id = created.get_json()["id"]
+    assert said(user_id) == [("user.created", False)]
+    token = [p for p in platform.outbox("user.invited") if p["user_id"] == user_id][0]["token"]
+    assert platform.client.post("/auth/password",
+                                json={"token": token, "password": PASSWORD}).status_code == 200
+    assert said(user_id) == [("user.created", False), ("user.updated", True)]
+    platform.reset("activated@spp.test")
+    link = [p for p in platform.outbox("user.password_reset_requested")
+            if p["user_id"] == user_id][-1]["token"]
+    assert platform.client.post("/auth/password", json={
+        "token": link, "password": "un autre mot de passe solide"}).status_code == 200
+    assert said(user_id) == [("user.created", False), ("user.updated", True)]
+
+
 def test_a_password_link_says_whether_it_may_still_be_used(platform):
     network = platform.network()
     created = platform.client.post("/users", headers=platform.admin(), json={

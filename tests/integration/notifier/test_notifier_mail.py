@@ -194,6 +194,22 @@ def test_deactivated_user_gets_no_password_link(env):
     assert env.emails() == []
 
 
+def test_an_invited_user_gets_the_invitation_but_no_work_mail_before_setting_a_password(env):
+    """Until the invitation is answered the address is unproven: a typo in it must not send
+    experiences to a stranger. The same user once activated gets them."""
+    uid = env.user("invite@a.fr", activated=False)
+    env.deliver("user.invited", {"user_id": uid, "email": "invite@a.fr", "name": "Invite",
+                                 "token": "abc", "expires_at": datetime.now(UTC)})
+    env.deliver("experience.published", published(title="Avant"))
+    assert [e.kind for e in env.emails(address="invite@a.fr")] == ["user_invited"]
+    env.user("invite@a.fr", uid=uid, event_type="user.updated", activated=True)
+    env.deliver("experience.published", published(title="Après"))
+    assert sorted(e.kind for e in env.emails(address="invite@a.fr")) == [
+        "experience_to_process", "user_invited"]
+    assert "Après" in next(e.subject for e in env.emails(address="invite@a.fr")
+                           if e.kind == "experience_to_process")
+
+
 def test_user_update_moves_agent_and_deactivation_silences(env):
     uid = env.user("agent@a.fr", structures=(S1,))
     env.user("agent@a.fr", uid=uid, structures=(S2,), event_type="user.updated")
