@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
+from services.chassis import clock
+from services.chassis.db import Database, migrate
 from services.chassis.events import make_event, parse_event
-from services.notifier.handlers import HANDLERS
+from services.notifier.domain import Progress
+from services.notifier.handlers import HANDLERS, track
 from services.notifier.mailer import run_digests
-from services.notifier.models import DigestRun
+from services.notifier.models import DigestRun, Experience
 from tests.support.notifier import (
     GATEWAY,
     deliver_tree,
@@ -201,3 +205,41 @@ def test_the_super_agent_who_submitted_a_response_is_not_asked_to_validate_it(en
     env.send()
     [digest] = env.box.to("daily.moi@a.fr")
     assert "« Guichet fermé »" in text_of(digest) and "« Autre »" not in text_of(digest)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def state_db(request, db_url, tmp_path):
+    """The notifier's database on PostgreSQL (emptied) or in a fresh SQLite file."""
+    url = db_url if request.param == "postgresql" else f"sqlite:///{tmp_path}/notifier.db"
+    if request.param == "sqlite":
+        migrate("notifier", url)
+    db = Database(url)
+    with db.transaction() as s:
+        s.execute(sa.text("DELETE FROM experiences"))
+    yield db
+    db.dispose()
+
+
+def test_the_state_follows_the_latest_event_on_both_databases(state_db):
+    """One upsert keeps the state: an older event changes nothing, one of the same moment or
+    later does, and an event that says no progress keeps the one known (SQLite compares the
+    stored times as text: across an hour, a day and microseconds)."""
+    start = datetime(2026, 12, 1, 9, 59, 59, 999999, tzinfo=UTC)
+
+    def told(after: timedelta, structure: str, progress: Progress | None):
+        event = SimpleNamespace(occurred_at=start + after)
+        with state_db.transaction() as s:
+            track(s, event, {"id": "e-1", "structure_id": structure}, progress)
+        with state_db.engine.connect() as conn:
+            row = conn.execute(sa.select(Experience.structure_id, Experience.progress,
+                                         Experience.updated_at)).one()
+        return row.structure_id, row.progress, clock.as_utc(row.updated_at) - start
+
+    assert told(timedelta(0), "s-1", Progress.TO_PROCESS) == ("s-1", "to_process", timedelta(0))
+    later = timedelta(microseconds=1)  # 10:00:00.000000
+    assert told(later, "s-1", Progress.AWAITING_VALIDATION) == ("s-1", "awaiting_validation", later)
+    assert told(timedelta(0), "s-2", Progress.ANSWERED) == ("s-1", "awaiting_validation", later)
+    next_day = timedelta(days=1)
+    assert told(next_day, "s-3", None) == ("s-3", "awaiting_validation", next_day)
+    assert told(next_day, "s-3", Progress.ANSWERED) == ("s-3", "answered", next_day)
+    assert told(timedelta(hours=23), "s-4", Progress.TO_PROCESS) == ("s-3", "answered", next_day)
