@@ -375,6 +375,7 @@ def test_an_invited_account_shows_so_and_the_invitation_can_be_sent_again(app, w
     assert re.findall(r'fr-badge--\w+">([^<]+)</p>', listing) == ["Invitation envoyée", "Actif"]
     html = client.get("/agent/utilisateurs/u5").get_data(as_text=True)
     assert "Invitation envoyée" in html and "Renvoyer l'invitation" in html
+    assert "elle ne reçoit aucun autre courriel" in html  # the notifier waits for the answer
     response = client.post("/agent/utilisateurs/u5/invitation",
                            data={"csrf_token": csrf_of(html)})
     assert response.status_code == 302 and len(calls(world, "POST", "/users/u5/invitation")) == 1
