@@ -121,19 +121,25 @@ def experience_lifecycle(api: Api, mail: Path, admin_login: tuple[str, str]) -> 
     assert len(agent_mails) == 1
 
 
+def _agency_agent(api: Api, admin: dict, who: str, name: str) -> dict:
+    """An answering agent (password PASSWORD) of a new agency in a new network, as identity
+    answers its creation."""
+    tag = uuid.uuid4().hex[:8]
+    network = api.post("identity", "/networks", admin, code=f"R{tag}", name=f"Réseau {tag}",
+                       requires_validation=False)
+    structure = api.post("identity", "/structures", admin, network_id=network["id"],
+                         name=f"Agence {tag}")
+    return api.post("identity", "/users", admin, email=f"{who}.{tag}@spp.example.fr", name=name,
+                    profile="agent", missions=["answer"], network_id=network["id"],
+                    structure_ids=[structure["id"]], password=PASSWORD)
+
+
 def deactivated_agent_refused(api: Api, admin_login: tuple[str, str]) -> None:
     """Refused everywhere within seconds, not when the 15-minute token expires: the services
     learn it from `user.deactivated`."""
-    url, login, post = api.url, api.login, api.post
+    url, login = api.url, api.login
     admin = login(*admin_login)
-    tag = uuid.uuid4().hex[:8]
-    network = post("identity", "/networks", admin, code=f"R{tag}", name=f"Réseau {tag}",
-                   requires_validation=False)
-    structure = post("identity", "/structures", admin, network_id=network["id"],
-                     name=f"Agence {tag}")
-    agent = post("identity", "/users", admin, email=f"parti.{tag}@spp.example.fr",
-                 name="Agent parti", profile="agent", missions=["answer"],
-                 network_id=network["id"], structure_ids=[structure["id"]], password=PASSWORD)
+    agent = _agency_agent(api, admin, "parti", "Agent parti")
     token = login(agent["email"], PASSWORD)
     refresh = requests.post(url("identity", "/auth/token"), timeout=20, json={
         "email": agent["email"], "password": PASSWORD}).json()["refresh_token"]
@@ -154,16 +160,8 @@ def forgotten_password(api: Api, mail: Path, admin_login: tuple[str, str]) -> No
     """« Mot de passe oublié »: the same answer for any address; the identity worker turns a
     known one's request into a reset e-mail, whose link sets a new password."""
     login, post = api.login, api.post
-    admin = login(*admin_login)
+    address = _agency_agent(api, login(*admin_login), "oublieux", "Agent oublieux")["email"]
     tag = uuid.uuid4().hex[:8]
-    network = post("identity", "/networks", admin, code=f"O{tag}", name=f"Réseau {tag}",
-                   requires_validation=False)
-    structure = post("identity", "/structures", admin, network_id=network["id"],
-                     name=f"Agence {tag}")
-    address = f"oublieux.{tag}@spp.example.fr"
-    post("identity", "/users", admin, email=address, name="Agent oublieux", profile="agent",
-         missions=["answer"], network_id=network["id"], structure_ids=[structure["id"]],
-         password=PASSWORD)
     stranger = f"inconnu.{tag}@spp.example.fr"
     for asked in (address, stranger):
         assert post("identity", "/auth/password-reset", email=asked) == {"status": "accepted"}
