@@ -381,7 +381,8 @@ def handle_resets(session: Session) -> int:
 
 
 def _reset(session: Session, email: str) -> None:
-    user = session.scalars(sa.select(User).where(User.email == email.strip().lower())).first()
+    """`email` as `ask_reset` recorded it: trimmed and lower-case already."""
+    user = session.scalars(sa.select(User).where(User.email == email)).first()
     if user is None or not user.active:
         return
     if _resets_in_last_hour(session, user.id) >= RESETS_PER_ACCOUNT_HOUR:
