@@ -208,10 +208,15 @@ def move(current: str) -> Status:
 
 
 def check_reassign(current: str, current_structure: str, target: str,
-                   below_current: Iterable[str], target_active: bool = True) -> None:
-    """A structure's own move: the status allows a move, and the target is below it and
-    active (a closed office answers nobody)."""
+                   below_current: Iterable[str], target_active: bool = True,
+                   reorientation_pending: bool = False) -> None:
+    """A structure's own move: the status allows a move, no re-orientation request waits for
+    moderation (whose case names this structure and its reason: it decides where the
+    experience goes, a reroute may send it below), and the target is below it and active (a
+    closed office answers nobody)."""
     move(current)
+    if reorientation_pending:
+        raise ReorientationPending("réaffecter")
     if not may_reassign(current_structure, target, below_current):
         raise NotBelow()
     if not target_active:

@@ -329,7 +329,8 @@ def reassign(session: Session, principal: Principal, experience_id: str,
     below = replica.subtree_ids(session, Structure, [exp.structure_id])
     target = session.get(Structure, structure_id) if structure_id in below else None
     domain.check_reassign(exp.status, exp.structure_id, structure_id, below,
-                          target_active=target is None or target.active)
+                          target_active=target is None or target.active,
+                          reorientation_pending=exp.reorientation_reason is not None)
     move_experience(session, exp, MoveKind.REASSIGN, target.id, target.network_id,
                     principal.user_id)
     return _internal(session, principal, exp)

@@ -329,14 +329,14 @@ def internal_comments(experience_id) -> list[dict]:
 def offers(found: dict) -> dict[str, bool]:
     """The page's sections each user gets, by the token's permissions and what the API accepts
     now. While a re-orientation request waits (`pending`), the API refuses to send or validate
-    the response and a second request; a draft may still be saved, and the experience moved."""
+    the response, to move the experience and a second request; a draft may still be saved."""
     status = found.get("status")
     opened = status in OPEN
     pending = opened and bool(found.get("reorientation_reason"))
     return {"pending": pending,
             "answer": opened and may("response:draft"),
             "send": status == "to_process" and not pending and may("response:draft"),
-            "move": opened and may("experience:move"),
+            "move": opened and not pending and may("experience:move"),
             "reorient": opened and not pending and may("experience:reorient"),
             "annotate": status in PUBLISHED and may("experience:annotate"),
             "comment": may("experience:annotate"),

@@ -334,6 +334,23 @@ def test_no_answer_and_no_second_request_while_reorientation_pending(env):
     assert len(env.outbox_for("experience.reorientation_requested", exp_id)) == 1
 
 
+def test_no_move_while_reorientation_pending(env):
+    """Moderation's case names the structure and its reason: a move meanwhile would leave that
+    case deciding for an experience elsewhere (it may reroute below, itself)."""
+    ids = env.tree()
+    exp_id = env.published(ids, structure="reg")
+    agent = env.headers("agent", ids, structures=["reg"])
+    assert env.client.post(f"/experiences/{exp_id}/reorientation", headers=agent,
+                           json={"reason": "Relève de la CPAM"}).status_code == 202
+    moved = env.client.post(f"/experiences/{exp_id}/reassign", headers=agent,
+                            json={"structure_id": ids["loc"]})
+    assert moved.status_code == 409 and "reorientation_reason" in moved.json["errors"]
+    assert "réaffecter" in moved.json["message"]
+    assert env.outbox_for("experience.reassigned", exp_id) == []
+    kept = env.client.get(f"/experiences/{exp_id}", headers=agent).json
+    assert kept["structure_id"] == ids["reg"] and kept["reorientation_reason"]
+
+
 # Improvement actions --------------------------------------------------------------------------
 
 def test_improvement_action_shown_on_linked_experiences(env):

@@ -110,6 +110,12 @@ def test_no_answer_and_no_second_request_while_a_reorientation_is_pending():
         domain.request_reorientation(S.TO_PROCESS, True)
     assert "réorientation est en cours" in str(err.value)
     assert domain.request_reorientation(S.TO_PROCESS, False) is S.TO_PROCESS
+    with pytest.raises(domain.ReorientationPending) as moving:
+        domain.check_reassign(S.TO_PROCESS, "reg", "loc1", {"reg", "loc1"},
+                              reorientation_pending=True)
+    assert "réaffecter" in str(moving.value)
+    domain.check_reassign(S.TO_PROCESS, "reg", "loc1", {"reg", "loc1"},
+                          reorientation_pending=False)
 
 
 def test_evaluation_once_and_only_when_answered():

@@ -132,7 +132,8 @@ def test_a_pending_reorientation_is_said_and_what_the_api_refuses_is_not_offered
     assert "Enregistrer le brouillon" in page
     assert "Enregistrer et envoyer la réponse" not in page
     assert SECTIONS["reorient"] not in page
-    assert SECTIONS["move"] in page  # a move is still allowed (it ends the request)
+    assert "ne peut pas être déplacée vers une structure rattachée" in notice
+    assert SECTIONS["move"] not in page  # moderation decides where it goes meanwhile
     before = len(_writes(fakes))
     saved = client.post("/agent/experiences/7", data={
         "csrf_token": csrf_of(page), "action": "brouillon", "body": "Bonjour."})
