@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask import current_app, flash, redirect, request, session, url_for
 
+from services.chassis.addresses import resolve_client
 from services.gateway.calls import calling
 from services.gateway.presenters import token_claims
 
@@ -37,13 +38,24 @@ class User:
         return self.profile in ("agent", "super_agent", "referent", "admin")
 
 
-def store_login(answer: dict, email: str, now: float | None = None) -> None:
-    """Keep the tokens from POST /auth/token (or /auth/refresh) and when the access one expires."""
+def client_address() -> str:
+    """The person's address, passed on to the APIs for their rate limits: resolved here behind
+    the operator's reverse proxy (`SPP_TRUSTED_PROXIES`), so one address per person."""
+    return resolve_client(request.remote_addr or "", request.headers.get("X-Forwarded-For", ""))
+
+
+def store_login(answer: dict, email: str, now: float | None = None,
+                renewal: bool = False) -> None:
+    """Keep the tokens from POST /auth/token (or /auth/refresh) and when the access one expires.
+
+    A login starts a new session (nothing of the one before survives it); a renewal keeps the
+    rest of this one: its CSRF token above all, which forms opened in other tabs carry."""
     now = time.time() if now is None else now
     token = answer["access_token"]
     claims = token_claims(token)
     expires_in = int(answer.get("expires_in") or 900)
-    session.clear()
+    if not renewal:
+        session.clear()
     session.permanent = True
     session["token"] = token
     session["expires_at"] = now + expires_in - EXPIRY_MARGIN_S
@@ -69,15 +81,18 @@ def renew_if_due(now: float | None = None) -> None:
     if float(session.get("expires_at", 0)) - now > RENEW_BEFORE_S:
         return
     with calling(raising=()) as call:
-        answer = clients()["identity"].post("/auth/refresh", json={"refresh_token": refresh})
-    if call.unavailable:
+        # The person's address: identity counts failed renewals per address, and the
+        # gateway's own would put every agent in one count.
+        answer = clients()["identity"].post("/auth/refresh", json={"refresh_token": refresh},
+                                            forwarded_for=client_address())
+    if call.unavailable or call.refused((429,)):
         return  # the current token lives on, if it still does; next request tries again
     if call.failed:
         end_session()
         return
     if not answer.get("refresh_token"):  # an identity that does not rotate them yet
         answer = dict(answer, refresh_token=refresh)
-    store_login(answer, session.get("email", ""), now=now)
+    store_login(answer, session.get("email", ""), now=now, renewal=True)
 
 
 def end_session() -> None:

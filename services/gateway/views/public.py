@@ -9,8 +9,7 @@ from functools import partial
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 
 from services.chassis import heartbeat
-from services.chassis.addresses import resolve_client
-from services.gateway.auth import clients
+from services.gateway.auth import client_address, clients
 from services.gateway.calls import calling, redirect_with
 from services.gateway.clients import ServiceError
 from services.gateway.labels import CHANNELS, EXPERIENCE_FIELDS, FEELINGS
@@ -57,12 +56,6 @@ FILTER_TITLES = {"q": "Rechercher une expérience", "network_id": "Administratio
 ANSWERED = {"true": "Avec une réponse", "false": "En attente de réponse"}
 PER_PAGE = 10
 MAX_ID = 64  # the APIs' longest id
-
-
-def client_address() -> str:
-    """The usager's address, passed on to the APIs for their rate limits: resolved here behind
-    the operator's reverse proxy (`SPP_TRUSTED_PROXIES`), so one address per person."""
-    return resolve_client(request.remote_addr or "", request.headers.get("X-Forwarded-For", ""))
 
 
 @bp.get("/")

@@ -10,7 +10,15 @@ import pytest
 from services.chassis.config import Settings
 from services.gateway.app import DSFR_DIST, create_app
 from services.gateway.clients import ServiceError, Unavailable
-from tests.support.gateway import EXPERIENCE, INTERNAL, csrf_of, jwt_for, login, login_as
+from tests.support.gateway import (
+    EXPERIENCE,
+    INTERNAL,
+    csrf_of,
+    jwt_for,
+    login,
+    login_as,
+    token_for,
+)
 
 
 @pytest.mark.parametrize("path", ["/", "/donner-mon-avis", "/donner-mon-avis/merci",
@@ -210,12 +218,51 @@ def test_a_token_about_to_expire_is_renewed_without_asking_the_agent(client, fak
     assert response.status_code == 200
     refresh_calls = [c for c in fakes["identity"].calls if c["path"] == "/auth/refresh"]
     assert [c["json"] for c in refresh_calls] == [{"refresh_token": "r" * 43}]
+    # Identity counts failed renewals per address: the agent's, not the gateway's.
+    assert refresh_calls[0]["forwarded_for"] == "127.0.0.1"
     assert fakes["experiences"].calls[-1]["token"] == renewed
     with client.session_transaction() as sess:
         assert sess["token"] == renewed and sess["profile"] == "super_agent"
         assert sess["expires_at"] > time.time() + 800
     client.get("/agent/experiences")  # fresh now: no second renewal
     assert len([c for c in fakes["identity"].calls if c["path"] == "/auth/refresh"]) == 1
+
+
+def test_a_form_opened_before_a_renewal_is_still_accepted_after_it(client, fakes):
+    """Another tab renews the session while a response is being written in this one: the form,
+    with the CSRF token it was given, must still go through."""
+    writer = token_for("agent", missions=("answer",))
+    tokens = {"access_token": writer, "token_type": "Bearer", "expires_in": 100,
+              "refresh_token": "r" * 43, "refresh_expires_in": 7200}
+    fakes["identity"].answers[("POST", "/auth/token")] = tokens
+    fakes["identity"].answers[("POST", "/auth/refresh")] = tokens
+    token = csrf_of(client.get("/connexion").get_data(as_text=True))
+    client.post("/connexion", data={"csrf_token": token, "email": "a@b.fr", "password": "s"})
+    fakes["experiences"].answers[("GET", "/experiences/7")] = dict(INTERNAL, status="to_process")
+    with client.session_transaction() as sess:
+        sess["expires_at"] = time.time() + 1000  # not due yet: this page renews nothing
+    page = client.get("/agent/experiences/7").get_data(as_text=True)
+    with client.session_transaction() as sess:
+        sess["expires_at"] = time.time() + 60  # due: the other tab's next page renews it
+    fakes["experiences"].answers[("GET", "/experiences")] = {
+        "items": [], "total": 0, "page": 1, "per_page": 20}
+    assert client.get("/agent/experiences").status_code == 200
+    assert [c["path"] for c in fakes["identity"].calls].count("/auth/refresh") == 1
+    saved = client.post("/agent/experiences/7", data={
+        "csrf_token": csrf_of(page), "action": "brouillon", "body": "Bonjour."})
+    assert saved.status_code == 302
+    assert fakes["experiences"].calls[-1]["path"] == "/experiences/7/response"
+
+
+def test_a_renewal_throttled_by_identity_keeps_the_session(client, fakes):
+    _login_with_session(client, fakes, expires_in=100)
+    fakes["identity"].answers[("POST", "/auth/refresh")] = ServiceError(
+        429, "rate_limited", "Trop de tentatives.", retry_after="30")
+    fakes["experiences"].answers[("GET", "/experiences")] = {
+        "items": [], "total": 0, "page": 1, "per_page": 20}
+    assert client.get("/agent/experiences").status_code == 200
+    with client.session_transaction() as sess:
+        assert sess["token"] == jwt_for("agent") and sess["refresh_token"] == "r" * 43
 
 
 def test_an_ended_session_sends_the_agent_to_the_login_page(client, fakes):

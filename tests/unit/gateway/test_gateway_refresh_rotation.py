@@ -15,7 +15,7 @@ class Identity:
         self.answers = list(answers)
         self.sent = []
 
-    def post(self, path, json):
+    def post(self, path, json, **kwargs):
         self.sent.append((path, json))
         return self.answers.pop(0)
 
