@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -32,6 +33,15 @@ class Unavailable(ServiceError):
     """The service did not answer (connection refused, time-out, 5xx)."""
 
 
+def checked_path(path: str) -> str:
+    """A service path as the pages build it, with ids from their own URL, decoded: a `?` or a
+    `#` in one would open a query or a fragment, a `%` another encoding, a `..` segment reach
+    another resource. Quoted, and without dot segments (a service never has one): 404."""
+    if any(segment in (".", "..") for segment in path.split("/")):
+        raise ServiceError(404, "not_found", "La page demandée n'existe pas.")
+    return quote(path, safe="/")
+
+
 class ServiceClient:
     """JSON calls to one service, with a bearer token and a forwarded client address."""
 
@@ -52,7 +62,8 @@ class ServiceClient:
         if params:
             params = {k: v for k, v in params.items() if v not in (None, "")}
         try:
-            response = self.http.request(method, self.base_url + path, json=json, params=params,
+            response = self.http.request(method, self.base_url + checked_path(path),
+                                         json=json, params=params,
                                          headers=headers, timeout=TIMEOUT)
         except requests.RequestException as exc:
             raise Unavailable(503, "unavailable",
@@ -107,7 +118,8 @@ class ServiceClient:
     def _raw(self, path: str, headers: dict, stream: bool = False) -> requests.Response:
         """A non-JSON GET; the service's error raised as a ServiceError."""
         try:
-            response = self.http.request("GET", self.base_url + path, headers=headers,
+            response = self.http.request("GET", self.base_url + checked_path(path),
+                                         headers=headers,
                                          timeout=TIMEOUT, stream=stream)
         except requests.RequestException as exc:
             raise Unavailable(503, "unavailable",

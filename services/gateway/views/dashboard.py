@@ -21,12 +21,31 @@ SERIES = (("published", "Expériences publiées", "#000091"),
           ("answered", "Expériences avec réponse", "#6a6af4"))
 
 
-def months_between(start: date, end: date) -> list[tuple[date, date]]:
-    """(first day, last day) of each calendar month the period touches, clipped to it."""
+def month_count(start: date, end: date) -> int:
+    """How many calendar months the period touches (a typed period may span millennia)."""
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def _month_after(first: date) -> date | None:
+    """The first day of the following month; None after December 9999 (the last date)."""
+    if first.month < 12:
+        return first.replace(month=first.month + 1)
+    return None if first.year == date.max.year else date(first.year + 1, 1, 1)
+
+
+def months_between(start: date, end: date, last: int | None = None) -> list[tuple[date, date]]:
+    """(first day, last day) of each calendar month the period touches, clipped to it; with
+    `last`, only that many months, the period's last ones."""
+    if last is not None and month_count(start, end) > last:
+        year, month = end.year, end.month - (last - 1)
+        while month < 1:
+            year, month = year - 1, month + 12
+        start = date(year, month, 1)
     months, first = [], start.replace(day=1)
-    while first <= end:
-        following = (first + timedelta(days=32)).replace(day=1)
-        months.append((max(first, start), min(following - timedelta(days=1), end)))
+    while first is not None and first <= end:
+        following = _month_after(first)
+        months.append((max(first, start),
+                       end if following is None else min(following - timedelta(days=1), end)))
         first = following
     return months
 
@@ -131,7 +150,7 @@ def _months(figures: dict, start: date, end: date) -> list[dict]:
     """The last months of the period, with their figures (none: zero)."""
     series = {str(m.get("month")): m for m in figures.get("by_month") or []}
     months = []
-    for first, _last in months_between(start, end)[-MAX_MONTHS:]:
+    for first, _last in months_between(start, end, last=MAX_MONTHS):
         found = series.get(f"{first.year:04d}-{first.month:02d}", {})
         published, answered = found.get("published") or 0, found.get("answered") or 0
         months.append({"label": f"{MONTHS[first.month - 1]} {first.year}",
@@ -182,4 +201,4 @@ def dashboard():
         include_children=include_children, start=start, end=end, errors=errors,
         general=general, tiles=tiles(figures, _target_days(user.token)) if figures else [],
         months=months, chart=bar_chart(months) if months else None,
-        truncated=len(months_between(start, end)) > MAX_MONTHS), status
+        truncated=month_count(start, end) > MAX_MONTHS), status

@@ -37,6 +37,30 @@ class FakeSession:
         return response
 
 
+@pytest.mark.parametrize("experience_id,sent", [
+    ("abc?status=submitted", "/experiences/abc%3Fstatus%3Dsubmitted/response"),
+    ("abc#x", "/experiences/abc%23x/response"),
+    ("%2e%2e", "/experiences/%252e%252e/response"),
+    ("é", "/experiences/%C3%A9/response"),
+])
+def test_an_id_from_a_page_url_stays_one_path_segment(experience_id, sent):
+    """Flask decodes the page's URL: the id it gives may hold what would make another path."""
+    session = FakeSession(200, {})
+    client = ServiceClient("experiences", base_url="http://x:1", session=session)
+    client.post(f"/experiences/{experience_id}/response", json={})
+    client.download(f"/experiences/{experience_id}/response")
+    assert [url for _method, url, _kwargs in session.calls] == [f"http://x:1{sent}"] * 2
+
+
+@pytest.mark.parametrize("experience_id", ["..", "."])
+def test_a_dot_segment_never_reaches_a_service(experience_id):
+    session = FakeSession(200, {})
+    client = ServiceClient("experiences", base_url="http://x:1", session=session)
+    with pytest.raises(ServiceError) as refused:
+        client.post(f"/experiences/{experience_id}/reassign", json={})
+    assert refused.value.status == 404 and session.calls == []
+
+
 def test_success_returns_json_and_sends_token_forwarded_for_and_timeout():
     session = FakeSession(202, {"id": "1", "status": "submitted"})
     client = ServiceClient("experiences", base_url="http://x:1/", session=session)

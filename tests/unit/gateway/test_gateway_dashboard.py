@@ -129,6 +129,17 @@ def test_a_wrong_period_is_refused_before_calling_the_api(app, monthly):
     assert monthly["experiences"].calls == []
 
 
+@pytest.mark.parametrize("period", ["from=01/01/2026&to=31/12/9999",
+                                    "from=0001-01-01&to=9998-12-31"])
+def test_a_period_over_millennia_is_a_page_with_its_last_twelve_months(app, monthly, period):
+    client = app.test_client()
+    login_as(client, monthly)
+    response = client.get(f"/agent/tableau-de-bord?{period}")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert len(re.findall(r'<th scope="row"', html)) == 12
+
+
 def test_moderators_see_neither_the_page_nor_the_nav_entries(app, fakes):
     client = app.test_client()
     login_as(client, fakes, profile="moderator", network_id=None, structure_ids=())
@@ -158,6 +169,11 @@ def test_month_helpers():
     assert months_between(date(2025, 12, 5), date(2026, 2, 1)) == [
         (date(2025, 12, 5), date(2025, 12, 31)), (date(2026, 1, 1), date(2026, 1, 31)),
         (date(2026, 2, 1), date(2026, 2, 1))]
+    assert months_between(date(2025, 12, 5), date(2026, 2, 1), last=2) == [
+        (date(2026, 1, 1), date(2026, 1, 31)), (date(2026, 2, 1), date(2026, 2, 1))]
+    # The last date there is: no month after it to compute.
+    assert months_between(date(9999, 11, 3), date.max) == [
+        (date(9999, 11, 3), date(9999, 11, 30)), (date(9999, 12, 1), date(9999, 12, 31))]
     assert default_period(date(2026, 11, 28)) == (date(2025, 12, 1), date(2026, 11, 28))
     assert [nice_step(n) for n in (0, 3, 9, 40, 130, 2400)] == [1, 1, 5, 10, 50, 1000]
 
