@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -205,6 +206,10 @@ def _install_templating(app: Flask) -> None:
                 "service_name": "Services Publics+"}
 
 
+def _json_or_page(api_answer, page_answer, exc: Exception):
+    return (api_answer if request.blueprint in JSON_BLUEPRINTS else page_answer)(exc)
+
+
 def _install_error_pages(app: Flask) -> None:
     def page(status: int, title: str | None = None, message: str | None = None,
              headers: dict | None = None):
@@ -219,6 +224,15 @@ def _install_error_pages(app: Flask) -> None:
                     f"{escape(title)}</h1><p>{escape(message)}</p><p>Erreur {status}</p>"
                     f'<p><a href="/">Retour à l\'accueil</a></p></body></html>')
         return body, status, headers or {}
+
+    # The chassis answers its services' errors in JSON (a number too large, a text it cannot
+    # encode, the database away…). Here none of those comes from a request's data but from a
+    # fault of the page's own: the error page, as any other unexpected error gets.
+    spec = app.error_handler_spec.get(None, {}).get(None, {})
+    for kind, api_answer in list(spec.items()):
+        if not issubclass(kind, HTTPException):
+            app.register_error_handler(kind, functools.partial(_json_or_page, api_answer,
+                                                               lambda exc: unexpected(exc)))
 
     @app.errorhandler(CSRFError)
     def csrf_error(_exc):

@@ -820,6 +820,17 @@ def test_an_unexpected_error_is_a_french_500_page_without_details(client, fakes)
     assert "secret details" not in html and "Traceback" not in html
 
 
+@pytest.mark.parametrize("fault", [OverflowError("date value out of range"),
+                                   UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogate")])
+def test_a_fault_the_services_answer_in_json_is_an_error_page_here(client, fakes, fault):
+    """The chassis turns these into a JSON 422 for its APIs; on a page they are the page's own
+    fault, and the page says so in French."""
+    fakes["experiences"].answers[("GET", "/experiences")] = fault
+    response = client.get("/experiences")
+    assert response.mimetype == "text/html"
+    assert_french_error_page(response, 500, "Erreur inattendue")
+
+
 def test_an_unknown_page_is_a_french_404(client):
     assert_french_error_page(client.get("/nulle-part"), 404, "Page non trouvée")
 
