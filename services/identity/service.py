@@ -728,6 +728,7 @@ def update_user(session: Session, actor: Actor, user_id: str, data: dict) -> Use
         _password_changed(session, user)
     was_active = user.active
     before = _rights(user)
+    moved = "email" in data and data["email"] != user.email
     for key, value in data.items():
         setattr(user, key, value)
     _flush_user(session)  # before the session queries below would flush it unguarded
@@ -736,10 +737,17 @@ def update_user(session: Session, actor: Actor, user_id: str, data: dict) -> Use
         end_sessions_of(session, user.id, "deactivated")
     elif domain.loses_rights(before, _rights(user)):
         end_sessions_of(session, user.id, "rights_reduced")
+    if moved and user.active:
+        # The links mailed to the old address (a typo's stranger, a former mailbox) die with
+        # it; an invitation not yet answered goes again, to the new one.
+        _retire_links(session, user.id, clock.now())
     session.flush()
     event = EventType.USER_DEACTIVATED if was_active and not user.active \
         else EventType.USER_UPDATED
     publish(session, event, user_payload(user), producer=SERVICE)
+    if moved and user.active and user.password_hash is None:
+        publish(session, EventType.USER_INVITED, _new_link(session, user, LinkPurpose.INVITATION),
+                producer=SERVICE)
     return user
 
 

@@ -242,6 +242,36 @@ def test_a_new_invitation_kills_the_old_link(platform, world):
     assert {u["id"]: u["password_set"] for u in listed}[world["agent_north"]["id"]] is True
 
 
+def test_a_changed_address_kills_the_links_mailed_to_the_old_one(platform, world):
+    """An invitation sent to a mistyped address: once the address is corrected, whoever got it
+    can no longer set the account's password; the invitation goes to the right address."""
+    headers = world["h_admin"]
+    user = _invite(platform, headers, world["north"]["id"])
+    [typo] = _links(platform, user["id"])
+    fixed = f"corrige.{uuid.uuid4().hex[:8]}@spp.test"
+    assert _patch(platform, f"/users/{user['id']}", headers, email=fixed).status_code == 200
+    dead = platform.client.post("/auth/password", json={"token": typo, "password": PASSWORD})
+    assert dead.status_code == 422 and "token" in dead.get_json()["errors"]
+    [again] = [p for p in platform.outbox("user.invited")
+               if p["user_id"] == user["id"] and p["token"] != typo]
+    assert again["email"] == fixed
+    assert platform.client.post("/auth/password",
+                                json={"token": again["token"], "password": PASSWORD}
+                                ).status_code == 200
+    assert platform.login(fixed, PASSWORD).status_code == 200
+    # An activated account's reset link dies the same way, and no invitation goes.
+    platform.reset(fixed)
+    [reset] = [p for p in platform.outbox("user.password_reset_requested")
+               if p["user_id"] == user["id"]]
+    moved = f"nouvelle.{uuid.uuid4().hex[:8]}@spp.test"
+    assert _patch(platform, f"/users/{user['id']}", headers, email=moved).status_code == 200
+    late = platform.client.post("/auth/password", json={"token": reset["token"],
+                                                        "password": PASSWORD + "x"})
+    assert late.status_code == 422 and "token" in late.get_json()["errors"]
+    assert len(_links(platform, user["id"])) == 2
+    assert platform.login(moved, PASSWORD).status_code == 200
+
+
 def test_invitations_follow_the_user_rights_and_are_throttled(platform, world):
     user = _invite(platform, world["h_admin"], world["north"]["id"])
     path = f"/users/{user['id']}/invitation"
