@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.chassis import clock
 from services.chassis.db import UTCDateTime, add_messaging_tables, new_id
+from services.chassis.replica import Replicated
 from services.chassis.revocation import add_revocation_table
 from services.diagnostic.domain import DiagnosticStatus
 
@@ -23,7 +24,7 @@ revoked_users = add_revocation_table(Base.metadata)
 
 
 
-class Structure(Base):
+class Structure(Replicated, Base):
     """Replica of identity's structures (structure.created / structure.updated)."""
 
     __tablename__ = "structures"

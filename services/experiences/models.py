@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from services.chassis import clock
 from services.chassis.db import UTCDateTime, add_messaging_tables, new_id
 from services.chassis.ratelimit import add_rate_limit_table
+from services.chassis.replica import Replicated
 from services.chassis.revocation import add_revocation_table
 
 
@@ -27,7 +28,7 @@ rate_limits = add_rate_limit_table(Base.metadata)
 Id = sa.String(64)  # ids from identity are opaque strings
 
 
-class Network(Base):
+class Network(Replicated, Base):
     """Replica of identity's networks (network.created / network.updated)."""
 
     __tablename__ = "networks"
@@ -38,7 +39,7 @@ class Network(Base):
     target_delay_days: Mapped[int] = mapped_column(default=15)
 
 
-class Structure(Base):
+class Structure(Replicated, Base):
     """Replica of identity's structures (structure.created / structure.updated)."""
 
     __tablename__ = "structures"

@@ -411,7 +411,8 @@ def _usable_link(session: Session, token: str, now: datetime,
     link = session.scalars(query.with_for_update() if lock else query).first()
     if link is None or link.used_at is not None or clock.as_utc(link.expires_at) < now:
         return None
-    user = session.get(User, link.user_id)
+    # Locked with the link: a change made meanwhile (a deactivation) is read, not overwritten.
+    user = session.get(User, link.user_id, with_for_update=True if lock else None)
     return (link, user) if user is not None and user.active else None
 
 
@@ -542,9 +543,16 @@ def get_network(session: Session, network_id: str) -> Network:
     return network
 
 
+def _locked(session: Session, row):
+    """The row read again under its lock, before a change: its event carries the whole row, and
+    consumers keep the latest event's. Two changes at once each publish what the other made."""
+    session.refresh(row, with_for_update=True)
+    return row
+
+
 def update_network(session: Session, actor: Actor, network_id: str, data: dict) -> Network:
     """Change a network's name, code, validation rule or target delay (admins)."""
-    network = get_network(session, network_id)
+    network = _locked(session, get_network(session, network_id))
     if not domain.is_admin(actor):
         raise Forbidden("Seul un administrateur modifie un réseau.")
     if "code" in data:
@@ -620,7 +628,7 @@ def import_structures(session: Session, actor: Actor, network_id: str,
 
 def update_structure(session: Session, actor: Actor, structure_id: str, data: dict) -> Structure:
     """Change, move (another parent of the same network, never under itself) or (de)activate."""
-    structure = visible_structure(session, actor, structure_id)
+    structure = _locked(session, visible_structure(session, actor, structure_id))
     domain.check_network_scope(actor, structure.network_id)
     active = data.get("active", structure.active)
     parent_id = data["parent_id"] if "parent_id" in data else structure.parent_id
@@ -697,7 +705,7 @@ def create_user(session: Session, actor: Actor, data: dict) -> User:
 
 def update_user(session: Session, actor: Actor, user_id: str, data: dict) -> User:
     """Change a user; `active: false` deactivates them."""
-    user = get_user_for(session, actor, user_id)
+    user = _locked(session, get_user_for(session, actor, user_id))
     domain.check_manage_user(actor, user.profile, user.network_id)
     data = dict(data)
     _without_repeats(data)
@@ -794,6 +802,7 @@ def list_users(session: Session, actor: Actor, args: dict) -> dict:
 
 
 def set_preferences(session: Session, user: User, frequency: str) -> User:
+    _locked(session, user)
     user.notification_frequency = frequency
     session.flush()
     publish(session, EventType.USER_UPDATED, user_payload(user), producer=SERVICE)

@@ -9,6 +9,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.chassis.db import UTCDateTime, add_messaging_tables
+from services.chassis.replica import Replicated
 from services.chassis.revocation import add_revocation_table
 
 
@@ -22,7 +23,7 @@ revoked_users = add_revocation_table(Base.metadata)
 Timestamp = UTCDateTime()
 
 
-class Network(Base):
+class Network(Replicated, Base):
     """Replica of identity's networks (network.created / network.updated)."""
 
     __tablename__ = "networks"
@@ -32,7 +33,7 @@ class Network(Base):
     name: Mapped[str] = mapped_column(sa.String(200))
 
 
-class Structure(Base):
+class Structure(Replicated, Base):
     """Replica of identity's structures (structure.created / structure.updated)."""
 
     __tablename__ = "structures"

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.chassis.db import UTCDateTime, add_messaging_tables
+from services.chassis.replica import Replicated
 from services.chassis.revocation import add_revocation_table
 
 
@@ -50,7 +51,7 @@ class RecipientStructure(Base):
                                               primary_key=True)
 
 
-class Structure(Base):
+class Structure(Replicated, Base):
     """The structure tree (structure.created|updated), for the super agents above a structure."""
 
     __tablename__ = "structures"

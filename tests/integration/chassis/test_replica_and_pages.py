@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -19,19 +22,20 @@ class Base(DeclarativeBase):
     pass
 
 
-class Network(Base):
+class Network(replica.Replicated, Base):
     __tablename__ = "networks"
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(50))
     name: Mapped[str] = mapped_column(sa.String(200))
 
 
-class Structure(Base):
+class Structure(replica.Replicated, Base):
     __tablename__ = "structures"
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     network_id: Mapped[str] = mapped_column(sa.String(36))
     parent_id: Mapped[str | None] = mapped_column(sa.String(36))
     name: Mapped[str] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(default=True)
     seen_at = mapped_column(UTCDateTime(), nullable=True)
 
 
@@ -73,6 +77,44 @@ def test_replica_keeps_the_columns_it_has_and_stamps_the_change(db):
         assert session.scalar(sa.select(sa.func.count()).select_from(Network)) == 1
         stored = session.get(Structure, "a")
         assert stored.name == "Nord-Pas" and stored.seen_at is not None
+
+
+def test_an_event_older_than_the_row_changes_nothing(db):
+    """An identity event retried or replayed after a newer one: the network's validation rule
+    and the structure's closing stay as the newer event left them."""
+    handlers = replica.handlers(network=Network, structure=Structure)
+    network = {"id": "n1", "code": "CAF", "name": "CAF", "requires_validation": False,
+               "target_delay_days": 15}
+    older = make_event(EventType.NETWORK_UPDATED, network, producer="identity")
+    newer = make_event(EventType.NETWORK_UPDATED, dict(network, name="Caisses"),
+                       producer="identity")
+    closing = make_event(EventType.STRUCTURE_UPDATED, dict(_structure("a", None), active=False),
+                         producer="identity")
+    assert older.occurred_at < newer.occurred_at
+    with db.transaction() as session:
+        handlers[EventType.NETWORK_UPDATED](session, newer, newer.payload)
+        handlers[EventType.STRUCTURE_UPDATED](session, closing, closing.payload)
+    with db.transaction() as session:
+        handlers[EventType.NETWORK_UPDATED](session, older, older.payload)
+        stale = replace(make_event(EventType.STRUCTURE_UPDATED, _structure("a", None, "Rouverte"),
+                                   producer="identity"),
+                        occurred_at=closing.occurred_at - timedelta(seconds=1))
+        handlers[EventType.STRUCTURE_UPDATED](session, stale, stale.payload)
+    with db.transaction() as session:
+        assert session.get(Network, "n1").name == "Caisses"
+        kept = session.get(Structure, "a")
+        assert kept.active is False and kept.name == "S"
+        assert kept.changed_at == closing.occurred_at
+    # The same event again (a redelivery the inbox did not stop) applies as before.
+    with db.transaction() as session:
+        handlers[EventType.NETWORK_UPDATED](session, newer, newer.payload)
+        assert session.get(Network, "n1").name == "Caisses"
+    # A row replicated before the column existed takes the next event, whatever its time.
+    with db.transaction() as session:
+        session.get(Network, "n1").changed_at = None
+    with db.transaction() as session:
+        handlers[EventType.NETWORK_UPDATED](session, older, older.payload)
+        assert session.get(Network, "n1").name == "CAF"
 
 
 def test_subtree_and_ancestors_walk_the_tree_and_stop_at_a_cycle(db):

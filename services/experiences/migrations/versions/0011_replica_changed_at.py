@@ -1,0 +1,31 @@
+"""the networks and structures replicas keep when identity made the change each row holds
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-08 02:00:00
+
+An identity event retried or replayed after a newer one no longer undoes it
+(services/chassis/replica.py). Rows replicated before this revision have no time:
+the next event for them applies.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0011'
+down_revision = '0010'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("networks") as batch:
+        batch.add_column(sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("structures") as batch:
+        batch.add_column(sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("structures") as batch:
+        batch.drop_column("changed_at")
+    with op.batch_alter_table("networks") as batch:
+        batch.drop_column("changed_at")
