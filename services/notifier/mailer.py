@@ -40,6 +40,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
+from services.chassis import clock
 from services.chassis.config import Settings
 from services.chassis.db import Database, is_postgres, new_id
 from services.notifier import domain
@@ -475,13 +476,22 @@ def _period_label(frequency: str, start: datetime, end: datetime) -> str:
     return f"du {s:%d/%m/%Y} {s:%H:%M} au {e:%d/%m/%Y} {e:%H:%M}"
 
 
-def _digest_items(session: Session, recipient_id: str, start: datetime, end: datetime,
+def _last_digest_end(recipient_id):
+    """The end of the recipient's latest digest period, whatever its frequency (NULL: none)."""
+    return (sa.select(sa.func.max(DigestRun.period_end))
+            .where(DigestRun.recipient_id == recipient_id).scalar_subquery())
+
+
+def _digest_items(session: Session, recipient_id: str, since: datetime | None, end: datetime,
                   gateway: str) -> list[dict]:
-    """What the recipient's digest of [start, end) lists: its items as the experiences' latest
-    states leave them (`domain.current_items`), in the order things happened."""
+    """What the recipient's digest up to `end` lists: its items since its previous digest
+    (`since`; None: all), as the experiences' latest states leave them
+    (`domain.current_items`), in the order things happened."""
+    window = [DigestItem.recipient_id == recipient_id, DigestItem.created_at < end]
+    if since is not None:
+        window.append(DigestItem.created_at >= since)
     items = session.scalars(
-        sa.select(DigestItem).where(DigestItem.recipient_id == recipient_id,
-                                    DigestItem.created_at >= start, DigestItem.created_at < end)
+        sa.select(DigestItem).where(*window)
         .order_by(DigestItem.occurred_at, DigestItem.id)).all()
     if not items:
         return []
@@ -496,11 +506,32 @@ def _digest_items(session: Session, recipient_id: str, start: datetime, end: dat
             for i in current]
 
 
+def _due_digests(session: Session, frequency: Frequency, start: datetime,
+                 end: datetime) -> list[str]:
+    """Who gets the digest of [start, end): the active users of that frequency who have not had
+    it yet; with the daily one, those who went to immediate mail with items left from their
+    digest days (nothing waits a digest that will never come)."""
+    claimed = sa.select(DigestRun.recipient_id).where(DigestRun.frequency == str(frequency),
+                                                      DigestRun.period_start == start)
+    due = Recipient.notification_frequency == str(frequency)
+    if frequency == Frequency.DAILY:
+        last_end = _last_digest_end(Recipient.id)
+        left = sa.exists().where(DigestItem.recipient_id == Recipient.id,
+                                 DigestItem.created_at < end,
+                                 sa.or_(last_end.is_(None), DigestItem.created_at >= last_end))
+        due = sa.or_(due, sa.and_(Recipient.notification_frequency == str(Frequency.IMMEDIATE),
+                                  left))
+    return list(session.scalars(sa.select(Recipient.id).where(
+        due, Recipient.active.is_(True), Recipient.id.not_in(claimed))))
+
+
 def run_digests(db: Database, settings: Settings, now: datetime | None = None) -> int:
     """Queue the digest of the last completed period for each daily/weekly user; returns count.
 
-    Each (recipient, period_start) is claimed by inserting a digest_runs row: the unique key lets
-    exactly one worker win, and the digest e-mail is queued in that same transaction.
+    Each (frequency, period_start, recipient) is claimed by inserting a digest_runs row: the
+    unique key lets exactly one worker win, and the digest e-mail is queued in that same
+    transaction. A digest lists what came since the recipient's previous one, whatever its
+    frequency then: a change of frequency, or a worker away for a while, loses nothing.
     """
     now = now or now_utc()
     queued = 0
@@ -508,16 +539,15 @@ def run_digests(db: Database, settings: Settings, now: datetime | None = None) -
     for frequency in (Frequency.DAILY, Frequency.WEEKLY):
         start, end = domain.digest_window(frequency, now)
         with db.transaction() as session:
-            claimed = sa.select(DigestRun.recipient_id).where(DigestRun.period_start == start)
-            ids = session.scalars(
-                sa.select(Recipient.id).where(
-                    Recipient.notification_frequency == str(frequency),
-                    Recipient.active.is_(True), Recipient.id.not_in(claimed))).all()
+            ids = _due_digests(session, frequency, start, end)
         for recipient_id in ids:
             try:
                 with db.transaction() as session:
                     recipient = session.get(Recipient, recipient_id)
-                    listed = _digest_items(session, recipient_id, start, end, gateway)
+                    since = session.scalar(sa.select(sa.func.max(DigestRun.period_end))
+                                           .where(DigestRun.recipient_id == recipient_id))
+                    since = None if since is None else clock.as_utc(since)
+                    listed = _digest_items(session, recipient_id, since, end, gateway)
                     session.add(DigestRun(recipient_id=recipient_id, frequency=str(frequency),
                                           period_start=start, period_end=end, items=len(listed),
                                           ran_at=now_utc()))
@@ -528,7 +558,8 @@ def run_digests(db: Database, settings: Settings, now: datetime | None = None) -
                         session, address=recipient.email, kind=EmailKind.DIGEST,
                         event_id=f"digest:{frequency}:{start:%Y%m%dT%H%MZ}",
                         recipient_id=recipient_id, window=(start, end), name=recipient.name,
-                        count=len(listed), period=_period_label(frequency, start, end),
+                        count=len(listed),
+                        period=_period_label(frequency, start if since is None else since, end),
                         headline=domain.digest_headline(listed),
                         sections=domain.digest_sections(listed),
                         link=domain.agent_link(gateway))

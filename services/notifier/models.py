@@ -133,7 +133,11 @@ class DigestRun(Base):
 
     __tablename__ = "digest_runs"
     __table_args__ = (
-        sa.UniqueConstraint("period_start", "recipient_id", name="uq_digest_runs_period_recipient"),
+        # One digest of each frequency a period: a daily and a weekly one may start together.
+        sa.UniqueConstraint("frequency", "period_start", "recipient_id",
+                            name="uq_digest_runs_frequency_period_recipient"),
+        # Where the recipient's previous digest ended: the next one lists what came since.
+        sa.Index("ix_digest_runs_recipient_end", "recipient_id", "period_end"),
     )
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
                                     primary_key=True, autoincrement=True)

@@ -243,3 +243,77 @@ def test_the_state_follows_the_latest_event_on_both_databases(state_db):
     assert told(next_day, "s-3", None) == ("s-3", "awaiting_validation", next_day)
     assert told(next_day, "s-3", Progress.ANSWERED) == ("s-3", "answered", next_day)
     assert told(timedelta(hours=23), "s-4", Progress.TO_PROCESS) == ("s-3", "answered", next_day)
+
+
+# A change of frequency -------------------------------------------------------------------------
+def _at(monkeypatch, moment: datetime) -> None:
+    """Events handled from now on are handled at `moment` (their digest items' time)."""
+    monkeypatch.setattr(clock, "now", lambda: moment.astimezone(UTC))
+
+
+def _week():
+    """(Monday 08:00 Paris opening the week of the next weekly digest, that digest's time)."""
+    monday = next_weekly_digest_time()
+    return monday.replace(hour=8) - timedelta(days=7), monday
+
+
+def test_from_daily_to_weekly_the_first_weekly_digest_still_goes(env, monkeypatch):
+    """The daily digest of Monday to Tuesday and the weekly one of the week start together:
+    one claimed must not stand for the other."""
+    _tree(env)
+    agent = env.user("agent@a.fr", structures=(AGENCY,), frequency="daily")
+    opening, monday = _week()
+    assert run_digests(env.db, env.settings, now=opening + timedelta(days=1, hours=1)) == 0
+    env.user("agent@a.fr", structures=(AGENCY,), frequency="weekly", event_type="user.updated",
+             uid=agent)
+    _at(monkeypatch, opening + timedelta(days=2, hours=2))
+    env.deliver("experience.published", published(AGENCY, exp_id="e-W", title="Mercredi"))
+
+    assert run_digests(env.db, env.settings, now=monday) == 1
+    env.send()
+    [digest] = env.box.to("agent@a.fr")
+    assert "« Mercredi »" in text_of(digest)
+
+
+def test_from_weekly_to_daily_what_waited_goes_in_the_first_daily_digest(env, monkeypatch):
+    _tree(env)
+    agent = env.user("agent@a.fr", structures=(AGENCY,), frequency="weekly")
+    opening, monday = _week()
+    _at(monkeypatch, opening + timedelta(days=1, hours=2))
+    env.deliver("experience.published", published(AGENCY, exp_id="e-T", title="Mardi"))
+    env.user("agent@a.fr", structures=(AGENCY,), frequency="daily", event_type="user.updated",
+             uid=agent)
+    _at(monkeypatch, opening + timedelta(days=3, hours=10))
+    env.deliver("experience.published", published(AGENCY, exp_id="e-J", title="Jeudi"))
+
+    friday = opening + timedelta(days=4, hours=1)
+    assert run_digests(env.db, env.settings, now=friday) == 1
+    # The next days list only what came since.
+    assert run_digests(env.db, env.settings, now=friday + timedelta(days=1)) == 0
+    assert run_digests(env.db, env.settings, now=monday) == 0
+    env.send()
+    [digest] = env.box.to("agent@a.fr")
+    text = text_of(digest)
+    assert text.count("« Mardi »") == text.count("« Jeudi »") == 1
+    assert _runs(env) == {agent: 0}  # the last run, which listed nothing
+
+
+def test_to_immediate_mail_what_waited_goes_in_a_last_digest(env, monkeypatch):
+    _tree(env)
+    agent = env.user("agent@a.fr", structures=(AGENCY,), frequency="daily")
+    opening, _monday = _week()
+    _at(monkeypatch, opening + timedelta(days=1, hours=2))
+    env.deliver("experience.published", published(AGENCY, exp_id="e-T", title="Mardi"))
+    env.user("agent@a.fr", structures=(AGENCY,), frequency="immediate",
+             event_type="user.updated", uid=agent)
+    _at(monkeypatch, opening + timedelta(days=1, hours=5))
+    env.deliver("experience.published", published(AGENCY, exp_id="e-N", title="Tout de suite"))
+
+    wednesday = opening + timedelta(days=2, hours=1)
+    assert run_digests(env.db, env.settings, now=wednesday) == 1
+    assert run_digests(env.db, env.settings, now=wednesday + timedelta(days=1)) == 0
+    env.send()
+    mails = env.box.to("agent@a.fr")
+    [digest] = [m for m in mails if "« Mardi »" in text_of(m)]
+    [immediate] = [m for m in mails if m is not digest]
+    assert "Tout de suite" not in text_of(digest) and "Tout de suite" in text_of(immediate)
