@@ -313,6 +313,10 @@ def move_experience(session: Session, exp: Experience, kind: MoveKind, structure
     previous = exp.structure_id
     session.add(ExperienceMove(experience_id=exp.id, kind=kind, from_structure_id=previous,
                                to_structure_id=structure_id, by_user_id=by))
+    if network_id != exp.network_id:
+        # Each network labels in its own words: another network's business tags would show on
+        # the new one's pages and in the open data under its name.
+        exp.business_tags = []
     exp.structure_id, exp.network_id, exp.status = structure_id, network_id, new_status
     exp.reorientation_reason = None
     exp.drop_draft()

@@ -149,13 +149,17 @@ def test_reroute_moves_to_another_network_with_audit(env):
         assert (move.kind, move.to_structure_id, move.by_user_id) == ("reroute", ids["s2"], "m1")
 
 
-def test_reroute_drops_the_draft_of_the_previous_network(env):
+def test_reroute_drops_the_draft_and_business_tags_of_the_previous_network(env):
     ids = env.tree()
     exp_id = env.published(ids)
     agent = env.headers("agent", ids, structures=["loc"], missions=("answer",))
     drafted = env.client.put(f"/experiences/{exp_id}/response", headers=agent,
                              json={"body": "Brouillon interne", "signature": "Agent CAF"})
     assert drafted.status_code == 200
+    tagged = env.client.patch(f"/experiences/{exp_id}/annotations", headers=agent, json={
+        "business_tags": ["Prime d'activité"],
+        "general_tags": [{"tag": "information", "feeling": "negative"}]})
+    assert tagged.status_code == 200
     env.deliver("moderation.rerouted", {"case_id": "c", "experience_id": exp_id,
                                         "structure_id": ids["s2"], "network_id": ids["net2"],
                                         "moderator_id": "m1"})
@@ -163,6 +167,8 @@ def test_reroute_drops_the_draft_of_the_previous_network(env):
     assert exp.structure_id == ids["s2"]
     assert (exp.response_body, exp.response_signature, exp.response_drafted_by) == (
         None, None, None)
+    # The previous network's own labels go; the programme's themes stay.
+    assert exp.business_tags == [] and exp.general_tags
 
 
 def test_declined_reorientation_lets_the_structure_answer_and_tells_it_why(env):
