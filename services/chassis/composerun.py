@@ -88,6 +88,22 @@ class ComposeError(Exception):
     """The compose file cannot run on the host, or what it runs failed."""
 
 
+def _server_settings(name: str, command) -> dict[str, str]:
+    """A PostgreSQL service's command may only set the server's settings (`postgres -c k=v …`):
+    the host's own server stands for it, configured by its operator, and anything else the
+    command did would not happen here."""
+    if command is None:
+        return {}
+    words = command.split() if isinstance(command, str) else [str(w) for w in command]
+    pairs = words[1:]
+    if not words or words[0] != "postgres" or len(pairs) % 2 or any(
+            flag != "-c" or "=" not in setting
+            for flag, setting in zip(pairs[::2], pairs[1::2], strict=True)):
+        raise ComposeError(f"{name}: a command other than `postgres -c setting=value …` cannot "
+                           "be mapped on the host's server")
+    return dict(setting.split("=", 1) for setting in pairs[1::2])
+
+
 # ---- interpolation (compose's `${…}` forms; no other shell syntax) ----
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -309,7 +325,9 @@ class ComposeRun:
                 allowed = APP_KEYS
             elif image in BACKING:
                 self.backing[name] = BACKING[image][0]
-                allowed = BACKING_KEYS | ({"command"} if image != "postgres" else set())
+                allowed = BACKING_KEYS | {"command"}
+                if image == "postgres":
+                    _server_settings(name, service.get("command"))
             else:
                 raise ComposeError(f"{name}: image {service.get('image')!r} is neither built from "
                                    "the repository nor a backing service the host provides")

@@ -76,11 +76,15 @@ def test_what_the_host_cannot_provide_stops_the_run(tmp_path):
     compose = (DEPLOY / "docker-compose.yml").read_text()
     for old, new in [("    command: [\"python\", \"-m\", \"services.identity.worker\"]",
                       "    entrypoint: [\"python\"]\n    command: [\"-m\", \"services.identity.worker\"]"),
-                     ("image: axllent/mailpit:v1.31", "image: nginx:latest")]:
+                     ("image: axllent/mailpit:v1.31", "image: nginx:latest"),
+                     # Server settings map (the host's server has its own); anything else not.
+                     ('command: ["postgres", "-c", "max_connections=700"]',
+                      'command: ["sh", "-c", "postgres -c max_connections=700"]')]:
         assert old in compose
         changed = tmp_path / f"compose-{len(old)}.yml"
         changed.write_text(compose.replace(old, new, 1))
-        with pytest.raises(ComposeError, match="entrypoint cannot be mapped|neither built"):
+        with pytest.raises(ComposeError,
+                           match="entrypoint cannot be mapped|neither built|host's server"):
             _run(tmp_path, changed)
     with pytest.raises(ComposeError, match="SPP_SECRET_KEY"):
         _run(tmp_path, env={k: v for k, v in ENV.items() if k != "SPP_SECRET_KEY"})

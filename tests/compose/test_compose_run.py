@@ -58,7 +58,8 @@ def test_the_run_is_the_compose_files_own(compose_platform):
         for ran, written in zip(process.argv, command, strict=True):
             assert address.sub("ADDR", ran) == address.sub("ADDR", written), (name, ran, written)
         added = {"PATH", "HOME", "LANG", "SPP_VAR_DIR", "PYTHONDONTWRITEBYTECODE",
-                 "PYTHONUNBUFFERED", "PIP_NO_CACHE_DIR"}  # the host's, the container's, the image's
+                 "PYTHONUNBUFFERED", "PIP_NO_CACHE_DIR",
+                 "SSL_CERT_FILE"}  # the host's, the container's, the image's
         assert set(process.env) - added == set(services[name]["environment"]), name
     gateway_env = run.processes["gateway"].env
     for service in BACKENDS:

@@ -1,5 +1,6 @@
 """The compose file's structure (no Docker engine runs here, so it is read, not started)."""
 
+import re
 from pathlib import Path
 
 import yaml
@@ -101,8 +102,36 @@ def test_identity_replicas_share_one_signing_key_kept_out_of_the_database():
     services = _compose()
     for name in ("identity", "migrate"):
         assert "identitykeys:/app/var/keys" in services[name]["volumes"], name
+        # The key from a secret store: the migrate job, which moves older keys out of the
+        # database, leaves them there when there is one.
+        assert services[name]["environment"]["SPP_JWT_PRIVATE_KEY"] == "${SPP_JWT_PRIVATE_KEY:-}"
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert "chmod 700 /app/var /app/var/keys" in dockerfile
+
+
+def test_the_compose_postgres_takes_every_connection_its_processes_may_open():
+    """30 per process (services/chassis/db.py's pool: 10, and 20 more under a burst), and a
+    relay's LISTEN connection per worker."""
+    services = _compose()
+    wanted = 0
+    for name, service in services.items():
+        if name == "migrate" or not any(key.endswith("_DATABASE_URL")
+                                        for key in service.get("environment") or {}):
+            continue
+        command = service["command"]
+        processes = int(command[command.index("--workers") + 1]) if "--workers" in command else 1
+        wanted += 30 * processes + (1 if name.endswith("-worker") else 0)
+    command = services["postgres"]["command"]
+    [setting] = [c for c in command if c.startswith("max_connections=")]
+    assert wanted > 100 and int(setting.split("=")[1]) >= wanted + 3  # + the superuser's reserve
+
+
+def test_the_image_gives_the_drivers_the_systems_trusted_roots():
+    """`sslrootcert=system`: psycopg's own OpenSSL looks for roots where Debian has none; it
+    reads them from SSL_CERT_FILE (tests/integration/chassis/test_pg_tls_system_roots.py)."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt" in dockerfile
+    assert re.search(r"apt-get install [^\n]*\bca-certificates\b", dockerfile)
 
 
 def test_the_migrate_job_declares_every_queue_before_the_services_start():
