@@ -86,7 +86,7 @@ deadletter: $(STAMP)
 
 # The installed tools only: var/ keeps the data (databases, signing key, logs, caught mails).
 clean:
-	rm -rf .venv
+	rm -rf .venv services/gateway/node_modules
 # Every SQLite database, the signing key, the logs and the caught mails of `make up`, for good.
 forget-data:
 	rm -rf var
