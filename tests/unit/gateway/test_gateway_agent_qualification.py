@@ -47,6 +47,9 @@ def test_the_saved_qualification_shows_and_is_saved_again_as_a_whole(client, fak
     assert section.count('<select class="fr-select"') == 11
     assert "<legend" in section and "Ressenti par canal" in section
     assert "séparés par des virgules" in section
+    # The open data lists them: the agent is told before writing one.
+    assert "publiées dans les données ouvertes : n'y écrivez ni nom ni coordonnées" in \
+        section.replace("&#39;", "'")
     response = client.post("/agent/experiences/7/qualification", data={
         "csrf_token": csrf_of(html), "tag-accessibility": "positive", "tag-simplicity": "",
         "business_tags": " RSA,, prime d'activité , RSA ", "channel-online": "negative"})
