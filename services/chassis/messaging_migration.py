@@ -1,5 +1,5 @@
 """The outbox and inbox tables as every service's first revision creates them (and the
-revoked_users table of the services that check tokens).
+revoked_users table of the services that check tokens; the replicas' `changed_at`).
 
 Frozen: it is part of five migration histories. A later change to these tables goes into a new
 revision of each service, never here.
@@ -126,3 +126,18 @@ def purge_published_secrets(secret_fields: dict[str, tuple[str, ...]]) -> None:
         if purged:
             bind.execute(rewrite, purged)
         after = rows[-1].id
+
+
+def add_replica_changed_at(*tables: str) -> None:
+    """The replicas of identity's rows keep when identity made the change each holds
+    (services/chassis/replica.py: no older event undoes a newer one); NULL for rows replicated
+    before: the next event applies."""
+    for table in tables:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def drop_replica_changed_at(*tables: str) -> None:
+    for table in reversed(tables):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("changed_at")

@@ -1,15 +1,12 @@
-"""the networks and structures replicas keep when identity made the change each row holds
+"""moderation's replica of identity's networks and structures keeps when identity made each row's change
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-08 02:00:00
 
-An identity event retried or replayed after a newer one no longer undoes it
-(services/chassis/replica.py). Rows replicated before this revision have no time:
-the next event for them applies.
+An identity event retried or replayed after a newer one no longer undoes it.
 """
-import sqlalchemy as sa
-from alembic import op
+from services.chassis.messaging_migration import add_replica_changed_at, drop_replica_changed_at
 
 revision = '0006'
 down_revision = '0005'
@@ -18,14 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("networks") as batch:
-        batch.add_column(sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table("structures") as batch:
-        batch.add_column(sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True))
+    add_replica_changed_at("networks", "structures")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("structures") as batch:
-        batch.drop_column("changed_at")
-    with op.batch_alter_table("networks") as batch:
-        batch.drop_column("changed_at")
+    drop_replica_changed_at("networks", "structures")

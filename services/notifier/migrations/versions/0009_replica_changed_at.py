@@ -1,15 +1,12 @@
-"""the structures replica keeps when identity made the change each row holds
+"""notifier's replica of identity's structures keeps when identity made each row's change
 
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-08 02:00:00
 
-An identity event retried or replayed after a newer one no longer undoes it
-(services/chassis/replica.py). Rows replicated before this revision have no time:
-the next event for them applies.
+An identity event retried or replayed after a newer one no longer undoes it.
 """
-import sqlalchemy as sa
-from alembic import op
+from services.chassis.messaging_migration import add_replica_changed_at, drop_replica_changed_at
 
 revision = '0009'
 down_revision = '0008'
@@ -18,10 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("structures") as batch:
-        batch.add_column(sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True))
+    add_replica_changed_at("structures")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("structures") as batch:
-        batch.drop_column("changed_at")
+    drop_replica_changed_at("structures")
