@@ -476,10 +476,9 @@ def _period_label(frequency: str, start: datetime, end: datetime) -> str:
     return f"du {s:%d/%m/%Y} {s:%H:%M} au {e:%d/%m/%Y} {e:%H:%M}"
 
 
-def _last_digest_end(recipient_id):
+def _last_digest_end(recipient_id) -> sa.Select:
     """The end of the recipient's latest digest period, whatever its frequency (NULL: none)."""
-    return (sa.select(sa.func.max(DigestRun.period_end))
-            .where(DigestRun.recipient_id == recipient_id).scalar_subquery())
+    return sa.select(sa.func.max(DigestRun.period_end)).where(DigestRun.recipient_id == recipient_id)
 
 
 def _digest_items(session: Session, recipient_id: str, since: datetime | None, end: datetime,
@@ -515,7 +514,7 @@ def _due_digests(session: Session, frequency: Frequency, start: datetime,
                                                       DigestRun.period_start == start)
     due = Recipient.notification_frequency == str(frequency)
     if frequency == Frequency.DAILY:
-        last_end = _last_digest_end(Recipient.id)
+        last_end = _last_digest_end(Recipient.id).scalar_subquery()
         left = sa.exists().where(DigestItem.recipient_id == Recipient.id,
                                  DigestItem.created_at < end,
                                  sa.or_(last_end.is_(None), DigestItem.created_at >= last_end))
@@ -544,8 +543,7 @@ def run_digests(db: Database, settings: Settings, now: datetime | None = None) -
             try:
                 with db.transaction() as session:
                     recipient = session.get(Recipient, recipient_id)
-                    since = session.scalar(sa.select(sa.func.max(DigestRun.period_end))
-                                           .where(DigestRun.recipient_id == recipient_id))
+                    since = session.scalar(_last_digest_end(recipient_id))
                     since = None if since is None else clock.as_utc(since)
                     listed = _digest_items(session, recipient_id, since, end, gateway)
                     session.add(DigestRun(recipient_id=recipient_id, frequency=str(frequency),
